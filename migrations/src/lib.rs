@@ -1,0 +1,16 @@
+//! Database migrations of paicha, one file per migration, applied in order on start and by
+//! `paicha migrate`. Migrations are append-only: never edit one that has shipped.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_register;
+
+/// All migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20260101_000001_create_register::Migration)]
+    }
+}

@@ -1,0 +1,303 @@
+//! The command line (DESIGN §2): `serve`, `import`, `export`, `schema`, `migrate`.
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Reference;
+use crate::db::DEFAULT_DATABASE_URL;
+use crate::error::AppError;
+use crate::intake::SourceKind;
+use crate::register::{ImportRequest, Progress, Register};
+
+/// paicha — the screening register hub.
+#[derive(Debug, Parser)]
+#[command(name = "paicha", version, about)]
+pub struct Cli {
+    /// Database URL: `sqlite://FILE?mode=rwc` (default, embedded) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// County gazetteer (TOML); the demo county when not given.
+    #[arg(long, env = "PAICHA_COUNTY", global = true)]
+    pub county: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API (GraphiQL in a browser at /graphql).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// Fill an empty database with the demo county's sample files first.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import files of one source kind (bigdata, township or external).
+    Import {
+        /// bigdata | township | external
+        source: SourceKind,
+        /// CSV, XLSX, JSON or NDJSON files, each imported as one batch.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Mapping file (TOML `"column" = "field"`) for headers paicha does not know.
+        #[arg(long = "map")]
+        map: Option<PathBuf>,
+        /// Print the batch reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the register out on standard output.
+    Export {
+        /// records (`source,record_id,person_id`) or persons.
+        what: ExportWhat,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+    },
+    /// Print the GraphQL schema (SDL); `schema.graphql` holds the same.
+    Schema,
+    /// Apply database migrations.
+    Migrate,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    Records,
+    Persons,
+}
+
+/// How `export` writes it.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Schema = cli.command {
+        print!("{}", crate::graphql::sdl());
+        return Ok(());
+    }
+    let reference = Reference::load(cli.county.as_deref())?;
+    let register = crate::open_register(&cli.database_url, reference).await?;
+    match cli.command {
+        Command::Schema | Command::Migrate => Ok(()),
+        Command::Serve { bind, demo } => serve(register, bind, demo).await,
+        Command::Import {
+            source,
+            files,
+            map,
+            json,
+        } => import(&register, source, &files, map.as_deref(), json).await,
+        Command::Export { what, format } => export(&register, what, format).await,
+    }
+}
+
+async fn serve(register: Register, bind: SocketAddr, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        let n = crate::demo::seed(&register)
+            .await
+            .map_err(AppError::into_anyhow)?;
+        if n > 0 {
+            tracing::info!(files = n, "demo data imported");
+        }
+    }
+    let app = crate::http::router(crate::graphql::schema(register));
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("Failed to listen on {bind}"))?;
+    tracing::info!(%bind, "paicha serving GraphQL at http://{bind}/graphql");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("Server failed")
+}
+
+/// A progress bar on a terminal.
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn start(&self, stage: &str, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(0);
+        self.0.set_message(stage.to_owned());
+    }
+    fn advance(&self, n: u64) {
+        self.0.inc(n);
+    }
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+async fn import(
+    register: &Register,
+    source: SourceKind,
+    files: &[PathBuf],
+    map: Option<&std::path::Path>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mapping = map
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .with_context(|| format!("Failed to read the mapping file {}", p.display()))
+        })
+        .transpose()?;
+    let mut reports = Vec::new();
+    for path in files {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bar = ProgressBar::new(0);
+        if std::io::stderr().is_terminal() {
+            bar.set_style(
+                ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+        } else {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let progress = Bar(bar);
+        let mut request = ImportRequest::new(source, &name, &bytes, "cli");
+        request.mapping = mapping.as_deref();
+        request.progress = &progress;
+        let report = register
+            .import(request)
+            .await
+            .map_err(|e| e.into_anyhow().context(format!("{}", path.display())))?;
+        if !json {
+            print!("{}", report.to_text());
+        }
+        reports.push(report);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}
+
+async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match what {
+        ExportWhat::Records => {
+            let rows = register
+                .export_records()
+                .await
+                .map_err(AppError::into_anyhow)?;
+            let rows = rows.into_iter().map(|(source, record_id, person)| {
+                let source = SourceKind::from_db(&source).map_or(source, |s| s.as_cli().to_owned());
+                (source, record_id, person)
+            });
+            match format {
+                ExportFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(&mut out);
+                    w.write_record(["source", "record_id", "person_id"])?;
+                    for (source, record_id, person) in rows {
+                        w.write_record([source, record_id, person.to_string()])?;
+                    }
+                    w.flush()?;
+                }
+                ExportFormat::Json => {
+                    let rows: Vec<_> = rows
+                        .map(|(source, record_id, person_id)| {
+                            serde_json::json!({
+                                "source": source,
+                                "record_id": record_id,
+                                "person_id": person_id,
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &rows)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+        ExportWhat::Persons => {
+            let persons = register
+                .export_persons()
+                .await
+                .map_err(AppError::into_anyhow)?;
+            let header = [
+                "person_id",
+                "name",
+                "id_number",
+                "phones",
+                "birth_date",
+                "sex",
+                "township",
+                "village",
+                "location_status",
+                "jurisdiction_code",
+                "hubei_link",
+                "arrival_date",
+            ];
+            let rows = persons.into_iter().map(|p| {
+                let phones: Vec<String> = serde_json::from_value(p.phones).unwrap_or_default();
+                [
+                    p.id.to_string(),
+                    p.name.unwrap_or_default(),
+                    p.id_number.unwrap_or_default(),
+                    phones.join(";"),
+                    p.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+                    p.sex.unwrap_or_default(),
+                    p.township.unwrap_or_default(),
+                    p.village.unwrap_or_default(),
+                    p.location_status,
+                    p.jurisdiction_code.unwrap_or_default(),
+                    p.hubei_link,
+                    p.arrival_date.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+            });
+            match format {
+                ExportFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(&mut out);
+                    w.write_record(header)?;
+                    for row in rows {
+                        w.write_record(row.map(|v| escape_formula(&v)))?;
+                    }
+                    w.flush()?;
+                }
+                ExportFormat::Json => {
+                    let rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                        .map(|row| {
+                            header
+                                .iter()
+                                .zip(row)
+                                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
+                                .collect()
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut out, &rows)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Keeps a spreadsheet from reading a value as a formula (CSV injection).
+fn escape_formula(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}

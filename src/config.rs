@@ -1,0 +1,50 @@
+//! Reference data the hub runs with: the county gazetteer and the national division table.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::normalize::{Divisions, Gazetteer};
+
+/// The demo county shipped in `fixtures/county.toml`, used when no `--county` is given.
+const DEFAULT_COUNTY: &str = include_str!("../fixtures/county.toml");
+
+/// Reference data shared by intake, the register and the API. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    /// The county this hub serves.
+    pub gazetteer: Arc<Gazetteer>,
+    /// Provinces, cities and counties of China with their GB/T 2260 codes.
+    pub divisions: &'static Divisions,
+}
+
+impl Reference {
+    /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
+    pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
+        let gazetteer = match county {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("Failed to read the county file {}", path.display())
+                })?;
+                parse_gazetteer(&text).with_context(|| {
+                    format!("Failed to parse the county file {}", path.display())
+                })?
+            }
+            None => parse_gazetteer(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+        };
+        Ok(Self {
+            gazetteer: Arc::new(gazetteer),
+            divisions: Divisions::embedded(),
+        })
+    }
+}
+
+fn parse_gazetteer(text: &str) -> anyhow::Result<Gazetteer> {
+    let gazetteer: Gazetteer = toml::from_str(text)?;
+    anyhow::ensure!(
+        gazetteer.code.len() == 6 && gazetteer.code.bytes().all(|b| b.is_ascii_digit()),
+        "the county code must be 6 digits"
+    );
+    Ok(gazetteer)
+}

@@ -1,0 +1,126 @@
+//! The database: connection (embedded SQLite by default, PostgreSQL for scale), migrations,
+//! the single-writer lock, and the sea-orm entities.
+
+pub mod import_batch;
+pub mod notice;
+pub mod person;
+pub mod record_link;
+pub mod resolution_event;
+pub mod source_record;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, Statement, TransactionTrait,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// The default database: an SQLite file in the working directory, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://paicha.db?mode=rwc";
+
+/// Arbitrary but fixed key of the PostgreSQL advisory lock that makes writers take turns
+/// across several paicha servers sharing one database.
+const PG_WRITER_LOCK_KEY: i64 = 0x7061_6963_6861;
+
+/// A handle on the register's database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// The connection pool; readers use it directly and never wait for the writer.
+    pub conn: DatabaseConnection,
+    writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction holding the writer lock: only one batch or decision resolves at a time.
+pub struct WriteTxn<'a> {
+    /// The transaction; commit it with [`WriteTxn::commit`].
+    pub txn: DatabaseTransaction,
+    _guard: MutexGuard<'a, ()>,
+}
+
+impl WriteTxn<'_> {
+    /// Commits the transaction and releases the writer lock.
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`) and applies pending migrations.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30))
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(30))
+                    .foreign_keys(true)
+            });
+        if url.starts_with("sqlite:") {
+            // SQLite serialises writers anyway; a few readers are plenty.
+            options.max_connections(4).min_connections(1);
+        } else {
+            options.max_connections(16);
+        }
+        let conn = Database::connect(options)
+            .await
+            .context("Failed to connect to the database")?;
+        let db = Self {
+            conn,
+            writer: Arc::new(Mutex::new(())),
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies every migration not yet applied.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.conn, None)
+            .await
+            .context("Failed to apply database migrations")
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// Begins the one write transaction allowed at a time (in this process, and across
+    /// processes on PostgreSQL through an advisory lock held until commit).
+    pub async fn write(&self) -> Result<WriteTxn<'_>, DbErr> {
+        let guard = self.writer.lock().await;
+        let txn = self.conn.begin().await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [PG_WRITER_LOCK_KEY.into()],
+            ))
+            .await?;
+        }
+        Ok(WriteTxn { txn, _guard: guard })
+    }
+}
+
+/// The next free primary key of `table` (the writer lock makes this safe).
+pub async fn next_id(txn: &DatabaseTransaction, table: &str) -> Result<i64, DbErr> {
+    let backend = txn.get_database_backend();
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            backend,
+            format!("SELECT COALESCE(MAX(id), 0) AS m FROM {table}"),
+        ))
+        .await?;
+    let max: i64 = match row {
+        Some(row) => row.try_get("", "m")?,
+        None => 0,
+    };
+    Ok(max + 1)
+}

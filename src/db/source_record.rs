@@ -1,0 +1,48 @@
+//! `source_record`: one version of one row of a source, raw and normalised, kept forever.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "source_record")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i64,
+    pub batch_id: i64,
+    pub source: String,
+    pub record_id: String,
+    pub version: i32,
+    pub is_current: bool,
+    pub row_number: i32,
+    pub notice_id: Option<i64>,
+    pub raw: Json,
+    pub content_hash: String,
+    pub name: Option<String>,
+    pub name_pinyin: Option<String>,
+    pub id_number: Option<String>,
+    pub id_class: Option<String>,
+    pub phones: Json,
+    pub birth_date: Option<Date>,
+    pub sex: Option<String>,
+    pub township: Option<String>,
+    pub village: Option<String>,
+    pub jurisdiction_code: Option<String>,
+    pub arrival_date: Option<Date>,
+    pub report_date: Option<Date>,
+    pub normalized: Json,
+    pub problems: Json,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_one = "super::record_link::Entity")]
+    RecordLink,
+}
+
+impl Related<super::record_link::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::RecordLink.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

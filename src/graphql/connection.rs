@@ -1,0 +1,114 @@
+//! Relay cursor connections (`totalCount`, `pageInfo`, `edges { cursor node }`).
+//!
+//! Written here rather than taken from async-graphql so that every connection and edge type
+//! carries a description in the schema.
+
+use async_graphql::connection::PageInfo;
+
+use super::types::{ImportBatch, Person, SourceRecord};
+use crate::error::AppError;
+use crate::register::query::{MAX_PAGE, Page, PageArgs};
+
+macro_rules! connection {
+    ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
+        #[doc = concat!("A page of ", $what, " (a Relay cursor connection).")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $conn {
+            /// How many match the filter, on all pages.
+            pub total_count: u64,
+            /// Whether there are pages before and after this one, and its first and last cursors.
+            pub page_info: PageInfo,
+            /// The items of this page, each with its cursor.
+            pub edges: Vec<$edge>,
+        }
+
+        #[doc = concat!("One of the ", $what, " of a page, with its cursor.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $edge {
+            /// Opaque position of this item: pass it as `after` or `before`.
+            pub cursor: String,
+            /// The item.
+            pub node: $node,
+        }
+
+        impl $conn {
+            /// The connection of a page, each row made a node.
+            pub fn from_page<T>(
+                page: Page<T>,
+                key: impl Fn(&T) -> i64,
+                node: impl Fn(T) -> $node,
+            ) -> Self {
+                let edges: Vec<$edge> = page
+                    .items
+                    .into_iter()
+                    .map(|item| $edge {
+                        cursor: key(&item).to_string(),
+                        node: node(item),
+                    })
+                    .collect();
+                let page_info = PageInfo {
+                    has_previous_page: page.has_previous,
+                    has_next_page: page.has_next,
+                    start_cursor: edges.first().map(|e| e.cursor.clone()),
+                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                };
+                Self {
+                    total_count: page.total,
+                    page_info,
+                    edges,
+                }
+            }
+        }
+    };
+}
+
+connection!(PersonConnection, PersonEdge, Person, "persons");
+connection!(
+    SourceRecordConnection,
+    SourceRecordEdge,
+    SourceRecord,
+    "source records"
+);
+connection!(
+    ImportBatchConnection,
+    ImportBatchEdge,
+    ImportBatch,
+    "import batches"
+);
+
+/// Reads a cursor (the key of the row it points at).
+fn cursor(value: Option<String>, name: &str) -> Result<Option<i64>, AppError> {
+    value
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| AppError::BadInput(format!("{name} 不是有效的游标")))
+        })
+        .transpose()
+}
+
+/// Reads a page size.
+fn page_size(value: Option<i32>, name: &str) -> Result<Option<u64>, AppError> {
+    match value {
+        None => Ok(None),
+        Some(n) if n < 0 => Err(AppError::BadInput(format!("{name} 不能为负数"))),
+        Some(n) if n.unsigned_abs() as u64 > MAX_PAGE => Err(AppError::BadInput(format!(
+            "{name} 超过每页上限 {MAX_PAGE}"
+        ))),
+        Some(n) => Ok(Some(n.unsigned_abs() as u64)),
+    }
+}
+
+/// Relay pagination arguments as given, checked.
+pub fn page_args(
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+) -> Result<PageArgs, AppError> {
+    Ok(PageArgs {
+        after: cursor(after, "after")?,
+        before: cursor(before, "before")?,
+        first: page_size(first, "first")?,
+        last: page_size(last, "last")?,
+    })
+}

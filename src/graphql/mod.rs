@@ -1,0 +1,39 @@
+//! The GraphQL schema: queries and mutations over the register (DESIGN §2).
+
+pub mod connection;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+
+use crate::register::Register;
+
+/// The schema type served at `/graphql`.
+pub type PaichaSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 12;
+/// Most complex query accepted (fields, each list counted by its page size).
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema over `register`.
+pub fn schema(register: Register) -> PaichaSchema {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .data(register)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema's SDL as `paicha schema` prints it and `schema.graphql` holds it.
+pub fn sdl() -> String {
+    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .finish()
+        .sdl_with_options(
+            SDLExportOptions::new()
+                .sorted_fields()
+                .sorted_arguments()
+                .sorted_enum_items(),
+        )
+}

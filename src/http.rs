@@ -1,0 +1,292 @@
+//! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers) and `/health`.
+//!
+//! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
+//! follows the GraphQL-over-HTTP specification: media types chosen by `Accept`, mutations
+//! refused over GET, request errors answered 400 under `application/graphql-response+json`.
+
+use std::io;
+
+use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use futures_util::TryStreamExt;
+use serde_json::{Value, json};
+use tokio_util::compat::TokioAsyncReadCompatExt;
+use tokio_util::io::StreamReader;
+
+use crate::graphql::PaichaSchema;
+
+/// Largest request body accepted (an uploaded source file included).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const APPLICATION_JSON: &str = "application/json";
+
+/// The router of the whole server.
+pub fn router(schema: PaichaSchema) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/health", get(|| async { "ok" }))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(schema)
+}
+
+/// The media type of the response, from the request's `Accept` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+            Self::Json => APPLICATION_JSON,
+        }
+    }
+}
+
+/// Picks the response media type; `None` when the client accepts neither JSON type.
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return Some(MediaType::Json);
+    };
+    let mut best: Option<(MediaType, f32)> = None;
+    for part in accept.split(',') {
+        let mut pieces = part.split(';');
+        let range = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = pieces
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q <= 0.0 {
+            continue;
+        }
+        let media = match range.as_str() {
+            GRAPHQL_RESPONSE_JSON => MediaType::GraphqlResponseJson,
+            APPLICATION_JSON | "application/*" | "*/*" => MediaType::Json,
+            _ => continue,
+        };
+        let better = match best {
+            None => true,
+            Some((m, bq)) => {
+                q > bq || (q == bq && media == MediaType::GraphqlResponseJson && m != media)
+            }
+        };
+        if better {
+            best = Some((media, q));
+        }
+    }
+    best.map(|(m, _)| m)
+}
+
+fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    let content_type = format!("{}; charset=utf-8", media.as_str());
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+fn request_error(status: StatusCode, media: MediaType, message: &str) -> Response {
+    json_response(
+        status,
+        media,
+        &json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] }),
+    )
+}
+
+fn not_acceptable() -> Response {
+    let mut response = request_error(
+        StatusCode::NOT_ACCEPTABLE,
+        MediaType::Json,
+        "Accept must allow application/graphql-response+json or application/json",
+    );
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept"));
+    response
+}
+
+/// True when the response carries no data because the request itself was bad (it failed to
+/// parse or validate), as opposed to errors raised while executing fields.
+fn is_request_error(response: &GqlResponse) -> bool {
+    response.data == async_graphql::Value::Null && !response.errors.is_empty()
+}
+
+fn render_one(response: &GqlResponse) -> Value {
+    let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
+    if is_request_error(response)
+        && let Value::Object(map) = &mut value
+    {
+        map.remove("data");
+    }
+    value
+}
+
+fn render(batch: BatchResponse, media: MediaType) -> Response {
+    match batch {
+        BatchResponse::Single(response) => {
+            let status = if media == MediaType::GraphqlResponseJson && is_request_error(&response) {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            };
+            json_response(status, media, &render_one(&response))
+        }
+        BatchResponse::Batch(responses) => json_response(
+            StatusCode::OK,
+            media,
+            &Value::Array(responses.iter().map(render_one).collect()),
+        ),
+    }
+}
+
+/// The operation type a query document would run, when it can be told.
+fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    match document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name).map(|op| op.node.ty),
+            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            None => None,
+        },
+    }
+}
+
+async fn graphql_get(
+    State(schema): State<PaichaSchema>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let query_string = request.uri().query().unwrap_or("");
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !query_string.contains("query=") {
+        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let gql_request = match async_graphql::http::parse_query_string(query_string) {
+        Ok(r) => r,
+        Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
+    };
+    if gql_request.query.trim().is_empty() {
+        return request_error(StatusCode::BAD_REQUEST, media, "missing query");
+    }
+    if operation_type(&gql_request.query, gql_request.operation_name.as_deref())
+        == Some(OperationType::Mutation)
+    {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "mutations are only accepted over POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    render(
+        BatchResponse::Single(schema.execute(gql_request).await),
+        media,
+    )
+}
+
+async fn graphql_post(
+    State(schema): State<PaichaSchema>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return not_acceptable();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let supported = content_type.as_deref().is_some_and(|ct| {
+        let ct = ct.to_ascii_lowercase();
+        ct.starts_with(APPLICATION_JSON)
+            || ct.starts_with(GRAPHQL_RESPONSE_JSON)
+            || ct.starts_with("multipart/form-data")
+    });
+    if !supported {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "Content-Type must be application/json or multipart/form-data",
+        );
+    }
+    let stream = body.into_data_stream().map_err(io::Error::other);
+    let reader = StreamReader::new(stream).compat();
+    let options = MultipartOptions::default()
+        .max_file_size(MAX_BODY_BYTES)
+        .max_num_files(4);
+    let batch = match async_graphql::http::receive_batch_body(content_type, reader, options).await {
+        Ok(batch) => batch,
+        Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
+    };
+    let batch = match batch {
+        BatchRequest::Single(r) if r.query.trim().is_empty() => {
+            return request_error(StatusCode::BAD_REQUEST, media, "missing query");
+        }
+        other => other,
+    };
+    render(schema.execute_batch(batch).await, media)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        h
+    }
+
+    #[test]
+    fn accept_chooses_the_media_type() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
+        assert_eq!(
+            negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(&accept("application/json")),
+            Some(MediaType::Json)
+        );
+        assert_eq!(negotiate(&accept("text/plain")), None);
+        assert_eq!(negotiate(&accept("*/*")), Some(MediaType::Json));
+    }
+
+    #[test]
+    fn a_mutation_is_recognised_by_its_operation() {
+        assert_eq!(
+            operation_type("mutation { x }", None),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            operation_type("query A { x } mutation B { y }", Some("A")),
+            Some(OperationType::Query)
+        );
+    }
+}

@@ -1,0 +1,534 @@
+//! Intake: reading source files into rows (DESIGN §1 "Sources" and "Intake rules").
+//!
+//! This stage only reads and checks: it turns a file's bytes into accepted rows (every column
+//! kept raw, the known ones also under their canonical field) and rejected rows with their row
+//! number and reason. A file that cannot be read at all is refused whole. Writing is the
+//! register's job.
+
+pub mod headers;
+pub mod report;
+pub mod tabular;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+pub use headers::{Field, HeaderMap};
+pub use report::{BatchReport, RejectedRow};
+
+/// The three kinds of source (DESIGN §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SourceKind {
+    /// 大数据核查: lists pushed by the province.
+    Bigdata,
+    /// 镇办实地核查: door-to-door checks by township offices.
+    Township,
+    /// 外地通报协查: notices from other jurisdictions.
+    External,
+}
+
+impl SourceKind {
+    /// Every source kind.
+    pub const ALL: [SourceKind; 3] = [Self::Bigdata, Self::Township, Self::External];
+
+    /// The name stored in the database and shown in the API (`BIGDATA` …).
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Bigdata => "BIGDATA",
+            Self::Township => "TOWNSHIP",
+            Self::External => "EXTERNAL",
+        }
+    }
+
+    /// The name used on the command line and in exported files (`bigdata` …).
+    pub fn as_cli(self) -> &'static str {
+        match self {
+            Self::Bigdata => "bigdata",
+            Self::Township => "township",
+            Self::External => "external",
+        }
+    }
+
+    /// Reads the database form back.
+    pub fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_db() == s)
+    }
+
+    /// How strongly this source's word on where a person is counts: an on-site check beats a
+    /// notice, which beats a big-data hint.
+    pub fn location_rank(self) -> u8 {
+        match self {
+            Self::Township => 3,
+            Self::External => 2,
+            Self::Bigdata => 1,
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_cli())
+    }
+}
+
+impl FromStr for SourceKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_cli() == lower)
+            .ok_or_else(|| format!("unknown source kind '{s}': use bigdata, township or external"))
+    }
+}
+
+/// A file format intake reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Xlsx,
+    Json,
+    Ndjson,
+}
+
+impl FileFormat {
+    /// The format a file name's extension says.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" => Some(Self::Csv),
+            "xlsx" | "xlsm" => Some(Self::Xlsx),
+            "json" => Some(Self::Json),
+            "ndjson" | "jsonl" => Some(Self::Ndjson),
+            _ => None,
+        }
+    }
+
+    /// Lower-case name (`csv`, `xlsx`, `json`, `ndjson`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Xlsx => "xlsx",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+        }
+    }
+}
+
+/// Why a file was refused whole.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    /// The bytes are not a readable file of the format they claim (message in Chinese).
+    #[error("文件无法读取：{0}")]
+    Unreadable(String),
+    /// The file name says no format intake knows.
+    #[error("不支持的文件类型“{0}”：请使用 CSV、XLSX、JSON 或 NDJSON")]
+    UnknownFormat(String),
+}
+
+/// An external notice (协查函) as it arrived.
+#[derive(Debug, Clone, Default)]
+pub struct NoticeIn {
+    /// Canonical notice fields (`notice_no`, `sending_jurisdiction`, `send_date`, …).
+    pub fields: BTreeMap<Field, String>,
+    /// The notice object without its persons, every key kept.
+    pub raw: Map<String, Value>,
+}
+
+/// One accepted row.
+#[derive(Debug, Clone)]
+pub struct SourceRow {
+    /// Data row number in the file (1 = the first row after the header; for notices, the
+    /// position of the person among all persons of the file).
+    pub row_number: u32,
+    /// The source's key for the row (`auto-…` from the content when the file has none).
+    pub record_id: String,
+    /// Every column as it arrived, by its original header.
+    pub raw: Map<String, Value>,
+    /// The known columns by canonical field, trimmed, empty cells left out.
+    pub fields: BTreeMap<Field, String>,
+    /// Index into [`ParsedFile::notices`] for persons of an external notice.
+    pub notice: Option<usize>,
+    /// sha256 of the row's content (and its notice's): equal hash = unchanged record.
+    pub content_hash: String,
+}
+
+impl SourceRow {
+    /// A canonical field's value, if the row has it.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.fields.get(&field).map(String::as_str)
+    }
+}
+
+/// A file read into rows.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub rows_read: u32,
+    pub rows: Vec<SourceRow>,
+    pub rejected: Vec<RejectedRow>,
+    pub notices: Vec<NoticeIn>,
+}
+
+/// Reads one file of `source` kind. `file_name` decides the format by its extension.
+pub fn read_file(
+    source: SourceKind,
+    file_name: &str,
+    bytes: &[u8],
+    headers: &HeaderMap,
+) -> Result<(FileFormat, ParsedFile), IntakeError> {
+    let format = FileFormat::from_file_name(file_name)
+        .ok_or_else(|| IntakeError::UnknownFormat(file_name.to_owned()))?;
+    let mut candidates: Vec<(u32, Result<RawRow, String>)> = Vec::new();
+    let mut notices = Vec::new();
+    match format {
+        FileFormat::Csv => {
+            let text = tabular::decode_text(bytes)?;
+            table_rows(tabular::read_csv(&text)?, &mut candidates);
+        }
+        FileFormat::Xlsx => table_rows(tabular::read_xlsx(bytes)?, &mut candidates),
+        FileFormat::Json | FileFormat::Ndjson => {
+            let objects = if format == FileFormat::Json {
+                json_objects(bytes)?
+            } else {
+                ndjson_objects(bytes)?
+            };
+            if source == SourceKind::External && objects.iter().any(|o| o.contains_key("persons")) {
+                notice_rows(objects, headers, &mut notices, &mut candidates)?;
+            } else {
+                for (i, object) in objects.into_iter().enumerate() {
+                    candidates.push((row_no(i), Ok(RawRow::from_object(object, None))));
+                }
+            }
+        }
+    }
+    if source == SourceKind::External && notices.is_empty() {
+        group_flat_notices(&mut candidates, headers, &mut notices);
+    }
+
+    let mut parsed = ParsedFile {
+        rows_read: u32::try_from(candidates.len()).unwrap_or(u32::MAX),
+        notices,
+        ..ParsedFile::default()
+    };
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for (row_number, candidate) in candidates {
+        match candidate.and_then(|raw| accept(raw, headers, &parsed.notices)) {
+            Ok(mut row) => {
+                row.row_number = row_number;
+                if let Some(first) = seen.get(&row.record_id) {
+                    parsed.rejected.push(RejectedRow {
+                        row: row_number,
+                        reason: format!("编号“{}”与第 {first} 行重复", row.record_id),
+                    });
+                } else {
+                    seen.insert(row.record_id.clone(), row_number);
+                    parsed.rows.push(row);
+                }
+            }
+            Err(reason) => parsed.rejected.push(RejectedRow {
+                row: row_number,
+                reason,
+            }),
+        }
+    }
+    Ok((format, parsed))
+}
+
+/// A row before acceptance: its columns by original header.
+#[derive(Debug)]
+struct RawRow {
+    raw: Map<String, Value>,
+    notice: Option<usize>,
+}
+
+impl RawRow {
+    fn from_object(object: Map<String, Value>, notice: Option<usize>) -> Self {
+        Self {
+            raw: object,
+            notice,
+        }
+    }
+}
+
+fn row_no(index: usize) -> u32 {
+    u32::try_from(index + 1).unwrap_or(u32::MAX)
+}
+
+fn table_rows(table: tabular::Table, out: &mut Vec<(u32, Result<RawRow, String>)>) {
+    for (row_number, cells) in table.rows {
+        let row = cells.map(|cells| {
+            let mut raw = Map::new();
+            for (i, header) in table.headers.iter().enumerate() {
+                let key = if header.is_empty() {
+                    format!("column_{}", i + 1)
+                } else {
+                    header.clone()
+                };
+                let value = cells.get(i).cloned().unwrap_or_default();
+                raw.insert(key, Value::String(value));
+            }
+            RawRow { raw, notice: None }
+        });
+        out.push((row_number, row));
+    }
+}
+
+fn json_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| IntakeError::Unreadable("JSON 文件必须是 UTF-8 编码".into()))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| IntakeError::Unreadable(format!("JSON 无法解析：{e}")))?;
+    match value {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| match item {
+                Value::Object(o) => Ok(o),
+                _ => Err(IntakeError::Unreadable(format!(
+                    "JSON 数组第 {} 项不是对象",
+                    i + 1
+                ))),
+            })
+            .collect(),
+        Value::Object(o) => Ok(vec![o]),
+        _ => Err(IntakeError::Unreadable(
+            "JSON 文件必须是一个对象或对象数组".into(),
+        )),
+    }
+}
+
+fn ndjson_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+        .map_err(|_| IntakeError::Unreadable("NDJSON 文件必须是 UTF-8 编码".into()))?;
+    let mut objects = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Value>(line) {
+            Ok(Value::Object(o)) => objects.push(o),
+            Ok(_) => {
+                return Err(IntakeError::Unreadable(format!(
+                    "NDJSON 第 {} 行不是对象",
+                    i + 1
+                )));
+            }
+            Err(e) => {
+                return Err(IntakeError::Unreadable(format!(
+                    "NDJSON 第 {} 行无法解析：{e}",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(objects)
+}
+
+/// Splits nested notices (`{notice_no, …, persons: [...]}`) into notices and person rows.
+fn notice_rows(
+    objects: Vec<Map<String, Value>>,
+    headers: &HeaderMap,
+    notices: &mut Vec<NoticeIn>,
+    out: &mut Vec<(u32, Result<RawRow, String>)>,
+) -> Result<(), IntakeError> {
+    for (n, mut object) in objects.into_iter().enumerate() {
+        let persons = match object.remove("persons") {
+            Some(Value::Array(persons)) => persons,
+            Some(_) | None => {
+                return Err(IntakeError::Unreadable(format!(
+                    "第 {} 份协查通报缺少 persons 人员数组",
+                    n + 1
+                )));
+            }
+        };
+        let notice = NoticeIn {
+            fields: canonical_fields(&object, headers),
+            raw: object,
+        };
+        let index = notices.len();
+        let notice_label = notice
+            .fields
+            .get(&Field::NoticeNo)
+            .cloned()
+            .unwrap_or_else(|| format!("第 {} 份", n + 1));
+        notices.push(notice);
+        for person in persons {
+            let row = row_no(out.len());
+            let candidate = match person {
+                Value::Object(o) => Ok(RawRow::from_object(o, Some(index))),
+                _ => Err(format!("协查通报“{notice_label}”中的人员不是对象")),
+            };
+            out.push((row, candidate));
+        }
+    }
+    Ok(())
+}
+
+/// External notices given as a flat table: each row names its notice in `notice_no` (and the
+/// other notice columns); rows of one notice number share one notice.
+fn group_flat_notices(
+    rows: &mut [(u32, Result<RawRow, String>)],
+    headers: &HeaderMap,
+    notices: &mut Vec<NoticeIn>,
+) {
+    let notice_fields = [
+        Field::NoticeNo,
+        Field::SendingJurisdiction,
+        Field::SendDate,
+        Field::Contact,
+    ];
+    let mut by_key: HashMap<String, usize> = HashMap::new();
+    for (_, row) in rows.iter_mut() {
+        let Ok(row) = row else { continue };
+        let fields = canonical_fields(&row.raw, headers);
+        let Some(no) = fields.get(&Field::NoticeNo) else {
+            continue;
+        };
+        let key = format!(
+            "{no}\u{1f}{}",
+            fields
+                .get(&Field::SendingJurisdiction)
+                .map_or("", String::as_str)
+        );
+        let index = *by_key.entry(key).or_insert_with(|| {
+            let mut notice = NoticeIn::default();
+            for f in notice_fields {
+                if let Some(v) = fields.get(&f) {
+                    notice.fields.insert(f, v.clone());
+                    notice
+                        .raw
+                        .insert(f.as_str().to_owned(), Value::String(v.clone()));
+                }
+            }
+            notices.push(notice);
+            notices.len() - 1
+        });
+        row.notice = Some(index);
+    }
+}
+
+fn value_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::Null => return None,
+        Value::String(s) => s.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn canonical_fields(raw: &Map<String, Value>, headers: &HeaderMap) -> BTreeMap<Field, String> {
+    let mut fields = BTreeMap::new();
+    for (key, value) in raw {
+        if let (Some(field), Some(text)) = (headers.field(key), value_text(value)) {
+            // The first non-empty column of a field wins (`note` and `remark` both given).
+            fields.entry(field).or_insert(text);
+        }
+    }
+    fields
+}
+
+/// Checks a row: it must name the person somehow (a name, an ID number or a phone).
+fn accept(raw: RawRow, headers: &HeaderMap, notices: &[NoticeIn]) -> Result<SourceRow, String> {
+    let fields = canonical_fields(&raw.raw, headers);
+    let identifies = [Field::Name, Field::IdNumber, Field::Phone]
+        .iter()
+        .any(|f| fields.contains_key(f));
+    if !identifies {
+        return Err("缺少姓名、身份证号和手机号，无法识别人员".into());
+    }
+    let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_vec(&raw.raw).unwrap_or_default());
+    if let Some(notice) = raw.notice.and_then(|i| notices.get(i)) {
+        hasher.update(serde_json::to_vec(&notice.raw).unwrap_or_default());
+    }
+    let content_hash = hex::encode(hasher.finalize());
+    let record_id = match fields.get(&Field::RecordId) {
+        Some(id) => id.clone(),
+        None => format!("auto-{}", &content_hash[..16]),
+    };
+    Ok(SourceRow {
+        row_number: 0,
+        record_id,
+        raw: raw.raw,
+        fields,
+        notice: raw.notice,
+        content_hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(source: SourceKind, name: &str, text: &str) -> ParsedFile {
+        read_file(source, name, text.as_bytes(), &HeaderMap::default())
+            .expect("readable")
+            .1
+    }
+
+    #[test]
+    fn rows_without_name_id_or_phone_are_rejected_with_their_number() {
+        let parsed = read(
+            SourceKind::Township,
+            "t.csv",
+            "编号,姓名,手机号,备注\nA1,张三,,\nA2,,,只有备注\nA3,,13800138000,\n",
+        );
+        assert_eq!(parsed.rows_read, 3);
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.rejected.len(), 1);
+        assert_eq!(parsed.rejected[0].row, 2);
+    }
+
+    #[test]
+    fn unknown_columns_are_kept_raw() {
+        let parsed = read(
+            SourceKind::Township,
+            "t.csv",
+            "record_id,name,household_size\nA1,张三,4\n",
+        );
+        assert_eq!(parsed.rows[0].raw["household_size"], "4");
+        assert_eq!(parsed.rows[0].get(Field::Name), Some("张三"));
+    }
+
+    #[test]
+    fn nested_notices_become_person_rows_of_their_notice() {
+        let parsed = read(
+            SourceKind::External,
+            "n.json",
+            r#"[{"notice_no":"鄂协1号","sending_jurisdiction":"湖北省武汉市江岸区",
+                "persons":[{"record_id":"N1","name":"李四"},{"record_id":"N2","phone":"13900000000"}]}]"#,
+        );
+        assert_eq!(parsed.notices.len(), 1);
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.rows[1].notice, Some(0));
+        assert_eq!(parsed.rows[1].row_number, 2);
+    }
+
+    #[test]
+    fn duplicate_record_ids_in_one_file_are_rejected_after_the_first() {
+        let parsed = read(
+            SourceKind::Bigdata,
+            "b.csv",
+            "record_id,phone\nX,13800138000\nX,13800138001\n",
+        );
+        assert_eq!(parsed.rows.len(), 1);
+        assert_eq!(parsed.rejected[0].row, 2);
+    }
+
+    #[test]
+    fn truncated_json_refuses_the_whole_file() {
+        let err = read_file(
+            SourceKind::Bigdata,
+            "b.json",
+            br#"[{"phone":"1"#,
+            &HeaderMap::default(),
+        );
+        assert!(matches!(err, Err(IntakeError::Unreadable(_))));
+    }
+}

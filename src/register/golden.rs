@@ -1,0 +1,349 @@
+//! The golden record of a person: the best value of each field across its source records,
+//! with where each came from and the conflicting values shown rather than hidden.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::intake::SourceKind;
+use crate::normalize::{IdClass, Identity};
+
+/// What is stored of a record's identity: the normalised fields plus the address and origin
+/// as written (the register shows them; the matcher does not compare them yet).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoredIdentity {
+    #[serde(flatten)]
+    pub identity: Identity,
+    pub address: Option<String>,
+    pub origin: Option<String>,
+}
+
+/// One current source record of a person, as the golden record needs it.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub record: i64,
+    pub source: SourceKind,
+    pub identity: StoredIdentity,
+    /// When the record was imported: the first-report date when the record has none.
+    pub imported_on: NaiveDate,
+}
+
+/// Where a person is, as the register decides it from the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LocationStatus {
+    /// Living in the county: home observation applies.
+    InCounty,
+    /// Elsewhere, in the jurisdiction named: a letter goes there.
+    OutOfCounty,
+    /// Not yet verified on site.
+    PendingVerification,
+}
+
+impl LocationStatus {
+    /// Every status.
+    pub const ALL: [LocationStatus; 3] =
+        [Self::InCounty, Self::OutOfCounty, Self::PendingVerification];
+
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InCounty => "IN_COUNTY",
+            Self::OutOfCounty => "OUT_OF_COUNTY",
+            Self::PendingVerification => "PENDING_VERIFICATION",
+        }
+    }
+
+    /// Reads the stored name back.
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// How the person is linked to Hubei.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HubeiLink {
+    Wuhan,
+    OtherHubei,
+    Unknown,
+}
+
+impl HubeiLink {
+    /// Every value.
+    pub const ALL: [HubeiLink; 3] = [Self::Wuhan, Self::OtherHubei, Self::Unknown];
+
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wuhan => "WUHAN",
+            Self::OtherHubei => "OTHER_HUBEI",
+            Self::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// A field's chosen value and the records behind it, and the values that disagree.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GoldenField {
+    pub value: Option<String>,
+    pub sources: Vec<i64>,
+    pub conflicts: Vec<GoldenConflict>,
+}
+
+/// A value some records give that differs from the chosen one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GoldenConflict {
+    pub value: String,
+    pub sources: Vec<i64>,
+}
+
+/// The golden record of one person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Golden {
+    pub name: GoldenField,
+    pub name_pinyin: Option<String>,
+    pub id_number: GoldenField,
+    pub phones: Vec<GoldenField>,
+    pub birth_date: GoldenField,
+    pub sex: GoldenField,
+    pub address: GoldenField,
+    pub township: GoldenField,
+    pub village: GoldenField,
+    pub location_status: LocationStatus,
+    pub jurisdiction_code: Option<String>,
+    pub jurisdiction_name: Option<String>,
+    pub location_conflict: bool,
+    pub hubei_link: HubeiLink,
+    pub origin: Option<String>,
+    pub arrival_date: Option<NaiveDate>,
+    pub first_reported: Option<NaiveDate>,
+}
+
+impl Golden {
+    /// The person's phones, most reported first.
+    pub fn phone_numbers(&self) -> Vec<String> {
+        self.phones.iter().filter_map(|p| p.value.clone()).collect()
+    }
+}
+
+/// Picks the value most records agree on; ties go to the stronger source, then the older
+/// record. Values from the strongest source present beat weaker sources when `by_rank`.
+fn vote<'a>(
+    evidence: &'a [Evidence],
+    by_rank: bool,
+    value: impl Fn(&'a Evidence) -> Option<String>,
+) -> GoldenField {
+    // value -> (records, best rank, first record)
+    let mut tally: BTreeMap<String, (Vec<i64>, u8, i64)> = BTreeMap::new();
+    for e in evidence {
+        if let Some(v) = value(e) {
+            let entry = tally.entry(v).or_insert((Vec::new(), 0, e.record));
+            entry.0.push(e.record);
+            entry.1 = entry.1.max(e.source.location_rank());
+            entry.2 = entry.2.min(e.record);
+        }
+    }
+    let best = tally
+        .iter()
+        .max_by(|(_, a), (_, b)| {
+            let key = |t: &(Vec<i64>, u8, i64)| {
+                if by_rank {
+                    (t.1 as usize, t.0.len(), -t.2)
+                } else {
+                    (t.0.len(), t.1 as usize, -t.2)
+                }
+            };
+            let (ka, kb) = (key(a), key(b));
+            ka.0.cmp(&kb.0).then(ka.1.cmp(&kb.1)).then(ka.2.cmp(&kb.2))
+        })
+        .map(|(v, _)| v.clone());
+    let Some(best) = best else {
+        return GoldenField::default();
+    };
+    let mut field = GoldenField {
+        value: Some(best.clone()),
+        ..GoldenField::default()
+    };
+    for (v, (records, _, _)) in tally {
+        if v == best {
+            field.sources = records;
+        } else {
+            field.conflicts.push(GoldenConflict {
+                value: v,
+                sources: records,
+            });
+        }
+    }
+    field
+}
+
+/// Computes the golden record of a person from its current records.
+pub fn golden_record(evidence: &[Evidence]) -> Golden {
+    let name = vote(evidence, false, |e| e.identity.identity.name.clone());
+    let name_pinyin = evidence
+        .iter()
+        .find(|e| e.identity.identity.name == name.value)
+        .and_then(|e| e.identity.identity.name_pinyin.clone());
+    let id_number = vote(evidence, false, |e| {
+        let i = &e.identity.identity;
+        (i.id_class == Some(IdClass::Valid))
+            .then(|| i.id_number.clone())
+            .flatten()
+    });
+    let birth_date = vote(evidence, false, |e| {
+        e.identity.identity.birth_date.map(|d| d.to_string())
+    });
+    let sex = vote(evidence, false, |e| {
+        e.identity.identity.sex.map(|s| s.as_str().to_owned())
+    });
+    let address = vote(evidence, true, |e| e.identity.address.clone());
+    let township = vote(evidence, true, |e| e.identity.identity.township.clone());
+    let village = vote(evidence, true, |e| e.identity.identity.village.clone());
+
+    let mut phones: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for e in evidence {
+        for p in &e.identity.identity.phones {
+            let records = phones.entry(p.number.clone()).or_default();
+            if !records.contains(&e.record) {
+                records.push(e.record);
+            }
+        }
+    }
+    let mut phones: Vec<GoldenField> = phones
+        .into_iter()
+        .map(|(number, sources)| GoldenField {
+            value: Some(number),
+            sources,
+            conflicts: Vec::new(),
+        })
+        .collect();
+    phones.sort_by(|a, b| b.sources.len().cmp(&a.sources.len()));
+
+    let (location_status, jurisdiction_code, jurisdiction_name, location_conflict) =
+        location(evidence);
+
+    let hubei_link = if evidence
+        .iter()
+        .any(|e| e.identity.identity.origin_wuhan == Some(true))
+    {
+        HubeiLink::Wuhan
+    } else if evidence
+        .iter()
+        .any(|e| e.identity.identity.origin_hubei == Some(true))
+    {
+        HubeiLink::OtherHubei
+    } else {
+        HubeiLink::Unknown
+    };
+    let origin = vote(evidence, true, |e| e.identity.origin.clone()).value;
+    let arrival_date = evidence
+        .iter()
+        .filter_map(|e| e.identity.identity.arrival_date)
+        .min();
+    let first_reported = evidence
+        .iter()
+        .map(|e| e.identity.identity.report_date.unwrap_or(e.imported_on))
+        .min();
+
+    Golden {
+        name,
+        name_pinyin,
+        id_number,
+        phones,
+        birth_date,
+        sex,
+        address,
+        township,
+        village,
+        location_status,
+        jurisdiction_code,
+        jurisdiction_name,
+        location_conflict,
+        hubei_link,
+        origin,
+        arrival_date,
+        first_reported,
+    }
+}
+
+/// The location status from the strongest source that says where the person is; sources that
+/// say otherwise raise the conflict flag.
+fn location(evidence: &[Evidence]) -> (LocationStatus, Option<String>, Option<String>, bool) {
+    let said: Vec<(&Evidence, bool)> = evidence
+        .iter()
+        .filter_map(|e| e.identity.identity.in_county.map(|inside| (e, inside)))
+        .collect();
+    let conflict = said.iter().any(|(_, a)| *a) && said.iter().any(|(_, a)| !*a);
+    let strongest = said.iter().max_by_key(|(e, inside)| {
+        // Among equals, the newer record and then "outside" (the more specific claim) win.
+        (e.source.location_rank(), e.record, !*inside)
+    });
+    match strongest {
+        Some((e, true)) if e.source != SourceKind::Bigdata => {
+            (LocationStatus::InCounty, None, None, conflict)
+        }
+        Some((e, false)) => (
+            LocationStatus::OutOfCounty,
+            e.identity.identity.jurisdiction_code.clone(),
+            e.identity.identity.jurisdiction_name.clone(),
+            conflict,
+        ),
+        // A big-data hint alone that the person is here still needs an on-site check.
+        _ => (LocationStatus::PendingVerification, None, None, conflict),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(record: i64, source: SourceKind, name: &str, in_county: Option<bool>) -> Evidence {
+        Evidence {
+            record,
+            source,
+            identity: StoredIdentity {
+                identity: Identity {
+                    name: Some(name.to_owned()),
+                    in_county,
+                    jurisdiction_code: in_county.is_some_and(|i| !i).then(|| "420102".to_owned()),
+                    ..Identity::default()
+                },
+                ..StoredIdentity::default()
+            },
+            imported_on: NaiveDate::from_ymd_opt(2020, 1, 25).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn an_on_site_check_beats_a_notice_and_the_disagreement_is_flagged() {
+        let g = golden_record(&[
+            evidence(1, SourceKind::External, "王芳", Some(false)),
+            evidence(2, SourceKind::Township, "王芳", Some(true)),
+        ]);
+        assert_eq!(g.location_status, LocationStatus::InCounty);
+        assert!(g.location_conflict);
+    }
+
+    #[test]
+    fn a_big_data_hint_alone_leaves_the_person_pending() {
+        let g = golden_record(&[evidence(1, SourceKind::Bigdata, "王芳", Some(true))]);
+        assert_eq!(g.location_status, LocationStatus::PendingVerification);
+        let g = golden_record(&[evidence(1, SourceKind::Bigdata, "王芳", Some(false))]);
+        assert_eq!(g.location_status, LocationStatus::OutOfCounty);
+        assert_eq!(g.jurisdiction_code.as_deref(), Some("420102"));
+    }
+
+    #[test]
+    fn conflicting_names_are_listed_not_hidden() {
+        let g = golden_record(&[
+            evidence(1, SourceKind::Township, "王芳", None),
+            evidence(2, SourceKind::External, "王芳", None),
+            evidence(3, SourceKind::Bigdata, "汪芳", None),
+        ]);
+        assert_eq!(g.name.value.as_deref(), Some("王芳"));
+        assert_eq!(g.name.sources, vec![1, 2]);
+        assert_eq!(g.name.conflicts[0].value, "汪芳");
+    }
+}

@@ -1,0 +1,749 @@
+//! Importing one file: read, normalise, store raw, resolve to persons — one transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::Register;
+use super::golden::{Evidence, StoredIdentity, golden_record};
+use crate::db::{self, import_batch, notice, person, record_link, resolution_event, source_record};
+use crate::error::AppError;
+use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
+use crate::normalize::{self, IdClass, NormalizeContext, RawIdentity};
+use crate::resolve::{Decision, PersonIndex, PersonKey, RecordKey};
+
+/// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
+const CHUNK: usize = 500;
+
+/// Reports how far a long import has come (a progress bar on a terminal, nothing elsewhere).
+pub trait Progress: Send + Sync {
+    /// A stage of `total` steps begins.
+    fn start(&self, _stage: &str, _total: u64) {}
+    /// `n` more steps are done.
+    fn advance(&self, _n: u64) {}
+    /// The import is over.
+    fn finish(&self) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// One file to import.
+pub struct ImportRequest<'a> {
+    pub source: SourceKind,
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    /// A mapping file (TOML `"column" = "field"`) for headers intake does not know.
+    pub mapping: Option<&'a str>,
+    /// Who imports it (a user name or token label; `cli` from the command line).
+    pub actor: &'a str,
+    pub progress: &'a dyn Progress,
+    /// Test hook: fail after writing this many records, to prove a batch is all or nothing.
+    #[doc(hidden)]
+    pub fail_after_records: Option<usize>,
+}
+
+impl<'a> ImportRequest<'a> {
+    /// A request with no mapping file, no progress and `actor` as the importer.
+    pub fn new(source: SourceKind, file_name: &'a str, bytes: &'a [u8], actor: &'a str) -> Self {
+        Self {
+            source,
+            file_name,
+            bytes,
+            mapping: None,
+            actor,
+            progress: &NoProgress,
+            fail_after_records: None,
+        }
+    }
+}
+
+/// An accepted row with its normalised identity.
+struct Prepared {
+    row: SourceRow,
+    identity: StoredIdentity,
+}
+
+/// What happens to a prepared row in this batch.
+enum Plan {
+    Unchanged,
+    New,
+    NewVersion { old_id: i64, old_version: i32 },
+}
+
+impl Register {
+    /// Imports one file as one batch and returns its report.
+    ///
+    /// A file that cannot be read is refused whole (`BadInput`) and nothing is written;
+    /// re-importing a file already imported is a no-op; any failure while writing rolls the
+    /// whole batch back.
+    #[tracing::instrument(skip_all, fields(source = %req.source, bytes = req.bytes.len()), err(Debug))]
+    pub async fn import(&self, req: ImportRequest<'_>) -> Result<BatchReport, AppError> {
+        let sha256 = hex::encode(Sha256::digest(req.bytes));
+        if let Some(report) = self.already_imported(req.source, &sha256).await? {
+            return Ok(report);
+        }
+        let headers = match req.mapping {
+            Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
+            None => HeaderMap::default(),
+        };
+        let (format, parsed) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
+            .map_err(|e| AppError::BadInput(e.to_string()))?;
+
+        req.progress.start("normalise", parsed.rows.len() as u64);
+        let today = Utc::now().date_naive();
+        let prepared: Vec<Prepared> = parsed
+            .rows
+            .into_iter()
+            .map(|row| {
+                let identity = self.normalize_row(&row, &parsed.notices, today);
+                req.progress.advance(1);
+                Prepared { row, identity }
+            })
+            .collect();
+
+        let mut report = BatchReport {
+            source: req.source.as_db().to_owned(),
+            file_name: req.file_name.to_owned(),
+            format: format.as_str().to_owned(),
+            sha256: sha256.clone(),
+            rows_read: parsed.rows_read,
+            rows_accepted: u32::try_from(prepared.len()).unwrap_or(u32::MAX),
+            rows_rejected: u32::try_from(parsed.rejected.len()).unwrap_or(u32::MAX),
+            rejected: parsed.rejected,
+            notices: u32::try_from(parsed.notices.len()).unwrap_or(u32::MAX),
+            ..BatchReport::default()
+        };
+
+        let write = self.db.write().await?;
+        let txn = &write.txn;
+        // Another writer may have imported the same file while this one was reading it.
+        if let Some(report) = self.already_imported(req.source, &sha256).await? {
+            return Ok(report);
+        }
+        let existing = current_versions(txn, req.source, &prepared).await?;
+        let plans: Vec<Plan> = prepared
+            .iter()
+            .map(|p| match existing.get(&p.row.record_id) {
+                None => Plan::New,
+                Some(e) if e.hash == p.row.content_hash => Plan::Unchanged,
+                Some(e) => Plan::NewVersion {
+                    old_id: e.id,
+                    old_version: e.version,
+                },
+            })
+            .collect();
+        for plan in &plans {
+            match plan {
+                Plan::Unchanged => report.records_unchanged += 1,
+                Plan::New => report.records_new += 1,
+                Plan::NewVersion { .. } => report.records_new_version += 1,
+            }
+        }
+
+        let now = Utc::now();
+        let batch_id = db::next_id(txn, "import_batch").await?;
+        report.batch_id = batch_id;
+        let mut notice_ids = Vec::new();
+        let first_notice = db::next_id(txn, "notice").await?;
+        let notices: Vec<notice::ActiveModel> = parsed
+            .notices
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let id = first_notice + i as i64;
+                notice_ids.push(id);
+                notice_model(id, batch_id, n, today)
+            })
+            .collect();
+
+        // Resolve every new record version against the register, in file order.
+        req.progress.start("resolve", prepared.len() as u64);
+        let mut index = load_index(txn).await?;
+        let mut next_person = db::next_id(txn, "person").await?;
+        let mut next_record = db::next_id(txn, "source_record").await?;
+        let old_ids: Vec<i64> = plans
+            .iter()
+            .filter_map(|p| match p {
+                Plan::NewVersion { old_id, .. } => Some(*old_id),
+                _ => None,
+            })
+            .collect();
+        let old_links = links_of(txn, &old_ids).await?;
+        let mut affected: BTreeSet<i64> = old_links.values().copied().collect();
+        let mut created: BTreeSet<i64> = BTreeSet::new();
+        let mut matched: BTreeSet<i64> = BTreeSet::new();
+        let mut records = Vec::new();
+        let mut links = Vec::new();
+        let mut new_evidence: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
+        for (p, plan) in prepared.iter().zip(&plans) {
+            req.progress.advance(1);
+            let version = match plan {
+                Plan::Unchanged => continue,
+                Plan::New => 1,
+                Plan::NewVersion { old_version, .. } => old_version + 1,
+            };
+            let record = next_record;
+            next_record += 1;
+            let decision = index.resolve(&record_key(&p.identity));
+            let person = match decision.person {
+                Some(person) => {
+                    if !created.contains(&person) {
+                        matched.insert(person);
+                    }
+                    let merged = merge_key(index.get(person), &p.identity);
+                    index.upsert(person, merged);
+                    person
+                }
+                None => {
+                    let person = next_person;
+                    next_person += 1;
+                    created.insert(person);
+                    index.upsert(person, merge_key(None, &p.identity));
+                    person
+                }
+            };
+            affected.insert(person);
+            let notice_id = p.row.notice.and_then(|i| notice_ids.get(i).copied());
+            records.push(record_model(
+                record, batch_id, req.source, version, p, notice_id, now,
+            ));
+            links.push((record, person, decision));
+            new_evidence.entry(person).or_default().push(Evidence {
+                record,
+                source: req.source,
+                identity: p.identity.clone(),
+                imported_on: today,
+            });
+        }
+        report.persons_created = u32::try_from(created.len()).unwrap_or(u32::MAX);
+        report.persons_matched = u32::try_from(matched.len()).unwrap_or(u32::MAX);
+
+        // Write: batch, notices, records (old versions retired), persons, links, events.
+        import_batch::Entity::insert(batch_model(batch_id, &report, req.actor, now))
+            .exec_without_returning(txn)
+            .await?;
+        insert_all(txn, notices).await?;
+        if !old_ids.is_empty() {
+            for chunk in old_ids.chunks(CHUNK) {
+                source_record::Entity::update_many()
+                    .col_expr(source_record::Column::IsCurrent, Expr::value(false))
+                    .filter(source_record::Column::Id.is_in(chunk.to_vec()))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        req.progress.start("store", records.len() as u64);
+        let mut written = 0usize;
+        let mut batch_records = Vec::with_capacity(CHUNK);
+        for record in records {
+            batch_records.push(record);
+            if batch_records.len() == CHUNK {
+                written += batch_records.len();
+                req.progress.advance(batch_records.len() as u64);
+                insert_all(txn, std::mem::take(&mut batch_records)).await?;
+                if req.fail_after_records.is_some_and(|n| written >= n) {
+                    return Err(AppError::Internal(anyhow::anyhow!(
+                        "injected failure after {written} records"
+                    )));
+                }
+            }
+        }
+        written += batch_records.len();
+        insert_all(txn, batch_records).await?;
+        if req.fail_after_records.is_some_and(|n| written >= n) {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "injected failure after {written} records"
+            )));
+        }
+
+        let previous: Vec<i64> = affected
+            .iter()
+            .copied()
+            .filter(|p| !created.contains(p))
+            .collect();
+        let mut evidence = current_evidence(txn, &previous).await?;
+        for (person, items) in new_evidence {
+            evidence.entry(person).or_default().extend(items);
+        }
+        let mut new_persons = Vec::new();
+        for person in &affected {
+            let items = evidence.remove(person).unwrap_or_default();
+            if items.is_empty() {
+                continue;
+            }
+            let golden = golden_record(&items);
+            let model = person_model(*person, &golden, now)?;
+            if created.contains(person) {
+                new_persons.push(model);
+            } else {
+                let mut active = person::ActiveModel::from(model).reset_all();
+                active.created_at = sea_orm::ActiveValue::NotSet;
+                active.update(txn).await?;
+            }
+        }
+        insert_all(
+            txn,
+            new_persons
+                .into_iter()
+                .map(person::ActiveModel::from)
+                .collect(),
+        )
+        .await?;
+
+        let mut next_event = db::next_id(txn, "resolution_event").await?;
+        let mut events = Vec::with_capacity(links.len());
+        let link_models: Vec<record_link::ActiveModel> = links
+            .into_iter()
+            .map(|(record, person, decision)| {
+                let kind = if decision.person.is_some() {
+                    "LINK"
+                } else {
+                    "CREATE"
+                };
+                events.push(event_model(
+                    next_event, kind, person, record, batch_id, req.actor, now, &decision,
+                ));
+                next_event += 1;
+                link_model(record, person, &decision, now)
+            })
+            .collect();
+        insert_all(txn, link_models).await?;
+        insert_all(txn, events).await?;
+        write.commit().await?;
+        req.progress.finish();
+        tracing::info!(
+            batch.id = batch_id,
+            rows.accepted = report.rows_accepted,
+            rows.rejected = report.rows_rejected,
+            records.new = report.records_new,
+            persons.created = report.persons_created,
+            "batch imported"
+        );
+        Ok(report)
+    }
+
+    /// The report of an earlier batch of the same file, if there was one.
+    async fn already_imported(
+        &self,
+        source: SourceKind,
+        sha256: &str,
+    ) -> Result<Option<BatchReport>, AppError> {
+        let batch = import_batch::Entity::find()
+            .filter(import_batch::Column::Source.eq(source.as_db()))
+            .filter(import_batch::Column::Sha256.eq(sha256))
+            .one(&self.db.conn)
+            .await?;
+        Ok(batch.map(|b| {
+            let mut report = super::query::batch_report(&b);
+            report.already_imported = true;
+            report.records_unchanged = report.rows_accepted;
+            report.records_new = 0;
+            report.records_new_version = 0;
+            report.persons_created = 0;
+            report.persons_matched = 0;
+            report
+        }))
+    }
+
+    fn normalize_row(
+        &self,
+        row: &SourceRow,
+        notices: &[NoticeIn],
+        today: NaiveDate,
+    ) -> StoredIdentity {
+        let notice = row.notice.and_then(|i| notices.get(i));
+        let reference = reference_date(row, notice, today);
+        let get = |f: Field| row.get(f);
+        let notes: Vec<&str> = [Field::Remark, Field::Symptoms]
+            .into_iter()
+            .filter_map(get)
+            .collect();
+        let raw = RawIdentity {
+            name: get(Field::Name),
+            id_number: get(Field::IdNumber),
+            phone: get(Field::Phone),
+            sex: get(Field::Sex),
+            age: get(Field::Age),
+            birth_date: get(Field::BirthDate),
+            township: get(Field::Township),
+            village: get(Field::Village),
+            address: get(Field::Address).or(get(Field::CurrentAddress)),
+            // Where the person lives now says where they are unless the row says otherwise:
+            // a township form's 现住址 outside the county means the person has left.
+            current_location: get(Field::CurrentLocation)
+                .or(get(Field::CurrentAddress))
+                .or(get(Field::Address)),
+            origin: get(Field::Origin),
+            arrival_date: get(Field::ArrivalDate),
+            report_date: get(Field::ReportDate).or(get(Field::BatchDate)),
+            notes,
+        };
+        let ctx = NormalizeContext {
+            divisions: self.reference.divisions,
+            gazetteer: &self.reference.gazetteer,
+            reference_date: reference,
+        };
+        StoredIdentity {
+            identity: normalize::normalize_record(&raw, &ctx),
+            address: get(Field::Address)
+                .or(get(Field::CurrentAddress))
+                .map(str::to_owned),
+            origin: get(Field::Origin).map(str::to_owned),
+        }
+    }
+}
+
+/// The date a row is about: its report or batch date, its notice's date, else today. Gives the
+/// year to dates written as `1月23日`.
+fn reference_date(row: &SourceRow, notice: Option<&NoticeIn>, today: NaiveDate) -> NaiveDate {
+    let explicit = |text: &str| {
+        // Only a date that carries its own year can set the year of the others.
+        normalize::parse_date(text, today)
+            .ok()
+            .filter(|_| text.contains(['-', '/', '年']) || text.len() == 8)
+    };
+    [Field::ReportDate, Field::BatchDate, Field::ArrivalDate]
+        .into_iter()
+        .filter_map(|f| row.get(f))
+        .chain(notice.and_then(|n| n.fields.get(&Field::SendDate).map(String::as_str)))
+        .find_map(explicit)
+        .unwrap_or(today)
+}
+
+fn record_key(identity: &StoredIdentity) -> RecordKey<'_> {
+    let i = &identity.identity;
+    RecordKey {
+        name: i.name.as_deref(),
+        id_number: i.id_number.as_deref(),
+        id_class: i.id_class,
+        id_candidates: &i.id_candidates,
+        phones: i.phones.iter().map(|p| p.number.as_str()).collect(),
+    }
+}
+
+/// What the index should know of a person after it gained a record.
+fn merge_key(old: Option<&PersonKey>, identity: &StoredIdentity) -> PersonKey {
+    let i = &identity.identity;
+    let mut key = old.cloned().unwrap_or_default();
+    if key.name.is_none() {
+        key.name = i.name.clone();
+    }
+    if key.id_number.is_none() && i.id_class == Some(IdClass::Valid) {
+        key.id_number = i.id_number.clone();
+    }
+    for p in &i.phones {
+        if !key.phones.contains(&p.number) {
+            key.phones.push(p.number.clone());
+        }
+    }
+    key
+}
+
+struct Existing {
+    id: i64,
+    version: i32,
+    hash: String,
+}
+
+async fn current_versions(
+    txn: &DatabaseTransaction,
+    source: SourceKind,
+    prepared: &[Prepared],
+) -> Result<HashMap<String, Existing>, DbErr> {
+    let mut existing = HashMap::new();
+    let ids: Vec<String> = prepared.iter().map(|p| p.row.record_id.clone()).collect();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i64, String, i32, String)> = source_record::Entity::find()
+            .select_only()
+            .columns([
+                source_record::Column::Id,
+                source_record::Column::RecordId,
+                source_record::Column::Version,
+                source_record::Column::ContentHash,
+            ])
+            .filter(source_record::Column::Source.eq(source.as_db()))
+            .filter(source_record::Column::IsCurrent.eq(true))
+            .filter(source_record::Column::RecordId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (id, record_id, version, hash) in rows {
+            existing.insert(record_id, Existing { id, version, hash });
+        }
+    }
+    Ok(existing)
+}
+
+async fn load_index(txn: &DatabaseTransaction) -> Result<PersonIndex, DbErr> {
+    let rows: Vec<(i64, Option<String>, Option<String>, Value)> = person::Entity::find()
+        .select_only()
+        .columns([
+            person::Column::Id,
+            person::Column::Name,
+            person::Column::IdNumber,
+            person::Column::Phones,
+        ])
+        .filter(person::Column::MergedInto.is_null())
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut index = PersonIndex::default();
+    for (id, name, id_number, phones) in rows {
+        let phones = serde_json::from_value(phones).unwrap_or_default();
+        index.upsert(
+            id,
+            PersonKey {
+                name,
+                id_number,
+                phones,
+            },
+        );
+    }
+    Ok(index)
+}
+
+/// The person each of `records` is linked to.
+async fn links_of(txn: &DatabaseTransaction, records: &[i64]) -> Result<HashMap<i64, i64>, DbErr> {
+    let mut out = HashMap::new();
+    for chunk in records.chunks(CHUNK) {
+        let rows: Vec<(i64, i64)> = record_link::Entity::find()
+            .select_only()
+            .columns([
+                record_link::Column::SourceRecordId,
+                record_link::Column::PersonId,
+            ])
+            .filter(record_link::Column::SourceRecordId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+/// The current records of each of `persons`, as golden-record evidence.
+pub(super) async fn current_evidence<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    persons: &[i64],
+) -> Result<BTreeMap<i64, Vec<Evidence>>, DbErr> {
+    let mut out: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
+    for chunk in persons.chunks(CHUNK) {
+        let links: Vec<(i64, i64)> = record_link::Entity::find()
+            .select_only()
+            .columns([
+                record_link::Column::SourceRecordId,
+                record_link::Column::PersonId,
+            ])
+            .filter(record_link::Column::PersonId.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let person_of: HashMap<i64, i64> = links.iter().copied().collect();
+        let record_ids: Vec<i64> = links.iter().map(|(r, _)| *r).collect();
+        for records in record_ids.chunks(CHUNK) {
+            let rows = source_record::Entity::find()
+                .filter(source_record::Column::Id.is_in(records.to_vec()))
+                .filter(source_record::Column::IsCurrent.eq(true))
+                .all(conn)
+                .await?;
+            for r in rows {
+                let Some(source) = SourceKind::from_db(&r.source) else {
+                    continue;
+                };
+                let identity = serde_json::from_value(r.normalized).unwrap_or_default();
+                out.entry(person_of[&r.id]).or_default().push(Evidence {
+                    record: r.id,
+                    source,
+                    identity,
+                    imported_on: r.created_at.date_naive(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn insert_all<A>(txn: &DatabaseTransaction, models: Vec<A>) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut models = models.into_iter().peekable();
+    while models.peek().is_some() {
+        let chunk: Vec<A> = models.by_ref().take(CHUNK).collect();
+        <A::Entity as EntityTrait>::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn notice_model(id: i64, batch_id: i64, n: &NoticeIn, today: NaiveDate) -> notice::ActiveModel {
+    let get = |f: Field| n.fields.get(&f).cloned();
+    notice::Model {
+        id,
+        batch_id,
+        notice_no: get(Field::NoticeNo).unwrap_or_else(|| "（无编号）".to_owned()),
+        sending_jurisdiction: get(Field::SendingJurisdiction)
+            .unwrap_or_else(|| "（未注明）".to_owned()),
+        send_date: get(Field::SendDate).and_then(|d| normalize::parse_date(&d, today).ok()),
+        contact: get(Field::Contact),
+        note: n.raw.get("note").and_then(Value::as_str).map(str::to_owned),
+        raw: Value::Object(n.raw.clone()),
+    }
+    .into()
+}
+
+fn record_model(
+    id: i64,
+    batch_id: i64,
+    source: SourceKind,
+    version: i32,
+    p: &Prepared,
+    notice_id: Option<i64>,
+    now: chrono::DateTime<Utc>,
+) -> source_record::ActiveModel {
+    let i = &p.identity.identity;
+    source_record::Model {
+        id,
+        batch_id,
+        source: source.as_db().to_owned(),
+        record_id: p.row.record_id.clone(),
+        version,
+        is_current: true,
+        row_number: i32::try_from(p.row.row_number).unwrap_or(i32::MAX),
+        notice_id,
+        raw: Value::Object(p.row.raw.clone()),
+        content_hash: p.row.content_hash.clone(),
+        name: i.name.clone(),
+        name_pinyin: i.name_pinyin.clone(),
+        id_number: i.id_number.clone(),
+        id_class: i.id_class.map(|c| c.as_str().to_owned()),
+        phones: json!(i.phones.iter().map(|p| &p.number).collect::<Vec<_>>()),
+        birth_date: i.birth_date,
+        sex: i.sex.map(|s| s.as_str().to_owned()),
+        township: i.township.clone(),
+        village: i.village.clone(),
+        jurisdiction_code: i.jurisdiction_code.clone(),
+        arrival_date: i.arrival_date,
+        report_date: i.report_date,
+        normalized: serde_json::to_value(&p.identity).unwrap_or(Value::Null),
+        problems: serde_json::to_value(&i.problems).unwrap_or(Value::Null),
+        created_at: now,
+    }
+    .into()
+}
+
+fn batch_model(
+    id: i64,
+    report: &BatchReport,
+    actor: &str,
+    now: chrono::DateTime<Utc>,
+) -> import_batch::ActiveModel {
+    let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+    import_batch::Model {
+        id,
+        source: report.source.clone(),
+        file_name: report.file_name.clone(),
+        sha256: report.sha256.clone(),
+        format: report.format.clone(),
+        imported_by: actor.to_owned(),
+        imported_at: now,
+        rows_read: n(report.rows_read),
+        rows_accepted: n(report.rows_accepted),
+        rows_rejected: n(report.rows_rejected),
+        records_new: n(report.records_new),
+        records_unchanged: n(report.records_unchanged),
+        records_new_version: n(report.records_new_version),
+        persons_created: n(report.persons_created),
+        persons_matched: n(report.persons_matched),
+        rejected: serde_json::to_value(&report.rejected).unwrap_or(Value::Null),
+    }
+    .into()
+}
+
+pub(super) fn person_model(
+    id: i64,
+    golden: &super::golden::Golden,
+    now: chrono::DateTime<Utc>,
+) -> Result<person::Model, AppError> {
+    Ok(person::Model {
+        id,
+        merged_into: None,
+        name: golden.name.value.clone(),
+        name_pinyin: golden.name_pinyin.clone(),
+        id_number: golden.id_number.value.clone(),
+        phones: json!(golden.phone_numbers()),
+        birth_date: golden
+            .birth_date
+            .value
+            .as_deref()
+            .and_then(|d| d.parse().ok()),
+        sex: golden.sex.value.clone(),
+        address: golden.address.value.clone(),
+        township: golden.township.value.clone(),
+        village: golden.village.value.clone(),
+        location_status: golden.location_status.as_str().to_owned(),
+        jurisdiction_code: golden.jurisdiction_code.clone(),
+        jurisdiction_name: golden.jurisdiction_name.clone(),
+        location_conflict: golden.location_conflict,
+        hubei_link: golden.hubei_link.as_str().to_owned(),
+        origin: golden.origin.clone(),
+        arrival_date: golden.arrival_date,
+        first_reported: golden.first_reported,
+        golden: serde_json::to_value(golden).map_err(|e| AppError::Internal(e.into()))?,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
+fn link_model(
+    record: i64,
+    person: i64,
+    decision: &Decision,
+    now: chrono::DateTime<Utc>,
+) -> record_link::ActiveModel {
+    record_link::Model {
+        source_record_id: record,
+        person_id: person,
+        weight: decision.weight,
+        rule: decision.rule.as_str().to_owned(),
+        explanation: serde_json::to_value(&decision.explanation).unwrap_or(Value::Null),
+        linked_at: now,
+    }
+    .into()
+}
+
+#[expect(clippy::too_many_arguments, reason = "an event records all of these")]
+fn event_model(
+    id: i64,
+    kind: &str,
+    person: i64,
+    record: i64,
+    batch_id: i64,
+    actor: &str,
+    now: chrono::DateTime<Utc>,
+    decision: &Decision,
+) -> resolution_event::ActiveModel {
+    resolution_event::Model {
+        id,
+        kind: kind.to_owned(),
+        person_id: person,
+        other_person_id: None,
+        source_record_id: Some(record),
+        batch_id: Some(batch_id),
+        actor: actor.to_owned(),
+        at: now,
+        detail: serde_json::to_value(decision).unwrap_or(Value::Null),
+    }
+    .into()
+}

@@ -1,0 +1,80 @@
+//! The command line, run as a user would: import files, export the register.
+
+use std::process::Command;
+
+use crate::helpers::sample;
+
+fn paicha(db: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paicha"));
+    cmd.env("DATABASE_URL", db).env_remove("PAICHA_COUNTY");
+    cmd
+}
+
+#[test]
+fn import_then_export_records_gives_one_row_per_current_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let out = paicha(&db)
+        .args(["import", "township", "--json"])
+        .arg(sample("township.csv"))
+        .arg(sample("township_trad.csv"))
+        .output()
+        .expect("run paicha import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON reports");
+    assert_eq!(reports[0]["rows_accepted"], 9);
+    assert_eq!(reports[0]["rejected"][0]["row"], 4);
+    assert_eq!(reports[1]["rows_accepted"], 5);
+
+    let out = paicha(&db)
+        .args(["export", "records", "--format", "csv"])
+        .output()
+        .expect("run paicha export");
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("source,record_id,person_id"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 14);
+    let person_of = |id: &str| {
+        rows.iter()
+            .find(|r| r.split(',').nth(1) == Some(id))
+            .and_then(|r| r.split(',').nth(2))
+            .map(str::to_owned)
+    };
+    assert!(rows[0].starts_with("township,TS-0001,"));
+    assert_eq!(person_of("TS-0001"), person_of("TT-0005"));
+}
+
+#[test]
+fn an_unreadable_file_fails_the_command_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let out = paicha(&db)
+        .args(["import", "township"])
+        .arg(sample("garbage.csv"))
+        .output()
+        .expect("run paicha import");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("garbage.csv") && stderr.contains("无法读取"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn paicha_schema_prints_the_committed_sdl() {
+    let out = Command::new(env!("CARGO_BIN_EXE_paicha"))
+        .arg("schema")
+        .output()
+        .expect("run paicha schema");
+    assert!(out.status.success());
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+        .unwrap_or_default();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+}

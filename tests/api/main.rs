@@ -1,0 +1,10 @@
+//! Integration tests: one binary, a fresh database per test, on SQLite and — when
+//! `PAICHA_TEST_POSTGRES_URL` is set — on PostgreSQL too.
+
+mod helpers;
+
+mod cli;
+mod graphql_http;
+mod intake;
+mod register;
+mod schema;
