@@ -248,7 +248,7 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
                 "arrival_date",
             ];
             let rows = persons.into_iter().map(|p| {
-                let phones: Vec<String> = serde_json::from_value(p.phones).unwrap_or_default();
+                let phones: Vec<String> = serde_json::from_str(&p.phones).unwrap_or_default();
                 [
                     p.id.to_string(),
                     p.name.unwrap_or_default(),

@@ -2,6 +2,10 @@
 //! notices, persons, the link from each record to its person, and the append-only resolution
 //! events.
 //!
+//! Structured values (raw rows, normalised identities, golden records, explanations) are JSON
+//! documents in TEXT columns on both backends: the writer serialises each once, straight from
+//! its Rust type, which keeps a 100 000-row import within seconds; readers parse them back.
+//!
 //! Primary keys are 64-bit integers assigned by the single resolution writer (it holds the
 //! writer lock while it allocates them), so a batch can insert thousands of rows with one
 //! statement and still know every key it wrote.
@@ -64,11 +68,7 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     // [{row, reason}] for every rejected row, so a clerk can fix and resend them.
-                    .col(
-                        ColumnDef::new(ImportBatch::Rejected)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ImportBatch::Rejected).text().not_null())
                     .to_owned(),
             )
             .await?;
@@ -100,7 +100,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Notice::Contact).string())
                     .col(ColumnDef::new(Notice::Note).text())
                     // The notice object without its persons, every key kept.
-                    .col(ColumnDef::new(Notice::Raw).json_binary().not_null())
+                    .col(ColumnDef::new(Notice::Raw).text().not_null())
                     .foreign_key(
                         ForeignKey::create()
                             .from(Notice::Table, Notice::BatchId)
@@ -130,7 +130,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(SourceRecord::RowNumber).integer().not_null())
                     .col(ColumnDef::new(SourceRecord::NoticeId).big_integer())
                     // Every column of the row as it arrived, unknown ones too.
-                    .col(ColumnDef::new(SourceRecord::Raw).json_binary().not_null())
+                    .col(ColumnDef::new(SourceRecord::Raw).text().not_null())
                     // sha256 of the canonicalised raw row: equal hash = unchanged record.
                     .col(
                         ColumnDef::new(SourceRecord::ContentHash)
@@ -142,11 +142,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(SourceRecord::NamePinyin).string())
                     .col(ColumnDef::new(SourceRecord::IdNumber).string())
                     .col(ColumnDef::new(SourceRecord::IdClass).string())
-                    .col(
-                        ColumnDef::new(SourceRecord::Phones)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SourceRecord::Phones).text().not_null())
                     .col(ColumnDef::new(SourceRecord::BirthDate).date())
                     .col(ColumnDef::new(SourceRecord::Sex).string())
                     .col(ColumnDef::new(SourceRecord::Township).string())
@@ -155,16 +151,8 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(SourceRecord::ArrivalDate).date())
                     .col(ColumnDef::new(SourceRecord::ReportDate).date())
                     // The whole normalised identity and the problems found, as evidence.
-                    .col(
-                        ColumnDef::new(SourceRecord::Normalized)
-                            .json_binary()
-                            .not_null(),
-                    )
-                    .col(
-                        ColumnDef::new(SourceRecord::Problems)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(SourceRecord::Normalized).text().not_null())
+                    .col(ColumnDef::new(SourceRecord::Problems).text().not_null())
                     .col(
                         ColumnDef::new(SourceRecord::CreatedAt)
                             .timestamp_with_time_zone()
@@ -221,7 +209,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Person::Name).string())
                     .col(ColumnDef::new(Person::NamePinyin).string())
                     .col(ColumnDef::new(Person::IdNumber).string())
-                    .col(ColumnDef::new(Person::Phones).json_binary().not_null())
+                    .col(ColumnDef::new(Person::Phones).text().not_null())
                     .col(ColumnDef::new(Person::BirthDate).date())
                     .col(ColumnDef::new(Person::Sex).string())
                     .col(ColumnDef::new(Person::Address).string())
@@ -243,7 +231,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Person::ArrivalDate).date())
                     .col(ColumnDef::new(Person::FirstReported).date())
                     // Per field: the value chosen, the records it came from, conflicting values.
-                    .col(ColumnDef::new(Person::Golden).json_binary().not_null())
+                    .col(ColumnDef::new(Person::Golden).text().not_null())
                     .col(
                         ColumnDef::new(Person::CreatedAt)
                             .timestamp_with_time_zone()
@@ -293,11 +281,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(RecordLink::Weight).double().not_null())
                     // Which rule linked it, e.g. ID_EXACT, NAME_AND_PHONE, NEW_PERSON.
                     .col(ColumnDef::new(RecordLink::Rule).string().not_null())
-                    .col(
-                        ColumnDef::new(RecordLink::Explanation)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(RecordLink::Explanation).text().not_null())
                     .col(
                         ColumnDef::new(RecordLink::LinkedAt)
                             .timestamp_with_time_zone()
@@ -348,11 +332,7 @@ impl MigrationTrait for Migration {
                             .not_null(),
                     )
                     // Weights and the per-field explanation behind the event.
-                    .col(
-                        ColumnDef::new(ResolutionEvent::Detail)
-                            .json_binary()
-                            .not_null(),
-                    )
+                    .col(ColumnDef::new(ResolutionEvent::Detail).text().not_null())
                     .to_owned(),
             )
             .await?;
@@ -416,6 +396,10 @@ enum ImportBatch {
 }
 
 #[derive(DeriveIden)]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "column names: the notice's number is notice_no"
+)]
 enum Notice {
     Table,
     Id,

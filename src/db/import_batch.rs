@@ -21,7 +21,7 @@ pub struct Model {
     pub records_new_version: i32,
     pub persons_created: i32,
     pub persons_matched: i32,
-    pub rejected: Json,
+    pub rejected: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

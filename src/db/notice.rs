@@ -13,7 +13,7 @@ pub struct Model {
     pub send_date: Option<Date>,
     pub contact: Option<String>,
     pub note: Option<String>,
-    pub raw: Json,
+    pub raw: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -11,7 +11,7 @@ pub struct Model {
     pub name: Option<String>,
     pub name_pinyin: Option<String>,
     pub id_number: Option<String>,
-    pub phones: Json,
+    pub phones: String,
     pub birth_date: Option<Date>,
     pub sex: Option<String>,
     pub address: Option<String>,
@@ -25,7 +25,7 @@ pub struct Model {
     pub origin: Option<String>,
     pub arrival_date: Option<Date>,
     pub first_reported: Option<Date>,
-    pub golden: Json,
+    pub golden: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -11,7 +11,7 @@ pub struct Model {
     #[sea_orm(column_type = "Double")]
     pub weight: f64,
     pub rule: String,
-    pub explanation: Json,
+    pub explanation: String,
     pub linked_at: DateTimeUtc,
 }
 

@@ -14,7 +14,7 @@ pub struct Model {
     pub batch_id: Option<i64>,
     pub actor: String,
     pub at: DateTimeUtc,
-    pub detail: Json,
+    pub detail: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

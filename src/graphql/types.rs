@@ -174,8 +174,8 @@ fn phone_text(phone: &str, unmasked: bool) -> String {
     }
 }
 
-fn phones_of(json: &serde_json::Value) -> Vec<String> {
-    serde_json::from_value(json.clone()).unwrap_or_default()
+fn phones_of(json: &str) -> Vec<String> {
+    serde_json::from_str(json).unwrap_or_default()
 }
 
 /// A county-level jurisdiction of the national division table.
@@ -324,8 +324,7 @@ impl RecordLink {
             level: String,
             weight: f64,
         }
-        let stored: Vec<Stored> =
-            serde_json::from_value(self.link.explanation.clone()).unwrap_or_default();
+        let stored: Vec<Stored> = serde_json::from_str(&self.link.explanation).unwrap_or_default();
         stored
             .into_iter()
             .map(|s| MatchExplanation {
@@ -431,7 +430,7 @@ impl Person {
     }
     /// The golden record field by field: which records each value came from, and conflicts.
     async fn golden(&self, #[graphql(default = false)] unmasked: bool) -> Result<GoldenRecord> {
-        let golden: Golden = serde_json::from_value(self.0.golden.clone())
+        let golden: Golden = serde_json::from_str(&self.0.golden)
             .map_err(|e| crate::error::AppError::Internal(e.into()))?;
         Ok(GoldenRecord { golden, unmasked })
     }
@@ -550,7 +549,7 @@ pub struct SourceRecord(pub source_record::Model);
 
 impl SourceRecord {
     fn stored(&self) -> StoredIdentity {
-        serde_json::from_value(self.0.normalized.clone()).unwrap_or_default()
+        serde_json::from_str(&self.0.normalized).unwrap_or_default()
     }
 }
 
@@ -588,7 +587,8 @@ impl SourceRecord {
     /// Every column as it arrived, by original header; digit runs (ID numbers, phones) masked
     /// unless `unmasked: true`.
     async fn raw(&self, #[graphql(default = false)] unmasked: bool) -> Json<serde_json::Value> {
-        let mut raw = self.0.raw.clone();
+        let mut raw: serde_json::Value =
+            serde_json::from_str(&self.0.raw).unwrap_or(serde_json::Value::Null);
         if !unmasked && let serde_json::Value::Object(map) = &mut raw {
             for value in map.values_mut() {
                 if let serde_json::Value::String(s) = value {
@@ -644,7 +644,7 @@ impl SourceRecord {
     }
     /// What normalisation found wrong or doubtful, as evidence (never a reason to drop it).
     async fn problems(&self) -> Vec<RecordProblem> {
-        serde_json::from_value::<Vec<Problem>>(self.0.problems.clone())
+        serde_json::from_str::<Vec<Problem>>(&self.0.problems)
             .unwrap_or_default()
             .into_iter()
             .map(RecordProblem::from)

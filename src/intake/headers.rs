@@ -213,6 +213,35 @@ impl HeaderMap {
     }
 }
 
+/// A [`HeaderMap`] that remembers what it found for each header: a file repeats the same
+/// headers on every row, and folding one (Traditional → Simplified included) costs more than
+/// looking it up.
+#[derive(Debug)]
+pub struct HeaderLookup<'a> {
+    map: &'a HeaderMap,
+    seen: HashMap<String, Option<Field>>,
+}
+
+impl<'a> HeaderLookup<'a> {
+    /// A lookup over `map` that remembers its answers.
+    pub fn new(map: &'a HeaderMap) -> Self {
+        Self {
+            map,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The canonical field of a header, if it is known.
+    pub fn field(&mut self, header: &str) -> Option<Field> {
+        if let Some(field) = self.seen.get(header) {
+            return *field;
+        }
+        let field = self.map.field(header);
+        self.seen.insert(header.to_owned(), field);
+        field
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

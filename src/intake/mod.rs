@@ -16,7 +16,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-pub use headers::{Field, HeaderMap};
+pub use headers::{Field, HeaderLookup, HeaderMap};
 pub use report::{BatchReport, RejectedRow};
 
 /// The three kinds of source (DESIGN §1).
@@ -180,6 +180,7 @@ pub fn read_file(
     bytes: &[u8],
     headers: &HeaderMap,
 ) -> Result<(FileFormat, ParsedFile), IntakeError> {
+    let headers = &mut HeaderLookup::new(headers);
     let format = FileFormat::from_file_name(file_name)
         .ok_or_else(|| IntakeError::UnknownFormat(file_name.to_owned()))?;
     let mut candidates: Vec<(u32, Result<RawRow, String>)> = Vec::new();
@@ -331,7 +332,7 @@ fn ndjson_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> 
 /// Splits nested notices (`{notice_no, …, persons: [...]}`) into notices and person rows.
 fn notice_rows(
     objects: Vec<Map<String, Value>>,
-    headers: &HeaderMap,
+    headers: &mut HeaderLookup<'_>,
     notices: &mut Vec<NoticeIn>,
     out: &mut Vec<(u32, Result<RawRow, String>)>,
 ) -> Result<(), IntakeError> {
@@ -372,7 +373,7 @@ fn notice_rows(
 /// other notice columns); rows of one notice number share one notice.
 fn group_flat_notices(
     rows: &mut [(u32, Result<RawRow, String>)],
-    headers: &HeaderMap,
+    headers: &mut HeaderLookup<'_>,
     notices: &mut Vec<NoticeIn>,
 ) {
     let notice_fields = [
@@ -422,7 +423,10 @@ fn value_text(value: &Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn canonical_fields(raw: &Map<String, Value>, headers: &HeaderMap) -> BTreeMap<Field, String> {
+fn canonical_fields(
+    raw: &Map<String, Value>,
+    headers: &mut HeaderLookup<'_>,
+) -> BTreeMap<Field, String> {
     let mut fields = BTreeMap::new();
     for (key, value) in raw {
         if let (Some(field), Some(text)) = (headers.field(key), value_text(value)) {
@@ -434,7 +438,11 @@ fn canonical_fields(raw: &Map<String, Value>, headers: &HeaderMap) -> BTreeMap<F
 }
 
 /// Checks a row: it must name the person somehow (a name, an ID number or a phone).
-fn accept(raw: RawRow, headers: &HeaderMap, notices: &[NoticeIn]) -> Result<SourceRow, String> {
+fn accept(
+    raw: RawRow,
+    headers: &mut HeaderLookup<'_>,
+    notices: &[NoticeIn],
+) -> Result<SourceRow, String> {
     let fields = canonical_fields(&raw.raw, headers);
     let identifies = [Field::Name, Field::IdNumber, Field::Phone]
         .iter()

@@ -219,7 +219,7 @@ pub fn golden_record(evidence: &[Evidence]) -> Golden {
             conflicts: Vec::new(),
         })
         .collect();
-    phones.sort_by(|a, b| b.sources.len().cmp(&a.sources.len()));
+    phones.sort_by_key(|p| std::cmp::Reverse(p.sources.len()));
 
     let (location_status, jurisdiction_code, jurisdiction_name, location_conflict) =
         location(evidence);

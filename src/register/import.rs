@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
     QuerySelect,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Register;
@@ -67,6 +67,30 @@ impl<'a> ImportRequest<'a> {
     }
 }
 
+/// A value as JSON text for a TEXT column (the types written here always serialise).
+fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Logs how long each stage of an import took (at debug level), for tuning.
+struct StageTimer(std::time::Instant);
+
+impl StageTimer {
+    fn new() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn lap(&mut self, stage: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            stage,
+            ms = (now - self.0).as_millis() as u64,
+            "import stage done"
+        );
+        self.0 = now;
+    }
+}
+
 /// An accepted row with its normalised identity.
 struct Prepared {
     row: SourceRow,
@@ -88,6 +112,7 @@ impl Register {
     /// whole batch back.
     #[tracing::instrument(skip_all, fields(source = %req.source, bytes = req.bytes.len()), err(Debug))]
     pub async fn import(&self, req: ImportRequest<'_>) -> Result<BatchReport, AppError> {
+        let mut stage = StageTimer::new();
         let sha256 = hex::encode(Sha256::digest(req.bytes));
         if let Some(report) = self.already_imported(req.source, &sha256).await? {
             return Ok(report);
@@ -99,6 +124,7 @@ impl Register {
         let (format, parsed) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
             .map_err(|e| AppError::BadInput(e.to_string()))?;
 
+        stage.lap("read");
         req.progress.start("normalise", parsed.rows.len() as u64);
         let today = Utc::now().date_naive();
         let prepared: Vec<Prepared> = parsed
@@ -124,6 +150,7 @@ impl Register {
             ..BatchReport::default()
         };
 
+        stage.lap("normalise");
         let write = self.db.write().await?;
         let txn = &write.txn;
         // Another writer may have imported the same file while this one was reading it.
@@ -167,6 +194,7 @@ impl Register {
             .collect();
 
         // Resolve every new record version against the register, in file order.
+        stage.lap("plan");
         req.progress.start("resolve", prepared.len() as u64);
         let mut index = load_index(txn).await?;
         let mut next_person = db::next_id(txn, "person").await?;
@@ -185,7 +213,7 @@ impl Register {
         let mut records = Vec::new();
         let mut links = Vec::new();
         let mut new_evidence: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
-        for (p, plan) in prepared.iter().zip(&plans) {
+        for (p, plan) in prepared.into_iter().zip(&plans) {
             req.progress.advance(1);
             let version = match plan {
                 Plan::Unchanged => continue,
@@ -214,14 +242,13 @@ impl Register {
             };
             affected.insert(person);
             let notice_id = p.row.notice.and_then(|i| notice_ids.get(i).copied());
-            records.push(record_model(
-                record, batch_id, req.source, version, p, notice_id, now,
-            ));
+            let model = record_model(record, batch_id, req.source, version, &p, notice_id, now);
+            records.push(model);
             links.push((record, person, decision));
             new_evidence.entry(person).or_default().push(Evidence {
                 record,
                 source: req.source,
-                identity: p.identity.clone(),
+                identity: p.identity,
                 imported_on: today,
             });
         }
@@ -229,6 +256,7 @@ impl Register {
         report.persons_matched = u32::try_from(matched.len()).unwrap_or(u32::MAX);
 
         // Write: batch, notices, records (old versions retired), persons, links, events.
+        stage.lap("resolve");
         import_batch::Entity::insert(batch_model(batch_id, &report, req.actor, now))
             .exec_without_returning(txn)
             .await?;
@@ -266,6 +294,7 @@ impl Register {
             )));
         }
 
+        stage.lap("store records");
         let previous: Vec<i64> = affected
             .iter()
             .copied()
@@ -282,7 +311,7 @@ impl Register {
                 continue;
             }
             let golden = golden_record(&items);
-            let model = person_model(*person, &golden, now)?;
+            let model = person_model(*person, &golden, now);
             if created.contains(person) {
                 new_persons.push(model);
             } else {
@@ -300,6 +329,7 @@ impl Register {
         )
         .await?;
 
+        stage.lap("persons");
         let mut next_event = db::next_id(txn, "resolution_event").await?;
         let mut events = Vec::with_capacity(links.len());
         let link_models: Vec<record_link::ActiveModel> = links
@@ -319,7 +349,9 @@ impl Register {
             .collect();
         insert_all(txn, link_models).await?;
         insert_all(txn, events).await?;
+        stage.lap("links and events");
         write.commit().await?;
+        stage.lap("commit");
         req.progress.finish();
         tracing::info!(
             batch.id = batch_id,
@@ -438,8 +470,14 @@ fn merge_key(old: Option<&PersonKey>, identity: &StoredIdentity) -> PersonKey {
     if key.name.is_none() {
         key.name = i.name.clone();
     }
-    if key.id_number.is_none() && i.id_class == Some(IdClass::Valid) {
-        key.id_number = i.id_number.clone();
+    match (i.id_class, &i.id_number) {
+        (Some(IdClass::Valid), Some(number)) if key.id_number.is_none() => {
+            key.id_number = Some(number.clone());
+        }
+        (Some(IdClass::Masked), Some(masked)) if !key.masked_ids.contains(masked) => {
+            key.masked_ids.push(masked.clone());
+        }
+        _ => {}
     }
     for p in &i.phones {
         if !key.phones.contains(&p.number) {
@@ -485,7 +523,7 @@ async fn current_versions(
 }
 
 async fn load_index(txn: &DatabaseTransaction) -> Result<PersonIndex, DbErr> {
-    let rows: Vec<(i64, Option<String>, Option<String>, Value)> = person::Entity::find()
+    let rows: Vec<(i64, Option<String>, Option<String>, String)> = person::Entity::find()
         .select_only()
         .columns([
             person::Column::Id,
@@ -497,14 +535,32 @@ async fn load_index(txn: &DatabaseTransaction) -> Result<PersonIndex, DbErr> {
         .into_tuple()
         .all(txn)
         .await?;
+    // Masked ID numbers live on the records: the matcher compares their known digits.
+    let masked: Vec<(i64, Option<String>)> = record_link::Entity::find()
+        .select_only()
+        .column(record_link::Column::PersonId)
+        .column(source_record::Column::IdNumber)
+        .inner_join(source_record::Entity)
+        .filter(source_record::Column::IsCurrent.eq(true))
+        .filter(source_record::Column::IdClass.eq(IdClass::Masked.as_str()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut masked_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for (person, id_number) in masked {
+        if let Some(id_number) = id_number {
+            masked_of.entry(person).or_default().push(id_number);
+        }
+    }
     let mut index = PersonIndex::default();
     for (id, name, id_number, phones) in rows {
-        let phones = serde_json::from_value(phones).unwrap_or_default();
+        let phones = serde_json::from_str(&phones).unwrap_or_default();
         index.upsert(
             id,
             PersonKey {
                 name,
                 id_number,
+                masked_ids: masked_of.remove(&id).unwrap_or_default(),
                 phones,
             },
         );
@@ -560,7 +616,7 @@ pub(super) async fn current_evidence<C: sea_orm::ConnectionTrait>(
                 let Some(source) = SourceKind::from_db(&r.source) else {
                     continue;
                 };
-                let identity = serde_json::from_value(r.normalized).unwrap_or_default();
+                let identity = serde_json::from_str(&r.normalized).unwrap_or_default();
                 out.entry(person_of[&r.id]).or_default().push(Evidence {
                     record: r.id,
                     source,
@@ -598,7 +654,7 @@ fn notice_model(id: i64, batch_id: i64, n: &NoticeIn, today: NaiveDate) -> notic
         send_date: get(Field::SendDate).and_then(|d| normalize::parse_date(&d, today).ok()),
         contact: get(Field::Contact),
         note: n.raw.get("note").and_then(Value::as_str).map(str::to_owned),
-        raw: Value::Object(n.raw.clone()),
+        raw: json_text(&n.raw),
     }
     .into()
 }
@@ -622,13 +678,13 @@ fn record_model(
         is_current: true,
         row_number: i32::try_from(p.row.row_number).unwrap_or(i32::MAX),
         notice_id,
-        raw: Value::Object(p.row.raw.clone()),
+        raw: json_text(&p.row.raw),
         content_hash: p.row.content_hash.clone(),
         name: i.name.clone(),
         name_pinyin: i.name_pinyin.clone(),
         id_number: i.id_number.clone(),
         id_class: i.id_class.map(|c| c.as_str().to_owned()),
-        phones: json!(i.phones.iter().map(|p| &p.number).collect::<Vec<_>>()),
+        phones: json_text(&i.phones.iter().map(|p| &p.number).collect::<Vec<_>>()),
         birth_date: i.birth_date,
         sex: i.sex.map(|s| s.as_str().to_owned()),
         township: i.township.clone(),
@@ -636,8 +692,8 @@ fn record_model(
         jurisdiction_code: i.jurisdiction_code.clone(),
         arrival_date: i.arrival_date,
         report_date: i.report_date,
-        normalized: serde_json::to_value(&p.identity).unwrap_or(Value::Null),
-        problems: serde_json::to_value(&i.problems).unwrap_or(Value::Null),
+        normalized: json_text(&p.identity),
+        problems: json_text(&i.problems),
         created_at: now,
     }
     .into()
@@ -666,7 +722,7 @@ fn batch_model(
         records_new_version: n(report.records_new_version),
         persons_created: n(report.persons_created),
         persons_matched: n(report.persons_matched),
-        rejected: serde_json::to_value(&report.rejected).unwrap_or(Value::Null),
+        rejected: json_text(&report.rejected),
     }
     .into()
 }
@@ -675,14 +731,14 @@ pub(super) fn person_model(
     id: i64,
     golden: &super::golden::Golden,
     now: chrono::DateTime<Utc>,
-) -> Result<person::Model, AppError> {
-    Ok(person::Model {
+) -> person::Model {
+    person::Model {
         id,
         merged_into: None,
         name: golden.name.value.clone(),
         name_pinyin: golden.name_pinyin.clone(),
         id_number: golden.id_number.value.clone(),
-        phones: json!(golden.phone_numbers()),
+        phones: json_text(&golden.phone_numbers()),
         birth_date: golden
             .birth_date
             .value
@@ -700,10 +756,10 @@ pub(super) fn person_model(
         origin: golden.origin.clone(),
         arrival_date: golden.arrival_date,
         first_reported: golden.first_reported,
-        golden: serde_json::to_value(golden).map_err(|e| AppError::Internal(e.into()))?,
+        golden: json_text(golden),
         created_at: now,
         updated_at: now,
-    })
+    }
 }
 
 fn link_model(
@@ -717,7 +773,7 @@ fn link_model(
         person_id: person,
         weight: decision.weight,
         rule: decision.rule.as_str().to_owned(),
-        explanation: serde_json::to_value(&decision.explanation).unwrap_or(Value::Null),
+        explanation: json_text(&decision.explanation),
         linked_at: now,
     }
     .into()
@@ -743,7 +799,7 @@ fn event_model(
         batch_id: Some(batch_id),
         actor: actor.to_owned(),
         at: now,
-        detail: serde_json::to_value(decision).unwrap_or(Value::Null),
+        detail: json_text(decision),
     }
     .into()
 }

@@ -329,8 +329,7 @@ pub fn batch_report(b: &import_batch::Model) -> BatchReport {
         rows_read: n(b.rows_read),
         rows_accepted: n(b.rows_accepted),
         rows_rejected: n(b.rows_rejected),
-        rejected: serde_json::from_value::<Vec<RejectedRow>>(b.rejected.clone())
-            .unwrap_or_default(),
+        rejected: serde_json::from_str::<Vec<RejectedRow>>(&b.rejected).unwrap_or_default(),
         records_new: n(b.records_new),
         records_unchanged: n(b.records_unchanged),
         records_new_version: n(b.records_new_version),

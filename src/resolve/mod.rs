@@ -20,12 +20,21 @@ pub struct RecordKey<'a> {
     pub phones: Vec<&'a str>,
 }
 
-/// What the index keeps of a person: its name, its valid ID number and its phones.
+/// What the index keeps of a person: its name, its valid ID number, the masked ID numbers
+/// its records gave, and its phones.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PersonKey {
     pub name: Option<String>,
     pub id_number: Option<String>,
+    pub masked_ids: Vec<String>,
     pub phones: Vec<String>,
+}
+
+impl PersonKey {
+    /// True when a full number agrees with the known digits of a masked one of this person.
+    fn masked_agrees_with(&self, full: &str) -> bool {
+        self.masked_ids.iter().any(|m| masked_agrees(m, full))
+    }
 }
 
 /// The rule that decided a record's person.
@@ -193,20 +202,47 @@ impl PersonIndex {
             (Some(a), Some(b)) => a != b,
             _ => false,
         };
-        if let Some(name) = record.name {
-            if let Some(&person) = on_phone.iter().find(|p| {
+        if let Some(name) = record.name
+            && let Some(&person) = on_phone.iter().find(|p| {
                 let key = &self.persons[p];
                 key.name.as_deref() == Some(name) && !id_conflicts(key)
-            }) {
+            })
+        {
+            return decision(
+                person,
+                Rule::NameAndPhone,
+                vec![
+                    cmp("name", "EXACT", W_NAME_EXACT),
+                    cmp("phone", "EXACT", W_PHONE_EXACT),
+                ],
+            );
+        }
+        // A nameless person known only from a big-data list: its masked ID's digits agree.
+        if let Some(full) = valid_id {
+            let agreeing: Vec<i64> = on_phone
+                .iter()
+                .copied()
+                .filter(|p| {
+                    let key = &self.persons[p];
+                    key.id_number.is_none()
+                        && key.masked_agrees_with(full)
+                        && record
+                            .name
+                            .is_none_or(|n| key.name.as_deref().is_none_or(|k| k == n))
+                })
+                .collect();
+            if let [person] = agreeing[..] {
                 return decision(
                     person,
-                    Rule::NameAndPhone,
+                    Rule::PhoneAndMaskedId,
                     vec![
-                        cmp("name", "EXACT", W_NAME_EXACT),
+                        cmp("id_number", "MASKED_AGREE", W_ID_MASKED),
                         cmp("phone", "EXACT", W_PHONE_EXACT),
                     ],
                 );
             }
+        }
+        if record.name.is_some() {
             return new_person();
         }
         if record.id_class == Some(IdClass::Masked)
@@ -295,6 +331,7 @@ mod tests {
             PersonKey {
                 name: Some("张伟".into()),
                 id_number: Some("420102199001011234".into()),
+                masked_ids: Vec::new(),
                 phones: vec!["13800138000".into()],
             },
         );
@@ -303,6 +340,7 @@ mod tests {
             PersonKey {
                 name: Some("张丽".into()),
                 id_number: Some("420102199203041221".into()),
+                masked_ids: Vec::new(),
                 phones: vec!["13800138000".into()],
             },
         );
@@ -347,6 +385,35 @@ mod tests {
             ..RecordKey::default()
         });
         assert_eq!((d.person, d.rule), (Some(2), Rule::PhoneAndMaskedId));
+    }
+
+    #[test]
+    fn a_full_id_finds_the_nameless_list_entry_whose_masked_digits_agree() {
+        let mut index = index();
+        index.upsert(
+            3,
+            PersonKey {
+                masked_ids: vec!["4201**********5678".into()],
+                phones: vec!["13900000000".into()],
+                ..PersonKey::default()
+            },
+        );
+        let d = index.resolve(&RecordKey {
+            name: Some("李强"),
+            id_number: Some("420102198801015678"),
+            id_class: Some(IdClass::Valid),
+            phones: vec!["13900000000"],
+            ..RecordKey::default()
+        });
+        assert_eq!((d.person, d.rule), (Some(3), Rule::PhoneAndMaskedId));
+        let other = index.resolve(&RecordKey {
+            name: Some("李强"),
+            id_number: Some("420102198801011111"),
+            id_class: Some(IdClass::Valid),
+            phones: vec!["13900000000"],
+            ..RecordKey::default()
+        });
+        assert_eq!(other.person, None, "digits disagree");
     }
 
     #[test]
