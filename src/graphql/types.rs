@@ -468,9 +468,9 @@ pub struct RecordProblem {
 impl From<Problem> for RecordProblem {
     fn from(p: Problem) -> Self {
         Self {
-            code: p.code,
-            field: p.field,
-            message: p.message,
+            code: p.code.into_owned(),
+            field: p.field.into_owned(),
+            message: p.message.into_owned(),
         }
     }
 }

@@ -2,6 +2,8 @@
 //! and resolution of free-text place names to the most specific division they name.
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -100,7 +102,9 @@ pub struct Divisions {
     /// `list[i].code` as a number, for fast lookups.
     codes: Vec<u32>,
     /// Names (full and shortened) keyed by their first two characters, longest first.
-    names: HashMap<(char, char), Vec<NameEntry>>,
+    /// Keyed by the first two characters of a name; hashed with FxHash, since every place
+    /// text is scanned position by position.
+    names: FxHashMap<(char, char), Vec<NameEntry>>,
 }
 
 impl std::fmt::Debug for Divisions {
@@ -604,7 +608,7 @@ fn strip_ethnic(stem: &str) -> &str {
     }
 }
 
-fn build_name_index(list: &[Division]) -> HashMap<(char, char), Vec<NameEntry>> {
+fn build_name_index(list: &[Division]) -> FxHashMap<(char, char), Vec<NameEntry>> {
     let mut by_name: HashMap<String, Vec<(u32, bool)>> = HashMap::new();
     let mut add = |name: String, index: u32, exact: bool| {
         let targets = by_name.entry(name).or_default();
@@ -635,7 +639,7 @@ fn build_name_index(list: &[Division]) -> HashMap<(char, char), Vec<NameEntry>> 
             add((*alias).to_owned(), i as u32, false);
         }
     }
-    let mut names: HashMap<(char, char), Vec<NameEntry>> = HashMap::new();
+    let mut names: FxHashMap<(char, char), Vec<NameEntry>> = FxHashMap::default();
     for (name, mut targets) in by_name {
         let mut chars = name.chars();
         let (Some(a), Some(b)) = (chars.next(), chars.next()) else {

@@ -390,13 +390,13 @@ fn near_misses(number: &str) -> Vec<String> {
 }
 
 fn passes(candidate: &[u8; 18]) -> bool {
-    if !is_full_shape(candidate) || birth_date_of(&candidate[6..14]).is_none() {
-        return false;
-    }
-    std::str::from_utf8(&candidate[..17])
-        .ok()
-        .and_then(check_digit)
-        .is_some_and(|c| c as u8 == candidate[17])
+    // The checksum first: it is cheap and rejects ten candidates in eleven.
+    is_full_shape(candidate)
+        && std::str::from_utf8(&candidate[..17])
+            .ok()
+            .and_then(check_digit)
+            .is_some_and(|c| c as u8 == candidate[17])
+        && birth_date_of(&candidate[6..14]).is_some()
 }
 
 #[cfg(test)]

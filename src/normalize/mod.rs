@@ -22,26 +22,35 @@ pub use place::{Gazetteer, GazetteerTownship, PlaceMatch};
 pub use record::{Identity, NormalizeContext, RawIdentity, normalize_record};
 pub use sex::{Sex, parse_sex};
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// Something found wrong or doubtful while normalising a field: kept as evidence, never a reason
 /// by itself to reject a record.
+///
+/// Codes, fields and most messages are fixed texts: borrowed, so that finding a problem in a
+/// million records costs no allocation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
     /// Stable machine code, `SCREAMING_SNAKE_CASE`, e.g. `ID_CHECKSUM_FAILED`.
-    pub code: String,
+    pub code: Cow<'static, str>,
     /// The field the problem was found in (canonical field name, e.g. `id_number`).
-    pub field: String,
+    pub field: Cow<'static, str>,
     /// Human text in Simplified Chinese for the analyst, free of the personal data itself.
-    pub message: String,
+    pub message: Cow<'static, str>,
 }
 
 impl Problem {
     /// A problem with `code` in `field`, explained by `message`.
-    pub fn new(code: &str, field: &str, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: &'static str,
+        field: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self {
-            code: code.to_owned(),
-            field: field.to_owned(),
+            code: Cow::Borrowed(code),
+            field: Cow::Borrowed(field),
             message: message.into(),
         }
     }

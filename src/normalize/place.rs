@@ -133,6 +133,11 @@ struct GazetteerIndex {
     village_stems: HashMap<String, Option<(usize, usize)>>,
     /// Per township: village pinyin → village (unique only).
     village_pinyin: Vec<HashMap<String, Option<usize>>>,
+    /// Canonical township names and aliases exactly as the gazetteer writes them: most cells
+    /// hold one, and a hash look-up spares the conversions and scans below.
+    township_exact: HashMap<String, usize>,
+    /// Per township: its village names exactly as written.
+    village_exact: Vec<HashMap<String, usize>>,
 }
 
 impl Gazetteer {
@@ -179,6 +184,17 @@ impl Gazetteer {
                 index.township_keys.push((stem.clone(), t, true));
                 claim(&mut pinyin_owner, to_pinyin(&stem), t);
             }
+            for exact in std::iter::once(&township.name).chain(&township.aliases) {
+                index.township_exact.entry(exact.clone()).or_insert(t);
+            }
+            index.village_exact.push(
+                township
+                    .villages
+                    .iter()
+                    .enumerate()
+                    .map(|(v, name)| (name.clone(), v))
+                    .collect(),
+            );
             let mut keys = Vec::new();
             let mut village_pinyin: HashMap<String, Option<usize>> = HashMap::new();
             for (v, village) in township.villages.iter().enumerate() {
@@ -241,12 +257,20 @@ impl Gazetteer {
     /// match_township("火星镇") -> None
     /// ```
     pub fn match_township(&self, raw: &str) -> Option<PlaceMatch> {
+        let index = self.index();
+        if let Some(&t) = index.township_exact.get(raw.trim()) {
+            let name = self.townships[t].name.clone();
+            return Some(PlaceMatch {
+                exact: raw.trim() == name,
+                township: name.clone(),
+                name,
+            });
+        }
         let text = canonical_text(raw);
         let body = self.strip_county_prefix(&text);
         if body.is_empty() {
             return None;
         }
-        let index = self.index();
         let found = self
             .township_at_start(body, true)
             .filter(|(_, len)| is_tail(&body[*len..], TOWNSHIP_SUFFIXES) || *len == body.len())
@@ -269,6 +293,17 @@ impl Gazetteer {
     /// village of `township` (any cell naming it) or, when no township is given or it is unknown,
     /// to the one village of the county with that name.
     pub fn match_village(&self, township: Option<&str>, raw: &str) -> Option<PlaceMatch> {
+        let index = self.index();
+        if let Some(t) = township.and_then(|t| index.township_exact.get(t))
+            && let Some(&v) = index.village_exact[*t].get(raw.trim())
+        {
+            let township = &self.townships[*t];
+            return Some(PlaceMatch {
+                exact: true,
+                name: township.villages[v].clone(),
+                township: township.name.clone(),
+            });
+        }
         let text = canonical_text(raw);
         let mut body = self.strip_county_prefix(&text);
         // The cell may start with the township itself.
@@ -289,7 +324,6 @@ impl Gazetteer {
         if body.is_empty() {
             return None;
         }
-        let index = self.index();
         let village = match t {
             Some(t) => self
                 .village_at_start(t, body)
@@ -464,8 +498,12 @@ impl Gazetteer {
                 rest = r;
             }
         }
-        for key in &index.county_keys {
-            if let Some(r) = rest.strip_prefix(key.as_str()) {
+        for (i, key) in index.county_keys.iter().enumerate() {
+            // The full name always goes; the bare stem (`青溪`) only before a township of the
+            // county: `青溪街道` and `青溪社区` are places of 青溪县 named after it.
+            if let Some(r) = rest.strip_prefix(key.as_str())
+                && (i == 0 || self.township_at_start(r, true).is_some())
+            {
                 rest = r;
                 break;
             }
@@ -615,6 +653,20 @@ villages = ["滨河社区", "柳林社区"]
 
     fn township(raw: &str) -> Option<String> {
         demo().match_township(raw).map(|m| m.name)
+    }
+
+    #[test]
+    fn a_township_named_after_the_county_is_still_a_township() {
+        let g = match Gazetteer::from_toml(include_str!("../../fixtures/county.toml")) {
+            Ok(g) => g,
+            Err(e) => panic!("demo county: {e}"),
+        };
+        let m = g.match_township(" 青溪街道辦事處").map(|m| m.name);
+        assert_eq!(m.as_deref(), Some("青溪街道"));
+        let m = g.match_township("青溪县青溪街道").map(|m| m.name);
+        assert_eq!(m.as_deref(), Some("青溪街道"));
+        let v = g.match_village(Some("青溪街道辦"), "青溪社區").map(|m| m.name);
+        assert_eq!(v.as_deref(), Some("青溪社区"));
     }
 
     #[test]

@@ -286,19 +286,28 @@ pub fn normalize_record(raw: &RawIdentity<'_>, ctx: &NormalizeContext<'_>) -> Id
         present(text).map(|t| (field, gazetteer.locate(t, ctx.divisions)))
     };
     let current = located("current_location", raw.current_location);
-    let address = located("address", raw.address);
     let mut place_from: Option<(&'static str, Whereabouts<'_>)> = None;
     if let Some((field, w @ Whereabouts::Outside(_))) = &current {
         place_from = Some((field, w.clone()));
     } else if township_matched {
         id.in_county = Some(true);
     } else {
-        place_from = match (&current, &address) {
-            (Some((_, Whereabouts::Unknown)), Some((_, a))) if *a != Whereabouts::Unknown => {
-                address.clone()
+        // The address is read only when the current location does not settle it, and not at
+        // all when it is the same text (intake passes a home address as both).
+        let address = || {
+            if present(raw.address) == present(raw.current_location) {
+                None
+            } else {
+                located("address", raw.address)
             }
-            (Some(c), _) => Some(c.clone()),
-            (None, a) => a.clone(),
+        };
+        place_from = match current {
+            Some((field, Whereabouts::Unknown)) => match address() {
+                Some(a) if a.1 != Whereabouts::Unknown => Some(a),
+                _ => Some((field, Whereabouts::Unknown)),
+            },
+            Some(c) => Some(c),
+            None => address(),
         };
     }
     match place_from {
@@ -375,7 +384,7 @@ fn set_jurisdiction(id: &mut Identity, division: &Division, divisions: &Division
 
 fn date_field(
     cell: Option<&str>,
-    field: &str,
+    field: &'static str,
     ctx: &NormalizeContext<'_>,
     problems: &mut Vec<Problem>,
 ) -> Option<NaiveDate> {
@@ -457,7 +466,7 @@ mod tests {
     }
 
     fn codes(id: &Identity) -> Vec<&str> {
-        id.problems.iter().map(|p| p.code.as_str()).collect()
+        id.problems.iter().map(|p| p.code.as_ref()).collect()
     }
 
     #[test]
