@@ -161,13 +161,19 @@ fn row(rng: &mut Rng, townships: &[(String, Vec<String>)]) -> Row {
                 row.name.clear();
             }
             if row.id_number.len() == 18 && rng.below(3) > 0 {
-                row.id_number = format!("{}**********{}", &row.id_number[..4], &row.id_number[14..]);
+                row.id_number =
+                    format!("{}**********{}", &row.id_number[..4], &row.id_number[14..]);
             }
             if row.phone.is_empty() {
                 row.phone = mobile;
             }
             row.location = std::mem::take(&mut row.address);
-            for cell in [&mut row.age, &mut row.township, &mut row.village, &mut row.remark] {
+            for cell in [
+                &mut row.age,
+                &mut row.township,
+                &mut row.village,
+                &mut row.remark,
+            ] {
                 cell.clear();
             }
             row.sex = "";
@@ -175,7 +181,12 @@ fn row(rng: &mut Rng, townships: &[(String, Vec<String>)]) -> Row {
         // A person of an external notice: who and where, no township form fields.
         8..11 => {
             row.location = row.address.clone();
-            for cell in [&mut row.age, &mut row.township, &mut row.village, &mut row.arrival] {
+            for cell in [
+                &mut row.age,
+                &mut row.township,
+                &mut row.village,
+                &mut row.arrival,
+            ] {
                 cell.clear();
             }
             row.origin = "";

@@ -305,7 +305,11 @@ mod tests {
     }
 
     fn codes(cell: &str) -> Vec<String> {
-        parse_phones(cell).1.into_iter().map(|p| p.code.into_owned()).collect()
+        parse_phones(cell)
+            .1
+            .into_iter()
+            .map(|p| p.code.into_owned())
+            .collect()
     }
 
     #[test]

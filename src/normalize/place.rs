@@ -665,7 +665,9 @@ villages = ["滨河社区", "柳林社区"]
         assert_eq!(m.as_deref(), Some("青溪街道"));
         let m = g.match_township("青溪县青溪街道").map(|m| m.name);
         assert_eq!(m.as_deref(), Some("青溪街道"));
-        let v = g.match_village(Some("青溪街道辦"), "青溪社區").map(|m| m.name);
+        let v = g
+            .match_village(Some("青溪街道辦"), "青溪社區")
+            .map(|m| m.name);
         assert_eq!(v.as_deref(), Some("青溪社区"));
     }
 
