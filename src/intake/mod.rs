@@ -529,6 +529,40 @@ mod tests {
         assert_eq!(parsed.rejected[0].row, 2);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_bytes_make_a_reader_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            ext in proptest::sample::select(vec!["csv", "xlsx", "json", "ndjson"]),
+        ) {
+            let name = format!("f.{ext}");
+            for source in SourceKind::ALL {
+                let _ = read_file(source, &name, &bytes, &HeaderMap::default());
+            }
+        }
+
+        #[test]
+        fn no_bytes_in_a_cell_make_normalisation_panic(
+            cells in proptest::collection::vec(proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40), 13),
+        ) {
+            let text: Vec<String> = cells.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+            let cell = |i: usize| Some(text[i].as_str());
+            let raw = crate::normalize::RawIdentity {
+                name: cell(0), id_number: cell(1), phone: cell(2), sex: cell(3), age: cell(4),
+                birth_date: cell(5), township: cell(6), village: cell(7), address: cell(8),
+                current_location: cell(9), origin: cell(10), arrival_date: cell(11),
+                report_date: cell(12), notes: vec![text[0].as_str()],
+            };
+            let reference = crate::config::Reference::load(None).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let ctx = crate::normalize::NormalizeContext {
+                divisions: reference.divisions,
+                gazetteer: &reference.gazetteer,
+                reference_date: chrono::NaiveDate::from_ymd_opt(2020, 1, 28).unwrap_or_default(),
+            };
+            let _ = crate::normalize::normalize_record(&raw, &ctx);
+        }
+    }
+
     #[test]
     fn truncated_json_refuses_the_whole_file() {
         let err = read_file(
