@@ -1,7 +1,15 @@
 //! Resolution: deciding which person a normalised source record belongs to.
 //!
-//! Pure: no I/O. This is the foundation's rule-based matcher — deterministic rules over exact
-//! keys, each decision explained field by field — until the Fellegi–Sunter engine replaces it.
+//! Pure: no I/O. Two engines live here: the Fellegi–Sunter engine (`profile`, `compare`,
+//! `block`, `model`, `cluster`, `engine`) and the foundation's rule-based matcher below —
+//! deterministic rules over exact keys — which the register uses until it moves to the engine.
+
+pub mod block;
+pub mod cluster;
+pub mod compare;
+pub mod engine;
+pub mod model;
+pub mod profile;
 
 use std::collections::HashMap;
 

@@ -1,0 +1,238 @@
+//! Clustering scored pairs into persons without chaining strangers together.
+//!
+//! Pairs at or above the merge threshold join their clusters strongest first, but only when
+//! the two clusters agree as wholes: no hard rule or analyst decision separates any of their
+//! members, and the average weight over every comparable pair across them still reaches the
+//! threshold (average linkage). One strong link between two otherwise different clusters is
+//! not enough.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Serialize;
+
+use super::compare::FieldValue;
+use super::model::{Model, Score};
+
+/// Analysts' decisions, which every run honours.
+#[derive(Debug, Clone, Default)]
+pub struct Constraints {
+    /// Pairs of records decided to be the same person.
+    pub same: Vec<(u32, u32)>,
+    /// Pairs of records decided to be different persons.
+    pub different: Vec<(u32, u32)>,
+}
+
+/// Why a record is in its cluster: the pair that brought it there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    /// The record it was linked to.
+    pub other: u32,
+    /// How the two compared.
+    pub score: Score,
+    /// Made by an analyst's decision rather than by weight.
+    pub decided: bool,
+}
+
+/// A pair between the thresholds (or refused by the cluster check) left for an analyst.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewPair {
+    pub a: u32,
+    pub b: u32,
+    pub score: Score,
+}
+
+/// The partition of records into persons.
+#[derive(Debug, Clone, Default)]
+pub struct Clustering {
+    /// For each record, its cluster: the smallest record index in it.
+    pub cluster: Vec<u32>,
+    /// For each record, the link that joined it to its cluster (none for the first record).
+    pub links: Vec<Option<Link>>,
+    /// Pairs for review, strongest first.
+    pub review: Vec<ReviewPair>,
+}
+
+struct Dsu {
+    parent: Vec<u32>,
+    members: Vec<Vec<u32>>,
+}
+
+impl Dsu {
+    fn new(n: usize) -> Self {
+        Self {
+            parent: (0..n as u32).collect(),
+            members: (0..n as u32).map(|i| vec![i]).collect(),
+        }
+    }
+
+    fn find(&mut self, x: u32) -> u32 {
+        let mut root = x;
+        while self.parent[root as usize] != root {
+            root = self.parent[root as usize];
+        }
+        let mut x = x;
+        while self.parent[x as usize] != root {
+            let next = self.parent[x as usize];
+            self.parent[x as usize] = root;
+            x = next;
+        }
+        root
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (keep, gone) = if a < b { (a, b) } else { (b, a) };
+        self.parent[gone as usize] = keep;
+        let moved = std::mem::take(&mut self.members[gone as usize]);
+        self.members[keep as usize].extend(moved);
+    }
+}
+
+/// Clusters `records` from their scored candidate pairs `(a, b, total weight)`.
+pub fn cluster(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    scored: &[(u32, u32, f64)],
+    constraints: &Constraints,
+) -> Clustering {
+    let n = records.len();
+    let thresholds = model.profile.thresholds;
+    let mut dsu = Dsu::new(n);
+    let different: HashSet<(u32, u32)> = constraints
+        .different
+        .iter()
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .collect();
+    for &(a, b) in &constraints.same {
+        let (ra, rb) = (dsu.find(a), dsu.find(b));
+        if ra != rb {
+            dsu.union(ra, rb);
+        }
+    }
+
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    order.sort_by(|&x, &y| {
+        let (a, b) = (&scored[x], &scored[y]);
+        b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1)))
+    });
+    let mut refused: HashSet<usize> = HashSet::new();
+    for idx in order {
+        let (a, b, total) = &scored[idx];
+        if *total < thresholds.merge {
+            break;
+        }
+        let (ra, rb) = (dsu.find(*a), dsu.find(*b));
+        if ra == rb {
+            continue;
+        }
+        let (ma, mb) = (&dsu.members[ra as usize], &dsu.members[rb as usize]);
+        if compatible(model, records, ma, mb, &different) {
+            dsu.union(ra, rb);
+        } else {
+            refused.insert(idx);
+        }
+    }
+    let cluster: Vec<u32> = (0..n as u32).map(|i| dsu.find(i)).collect();
+
+    // Each record but a cluster's first is explained by its strongest pair inside the cluster;
+    // an analyst's decision explains it first.
+    let mut links: Vec<Option<Link>> = vec![None; n];
+    let mut offer = |record: u32, other: u32, score: &Score, decided: bool| {
+        if cluster[record as usize] as usize == record as usize {
+            return;
+        }
+        let slot = &mut links[record as usize];
+        let better = match slot {
+            None => true,
+            Some(l) => (decided && !l.decided) || (decided == l.decided && score.total > l.score.total),
+        };
+        if better {
+            *slot = Some(Link {
+                other,
+                score: score.clone(),
+                decided,
+            });
+        }
+    };
+    for &(a, b) in &constraints.same {
+        let score = model.score(&records[a as usize], &records[b as usize]);
+        offer(a, b, &score, true);
+        offer(b, a, &score, true);
+    }
+    // The strongest pair inside the cluster for each record, then its explanation.
+    let mut best: Vec<Option<(f64, u32)>> = vec![None; n];
+    for (a, b, total) in scored {
+        if cluster[*a as usize] == cluster[*b as usize] {
+            for (x, y) in [(*a, *b), (*b, *a)] {
+                let slot = &mut best[x as usize];
+                if slot.is_none_or(|(t, _)| *total > t) {
+                    *slot = Some((*total, y));
+                }
+            }
+        }
+    }
+    for (record, found) in best.iter().enumerate() {
+        if let Some((_, other)) = found {
+            let score = model.score(&records[record], &records[*other as usize]);
+            offer(record as u32, *other, &score, false);
+        }
+    }
+
+    let mut review: Vec<ReviewPair> = scored
+        .iter()
+        .enumerate()
+        .filter(|(idx, (a, b, total))| {
+            cluster[*a as usize] != cluster[*b as usize]
+                && !different.contains(&((*a).min(*b), (*a).max(*b)))
+                && total.is_finite()
+                && (*total >= thresholds.review || refused.contains(idx))
+        })
+        .map(|(_, (a, b, _))| ReviewPair {
+            a: *a,
+            b: *b,
+            score: model.score(&records[*a as usize], &records[*b as usize]),
+        })
+        .collect();
+    review.sort_by(|x, y| y.score.total.total_cmp(&x.score.total));
+    Clustering {
+        cluster,
+        links,
+        review,
+    }
+}
+
+/// True when two clusters may become one: nothing forbids it and, across them, the average
+/// weight of the pairs that can be compared reaches the merge threshold.
+fn compatible(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    a: &[u32],
+    b: &[u32],
+    different: &HashSet<(u32, u32)>,
+) -> bool {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for &x in a {
+        for &y in b {
+            if different.contains(&(x.min(y), x.max(y))) {
+                return false;
+            }
+            let (total, comparable) = model.total(&records[x as usize], &records[y as usize]);
+            if total == f64::NEG_INFINITY {
+                return false;
+            }
+            if comparable {
+                sum += total;
+                count += 1;
+            }
+        }
+    }
+    count == 0 || sum / count as f64 >= model.profile.thresholds.merge
+}
+
+/// Records grouped by cluster, in record order (for reports and tests).
+pub fn groups(clustering: &Clustering) -> BTreeMap<u32, Vec<u32>> {
+    let mut out: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for (i, c) in clustering.cluster.iter().enumerate() {
+        out.entry(*c).or_default().push(i as u32);
+    }
+    out
+}

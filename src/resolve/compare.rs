@@ -1,0 +1,294 @@
+//! Field values as the engine sees them, and the comparisons that grade two values into levels.
+
+use serde::{Deserialize, Serialize};
+
+/// One field of one record, prepared for comparison.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum FieldValue {
+    /// No value: the comparison is skipped (it weighs nothing either way).
+    #[default]
+    Missing,
+    /// A single text value.
+    Text(String),
+    /// Several values of which any may agree (phones).
+    Set(Vec<String>),
+    /// A person name: Simplified form and toneless pinyin.
+    Name { full: String, pinyin: String },
+    /// An ID number: the full number when known, valid numbers one edit away, or the known
+    /// digits of a masked number (`*` elsewhere).
+    Id {
+        full: Option<String>,
+        valid: bool,
+        candidates: Vec<String>,
+        masked: Option<String>,
+    },
+}
+
+impl FieldValue {
+    /// A text value, or `Missing` for an empty one.
+    pub fn text(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            Some(v) if !v.is_empty() => Self::Text(v.to_owned()),
+            _ => Self::Missing,
+        }
+    }
+
+    /// True when there is nothing to compare.
+    pub fn is_missing(&self) -> bool {
+        match self {
+            Self::Missing => true,
+            Self::Set(values) => values.is_empty(),
+            Self::Id { full, masked, .. } => full.is_none() && masked.is_none(),
+            _ => false,
+        }
+    }
+
+    /// The values term frequencies are counted on (each phone of a set counts).
+    pub fn terms(&self) -> Vec<&str> {
+        match self {
+            Self::Text(v) => vec![v.as_str()],
+            Self::Set(values) => values.iter().map(String::as_str).collect(),
+            Self::Name { full, .. } => vec![full.as_str()],
+            Self::Id { full: Some(f), .. } => vec![f.as_str()],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// How a field's two values are graded. Each kind produces a fixed list of levels, best first;
+/// a profile gives each level its prior m and u.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Comparison {
+    /// `EXACT` or `DIFFERENT`.
+    Exact,
+    /// `EXACT`, `JW_HIGH` (Jaro–Winkler ≥ `high`), `JW_MID` (≥ `mid`), `DIFFERENT`.
+    JaroWinkler { high: f64, mid: f64 },
+    /// `EXACT`, `EDIT_1`, `EDIT_2` (Levenshtein distance), `DIFFERENT`.
+    Levenshtein,
+    /// Person names: `EXACT`, `PINYIN` (homophones), `JW_HIGH` (≥ `high` on pinyin),
+    /// `DIFFERENT`.
+    Name { high: f64 },
+    /// ID numbers: `EXACT`, `ONE_EDIT` (one is a near miss of the other), `MASKED_AGREE` (the
+    /// known digits of a masked number agree), `DIFFERENT`.
+    IdNumber,
+    /// Sets of phones: `SHARED`, `ONE_DIGIT` (two phones differ in one digit), `DIFFERENT`.
+    Phones,
+    /// Dates `YYYY-MM-DD`: `EXACT`, `YEAR_MONTH`, `YEAR`, `DIFFERENT`.
+    Date,
+}
+
+impl Comparison {
+    /// The levels this comparison produces, best first.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Self::Exact => &["EXACT", "DIFFERENT"],
+            Self::JaroWinkler { .. } => &["EXACT", "JW_HIGH", "JW_MID", "DIFFERENT"],
+            Self::Levenshtein => &["EXACT", "EDIT_1", "EDIT_2", "DIFFERENT"],
+            Self::Name { .. } => &["EXACT", "PINYIN", "JW_HIGH", "DIFFERENT"],
+            Self::IdNumber => &["EXACT", "ONE_EDIT", "MASKED_AGREE", "DIFFERENT"],
+            Self::Phones => &["SHARED", "ONE_DIGIT", "DIFFERENT"],
+            Self::Date => &["EXACT", "YEAR_MONTH", "YEAR", "DIFFERENT"],
+        }
+    }
+
+    /// The level of two values (an index into [`Comparison::levels`]), or `None` when either is
+    /// missing or they cannot be compared (a masked number against a masked number).
+    pub fn level(self, a: &FieldValue, b: &FieldValue) -> Option<u8> {
+        if a.is_missing() || b.is_missing() {
+            return None;
+        }
+        match self {
+            Self::Exact => {
+                let (a, b) = (text_of(a)?, text_of(b)?);
+                Some(if a == b { 0 } else { 1 })
+            }
+            Self::JaroWinkler { high, mid } => {
+                let (a, b) = (text_of(a)?, text_of(b)?);
+                if a == b {
+                    return Some(0);
+                }
+                let s = strsim::jaro_winkler(a, b);
+                Some(if s >= high {
+                    1
+                } else if s >= mid {
+                    2
+                } else {
+                    3
+                })
+            }
+            Self::Levenshtein => {
+                let (a, b) = (text_of(a)?, text_of(b)?);
+                if a == b {
+                    return Some(0);
+                }
+                Some(match strsim::levenshtein(a, b) {
+                    1 => 1,
+                    2 => 2,
+                    _ => 3,
+                })
+            }
+            Self::Name { high } => name_level(a, b, high),
+            Self::IdNumber => id_level(a, b),
+            Self::Phones => phones_level(a, b),
+            Self::Date => {
+                let (a, b) = (text_of(a)?, text_of(b)?);
+                Some(if a == b {
+                    0
+                } else if a.get(..7).is_some() && a.get(..7) == b.get(..7) {
+                    1
+                } else if a.get(..4).is_some() && a.get(..4) == b.get(..4) {
+                    2
+                } else {
+                    3
+                })
+            }
+        }
+    }
+}
+
+fn text_of(v: &FieldValue) -> Option<&str> {
+    match v {
+        FieldValue::Text(t) => Some(t),
+        FieldValue::Name { full, .. } => Some(full),
+        FieldValue::Id { full: Some(f), .. } => Some(f),
+        _ => None,
+    }
+}
+
+fn name_level(a: &FieldValue, b: &FieldValue, high: f64) -> Option<u8> {
+    let (FieldValue::Name { full: fa, pinyin: pa }, FieldValue::Name { full: fb, pinyin: pb }) =
+        (a, b)
+    else {
+        let (a, b) = (text_of(a)?, text_of(b)?);
+        return Some(if a == b { 0 } else { 3 });
+    };
+    Some(if fa == fb {
+        0
+    } else if !pa.is_empty() && pa == pb {
+        1
+    } else if strsim::jaro_winkler(pa, pb) >= high {
+        2
+    } else {
+        3
+    })
+}
+
+/// True when the known digits of a masked number agree with `other` (full or masked).
+pub fn masked_agrees(masked: &str, other: &str) -> bool {
+    masked.len() == other.len()
+        && masked
+            .bytes()
+            .zip(other.bytes())
+            .all(|(m, o)| m == b'*' || o == b'*' || m == o)
+}
+
+fn id_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
+    let (
+        FieldValue::Id {
+            full: fa,
+            candidates: ca,
+            masked: ma,
+            ..
+        },
+        FieldValue::Id {
+            full: fb,
+            candidates: cb,
+            masked: mb,
+            ..
+        },
+    ) = (a, b)
+    else {
+        return None;
+    };
+    match (fa, fb) {
+        (Some(x), Some(y)) if x == y => Some(0),
+        (Some(x), Some(y)) => {
+            if ca.iter().any(|c| c == y) || cb.iter().any(|c| c == x) {
+                Some(1)
+            } else {
+                Some(3)
+            }
+        }
+        (Some(full), None) => mb.as_deref().map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
+        (None, Some(full)) => ma.as_deref().map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
+        // Two masked numbers hide different digits: agreement says little, so say nothing.
+        (None, None) => None,
+    }
+}
+
+fn phones_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
+    let (FieldValue::Set(pa), FieldValue::Set(pb)) = (a, b) else {
+        return None;
+    };
+    if pa.iter().any(|p| pb.contains(p)) {
+        return Some(0);
+    }
+    let one_digit = pa.iter().any(|x| {
+        pb.iter().any(|y| {
+            x.len() == y.len() && x.bytes().zip(y.bytes()).filter(|(p, q)| p != q).count() == 1
+        })
+    });
+    Some(if one_digit { 1 } else { 2 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(full: Option<&str>, candidates: &[&str], masked: Option<&str>) -> FieldValue {
+        FieldValue::Id {
+            full: full.map(str::to_owned),
+            valid: true,
+            candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
+            masked: masked.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn id_numbers_grade_exact_near_miss_masked_and_different() {
+        let c = Comparison::IdNumber;
+        let a = id(Some("420102198507150036"), &[], None);
+        assert_eq!(c.level(&a, &a), Some(0));
+        let typo = id(Some("420102198507150063"), &["420102198507150036"], None);
+        assert_eq!(c.level(&a, &typo), Some(1));
+        let masked = id(None, &[], Some("4201**********0036"));
+        assert_eq!(c.level(&a, &masked), Some(2));
+        assert_eq!(c.level(&masked, &masked), None, "two masks say nothing");
+        let other = id(Some("420102199001011234"), &[], None);
+        assert_eq!(c.level(&a, &other), Some(3));
+        assert_eq!(c.level(&a, &FieldValue::Missing), None);
+    }
+
+    #[test]
+    fn names_grade_homophones_below_exact() {
+        let name = |full: &str, pinyin: &str| FieldValue::Name {
+            full: full.into(),
+            pinyin: pinyin.into(),
+        };
+        let c = Comparison::Name { high: 0.9 };
+        assert_eq!(c.level(&name("王伟", "wang wei"), &name("王伟", "wang wei")), Some(0));
+        assert_eq!(c.level(&name("王伟", "wang wei"), &name("王韦", "wang wei")), Some(1));
+        assert_eq!(c.level(&name("王伟", "wang wei"), &name("李娜", "li na")), Some(3));
+    }
+
+    #[test]
+    fn phones_agree_when_any_is_shared() {
+        let set = |v: &[&str]| FieldValue::Set(v.iter().map(|s| (*s).to_owned()).collect());
+        let c = Comparison::Phones;
+        assert_eq!(c.level(&set(&["13800138000", "13900000000"]), &set(&["13900000000"])), Some(0));
+        assert_eq!(c.level(&set(&["13800138000"]), &set(&["13800138001"])), Some(1));
+        assert_eq!(c.level(&set(&["13800138000"]), &set(&["15000000000"])), Some(2));
+    }
+
+    #[test]
+    fn strings_and_dates_grade_by_similarity() {
+        let t = |s: &str| FieldValue::Text(s.to_owned());
+        let jw = Comparison::JaroWinkler { high: 0.92, mid: 0.8 };
+        assert_eq!(jw.level(&t("painter"), &t("painter")), Some(0));
+        assert_eq!(jw.level(&t("painter"), &t("paintre")), Some(1));
+        assert_eq!(jw.level(&t("painter"), &t("xu")), Some(3));
+        assert_eq!(Comparison::Levenshtein.level(&t("19151111"), &t("19151117")), Some(1));
+        assert_eq!(Comparison::Date.level(&t("2020-01-23"), &t("2020-01-25")), Some(1));
+    }
+}

@@ -1,0 +1,67 @@
+//! One resolution run: block, train (or reuse a model), score, cluster.
+
+use super::block::{BlockingStats, candidate_pairs};
+use super::cluster::{Clustering, Constraints, cluster};
+use super::compare::FieldValue;
+use super::model::Model;
+use super::profile::Profile;
+
+/// The outcome of a run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The model the pairs were scored with.
+    pub model: Model,
+    /// Records grouped into persons, with links and review pairs.
+    pub clustering: Clustering,
+    /// Candidate pairs each blocking rule produced.
+    pub blocking: Vec<BlockingStats>,
+    /// Candidate pairs scored.
+    pub pairs: usize,
+}
+
+/// Resolves `records` (field values in profile order): candidate pairs from blocking (only
+/// those `comparable` allows), a model trained on them unless one is given, then clustering
+/// under the analysts' `constraints`.
+pub fn run(
+    profile: &Profile,
+    records: &[Vec<FieldValue>],
+    comparable: impl Fn(u32, u32) -> bool,
+    constraints: &Constraints,
+    model: Option<&Model>,
+) -> Run {
+    let (pairs, blocking) = candidate_pairs(profile, records, comparable);
+    let model = match model {
+        Some(m) => m.clone(),
+        None => Model::train(profile, records, &pairs),
+    };
+    let scored = score_pairs(&model, records, &pairs);
+    let clustering = cluster(&model, records, &scored, constraints);
+    Run {
+        model,
+        clustering,
+        blocking,
+        pairs: pairs.len(),
+    }
+}
+
+/// Total weights of `pairs`, on both cores for large inputs.
+fn score_pairs(model: &Model, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) -> Vec<(u32, u32, f64)> {
+    let score = |chunk: &[(u32, u32)]| -> Vec<(u32, u32, f64)> {
+        chunk
+            .iter()
+            .map(|&(a, b)| (a, b, model.total(&records[a as usize], &records[b as usize]).0))
+            .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if pairs.len() < 20_000 || threads < 2 {
+        return score(pairs);
+    }
+    let chunk = pairs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = pairs.chunks(chunk).map(|c| s.spawn(move || score(c))).collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}

@@ -1,0 +1,383 @@
+//! The Fellegi–Sunter model: u from random pairs, m by EM, log-likelihood weights, scores.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::compare::FieldValue;
+use super::profile::Profile;
+
+/// A small, seeded generator (SplitMix64): training samples the same pairs every run.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// What training saw and did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    /// Records the model was trained on.
+    pub records: usize,
+    /// Candidate pairs EM ran over.
+    pub pairs: usize,
+    /// Distinct comparison patterns among them.
+    pub patterns: usize,
+    /// EM iterations run.
+    pub iterations: usize,
+    /// Random pairs u was estimated from.
+    pub u_pairs: usize,
+}
+
+/// Trained parameters of one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldParams {
+    /// The field's name.
+    pub field: String,
+    /// Level names, best first.
+    pub levels: Vec<String>,
+    /// P(level | same person).
+    pub m: Vec<f64>,
+    /// P(level | different persons).
+    pub u: Vec<f64>,
+}
+
+impl FieldParams {
+    /// log2(m / u) of each level.
+    pub fn weights(&self) -> Vec<f64> {
+        self.m
+            .iter()
+            .zip(&self.u)
+            .map(|(m, u)| (m / u).log2())
+            .collect()
+    }
+}
+
+/// A trained model: everything needed to score a pair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// The profile it was trained for.
+    pub profile: Profile,
+    /// Share of candidate pairs that are the same person.
+    pub lambda: f64,
+    /// Per field, in profile order.
+    pub params: Vec<FieldParams>,
+    /// Per field with term frequencies on: how often each value occurs (share of values).
+    #[serde(skip)]
+    pub term_frequency: Vec<Option<HashMap<String, f64>>>,
+    pub report: TrainingReport,
+}
+
+/// One field's part in a score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldScore {
+    /// The field's name.
+    pub field: String,
+    /// The level the two values compared at.
+    pub level: String,
+    /// Its weight, log2(m/u) (term-frequency adjusted where the profile says so).
+    pub weight: f64,
+}
+
+/// The score of a pair of records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Total match weight: log2 prior odds plus every field's weight. Minus infinity when a
+    /// hard rule forbids the match.
+    pub total: f64,
+    /// The fields that could be compared.
+    pub fields: Vec<FieldScore>,
+    /// True when two different valid values of the profile's distinguishing field met.
+    pub forbidden: bool,
+}
+
+impl Score {
+    /// Match probability of the total weight.
+    pub fn probability(&self) -> f64 {
+        if self.total == f64::NEG_INFINITY {
+            return 0.0;
+        }
+        let odds = self.total.exp2();
+        odds / (1.0 + odds)
+    }
+}
+
+/// Levels of a pair, one per field (`None` where either value is missing).
+pub fn levels(profile: &Profile, a: &[FieldValue], b: &[FieldValue]) -> Vec<Option<u8>> {
+    profile
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(f, spec)| spec.comparison.level(&a[f], &b[f]))
+        .collect()
+}
+
+impl Model {
+    /// The model with the profile's prior m and u, before any training.
+    pub fn untrained(profile: &Profile) -> Self {
+        let params = profile
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(f, spec)| {
+                let levels = spec.comparison.levels();
+                FieldParams {
+                    field: spec.name.clone(),
+                    levels: levels.iter().map(|l| (*l).to_owned()).collect(),
+                    m: (0..levels.len()).map(|l| profile.prior(f, l).m).collect(),
+                    u: (0..levels.len()).map(|l| profile.prior(f, l).u).collect(),
+                }
+            })
+            .collect();
+        Self {
+            profile: profile.clone(),
+            lambda: profile.model.prior,
+            params,
+            term_frequency: vec![None; profile.fields.len()],
+            report: TrainingReport::default(),
+        }
+    }
+
+    /// Trains on `records`: term frequencies from all values, u from random pairs, then m and
+    /// the prior by EM over the candidate `pairs`. Deterministic for a profile's seed.
+    pub fn train(profile: &Profile, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) -> Self {
+        let mut model = Self::untrained(profile);
+        model.report.records = records.len();
+        model.term_frequency = term_frequencies(profile, records);
+        model.estimate_u(records);
+        model.estimate_m(records, pairs);
+        model
+    }
+
+    fn estimate_u(&mut self, records: &[Vec<FieldValue>]) {
+        let n = records.len() as u64;
+        if n < 2 {
+            return;
+        }
+        let mut rng = SplitMix(self.profile.model.seed);
+        let mut counts: Vec<Vec<u64>> = self.params.iter().map(|p| vec![0; p.m.len()]).collect();
+        let samples = self.profile.model.u_sample_pairs;
+        for _ in 0..samples {
+            let a = (rng.next() % n) as usize;
+            let b = (rng.next() % n) as usize;
+            if a == b {
+                continue;
+            }
+            for (f, level) in levels(&self.profile, &records[a], &records[b])
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(l) = level {
+                    counts[f][l as usize] += 1;
+                }
+            }
+        }
+        self.report.u_pairs = samples;
+        for (f, field_counts) in counts.iter().enumerate() {
+            let total: u64 = field_counts.iter().sum();
+            if total < 100 {
+                continue; // too few comparable pairs: keep the prior
+            }
+            // The prior counts as ten pairs; no level falls below half a pair's share.
+            let floor = 0.5 / total as f64;
+            let prior = &self.params[f].u.clone();
+            let u: Vec<f64> = field_counts
+                .iter()
+                .zip(prior)
+                .map(|(c, p)| ((*c as f64 + 10.0 * p) / (total as f64 + 10.0)).max(floor))
+                .collect();
+            let sum: f64 = u.iter().sum();
+            self.params[f].u = u.into_iter().map(|x| x / sum).collect();
+        }
+    }
+
+    fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) {
+        // Candidate pairs repeat a few comparison patterns: EM runs over patterns and counts.
+        let mut patterns: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
+        for &(a, b) in pairs {
+            let p = levels(&self.profile, &records[a as usize], &records[b as usize]);
+            *patterns.entry(p).or_default() += 1;
+        }
+        let mut patterns: Vec<(Vec<Option<u8>>, u64)> = patterns.into_iter().collect();
+        patterns.sort_unstable();
+        self.report.pairs = pairs.len();
+        self.report.patterns = patterns.len();
+        if pairs.is_empty() {
+            return;
+        }
+        let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
+        for iteration in 0..self.profile.model.em_iterations {
+            let log_u: Vec<Vec<f64>> = self
+                .params
+                .iter()
+                .map(|p| p.u.iter().map(|x| x.ln()).collect())
+                .collect();
+            let log_m: Vec<Vec<f64>> = self
+                .params
+                .iter()
+                .map(|p| p.m.iter().map(|x| x.ln()).collect())
+                .collect();
+            let mut m_num: Vec<Vec<f64>> = self.params.iter().map(|p| vec![0.0; p.m.len()]).collect();
+            let mut matched = 0.0;
+            for (pattern, count) in &patterns {
+                let (mut lm, mut lu) = (self.lambda.ln(), (1.0 - self.lambda).ln());
+                for (f, level) in pattern.iter().enumerate() {
+                    if let Some(l) = level {
+                        lm += log_m[f][*l as usize];
+                        lu += log_u[f][*l as usize];
+                    }
+                }
+                let p = 1.0 / (1.0 + (lu - lm).exp());
+                let weight = p * *count as f64;
+                matched += weight;
+                for (f, level) in pattern.iter().enumerate() {
+                    if let Some(l) = level {
+                        m_num[f][*l as usize] += weight;
+                    }
+                }
+            }
+            let mut change: f64 = 0.0;
+            for (f, num) in m_num.iter().enumerate() {
+                let den: f64 = num.iter().sum();
+                if den <= 0.0 {
+                    continue;
+                }
+                let levels = num.len() as f64;
+                for (l, x) in num.iter().enumerate() {
+                    // A small pseudo-count keeps every level possible.
+                    let m = ((x + 0.01) / (den + 0.01 * levels)).clamp(1e-6, 1.0 - 1e-6);
+                    change = change.max((m - self.params[f].m[l]).abs());
+                    self.params[f].m[l] = m;
+                }
+            }
+            let lambda = (matched / total).clamp(1e-6, 1.0 - 1e-6);
+            change = change.max((lambda - self.lambda).abs());
+            self.lambda = lambda;
+            self.report.iterations = iteration + 1;
+            if change < 1e-6 {
+                break;
+            }
+        }
+    }
+
+    /// Scores a pair of records, field by field.
+    pub fn score(&self, a: &[FieldValue], b: &[FieldValue]) -> Score {
+        let mut fields = Vec::new();
+        let (total, forbidden, _) = self.evaluate(a, b, Some(&mut fields));
+        Score {
+            total,
+            fields,
+            forbidden,
+        }
+    }
+
+    /// The total match weight of a pair (minus infinity when forbidden) and whether any field
+    /// could be compared; no explanation is built.
+    pub fn total(&self, a: &[FieldValue], b: &[FieldValue]) -> (f64, bool) {
+        let (total, _, comparable) = self.evaluate(a, b, None);
+        (total, comparable)
+    }
+
+    fn evaluate(
+        &self,
+        a: &[FieldValue],
+        b: &[FieldValue],
+        mut explain: Option<&mut Vec<FieldScore>>,
+    ) -> (f64, bool, bool) {
+        let mut total = (self.lambda / (1.0 - self.lambda)).log2();
+        let mut forbidden = false;
+        let mut comparable = false;
+        let distinct = self
+            .profile
+            .distinct_when_different
+            .as_deref()
+            .and_then(|name| self.profile.field_index(name));
+        for (f, spec) in self.profile.fields.iter().enumerate() {
+            let Some(level) = spec.comparison.level(&a[f], &b[f]) else {
+                continue;
+            };
+            comparable = true;
+            let l = level as usize;
+            let params = &self.params[f];
+            let mut weight = (params.m[l] / params.u[l]).log2();
+            if l == 0
+                && let Some(tf) = &self.term_frequency[f]
+                && let Some(freq) = shared_term(&a[f], &b[f]).and_then(|t| tf.get(t))
+            {
+                // As common as the value is, so little does agreeing on it say.
+                weight = (params.m[l] / freq.max(1e-9)).log2().min(weight + 10.0);
+            }
+            if Some(f) == distinct
+                && is_valid_full(&a[f])
+                && is_valid_full(&b[f])
+                && l == params.m.len() - 1
+            {
+                forbidden = true;
+            }
+            total += weight;
+            if let Some(out) = explain.as_deref_mut() {
+                out.push(FieldScore {
+                    field: spec.name.clone(),
+                    level: params.levels[l].clone(),
+                    weight,
+                });
+            }
+        }
+        if forbidden {
+            total = f64::NEG_INFINITY;
+        }
+        (total, forbidden, comparable)
+    }
+}
+
+fn is_valid_full(v: &FieldValue) -> bool {
+    matches!(v, FieldValue::Id { full: Some(_), valid: true, .. })
+}
+
+/// The value two agreeing values share (for a set, the rarest shared one is not known here:
+/// the first shared one is taken).
+fn shared_term<'a>(a: &'a FieldValue, b: &FieldValue) -> Option<&'a str> {
+    match (a, b) {
+        (FieldValue::Set(x), FieldValue::Set(y)) => {
+            x.iter().find(|v| y.contains(v)).map(String::as_str)
+        }
+        _ => a.terms().first().copied(),
+    }
+}
+
+fn term_frequencies(
+    profile: &Profile,
+    records: &[Vec<FieldValue>],
+) -> Vec<Option<HashMap<String, f64>>> {
+    profile
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(f, spec)| {
+            if !spec.term_frequency {
+                return None;
+            }
+            let mut counts: HashMap<String, u64> = HashMap::new();
+            let mut total = 0u64;
+            for record in records {
+                for term in record[f].terms() {
+                    *counts.entry(term.to_owned()).or_default() += 1;
+                    total += 1;
+                }
+            }
+            let total = total.max(1) as f64;
+            Some(
+                counts
+                    .into_iter()
+                    .map(|(k, c)| (k, c as f64 / total))
+                    .collect(),
+            )
+        })
+        .collect()
+}
