@@ -1,4 +1,6 @@
-//! The command line (DESIGN §2): `serve`, `import`, `export`, `schema`, `migrate`.
+//! The command line (DESIGN §2): `serve`, `import`, `export`, `schema`, `migrate`; and for
+//! benchmarks `synth` (synthetic source files with their truth) and `eval` (pairwise scores of
+//! the register against a truth).
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
@@ -64,6 +66,28 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` holds the same.
     Schema,
+    /// Write synthetic source files (bigdata.csv, township.csv, external.json) and their
+    /// truth.csv for benchmarks; no database is touched.
+    Synth {
+        /// Number of persons (about 1.8 records each).
+        #[arg(long, default_value_t = 20_000)]
+        persons: usize,
+        /// Random seed: the same seed writes the same bytes.
+        #[arg(long, default_value_t = 20_200_125)]
+        seed: u64,
+        /// Directory to write the four files to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Score the register against a truth file: pairwise precision, recall and F1.
+    Eval {
+        /// `source,record_id,person_id` CSV, or FEBRL clusters `rec_id,entity_id`.
+        #[arg(long)]
+        truth: PathBuf,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Apply database migrations.
     Migrate,
 }
@@ -89,9 +113,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let reference = Reference::load(cli.county.as_deref())?;
+    if let Command::Synth { persons, seed, out } = &cli.command {
+        return synth(*persons, *seed, out, &reference);
+    }
     let register = crate::open_register(&cli.database_url, reference).await?;
     match cli.command {
-        Command::Schema | Command::Migrate => Ok(()),
+        Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),
         Command::Serve { bind, demo } => serve(register, bind, demo).await,
         Command::Import {
             source,
@@ -100,7 +127,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
         Command::Export { what, format } => export(&register, what, format).await,
+        Command::Eval { truth, json } => eval(&register, &truth, json).await,
     }
+}
+
+fn synth(
+    persons: usize,
+    seed: u64,
+    out: &std::path::Path,
+    reference: &Reference,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let files = crate::synth::generate(persons, seed, reference);
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("Failed to create the directory {}", out.display()))?;
+    for (name, text) in [
+        ("bigdata.csv", &files.bigdata_csv),
+        ("township.csv", &files.township_csv),
+        ("external.json", &files.external_json),
+        ("truth.csv", &files.truth_csv),
+    ] {
+        let path = out.join(name);
+        std::fs::write(&path, text)
+            .with_context(|| format!("Failed to write {}", path.display()))?;
+    }
+    // Counts only: the files themselves hold the (fictional) personal data.
+    print!("{}", files.stats.to_text());
+    println!(
+        "written to {} in {:.2} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn eval(register: &Register, truth: &std::path::Path, json: bool) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(truth)
+        .with_context(|| format!("Failed to read the truth file {}", truth.display()))?;
+    let truth = crate::eval::parse_truth(&text)
+        .with_context(|| format!("Failed to read the truth file {}", truth.display()))?;
+    let records = register
+        .export_records()
+        .await
+        .map_err(AppError::into_anyhow)?;
+    let predicted = crate::eval::predicted_rows(&records, truth.format);
+    let scores = crate::eval::pairwise(&predicted, &truth.rows);
+    if json {
+        #[derive(serde::Serialize)]
+        struct Output {
+            truth_format: crate::eval::TruthFormat,
+            #[serde(flatten)]
+            scores: crate::eval::PairwiseScores,
+        }
+        let output = Output {
+            truth_format: truth.format,
+            scores,
+        };
+        println!("{}", serde_json::to_string_pretty(&output)?);
+    } else {
+        print!("{}", scores.to_text());
+    }
+    Ok(())
 }
 
 async fn serve(register: Register, bind: SocketAddr, demo: bool) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_register;
+mod m20260102_000001_create_review_and_model;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20260101_000001_create_register::Migration)]
+        vec![
+            Box::new(m20260101_000001_create_register::Migration),
+            Box::new(m20260102_000001_create_review_and_model::Migration),
+        ]
     }
 }

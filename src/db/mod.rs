@@ -2,10 +2,12 @@
 //! the single-writer lock, and the sea-orm entities.
 
 pub mod import_batch;
+pub mod match_model;
 pub mod notice;
 pub mod person;
 pub mod record_link;
 pub mod resolution_event;
+pub mod review_candidate;
 pub mod source_record;
 
 use std::sync::Arc;

@@ -9,7 +9,6 @@ use crate::normalize::{self, Problem};
 use crate::privacy::{mask_digits_in_text, mask_id_number, mask_phone};
 use crate::register::golden::{Golden, GoldenField, StoredIdentity};
 use crate::register::{self, Register};
-use crate::resolve::FieldComparison;
 
 /// Where a record came from.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -853,17 +852,6 @@ impl From<register::query::Stats> for Stats {
                 })
                 .collect(),
             batches: s.batches,
-        }
-    }
-}
-
-/// Explanations stored by the resolver, as GraphQL objects.
-impl From<&FieldComparison> for MatchExplanation {
-    fn from(c: &FieldComparison) -> Self {
-        Self {
-            field: c.field.to_owned(),
-            level: c.level.to_owned(),
-            weight: c.weight,
         }
     }
 }

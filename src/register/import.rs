@@ -1,6 +1,6 @@
 //! Importing one file: read, normalise, store raw, resolve to persons — one transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -12,12 +12,11 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Register;
-use super::golden::{Evidence, StoredIdentity, golden_record};
-use crate::db::{self, import_batch, notice, person, record_link, resolution_event, source_record};
+use super::golden::StoredIdentity;
+use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
-use crate::normalize::{self, IdClass, NormalizeContext, RawIdentity};
-use crate::resolve::{Decision, PersonIndex, PersonKey, RecordKey};
+use crate::normalize::{self, NormalizeContext, RawIdentity};
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
 const CHUNK: usize = 500;
@@ -193,11 +192,7 @@ impl Register {
             })
             .collect();
 
-        // Resolve every new record version against the register, in file order.
         stage.lap("plan");
-        req.progress.start("resolve", prepared.len() as u64);
-        let mut index = load_index(txn).await?;
-        let mut next_person = db::next_id(txn, "person").await?;
         let mut next_record = db::next_id(txn, "source_record").await?;
         let old_ids: Vec<i64> = plans
             .iter()
@@ -206,15 +201,11 @@ impl Register {
                 _ => None,
             })
             .collect();
-        let old_links = links_of(txn, &old_ids).await?;
-        let mut affected: BTreeSet<i64> = old_links.values().copied().collect();
-        let mut created: BTreeSet<i64> = BTreeSet::new();
-        let mut matched: BTreeSet<i64> = BTreeSet::new();
+        let old_persons = persons_of(txn, &old_ids).await?;
         let mut records = Vec::new();
-        let mut links = Vec::new();
-        let mut new_evidence: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
-        for (p, plan) in prepared.into_iter().zip(&plans) {
-            req.progress.advance(1);
+        let mut new_ids: BTreeSet<i64> = BTreeSet::new();
+        let mut inherited: HashMap<i64, i64> = HashMap::new();
+        for (p, plan) in prepared.iter().zip(&plans) {
             let version = match plan {
                 Plan::Unchanged => continue,
                 Plan::New => 1,
@@ -222,134 +213,65 @@ impl Register {
             };
             let record = next_record;
             next_record += 1;
-            let decision = index.resolve(&record_key(&p.identity));
-            let person = match decision.person {
-                Some(person) => {
-                    if !created.contains(&person) {
-                        matched.insert(person);
-                    }
-                    let merged = merge_key(index.get(person), &p.identity);
-                    index.upsert(person, merged);
-                    person
-                }
-                None => {
-                    let person = next_person;
-                    next_person += 1;
-                    created.insert(person);
-                    index.upsert(person, merge_key(None, &p.identity));
-                    person
-                }
-            };
-            affected.insert(person);
+            new_ids.insert(record);
+            if let Plan::NewVersion { old_id, .. } = plan
+                && let Some(person) = old_persons.get(old_id)
+            {
+                inherited.insert(record, *person);
+            }
             let notice_id = p.row.notice.and_then(|i| notice_ids.get(i).copied());
-            let model = record_model(record, batch_id, req.source, version, &p, notice_id, now);
-            records.push(model);
-            links.push((record, person, decision));
-            new_evidence.entry(person).or_default().push(Evidence {
-                record,
-                source: req.source,
-                identity: p.identity,
-                imported_on: today,
-            });
+            records.push(record_model(
+                record, batch_id, req.source, version, p, notice_id, now,
+            ));
         }
-        report.persons_created = u32::try_from(created.len()).unwrap_or(u32::MAX);
-        report.persons_matched = u32::try_from(matched.len()).unwrap_or(u32::MAX);
 
-        // Write: batch, notices, records (old versions retired), persons, links, events.
-        stage.lap("resolve");
+        // Write: batch, notices, records (old versions retired), then resolve the register.
         import_batch::Entity::insert(batch_model(batch_id, &report, req.actor, now))
             .exec_without_returning(txn)
             .await?;
         insert_all(txn, notices).await?;
-        if !old_ids.is_empty() {
-            for chunk in old_ids.chunks(CHUNK) {
-                source_record::Entity::update_many()
-                    .col_expr(source_record::Column::IsCurrent, Expr::value(false))
-                    .filter(source_record::Column::Id.is_in(chunk.to_vec()))
-                    .exec(txn)
-                    .await?;
-            }
+        for chunk in old_ids.chunks(CHUNK) {
+            source_record::Entity::update_many()
+                .col_expr(source_record::Column::IsCurrent, Expr::value(false))
+                .filter(source_record::Column::Id.is_in(chunk.to_vec()))
+                .exec(txn)
+                .await?;
         }
         req.progress.start("store", records.len() as u64);
         let mut written = 0usize;
-        let mut batch_records = Vec::with_capacity(CHUNK);
-        for record in records {
-            batch_records.push(record);
-            if batch_records.len() == CHUNK {
-                written += batch_records.len();
-                req.progress.advance(batch_records.len() as u64);
-                insert_all(txn, std::mem::take(&mut batch_records)).await?;
-                if req.fail_after_records.is_some_and(|n| written >= n) {
-                    return Err(AppError::Internal(anyhow::anyhow!(
-                        "injected failure after {written} records"
-                    )));
-                }
+        let mut pending = records.into_iter().peekable();
+        while pending.peek().is_some() {
+            let chunk: Vec<_> = pending.by_ref().take(CHUNK).collect();
+            written += chunk.len();
+            req.progress.advance(chunk.len() as u64);
+            insert_all(txn, chunk).await?;
+            if req.fail_after_records.is_some_and(|n| written >= n) {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "injected failure after {written} records"
+                )));
             }
         }
-        written += batch_records.len();
-        insert_all(txn, batch_records).await?;
-        if req.fail_after_records.is_some_and(|n| written >= n) {
-            return Err(AppError::Internal(anyhow::anyhow!(
-                "injected failure after {written} records"
-            )));
-        }
-
         stage.lap("store records");
-        let previous: Vec<i64> = affected
-            .iter()
-            .copied()
-            .filter(|p| !created.contains(p))
-            .collect();
-        let mut evidence = current_evidence(txn, &previous).await?;
-        for (person, items) in new_evidence {
-            evidence.entry(person).or_default().extend(items);
+        if !new_ids.is_empty() {
+            let summary = self
+                .resolve_register(txn, &new_ids, &inherited, Some(batch_id), req.actor)
+                .await?;
+            report.persons_created = summary.persons_created;
+            report.persons_matched = summary.persons_matched;
+            import_batch::Entity::update_many()
+                .col_expr(
+                    import_batch::Column::PersonsCreated,
+                    Expr::value(i64::from(summary.persons_created)),
+                )
+                .col_expr(
+                    import_batch::Column::PersonsMatched,
+                    Expr::value(i64::from(summary.persons_matched)),
+                )
+                .filter(import_batch::Column::Id.eq(batch_id))
+                .exec(txn)
+                .await?;
         }
-        let mut new_persons = Vec::new();
-        for person in &affected {
-            let items = evidence.remove(person).unwrap_or_default();
-            if items.is_empty() {
-                continue;
-            }
-            let golden = golden_record(&items);
-            let model = person_model(*person, &golden, now);
-            if created.contains(person) {
-                new_persons.push(model);
-            } else {
-                let mut active = person::ActiveModel::from(model).reset_all();
-                active.created_at = sea_orm::ActiveValue::NotSet;
-                active.update(txn).await?;
-            }
-        }
-        insert_all(
-            txn,
-            new_persons
-                .into_iter()
-                .map(person::ActiveModel::from)
-                .collect(),
-        )
-        .await?;
-
-        stage.lap("persons");
-        let mut next_event = db::next_id(txn, "resolution_event").await?;
-        let mut events = Vec::with_capacity(links.len());
-        let link_models: Vec<record_link::ActiveModel> = links
-            .into_iter()
-            .map(|(record, person, decision)| {
-                let kind = if decision.person.is_some() {
-                    "LINK"
-                } else {
-                    "CREATE"
-                };
-                events.push(event_model(
-                    next_event, kind, person, record, batch_id, req.actor, now, &decision,
-                ));
-                next_event += 1;
-                link_model(record, person, &decision, now)
-            })
-            .collect();
-        insert_all(txn, link_models).await?;
-        insert_all(txn, events).await?;
-        stage.lap("links and events");
+        stage.lap("resolve");
         write.commit().await?;
         stage.lap("commit");
         req.progress.finish();
@@ -452,41 +374,6 @@ fn reference_date(row: &SourceRow, notice: Option<&NoticeIn>, today: NaiveDate) 
         .unwrap_or(today)
 }
 
-fn record_key(identity: &StoredIdentity) -> RecordKey<'_> {
-    let i = &identity.identity;
-    RecordKey {
-        name: i.name.as_deref(),
-        id_number: i.id_number.as_deref(),
-        id_class: i.id_class,
-        id_candidates: &i.id_candidates,
-        phones: i.phones.iter().map(|p| p.number.as_str()).collect(),
-    }
-}
-
-/// What the index should know of a person after it gained a record.
-fn merge_key(old: Option<&PersonKey>, identity: &StoredIdentity) -> PersonKey {
-    let i = &identity.identity;
-    let mut key = old.cloned().unwrap_or_default();
-    if key.name.is_none() {
-        key.name = i.name.clone();
-    }
-    match (i.id_class, &i.id_number) {
-        (Some(IdClass::Valid), Some(number)) if key.id_number.is_none() => {
-            key.id_number = Some(number.clone());
-        }
-        (Some(IdClass::Masked), Some(masked)) if !key.masked_ids.contains(masked) => {
-            key.masked_ids.push(masked.clone());
-        }
-        _ => {}
-    }
-    for p in &i.phones {
-        if !key.phones.contains(&p.number) {
-            key.phones.push(p.number.clone());
-        }
-    }
-    key
-}
-
 struct Existing {
     id: i64,
     version: i32,
@@ -522,54 +409,11 @@ async fn current_versions(
     Ok(existing)
 }
 
-async fn load_index(txn: &DatabaseTransaction) -> Result<PersonIndex, DbErr> {
-    let rows: Vec<(i64, Option<String>, Option<String>, String)> = person::Entity::find()
-        .select_only()
-        .columns([
-            person::Column::Id,
-            person::Column::Name,
-            person::Column::IdNumber,
-            person::Column::Phones,
-        ])
-        .filter(person::Column::MergedInto.is_null())
-        .into_tuple()
-        .all(txn)
-        .await?;
-    // Masked ID numbers live on the records: the matcher compares their known digits.
-    let masked: Vec<(i64, Option<String>)> = record_link::Entity::find()
-        .select_only()
-        .column(record_link::Column::PersonId)
-        .column(source_record::Column::IdNumber)
-        .inner_join(source_record::Entity)
-        .filter(source_record::Column::IsCurrent.eq(true))
-        .filter(source_record::Column::IdClass.eq(IdClass::Masked.as_str()))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    let mut masked_of: HashMap<i64, Vec<String>> = HashMap::new();
-    for (person, id_number) in masked {
-        if let Some(id_number) = id_number {
-            masked_of.entry(person).or_default().push(id_number);
-        }
-    }
-    let mut index = PersonIndex::default();
-    for (id, name, id_number, phones) in rows {
-        let phones = serde_json::from_str(&phones).unwrap_or_default();
-        index.upsert(
-            id,
-            PersonKey {
-                name,
-                id_number,
-                masked_ids: masked_of.remove(&id).unwrap_or_default(),
-                phones,
-            },
-        );
-    }
-    Ok(index)
-}
-
 /// The person each of `records` is linked to.
-async fn links_of(txn: &DatabaseTransaction, records: &[i64]) -> Result<HashMap<i64, i64>, DbErr> {
+async fn persons_of(
+    txn: &DatabaseTransaction,
+    records: &[i64],
+) -> Result<HashMap<i64, i64>, DbErr> {
     let mut out = HashMap::new();
     for chunk in records.chunks(CHUNK) {
         let rows: Vec<(i64, i64)> = record_link::Entity::find()
@@ -583,48 +427,6 @@ async fn links_of(txn: &DatabaseTransaction, records: &[i64]) -> Result<HashMap<
             .all(txn)
             .await?;
         out.extend(rows);
-    }
-    Ok(out)
-}
-
-/// The current records of each of `persons`, as golden-record evidence.
-pub(super) async fn current_evidence<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    persons: &[i64],
-) -> Result<BTreeMap<i64, Vec<Evidence>>, DbErr> {
-    let mut out: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
-    for chunk in persons.chunks(CHUNK) {
-        let links: Vec<(i64, i64)> = record_link::Entity::find()
-            .select_only()
-            .columns([
-                record_link::Column::SourceRecordId,
-                record_link::Column::PersonId,
-            ])
-            .filter(record_link::Column::PersonId.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(conn)
-            .await?;
-        let person_of: HashMap<i64, i64> = links.iter().copied().collect();
-        let record_ids: Vec<i64> = links.iter().map(|(r, _)| *r).collect();
-        for records in record_ids.chunks(CHUNK) {
-            let rows = source_record::Entity::find()
-                .filter(source_record::Column::Id.is_in(records.to_vec()))
-                .filter(source_record::Column::IsCurrent.eq(true))
-                .all(conn)
-                .await?;
-            for r in rows {
-                let Some(source) = SourceKind::from_db(&r.source) else {
-                    continue;
-                };
-                let identity = serde_json::from_str(&r.normalized).unwrap_or_default();
-                out.entry(person_of[&r.id]).or_default().push(Evidence {
-                    record: r.id,
-                    source,
-                    identity,
-                    imported_on: r.created_at.date_naive(),
-                });
-            }
-        }
     }
     Ok(out)
 }
@@ -760,46 +562,4 @@ pub(super) fn person_model(
         created_at: now,
         updated_at: now,
     }
-}
-
-fn link_model(
-    record: i64,
-    person: i64,
-    decision: &Decision,
-    now: chrono::DateTime<Utc>,
-) -> record_link::ActiveModel {
-    record_link::Model {
-        source_record_id: record,
-        person_id: person,
-        weight: decision.weight,
-        rule: decision.rule.as_str().to_owned(),
-        explanation: json_text(&decision.explanation),
-        linked_at: now,
-    }
-    .into()
-}
-
-#[expect(clippy::too_many_arguments, reason = "an event records all of these")]
-fn event_model(
-    id: i64,
-    kind: &str,
-    person: i64,
-    record: i64,
-    batch_id: i64,
-    actor: &str,
-    now: chrono::DateTime<Utc>,
-    decision: &Decision,
-) -> resolution_event::ActiveModel {
-    resolution_event::Model {
-        id,
-        kind: kind.to_owned(),
-        person_id: person,
-        other_person_id: None,
-        source_record_id: Some(record),
-        batch_id: Some(batch_id),
-        actor: actor.to_owned(),
-        at: now,
-        detail: json_text(decision),
-    }
-    .into()
 }

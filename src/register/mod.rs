@@ -4,23 +4,33 @@
 pub mod golden;
 pub mod import;
 pub mod query;
+pub mod resolution;
 
 pub use golden::{HubeiLink, LocationStatus};
 pub use import::{ImportRequest, NoProgress, Progress};
 
+use std::sync::Arc;
+
 use crate::config::Reference;
 use crate::db::Db;
+use crate::resolve::profile::Profile;
 
-/// The register over one database, with the reference data it normalises against.
+/// The register over one database, with the reference data it normalises against and the
+/// matching profile it resolves with.
 #[derive(Clone, Debug)]
 pub struct Register {
     pub db: Db,
     pub reference: Reference,
+    pub profile: Arc<Profile>,
 }
 
 impl Register {
-    /// A register on `db` for the county of `reference`.
-    pub fn new(db: Db, reference: Reference) -> Self {
-        Self { db, reference }
+    /// A register on `db` for the county of `reference`, matching with `profile`.
+    pub fn new(db: Db, reference: Reference, profile: Profile) -> Self {
+        Self {
+            db,
+            reference,
+            profile: Arc::new(profile),
+        }
     }
 }

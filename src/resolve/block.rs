@@ -63,12 +63,15 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
     };
     match (part.transform, value) {
         (_, FieldValue::Missing) => Vec::new(),
-        (Transform::IdForms, FieldValue::Id {
-            full,
-            valid,
-            candidates,
-            ..
-        }) => {
+        (
+            Transform::IdForms,
+            FieldValue::Id {
+                full,
+                valid,
+                candidates,
+                ..
+            },
+        ) => {
             let mut forms: Vec<String> = candidates.clone();
             if let Some(f) = full
                 && *valid

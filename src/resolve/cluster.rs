@@ -143,7 +143,9 @@ pub fn cluster(
         let slot = &mut links[record as usize];
         let better = match slot {
             None => true,
-            Some(l) => (decided && !l.decided) || (decided == l.decided && score.total > l.score.total),
+            Some(l) => {
+                (decided && !l.decided) || (decided == l.decided && score.total > l.score.total)
+            }
         };
         if better {
             *slot = Some(Link {

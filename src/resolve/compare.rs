@@ -157,8 +157,16 @@ fn text_of(v: &FieldValue) -> Option<&str> {
 }
 
 fn name_level(a: &FieldValue, b: &FieldValue, high: f64) -> Option<u8> {
-    let (FieldValue::Name { full: fa, pinyin: pa }, FieldValue::Name { full: fb, pinyin: pb }) =
-        (a, b)
+    let (
+        FieldValue::Name {
+            full: fa,
+            pinyin: pa,
+        },
+        FieldValue::Name {
+            full: fb,
+            pinyin: pb,
+        },
+    ) = (a, b)
     else {
         let (a, b) = (text_of(a)?, text_of(b)?);
         return Some(if a == b { 0 } else { 3 });
@@ -210,8 +218,12 @@ fn id_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
                 Some(3)
             }
         }
-        (Some(full), None) => mb.as_deref().map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
-        (None, Some(full)) => ma.as_deref().map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
+        (Some(full), None) => mb
+            .as_deref()
+            .map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
+        (None, Some(full)) => ma
+            .as_deref()
+            .map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
         // Two masked numbers hide different digits: agreement says little, so say nothing.
         (None, None) => None,
     }
@@ -267,28 +279,58 @@ mod tests {
             pinyin: pinyin.into(),
         };
         let c = Comparison::Name { high: 0.9 };
-        assert_eq!(c.level(&name("王伟", "wang wei"), &name("王伟", "wang wei")), Some(0));
-        assert_eq!(c.level(&name("王伟", "wang wei"), &name("王韦", "wang wei")), Some(1));
-        assert_eq!(c.level(&name("王伟", "wang wei"), &name("李娜", "li na")), Some(3));
+        assert_eq!(
+            c.level(&name("王伟", "wang wei"), &name("王伟", "wang wei")),
+            Some(0)
+        );
+        assert_eq!(
+            c.level(&name("王伟", "wang wei"), &name("王韦", "wang wei")),
+            Some(1)
+        );
+        assert_eq!(
+            c.level(&name("王伟", "wang wei"), &name("李娜", "li na")),
+            Some(3)
+        );
     }
 
     #[test]
     fn phones_agree_when_any_is_shared() {
         let set = |v: &[&str]| FieldValue::Set(v.iter().map(|s| (*s).to_owned()).collect());
         let c = Comparison::Phones;
-        assert_eq!(c.level(&set(&["13800138000", "13900000000"]), &set(&["13900000000"])), Some(0));
-        assert_eq!(c.level(&set(&["13800138000"]), &set(&["13800138001"])), Some(1));
-        assert_eq!(c.level(&set(&["13800138000"]), &set(&["15000000000"])), Some(2));
+        assert_eq!(
+            c.level(
+                &set(&["13800138000", "13900000000"]),
+                &set(&["13900000000"])
+            ),
+            Some(0)
+        );
+        assert_eq!(
+            c.level(&set(&["13800138000"]), &set(&["13800138001"])),
+            Some(1)
+        );
+        assert_eq!(
+            c.level(&set(&["13800138000"]), &set(&["15000000000"])),
+            Some(2)
+        );
     }
 
     #[test]
     fn strings_and_dates_grade_by_similarity() {
         let t = |s: &str| FieldValue::Text(s.to_owned());
-        let jw = Comparison::JaroWinkler { high: 0.92, mid: 0.8 };
+        let jw = Comparison::JaroWinkler {
+            high: 0.92,
+            mid: 0.8,
+        };
         assert_eq!(jw.level(&t("painter"), &t("painter")), Some(0));
         assert_eq!(jw.level(&t("painter"), &t("paintre")), Some(1));
         assert_eq!(jw.level(&t("painter"), &t("xu")), Some(3));
-        assert_eq!(Comparison::Levenshtein.level(&t("19151111"), &t("19151117")), Some(1));
-        assert_eq!(Comparison::Date.level(&t("2020-01-23"), &t("2020-01-25")), Some(1));
+        assert_eq!(
+            Comparison::Levenshtein.level(&t("19151111"), &t("19151117")),
+            Some(1)
+        );
+        assert_eq!(
+            Comparison::Date.level(&t("2020-01-23"), &t("2020-01-25")),
+            Some(1)
+        );
     }
 }

@@ -45,20 +45,35 @@ pub fn run(
 }
 
 /// Total weights of `pairs`, on both cores for large inputs.
-fn score_pairs(model: &Model, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) -> Vec<(u32, u32, f64)> {
+fn score_pairs(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    pairs: &[(u32, u32)],
+) -> Vec<(u32, u32, f64)> {
     let score = |chunk: &[(u32, u32)]| -> Vec<(u32, u32, f64)> {
         chunk
             .iter()
-            .map(|&(a, b)| (a, b, model.total(&records[a as usize], &records[b as usize]).0))
+            .map(|&(a, b)| {
+                (
+                    a,
+                    b,
+                    model.total(&records[a as usize], &records[b as usize]).0,
+                )
+            })
             .collect()
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
     if pairs.len() < 20_000 || threads < 2 {
         return score(pairs);
     }
     let chunk = pairs.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = pairs.chunks(chunk).map(|c| s.spawn(move || score(c))).collect();
+        let handles: Vec<_> = pairs
+            .chunks(chunk)
+            .map(|c| s.spawn(move || score(c)))
+            .collect();
         handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())

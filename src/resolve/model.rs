@@ -223,7 +223,8 @@ impl Model {
                 .iter()
                 .map(|p| p.m.iter().map(|x| x.ln()).collect())
                 .collect();
-            let mut m_num: Vec<Vec<f64>> = self.params.iter().map(|p| vec![0.0; p.m.len()]).collect();
+            let mut m_num: Vec<Vec<f64>> =
+                self.params.iter().map(|p| vec![0.0; p.m.len()]).collect();
             let mut matched = 0.0;
             for (pattern, count) in &patterns {
                 let (mut lm, mut lu) = (self.lambda.ln(), (1.0 - self.lambda).ln());
@@ -337,7 +338,14 @@ impl Model {
 }
 
 fn is_valid_full(v: &FieldValue) -> bool {
-    matches!(v, FieldValue::Id { full: Some(_), valid: true, .. })
+    matches!(
+        v,
+        FieldValue::Id {
+            full: Some(_),
+            valid: true,
+            ..
+        }
+    )
 }
 
 /// The value two agreeing values share (for a set, the rarest shared one is not known here:

@@ -8,3 +8,4 @@ mod graphql_http;
 mod intake;
 mod register;
 mod schema;
+mod synth;

@@ -54,9 +54,18 @@ async fn the_same_person_reported_by_several_sources_is_one_person(app: TestApp)
     let links = person["links"].as_array().expect("links");
     assert!(links.len() >= 4, "{links:?}");
     assert!(
-        links
-            .iter()
-            .any(|l| l["rule"] == "ID_EXACT" && l["explanation"][0]["field"] == "id_number")
+        links.iter().any(|l| l["rule"] == "MATCH"
+            && l["explanation"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|e| e["field"] == "id_number" && e["level"] == "EXACT")),
+        "{links:?}"
+    );
+    assert_eq!(
+        links.iter().filter(|l| l["rule"] == "FOUNDER").count(),
+        1,
+        "one record founded the person"
     );
 }
 

@@ -1,0 +1,24 @@
+//! `review_candidate`: a pair of records the engine could not decide, for an analyst.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "review_candidate")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: i64,
+    pub record_a: i64,
+    pub record_b: i64,
+    #[sea_orm(column_type = "Double")]
+    pub total_weight: f64,
+    pub explanation: String,
+    pub state: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

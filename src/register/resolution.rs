@@ -1,0 +1,559 @@
+//! Running the resolution engine over the register and writing what changed: links, persons
+//! (created, merged with a redirect, split off), golden records, events, review candidates
+//! and the trained model.
+//!
+//! Every run resolves all current records together, so the partition depends only on the
+//! records and the analysts' decisions, never on the order batches arrived in. Person IDs are
+//! kept stable: a cluster keeps the ID of the person most of its records belonged to; when a
+//! cluster holds several persons the oldest ID survives and the others redirect to it; a part
+//! split off gets a new ID.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+
+use super::Register;
+use super::golden::{Evidence, StoredIdentity, golden_record};
+use crate::db::{
+    self, match_model, person, record_link, resolution_event, review_candidate, source_record,
+};
+use crate::error::AppError;
+use crate::intake::SourceKind;
+use crate::normalize::IdClass;
+use crate::resolve::cluster::Constraints;
+use crate::resolve::compare::FieldValue;
+use crate::resolve::engine;
+use crate::resolve::model::Score;
+use crate::resolve::profile::Profile;
+
+/// Rows per statement for the writes below.
+const CHUNK: usize = 500;
+
+/// What a resolution run changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResolutionSummary {
+    pub persons_created: u32,
+    pub persons_matched: u32,
+    pub persons_merged: u32,
+    pub persons_split: u32,
+    pub links_changed: u32,
+    pub review_candidates: u32,
+}
+
+/// A current record as the run needs it.
+struct Current {
+    id: i64,
+    source: SourceKind,
+    identity: StoredIdentity,
+    raw: Option<serde_json::Map<String, serde_json::Value>>,
+    created_on: chrono::NaiveDate,
+    /// The person the record is linked to.
+    person: Option<i64>,
+    /// For a new version of a record: the person its previous version was linked to.
+    inherited: Option<i64>,
+}
+
+/// The field values of a record for `profile`: normalised identity fields by name, any other
+/// field from the raw row's column of that name.
+pub fn field_values(
+    profile: &Profile,
+    identity: &StoredIdentity,
+    raw: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Vec<FieldValue> {
+    let i = &identity.identity;
+    let date = |d: Option<chrono::NaiveDate>| {
+        d.map_or(FieldValue::Missing, |d| FieldValue::Text(d.to_string()))
+    };
+    profile
+        .fields
+        .iter()
+        .map(|f| match f.name.as_str() {
+            "id_number" => match (&i.id_number, i.id_class) {
+                (Some(n), Some(IdClass::Valid)) => FieldValue::Id {
+                    full: Some(n.clone()),
+                    valid: true,
+                    candidates: Vec::new(),
+                    masked: None,
+                },
+                (Some(n), Some(IdClass::ChecksumFailed)) => FieldValue::Id {
+                    full: Some(n.clone()),
+                    valid: false,
+                    candidates: i.id_candidates.clone(),
+                    masked: None,
+                },
+                (Some(n), Some(IdClass::Masked)) if n.len() == 18 => FieldValue::Id {
+                    full: None,
+                    valid: false,
+                    candidates: Vec::new(),
+                    masked: Some(n.clone()),
+                },
+                _ => FieldValue::Missing,
+            },
+            "name" => match (&i.name, &i.name_pinyin) {
+                (Some(full), pinyin) => FieldValue::Name {
+                    full: full.clone(),
+                    pinyin: pinyin.clone().unwrap_or_default(),
+                },
+                _ => FieldValue::Missing,
+            },
+            "phones" => FieldValue::Set(i.phones.iter().map(|p| p.number.clone()).collect()),
+            "birth_date" => date(i.birth_date),
+            "arrival_date" => date(i.arrival_date),
+            "sex" => FieldValue::text(i.sex.map(|s| s.as_str())),
+            "township" => FieldValue::text(i.township.as_deref()),
+            "village" => FieldValue::text(i.village.as_deref()),
+            "address" => FieldValue::text(identity.address.as_deref()),
+            "origin" => FieldValue::text(identity.origin.as_deref()),
+            column => FieldValue::text(
+                raw.and_then(|r| r.get(column))
+                    .and_then(serde_json::Value::as_str),
+            ),
+        })
+        .collect()
+}
+
+/// True when the profile reads columns of the raw row (not only the normalised identity).
+fn needs_raw(profile: &Profile) -> bool {
+    const IDENTITY: [&str; 10] = [
+        "id_number",
+        "name",
+        "phones",
+        "birth_date",
+        "arrival_date",
+        "sex",
+        "township",
+        "village",
+        "address",
+        "origin",
+    ];
+    profile
+        .fields
+        .iter()
+        .any(|f| !IDENTITY.contains(&f.name.as_str()))
+}
+
+impl Register {
+    /// Resolves every current record of the register inside `txn` and writes what changed.
+    /// `new_records` are the records of the batch being imported (for the report);
+    /// `inherited` maps a new version of a record to the person of the version it replaces.
+    pub(super) async fn resolve_register(
+        &self,
+        txn: &DatabaseTransaction,
+        new_records: &BTreeSet<i64>,
+        inherited: &HashMap<i64, i64>,
+        batch_id: Option<i64>,
+        actor: &str,
+    ) -> Result<ResolutionSummary, AppError> {
+        let now = Utc::now();
+        let profile = &self.profile;
+        let mut records = load_current(txn, needs_raw(profile)).await?;
+        for r in &mut records {
+            r.inherited = inherited.get(&r.id).copied();
+        }
+        let values: Vec<Vec<FieldValue>> = records
+            .iter()
+            .map(|r| field_values(profile, &r.identity, r.raw.as_ref()))
+            .collect();
+        let index_of: HashMap<i64, u32> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id, i as u32))
+            .collect();
+        let constraints = load_constraints(txn, &index_of).await?;
+        let run = engine::run(profile, &values, |_, _| true, &constraints, None);
+
+        // Clusters in the order of their first record.
+        let mut clusters: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for (i, c) in run.clustering.cluster.iter().enumerate() {
+            clusters.entry(*c).or_default().push(i as u32);
+        }
+
+        // The heir of each existing person: the cluster holding most of its records.
+        let mut holdings: BTreeMap<i64, BTreeMap<u32, usize>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            if let Some(p) = r.person.or(r.inherited) {
+                *holdings
+                    .entry(p)
+                    .or_default()
+                    .entry(run.clustering.cluster[i])
+                    .or_default() += 1;
+            }
+        }
+        let mut heirs_of: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+        for (person, by_cluster) in &holdings {
+            let heir = by_cluster
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                .map(|(c, _)| *c);
+            if let Some(c) = heir {
+                heirs_of.entry(c).or_default().push(*person);
+            }
+        }
+
+        let mut next_person = db::next_id(txn, "person").await?;
+        let mut summary = ResolutionSummary::default();
+        let mut person_of_cluster: BTreeMap<u32, i64> = BTreeMap::new();
+        let mut merged: Vec<(i64, i64)> = Vec::new(); // (absorbed, kept)
+        let mut split: Vec<(i64, i64)> = Vec::new(); // (from, new)
+        let mut created: BTreeSet<i64> = BTreeSet::new();
+        for (&c, members) in &clusters {
+            let person = match heirs_of.get(&c).map(Vec::as_slice) {
+                Some([kept, absorbed @ ..]) => {
+                    for a in absorbed {
+                        merged.push((*a, *kept));
+                    }
+                    *kept
+                }
+                _ => {
+                    let id = next_person;
+                    next_person += 1;
+                    created.insert(id);
+                    let from: BTreeSet<i64> = members
+                        .iter()
+                        .filter_map(|&m| {
+                            records[m as usize].person.or(records[m as usize].inherited)
+                        })
+                        .collect();
+                    for f in from {
+                        split.push((f, id));
+                    }
+                    id
+                }
+            };
+            person_of_cluster.insert(c, person);
+        }
+
+        // Links that are new or changed, and the persons whose records changed.
+        let mut affected: BTreeSet<i64> = BTreeSet::new();
+        let mut new_links = Vec::new();
+        let mut changed_links: Vec<(i64, i64, f64, String, String)> = Vec::new();
+        let mut matched: BTreeSet<i64> = BTreeSet::new();
+        let mut events = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let person = person_of_cluster[&run.clustering.cluster[i]];
+            let (weight, rule, explanation) = match &run.clustering.links[i] {
+                Some(link) => (
+                    link.score.total,
+                    if link.decided { "ANALYST" } else { "MATCH" },
+                    explain(&link.score),
+                ),
+                None => (0.0, "FOUNDER", "[]".to_owned()),
+            };
+            match r.person {
+                None => {
+                    new_links.push(record_link::Model {
+                        source_record_id: r.id,
+                        person_id: person,
+                        weight: finite(weight),
+                        rule: rule.to_owned(),
+                        explanation: explanation.clone(),
+                        linked_at: now,
+                    });
+                    affected.insert(person);
+                    if let Some(old) = r.inherited {
+                        affected.insert(old);
+                    }
+                    if !created.contains(&person) && new_records.contains(&r.id) {
+                        matched.insert(person);
+                    }
+                    events.push((
+                        if created.contains(&person) { "CREATE" } else { "LINK" },
+                        person,
+                        None,
+                        Some(r.id),
+                        json!({ "weight": finite(weight), "rule": rule, "explanation": raw_json(&explanation) }),
+                    ));
+                }
+                Some(old) if old != person => {
+                    changed_links.push((
+                        r.id,
+                        person,
+                        finite(weight),
+                        rule.to_owned(),
+                        explanation,
+                    ));
+                    affected.insert(person);
+                    affected.insert(old);
+                }
+                Some(_) => {}
+            }
+        }
+        summary.links_changed = changed_links.len() as u32;
+        summary.persons_created = created
+            .iter()
+            .filter(|p| !split.iter().any(|(_, n)| n == *p))
+            .count() as u32;
+        summary.persons_matched = matched.len() as u32;
+        summary.persons_merged = merged.len() as u32;
+        summary.persons_split = split.len() as u32;
+        for (absorbed, kept) in &merged {
+            affected.insert(*kept);
+            events.push((
+                "MERGE",
+                *kept,
+                Some(*absorbed),
+                None,
+                json!({ "absorbed": absorbed }),
+            ));
+        }
+        for (from, new) in &split {
+            affected.insert(*from);
+            events.push((
+                "SPLIT",
+                *new,
+                Some(*from),
+                None,
+                json!({ "split_from": from }),
+            ));
+        }
+
+        // Persons: golden records of every affected person, redirects for the merged ones.
+        let mut evidence: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
+        for (i, r) in records.iter().enumerate() {
+            let person = person_of_cluster[&run.clustering.cluster[i]];
+            if affected.contains(&person) {
+                evidence.entry(person).or_default().push(Evidence {
+                    record: r.id,
+                    source: r.source,
+                    identity: r.identity.clone(),
+                    imported_on: r.created_on,
+                });
+            }
+        }
+        let mut inserts = Vec::new();
+        for person in &affected {
+            let Some(items) = evidence.remove(person) else {
+                continue;
+            };
+            let model = super::import::person_model(*person, &golden_record(&items), now);
+            if created.contains(person) {
+                inserts.push(person::ActiveModel::from(model));
+            } else {
+                let mut active = person::ActiveModel::from(model).reset_all();
+                active.created_at = sea_orm::ActiveValue::NotSet;
+                active.merged_into = sea_orm::ActiveValue::NotSet;
+                active.update(txn).await?;
+            }
+        }
+        for chunk in inserts.chunks(CHUNK) {
+            person::Entity::insert_many(chunk.iter().cloned())
+                .exec_without_returning(txn)
+                .await?;
+        }
+        // Links, once their persons exist.
+        for chunk in new_links.chunks(CHUNK) {
+            record_link::Entity::insert_many(
+                chunk.iter().cloned().map(record_link::ActiveModel::from),
+            )
+            .exec_without_returning(txn)
+            .await?;
+        }
+        for (record, person, weight, rule, explanation) in &changed_links {
+            record_link::Entity::update_many()
+                .col_expr(record_link::Column::PersonId, Expr::value(*person))
+                .col_expr(record_link::Column::Weight, Expr::value(*weight))
+                .col_expr(record_link::Column::Rule, Expr::value(rule.clone()))
+                .col_expr(
+                    record_link::Column::Explanation,
+                    Expr::value(explanation.clone()),
+                )
+                .col_expr(record_link::Column::LinkedAt, Expr::value(now))
+                .filter(record_link::Column::SourceRecordId.eq(*record))
+                .exec(txn)
+                .await?;
+        }
+
+        for (absorbed, kept) in &merged {
+            person::Entity::update_many()
+                .col_expr(person::Column::MergedInto, Expr::value(*kept))
+                .col_expr(person::Column::UpdatedAt, Expr::value(now))
+                .filter(person::Column::Id.eq(*absorbed))
+                .exec(txn)
+                .await?;
+            // Persons redirected to the absorbed one now redirect to the survivor.
+            person::Entity::update_many()
+                .col_expr(person::Column::MergedInto, Expr::value(*kept))
+                .filter(person::Column::MergedInto.eq(*absorbed))
+                .exec(txn)
+                .await?;
+        }
+
+        // Events.
+        let mut next_event = db::next_id(txn, "resolution_event").await?;
+        let event_models: Vec<resolution_event::ActiveModel> = events
+            .into_iter()
+            .map(|(kind, person_id, other, record, detail)| {
+                let id = next_event;
+                next_event += 1;
+                resolution_event::Model {
+                    id,
+                    kind: kind.to_owned(),
+                    person_id,
+                    other_person_id: other,
+                    source_record_id: record,
+                    batch_id,
+                    actor: actor.to_owned(),
+                    at: now,
+                    detail: detail.to_string(),
+                }
+                .into()
+            })
+            .collect();
+        for chunk in event_models.chunks(CHUNK) {
+            resolution_event::Entity::insert_many(chunk.iter().cloned())
+                .exec_without_returning(txn)
+                .await?;
+        }
+
+        // Review candidates: the pending ones are replaced by this run's.
+        review_candidate::Entity::delete_many()
+            .filter(review_candidate::Column::State.eq("PENDING"))
+            .exec(txn)
+            .await?;
+        let mut next_review = db::next_id(txn, "review_candidate").await?;
+        let reviews: Vec<review_candidate::ActiveModel> = run
+            .clustering
+            .review
+            .iter()
+            .map(|pair| {
+                let id = next_review;
+                next_review += 1;
+                review_candidate::Model {
+                    id,
+                    record_a: records[pair.a as usize].id,
+                    record_b: records[pair.b as usize].id,
+                    total_weight: finite(pair.score.total),
+                    explanation: explain(&pair.score),
+                    state: "PENDING".to_owned(),
+                    decided_by: None,
+                    decided_at: None,
+                    created_at: now,
+                }
+                .into()
+            })
+            .collect();
+        summary.review_candidates = reviews.len() as u32;
+        for chunk in reviews.chunks(CHUNK) {
+            review_candidate::Entity::insert_many(chunk.iter().cloned())
+                .exec_without_returning(txn)
+                .await?;
+        }
+
+        // The trained model, so every weight can be shown.
+        let model_id = db::next_id(txn, "match_model").await?;
+        match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
+            id: model_id,
+            profile: profile.name.clone(),
+            trained_at: now,
+            model: serde_json::to_string(&run.model).unwrap_or_default(),
+            blocking: serde_json::to_string(&run.blocking).unwrap_or_default(),
+        }))
+        .exec_without_returning(txn)
+        .await?;
+        tracing::info!(
+            records = records.len(),
+            pairs = run.pairs,
+            persons.created = summary.persons_created,
+            persons.merged = summary.persons_merged,
+            persons.split = summary.persons_split,
+            review = summary.review_candidates,
+            "register resolved"
+        );
+        Ok(summary)
+    }
+}
+
+/// Weights are stored finite (a forbidden pair's minus infinity is written as -1000).
+fn finite(weight: f64) -> f64 {
+    if weight.is_finite() { weight } else { -1000.0 }
+}
+
+fn explain(score: &Score) -> String {
+    serde_json::to_string(&score.fields).unwrap_or_else(|_| "[]".to_owned())
+}
+
+fn raw_json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}
+
+async fn load_current(txn: &DatabaseTransaction, with_raw: bool) -> Result<Vec<Current>, DbErr> {
+    let rows: Vec<(i64, String, String, String, chrono::DateTime<Utc>)> =
+        source_record::Entity::find()
+            .select_only()
+            .columns([
+                source_record::Column::Id,
+                source_record::Column::Source,
+                source_record::Column::Normalized,
+                source_record::Column::Raw,
+            ])
+            .column(source_record::Column::CreatedAt)
+            .filter(source_record::Column::IsCurrent.eq(true))
+            .order_by_asc(source_record::Column::Id)
+            .into_tuple()
+            .all(txn)
+            .await?;
+    let links: Vec<(i64, i64)> = record_link::Entity::find()
+        .select_only()
+        .columns([
+            record_link::Column::SourceRecordId,
+            record_link::Column::PersonId,
+        ])
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let person_of: HashMap<i64, i64> = links.into_iter().collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, source, normalized, raw, created)| {
+            Some(Current {
+                id,
+                source: SourceKind::from_db(&source)?,
+                identity: serde_json::from_str(&normalized).unwrap_or_default(),
+                raw: if with_raw {
+                    serde_json::from_str(&raw).ok()
+                } else {
+                    None
+                },
+                created_on: created.date_naive(),
+                person: person_of.get(&id).copied(),
+                inherited: None,
+            })
+        })
+        .collect())
+}
+
+/// Analysts' decisions on pairs of current records, as constraints on the clustering.
+async fn load_constraints(
+    txn: &DatabaseTransaction,
+    index_of: &HashMap<i64, u32>,
+) -> Result<Constraints, DbErr> {
+    let decided: Vec<(i64, i64, String)> = review_candidate::Entity::find()
+        .select_only()
+        .columns([
+            review_candidate::Column::RecordA,
+            review_candidate::Column::RecordB,
+            review_candidate::Column::State,
+        ])
+        .filter(review_candidate::Column::State.ne("PENDING"))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut constraints = Constraints::default();
+    for (a, b, state) in decided {
+        let (Some(&a), Some(&b)) = (index_of.get(&a), index_of.get(&b)) else {
+            continue;
+        };
+        match state.as_str() {
+            "SAME" => constraints.same.push((a, b)),
+            "DIFFERENT" => constraints.different.push((a, b)),
+            _ => {}
+        }
+    }
+    Ok(constraints)
+}
