@@ -109,16 +109,34 @@ pub fn cluster(
         }
     }
 
+    // Records missing every identifying field (a phone and nothing else) are weak: they are
+    // clustered among themselves first, and join a person only when one clearly fits best.
+    let weak_fields: Vec<usize> = model
+        .profile
+        .weak_when_missing
+        .iter()
+        .filter_map(|f| model.profile.field_index(f))
+        .collect();
+    let weak: Vec<bool> = records
+        .iter()
+        .map(|r| !weak_fields.is_empty() && weak_fields.iter().all(|&f| r[f].is_missing()))
+        .collect();
+
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&x, &y| {
         let (a, b) = (&scored[x], &scored[y]);
         b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1)))
     });
     let mut refused: HashSet<usize> = HashSet::new();
+    let mut deferred: Vec<usize> = Vec::new();
     for idx in order {
         let (a, b, total) = &scored[idx];
         if *total < thresholds.merge {
             break;
+        }
+        if weak[*a as usize] != weak[*b as usize] {
+            deferred.push(idx);
+            continue;
         }
         let (ra, rb) = (dsu.find(*a), dsu.find(*b));
         if ra == rb {
@@ -129,6 +147,49 @@ pub fn cluster(
             dsu.union(ra, rb);
         } else {
             refused.insert(idx);
+        }
+    }
+
+    // Weak clusters join the one strong cluster that fits them clearly best.
+    let mut fits: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
+    for idx in deferred {
+        let (a, b, _) = scored[idx];
+        let (w, s) = if weak[a as usize] { (a, b) } else { (b, a) };
+        let (rw, rs) = (dsu.find(w), dsu.find(s));
+        let entry = fits.entry(rw).or_default();
+        if !entry.iter().any(|(c, _)| *c == rs) {
+            entry.push((rs, idx));
+        }
+    }
+    for (weak_root, candidates) in fits {
+        // (fit to decide, fit to rank, strong cluster, pair)
+        let mut ranked: Vec<(f64, f64, u32, usize)> = candidates
+            .into_iter()
+            .map(|(strong_root, idx)| {
+                let (weak_members, strong_members) = (
+                    &dsu.members[weak_root as usize],
+                    &dsu.members[strong_root as usize],
+                );
+                let fit = average(model, records, weak_members, strong_members, &different)
+                    .unwrap_or(f64::NEG_INFINITY);
+                let rank = rank_fit(model, records, weak_members, strong_members);
+                (fit, rank, strong_root, idx)
+            })
+            .collect();
+        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.2.cmp(&y.2)));
+        let Some(&(fit, best, strong_root, _)) = ranked.first() else {
+            continue;
+        };
+        let runner_up = ranked.get(1).map_or(f64::NEG_INFINITY, |r| r.1);
+        if fit >= thresholds.merge && best - runner_up >= model.profile.ambiguity_margin {
+            let (rw, rs) = (dsu.find(weak_root), dsu.find(strong_root));
+            if rw != rs {
+                dsu.union(rw, rs);
+            }
+        } else {
+            for (_, _, _, idx) in ranked {
+                refused.insert(idx);
+            }
         }
     }
     let cluster: Vec<u32> = (0..n as u32).map(|i| dsu.find(i)).collect();
@@ -211,15 +272,29 @@ fn compatible(
     b: &[u32],
     different: &HashSet<(u32, u32)>,
 ) -> bool {
+    average(model, records, a, b, different)
+        .is_some_and(|avg| avg >= model.profile.thresholds.merge)
+}
+
+/// The average total weight of the comparable pairs across two clusters; `None` when a hard
+/// rule or an analyst's decision separates any two of their members. Two clusters with no
+/// comparable pair average minus infinity.
+fn average(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    a: &[u32],
+    b: &[u32],
+    different: &HashSet<(u32, u32)>,
+) -> Option<f64> {
     let (mut sum, mut count) = (0.0, 0usize);
     for &x in a {
         for &y in b {
             if different.contains(&(x.min(y), x.max(y))) {
-                return false;
+                return None;
             }
             let (total, comparable) = model.total(&records[x as usize], &records[y as usize]);
             if total == f64::NEG_INFINITY {
-                return false;
+                return None;
             }
             if comparable {
                 sum += total;
@@ -227,7 +302,23 @@ fn compatible(
             }
         }
     }
-    count == 0 || sum / count as f64 >= model.profile.thresholds.merge
+    Some(if count == 0 {
+        f64::NEG_INFINITY
+    } else {
+        sum / count as f64
+    })
+}
+
+/// How well a weak cluster fits a strong one, every agreement counted (see
+/// [`Model::total_ungrouped`]): the average over their pairs.
+fn rank_fit(model: &Model, records: &[Vec<FieldValue>], weak: &[u32], strong: &[u32]) -> f64 {
+    let mut sum = 0.0;
+    for &x in weak {
+        for &y in strong {
+            sum += model.total_ungrouped(&records[x as usize], &records[y as usize]);
+        }
+    }
+    sum / (weak.len() * strong.len()).max(1) as f64
 }
 
 /// Records grouped by cluster, in record order (for reports and tests).

@@ -218,14 +218,39 @@ fn id_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
                 Some(3)
             }
         }
-        (Some(full), None) => mb
-            .as_deref()
-            .map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
-        (None, Some(full)) => ma
-            .as_deref()
-            .map(|m| if masked_agrees(m, full) { 2 } else { 3 }),
-        // Two masked numbers hide different digits: agreement says little, so say nothing.
-        (None, None) => None,
+        // A mistyped full number agrees with a mask when it or one of its near misses does.
+        (Some(full), None) => mb.as_deref().map(|m| masked_level(m, full, ca)),
+        (None, Some(full)) => ma.as_deref().map(|m| masked_level(m, full, cb)),
+        // Two masked numbers: digits both show must agree; eight agreeing digits are a
+        // partial match, fewer say nothing.
+        (None, None) => {
+            let (ma, mb) = (ma.as_deref()?, mb.as_deref()?);
+            if ma.len() != mb.len() {
+                return None;
+            }
+            let (mut shown, mut differ) = (0, false);
+            for (x, y) in ma.bytes().zip(mb.bytes()) {
+                if x != b'*' && y != b'*' {
+                    shown += 1;
+                    differ |= x != y;
+                }
+            }
+            if differ {
+                Some(3)
+            } else if shown >= 8 {
+                Some(2)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn masked_level(masked: &str, full: &str, candidates: &[String]) -> u8 {
+    if masked_agrees(masked, full) || candidates.iter().any(|c| masked_agrees(masked, c)) {
+        2
+    } else {
+        3
     }
 }
 
@@ -266,7 +291,23 @@ mod tests {
         assert_eq!(c.level(&a, &typo), Some(1));
         let masked = id(None, &[], Some("4201**********0036"));
         assert_eq!(c.level(&a, &masked), Some(2));
-        assert_eq!(c.level(&masked, &masked), None, "two masks say nothing");
+        assert_eq!(
+            c.level(&masked, &masked),
+            Some(2),
+            "eight shown digits agree"
+        );
+        let other_mask = id(None, &[], Some("4201**********2684"));
+        assert_eq!(
+            c.level(&masked, &other_mask),
+            Some(3),
+            "shown digits differ"
+        );
+        let short = id(None, &[], Some("4201**************"));
+        assert_eq!(
+            c.level(&masked, &short),
+            None,
+            "four shown digits say nothing"
+        );
         let other = id(Some("420102199001011234"), &[], None);
         assert_eq!(c.level(&a, &other), Some(3));
         assert_eq!(c.level(&a, &FieldValue::Missing), None);

@@ -72,6 +72,11 @@ pub struct Model {
     #[serde(skip)]
     pub term_frequency: Vec<Option<HashMap<String, f64>>>,
     pub report: TrainingReport,
+    /// The profile's correlated groups, and each field's group.
+    #[serde(skip)]
+    groups: Vec<Vec<usize>>,
+    #[serde(skip)]
+    group_of: Vec<Option<usize>>,
 }
 
 /// One field's part in a score.
@@ -135,12 +140,25 @@ impl Model {
                 }
             })
             .collect();
+        let groups: Vec<Vec<usize>> = profile
+            .correlated
+            .iter()
+            .map(|g| g.iter().filter_map(|f| profile.field_index(f)).collect())
+            .collect();
+        let mut group_of = vec![None; profile.fields.len()];
+        for (g, fields) in groups.iter().enumerate() {
+            for &f in fields {
+                group_of[f] = Some(g);
+            }
+        }
         Self {
             profile: profile.clone(),
             lambda: profile.model.prior,
             params,
             term_frequency: vec![None; profile.fields.len()],
             report: TrainingReport::default(),
+            groups,
+            group_of,
         }
     }
 
@@ -246,7 +264,7 @@ impl Model {
             let mut change: f64 = 0.0;
             for (f, num) in m_num.iter().enumerate() {
                 let den: f64 = num.iter().sum();
-                if den <= 0.0 {
+                if den <= 0.0 || !self.profile.fields[f].train_m {
                     continue;
                 }
                 let levels = num.len() as f64;
@@ -270,7 +288,7 @@ impl Model {
     /// Scores a pair of records, field by field.
     pub fn score(&self, a: &[FieldValue], b: &[FieldValue]) -> Score {
         let mut fields = Vec::new();
-        let (total, forbidden, _) = self.evaluate(a, b, Some(&mut fields));
+        let (total, forbidden, _) = self.evaluate(a, b, Some(&mut fields), true);
         Score {
             total,
             fields,
@@ -281,17 +299,26 @@ impl Model {
     /// The total match weight of a pair (minus infinity when forbidden) and whether any field
     /// could be compared; no explanation is built.
     pub fn total(&self, a: &[FieldValue], b: &[FieldValue]) -> (f64, bool) {
-        let (total, _, comparable) = self.evaluate(a, b, None);
+        let (total, _, comparable) = self.evaluate(a, b, None, true);
         (total, comparable)
+    }
+
+    /// The total with every agreement counted, correlated or not: it cannot decide a match,
+    /// but among persons sharing a household it tells which one a weak record fits best
+    /// (same arrival, same origin, same place).
+    pub fn total_ungrouped(&self, a: &[FieldValue], b: &[FieldValue]) -> f64 {
+        self.evaluate(a, b, None, false).0
     }
 
     fn evaluate(
         &self,
         a: &[FieldValue],
         b: &[FieldValue],
-        mut explain: Option<&mut Vec<FieldScore>>,
+        explain: Option<&mut Vec<FieldScore>>,
+        grouped: bool,
     ) -> (f64, bool, bool) {
-        let mut total = (self.lambda / (1.0 - self.lambda)).log2();
+        let prior = (self.lambda / (1.0 - self.lambda)).log2();
+        let mut total = prior;
         let mut forbidden = false;
         let mut comparable = false;
         let distinct = self
@@ -299,6 +326,9 @@ impl Model {
             .distinct_when_different
             .as_deref()
             .and_then(|name| self.profile.field_index(name));
+        // Per correlated group: the strongest agreement so far and the field that gave it.
+        let mut group_best: Vec<Option<(f64, usize)>> = vec![None; self.groups.len()];
+        let mut weights: Vec<Option<(u8, f64)>> = vec![None; self.profile.fields.len()];
         for (f, spec) in self.profile.fields.iter().enumerate() {
             let Some(level) = spec.comparison.level(&a[f], &b[f]) else {
                 continue;
@@ -321,12 +351,44 @@ impl Model {
             {
                 forbidden = true;
             }
-            total += weight;
-            if let Some(out) = explain.as_deref_mut() {
+            weights[f] = Some((level, weight));
+            match self.group_of[f] {
+                Some(g) if grouped && weight > 0.0 => {
+                    if group_best[g].is_none_or(|(w, _)| weight > w) {
+                        group_best[g] = Some((weight, f));
+                    }
+                }
+                _ => total += weight,
+            }
+        }
+        for (w, _) in group_best.iter().flatten() {
+            total += w;
+        }
+        if let Some(out) = explain {
+            out.push(FieldScore {
+                field: "prior".to_owned(),
+                level: "PRIOR".to_owned(),
+                weight: prior,
+            });
+            for (f, found) in weights.iter().enumerate() {
+                let Some((level, weight)) = found else {
+                    continue;
+                };
+                // An agreement outdone by a stronger one of its group counts nothing.
+                let counted = match self.group_of[f] {
+                    Some(g) if *weight > 0.0 => {
+                        if group_best[g].is_some_and(|(_, best)| best == f) {
+                            *weight
+                        } else {
+                            0.0
+                        }
+                    }
+                    _ => *weight,
+                };
                 out.push(FieldScore {
-                    field: spec.name.clone(),
-                    level: params.levels[l].clone(),
-                    weight,
+                    field: self.profile.fields[f].name.clone(),
+                    level: self.params[f].levels[*level as usize].clone(),
+                    weight: counted,
                 });
             }
         }

@@ -49,6 +49,19 @@ pub struct FieldSpec {
     /// less than a phone only one person has).
     #[serde(default)]
     pub term_frequency: bool,
+    /// Let EM re-estimate m. Off for identifiers whose disagreement must keep its full weight:
+    /// on data where families share phones and addresses, EM would otherwise learn that the
+    /// same person often has two names or two ID numbers.
+    #[serde(default = "yes")]
+    pub train_m: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn two() -> f64 {
+    2.0
 }
 
 /// How a blocking key takes its part from a field.
@@ -131,6 +144,18 @@ pub struct Profile {
     /// agrees (the ID number).
     #[serde(default)]
     pub distinct_when_different: Option<String>,
+    /// A record missing every one of these fields (a big-data entry with only a phone) is
+    /// weak evidence of who it is: it joins a person only when one person clearly fits best.
+    #[serde(default)]
+    pub weak_when_missing: Vec<String>,
+    /// How much better (in bits) the best person must fit a weak record than the next one.
+    #[serde(default = "two")]
+    pub ambiguity_margin: f64,
+    /// Groups of fields that agree together for reasons other than being the same person
+    /// (a household shares its phone, address and village): within a group only the strongest
+    /// agreement counts, while every disagreement still does.
+    #[serde(default)]
+    pub correlated: Vec<Vec<String>>,
     pub fields: Vec<FieldSpec>,
     pub blocking: Vec<BlockingRule>,
 }
@@ -184,7 +209,9 @@ impl Profile {
             .blocking
             .iter()
             .flat_map(|b| b.key.iter().map(|k| k.field.as_str()))
-            .chain(self.distinct_when_different.as_deref());
+            .chain(self.distinct_when_different.as_deref())
+            .chain(self.weak_when_missing.iter().map(String::as_str))
+            .chain(self.correlated.iter().flatten().map(String::as_str));
         for name in named {
             if self.field_index(name).is_none() {
                 return Err(ProfileError::UnknownField(name.to_owned()));
