@@ -5,7 +5,7 @@
 
 use async_graphql::connection::PageInfo;
 
-use super::types::{ImportBatch, Person, SourceRecord};
+use super::types::{ImportBatch, Person, ReviewCandidate, SourceRecord};
 use crate::error::AppError;
 use crate::register::query::{MAX_PAGE, Page, PageArgs};
 
@@ -68,6 +68,12 @@ connection!(
     SourceRecordEdge,
     SourceRecord,
     "source records"
+);
+connection!(
+    ReviewCandidateConnection,
+    ReviewCandidateEdge,
+    ReviewCandidate,
+    "review candidates"
 );
 connection!(
     ImportBatchConnection,

@@ -3,9 +3,13 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 use super::connection::{
-    ImportBatchConnection, PersonConnection, SourceRecordConnection, page_args,
+    ImportBatchConnection, PersonConnection, ReviewCandidateConnection, SourceRecordConnection,
+    page_args,
 };
-use super::types::{HubeiLink, ImportBatch, LocationStatus, Person, Source, SourceRecord, Stats};
+use super::types::{
+    HubeiLink, ImportBatch, LocationStatus, MatchModel, Person, ReviewCandidate, Source,
+    SourceRecord, Stats,
+};
 use crate::error::AppError;
 use crate::register::Register;
 use crate::register::query::{PersonFilter, RecordFilter};
@@ -129,6 +133,31 @@ impl Query {
             |b| b.id,
             ImportBatch,
         ))
+    }
+
+    /// Pairs of records the engine could not decide, waiting for an analyst.
+    async fn review_candidates(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<ReviewCandidateConnection> {
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, before, first, last)?;
+        let page = register.review_candidates(args).await?;
+        Ok(ReviewCandidateConnection::from_page(
+            page,
+            |c| c.id,
+            ReviewCandidate,
+        ))
+    }
+
+    /// The trained match model of the latest resolution run (none before the first import).
+    async fn match_model(&self, ctx: &Context<'_>) -> Result<Option<MatchModel>> {
+        let register = ctx.data::<Register>()?;
+        Ok(register.latest_model().await?.map(MatchModel))
     }
 
     /// The register's headline figures: persons by location status and Hubei link, records

@@ -3,7 +3,7 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::{import_batch, person, record_link, source_record};
+use crate::db::{import_batch, match_model, person, record_link, review_candidate, source_record};
 use crate::intake::{self, SourceKind};
 use crate::normalize::{self, Problem};
 use crate::privacy::{mask_digits_in_text, mask_id_number, mask_phone};
@@ -315,23 +315,9 @@ impl RecordLink {
     async fn rule(&self) -> &str {
         &self.link.rule
     }
-    /// The comparisons behind the decision, field by field.
+    /// The comparisons behind the decision, field by field (the prior first).
     async fn explanation(&self) -> Vec<MatchExplanation> {
-        #[derive(serde::Deserialize)]
-        struct Stored {
-            field: String,
-            level: String,
-            weight: f64,
-        }
-        let stored: Vec<Stored> = serde_json::from_str(&self.link.explanation).unwrap_or_default();
-        stored
-            .into_iter()
-            .map(|s| MatchExplanation {
-                field: s.field,
-                level: s.level,
-                weight: s.weight,
-            })
-            .collect()
+        explanation_of(&self.link.explanation)
     }
     /// When the link was made.
     async fn linked_at(&self) -> DateTime<Utc> {
@@ -853,5 +839,185 @@ impl From<register::query::Stats> for Stats {
                 .collect(),
             batches: s.batches,
         }
+    }
+}
+
+fn explanation_of(json: &str) -> Vec<MatchExplanation> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        field: String,
+        level: String,
+        weight: f64,
+    }
+    serde_json::from_str::<Vec<Stored>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| MatchExplanation {
+            field: s.field,
+            level: s.level,
+            weight: s.weight,
+        })
+        .collect()
+}
+
+/// A pair of records the engine could not decide: more alike than strangers, less than the
+/// same person. An analyst decides it.
+pub struct ReviewCandidate(pub review_candidate::Model);
+
+/// A pair of records the engine could not decide, for an analyst.
+#[Object]
+impl ReviewCandidate {
+    /// Candidate ID.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The first record of the pair.
+    async fn a(&self, ctx: &Context<'_>) -> Result<Option<SourceRecord>> {
+        let register = ctx.data::<Register>()?;
+        Ok(register
+            .source_record(self.0.record_a)
+            .await?
+            .map(SourceRecord))
+    }
+    /// The second record of the pair.
+    async fn b(&self, ctx: &Context<'_>) -> Result<Option<SourceRecord>> {
+        let register = ctx.data::<Register>()?;
+        Ok(register
+            .source_record(self.0.record_b)
+            .await?
+            .map(SourceRecord))
+    }
+    /// Total match weight: log2 odds that the two are one person, the prior included.
+    async fn total_weight(&self) -> f64 {
+        self.0.total_weight
+    }
+    /// The same as a probability.
+    async fn match_probability(&self) -> f64 {
+        let odds = self.0.total_weight.exp2();
+        odds / (1.0 + odds)
+    }
+    /// Field by field: how the two records compared and what it weighed.
+    async fn explanation(&self) -> Vec<MatchExplanation> {
+        explanation_of(&self.0.explanation)
+    }
+    /// `PENDING`, `SAME` or `DIFFERENT`.
+    async fn state(&self) -> &str {
+        &self.0.state
+    }
+    /// When the engine raised it.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// One level of a compared field, with its trained parameters.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ModelLevel {
+    /// Level name, e.g. `EXACT`, `PINYIN`, `MASKED_AGREE`, `DIFFERENT`.
+    pub level: String,
+    /// P(level | same person).
+    pub m: f64,
+    /// P(level | different persons).
+    pub u: f64,
+    /// log2(m / u): what the level adds to a pair's match weight.
+    pub weight: f64,
+}
+
+/// A compared field of the model.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ModelField {
+    /// Field name.
+    pub field: String,
+    /// Its levels, best first.
+    pub levels: Vec<ModelLevel>,
+}
+
+/// How many candidate pairs one blocking rule produced.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BlockingRuleStats {
+    /// The rule's name.
+    pub rule: String,
+    /// Pairs it produced.
+    pub pairs: u64,
+    /// Pairs no earlier rule had produced.
+    pub new_pairs: u64,
+    /// Blocks skipped for being too large.
+    pub skipped_blocks: u64,
+}
+
+/// The trained match model of the latest resolution run: the weights behind every decision.
+pub struct MatchModel(pub match_model::Model);
+
+/// The trained match model of the latest resolution run.
+#[Object]
+impl MatchModel {
+    /// Matching profile, e.g. `cn-identity`.
+    async fn profile(&self) -> &str {
+        &self.0.profile
+    }
+    /// When it was trained.
+    async fn trained_at(&self) -> DateTime<Utc> {
+        self.0.trained_at
+    }
+    /// Share of candidate pairs that are the same person (EM's estimate).
+    async fn lambda(&self) -> f64 {
+        self.model().map_or(0.0, |m| m.lambda)
+    }
+    /// Records trained on.
+    async fn records(&self) -> u64 {
+        self.model().map_or(0, |m| m.report.records as u64)
+    }
+    /// Candidate pairs compared.
+    async fn candidate_pairs(&self) -> u64 {
+        self.model().map_or(0, |m| m.report.pairs as u64)
+    }
+    /// EM iterations run.
+    async fn em_iterations(&self) -> u64 {
+        self.model().map_or(0, |m| m.report.iterations as u64)
+    }
+    /// Every compared field with its levels' m, u and weight.
+    async fn fields(&self) -> Vec<ModelField> {
+        self.model()
+            .map(|m| {
+                m.params
+                    .iter()
+                    .map(|p| ModelField {
+                        field: p.field.clone(),
+                        levels: p
+                            .levels
+                            .iter()
+                            .zip(&p.m)
+                            .zip(&p.u)
+                            .zip(p.weights())
+                            .map(|(((level, m), u), weight)| ModelLevel {
+                                level: level.clone(),
+                                m: *m,
+                                u: *u,
+                                weight,
+                            })
+                            .collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// Candidate pairs per blocking rule.
+    async fn blocking(&self) -> Vec<BlockingRuleStats> {
+        serde_json::from_str::<Vec<crate::resolve::block::BlockingStats>>(&self.0.blocking)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|b| BlockingRuleStats {
+                rule: b.rule,
+                pairs: b.pairs,
+                new_pairs: b.new_pairs,
+                skipped_blocks: b.skipped_blocks,
+            })
+            .collect()
+    }
+}
+
+impl MatchModel {
+    fn model(&self) -> Option<crate::resolve::model::Model> {
+        serde_json::from_str(&self.0.model).ok()
     }
 }

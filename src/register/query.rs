@@ -6,7 +6,7 @@ use sea_orm::{
 };
 
 use super::{HubeiLink, LocationStatus, Register};
-use crate::db::{import_batch, person, record_link, source_record};
+use crate::db::{import_batch, match_model, person, record_link, review_candidate, source_record};
 use crate::error::AppError;
 use crate::intake::{BatchReport, RejectedRow, SourceKind};
 use crate::normalize::{IdClass, parse_id_number};
@@ -288,6 +288,35 @@ impl Register {
                 .collect(),
             batches: import_batch::Entity::find().count(conn).await?,
         })
+    }
+
+    /// A page of review candidates still waiting for an analyst, strongest first by ID order.
+    pub async fn review_candidates(
+        &self,
+        args: PageArgs,
+    ) -> Result<Page<review_candidate::Model>, AppError> {
+        page_of(
+            review_candidate::Entity::find().filter(review_candidate::Column::State.eq("PENDING")),
+            review_candidate::Column::Id,
+            args,
+            &self.db.conn,
+        )
+        .await
+    }
+
+    /// A source record version by ID.
+    pub async fn source_record(&self, id: i64) -> Result<Option<source_record::Model>, AppError> {
+        Ok(source_record::Entity::find_by_id(id)
+            .one(&self.db.conn)
+            .await?)
+    }
+
+    /// The model of the latest resolution run.
+    pub async fn latest_model(&self) -> Result<Option<match_model::Model>, AppError> {
+        Ok(match_model::Entity::find()
+            .order_by_desc(match_model::Column::Id)
+            .one(&self.db.conn)
+            .await?)
     }
 
     /// Every current record as `(source, record_id, person_id)`, for `paicha export records`.

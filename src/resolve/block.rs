@@ -2,13 +2,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::compare::FieldValue;
 use super::profile::{KeyPart, Profile, Transform};
 
 /// How many candidate pairs one blocking rule produced.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BlockingStats {
     /// The rule's name.
     pub rule: String,

@@ -170,7 +170,7 @@ pub fn cluster(
                     &dsu.members[weak_root as usize],
                     &dsu.members[strong_root as usize],
                 );
-                let fit = average(model, records, weak_members, strong_members, &different)
+                let fit = best_pair(model, records, weak_members, strong_members, &different)
                     .unwrap_or(f64::NEG_INFINITY);
                 let rank = rank_fit(model, records, weak_members, strong_members);
                 (fit, rank, strong_root, idx)
@@ -309,16 +309,43 @@ fn average(
     })
 }
 
-/// How well a weak cluster fits a strong one, every agreement counted (see
-/// [`Model::total_ungrouped`]): the average over their pairs.
-fn rank_fit(model: &Model, records: &[Vec<FieldValue>], weak: &[u32], strong: &[u32]) -> f64 {
-    let mut sum = 0.0;
+/// The strongest pair between a weak cluster and a strong one; `None` when a hard rule or an
+/// analyst's decision separates any two of their members. A weak record says something only
+/// about the records sharing its phone: the person's other records, with their other phones,
+/// neither confirm nor deny it.
+fn best_pair(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    weak: &[u32],
+    strong: &[u32],
+    different: &HashSet<(u32, u32)>,
+) -> Option<f64> {
+    let mut best = f64::NEG_INFINITY;
     for &x in weak {
         for &y in strong {
-            sum += model.total_ungrouped(&records[x as usize], &records[y as usize]);
+            if different.contains(&(x.min(y), x.max(y))) {
+                return None;
+            }
+            let (total, _) = model.total(&records[x as usize], &records[y as usize]);
+            if total == f64::NEG_INFINITY {
+                return None;
+            }
+            best = best.max(total);
         }
     }
-    sum / (weak.len() * strong.len()).max(1) as f64
+    Some(best)
+}
+
+/// How well a weak cluster fits a strong one, every agreement counted (see
+/// [`Model::total_ungrouped`]): its strongest pair.
+fn rank_fit(model: &Model, records: &[Vec<FieldValue>], weak: &[u32], strong: &[u32]) -> f64 {
+    let mut best = f64::NEG_INFINITY;
+    for &x in weak {
+        for &y in strong {
+            best = best.max(model.total_ungrouped(&records[x as usize], &records[y as usize]));
+        }
+    }
+    best
 }
 
 /// Records grouped by cluster, in record order (for reports and tests).

@@ -68,7 +68,8 @@ pub struct Model {
     pub lambda: f64,
     /// Per field, in profile order.
     pub params: Vec<FieldParams>,
-    /// Per field with term frequencies on: how often each value occurs (share of values).
+    /// Per field with term frequencies on: how often each value occurs, relative to the average
+    /// value (1 = as often as values usually occur).
     #[serde(skip)]
     pub term_frequency: Vec<Option<HashMap<String, f64>>>,
     pub report: TrainingReport,
@@ -175,7 +176,7 @@ impl Model {
 
     fn estimate_u(&mut self, records: &[Vec<FieldValue>]) {
         let n = records.len() as u64;
-        if n < 2 {
+        if records.len() < self.profile.model.min_records_for_u.max(2) {
             return;
         }
         let mut rng = SplitMix(self.profile.model.seed);
@@ -226,7 +227,7 @@ impl Model {
         patterns.sort_unstable();
         self.report.pairs = pairs.len();
         self.report.patterns = patterns.len();
-        if pairs.is_empty() {
+        if pairs.len() < self.profile.model.min_pairs_for_em {
             return;
         }
         let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
@@ -339,10 +340,11 @@ impl Model {
             let mut weight = (params.m[l] / params.u[l]).log2();
             if l == 0
                 && let Some(tf) = &self.term_frequency[f]
-                && let Some(freq) = shared_term(&a[f], &b[f]).and_then(|t| tf.get(t))
+                && let Some(ratio) = shared_term(&a[f], &b[f]).and_then(|t| tf.get(t))
             {
-                // As common as the value is, so little does agreeing on it say.
-                weight = (params.m[l] / freq.max(1e-9)).log2().min(weight + 10.0);
+                // A value more common than values usually are (a phone a whole family gives,
+                // a frequent surname) says that much less.
+                weight -= ratio.log2().max(0.0);
             }
             if Some(f) == distinct
                 && is_valid_full(&a[f])
@@ -441,11 +443,12 @@ fn term_frequencies(
                     total += 1;
                 }
             }
-            let total = total.max(1) as f64;
+            // Each value's count against the average count of a value: 1 is ordinary.
+            let average = total as f64 / counts.len().max(1) as f64;
             Some(
                 counts
                     .into_iter()
-                    .map(|(k, c)| (k, c as f64 / total))
+                    .map(|(k, c)| (k, c as f64 / average))
                     .collect(),
             )
         })

@@ -116,6 +116,18 @@ pub struct ModelSettings {
     pub u_sample_pairs: usize,
     /// Seed of the sampling: training is deterministic.
     pub seed: u64,
+    /// Below this many candidate pairs EM is not run: m and the prior stay the profile's
+    /// (a few hundred pairs cannot tell matches from families reliably).
+    #[serde(default = "thousand")]
+    pub min_pairs_for_em: usize,
+    /// Below this many records u is not estimated either: in a small register two random
+    /// records are too often the same person for random pairs to measure strangers.
+    #[serde(default = "thousand")]
+    pub min_records_for_u: usize,
+}
+
+fn thousand() -> usize {
+    1000
 }
 
 /// Decision thresholds on the total match weight (log2 odds, prior included).

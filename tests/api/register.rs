@@ -8,6 +8,9 @@ crate::on_every_backend!(
     the_same_person_reported_by_several_sources_is_one_person,
     family_members_sharing_a_phone_stay_different_persons,
     location_status_follows_the_strongest_evidence,
+    importing_the_same_files_in_another_order_gives_the_same_persons,
+    a_record_that_bridges_two_persons_merges_them_and_the_old_id_redirects,
+    the_trained_model_and_the_review_candidates_are_in_the_api,
 );
 
 async fn the_same_person_reported_by_several_sources_is_one_person(app: TestApp) {
@@ -122,5 +125,136 @@ async fn location_status_follows_the_strongest_evidence(app: TestApp) {
     }
     for entry in stats["stats"]["recordsBySource"].as_array().expect("list") {
         assert!(entry["count"].as_u64() > Some(0), "{entry}");
+    }
+}
+
+/// The partition of current records into persons, as sets of `source/record_id`.
+async fn partition(app: &TestApp) -> std::collections::BTreeSet<Vec<String>> {
+    let mut by_person: std::collections::BTreeMap<i64, Vec<String>> = Default::default();
+    for (source, record_id, person) in app.register.export_records().await.expect("export") {
+        by_person
+            .entry(person)
+            .or_default()
+            .push(format!("{source}/{record_id}"));
+    }
+    by_person
+        .into_values()
+        .map(|mut v| {
+            v.sort();
+            v
+        })
+        .collect()
+}
+
+async fn importing_the_same_files_in_another_order_gives_the_same_persons(app: TestApp) {
+    app.import_all_samples().await;
+    let forward = partition(&app).await;
+    let other = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("second app");
+    for (source, name) in [
+        (External, "external.json"),
+        (Bigdata, "bigdata.json"),
+        (Bigdata, "bigdata.ndjson"),
+        (Township, "township.xlsx"),
+        (Township, "township_gb18030.csv"),
+        (Township, "township_trad.csv"),
+        (Township, "township.csv"),
+    ] {
+        other.import_ok(source, name).await;
+    }
+    assert_eq!(forward, partition(&other).await);
+}
+
+async fn a_record_that_bridges_two_persons_merges_them_and_the_old_id_redirects(app: TestApp) {
+    use paicha::register::ImportRequest;
+    let import = |source, name: &'static str, text: &'static str| {
+        let register = app.register.clone();
+        async move {
+            register
+                .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+                .await
+                .expect("import")
+        }
+    };
+    // A phone alone, then a name and ID with another phone: nothing ties them yet.
+    import(
+        Bigdata,
+        "a.csv",
+        "record_id,phone,location\nB1,13911112222,青溪县城关镇\n",
+    )
+    .await;
+    import(
+        External,
+        "b.csv",
+        "record_id,notice_no,name,id_number,phone\nE1,协1号,李强,420102198801015672,13933334444\n",
+    )
+    .await;
+    let (p1, p2) = (
+        app.person_of(Bigdata, "B1").await,
+        app.person_of(External, "E1").await,
+    );
+    assert_ne!(p1, p2);
+
+    // A township check gives the same ID number and both phones.
+    import(
+        Township,
+        "c.csv",
+        "record_id,township,name,id_number,phone\nT1,城关镇,李强,420102198801015672,13911112222/13933334444\n",
+    )
+    .await;
+    let survivor = app.person_of(Township, "T1").await;
+    assert_eq!(survivor, p1.min(p2), "the older ID survives");
+    assert_eq!(app.person_of(Bigdata, "B1").await, survivor);
+    assert_eq!(app.person_of(External, "E1").await, survivor);
+    let absorbed = p1.max(p2);
+    let redirected = app
+        .gql_data(
+            "query($id: ID!) { person(id: $id) { id name } }",
+            serde_json::json!({ "id": absorbed.to_string() }),
+        )
+        .await;
+    assert_eq!(redirected["person"]["id"], survivor.to_string());
+    let events = app.count("resolution_event WHERE kind = 'MERGE'").await;
+    assert_eq!(events, 1);
+}
+
+async fn the_trained_model_and_the_review_candidates_are_in_the_api(app: TestApp) {
+    app.import_all_samples().await;
+    let data = app
+        .gql_data(
+            r#"{ matchModel { profile lambda records candidatePairs
+                   fields { field levels { level m u weight } }
+                   blocking { rule pairs newPairs skippedBlocks } }
+                 reviewCandidates(first: 5) { totalCount
+                   edges { node { totalWeight matchProbability state
+                     a { recordId } b { recordId } explanation { field level weight } } } } }"#,
+            serde_json::json!({}),
+        )
+        .await;
+    let model = &data["matchModel"];
+    assert_eq!(model["profile"], "cn-identity");
+    assert!(model["records"].as_u64() > Some(40));
+    let id_field = model["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .find(|f| f["field"] == "id_number")
+        .expect("id_number compared");
+    let exact = &id_field["levels"][0];
+    assert_eq!(exact["level"], "EXACT");
+    assert!(exact["weight"].as_f64() > Some(10.0), "{exact}");
+    assert!(
+        model["blocking"]
+            .as_array()
+            .expect("blocking")
+            .iter()
+            .any(|b| b["rule"] == "phone" && b["pairs"].as_u64() > Some(0))
+    );
+    for edge in data["reviewCandidates"]["edges"].as_array().expect("edges") {
+        let node = &edge["node"];
+        assert_eq!(node["state"], "PENDING");
+        assert!(node["a"]["recordId"].is_string() && node["b"]["recordId"].is_string());
+        assert_eq!(node["explanation"][0]["field"], "prior");
     }
 }
