@@ -1,6 +1,6 @@
 //! Importing one file: read, normalise, store raw, resolve to persons — one transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::Register;
 use super::golden::StoredIdentity;
+use super::resolution::FreshRecord;
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
@@ -202,8 +203,9 @@ impl Register {
             })
             .collect();
         let old_persons = persons_of(txn, &old_ids).await?;
+        let with_raw = super::resolution::needs_raw(&self.profile);
         let mut records = Vec::new();
-        let mut new_ids: BTreeSet<i64> = BTreeSet::new();
+        let mut fresh = Vec::new();
         let mut inherited: HashMap<i64, i64> = HashMap::new();
         for (p, plan) in prepared.iter().zip(&plans) {
             let version = match plan {
@@ -213,7 +215,12 @@ impl Register {
             };
             let record = next_record;
             next_record += 1;
-            new_ids.insert(record);
+            fresh.push(FreshRecord {
+                id: record,
+                source: req.source,
+                identity: p.identity.clone(),
+                raw: with_raw.then(|| p.row.raw.clone()),
+            });
             if let Plan::NewVersion { old_id, .. } = plan
                 && let Some(person) = old_persons.get(old_id)
             {
@@ -252,9 +259,9 @@ impl Register {
             }
         }
         stage.lap("store records");
-        if !new_ids.is_empty() {
+        if !fresh.is_empty() {
             let summary = self
-                .resolve_register(txn, &new_ids, &inherited, Some(batch_id), req.actor)
+                .resolve_register(txn, fresh, &inherited, Some(batch_id), req.actor)
                 .await?;
             report.persons_created = summary.persons_created;
             report.persons_matched = summary.persons_matched;

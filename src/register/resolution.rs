@@ -46,6 +46,15 @@ pub struct ResolutionSummary {
     pub review_candidates: u32,
 }
 
+/// A record the running import has just written.
+pub struct FreshRecord {
+    pub id: i64,
+    pub source: SourceKind,
+    pub identity: StoredIdentity,
+    /// The raw row, when the profile compares raw columns.
+    pub raw: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
 /// A current record as the run needs it.
 struct Current {
     id: i64,
@@ -119,7 +128,7 @@ pub fn field_values(
 }
 
 /// True when the profile reads columns of the raw row (not only the normalised identity).
-fn needs_raw(profile: &Profile) -> bool {
+pub(super) fn needs_raw(profile: &Profile) -> bool {
     const IDENTITY: [&str; 10] = [
         "id_number",
         "name",
@@ -140,19 +149,32 @@ fn needs_raw(profile: &Profile) -> bool {
 
 impl Register {
     /// Resolves every current record of the register inside `txn` and writes what changed.
-    /// `new_records` are the records of the batch being imported (for the report);
-    /// `inherited` maps a new version of a record to the person of the version it replaces.
+    /// `fresh` are the records the batch being imported just wrote (kept in memory, so they
+    /// are not read back); `inherited` maps a new version of a record to the person of the
+    /// version it replaces.
     pub(super) async fn resolve_register(
         &self,
         txn: &DatabaseTransaction,
-        new_records: &BTreeSet<i64>,
+        fresh: Vec<FreshRecord>,
         inherited: &HashMap<i64, i64>,
         batch_id: Option<i64>,
         actor: &str,
     ) -> Result<ResolutionSummary, AppError> {
         let now = Utc::now();
         let profile = &self.profile;
-        let mut records = load_current(txn, needs_raw(profile)).await?;
+        let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
+        let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
+        let mut records = load_current(txn, needs_raw(profile), first_fresh).await?;
+        let today = now.date_naive();
+        records.extend(fresh.into_iter().map(|f| Current {
+            id: f.id,
+            source: f.source,
+            identity: f.identity,
+            raw: f.raw,
+            created_on: today,
+            person: None,
+            inherited: None,
+        }));
         for r in &mut records {
             r.inherited = inherited.get(&r.id).copied();
         }
@@ -482,44 +504,57 @@ fn raw_json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
-async fn load_current(txn: &DatabaseTransaction, with_raw: bool) -> Result<Vec<Current>, DbErr> {
-    let rows: Vec<(i64, String, String, String, chrono::DateTime<Utc>)> =
-        source_record::Entity::find()
+/// The current records with IDs below `below` (the ones written before this batch).
+async fn load_current(
+    txn: &DatabaseTransaction,
+    with_raw: bool,
+    below: i64,
+) -> Result<Vec<Current>, DbErr> {
+    let rows: Vec<(i64, String, String, chrono::DateTime<Utc>)> = source_record::Entity::find()
+        .select_only()
+        .columns([
+            source_record::Column::Id,
+            source_record::Column::Source,
+            source_record::Column::Normalized,
+        ])
+        .column(source_record::Column::CreatedAt)
+        .filter(source_record::Column::IsCurrent.eq(true))
+        .filter(source_record::Column::Id.lt(below))
+        .order_by_asc(source_record::Column::Id)
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut raws: HashMap<i64, String> = HashMap::new();
+    if with_raw {
+        let rows: Vec<(i64, String)> = source_record::Entity::find()
             .select_only()
-            .columns([
-                source_record::Column::Id,
-                source_record::Column::Source,
-                source_record::Column::Normalized,
-                source_record::Column::Raw,
-            ])
-            .column(source_record::Column::CreatedAt)
+            .columns([source_record::Column::Id, source_record::Column::Raw])
             .filter(source_record::Column::IsCurrent.eq(true))
-            .order_by_asc(source_record::Column::Id)
+            .filter(source_record::Column::Id.lt(below))
             .into_tuple()
             .all(txn)
             .await?;
+        raws.extend(rows);
+    }
     let links: Vec<(i64, i64)> = record_link::Entity::find()
         .select_only()
         .columns([
             record_link::Column::SourceRecordId,
             record_link::Column::PersonId,
         ])
+        .filter(record_link::Column::SourceRecordId.lt(below))
         .into_tuple()
         .all(txn)
         .await?;
     let person_of: HashMap<i64, i64> = links.into_iter().collect();
     Ok(rows
         .into_iter()
-        .filter_map(|(id, source, normalized, raw, created)| {
+        .filter_map(|(id, source, normalized, created)| {
             Some(Current {
                 id,
                 source: SourceKind::from_db(&source)?,
                 identity: serde_json::from_str(&normalized).unwrap_or_default(),
-                raw: if with_raw {
-                    serde_json::from_str(&raw).ok()
-                } else {
-                    None
-                },
+                raw: raws.get(&id).and_then(|r| serde_json::from_str(r).ok()),
                 created_on: created.date_naive(),
                 person: person_of.get(&id).copied(),
                 inherited: None,
