@@ -26,6 +26,14 @@ pub struct Cli {
     /// County gazetteer (TOML); the demo county when not given.
     #[arg(long, env = "PAICHA_COUNTY", global = true)]
     pub county: Option<PathBuf>,
+    /// Matching profile: `cn-identity` (default), `febrl`, or a profile file (TOML).
+    #[arg(
+        long,
+        env = "PAICHA_PROFILE",
+        default_value = "cn-identity",
+        global = true
+    )]
+    pub profile: String,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -116,7 +124,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Synth { persons, seed, out } = &cli.command {
         return synth(*persons, *seed, out, &reference);
     }
-    let register = crate::open_register(&cli.database_url, reference).await?;
+    let profile = crate::config::load_profile(&cli.profile)?;
+    let register = crate::open_register_with(&cli.database_url, reference, profile).await?;
     match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),
         Command::Serve { bind, demo } => serve(register, bind, demo).await,

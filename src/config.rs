@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use crate::normalize::{Divisions, Gazetteer};
+use crate::resolve::profile::Profile;
 
 /// The demo county shipped in `fixtures/county.toml`, used when no `--county` is given.
 const DEFAULT_COUNTY: &str = include_str!("../fixtures/county.toml");
@@ -47,4 +48,16 @@ fn parse_gazetteer(text: &str) -> anyhow::Result<Gazetteer> {
         "the county code must be 6 digits"
     );
     Ok(gazetteer)
+}
+
+/// The matching profile `name_or_path` names: a built-in one (`cn-identity`, `febrl`) or a
+/// profile file.
+pub fn load_profile(name_or_path: &str) -> anyhow::Result<Profile> {
+    if let Some(builtin) = Profile::builtin(name_or_path) {
+        return Ok(builtin?);
+    }
+    let text = std::fs::read_to_string(name_or_path).with_context(|| {
+        format!("No built-in profile `{name_or_path}` (cn-identity, febrl) and no such file")
+    })?;
+    Profile::from_toml(&text).with_context(|| format!("Failed to read the profile {name_or_path}"))
 }

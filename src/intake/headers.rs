@@ -164,10 +164,14 @@ pub fn fold_header(raw: &str) -> String {
     fast2s::convert(&half).to_lowercase()
 }
 
-/// Decides which canonical field each header of a file stands for.
+/// Decides which canonical field each header of a file stands for, and which fields make a
+/// row identify a person.
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
     lookup: HashMap<String, Field>,
+    /// Fields (canonical names or raw column names) of which a row needs one to be kept;
+    /// `None`: a name, an ID number or a phone.
+    identifying: Option<Vec<String>>,
 }
 
 impl Default for HeaderMap {
@@ -179,7 +183,10 @@ impl Default for HeaderMap {
                 lookup.insert(fold_header(alias), field);
             }
         }
-        Self { lookup }
+        Self {
+            lookup,
+            identifying: None,
+        }
     }
 }
 
@@ -211,6 +218,21 @@ impl HeaderMap {
     pub fn field(&self, header: &str) -> Option<Field> {
         self.lookup.get(&fold_header(header)).copied()
     }
+
+    /// Rows are kept when they have one of `fields` (canonical field names or raw column
+    /// names) instead of a name, an ID number or a phone: a matching profile for other data
+    /// (the FEBRL benchmark) names its own.
+    pub fn identified_by(mut self, fields: &[String]) -> Self {
+        if !fields.is_empty() {
+            self.identifying = Some(fields.to_vec());
+        }
+        self
+    }
+
+    /// The fields a row needs one of, when not the default three.
+    pub fn identifying(&self) -> Option<&[String]> {
+        self.identifying.as_deref()
+    }
 }
 
 /// A [`HeaderMap`] that remembers what it found for each header: a file repeats the same
@@ -223,6 +245,11 @@ pub struct HeaderLookup<'a> {
 }
 
 impl<'a> HeaderLookup<'a> {
+    /// The map looked up in.
+    pub fn map(&self) -> &'a HeaderMap {
+        self.map
+    }
+
     /// A lookup over `map` that remembers its answers.
     pub fn new(map: &'a HeaderMap) -> Self {
         Self {

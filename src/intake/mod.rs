@@ -444,11 +444,24 @@ fn accept(
     notices: &[NoticeIn],
 ) -> Result<SourceRow, String> {
     let fields = canonical_fields(&raw.raw, headers);
-    let identifies = [Field::Name, Field::IdNumber, Field::Phone]
-        .iter()
-        .any(|f| fields.contains_key(f));
-    if !identifies {
-        return Err("缺少姓名、身份证号和手机号，无法识别人员".into());
+    match headers.map().identifying() {
+        None => {
+            let identifies = [Field::Name, Field::IdNumber, Field::Phone]
+                .iter()
+                .any(|f| fields.contains_key(f));
+            if !identifies {
+                return Err("缺少姓名、身份证号和手机号，无法识别人员".into());
+            }
+        }
+        Some(names) => {
+            let present = |name: &String| {
+                Field::from_canonical(name).is_some_and(|f| fields.contains_key(&f))
+                    || raw.raw.get(name).and_then(value_text).is_some()
+            };
+            if !names.iter().any(present) {
+                return Err(format!("缺少可识别人员的字段（{}）", names.join("、")));
+            }
+        }
     }
     let mut hasher = Sha256::new();
     hasher.update(serde_json::to_vec(&raw.raw).unwrap_or_default());

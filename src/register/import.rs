@@ -120,7 +120,8 @@ impl Register {
         let headers = match req.mapping {
             Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
             None => HeaderMap::default(),
-        };
+        }
+        .identified_by(&self.profile.identifying);
         let (format, parsed) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
             .map_err(|e| AppError::BadInput(e.to_string()))?;
 

@@ -33,6 +33,9 @@ pub struct TrainingReport {
     pub iterations: usize,
     /// Random pairs u was estimated from.
     pub u_pairs: usize,
+    /// True when EM's estimate was thrown away for the priors (see `Model::train`).
+    #[serde(default)]
+    pub em_rejected: bool,
 }
 
 /// Trained parameters of one field.
@@ -231,6 +234,7 @@ impl Model {
             return;
         }
         let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
+        let before = (self.params.clone(), self.lambda);
         for iteration in 0..self.profile.model.em_iterations {
             let log_u: Vec<Vec<f64>> = self
                 .params
@@ -283,6 +287,12 @@ impl Model {
             if change < 1e-6 {
                 break;
             }
+        }
+        // EM that ends with (almost) every pair a match, or none, has found no structure to
+        // learn from — typically a file with no duplicates in it yet: keep the priors.
+        if !(0.001..=0.99).contains(&self.lambda) {
+            (self.params, self.lambda) = before;
+            self.report.em_rejected = true;
         }
     }
 

@@ -168,6 +168,10 @@ pub struct Profile {
     /// agreement counts, while every disagreement still does.
     #[serde(default)]
     pub correlated: Vec<Vec<String>>,
+    /// Fields (canonical or raw columns) of which an imported row needs one to be kept; empty
+    /// for the default: a name, an ID number or a phone.
+    #[serde(default)]
+    pub identifying: Vec<String>,
     pub fields: Vec<FieldSpec>,
     pub blocking: Vec<BlockingRule>,
 }
