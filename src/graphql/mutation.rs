@@ -3,9 +3,23 @@
 use async_graphql::{Context, Object, Result, Upload};
 use std::io::Read;
 
-use super::types::{BatchReport, Source};
+use super::types::{BatchReport, Person, ReviewCandidate, Source};
 use crate::error::AppError;
-use crate::register::{ImportRequest, Register};
+use crate::register::{ImportRequest, Register, Verdict};
+
+/// An analyst's verdict on a pair of records.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum Decision {
+    /// The two records are one person.
+    Same,
+    /// The two records are two persons.
+    Different,
+}
+
+fn id_of(id: &async_graphql::ID, what: &str) -> Result<i64, AppError> {
+    id.parse::<i64>()
+        .map_err(|_| AppError::BadInput(format!("“{}”不是有效的{what} ID", id.as_str())))
+}
 
 /// The root of every mutation.
 pub struct Mutation;
@@ -51,5 +65,57 @@ impl Mutation {
         let mut request = ImportRequest::new(source.into(), &file_name, &bytes, "graphql");
         request.mapping = mapping.as_deref();
         Ok(register.import(request).await?.into())
+    }
+
+    /// Decides a review candidate: the two records are the same person or two persons. The
+    /// decision is a constraint every later resolution run honours; the register is
+    /// re-resolved at once.
+    async fn decide_candidate(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+        decision: Decision,
+    ) -> Result<ReviewCandidate> {
+        let register = ctx.data::<Register>()?;
+        let verdict = match decision {
+            Decision::Same => Verdict::Same,
+            Decision::Different => Verdict::Different,
+        };
+        let decided = register
+            .decide_candidate(id_of(&id, "候选")?, verdict, "graphql")
+            .await?;
+        Ok(ReviewCandidate(decided))
+    }
+
+    /// Makes two persons one. The older ID survives; the other answers with it from now on.
+    async fn merge_persons(
+        &self,
+        ctx: &Context<'_>,
+        a: async_graphql::ID,
+        b: async_graphql::ID,
+    ) -> Result<Person> {
+        let register = ctx.data::<Register>()?;
+        let merged = register
+            .merge_persons(id_of(&a, "人员")?, id_of(&b, "人员")?, "graphql")
+            .await?;
+        Ok(Person(merged))
+    }
+
+    /// Splits the given source records off a person into a new person (with a new ID).
+    async fn split_person(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+        record_ids: Vec<async_graphql::ID>,
+    ) -> Result<Person> {
+        let register = ctx.data::<Register>()?;
+        let records = record_ids
+            .iter()
+            .map(|r| id_of(r, "记录"))
+            .collect::<Result<Vec<i64>, AppError>>()?;
+        let split = register
+            .split_person(id_of(&id, "人员")?, &records, "graphql")
+            .await?;
+        Ok(Person(split))
     }
 }

@@ -1,11 +1,13 @@
 //! The register: use cases over the database — importing batches, reading persons and
 //! records, the figures the command centre reports.
 
+pub mod decisions;
 pub mod golden;
 pub mod import;
 pub mod query;
 pub mod resolution;
 
+pub use decisions::Verdict;
 pub use golden::{HubeiLink, LocationStatus};
 pub use import::{ImportRequest, NoProgress, Progress};
 

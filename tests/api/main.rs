@@ -4,6 +4,7 @@
 mod helpers;
 
 mod cli;
+mod decisions;
 mod febrl;
 mod graphql_http;
 mod intake;
