@@ -12,8 +12,9 @@ use crate::register::Register;
 /// The schema type served at `/graphql`.
 pub type PaichaSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 12;
+/// Deepest query accepted (the standard introspection query of GraphiQL and graphql-js needs
+/// about 15 levels).
+pub const MAX_DEPTH: usize = 20;
 /// Most complex query accepted (fields, each list counted by its page size).
 pub const MAX_COMPLEXITY: usize = 5_000;
 
@@ -34,6 +35,7 @@ pub fn sdl() -> String {
             SDLExportOptions::new()
                 .sorted_fields()
                 .sorted_arguments()
-                .sorted_enum_items(),
+                .sorted_enum_items()
+                .include_specified_by(),
         )
 }
