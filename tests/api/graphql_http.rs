@@ -271,6 +271,18 @@ async fn the_endpoint_follows_graphql_over_http() {
         .expect("POST");
     assert_eq!(unsupported.status(), 415);
 
+    // GraphiQL's introspection query nests types nine levels deep: within the depth limit.
+    let introspection = client
+        .post(&url)
+        .json(&json!({ "query": "{ __schema { queryType { name } types { name fields { name args { name type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } } }" }))
+        .send()
+        .await
+        .expect("introspection");
+    assert_eq!(introspection.status(), 200);
+    let body: serde_json::Value = introspection.json().await.expect("JSON");
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+
     let graphiql = client
         .get(&url)
         .header("accept", "text/html")
