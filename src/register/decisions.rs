@@ -13,6 +13,7 @@ use sea_orm::{
 use serde_json::json;
 
 use super::Register;
+use super::import::persons_of;
 use crate::db::{self, person, record_link, resolution_event, review_candidate, source_record};
 use crate::error::AppError;
 
@@ -253,23 +254,6 @@ async fn first_record(txn: &DatabaseTransaction, person: i64) -> Result<i64, App
         .first()
         .copied()
         .ok_or_else(|| AppError::Conflict(format!("人员 {person} 没有当前记录")))
-}
-
-async fn persons_of(
-    txn: &DatabaseTransaction,
-    records: &[i64],
-) -> Result<HashMap<i64, i64>, AppError> {
-    let rows: Vec<(i64, i64)> = record_link::Entity::find()
-        .select_only()
-        .columns([
-            record_link::Column::SourceRecordId,
-            record_link::Column::PersonId,
-        ])
-        .filter(record_link::Column::SourceRecordId.is_in(records.to_vec()))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    Ok(rows.into_iter().collect())
 }
 
 async fn event(

@@ -418,7 +418,7 @@ async fn current_versions(
 }
 
 /// The person each of `records` is linked to.
-async fn persons_of(
+pub(super) async fn persons_of(
     txn: &DatabaseTransaction,
     records: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
