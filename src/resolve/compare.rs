@@ -69,7 +69,9 @@ pub enum Comparison {
     /// Person names: `EXACT`, `PINYIN` (homophones), `JW_HIGH` (≥ `high` on pinyin),
     /// `DIFFERENT`.
     Name { high: f64 },
-    /// ID numbers: `EXACT`, `ONE_EDIT` (one is a near miss of the other), `MASKED_AGREE` (the
+    /// ID numbers: `EXACT`, `ONE_EDIT` (one is a near miss of the other), `MASKED_AGREE` (ten
+    /// or more digits a mask shows agree, e.g. `420102********1234`), `MASKED_PARTIAL` (eight
+    /// or nine agree, e.g. `4201**********1234`: thousands of people share such ends), or the
     /// known digits of a masked number agree), `DIFFERENT`.
     IdNumber,
     /// Sets of phones: `SHARED`, `ONE_DIGIT` (two phones differ in one digit), `DIFFERENT`.
@@ -86,7 +88,13 @@ impl Comparison {
             Self::JaroWinkler { .. } => &["EXACT", "JW_HIGH", "JW_MID", "DIFFERENT"],
             Self::Levenshtein => &["EXACT", "EDIT_1", "EDIT_2", "DIFFERENT"],
             Self::Name { .. } => &["EXACT", "PINYIN", "JW_HIGH", "DIFFERENT"],
-            Self::IdNumber => &["EXACT", "ONE_EDIT", "MASKED_AGREE", "DIFFERENT"],
+            Self::IdNumber => &[
+                "EXACT",
+                "ONE_EDIT",
+                "MASKED_AGREE",
+                "MASKED_PARTIAL",
+                "DIFFERENT",
+            ],
             Self::Phones => &["SHARED", "ONE_DIGIT", "DIFFERENT"],
             Self::Date => &["EXACT", "YEAR_MONTH", "YEAR", "DIFFERENT"],
         }
@@ -215,14 +223,13 @@ fn id_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
             if ca.iter().any(|c| c == y) || cb.iter().any(|c| c == x) {
                 Some(1)
             } else {
-                Some(3)
+                Some(ID_DIFFERENT)
             }
         }
         // A mistyped full number agrees with a mask when it or one of its near misses does.
-        (Some(full), None) => mb.as_deref().map(|m| masked_level(m, full, ca)),
-        (None, Some(full)) => ma.as_deref().map(|m| masked_level(m, full, cb)),
-        // Two masked numbers: digits both show must agree; eight agreeing digits are a
-        // partial match, fewer say nothing.
+        (Some(full), None) => mb.as_deref().and_then(|m| masked_level(m, full, ca)),
+        (None, Some(full)) => ma.as_deref().and_then(|m| masked_level(m, full, cb)),
+        // Two masked numbers: digits both show must agree.
         (None, None) => {
             let (ma, mb) = (ma.as_deref()?, mb.as_deref()?);
             if ma.len() != mb.len() {
@@ -236,21 +243,32 @@ fn id_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
                 }
             }
             if differ {
-                Some(3)
-            } else if shown >= 8 {
-                Some(2)
+                Some(ID_DIFFERENT)
             } else {
-                None
+                agreement_level(shown)
             }
         }
     }
 }
 
-fn masked_level(masked: &str, full: &str, candidates: &[String]) -> u8 {
+/// Level index of two ID numbers that differ.
+const ID_DIFFERENT: u8 = 4;
+
+/// The level of `shown` agreeing digits of a mask: ten or more a match of the mask, eight or
+/// nine a partial one, fewer nothing.
+fn agreement_level(shown: usize) -> Option<u8> {
+    match shown {
+        10.. => Some(2),
+        8 | 9 => Some(3),
+        _ => None,
+    }
+}
+
+fn masked_level(masked: &str, full: &str, candidates: &[String]) -> Option<u8> {
     if masked_agrees(masked, full) || candidates.iter().any(|c| masked_agrees(masked, c)) {
-        2
+        agreement_level(masked.bytes().filter(|b| *b != b'*').count())
     } else {
-        3
+        Some(ID_DIFFERENT)
     }
 }
 
@@ -289,27 +307,25 @@ mod tests {
         assert_eq!(c.level(&a, &a), Some(0));
         let typo = id(Some("420102198507150063"), &["420102198507150036"], None);
         assert_eq!(c.level(&a, &typo), Some(1));
-        let masked = id(None, &[], Some("4201**********0036"));
-        assert_eq!(c.level(&a, &masked), Some(2));
-        assert_eq!(
-            c.level(&masked, &masked),
-            Some(2),
-            "eight shown digits agree"
-        );
+        let six_four = id(None, &[], Some("420102********0036"));
+        assert_eq!(c.level(&a, &six_four), Some(2), "ten shown digits agree");
+        let four_four = id(None, &[], Some("4201**********0036"));
+        assert_eq!(c.level(&a, &four_four), Some(3), "eight shown digits agree");
+        assert_eq!(c.level(&four_four, &four_four), Some(3));
         let other_mask = id(None, &[], Some("4201**********2684"));
         assert_eq!(
-            c.level(&masked, &other_mask),
-            Some(3),
+            c.level(&four_four, &other_mask),
+            Some(4),
             "shown digits differ"
         );
         let short = id(None, &[], Some("4201**************"));
         assert_eq!(
-            c.level(&masked, &short),
+            c.level(&four_four, &short),
             None,
             "four shown digits say nothing"
         );
         let other = id(Some("420102199001011234"), &[], None);
-        assert_eq!(c.level(&a, &other), Some(3));
+        assert_eq!(c.level(&a, &other), Some(4));
         assert_eq!(c.level(&a, &FieldValue::Missing), None);
     }
 
