@@ -11,10 +11,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
@@ -352,49 +351,59 @@ impl Register {
                 });
             }
         }
-        let mut inserts = Vec::new();
+        // New and changed persons alike are written with multi-row upserts: a run that
+        // touches thousands of persons issues a few statements, not thousands.
+        let mut rows = Vec::new();
         for person in &affected {
             let Some(items) = evidence.remove(person) else {
                 continue;
             };
-            let model = super::import::person_model(*person, &golden_record(&items), now);
-            if created.contains(person) {
-                inserts.push(person::ActiveModel::from(model));
-            } else {
-                let mut active = person::ActiveModel::from(model).reset_all();
-                active.created_at = sea_orm::ActiveValue::NotSet;
-                active.merged_into = sea_orm::ActiveValue::NotSet;
-                active.update(txn).await?;
-            }
+            rows.push(person::ActiveModel::from(super::import::person_model(
+                *person,
+                &golden_record(&items),
+                now,
+            )));
         }
-        for chunk in inserts.chunks(CHUNK) {
+        let golden_columns = OnConflict::column(person::Column::Id)
+            .update_columns(person_columns_kept_fresh())
+            .to_owned();
+        for chunk in rows.chunks(CHUNK) {
             person::Entity::insert_many(chunk.iter().cloned())
+                .on_conflict(golden_columns.clone())
                 .exec_without_returning(txn)
                 .await?;
         }
         // Links, once their persons exist.
-        for chunk in new_links.chunks(CHUNK) {
-            record_link::Entity::insert_many(
-                chunk.iter().cloned().map(record_link::ActiveModel::from),
-            )
-            .exec_without_returning(txn)
-            .await?;
-        }
-        for (record, person, weight, rule, explanation) in &changed_links {
-            record_link::Entity::update_many()
-                .col_expr(record_link::Column::PersonId, Expr::value(*person))
-                .col_expr(record_link::Column::Weight, Expr::value(*weight))
-                .col_expr(record_link::Column::Rule, Expr::value(rule.clone()))
-                .col_expr(
-                    record_link::Column::Explanation,
-                    Expr::value(explanation.clone()),
-                )
-                .col_expr(record_link::Column::LinkedAt, Expr::value(now))
-                .filter(record_link::Column::SourceRecordId.eq(*record))
-                .exec(txn)
+        let relinked: Vec<record_link::ActiveModel> =
+            new_links
+                .into_iter()
+                .chain(changed_links.into_iter().map(
+                    |(record, person, weight, rule, explanation)| record_link::Model {
+                        source_record_id: record,
+                        person_id: person,
+                        weight,
+                        rule,
+                        explanation,
+                        linked_at: now,
+                    },
+                ))
+                .map(record_link::ActiveModel::from)
+                .collect();
+        let link_columns = OnConflict::column(record_link::Column::SourceRecordId)
+            .update_columns([
+                record_link::Column::PersonId,
+                record_link::Column::Weight,
+                record_link::Column::Rule,
+                record_link::Column::Explanation,
+                record_link::Column::LinkedAt,
+            ])
+            .to_owned();
+        for chunk in relinked.chunks(CHUNK) {
+            record_link::Entity::insert_many(chunk.iter().cloned())
+                .on_conflict(link_columns.clone())
+                .exec_without_returning(txn)
                 .await?;
         }
-
         for (absorbed, kept) in &merged {
             person::Entity::update_many()
                 .col_expr(person::Column::MergedInto, Expr::value(*kept))
@@ -496,6 +505,32 @@ impl Register {
         );
         Ok(summary)
     }
+}
+
+/// The person columns a resolution run rewrites (not the ID, the creation time or a redirect).
+fn person_columns_kept_fresh() -> Vec<person::Column> {
+    use person::Column as C;
+    vec![
+        C::Name,
+        C::NamePinyin,
+        C::IdNumber,
+        C::Phones,
+        C::BirthDate,
+        C::Sex,
+        C::Address,
+        C::Township,
+        C::Village,
+        C::LocationStatus,
+        C::JurisdictionCode,
+        C::JurisdictionName,
+        C::LocationConflict,
+        C::HubeiLink,
+        C::Origin,
+        C::ArrivalDate,
+        C::FirstReported,
+        C::Golden,
+        C::UpdatedAt,
+    ]
 }
 
 /// Logs how long a step of the run took (debug level).
