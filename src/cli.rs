@@ -251,7 +251,7 @@ async fn import(
                 .with_context(|| format!("Failed to read the mapping file {}", p.display()))
         })
         .transpose()?;
-    let mut reports = Vec::new();
+    let mut contents = Vec::with_capacity(files.len());
     for path in files {
         let bytes =
             std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
@@ -259,30 +259,38 @@ async fn import(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let bar = ProgressBar::new(0);
-        if std::io::stderr().is_terminal() {
-            bar.set_style(
-                ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-        } else {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        }
-        let progress = Bar(bar);
-        let mut request = ImportRequest::new(source, &name, &bytes, "cli");
-        request.mapping = mapping.as_deref();
-        request.progress = &progress;
-        let report = register
-            .import(request)
-            .await
-            .map_err(|e| e.into_anyhow().context(format!("{}", path.display())))?;
-        if !json {
-            print!("{}", report.to_text());
-        }
-        reports.push(report);
+        contents.push((name, bytes));
     }
+    let bar = ProgressBar::new(0);
+    if std::io::stderr().is_terminal() {
+        bar.set_style(
+            ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let progress = Bar(bar);
+    // All files of one command: one transaction, one resolution of the register.
+    let requests = contents
+        .iter()
+        .map(|(name, bytes)| {
+            let mut request = ImportRequest::new(source, name, bytes, "cli");
+            request.mapping = mapping.as_deref();
+            request.progress = &progress;
+            request
+        })
+        .collect();
+    let reports = register
+        .import_all(requests)
+        .await
+        .map_err(AppError::into_anyhow)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for report in &reports {
+            print!("{}", report.to_text());
+        }
     }
     Ok(())
 }

@@ -84,7 +84,7 @@ impl Register {
             }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), None, actor)
+        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
             .await?;
         let decided = review_candidate::Entity::find_by_id(id)
             .one(txn)
@@ -119,7 +119,7 @@ impl Register {
             json!({ "verdict": "MERGE_PERSONS", "persons": [a, b] }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), None, actor)
+        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
             .await?;
         write.commit().await?;
         self.person(a.min(b))
@@ -170,7 +170,7 @@ impl Register {
             json!({ "verdict": "SPLIT_PERSON", "records": records }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), None, actor)
+        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
             .await?;
         let new_person = persons_of(txn, &records[..1])
             .await?

@@ -1,6 +1,6 @@
 //! Importing one file: read, normalise, store raw, resolve to persons — one transaction.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
@@ -104,28 +104,150 @@ enum Plan {
     NewVersion { old_id: i64, old_version: i32 },
 }
 
+/// A file read and normalised, waiting for the writer.
+struct ReadFile<'r> {
+    req: ImportRequest<'r>,
+    notices: Vec<NoticeIn>,
+    prepared: Vec<Prepared>,
+    report: BatchReport,
+    today: NaiveDate,
+}
+
+/// What writing one batch left for the resolution run.
+struct Written {
+    report: BatchReport,
+    fresh: Vec<FreshRecord>,
+    inherited: HashMap<i64, i64>,
+}
+
 impl Register {
     /// Imports one file as one batch and returns its report.
     ///
     /// A file that cannot be read is refused whole (`BadInput`) and nothing is written;
     /// re-importing a file already imported is a no-op; any failure while writing rolls the
     /// whole batch back.
-    #[tracing::instrument(skip_all, fields(source = %req.source, bytes = req.bytes.len()), err(Debug))]
     pub async fn import(&self, req: ImportRequest<'_>) -> Result<BatchReport, AppError> {
+        self.import_all(vec![req])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("an import made no report")))
+    }
+
+    /// Imports several files, each as its own batch, in one transaction with one resolution
+    /// run at the end. Every file is read before anything is written: one unreadable file
+    /// refuses them all.
+    #[tracing::instrument(skip_all, fields(files = requests.len()), err(Debug))]
+    pub async fn import_all(
+        &self,
+        requests: Vec<ImportRequest<'_>>,
+    ) -> Result<Vec<BatchReport>, AppError> {
         let mut stage = StageTimer::new();
-        let sha256 = hex::encode(Sha256::digest(req.bytes));
-        if let Some(report) = self.already_imported(req.source, &sha256).await? {
-            return Ok(report);
+        let mut files = Vec::with_capacity(requests.len());
+        for req in requests {
+            files.push(self.read(req)?);
         }
+        stage.lap("read and normalise");
+        // The events of the run are the importer's (one command, one importer).
+        let actor = files
+            .first()
+            .map_or_else(String::new, |f| f.req.actor.to_owned());
+
+        let write = self.db.write().await?;
+        let txn = &write.txn;
+        let mut reports: Vec<BatchReport> = Vec::new();
+        let mut fresh = Vec::new();
+        let mut inherited = HashMap::new();
+        let mut batch_of: HashMap<i64, i64> = HashMap::new();
+        let mut seen: Vec<(SourceKind, String)> = Vec::new();
+        for file in files {
+            let key = (file.req.source, file.report.sha256.clone());
+            if let Some(report) = already_imported(txn, key.0, &key.1).await? {
+                reports.push(report);
+                continue;
+            }
+            if let Some(i) = seen.iter().position(|k| *k == key) {
+                // The same file twice in one command: the second is the first's no-op.
+                let mut report = reports[i].clone();
+                mark_already_imported(&mut report);
+                reports.push(report);
+                continue;
+            }
+            seen.push(key);
+            let written = self.write_batch(txn, file).await?;
+            for f in &written.fresh {
+                batch_of.insert(f.id, written.report.batch_id);
+            }
+            fresh.extend(written.fresh);
+            inherited.extend(written.inherited);
+            reports.push(written.report);
+        }
+        stage.lap("store records");
+
+        if !fresh.is_empty() {
+            let summary = self
+                .resolve_register(txn, fresh, &inherited, &batch_of, &actor)
+                .await?;
+            for report in reports.iter_mut().filter(|r| !r.already_imported) {
+                let in_batch = |record: &i64| batch_of.get(record) == Some(&report.batch_id);
+                let mut created = BTreeSet::new();
+                let mut matched = BTreeSet::new();
+                for (record, person) in &summary.new_record_persons {
+                    if !in_batch(record) {
+                        continue;
+                    }
+                    // A person is created by the batch of its founding record; any other
+                    // batch with records of it matched it.
+                    match summary.founded_in.get(person) {
+                        Some(founder) if in_batch(founder) => {
+                            created.insert(*person);
+                        }
+                        _ => {
+                            matched.insert(*person);
+                        }
+                    }
+                }
+                report.persons_created = u32::try_from(created.len()).unwrap_or(u32::MAX);
+                report.persons_matched = u32::try_from(matched.len()).unwrap_or(u32::MAX);
+                import_batch::Entity::update_many()
+                    .col_expr(
+                        import_batch::Column::PersonsCreated,
+                        Expr::value(i64::from(report.persons_created)),
+                    )
+                    .col_expr(
+                        import_batch::Column::PersonsMatched,
+                        Expr::value(i64::from(report.persons_matched)),
+                    )
+                    .filter(import_batch::Column::Id.eq(report.batch_id))
+                    .exec(txn)
+                    .await?;
+            }
+        }
+        stage.lap("resolve");
+        write.commit().await?;
+        stage.lap("commit");
+        for report in reports.iter().filter(|r| !r.already_imported) {
+            tracing::info!(
+                batch.id = report.batch_id,
+                rows.accepted = report.rows_accepted,
+                rows.rejected = report.rows_rejected,
+                records.new = report.records_new,
+                persons.created = report.persons_created,
+                "batch imported"
+            );
+        }
+        Ok(reports)
+    }
+
+    /// Reads and normalises one file; the file is refused whole when it cannot be read.
+    fn read<'r>(&self, req: ImportRequest<'r>) -> Result<ReadFile<'r>, AppError> {
+        let sha256 = hex::encode(Sha256::digest(req.bytes));
         let headers = match req.mapping {
             Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
             None => HeaderMap::default(),
         }
         .identified_by(&self.profile.identifying);
         let (format, parsed) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
-            .map_err(|e| AppError::BadInput(e.to_string()))?;
-
-        stage.lap("read");
+            .map_err(|e| AppError::BadInput(format!("{}：{e}", req.file_name)))?;
         req.progress.start("normalise", parsed.rows.len() as u64);
         let today = Utc::now().date_naive();
         let prepared: Vec<Prepared> = parsed
@@ -137,12 +259,11 @@ impl Register {
                 Prepared { row, identity }
             })
             .collect();
-
-        let mut report = BatchReport {
+        let report = BatchReport {
             source: req.source.as_db().to_owned(),
             file_name: req.file_name.to_owned(),
             format: format.as_str().to_owned(),
-            sha256: sha256.clone(),
+            sha256,
             rows_read: parsed.rows_read,
             rows_accepted: u32::try_from(prepared.len()).unwrap_or(u32::MAX),
             rows_rejected: u32::try_from(parsed.rejected.len()).unwrap_or(u32::MAX),
@@ -150,14 +271,28 @@ impl Register {
             notices: u32::try_from(parsed.notices.len()).unwrap_or(u32::MAX),
             ..BatchReport::default()
         };
+        Ok(ReadFile {
+            req,
+            notices: parsed.notices,
+            prepared,
+            report,
+            today,
+        })
+    }
 
-        stage.lap("normalise");
-        let write = self.db.write().await?;
-        let txn = &write.txn;
-        // Another writer may have imported the same file while this one was reading it.
-        if let Some(report) = self.already_imported(req.source, &sha256).await? {
-            return Ok(report);
-        }
+    /// Writes one batch: the batch, its notices, its records (retiring old versions).
+    async fn write_batch(
+        &self,
+        txn: &DatabaseTransaction,
+        file: ReadFile<'_>,
+    ) -> Result<Written, AppError> {
+        let ReadFile {
+            req,
+            notices: parsed_notices,
+            prepared,
+            mut report,
+            today,
+        } = file;
         let existing = current_versions(txn, req.source, &prepared).await?;
         let plans: Vec<Plan> = prepared
             .iter()
@@ -181,20 +316,16 @@ impl Register {
         let now = Utc::now();
         let batch_id = db::next_id(txn, "import_batch").await?;
         report.batch_id = batch_id;
-        let mut notice_ids = Vec::new();
         let first_notice = db::next_id(txn, "notice").await?;
-        let notices: Vec<notice::ActiveModel> = parsed
-            .notices
+        let notice_ids: Vec<i64> = (0..parsed_notices.len() as i64)
+            .map(|i| first_notice + i)
+            .collect();
+        let notices: Vec<notice::ActiveModel> = parsed_notices
             .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let id = first_notice + i as i64;
-                notice_ids.push(id);
-                notice_model(id, batch_id, n, today)
-            })
+            .zip(&notice_ids)
+            .map(|(n, id)| notice_model(*id, batch_id, n, today))
             .collect();
 
-        stage.lap("plan");
         let mut next_record = db::next_id(txn, "source_record").await?;
         let old_ids: Vec<i64> = plans
             .iter()
@@ -233,7 +364,6 @@ impl Register {
             ));
         }
 
-        // Write: batch, notices, records (old versions retired), then resolve the register.
         import_batch::Entity::insert(batch_model(batch_id, &report, req.actor, now))
             .exec_without_returning(txn)
             .await?;
@@ -259,62 +389,12 @@ impl Register {
                 )));
             }
         }
-        stage.lap("store records");
-        if !fresh.is_empty() {
-            let summary = self
-                .resolve_register(txn, fresh, &inherited, Some(batch_id), req.actor)
-                .await?;
-            report.persons_created = summary.persons_created;
-            report.persons_matched = summary.persons_matched;
-            import_batch::Entity::update_many()
-                .col_expr(
-                    import_batch::Column::PersonsCreated,
-                    Expr::value(i64::from(summary.persons_created)),
-                )
-                .col_expr(
-                    import_batch::Column::PersonsMatched,
-                    Expr::value(i64::from(summary.persons_matched)),
-                )
-                .filter(import_batch::Column::Id.eq(batch_id))
-                .exec(txn)
-                .await?;
-        }
-        stage.lap("resolve");
-        write.commit().await?;
-        stage.lap("commit");
         req.progress.finish();
-        tracing::info!(
-            batch.id = batch_id,
-            rows.accepted = report.rows_accepted,
-            rows.rejected = report.rows_rejected,
-            records.new = report.records_new,
-            persons.created = report.persons_created,
-            "batch imported"
-        );
-        Ok(report)
-    }
-
-    /// The report of an earlier batch of the same file, if there was one.
-    async fn already_imported(
-        &self,
-        source: SourceKind,
-        sha256: &str,
-    ) -> Result<Option<BatchReport>, AppError> {
-        let batch = import_batch::Entity::find()
-            .filter(import_batch::Column::Source.eq(source.as_db()))
-            .filter(import_batch::Column::Sha256.eq(sha256))
-            .one(&self.db.conn)
-            .await?;
-        Ok(batch.map(|b| {
-            let mut report = super::query::batch_report(&b);
-            report.already_imported = true;
-            report.records_unchanged = report.rows_accepted;
-            report.records_new = 0;
-            report.records_new_version = 0;
-            report.persons_created = 0;
-            report.persons_matched = 0;
-            report
-        }))
+        Ok(Written {
+            report,
+            fresh,
+            inherited,
+        })
     }
 
     fn normalize_row(
@@ -415,6 +495,34 @@ async fn current_versions(
         }
     }
     Ok(existing)
+}
+
+/// The report of an earlier batch of the same file, if there was one.
+async fn already_imported(
+    txn: &DatabaseTransaction,
+    source: SourceKind,
+    sha256: &str,
+) -> Result<Option<BatchReport>, AppError> {
+    let batch = import_batch::Entity::find()
+        .filter(import_batch::Column::Source.eq(source.as_db()))
+        .filter(import_batch::Column::Sha256.eq(sha256))
+        .one(txn)
+        .await?;
+    Ok(batch.map(|b| {
+        let mut report = super::query::batch_report(&b);
+        mark_already_imported(&mut report);
+        report
+    }))
+}
+
+/// Turns a batch's report into the report of importing the same file again: nothing changed.
+fn mark_already_imported(report: &mut BatchReport) {
+    report.already_imported = true;
+    report.records_unchanged = report.rows_accepted;
+    report.records_new = 0;
+    report.records_new_version = 0;
+    report.persons_created = 0;
+    report.persons_matched = 0;
 }
 
 /// The person each of `records` is linked to.

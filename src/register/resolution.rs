@@ -43,6 +43,10 @@ pub struct ResolutionSummary {
     pub persons_split: u32,
     pub links_changed: u32,
     pub review_candidates: u32,
+    /// The person each fresh record belongs to now.
+    pub new_record_persons: HashMap<i64, i64>,
+    /// For each person the run created (not split off): the fresh record that founded it.
+    pub founded_in: HashMap<i64, i64>,
 }
 
 /// A record the running import has just written.
@@ -148,15 +152,15 @@ pub(super) fn needs_raw(profile: &Profile) -> bool {
 
 impl Register {
     /// Resolves every current record of the register inside `txn` and writes what changed.
-    /// `fresh` are the records the batch being imported just wrote (kept in memory, so they
-    /// are not read back); `inherited` maps a new version of a record to the person of the
-    /// version it replaces.
+    /// `fresh` are the records the batches being imported just wrote (kept in memory, so they
+    /// are not read back), `batch_of` their batches; `inherited` maps a new version of a record
+    /// to the person of the version it replaces.
     pub(super) async fn resolve_register(
         &self,
         txn: &DatabaseTransaction,
         fresh: Vec<FreshRecord>,
         inherited: &HashMap<i64, i64>,
-        batch_id: Option<i64>,
+        batch_of: &HashMap<i64, i64>,
         actor: &str,
     ) -> Result<ResolutionSummary, AppError> {
         let now = Utc::now();
@@ -283,8 +287,14 @@ impl Register {
                     if let Some(old) = r.inherited {
                         affected.insert(old);
                     }
-                    if !created.contains(&person) && new_records.contains(&r.id) {
-                        matched.insert(person);
+                    if new_records.contains(&r.id) {
+                        summary.new_record_persons.insert(r.id, person);
+                        if created.contains(&person) {
+                            let founder = summary.founded_in.entry(person).or_insert(r.id);
+                            *founder = (*founder).min(r.id);
+                        } else {
+                            matched.insert(person);
+                        }
                     }
                     events.push((
                         if created.contains(&person) { "CREATE" } else { "LINK" },
@@ -309,6 +319,9 @@ impl Register {
             }
         }
         summary.links_changed = changed_links.len() as u32;
+        summary
+            .founded_in
+            .retain(|p, _| !split.iter().any(|(_, n)| n == p));
         summary.persons_created = created
             .iter()
             .filter(|p| !split.iter().any(|(_, n)| n == *p))
@@ -433,7 +446,7 @@ impl Register {
                     person_id,
                     other_person_id: other,
                     source_record_id: record,
-                    batch_id,
+                    batch_id: record.and_then(|r| batch_of.get(&r).copied()),
                     actor: actor.to_owned(),
                     at: now,
                     detail: detail.to_string(),

@@ -78,3 +78,45 @@ fn paicha_schema_prints_the_committed_sdl() {
         .unwrap_or_default();
     assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
 }
+
+#[test]
+fn one_unreadable_file_refuses_the_whole_command_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let out = paicha(&db)
+        .args(["import", "township"])
+        .arg(sample("township.csv"))
+        .arg(sample("garbage.csv"))
+        .output()
+        .expect("run paicha import");
+    assert!(!out.status.success());
+    let out = paicha(&db)
+        .args(["export", "records"])
+        .output()
+        .expect("run paicha export");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(text.lines().count(), 1, "only the header: {text}");
+}
+
+#[test]
+fn files_of_one_command_report_persons_created_and_matched_per_batch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let out = paicha(&db)
+        .args(["import", "township", "--json"])
+        .arg(sample("township.csv"))
+        .arg(sample("township_trad.csv"))
+        .output()
+        .expect("run paicha import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(reports[0]["persons_created"], 9);
+    assert_eq!(reports[0]["persons_matched"], 0);
+    // TT-0005 is TS-0001 again: the second file matches one person and creates the rest.
+    assert_eq!(reports[1]["persons_matched"], 1);
+    assert_eq!(reports[1]["persons_created"], 4);
+}
