@@ -73,14 +73,14 @@ fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
 }
 
 /// Logs how long each stage of an import took (at debug level), for tuning.
-struct StageTimer(std::time::Instant);
+pub(super) struct StageTimer(std::time::Instant);
 
 impl StageTimer {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self(std::time::Instant::now())
     }
 
-    fn lap(&mut self, stage: &str) {
+    pub(super) fn lap(&mut self, stage: &str) {
         let now = std::time::Instant::now();
         tracing::debug!(
             stage,

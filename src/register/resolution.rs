@@ -164,7 +164,7 @@ impl Register {
         actor: &str,
     ) -> Result<ResolutionSummary, AppError> {
         let now = Utc::now();
-        let mut clock = std::time::Instant::now();
+        let mut clock = super::import::StageTimer::new();
         let profile = &self.profile;
         let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
         let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
@@ -192,7 +192,7 @@ impl Register {
             .map(|(i, r)| (r.id, i as u32))
             .collect();
         let constraints = load_constraints(txn, &index_of).await?;
-        lap(&mut clock, "load");
+        clock.lap("load");
         let run = engine::run(profile, &values, |_, _| true, &constraints, None);
 
         // Clusters in the order of their first record.
@@ -256,7 +256,7 @@ impl Register {
             person_of_cluster.insert(c, person);
         }
 
-        lap(&mut clock, "engine");
+        clock.lap("engine");
         // Links that are new or changed, and the persons whose records changed.
         let mut affected: BTreeSet<i64> = BTreeSet::new();
         let mut new_links = Vec::new();
@@ -350,7 +350,7 @@ impl Register {
             ));
         }
 
-        lap(&mut clock, "plan");
+        clock.lap("plan");
         // Persons: golden records of every affected person, redirects for the merged ones.
         let mut evidence: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
         for (i, r) in records.iter().enumerate() {
@@ -432,7 +432,7 @@ impl Register {
                 .await?;
         }
 
-        lap(&mut clock, "persons and links");
+        clock.lap("persons and links");
         // Events.
         let mut next_event = db::next_id(txn, "resolution_event").await?;
         let event_models: Vec<resolution_event::ActiveModel> = events
@@ -460,7 +460,7 @@ impl Register {
                 .await?;
         }
 
-        lap(&mut clock, "events");
+        clock.lap("events");
         // Review candidates: the pending ones are replaced by this run's.
         review_candidate::Entity::delete_many()
             .filter(review_candidate::Column::State.eq("PENDING"))
@@ -495,7 +495,7 @@ impl Register {
                 .await?;
         }
 
-        lap(&mut clock, "review");
+        clock.lap("review");
         // The trained model, so every weight can be shown.
         let model_id = db::next_id(txn, "match_model").await?;
         match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
@@ -544,17 +544,6 @@ fn person_columns_kept_fresh() -> Vec<person::Column> {
         C::Golden,
         C::UpdatedAt,
     ]
-}
-
-/// Logs how long a step of the run took (debug level).
-fn lap(clock: &mut std::time::Instant, step: &str) {
-    let now = std::time::Instant::now();
-    tracing::debug!(
-        step,
-        ms = (now - *clock).as_millis() as u64,
-        "resolution step done"
-    );
-    *clock = now;
 }
 
 /// Weights are stored finite (a forbidden pair's minus infinity is written as -1000).

@@ -276,17 +276,16 @@ fn compatible(
         .is_some_and(|avg| avg >= model.profile.thresholds.merge)
 }
 
-/// The average total weight of the comparable pairs across two clusters; `None` when a hard
-/// rule or an analyst's decision separates any two of their members. Two clusters with no
-/// comparable pair average minus infinity.
-fn average(
+/// The total weights of every pair across two clusters, with whether any field could be
+/// compared; `None` when a hard rule or an analyst's decision separates any two members.
+fn cross_totals(
     model: &Model,
     records: &[Vec<FieldValue>],
     a: &[u32],
     b: &[u32],
     different: &HashSet<(u32, u32)>,
-) -> Option<f64> {
-    let (mut sum, mut count) = (0.0, 0usize);
+) -> Option<Vec<(f64, bool)>> {
+    let mut totals = Vec::with_capacity(a.len() * b.len());
     for &x in a {
         for &y in b {
             if different.contains(&(x.min(y), x.max(y))) {
@@ -296,23 +295,35 @@ fn average(
             if total == f64::NEG_INFINITY {
                 return None;
             }
-            if comparable {
-                sum += total;
-                count += 1;
-            }
+            totals.push((total, comparable));
         }
     }
-    Some(if count == 0 {
+    Some(totals)
+}
+
+/// The average total weight of the comparable pairs across two clusters (minus infinity when
+/// none is comparable); `None` when the clusters are kept apart.
+fn average(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    a: &[u32],
+    b: &[u32],
+    different: &HashSet<(u32, u32)>,
+) -> Option<f64> {
+    let comparable: Vec<f64> = cross_totals(model, records, a, b, different)?
+        .into_iter()
+        .filter_map(|(total, comparable)| comparable.then_some(total))
+        .collect();
+    Some(if comparable.is_empty() {
         f64::NEG_INFINITY
     } else {
-        sum / count as f64
+        comparable.iter().sum::<f64>() / comparable.len() as f64
     })
 }
 
-/// The strongest pair between a weak cluster and a strong one; `None` when a hard rule or an
-/// analyst's decision separates any two of their members. A weak record says something only
-/// about the records sharing its phone: the person's other records, with their other phones,
-/// neither confirm nor deny it.
+/// The strongest pair between a weak cluster and a strong one; `None` when the clusters are
+/// kept apart. A weak record says something only about the records sharing its phone: the
+/// person's other records, with their other phones, neither confirm nor deny it.
 fn best_pair(
     model: &Model,
     records: &[Vec<FieldValue>],
@@ -320,20 +331,12 @@ fn best_pair(
     strong: &[u32],
     different: &HashSet<(u32, u32)>,
 ) -> Option<f64> {
-    let mut best = f64::NEG_INFINITY;
-    for &x in weak {
-        for &y in strong {
-            if different.contains(&(x.min(y), x.max(y))) {
-                return None;
-            }
-            let (total, _) = model.total(&records[x as usize], &records[y as usize]);
-            if total == f64::NEG_INFINITY {
-                return None;
-            }
-            best = best.max(total);
-        }
-    }
-    Some(best)
+    Some(
+        cross_totals(model, records, weak, strong, different)?
+            .into_iter()
+            .map(|(total, _)| total)
+            .fold(f64::NEG_INFINITY, f64::max),
+    )
 }
 
 /// How well a weak cluster fits a strong one, every agreement counted (see
@@ -346,13 +349,4 @@ fn rank_fit(model: &Model, records: &[Vec<FieldValue>], weak: &[u32], strong: &[
         }
     }
     best
-}
-
-/// Records grouped by cluster, in record order (for reports and tests).
-pub fn groups(clustering: &Clustering) -> BTreeMap<u32, Vec<u32>> {
-    let mut out: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for (i, c) in clustering.cluster.iter().enumerate() {
-        out.entry(*c).or_default().push(i as u32);
-    }
-    out
 }
