@@ -84,7 +84,8 @@ impl Register {
             }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
+        let touched = [candidate.record_a, candidate.record_b];
+        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), &touched, actor)
             .await?;
         let decided = review_candidate::Entity::find_by_id(id)
             .one(txn)
@@ -119,7 +120,7 @@ impl Register {
             json!({ "verdict": "MERGE_PERSONS", "persons": [a, b] }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
+        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), &[ra, rb], actor)
             .await?;
         write.commit().await?;
         self.person(a.min(b))
@@ -170,7 +171,7 @@ impl Register {
             json!({ "verdict": "SPLIT_PERSON", "records": records }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
+        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), &own, actor)
             .await?;
         let new_person = persons_of(txn, &records[..1])
             .await?

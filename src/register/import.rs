@@ -185,7 +185,7 @@ impl Register {
 
         if !fresh.is_empty() {
             let summary = self
-                .resolve_register(txn, fresh, &inherited, &batch_of, &actor)
+                .resolve_register(txn, fresh, &inherited, &batch_of, &[], &actor)
                 .await?;
             for report in reports.iter_mut().filter(|r| !r.already_imported) {
                 let in_batch = |record: &i64| batch_of.get(record) == Some(&report.batch_id);

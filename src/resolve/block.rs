@@ -1,6 +1,6 @@
 //! Blocking: which pairs of records are compared at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -110,23 +110,57 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
     }
 }
 
+/// The hash of a rule's key, as the register's index stores it: FNV-1a over the rule's
+/// position and the key, fixed forever (it is persisted), so two records share a hash exactly
+/// when they share a key (but for a chance collision, which only adds a candidate pair).
+pub fn key_hash(rule: usize, key: &str) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = OFFSET;
+    for byte in (rule as u32).to_le_bytes().iter().chain(key.as_bytes()) {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(PRIME);
+    }
+    h as i64
+}
+
+/// Every key hash of a record under every rule of the profile, sorted and without repeats.
+pub fn key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
+    let mut hashes: Vec<i64> = (0..profile.blocking.len())
+        .flat_map(|rule| {
+            keys(profile, rule, record)
+                .into_iter()
+                .map(move |k| key_hash(rule, &k))
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// The candidate pairs `(a, b)` with `a < b`, sorted, and what each rule contributed.
 ///
 /// `comparable(a, b)` filters pairs (for instance to compare only records of two different
-/// files); a block larger than the profile's `max_block` is skipped whole.
+/// files); a block larger than the profile's `max_block` is skipped whole, and so is a block
+/// whose key hash is in `oversized` (a block that is too large in the whole register when
+/// only part of it is resolved).
 pub fn candidate_pairs(
     profile: &Profile,
     records: &[Vec<FieldValue>],
     comparable: impl Fn(u32, u32) -> bool,
+    oversized: &HashSet<i64>,
 ) -> (Vec<(u32, u32)>, Vec<BlockingStats>) {
-    let mut seen: HashMap<(u32, u32), ()> = HashMap::new();
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
     let mut pairs = Vec::new();
     let mut stats = Vec::new();
     for rule in 0..profile.blocking.len() {
-        let mut blocks: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut blocks: HashMap<i64, Vec<u32>> = HashMap::new();
         for (i, record) in records.iter().enumerate() {
             for key in keys(profile, rule, record) {
-                blocks.entry(key).or_default().push(i as u32);
+                blocks
+                    .entry(key_hash(rule, &key))
+                    .or_default()
+                    .push(i as u32);
             }
         }
         let mut stat = BlockingStats {
@@ -135,8 +169,8 @@ pub fn candidate_pairs(
             new_pairs: 0,
             skipped_blocks: 0,
         };
-        for members in blocks.values() {
-            if members.len() > profile.max_block {
+        for (hash, members) in &blocks {
+            if members.len() > profile.max_block || oversized.contains(hash) {
                 stat.skipped_blocks += 1;
                 continue;
             }
@@ -147,7 +181,7 @@ pub fn candidate_pairs(
                         continue;
                     }
                     stat.pairs += 1;
-                    if seen.insert(pair, ()).is_none() {
+                    if seen.insert(pair) {
                         stat.new_pairs += 1;
                         pairs.push(pair);
                     }
