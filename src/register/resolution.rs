@@ -28,9 +28,9 @@ use crate::db::{
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::normalize::IdClass;
+use crate::resolve::block::key_hashes;
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
-use crate::resolve::block::key_hashes;
 use crate::resolve::engine;
 use crate::resolve::model::{Model, Score};
 use crate::resolve::profile::Profile;
@@ -157,6 +157,17 @@ pub(super) fn needs_raw(profile: &Profile) -> bool {
         .any(|f| !IDENTITY.contains(&f.name.as_str()))
 }
 
+/// What set a resolution run off, which says how much of the register it must look at.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Reach<'a> {
+    /// A batch of fresh records.
+    Batch,
+    /// An analyst's decision on these records.
+    Records(&'a [i64]),
+    /// A request to retrain the model and resolve everything again.
+    Everything,
+}
+
 /// How much of the register a run resolves.
 enum Scope {
     /// Every current record, with a model trained now; the match index is rebuilt.
@@ -167,10 +178,29 @@ enum Scope {
 }
 
 impl Register {
+    /// Retrains the match model on the whole register and resolves every record again (a
+    /// large register otherwise keeps its model until it has grown by the profile's
+    /// `retrain_growth`).
+    pub async fn resolve_all(&self, actor: &str) -> Result<ResolutionSummary, AppError> {
+        let write = self.db.write().await?;
+        let summary = self
+            .resolve_register(
+                &write.txn,
+                Vec::new(),
+                &HashMap::new(),
+                &HashMap::new(),
+                Reach::Everything,
+                actor,
+            )
+            .await?;
+        write.commit().await?;
+        Ok(summary)
+    }
+
     /// Resolves the register inside `txn` and writes what changed. `fresh` are the records
     /// the batches being imported just wrote (kept in memory, so they are not read back),
     /// `batch_of` their batches; `inherited` maps a new version of a record to the person of
-    /// the version it replaces; `touched` are records an analyst's decision concerns.
+    /// the version it replaces; `reach` says what set the run off.
     ///
     /// A small register, one that has grown much since its model was trained, or one without
     /// a stored model is resolved whole with a model trained now (so the partition depends
@@ -183,7 +213,7 @@ impl Register {
         fresh: Vec<FreshRecord>,
         inherited: &HashMap<i64, i64>,
         batch_of: &HashMap<i64, i64>,
-        touched: &[i64],
+        reach: Reach<'_>,
         actor: &str,
     ) -> Result<ResolutionSummary, AppError> {
         let now = Utc::now();
@@ -195,7 +225,14 @@ impl Register {
             .iter()
             .map(|f| field_values(profile, &f.identity, f.raw.as_ref()))
             .collect();
-        let scope = self.scope(txn).await?;
+        let scope = match reach {
+            Reach::Everything => Scope::Whole,
+            Reach::Batch | Reach::Records(_) => self.scope(txn, fresh.len()).await?,
+        };
+        let touched = match reach {
+            Reach::Records(records) => records,
+            Reach::Batch | Reach::Everything => &[],
+        };
         let with_raw = needs_raw(profile);
         let mut oversized = HashSet::new();
         let mut records = match &scope {
@@ -372,11 +409,17 @@ impl Register {
                         }
                     }
                     events.push((
-                        if created.contains(&person) { "CREATE" } else { "LINK" },
+                        if created.contains(&person) {
+                            "CREATE"
+                        } else {
+                            "LINK"
+                        },
                         person,
                         None,
                         Some(r.id),
-                        json!({ "weight": finite(weight), "rule": rule, "explanation": raw_json(&explanation) }),
+                        // The field-by-field explanation is the link's own; the event keeps
+                        // what the decision rested on.
+                        json!({ "weight": finite(weight), "rule": rule }),
                     ));
                 }
                 Some(old) if old != person => {
@@ -654,10 +697,6 @@ fn explain(score: &Score) -> String {
     serde_json::to_string(&score.fields).unwrap_or_else(|_| "[]".to_owned())
 }
 
-fn raw_json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
-}
-
 /// Which current records to load.
 enum Selection<'a> {
     /// Those written before the batch being imported (IDs below this).
@@ -746,10 +785,7 @@ async fn load_current(
 }
 
 /// The records linked to `persons`.
-async fn records_of(
-    txn: &DatabaseTransaction,
-    persons: &BTreeSet<i64>,
-) -> Result<Vec<i64>, DbErr> {
+async fn records_of(txn: &DatabaseTransaction, persons: &BTreeSet<i64>) -> Result<Vec<i64>, DbErr> {
     let persons: Vec<i64> = persons.iter().copied().collect();
     let mut records = Vec::new();
     for chunk in persons.chunks(IN_CHUNK) {
@@ -844,12 +880,11 @@ impl Register {
 
     /// Whether this run resolves the whole register or matches against it (see
     /// [`Register::resolve_register`]).
-    async fn scope(&self, txn: &DatabaseTransaction) -> Result<Scope, DbErr> {
+    async fn scope(&self, txn: &DatabaseTransaction, fresh: usize) -> Result<Scope, DbErr> {
         let settings = &self.profile.model;
-        let current = source_record::Entity::find()
-            .filter(source_record::Column::IsCurrent.eq(true))
-            .count(txn)
-            .await? as usize;
+        // Linked record versions (a narrow table, cheap to count) and the fresh ones: the
+        // register's size near enough to decide how to resolve it.
+        let current = record_link::Entity::find().count(txn).await? as usize + fresh;
         if current < settings.resolve_whole_below {
             return Ok(Scope::Whole);
         }
@@ -857,9 +892,9 @@ impl Register {
             .order_by_desc(match_model::Column::Id)
             .one(txn)
             .await?;
-        let Some(model) = stored.and_then(|m| {
-            Model::restore(&self.profile, &m.model, m.term_frequency.as_deref()?)
-        }) else {
+        let Some(model) = stored
+            .and_then(|m| Model::restore(&self.profile, &m.model, m.term_frequency.as_deref()?))
+        else {
             return Ok(Scope::Whole);
         };
         let trained_on = model.report.records as f64;
