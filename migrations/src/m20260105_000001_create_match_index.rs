@@ -21,6 +21,10 @@ impl MigrationTrait for Migration {
                             .big_integer()
                             .not_null(),
                     )
+                    // A hash of the record's valid full ID number (0 when it has none): two
+                    // different valid numbers are never the same person, so such a pair is
+                    // not a candidate.
+                    .col(ColumnDef::new(MatchKey::IdHash).big_integer().not_null())
                     .primary_key(
                         Index::create()
                             .col(MatchKey::KeyHash)
@@ -44,6 +48,21 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // Pending review candidates of the records a batch touches are replaced by record.
+        for (name, column) in [
+            ("ix_review_candidate_record_a", ReviewCandidate::RecordA),
+            ("ix_review_candidate_record_b", ReviewCandidate::RecordB),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(ReviewCandidate::Table)
+                        .col(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
         // Term frequencies of the model, by field: {"name": {"王伟": 3.2, …}, …} (only values
         // more common than the average value; the others count as ordinary).
         manager
@@ -57,6 +76,19 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for name in [
+            "ix_review_candidate_record_a",
+            "ix_review_candidate_record_b",
+        ] {
+            manager
+                .drop_index(
+                    Index::drop()
+                        .name(name)
+                        .table(ReviewCandidate::Table)
+                        .to_owned(),
+                )
+                .await?;
+        }
         manager
             .alter_table(
                 Table::alter()
@@ -79,12 +111,20 @@ enum MatchKey {
     Table,
     KeyHash,
     SourceRecordId,
+    IdHash,
 }
 
 #[derive(DeriveIden)]
 enum MatchKeyOversized {
     Table,
     KeyHash,
+}
+
+#[derive(DeriveIden)]
+enum ReviewCandidate {
+    Table,
+    RecordA,
+    RecordB,
 }
 
 #[derive(DeriveIden)]

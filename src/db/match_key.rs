@@ -10,6 +10,8 @@ pub struct Model {
     pub key_hash: i64,
     #[sea_orm(primary_key, auto_increment = false)]
     pub source_record_id: i64,
+    /// A hash of the record's valid full ID number; 0 when it has none.
+    pub id_hash: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

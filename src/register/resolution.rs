@@ -28,7 +28,7 @@ use crate::db::{
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::normalize::IdClass;
-use crate::resolve::block::key_hashes;
+use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::engine;
@@ -238,10 +238,10 @@ impl Register {
         let mut records = match &scope {
             Scope::Whole => load_current(txn, with_raw, Selection::Below(first_fresh)).await?,
             Scope::Part(_) => {
-                let fresh_keys: Vec<(i64, i64)> = fresh
+                let fresh_keys: Vec<[i64; 3]> = fresh
                     .iter()
                     .zip(&fresh_values)
-                    .flat_map(|(f, v)| key_hashes(profile, v).into_iter().map(|k| (k, f.id)))
+                    .flat_map(|(f, v)| index_rows(profile, f.id, v))
                     .collect();
                 let found = self.index_fresh(txn, &fresh_keys).await?;
                 oversized = found.oversized;
@@ -814,17 +814,18 @@ struct Matched {
 }
 
 impl Register {
-    /// Adds the fresh records' `keys` (hash, record) to the match index and returns the
-    /// register's records they meet. A block that grows past `max_block` is marked oversized
-    /// and its records leave the index: it is never compared again.
+    /// Adds the fresh records' index `rows` (key hash, record, ID hash) to the match index and
+    /// returns the register's records they meet (never one whose valid ID number differs
+    /// from the fresh record's). A block that grows past `max_block` is marked oversized and
+    /// its records leave the index: it is never compared again.
     async fn index_fresh(
         &self,
         txn: &DatabaseTransaction,
-        keys: &[(i64, i64)],
+        rows: &[[i64; 3]],
     ) -> Result<Matched, DbErr> {
-        let mut fresh_of: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-        for (key, record) in keys {
-            fresh_of.entry(*key).or_default().push(*record);
+        let mut fresh_of: BTreeMap<i64, Vec<[i64; 3]>> = BTreeMap::new();
+        for row in rows {
+            fresh_of.entry(row[0]).or_default().push(*row);
         }
         let distinct: Vec<i64> = fresh_of.keys().copied().collect();
         let mut matched = Matched {
@@ -835,23 +836,24 @@ impl Register {
             .into_iter()
             .filter(|k| !matched.oversized.contains(k))
             .collect();
-        let mut members: HashMap<i64, Vec<i64>> = HashMap::new();
+        let mut members: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
         for chunk in open.chunks(IN_CHUNK) {
-            let rows: Vec<(i64, i64)> = match_key::Entity::find()
+            let rows: Vec<(i64, i64, i64)> = match_key::Entity::find()
                 .select_only()
                 .columns([
                     match_key::Column::KeyHash,
                     match_key::Column::SourceRecordId,
+                    match_key::Column::IdHash,
                 ])
                 .filter(match_key::Column::KeyHash.is_in(chunk.iter().copied()))
                 .into_tuple()
                 .all(txn)
                 .await?;
-            for (key, record) in rows {
-                members.entry(key).or_default().push(record);
+            for (key, record, id) in rows {
+                members.entry(key).or_default().push((record, id));
             }
         }
-        let mut rows: Vec<[i64; 2]> = Vec::new();
+        let mut added: Vec<[i64; 3]> = Vec::new();
         let mut grown = Vec::new();
         for key in open {
             let fresh = &fresh_of[&key];
@@ -859,10 +861,16 @@ impl Register {
             if known.len() + fresh.len() > self.profile.max_block {
                 grown.push(key);
                 matched.oversized.insert(key);
-            } else {
-                rows.extend(fresh.iter().map(|r| [key, *r]));
-                matched.records.extend(known);
+                continue;
             }
+            added.extend_from_slice(fresh);
+            let apart = |a: i64, b: i64| a != 0 && b != 0 && a != b;
+            matched.records.extend(
+                known
+                    .into_iter()
+                    .filter(|(_, id)| fresh.iter().any(|f| !apart(f[2], *id)))
+                    .map(|(record, _)| record),
+            );
         }
         for chunk in grown.chunks(IN_CHUNK) {
             match_key::Entity::delete_many()
@@ -872,7 +880,7 @@ impl Register {
         }
         let grown: Vec<[i64; 1]> = grown.into_iter().map(|k| [k]).collect();
         insert_values(txn, "match_key_oversized (key_hash)", &grown).await?;
-        insert_values(txn, "match_key (key_hash, source_record_id)", &rows).await?;
+        insert_values(txn, MATCH_KEY_COLUMNS, &added).await?;
         matched.records.sort_unstable();
         matched.records.dedup();
         Ok(matched)
@@ -936,10 +944,10 @@ async fn rebuild_index(
 ) -> Result<(), DbErr> {
     match_key::Entity::delete_many().exec(txn).await?;
     match_key_oversized::Entity::delete_many().exec(txn).await?;
-    let mut rows: Vec<[i64; 2]> = records
+    let mut rows: Vec<[i64; 3]> = records
         .iter()
         .zip(values)
-        .flat_map(|(r, v)| key_hashes(profile, v).into_iter().map(|k| [k, r.id]))
+        .flat_map(|(r, v)| index_rows(profile, r.id, v))
         .collect();
     rows.sort_unstable();
     let mut kept = Vec::with_capacity(rows.len());
@@ -952,7 +960,18 @@ async fn rebuild_index(
         }
     }
     insert_values(txn, "match_key_oversized (key_hash)", &oversized).await?;
-    insert_values(txn, "match_key (key_hash, source_record_id)", &kept).await
+    insert_values(txn, MATCH_KEY_COLUMNS, &kept).await
+}
+
+const MATCH_KEY_COLUMNS: &str = "match_key (key_hash, source_record_id, id_hash)";
+
+/// A record's rows in the match index: (key hash, record, hash of its valid ID number).
+fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) -> Vec<[i64; 3]> {
+    let id = distinct_hash(profile, values);
+    key_hashes(profile, values)
+        .into_iter()
+        .map(|key| [key, record, id])
+        .collect()
 }
 
 /// Inserts rows of integers into `table (columns)` with multi-row statements. The values are
