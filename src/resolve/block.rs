@@ -18,6 +18,10 @@ pub struct BlockingStats {
     pub new_pairs: u64,
     /// Blocks skipped for being larger than the profile's `max_block`.
     pub skipped_blocks: u64,
+    /// Pairs its blocks held that a hard rule rules out (two different valid ID numbers): left
+    /// out, but counted (once per rule) in the prior as certain non-matches.
+    #[serde(default)]
+    pub forbidden_pairs: u64,
 }
 
 /// The key values one record has under a rule (several when a part has several values).
@@ -207,6 +211,7 @@ pub fn candidate_pairs(
             pairs: 0,
             new_pairs: 0,
             skipped_blocks: 0,
+            forbidden_pairs: 0,
         };
         for (hash, members) in &blocks {
             if members.len() > profile.max_block || oversized.contains(hash) {
@@ -223,6 +228,7 @@ pub fn candidate_pairs(
                     if let (Some(x), Some(y)) = (id_a, valid_id(b))
                         && x != y
                     {
+                        stat.forbidden_pairs += 1;
                         continue;
                     }
                     stat.pairs += 1;

@@ -36,7 +36,10 @@ pub fn run(
     let (pairs, blocking) = candidate_pairs(profile, records, comparable, oversized);
     let model = match model {
         Some(m) => m.clone(),
-        None => Model::train(profile, records, &pairs),
+        None => {
+            let forbidden = blocking.iter().map(|b| b.forbidden_pairs).sum();
+            Model::train(profile, records, &pairs, forbidden)
+        }
     };
     let scored = score_pairs(&model, records, &pairs);
     let clustering = cluster(&model, records, &scored, constraints);

@@ -198,13 +198,20 @@ impl Model {
     }
 
     /// Trains on `records`: term frequencies from all values, u from random pairs, then m and
-    /// the prior by EM over the candidate `pairs`. Deterministic for a profile's seed.
-    pub fn train(profile: &Profile, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) -> Self {
+    /// the prior by EM over the candidate `pairs`, plus `forbidden` pairs the blocks held that
+    /// a hard rule rules out (counted as certain non-matches in the prior, never compared).
+    /// Deterministic for a profile's seed.
+    pub fn train(
+        profile: &Profile,
+        records: &[Vec<FieldValue>],
+        pairs: &[(u32, u32)],
+        forbidden: u64,
+    ) -> Self {
         let mut model = Self::untrained(profile);
         model.report.records = records.len();
         model.term_frequency = term_frequencies(profile, records);
         model.estimate_u(records);
-        model.estimate_m(records, pairs);
+        model.estimate_m(records, pairs, forbidden);
         model
     }
 
@@ -250,7 +257,7 @@ impl Model {
         }
     }
 
-    fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) {
+    fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)], forbidden: u64) {
         // Candidate pairs repeat a few comparison patterns: EM runs over patterns and counts.
         let mut patterns: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
         for &(a, b) in pairs {
@@ -264,7 +271,7 @@ impl Model {
         if pairs.len() < self.profile.model.min_pairs_for_em {
             return;
         }
-        let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
+        let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum::<f64>() + forbidden as f64;
         let before = (self.params.clone(), self.lambda);
         for iteration in 0..self.profile.model.em_iterations {
             let log_u: Vec<Vec<f64>> = self
