@@ -1,6 +1,7 @@
 //! The GraphQL schema: queries and mutations over the register (DESIGN §2).
 
 pub mod connection;
+pub mod loaders;
 pub mod mutation;
 pub mod query;
 pub mod types;
@@ -21,6 +22,7 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 /// Builds the schema over `register`.
 pub fn schema(register: Register) -> PaichaSchema {
     Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+        .extension(loaders::PerRequestLoaders(register.clone()))
         .data(register)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
