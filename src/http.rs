@@ -20,10 +20,14 @@ use serde_json::{Value, json};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use tokio_util::io::StreamReader;
 
+use crate::error::code;
 use crate::graphql::PaichaSchema;
 
 /// Largest request body accepted (an uploaded source file included).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Most operations one JSON array batch may carry (each is limited on its own as well).
+pub const MAX_BATCH: usize = 10;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -124,10 +128,33 @@ fn is_request_error(response: &GqlResponse) -> bool {
 
 fn render_one(response: &GqlResponse) -> Value {
     let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
-    if is_request_error(response)
-        && let Value::Object(map) = &mut value
-    {
-        map.remove("data");
+    let request_error = is_request_error(response);
+    if let Value::Object(map) = &mut value {
+        if request_error {
+            map.remove("data");
+        }
+        // Parse, validation and limit errors come from async-graphql without a code: they
+        // are the client's to fix. Every error leaves with an `extensions.code`.
+        let fallback = if request_error {
+            code::BAD_USER_INPUT
+        } else {
+            code::INTERNAL
+        };
+        for error in map
+            .get_mut("errors")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Value::Object(error) = error {
+                let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+                if let Value::Object(extensions) = extensions {
+                    extensions
+                        .entry("code")
+                        .or_insert_with(|| Value::from(fallback));
+                }
+            }
+        }
     }
     value
 }
@@ -242,6 +269,13 @@ async fn graphql_post(
     let batch = match batch {
         BatchRequest::Single(r) if r.query.trim().is_empty() => {
             return request_error(StatusCode::BAD_REQUEST, media, "missing query");
+        }
+        BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("批量请求须含 1 至 {MAX_BATCH} 个操作"),
+            );
         }
         other => other,
     };

@@ -7,7 +7,7 @@ use async_graphql::connection::PageInfo;
 
 use super::types::{ImportBatch, Person, ResolutionEvent, ReviewCandidate, SourceRecord};
 use crate::error::AppError;
-use crate::register::query::{Cursor, MAX_PAGE, Page, PageArgs};
+use crate::register::query::{Cursor, DEFAULT_PAGE, MAX_PAGE, Page, PageArgs};
 
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
@@ -148,4 +148,15 @@ pub fn page_args(
         first: page_size(first, "first")?,
         last: page_size(last, "last")?,
     })
+}
+
+/// The complexity of a connection field: its selection counted once per item of the largest
+/// page it may return (the default page when neither `first` nor `last` is given).
+pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.or(last).map_or(DEFAULT_PAGE, |n| {
+        u64::from(n.max(0).unsigned_abs()).min(MAX_PAGE)
+    });
+    1 + usize::try_from(items)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(child_complexity)
 }

@@ -16,7 +16,8 @@ pub type PaichaSchema = Schema<query::Query, mutation::Mutation, EmptySubscripti
 /// Deepest query accepted (the standard introspection query of GraphiQL and graphql-js needs
 /// about 15 levels).
 pub const MAX_DEPTH: usize = 20;
-/// Most complex query accepted (fields, each list counted by its page size).
+/// Most complex query accepted: every field counts 1, a connection's selection once per item
+/// of the largest page it may return.
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema over `register`.

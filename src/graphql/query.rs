@@ -178,6 +178,7 @@ impl Query {
         clippy::too_many_arguments,
         reason = "a Relay connection with a filter and an order"
     )]
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn persons(
         &self,
         ctx: &Context<'_>,
@@ -205,6 +206,7 @@ impl Query {
     /// with or without spaces), a full ID number, the last four or more characters of an ID
     /// number, or a phone; matched on the golden record and on every current source record.
     /// A Relay connection ordered by person ID.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn search_persons(
         &self,
         ctx: &Context<'_>,
@@ -227,6 +229,7 @@ impl Query {
 
     /// The append-only history of the register (creations, links, merges, splits,
     /// decisions), oldest first, as a Relay connection.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -297,6 +300,7 @@ impl Query {
     }
 
     /// Source records as they arrived, as a Relay connection ordered by record ID.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn source_records(
         &self,
         ctx: &Context<'_>,
@@ -327,6 +331,7 @@ impl Query {
     }
 
     /// Import batches, oldest first, as a Relay connection.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn import_batches(
         &self,
         ctx: &Context<'_>,
@@ -346,6 +351,7 @@ impl Query {
     }
 
     /// Pairs of records the engine could not decide, waiting for an analyst.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn review_candidates(
         &self,
         ctx: &Context<'_>,

@@ -155,6 +155,9 @@ struct DaySourceCount {
 /// Largest page a caller may ask for.
 pub const MAX_PAGE: u64 = 500;
 
+/// The page size when the caller gives neither `first` nor `last`.
+pub const DEFAULT_PAGE: u64 = 50;
+
 /// The keys a list is ordered by: an optional (nullable) column, then the row ID.
 struct SortKey<C> {
     column: Option<C>,
@@ -272,7 +275,7 @@ where
     if let Some((value, id)) = before {
         bounded = bounded.filter(key.before(value, id));
     }
-    let take = Ord::min(args.first.or(args.last).unwrap_or(50), MAX_PAGE);
+    let take = Ord::min(args.first.or(args.last).unwrap_or(DEFAULT_PAGE), MAX_PAGE);
     let from_end = args.first.is_none() && args.last.is_some();
     let rows = key
         .order(bounded, from_end)

@@ -8,6 +8,7 @@ mod decisions;
 mod febrl;
 mod graphql_http;
 mod intake;
+mod limits;
 mod queries;
 mod register;
 mod schema;

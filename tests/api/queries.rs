@@ -30,7 +30,7 @@ async fn all_persons(app: &TestApp) -> Vec<Value> {
     let data = app
         .gql_data(
             &format!(
-                "{{ persons(first: 500) {{ totalCount edges {{ node {{ {PERSON_FIELDS} }} }} }} }}"
+                "{{ persons(first: 100) {{ totalCount edges {{ node {{ {PERSON_FIELDS} }} }} }} }}"
             ),
             json!({}),
         )
@@ -463,7 +463,7 @@ async fn events_are_listed_and_filtered_by_person_kind_and_time(app: TestApp) {
     app.import_all_samples().await;
     let all = app
         .gql_data(
-            "{ events(first: 500) { totalCount edges { cursor node { id kind personId otherPersonId at actor batchId detail person { id } } } } }",
+            "{ events(first: 200) { totalCount edges { cursor node { id kind personId otherPersonId at actor batchId detail person { id } } } } }",
             json!({}),
         )
         .await;
