@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers) and `/health`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
+//! (subscriptions over `graphql-transport-ws`) and `/health`.
 //!
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
 //! follows the GraphQL-over-HTTP specification: media types chosen by `Accept`, mutations
@@ -8,9 +9,11 @@ use std::io;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, BatchResponse, Response as GqlResponse};
+use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -36,6 +39,7 @@ const APPLICATION_JSON: &str = "application/json";
 pub fn router(schema: PaichaSchema) -> Router {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(schema)
@@ -280,6 +284,34 @@ async fn graphql_post(
         other => other,
     };
     render(schema.execute_batch(batch).await, media)
+}
+
+/// The payload of a websocket's `connection_init` message, kept in the data of every
+/// operation of the connection. The access-control layer reads the client's credentials
+/// from it (`{"Authorization": "Bearer …"}`).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionInitPayload(pub Value);
+
+/// Accepts a websocket's `connection_init`: the hook where access control checks the
+/// payload's credentials. For now every connection is accepted with its payload stored.
+pub async fn on_connection_init(payload: Value) -> async_graphql::Result<Data> {
+    let mut data = Data::default();
+    data.insert(ConnectionInitPayload(payload));
+    Ok(data)
+}
+
+async fn graphql_ws(
+    State(schema): State<PaichaSchema>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(on_connection_init)
+                .serve()
+        })
 }
 
 #[cfg(test)]

@@ -91,6 +91,7 @@ impl Register {
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("decided candidate vanished")))?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         Ok(decided)
     }
 
@@ -122,6 +123,7 @@ impl Register {
         self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
             .await?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(a.min(b))
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("merged person vanished")))
@@ -178,6 +180,7 @@ impl Register {
             .copied()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split record lost its person")))?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(new_person)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split person vanished")))

@@ -586,6 +586,23 @@ impl Register {
             .collect())
     }
 
+    /// Resolution events with IDs after `after`, up to `to`, oldest first, at most `limit`.
+    pub async fn events_between(
+        &self,
+        after: i64,
+        to: i64,
+        limit: u64,
+    ) -> Result<Vec<resolution_event::Model>, AppError> {
+        use resolution_event::Column as E;
+        Ok(resolution_event::Entity::find()
+            .filter(E::Id.gt(after))
+            .filter(E::Id.lte(to))
+            .order_by_asc(E::Id)
+            .limit(limit)
+            .all(&self.db.conn)
+            .await?)
+    }
+
     /// The resolution events of each person (as subject or as the other person), oldest first.
     pub async fn events_of_persons(
         &self,

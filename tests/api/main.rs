@@ -12,4 +12,5 @@ mod limits;
 mod queries;
 mod register;
 mod schema;
+mod subscriptions;
 mod synth;
