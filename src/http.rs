@@ -8,7 +8,7 @@
 use std::io;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
@@ -184,14 +184,25 @@ fn render(batch: BatchResponse, media: MediaType) -> Response {
 /// The operation type a query document would run, when it can be told.
 fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
     let document = async_graphql::parser::parse_query(query).ok()?;
-    match document.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
-    }
+    crate::graphql::operation_type(&document, operation_name)
+}
+
+/// True when a request names a persisted query (automatic persisted queries): it may come
+/// without its query text.
+fn is_persisted(request: &async_graphql::Request) -> bool {
+    request.extensions.contains_key("persistedQuery")
+}
+
+fn method_not_allowed(media: MediaType) -> Response {
+    let mut response = request_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        crate::graphql::MUTATION_NOT_ALLOWED,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 async fn graphql_get(
@@ -204,7 +215,7 @@ async fn graphql_get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    if wants_html && !query_string.contains("query=") {
+    if wants_html && !query_string.contains("query=") && !query_string.contains("extensions=") {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
     let Some(media) = negotiate(&headers) else {
@@ -214,26 +225,27 @@ async fn graphql_get(
         Ok(r) => r,
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
-    if gql_request.query.trim().is_empty() {
+    if gql_request.query.trim().is_empty() && !is_persisted(&gql_request) {
         return request_error(StatusCode::BAD_REQUEST, media, "missing query");
     }
     if operation_type(&gql_request.query, gql_request.operation_name.as_deref())
         == Some(OperationType::Mutation)
     {
-        let mut response = request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "mutations are only accepted over POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return method_not_allowed(media);
     }
-    render(
-        BatchResponse::Single(schema.execute(gql_request).await),
-        media,
-    )
+    let read_only = crate::graphql::ReadOnly {
+        operation_name: gql_request.operation_name.clone(),
+    };
+    let response = schema.execute(gql_request.data(read_only)).await;
+    // A persisted mutation named by its hash alone is only recognised once looked up.
+    if response
+        .errors
+        .first()
+        .is_some_and(|e| e.message == crate::graphql::MUTATION_NOT_ALLOWED)
+    {
+        return method_not_allowed(media);
+    }
+    render(BatchResponse::Single(response), media)
 }
 
 async fn graphql_post(
@@ -271,7 +283,7 @@ async fn graphql_post(
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
     let batch = match batch {
-        BatchRequest::Single(r) if r.query.trim().is_empty() => {
+        BatchRequest::Single(r) if r.query.trim().is_empty() && !is_persisted(&r) => {
             return request_error(StatusCode::BAD_REQUEST, media, "missing query");
         }
         BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {

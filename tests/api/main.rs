@@ -9,6 +9,7 @@ mod febrl;
 mod graphql_http;
 mod intake;
 mod limits;
+mod persisted;
 mod queries;
 mod register;
 mod schema;
