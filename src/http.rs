@@ -181,6 +181,65 @@ fn render(batch: BatchResponse, media: MediaType) -> Response {
     }
 }
 
+/// The questions analysts ask most that the register answers now, opened as GraphiQL tabs:
+/// (title, query).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "在县内的人员（按乡镇）",
+        "# 城关镇在县内的湖北关联人员，按抵达日期排序\nquery InCountyByTownship {\n  persons(first: 50, filter: { locationStatus: IN_COUNTY, township: \"城关镇\" },\n          orderBy: { field: ARRIVAL_DATE }) {\n    totalCount\n    pageInfo { hasNextPage endCursor }\n    edges { node { id name village hubeiLink origin arrivalDate phones } }\n  }\n}\n",
+    ),
+    (
+        "在县外的人员（去向）",
+        "# 在县外的人员及其所在地（协查函的对象）\nquery OutOfCounty {\n  persons(first: 50, filter: { locationStatus: OUT_OF_COUNTY }) {\n    totalCount\n    edges { node { id name jurisdiction { code name } arrivalDate firstReported } }\n  }\n}\n",
+    ),
+    (
+        "待核实的大数据人员",
+        "# 仅见于大数据名单、尚待乡镇实地核实的人员（核查任务清单）\nquery PendingVerification {\n  persons(first: 100, filter: { locationStatus: PENDING_VERIFICATION, source: BIGDATA }) {\n    totalCount\n    edges { node { id name phones township records { source recordId } } }\n  }\n}\n",
+    ),
+    (
+        "查找一个人",
+        "# 姓名（简体、繁体或拼音）、身份证号或其末四位以上、电话号码均可\nquery Search {\n  searchPersons(text: \"黄丽华\") {\n    totalCount\n    edges { node { id name idNumber phones locationStatus\n      links { rule weight record { source recordId } } } }\n  }\n}\n",
+    ),
+    (
+        "来源不一致与待审核",
+        "# 来源之间有冲突的人员，以及等待人工审核的疑似同一人\nquery Conflicts {\n  conflicts: persons(first: 50, filter: { hasConflicts: true }) {\n    totalCount\n    edges { node { id name locationConflict golden { name { value conflicts { value } } } } }\n  }\n  reviewCandidates(first: 20) {\n    totalCount\n    edges { node { id matchProbability a { source recordId } b { source recordId } } }\n  }\n}\n",
+    ),
+    (
+        "看板汇总",
+        "# 看板：按日、乡镇、来源、状态汇总，及每日各来源新增人员\nquery Dashboard {\n  aggregates {\n    persons\n    byStatus { status count }\n    byHubeiLink { link count }\n    byTownship { township count }\n    bySource { source count }\n    byDay { day count }\n    newPersonsPerDay { day source count }\n  }\n}\n",
+    ),
+    (
+        "变更历史",
+        "# 登记册的变更历史：新建、关联、合并、拆分、人工裁定\nquery History {\n  events(last: 20, filter: { kinds: [MERGE, SPLIT, DECISION] }) {\n    totalCount\n    edges { node { id kind at actor personId otherPersonId detail } }\n  }\n}\n",
+    ),
+    (
+        "实时变更（订阅）",
+        "# 每次导入或裁定提交后推送\nsubscription Changes {\n  registerChanges {\n    kind at batchIds eventCount\n    events(first: 20) { kind person { id name } }\n  }\n}\n",
+    ),
+];
+
+/// GraphiQL with the [`EXAMPLES`] as its opening tabs and subscriptions over `/graphql/ws`.
+fn graphiql() -> String {
+    let tabs: Vec<Value> = EXAMPLES
+        .iter()
+        .map(|(_, query)| json!({ "query": query }))
+        .collect();
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("paicha 排查 GraphQL")
+        .finish();
+    // GraphiQL's `defaultTabs` prop, added to the props the page passes it.
+    page.replacen(
+        "defaultEditorToolsVisibility: true,",
+        &format!(
+            "defaultEditorToolsVisibility: true,\n          defaultTabs: {},",
+            Value::Array(tabs)
+        ),
+        1,
+    )
+}
+
 /// The operation type a query document would run, when it can be told.
 fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
     let document = async_graphql::parser::parse_query(query).ok()?;
@@ -216,7 +275,7 @@ async fn graphql_get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && !query_string.contains("query=") && !query_string.contains("extensions=") {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return Html(graphiql()).into_response();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
