@@ -7,6 +7,9 @@
 //!   search by "the last digits" narrows on an index before `LIKE '%…'` checks the rest;
 //! - `replace(name_pinyin, ' ', '')`: pinyin without its syllable spaces, so `zhangsan`,
 //!   `zhang san` and `Zhang San` find 张三.
+//!
+//! The `reviewPending` filter reads review candidates by record: the indexes for that,
+//! `ix_review_candidate_record_a` and `_b`, come with m20260105_000001_create_match_index.
 
 use sea_orm_migration::prelude::*;
 
@@ -40,17 +43,6 @@ const INDEXES: &[(&str, &str, &str)] = &[
     ("ix_person_first_reported", "person", "first_reported, id"),
     ("ix_person_name_pinyin", "person", "name_pinyin, id"),
     ("ix_person_updated_at", "person", "updated_at, id"),
-    // persons with a pending review candidate (either record of the pair)
-    (
-        "ix_review_candidate_record_a",
-        "review_candidate",
-        "record_a",
-    ),
-    (
-        "ix_review_candidate_record_b",
-        "review_candidate",
-        "record_b",
-    ),
     // events: by the other person of a merge / decision, by kind and by time
     (
         "ix_resolution_event_other_person",

@@ -2,6 +2,8 @@
 //! the single-writer lock, and the sea-orm entities.
 
 pub mod import_batch;
+pub mod match_key;
+pub mod match_key_oversized;
 pub mod match_model;
 pub mod notice;
 pub mod person;

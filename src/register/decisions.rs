@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::Register;
 use super::import::persons_of;
+use super::resolution::Reach;
 use crate::db::{self, person, record_link, resolution_event, review_candidate, source_record};
 use crate::error::AppError;
 
@@ -84,8 +85,16 @@ impl Register {
             }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
-            .await?;
+        let touched = [candidate.record_a, candidate.record_b];
+        self.resolve_register(
+            txn,
+            Vec::new(),
+            &HashMap::new(),
+            &HashMap::new(),
+            Reach::Records(&touched),
+            actor,
+        )
+        .await?;
         let decided = review_candidate::Entity::find_by_id(id)
             .one(txn)
             .await?
@@ -120,8 +129,15 @@ impl Register {
             json!({ "verdict": "MERGE_PERSONS", "persons": [a, b] }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
-            .await?;
+        self.resolve_register(
+            txn,
+            Vec::new(),
+            &HashMap::new(),
+            &HashMap::new(),
+            Reach::Records(&[ra, rb]),
+            actor,
+        )
+        .await?;
         write.commit().await?;
         self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(a.min(b))
@@ -172,8 +188,15 @@ impl Register {
             json!({ "verdict": "SPLIT_PERSON", "records": records }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
-            .await?;
+        self.resolve_register(
+            txn,
+            Vec::new(),
+            &HashMap::new(),
+            &HashMap::new(),
+            Reach::Records(&own),
+            actor,
+        )
+        .await?;
         let new_person = persons_of(txn, &records[..1])
             .await?
             .get(&records[0])

@@ -517,6 +517,16 @@ impl Register {
             .unwrap_or_default())
     }
 
+    /// The link of a source record version to its person.
+    pub async fn link_of_record(
+        &self,
+        record: i64,
+    ) -> Result<Option<record_link::Model>, AppError> {
+        Ok(record_link::Entity::find_by_id(record)
+            .one(&self.db.conn)
+            .await?)
+    }
+
     /// Persons by ID, each merged-away ID answered with its survivor: one statement per step
     /// of the longest redirect chain.
     pub async fn persons_by_ids(

@@ -144,17 +144,7 @@ impl Model {
                 }
             })
             .collect();
-        let groups: Vec<Vec<usize>> = profile
-            .correlated
-            .iter()
-            .map(|g| g.iter().filter_map(|f| profile.field_index(f)).collect())
-            .collect();
-        let mut group_of = vec![None; profile.fields.len()];
-        for (g, fields) in groups.iter().enumerate() {
-            for &f in fields {
-                group_of[f] = Some(g);
-            }
-        }
+        let (groups, group_of) = correlated_groups(profile);
         Self {
             profile: profile.clone(),
             lambda: profile.model.prior,
@@ -164,6 +154,47 @@ impl Model {
             groups,
             group_of,
         }
+    }
+
+    /// A stored model (as [`Model::stored_terms`] and serde wrote it) made usable again for
+    /// `profile`: `None` when it cannot be read or was trained for another profile.
+    pub fn restore(profile: &Profile, model: &str, terms: &str) -> Option<Self> {
+        let mut model: Model = serde_json::from_str(model).ok()?;
+        if model.profile != *profile {
+            return None;
+        }
+        let mut stored: HashMap<String, HashMap<String, f64>> = serde_json::from_str(terms).ok()?;
+        model.term_frequency = profile
+            .fields
+            .iter()
+            .map(|f| {
+                f.term_frequency
+                    .then(|| stored.remove(&f.name).unwrap_or_default())
+            })
+            .collect();
+        (model.groups, model.group_of) = correlated_groups(profile);
+        Some(model)
+    }
+
+    /// The term frequencies to store with the model, as JSON by field name: only values more
+    /// common than the average value, since only those change a weight.
+    pub fn stored_terms(&self) -> String {
+        let terms: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, f64>> = self
+            .profile
+            .fields
+            .iter()
+            .zip(&self.term_frequency)
+            .filter_map(|(f, tf)| {
+                let common = tf
+                    .as_ref()?
+                    .iter()
+                    .filter(|(_, ratio)| **ratio > 1.0)
+                    .map(|(k, r)| (k.as_str(), *r))
+                    .collect();
+                Some((f.name.as_str(), common))
+            })
+            .collect();
+        serde_json::to_string(&terms).unwrap_or_else(|_| "{}".to_owned())
     }
 
     /// Trains on `records`: term frequencies from all values, u from random pairs, then m and
@@ -409,6 +440,22 @@ impl Model {
         }
         (total, forbidden, comparable)
     }
+}
+
+/// The profile's correlated groups as field positions, and each field's group.
+fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
+    let groups: Vec<Vec<usize>> = profile
+        .correlated
+        .iter()
+        .map(|g| g.iter().filter_map(|f| profile.field_index(f)).collect())
+        .collect();
+    let mut group_of = vec![None; profile.fields.len()];
+    for (g, fields) in groups.iter().enumerate() {
+        for &f in fields {
+            group_of[f] = Some(g);
+        }
+    }
+    (groups, group_of)
 }
 
 fn is_valid_full(v: &FieldValue) -> bool {

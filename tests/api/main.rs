@@ -7,6 +7,7 @@ mod cli;
 mod decisions;
 mod febrl;
 mod graphql_http;
+mod incremental;
 mod intake;
 mod limits;
 mod persisted;
