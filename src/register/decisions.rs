@@ -100,6 +100,7 @@ impl Register {
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("decided candidate vanished")))?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         Ok(decided)
     }
 
@@ -138,6 +139,7 @@ impl Register {
         )
         .await?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(a.min(b))
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("merged person vanished")))
@@ -201,6 +203,7 @@ impl Register {
             .copied()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split record lost its person")))?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(new_person)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split person vanished")))

@@ -225,6 +225,14 @@ impl Register {
         stage.lap("resolve");
         write.commit().await?;
         stage.lap("commit");
+        let written: Vec<i64> = reports
+            .iter()
+            .filter(|r| !r.already_imported)
+            .map(|r| r.batch_id)
+            .collect();
+        if !written.is_empty() {
+            self.announce(super::ChangeKind::Import, written).await;
+        }
         for report in reports.iter().filter(|r| !r.already_imported) {
             tracing::info!(
                 batch.id = report.batch_id,

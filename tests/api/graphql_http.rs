@@ -298,3 +298,43 @@ async fn the_endpoint_follows_graphql_over_http() {
             .contains("graphiql")
     );
 }
+
+mod graphiql {
+    use serde_json::json;
+
+    use crate::helpers::TestApp;
+
+    crate::on_every_backend!(graphiql_opens_with_example_queries_that_all_run);
+
+    async fn graphiql_opens_with_example_queries_that_all_run(app: TestApp) {
+        app.import_all_samples().await;
+        let page = app
+            .client
+            .get(app.graphql_url())
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("HTML");
+        assert!(page.contains("defaultTabs"), "{page}");
+        assert!(page.contains("/graphql/ws"));
+        for (title, query) in paicha::http::EXAMPLES {
+            let tab = serde_json::to_string(query).expect("JSON");
+            assert!(page.contains(&tab), "{title} is a tab");
+            if query.contains("subscription ") {
+                continue;
+            }
+            let data = app.gql_data(query, json!({})).await;
+            let answered = data.as_object().is_some_and(|d| !d.is_empty());
+            assert!(answered, "{title}: {data}");
+        }
+        let search = app.gql_data(paicha::http::EXAMPLES[3].1, json!({})).await;
+        assert!(
+            search["searchPersons"]["totalCount"]
+                .as_u64()
+                .is_some_and(|n| n >= 1)
+        );
+    }
+}
