@@ -66,6 +66,9 @@ impl Db {
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
+                    // Up to 128 MiB of pages cached per connection (SQLite's default is 2 MiB):
+                    // a million-record register's indexes are written at random places.
+                    .pragma("cache_size", "-131072")
             });
         if url.starts_with("sqlite:") {
             // SQLite serialises writers anyway; a few readers are plenty.
