@@ -114,13 +114,7 @@ fn main() {
         run.model.lambda, run.model.report.iterations
     );
     for p in &run.model.params {
-        let w: Vec<String> = p
-            .levels
-            .iter()
-            .zip(p.weights())
-            .map(|(l, w)| format!("{l} {w:.1}"))
-            .collect();
-        println!("  {:<14} {}", p.field, w.join(", "));
+        println!("  {:<14} {}", p.field, p.weights_text());
     }
     println!(
         "pairs: predicted={} true={true_pairs} tp={tp} fp={fp} precision={precision:.4} recall={recall:.4} f1={f1:.4}",

@@ -199,6 +199,38 @@ pub fn masked_agrees(masked: &str, other: &str) -> bool {
             .all(|(m, o)| m == b'*' || o == b'*' || m == o)
 }
 
+/// The shown digits of a masked number as a key, `4201|1234` for `4201**********1234`;
+/// `None` for anything but a mask.
+pub fn mask_key(v: &FieldValue) -> Option<String> {
+    let FieldValue::Id {
+        full: None,
+        masked: Some(m),
+        ..
+    } = v
+    else {
+        return None;
+    };
+    let prefix = m.split('*').next().unwrap_or_default();
+    let suffix = m.rsplit('*').next().unwrap_or_default();
+    Some(format!("{prefix}|{suffix}"))
+}
+
+/// The keys (as [`mask_key`] makes them) a full number has under each mask shape
+/// `(shown prefix, shown suffix)`.
+pub fn mask_keys(full: &str, shapes: &[(usize, usize)]) -> Vec<String> {
+    shapes
+        .iter()
+        .filter(|(p, s)| p + s < full.len())
+        .filter_map(|&(p, s)| {
+            Some(format!(
+                "{}|{}",
+                full.get(..p)?,
+                full.get(full.len() - s..)?
+            ))
+        })
+        .collect()
+}
+
 fn id_level(a: &FieldValue, b: &FieldValue) -> Option<u8> {
     let (
         FieldValue::Id {
@@ -327,6 +359,17 @@ mod tests {
         let other = id(Some("420102199001011234"), &[], None);
         assert_eq!(c.level(&a, &other), Some(4));
         assert_eq!(c.level(&a, &FieldValue::Missing), None);
+    }
+
+    #[test]
+    fn masks_and_full_numbers_share_keys_by_shape() {
+        let mask = id(None, &[], Some("4201**********0036"));
+        assert_eq!(mask_key(&mask).as_deref(), Some("4201|0036"));
+        assert_eq!(mask_key(&id(Some("420102198507150036"), &[], None)), None);
+        assert_eq!(
+            mask_keys("420102198507150036", &[(4, 4), (6, 4)]),
+            ["4201|0036", "420102|0036"]
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::FieldValue;
+use super::compare::{Comparison, FieldValue, mask_key, mask_keys};
 use super::profile::Profile;
 
 /// A small, seeded generator (SplitMix64): training samples the same pairs every run.
@@ -60,6 +60,16 @@ impl FieldParams {
             .map(|(m, u)| (m / u).log2())
             .collect()
     }
+
+    /// Each level with its weight, `EXACT 17.3, DIFFERENT -7.6`, for benchmark printouts.
+    pub fn weights_text(&self) -> String {
+        self.levels
+            .iter()
+            .zip(self.weights())
+            .map(|(l, w)| format!("{l} {w:.1}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A trained model: everything needed to score a pair.
@@ -72,7 +82,8 @@ pub struct Model {
     /// Per field, in profile order.
     pub params: Vec<FieldParams>,
     /// Per field with term frequencies on: how often each value occurs, relative to the average
-    /// value (1 = as often as values usually occur).
+    /// value (1 = as often as values usually occur). For an ID number: how many distinct valid
+    /// numbers of the data fit each mask's shown digits (see [`mask_key`]).
     #[serde(skip)]
     pub term_frequency: Vec<Option<HashMap<String, f64>>>,
     pub report: TrainingReport,
@@ -386,13 +397,24 @@ impl Model {
             let l = level as usize;
             let params = &self.params[f];
             let mut weight = (params.m[l] / params.u[l]).log2();
-            if l == 0
-                && let Some(tf) = &self.term_frequency[f]
-                && let Some(ratio) = shared_term(&a[f], &b[f]).and_then(|t| tf.get(t))
-            {
-                // A value more common than values usually are (a phone a whole family gives,
-                // a frequent surname) says that much less.
-                weight -= ratio.log2().max(0.0);
+            if let Some(tf) = &self.term_frequency[f] {
+                if matches!(spec.comparison, Comparison::IdNumber) {
+                    // A mask that k persons' numbers fit points at each of them with odds 1/k
+                    // at best: blocking on a mask offers every one of them.
+                    if (MASKED_AGREE..=MASKED_PARTIAL).contains(&l)
+                        && let Some(k) = mask_key(&a[f])
+                            .or_else(|| mask_key(&b[f]))
+                            .and_then(|key| tf.get(&key))
+                    {
+                        weight -= k.log2().max(0.0);
+                    }
+                } else if l == 0
+                    && let Some(ratio) = shared_term(&a[f], &b[f]).and_then(|t| tf.get(t))
+                {
+                    // A value more common than values usually are (a phone a whole family
+                    // gives, a frequent surname) says that much less.
+                    weight -= ratio.log2().max(0.0);
+                }
             }
             if Some(f) == distinct
                 && is_valid_full(&a[f])
@@ -487,6 +509,45 @@ fn shared_term<'a>(a: &'a FieldValue, b: &FieldValue) -> Option<&'a str> {
     }
 }
 
+/// Levels of an ID number comparison where a mask agrees (see [`Comparison::IdNumber`]).
+const MASKED_AGREE: usize = 2;
+const MASKED_PARTIAL: usize = 3;
+
+/// For each mask of field `f` in `records`: how many distinct valid full numbers of the
+/// records fit its shown digits.
+fn mask_fits(f: usize, records: &[Vec<FieldValue>]) -> HashMap<String, f64> {
+    let mut masks: HashMap<String, f64> = HashMap::new();
+    let mut full: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    for record in records {
+        if let Some(key) = mask_key(&record[f]) {
+            masks.insert(key, 0.0);
+        }
+        if let FieldValue::Id {
+            full: Some(n),
+            valid: true,
+            ..
+        } = &record[f]
+        {
+            full.insert(n);
+        }
+    }
+    // The mask shapes (shown prefix and suffix lengths) that occur, to cut each number to.
+    let mut shapes: Vec<(usize, usize)> = masks
+        .keys()
+        .filter_map(|k| k.split_once('|').map(|(p, s)| (p.len(), s.len())))
+        .collect();
+    shapes.sort_unstable();
+    shapes.dedup();
+    for n in full {
+        for key in mask_keys(n, &shapes) {
+            if let Some(count) = masks.get_mut(&key) {
+                *count += 1.0;
+            }
+        }
+    }
+    masks
+}
+
 fn term_frequencies(
     profile: &Profile,
     records: &[Vec<FieldValue>],
@@ -498,6 +559,9 @@ fn term_frequencies(
         .map(|(f, spec)| {
             if !spec.term_frequency {
                 return None;
+            }
+            if matches!(spec.comparison, Comparison::IdNumber) {
+                return Some(mask_fits(f, records));
             }
             let mut counts: HashMap<String, u64> = HashMap::new();
             let mut total = 0u64;
@@ -517,4 +581,73 @@ fn term_frequencies(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(profile: &Profile, id: FieldValue) -> Vec<FieldValue> {
+        let mut r = vec![FieldValue::Missing; profile.fields.len()];
+        r[profile.field_index("id_number").unwrap()] = id;
+        r
+    }
+
+    fn full(n: &str) -> FieldValue {
+        FieldValue::Id {
+            full: Some(n.to_owned()),
+            valid: true,
+            candidates: Vec::new(),
+            masked: None,
+        }
+    }
+
+    fn masked(m: &str) -> FieldValue {
+        FieldValue::Id {
+            full: None,
+            valid: false,
+            candidates: Vec::new(),
+            masked: Some(m.to_owned()),
+        }
+    }
+
+    fn id_weight(model: &Model, a: &[FieldValue], b: &[FieldValue]) -> f64 {
+        model
+            .score(a, b)
+            .fields
+            .iter()
+            .find(|f| f.field == "id_number")
+            .map(|f| f.weight)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_mask_several_numbers_fit_weighs_less_than_one_only_one_fits() {
+        let mut profile = Profile::builtin("cn-identity").unwrap().unwrap();
+        let id = profile.field_index("id_number").unwrap();
+        profile.fields[id].term_frequency = true;
+        let records = vec![
+            record(&profile, masked("4201**********1234")),
+            record(&profile, full("420102198507151234")),
+            record(&profile, full("420103199001011234")),
+            record(&profile, masked("4202**********5678")),
+            record(&profile, full("420201198001015678")),
+        ];
+        let mut model = Model::untrained(&profile);
+        let plain = id_weight(&model, &records[0], &records[1]);
+        model.term_frequency = term_frequencies(&profile, &records);
+        let shared = id_weight(&model, &records[0], &records[1]);
+        let alone = id_weight(&model, &records[3], &records[4]);
+        assert!(
+            (plain - alone).abs() < 1e-9,
+            "one fitting number: no change"
+        );
+        assert!(
+            (alone - shared - 1.0).abs() < 1e-9,
+            "two fitting numbers: one bit less"
+        );
+        // A full number's exact agreement is not touched.
+        let exact = id_weight(&model, &records[1], &records[1]);
+        assert!((exact - Model::untrained(&profile).params[0].weights()[0]).abs() < 1e-9);
+    }
 }

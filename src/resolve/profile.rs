@@ -46,7 +46,8 @@ pub struct FieldSpec {
     /// Prior m and u for each level of the comparison.
     pub levels: BTreeMap<String, LevelPrior>,
     /// Weigh an exact agreement by how common the value is (a phone a family shares says
-    /// less than a phone only one person has).
+    /// less than a phone only one person has). On an ID number it weighs a masked agreement
+    /// instead: a mask that several persons' numbers fit says that much less.
     #[serde(default)]
     pub term_frequency: bool,
     /// Let EM re-estimate m. Off for identifiers whose disagreement must keep its full weight:
