@@ -118,6 +118,7 @@ fn main() -> anyhow::Result<()> {
         |_, _| true,
         &Constraints::default(),
         None,
+        &Default::default(),
     );
     let elapsed = started.elapsed();
     let cluster = &run.clustering.cluster;
@@ -144,7 +145,7 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|k| person.get(k.as_str()).copied())
         .collect();
-    let (candidates, _) = candidate_pairs(&profile, &values, |_, _| true);
+    let (candidates, _) = candidate_pairs(&profile, &values, |_, _| true, &Default::default());
     let candidates: HashSet<(u32, u32)> = candidates.into_iter().collect();
     let review: HashSet<(u32, u32)> = run
         .clustering
