@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_register;
 mod m20260102_000001_create_review_and_model;
+mod m20260104_000001_create_access_and_audit;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_create_register::Migration),
             Box::new(m20260102_000001_create_review_and_model::Migration),
+            Box::new(m20260104_000001_create_access_and_audit::Migration),
         ]
     }
 }
