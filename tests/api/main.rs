@@ -7,6 +7,7 @@ mod cli;
 mod decisions;
 mod febrl;
 mod graphql_http;
+mod hostile;
 mod intake;
 mod register;
 mod schema;
