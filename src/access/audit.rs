@@ -60,7 +60,11 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// An entry for `principal` (`None`: a request that reached the schema without one, which
     /// the guards refuse; recorded as role `NONE`).
-    pub fn by(principal: Option<&Principal>, kind: AuditKind, operation: impl Into<String>) -> Self {
+    pub fn by(
+        principal: Option<&Principal>,
+        kind: AuditKind,
+        operation: impl Into<String>,
+    ) -> Self {
         Self {
             token_id: principal.and_then(|p| p.token_id),
             role: principal.map_or("NONE", |p| p.role.as_str()).to_owned(),
@@ -175,8 +179,17 @@ struct AuditRequest {
 }
 
 impl AuditRequest {
-    fn entries(&self, principal: Option<&Principal>, operation_name: Option<&str>) -> Vec<AuditEntry> {
-        let roots = std::mem::take(&mut *self.root_fields.lock().unwrap_or_else(PoisonError::into_inner));
+    fn entries(
+        &self,
+        principal: Option<&Principal>,
+        operation_name: Option<&str>,
+    ) -> Vec<AuditEntry> {
+        let roots = std::mem::take(
+            &mut *self
+                .root_fields
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         let noted = self.trail.take();
         let mut fields: Vec<&str> = roots.iter().map(|(name, _)| name.as_str()).collect();
         fields.sort_unstable();
@@ -223,7 +236,8 @@ impl Extension for AuditRequest {
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
         let root = info.path_node.parent.is_none() && !info.is_for_introspection;
-        let is_mutation = ctx.schema_env.registry.mutation_type.as_deref() == Some(info.parent_type);
+        let is_mutation =
+            ctx.schema_env.registry.mutation_type.as_deref() == Some(info.parent_type);
         let name = info.name.to_owned();
         let result = next.run(ctx, info).await;
         if root {
@@ -254,5 +268,156 @@ impl Extension for AuditRequest {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptySubscription, Object, Schema};
+
+    use super::*;
+    use crate::access::guard::{Permission, Scope, unmask};
+    use crate::access::{Role, RoleGuard};
+
+    /// A schema of the mechanism alone: a guarded field, a field that unmasks, a mutation.
+    struct Query;
+
+    #[Object]
+    impl Query {
+        #[graphql(guard = "Permission::ReadAggregates.guard()")]
+        async fn total(&self) -> i64 {
+            7
+        }
+
+        #[graphql(guard = "RoleGuard::new(&[Role::Admin, Role::Township])")]
+        async fn phone(
+            &self,
+            ctx: &Context<'_>,
+            person: i64,
+            township: String,
+            #[graphql(default)] unmasked: bool,
+        ) -> async_graphql::Result<String> {
+            let scope = Scope {
+                township: Some(&township),
+                jurisdiction: None,
+            };
+            let full = unmask(ctx, person, scope, "phones", unmasked)?;
+            Ok(if full { "13812345678" } else { "138****5678" }.to_owned())
+        }
+    }
+
+    struct Mutation;
+
+    #[Object]
+    impl Mutation {
+        #[graphql(guard = "Permission::Resolve.guard()")]
+        async fn merge(&self, ctx: &Context<'_>, a: i64, b: i64) -> async_graphql::Result<i64> {
+            note_mutation(ctx, [a, b])?;
+            Ok(a.min(b))
+        }
+    }
+
+    async fn run(
+        schema: &Schema<Query, Mutation, EmptySubscription>,
+        principal: Option<Principal>,
+        query: &str,
+    ) -> Response {
+        let mut request = Request::new(query);
+        if let Some(p) = principal {
+            request = request.data(p);
+        }
+        schema.execute(request).await
+    }
+
+    fn code(response: &Response) -> Option<String> {
+        let error = response.errors.first()?;
+        match error.extensions.as_ref()?.get("code")? {
+            Value::String(code) => Some(code.clone()),
+            _ => None,
+        }
+    }
+
+    fn caller(role: Role) -> Principal {
+        Principal {
+            token_id: Some(4),
+            role,
+            township: (role == Role::Township).then(|| "城关镇".to_owned()),
+            partner: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn guards_refuse_and_unmasked_reads_and_mutations_reach_the_log() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
+        let db = Db::connect(&url).await.expect("database");
+        let schema = Schema::build(Query, Mutation, EmptySubscription)
+            .extension(AuditExtension::new(db.clone()))
+            .finish();
+
+        let none = run(&schema, None, "{ total }").await;
+        assert_eq!(code(&none).as_deref(), Some("UNAUTHENTICATED"));
+        let dashboard = run(&schema, Some(caller(Role::Dashboard)), "{ total }").await;
+        assert!(dashboard.errors.is_empty());
+        let partner = run(&schema, Some(caller(Role::Partner)), "{ total }").await;
+        assert_eq!(code(&partner).as_deref(), Some("FORBIDDEN"));
+
+        // Masked reads are not audited; unmasked ones are, once per request.
+        let masked = run(
+            &schema,
+            Some(caller(Role::Township)),
+            r#"{ phone(person: 1, township: "城关镇") }"#,
+        )
+        .await;
+        assert_eq!(masked.data.to_string(), r#"{phone: "138****5678"}"#);
+        let unmasked = run(
+            &schema,
+            Some(caller(Role::Township)),
+            r#"query Call { a: phone(person: 2, township: "城关镇", unmasked: true)
+                            b: phone(person: 1, township: "城关镇", unmasked: true) }"#,
+        )
+        .await;
+        assert!(unmasked.errors.is_empty(), "{:?}", unmasked.errors);
+        let other_township = run(
+            &schema,
+            Some(caller(Role::Township)),
+            r#"{ phone(person: 3, township: "新华街道", unmasked: true) }"#,
+        )
+        .await;
+        assert_eq!(code(&other_township).as_deref(), Some("FORBIDDEN"));
+
+        let merged = run(
+            &schema,
+            Some(caller(Role::Analyst)),
+            "mutation { merge(a: 9, b: 8) }",
+        )
+        .await;
+        assert!(merged.errors.is_empty());
+        let refused = run(
+            &schema,
+            Some(caller(Role::Township)),
+            "mutation { merge(a: 1, b: 2) }",
+        )
+        .await;
+        assert_eq!(code(&refused).as_deref(), Some("FORBIDDEN"));
+
+        let log = entries(&db.conn).await.expect("log");
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert_eq!(
+            (log[0].kind.as_str(), log[0].operation.as_str()),
+            ("UNMASKED_READ", "Call: phone")
+        );
+        assert_eq!(log[0].persons, "[1,2]");
+        assert_eq!(log[0].fields, r#"["phones"]"#);
+        assert_eq!(
+            (log[0].token_id, log[0].role.as_str()),
+            (Some(4), "TOWNSHIP")
+        );
+        assert_eq!(
+            (log[1].kind.as_str(), log[1].operation.as_str()),
+            ("MUTATION", "merge")
+        );
+        assert_eq!(log[1].persons, "[8,9]");
+        assert_eq!(log[1].role, "ANALYST");
     }
 }

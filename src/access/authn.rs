@@ -62,8 +62,7 @@ impl Access {
     }
 
     fn new(mode: Mode, db: Db) -> Self {
-        let per_minute =
-            NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
+        let per_minute = NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
         Self {
             mode,
             db,
@@ -175,8 +174,7 @@ mod tests {
 
     #[test]
     fn a_quota_allows_a_tenth_of_its_minute_at_once() {
-        let limiter: Limiter =
-            RateLimiter::hashmap(quota(NonZeroU32::new(20).expect("nonzero")));
+        let limiter: Limiter = RateLimiter::hashmap(quota(NonZeroU32::new(20).expect("nonzero")));
         assert!(limiter.check_key(&Some(1)).is_ok());
         assert!(limiter.check_key(&Some(1)).is_ok());
         assert!(limiter.check_key(&Some(1)).is_err(), "burst of 2 spent");

@@ -188,9 +188,7 @@ impl Principal {
     pub fn may_see(&self, scope: Scope<'_>) -> bool {
         match self.role {
             Role::Admin | Role::Analyst => true,
-            Role::Township => {
-                self.township.is_some() && scope.township == self.township.as_deref()
-            }
+            Role::Township => self.township.is_some() && scope.township == self.township.as_deref(),
             Role::Partner => match (self.partner.as_deref(), scope.jurisdiction) {
                 (Some(partner), Some(code)) => code.starts_with(code_prefix(partner)),
                 _ => false,
@@ -266,9 +264,7 @@ pub fn check_unmask(principal: &Principal, scope: Scope<'_>) -> Result<(), AppEr
         )));
     }
     if !principal.may_see(scope) {
-        return Err(AppError::Forbidden(
-            "该人员不在当前令牌的乡镇范围内".into(),
-        ));
+        return Err(AppError::Forbidden("该人员不在当前令牌的乡镇范围内".into()));
     }
     Ok(())
 }

@@ -50,9 +50,7 @@ impl TokenSpec {
                     .gazetteer
                     .match_township(t)
                     .map(|m| m.township)
-                    .ok_or_else(|| {
-                        AppError::BadInput(format!("本县没有名为“{t}”的乡镇或街道"))
-                    })?,
+                    .ok_or_else(|| AppError::BadInput(format!("本县没有名为“{t}”的乡镇或街道")))?,
             ),
             (Role::Township, None) => {
                 return Err(AppError::BadInput(
@@ -97,7 +95,9 @@ fn jurisdiction_code(text: &str, reference: &Reference) -> Result<String, AppErr
         .divisions
         .get(text)
         .or_else(|| reference.divisions.resolve_place(text))
-        .ok_or_else(|| AppError::BadInput(format!("无法识别辖区“{text}”：请给出行政区划代码或名称")))?;
+        .ok_or_else(|| {
+            AppError::BadInput(format!("无法识别辖区“{text}”：请给出行政区划代码或名称"))
+        })?;
     Ok(division.code.clone())
 }
 
@@ -235,7 +235,8 @@ pub async fn authenticate(
 ) -> Result<Principal, AppError> {
     let presented = presented.trim();
     let invalid = || AppError::Unauthenticated("令牌无效".into());
-    if !presented.starts_with(TOKEN_PREFIX) || presented.len() != TOKEN_PREFIX.len() + 2 * TOKEN_BYTES
+    if !presented.starts_with(TOKEN_PREFIX)
+        || presented.len() != TOKEN_PREFIX.len() + 2 * TOKEN_BYTES
     {
         return Err(invalid());
     }

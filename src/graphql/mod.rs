@@ -22,7 +22,9 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub fn schema(register: Register) -> PaichaSchema {
     Schema::build(query::Query, mutation::Mutation, EmptySubscription)
         // Every unmasked read and every mutation reaches the audit log (src/access/audit.rs).
-        .extension(crate::access::audit::AuditExtension::new(register.db.clone()))
+        .extension(crate::access::audit::AuditExtension::new(
+            register.db.clone(),
+        ))
         .data(register)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)

@@ -102,9 +102,7 @@ pub fn check_cell(row: usize, column: &str, value: &str) -> Result<(), IntakeErr
 /// unpacking, since a ZIP bomb may lie about it — within [`MAX_XLSX_UNPACKED_BYTES`] in all and
 /// [`MAX_XLSX_RATIO`] to 1 beyond [`RATIO_FREE_BYTES`].
 pub fn check_zip(bytes: &[u8]) -> Result<(), IntakeError> {
-    let broken = |e: zip::result::ZipError| {
-        refuse(format!("XLSX 文件已损坏或不完整（{e}）"))
-    };
+    let broken = |e: zip::result::ZipError| refuse(format!("XLSX 文件已损坏或不完整（{e}）"));
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(broken)?;
     if archive.len() > MAX_XLSX_ENTRIES {
         return Err(refuse(format!(
@@ -184,9 +182,19 @@ mod tests {
     fn lines_and_cells_beyond_the_limits_are_refused() {
         assert!(check_lines(b"a,b\n1,2\n").is_ok());
         let long = format!("a\n{}\n", "x".repeat(MAX_LINE_BYTES + 1));
-        assert!(check_lines(long.as_bytes()).expect_err("long").to_string().contains("第 2 行"));
+        assert!(
+            check_lines(long.as_bytes())
+                .expect_err("long")
+                .to_string()
+                .contains("第 2 行")
+        );
         let wide = ",".repeat(MAX_LINE_BYTES + 1);
-        assert!(check_lines(wide.as_bytes()).expect_err("wide").to_string().contains("列"));
+        assert!(
+            check_lines(wide.as_bytes())
+                .expect_err("wide")
+                .to_string()
+                .contains("列")
+        );
         assert!(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS)).is_ok());
         assert!(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS + 1)).is_err());
         assert!(check_rows(MAX_ROWS).is_ok() && check_rows(MAX_ROWS + 1).is_err());

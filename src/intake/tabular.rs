@@ -147,7 +147,10 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
             continue;
         }
         if column as usize >= limits::MAX_COLUMNS {
-            return Err(limits::too_many_columns(row as usize + 1, column as usize + 1));
+            return Err(limits::too_many_columns(
+                row as usize + 1,
+                column as usize + 1,
+            ));
         }
         limits::check_rows(row as usize)?;
         first_column = first_column.min(column);
@@ -179,7 +182,10 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
             if dense.iter().all(|c| cell_text(c).trim().is_empty()) {
                 continue;
             }
-            table.headers = dense.iter().map(|c| cell_text(c).trim().to_owned()).collect();
+            table.headers = dense
+                .iter()
+                .map(|c| cell_text(c).trim().to_owned())
+                .collect();
             table
                 .headers
                 .resize((last_column - first_column + 1) as usize, String::new());

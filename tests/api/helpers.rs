@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub use paicha::access::authn::Mode as AccessMode;
 use paicha::access::token::{self, TokenSpec};
-use paicha::access::{Access, Role, authn::Mode as AccessMode};
+use paicha::access::{Access, Role};
 use paicha::error::AppError;
 use paicha::http::Limits;
 use paicha::intake::{BatchReport, SourceKind};
@@ -142,11 +143,8 @@ pub async fn spawn_app_configured(
     .await
     .expect("admin token")
     .token;
-    let app = paicha::http::router_with_limits(
-        paicha::graphql::schema(register.clone()),
-        access,
-        limits,
-    );
+    let app =
+        paicha::http::router_with_limits(paicha::graphql::schema(register.clone()), access, limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -222,14 +222,22 @@ async fn a_100_mb_line_is_refused(app: TestApp) {
     csv.resize(csv.len() + 100 * 1024 * 1024, b'x');
     csv.extend_from_slice(",note\nR2,李四,ok\n".as_bytes());
     let message = refusal(&app, SourceKind::Township, "long.csv", &csv).await;
-    assert!(message.contains("第 2 行") && message.contains("字节"), "{message}");
+    assert!(
+        message.contains("第 2 行") && message.contains("字节"),
+        "{message}"
+    );
     let mut ndjson = br#"{"name":""#.to_vec();
     ndjson.resize(ndjson.len() + 100 * 1024 * 1024, b'x');
     ndjson.extend_from_slice(b"\"}\n");
     let message = refusal(&app, SourceKind::Bigdata, "long.ndjson", &ndjson).await;
     assert!(message.contains("第 1 行"), "{message}");
     // One JSON document may be one long line; a 100 MB value is still refused, by the cell limit.
-    let json = [br#"[{"name":""#.as_slice(), &ndjson[9..ndjson.len() - 1], b"]"].concat();
+    let json = [
+        br#"[{"name":""#.as_slice(),
+        &ndjson[9..ndjson.len() - 1],
+        b"]",
+    ]
+    .concat();
     let message = refusal(&app, SourceKind::Bigdata, "long.json", &json).await;
     assert!(message.contains("字符的上限"), "{message}");
     assert_nothing_written(&app).await;
@@ -239,14 +247,22 @@ async fn invalid_utf8_and_mixed_encodings_are_refused(app: TestApp) {
     // Neither UTF-8 nor GB18030.
     let invalid = b"name,phone\n\xFF\xFE\xFF,13800138000\n";
     let message = refusal(&app, SourceKind::Township, "bad.csv", invalid).await;
-    assert!(message.contains("UTF-8") && message.contains("GB18030"), "{message}");
+    assert!(
+        message.contains("UTF-8") && message.contains("GB18030"),
+        "{message}"
+    );
 
     // A UTF-8 header with a GB18030 row pasted under it.
-    let mut mixed = "姓名,手机号,备注\n张三,13800138000,本地\n".as_bytes().to_vec();
+    let mut mixed = "姓名,手机号,备注\n张三,13800138000,本地\n"
+        .as_bytes()
+        .to_vec();
     let (gb, _, _) = encoding_rs::GB18030.encode("李四,13900139000,外地\n");
     mixed.extend_from_slice(&gb);
     let message = refusal(&app, SourceKind::Township, "mixed.csv", &mixed).await;
-    assert!(message.contains("混用") && message.contains("第 3 行"), "{message}");
+    assert!(
+        message.contains("混用") && message.contains("第 3 行"),
+        "{message}"
+    );
 
     for name in ["bad.json", "bad.ndjson"] {
         let message = refusal(&app, SourceKind::Bigdata, name, b"{\"name\":\"\xC0\xAF\"}").await;
@@ -269,13 +285,23 @@ async fn formulas_in_cells_are_never_evaluated(app: TestApp) {
     ));
     let report = app
         .register
-        .import(ImportRequest::new(SourceKind::Township, "f.xlsx", &sheet, "test"))
+        .import(ImportRequest::new(
+            SourceKind::Township,
+            "f.xlsx",
+            &sheet,
+            "test",
+        ))
         .await
         .expect("a workbook with formulas is readable");
     assert_eq!(report.rows_accepted, 1);
     let csv = "record_id,name,phone\nF2,=HYPERLINK(\"http://evil.example\"),13800138000\n";
     app.register
-        .import(ImportRequest::new(SourceKind::Township, "f.csv", csv.as_bytes(), "test"))
+        .import(ImportRequest::new(
+            SourceKind::Township,
+            "f.csv",
+            csv.as_bytes(),
+            "test",
+        ))
         .await
         .expect("a CSV with formula-like cells is readable");
     let data = app
@@ -294,7 +320,11 @@ async fn formulas_in_cells_are_never_evaluated(app: TestApp) {
             .unwrap_or_else(|| panic!("{id}"))
     };
     assert_eq!(raw_of("F1")["age"], "3", "the stored value, not 1+1");
-    assert_eq!(raw_of("F1")["remark"], "", "no stored value, nothing evaluated");
+    assert_eq!(
+        raw_of("F1")["remark"],
+        "",
+        "no stored value, nothing evaluated"
+    );
     assert_eq!(raw_of("F1")["name"], "=cmd|' /C calc'!A0", "kept as text");
     assert_eq!(raw_of("F2")["name"], "=HYPERLINK(\"http://evil.example\")");
 }
@@ -380,7 +410,11 @@ fn exported_csv_values_that_look_like_formulas_are_escaped() {
             .args(args)
             .output()
             .expect("run paicha");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("UTF-8")
     };
     run(&["import", "township", file.to_str().expect("path")]);
@@ -390,5 +424,9 @@ fn exported_csv_values_that_look_like_formulas_are_escaped() {
     let persons = run(&["export", "persons"]);
     assert!(persons.contains(",'+张三,"), "{persons}");
     assert!(persons.contains("\"'=HYPERLINK("), "{persons}");
-    assert!(!persons.lines().any(|l| l.split(',').any(|c| c.starts_with('='))));
+    assert!(
+        !persons
+            .lines()
+            .any(|l| l.split(',').any(|c| c.starts_with('=')))
+    );
 }
