@@ -235,17 +235,18 @@ impl Extension for AuditRequest {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let root = info.path_node.parent.is_none() && !info.is_for_introspection;
+        // Only root fields are remembered; nested fields pass straight through.
+        if info.path_node.parent.is_some() || info.is_for_introspection {
+            return next.run(ctx, info).await;
+        }
         let is_mutation =
             ctx.schema_env.registry.mutation_type.as_deref() == Some(info.parent_type);
         let name = info.name.to_owned();
         let result = next.run(ctx, info).await;
-        if root {
-            self.root_fields
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push((name, is_mutation && result.is_ok()));
-        }
+        self.root_fields
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((name, is_mutation && result.is_ok()));
         result
     }
 
