@@ -66,6 +66,7 @@ fn main() {
         |x, y| (x < split) != (y < split),
         &Constraints::default(),
         None,
+        &Default::default(),
     );
     let resolve_time = start.elapsed() - read_time;
 

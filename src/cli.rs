@@ -116,6 +116,9 @@ pub enum Command {
     },
     /// Apply database migrations.
     Migrate,
+    /// Retrain the match model on the whole register and resolve every record again (a large
+    /// register otherwise keeps its model until it has grown by a quarter).
+    Resolve,
 }
 
 /// `paicha token …`.
@@ -204,7 +207,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => import(&register, source, &files, map.as_deref(), json).await,
         Command::Export { what, format } => export(&register, what, format).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
+        Command::Resolve => resolve(&register).await,
     }
+}
+
+async fn resolve(register: &Register) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let summary = register
+        .resolve_all("cli")
+        .await
+        .map_err(AppError::into_anyhow)?;
+    println!(
+        "resolved in {:.2} s: {} persons created, {} merged, {} split, {} links changed, {} review candidates",
+        started.elapsed().as_secs_f64(),
+        summary.persons_created,
+        summary.persons_merged,
+        summary.persons_split,
+        summary.links_changed,
+        summary.review_candidates
+    );
+    Ok(())
 }
 
 fn synth(

@@ -1,4 +1,5 @@
-//! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers) and `/health`.
+//! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
+//! (subscriptions over `graphql-transport-ws`) and `/health`.
 //!
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
 //! follows the GraphQL-over-HTTP specification: media types chosen by `Accept`, mutations
@@ -16,9 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError, Response as GqlResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -42,6 +45,9 @@ pub const MAX_UPLOAD_BYTES: usize = MAX_BODY_BYTES - 1024 * 1024;
 /// Longest a request may run; an import cut off is rolled back whole. A 60 MB upload imports
 /// in well under a minute.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Most operations one JSON array batch may carry (each is limited on its own as well).
+pub const MAX_BATCH: usize = 10;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -89,6 +95,9 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route_layer(middleware::from_fn_with_state(state.clone(), admit))
+        // Added after the layer: a WebSocket authenticates in its `connection_init` message
+        // (browsers cannot set headers on a WebSocket), see [`graphql_ws`].
+        .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .with_state(state)
@@ -111,6 +120,7 @@ fn is_graphiql_page(method: &Method, headers: &HeaderMap, query_string: &str) ->
             .and_then(|v| v.to_str().ok())
             .is_some_and(|a| a.contains("text/html"))
         && !query_string.contains("query=")
+        && !query_string.contains("extensions=")
 }
 
 /// Authenticates the caller, checks its rate and runs the request under the time limit.
@@ -267,10 +277,33 @@ fn is_request_error(response: &GqlResponse) -> bool {
 
 fn render_one(response: &GqlResponse) -> Value {
     let mut value = serde_json::to_value(response).unwrap_or_else(|_| json!({}));
-    if is_request_error(response)
-        && let Value::Object(map) = &mut value
-    {
-        map.remove("data");
+    let request_error = is_request_error(response);
+    if let Value::Object(map) = &mut value {
+        if request_error {
+            map.remove("data");
+        }
+        // Parse, validation and limit errors come from async-graphql without a code: they
+        // are the client's to fix. Every error leaves with an `extensions.code`.
+        let fallback = if request_error {
+            code::BAD_USER_INPUT
+        } else {
+            code::INTERNAL
+        };
+        for error in map
+            .get_mut("errors")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Value::Object(error) = error {
+                let extensions = error.entry("extensions").or_insert_with(|| json!({}));
+                if let Value::Object(extensions) = extensions {
+                    extensions
+                        .entry("code")
+                        .or_insert_with(|| Value::from(fallback));
+                }
+            }
+        }
     }
     value
 }
@@ -293,17 +326,87 @@ fn render(batch: BatchResponse, media: MediaType) -> Response {
     }
 }
 
+/// The questions analysts ask most that the register answers now, opened as GraphiQL tabs:
+/// (title, query).
+pub const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "在县内的人员（按乡镇）",
+        "# 城关镇在县内的湖北关联人员，按抵达日期排序\nquery InCountyByTownship {\n  persons(first: 50, filter: { locationStatus: IN_COUNTY, township: \"城关镇\" },\n          orderBy: { field: ARRIVAL_DATE }) {\n    totalCount\n    pageInfo { hasNextPage endCursor }\n    edges { node { id name village hubeiLink origin arrivalDate phones } }\n  }\n}\n",
+    ),
+    (
+        "在县外的人员（去向）",
+        "# 在县外的人员及其所在地（协查函的对象）\nquery OutOfCounty {\n  persons(first: 50, filter: { locationStatus: OUT_OF_COUNTY }) {\n    totalCount\n    edges { node { id name jurisdiction { code name } arrivalDate firstReported } }\n  }\n}\n",
+    ),
+    (
+        "待核实的大数据人员",
+        "# 仅见于大数据名单、尚待乡镇实地核实的人员（核查任务清单）\nquery PendingVerification {\n  persons(first: 100, filter: { locationStatus: PENDING_VERIFICATION, source: BIGDATA }) {\n    totalCount\n    edges { node { id name phones township records { source recordId } } }\n  }\n}\n",
+    ),
+    (
+        "查找一个人",
+        "# 姓名（简体、繁体或拼音）、身份证号或其末四位以上、电话号码均可\nquery Search {\n  searchPersons(text: \"黄丽华\") {\n    totalCount\n    edges { node { id name idNumber phones locationStatus\n      links { rule weight record { source recordId } } } }\n  }\n}\n",
+    ),
+    (
+        "来源不一致与待审核",
+        "# 来源之间有冲突的人员，以及等待人工审核的疑似同一人\nquery Conflicts {\n  conflicts: persons(first: 50, filter: { hasConflicts: true }) {\n    totalCount\n    edges { node { id name locationConflict golden { name { value conflicts { value } } } } }\n  }\n  reviewCandidates(first: 20) {\n    totalCount\n    edges { node { id matchProbability a { source recordId } b { source recordId } } }\n  }\n}\n",
+    ),
+    (
+        "看板汇总",
+        "# 看板：按日、乡镇、来源、状态汇总，及每日各来源新增人员\nquery Dashboard {\n  aggregates {\n    persons\n    byStatus { status count }\n    byHubeiLink { link count }\n    byTownship { township count }\n    bySource { source count }\n    byDay { day count }\n    newPersonsPerDay { day source count }\n  }\n}\n",
+    ),
+    (
+        "变更历史",
+        "# 登记册的变更历史：新建、关联、合并、拆分、人工裁定\nquery History {\n  events(last: 20, filter: { kinds: [MERGE, SPLIT, DECISION] }) {\n    totalCount\n    edges { node { id kind at actor personId otherPersonId detail } }\n  }\n}\n",
+    ),
+    (
+        "实时变更（订阅）",
+        "# 每次导入或裁定提交后推送\nsubscription Changes {\n  registerChanges {\n    kind at batchIds eventCount\n    events(first: 20) { kind person { id name } }\n  }\n}\n",
+    ),
+];
+
+/// GraphiQL with the [`EXAMPLES`] as its opening tabs and subscriptions over `/graphql/ws`.
+fn graphiql() -> String {
+    let tabs: Vec<Value> = EXAMPLES
+        .iter()
+        .map(|(_, query)| json!({ "query": query }))
+        .collect();
+    let page = GraphiQLSource::build()
+        .endpoint("/graphql")
+        .subscription_endpoint("/graphql/ws")
+        .title("paicha 排查 GraphQL")
+        .finish();
+    // GraphiQL's `defaultTabs` prop, added to the props the page passes it.
+    page.replacen(
+        "defaultEditorToolsVisibility: true,",
+        &format!(
+            "defaultEditorToolsVisibility: true,\n          defaultTabs: {},",
+            Value::Array(tabs)
+        ),
+        1,
+    )
+}
+
 /// The operation type a query document would run, when it can be told.
 fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
     let document = async_graphql::parser::parse_query(query).ok()?;
-    match document.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match operation_name {
-            Some(name) => ops.get(name).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
-    }
+    crate::graphql::operation_type(&document, operation_name)
+}
+
+/// True when a request names a persisted query (automatic persisted queries): it may come
+/// without its query text.
+fn is_persisted(request: &async_graphql::Request) -> bool {
+    request.extensions.contains_key("persistedQuery")
+}
+
+fn method_not_allowed(media: MediaType) -> Response {
+    let mut response = request_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        crate::graphql::MUTATION_NOT_ALLOWED,
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
 }
 
 async fn graphql_get(
@@ -314,7 +417,7 @@ async fn graphql_get(
 ) -> Response {
     let query_string = request.uri().query().unwrap_or("");
     if is_graphiql_page(request.method(), &headers, query_string) {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return Html(graphiql()).into_response();
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();
@@ -323,30 +426,31 @@ async fn graphql_get(
         Ok(r) => r,
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
-    if gql_request.query.trim().is_empty() {
+    if gql_request.query.trim().is_empty() && !is_persisted(&gql_request) {
         return request_error(StatusCode::BAD_REQUEST, media, "missing query");
     }
     if operation_type(&gql_request.query, gql_request.operation_name.as_deref())
         == Some(OperationType::Mutation)
     {
-        let mut response = request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "mutations are only accepted over POST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+        return method_not_allowed(media);
     }
+    let read_only = crate::graphql::ReadOnly {
+        operation_name: gql_request.operation_name.clone(),
+    };
     let gql_request = match principal {
         Some(Extension(principal)) => gql_request.data(principal),
         None => gql_request,
     };
-    render(
-        BatchResponse::Single(state.schema.execute(gql_request).await),
-        media,
-    )
+    let response = state.schema.execute(gql_request.data(read_only)).await;
+    // A persisted mutation named by its hash alone is only recognised once looked up.
+    if response
+        .errors
+        .first()
+        .is_some_and(|e| e.message == crate::graphql::MUTATION_NOT_ALLOWED)
+    {
+        return method_not_allowed(media);
+    }
+    render(BatchResponse::Single(response), media)
 }
 
 async fn graphql_post(
@@ -413,8 +517,15 @@ async fn graphql_post(
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
     let batch = match batch {
-        BatchRequest::Single(r) if r.query.trim().is_empty() => {
+        BatchRequest::Single(r) if r.query.trim().is_empty() && !is_persisted(&r) => {
             return request_error(StatusCode::BAD_REQUEST, media, "missing query");
+        }
+        BatchRequest::Batch(requests) if requests.is_empty() || requests.len() > MAX_BATCH => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("批量请求须含 1 至 {MAX_BATCH} 个操作"),
+            );
         }
         other => other,
     };
@@ -423,6 +534,26 @@ async fn graphql_post(
         None => batch,
     };
     render(state.schema.execute_batch(batch).await, media)
+}
+
+/// Subscriptions over a WebSocket. The connection is accepted only once its `connection_init`
+/// payload carries a valid token (`{"Authorization": "Bearer …"}`): [`Access::on_connection_init`]
+/// puts the caller into the data of every operation of the connection, or closes it.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let AppState { schema, access, .. } = state;
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    access.on_connection_init(payload).await
+                })
+                .serve()
+        })
 }
 
 #[cfg(test)]

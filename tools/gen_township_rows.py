@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes N township check rows (CSV, Chinese headers) for the intake benchmark.
 
-Usage: gen_township_rows.py N OUT.csv [SEED]. Deterministic for a seed; every ID number
+Usage: gen_township_rows.py N OUT.csv [SEED [PREFIX]]. Deterministic for a seed (the same seed
+writes the same persons, so a file of another PREFIX re-reports them under other record IDs); every ID number
 carries a correct check digit, a tenth of them with a typo, phones with spaces or +86.
 """
 import csv
@@ -24,6 +25,7 @@ def main():
     n = int(sys.argv[1])
     out = sys.argv[2]
     rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 20200123)
+    prefix = sys.argv[4] if len(sys.argv) > 4 else "BENCH"
     county = tomllib.loads((Path(__file__).resolve().parent.parent / "fixtures/county.toml").read_text())
     townships = county["townships"]
     with open(out, "w", newline="", encoding="utf-8") as f:
@@ -48,7 +50,7 @@ def main():
             name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
             arrival = datetime.date(2020, 1, 10) + datetime.timedelta(days=rng.randrange(20))
             w.writerow([
-                f"BENCH-{i:07d}", t["name"], village, name, "男" if seq % 2 else "女",
+                f"{prefix}-{i:07d}", t["name"], village, name, "男" if seq % 2 else "女",
                 2020 - birth.year, id18, phone, f"青溪县{t['name']}{village}{rng.randrange(1, 99)}号",
                 rng.choice(ORIGINS), f"{arrival.month}月{arrival.day}日", rng.choice(["自驾", "高铁", "大巴"]),
                 rng.choice(["无", "无", "无", "发热", "咳嗽"]), "核查员", "2020-01-28", "",

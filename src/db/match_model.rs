@@ -11,6 +11,8 @@ pub struct Model {
     pub trained_at: DateTimeUtc,
     pub model: String,
     pub blocking: String,
+    /// The term frequencies the model was trained with (JSON; only common values).
+    pub term_frequency: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

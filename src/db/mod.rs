@@ -4,6 +4,8 @@
 pub mod api_token;
 pub mod audit_log;
 pub mod import_batch;
+pub mod match_key;
+pub mod match_key_oversized;
 pub mod match_model;
 pub mod notice;
 pub mod person;

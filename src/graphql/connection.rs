@@ -5,9 +5,9 @@
 
 use async_graphql::connection::PageInfo;
 
-use super::types::{ImportBatch, Person, ReviewCandidate, SourceRecord};
+use super::types::{ImportBatch, Person, ResolutionEvent, ReviewCandidate, SourceRecord};
 use crate::error::AppError;
-use crate::register::query::{MAX_PAGE, Page, PageArgs};
+use crate::register::query::{Cursor, DEFAULT_PAGE, MAX_PAGE, Page, PageArgs};
 
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {
@@ -35,14 +35,14 @@ macro_rules! connection {
             /// The connection of a page, each row made a node.
             pub fn from_page<T>(
                 page: Page<T>,
-                key: impl Fn(&T) -> i64,
+                key: impl Fn(&T) -> Cursor,
                 node: impl Fn(T) -> $node,
             ) -> Self {
                 let edges: Vec<$edge> = page
                     .items
                     .into_iter()
                     .map(|item| $edge {
-                        cursor: key(&item).to_string(),
+                        cursor: encode_cursor(&key(&item)),
                         node: node(item),
                     })
                     .collect();
@@ -82,12 +82,43 @@ connection!(
     "import batches"
 );
 
-/// Reads a cursor (the key of the row it points at).
-fn cursor(value: Option<String>, name: &str) -> Result<Option<i64>, AppError> {
+connection!(
+    ResolutionEventConnection,
+    ResolutionEventEdge,
+    ResolutionEvent,
+    "resolution events"
+);
+
+/// The cursor of a row listed by its ID alone.
+pub fn id_cursor(id: i64) -> Cursor {
+    Cursor { id, value: None }
+}
+
+/// A cursor as the client sees it: the row ID, then (for lists ordered by another column)
+/// `:` and that column's value as JSON.
+fn encode_cursor(cursor: &Cursor) -> String {
+    match &cursor.value {
+        None => cursor.id.to_string(),
+        Some(value) => format!("{}:{value}", cursor.id),
+    }
+}
+
+/// Reads a cursor.
+fn cursor(value: Option<String>, name: &str) -> Result<Option<Cursor>, AppError> {
+    let bad = || AppError::BadInput(format!("{name} 不是有效的游标"));
     value
         .map(|c| {
-            c.parse::<i64>()
-                .map_err(|_| AppError::BadInput(format!("{name} 不是有效的游标")))
+            let (id, value) = match c.split_once(':') {
+                Some((id, value)) => (
+                    id,
+                    Some(serde_json::from_str::<serde_json::Value>(value).map_err(|_| bad())?),
+                ),
+                None => (c.as_str(), None),
+            };
+            Ok(Cursor {
+                id: id.parse::<i64>().map_err(|_| bad())?,
+                value,
+            })
         })
         .transpose()
 }
@@ -117,4 +148,15 @@ pub fn page_args(
         first: page_size(first, "first")?,
         last: page_size(last, "last")?,
     })
+}
+
+/// The complexity of a connection field: its selection counted once per item of the largest
+/// page it may return (the default page when neither `first` nor `last` is given).
+pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.or(last).map_or(DEFAULT_PAGE, |n| {
+        u64::from(n.max(0).unsigned_abs()).min(MAX_PAGE)
+    });
+    1 + usize::try_from(items)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(child_complexity)
 }

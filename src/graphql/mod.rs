@@ -1,26 +1,100 @@
-//! The GraphQL schema: queries and mutations over the register (DESIGN §2).
+//! The GraphQL schema: queries, mutations and subscriptions over the register (DESIGN §2).
 
 pub mod connection;
+pub mod loaders;
 pub mod mutation;
 pub mod query;
+pub mod subscription;
 pub mod types;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use std::sync::Arc;
+
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::{SDLExportOptions, Schema, ServerError, ServerResult, Variables};
 
 use crate::register::Register;
 
 /// The schema type served at `/graphql`.
-pub type PaichaSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type PaichaSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Deepest query accepted (the standard introspection query of GraphiQL and graphql-js needs
 /// about 15 levels).
 pub const MAX_DEPTH: usize = 20;
-/// Most complex query accepted (fields, each list counted by its page size).
+/// Most complex query accepted: every field counts 1, a connection's selection once per item
+/// of the largest page it may return.
 pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Persisted queries kept (automatic persisted queries: a client sends a query's sha256 and
+/// the query only when the server does not know it yet).
+pub const PERSISTED_QUERIES: usize = 1_000;
+
+/// The message of a mutation refused because the request may only read (HTTP GET).
+pub const MUTATION_NOT_ALLOWED: &str = "mutations are only accepted over POST";
+
+/// Request data marking a request that may only read (sent with HTTP GET), with the
+/// operation it names.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOnly {
+    pub operation_name: Option<String>,
+}
+
+/// The type of the operation a document would run, when it can be told.
+pub fn operation_type(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
+    match &document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops.get(name).map(|op| op.node.ty),
+            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            None => None,
+        },
+    }
+}
+
+/// Refuses mutations in [`ReadOnly`] requests once the document is known, which for a
+/// persisted query sent by its hash alone is only after the persisted-query lookup.
+struct ReadOnlyGuard;
+
+impl ExtensionFactory for ReadOnlyGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ReadOnlyGuard)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for ReadOnlyGuard {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if let Some(read_only) = ctx.data_opt::<ReadOnly>()
+            && operation_type(&document, read_only.operation_name.as_deref())
+                == Some(OperationType::Mutation)
+        {
+            return Err(ServerError::new(MUTATION_NOT_ALLOWED, None));
+        }
+        Ok(document)
+    }
+}
 
 /// Builds the schema over `register`.
 pub fn schema(register: Register) -> PaichaSchema {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
+            PERSISTED_QUERIES,
+        )))
+        .extension(ReadOnlyGuard)
+        .extension(loaders::PerRequestLoaders(register.clone()))
         // Every unmasked read and every mutation reaches the audit log (src/access/audit.rs).
         .extension(crate::access::audit::AuditExtension::new(
             register.db.clone(),
@@ -33,7 +107,7 @@ pub fn schema(register: Register) -> PaichaSchema {
 
 /// The schema's SDL as `paicha schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, EmptySubscription)
+    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
         .finish()
         .sdl_with_options(
             SDLExportOptions::new()

@@ -1,28 +1,152 @@
 //! Root queries.
 
-use async_graphql::{Context, ID, InputObject, Object, Result};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::connection::{
-    ImportBatchConnection, PersonConnection, ReviewCandidateConnection, SourceRecordConnection,
-    page_args,
+    ImportBatchConnection, PersonConnection, ResolutionEventConnection, ReviewCandidateConnection,
+    SourceRecordConnection, id_cursor, page_args,
 };
+use super::loaders::prime_persons;
 use super::types::{
-    HubeiLink, ImportBatch, LocationStatus, MatchModel, Person, ReviewCandidate, Source,
-    SourceRecord, Stats,
+    Aggregates, EventKind, HubeiLink, ImportBatch, LocationStatus, MatchModel, Person,
+    ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats,
 };
 use crate::error::AppError;
 use crate::register::Register;
-use crate::register::query::{PersonFilter, RecordFilter};
+use crate::register::query::{
+    DateRange, EventFilter, PersonFilter, PersonOrder, PersonOrderField, RecordFilter,
+};
 
-/// Which persons to list.
+/// An inclusive range of days; leave an end out to keep it open.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct DateRangeInput {
+    /// First day included.
+    pub from: Option<NaiveDate>,
+    /// Last day included.
+    pub to: Option<NaiveDate>,
+}
+
+impl DateRangeInput {
+    fn checked(range: Option<Self>, what: &str) -> Result<DateRange, AppError> {
+        let range = range.unwrap_or_default();
+        if let (Some(from), Some(to)) = (range.from, range.to)
+            && from > to
+        {
+            return Err(AppError::BadInput(format!("{what}的起始日期晚于结束日期")));
+        }
+        Ok(DateRange {
+            from: range.from,
+            to: range.to,
+        })
+    }
+}
+
+/// Which persons to list. Every condition given must hold; leave a field out not to filter
+/// on it.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct PersonFilterInput {
     /// Only persons in this location status.
     pub location_status: Option<LocationStatus>,
     /// Only persons of this township (any spelling the gazetteer knows).
     pub township: Option<String>,
-    /// Only persons with this link to Hubei.
+    /// Only persons of this village or community (any spelling the gazetteer knows; give the
+    /// township too when village names repeat across townships).
+    pub village: Option<String>,
+    /// Only persons with a current record from this source.
+    pub source: Option<Source>,
+    /// Only persons with this link to Hubei: Wuhan, other Hubei, or unknown.
     pub hubei_link: Option<HubeiLink>,
+    /// Only persons whose (earliest) arrival date is in this range.
+    pub arrival_date: Option<DateRangeInput>,
+    /// Only persons first reported in this range.
+    pub first_reported: Option<DateRangeInput>,
+    /// True: only persons with a review candidate waiting for an analyst; false: only those
+    /// without.
+    pub review_pending: Option<bool>,
+    /// True: only persons whose sources disagree (on a golden-record field or on where they
+    /// are); false: only those whose sources agree.
+    pub has_conflicts: Option<bool>,
+}
+
+impl PersonFilterInput {
+    fn into_filter(self) -> Result<PersonFilter, AppError> {
+        Ok(PersonFilter {
+            location_status: self.location_status.map(Into::into),
+            township: self.township,
+            village: self.village,
+            source: self.source.map(Into::into),
+            hubei_link: self.hubei_link.map(Into::into),
+            arrival_date: DateRangeInput::checked(self.arrival_date, "抵达日期")?,
+            first_reported: DateRangeInput::checked(self.first_reported, "首次报告日期")?,
+            review_pending: self.review_pending,
+            has_conflicts: self.has_conflicts,
+        })
+    }
+}
+
+/// What persons can be ordered by; ties are broken by person ID.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum PersonOrderBy {
+    /// Person ID (the order persons entered the register).
+    #[default]
+    Id,
+    /// Toneless pinyin of the name (persons without a name last).
+    Name,
+    /// Arrival date (persons without one last).
+    ArrivalDate,
+    /// The day first reported (persons without one last).
+    FirstReported,
+    /// When the golden record last changed.
+    UpdatedAt,
+}
+
+/// Ascending or descending.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+pub enum OrderDirection {
+    /// Smallest first; missing values last.
+    #[default]
+    Asc,
+    /// Largest first; missing values first.
+    Desc,
+}
+
+/// The order of a persons list. Cursors belong to the order they were issued in.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct PersonOrderInput {
+    /// The field to order by.
+    pub field: PersonOrderBy,
+    /// The direction.
+    #[graphql(default)]
+    pub direction: OrderDirection,
+}
+
+impl From<PersonOrderInput> for PersonOrder {
+    fn from(o: PersonOrderInput) -> Self {
+        Self {
+            field: match o.field {
+                PersonOrderBy::Id => PersonOrderField::Id,
+                PersonOrderBy::Name => PersonOrderField::NamePinyin,
+                PersonOrderBy::ArrivalDate => PersonOrderField::ArrivalDate,
+                PersonOrderBy::FirstReported => PersonOrderField::FirstReported,
+                PersonOrderBy::UpdatedAt => PersonOrderField::UpdatedAt,
+            },
+            descending: o.direction == OrderDirection::Desc,
+        }
+    }
+}
+
+/// Which resolution events to list. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct EventFilterInput {
+    /// Only events of this person (as the subject, or as the other person of a merge).
+    pub person_id: Option<ID>,
+    /// Only events of these kinds.
+    pub kinds: Option<Vec<EventKind>>,
+    /// Only events at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events at or before this time.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// Which source records to list.
@@ -48,11 +172,18 @@ pub struct Query;
 /// The root of every query.
 #[Object]
 impl Query {
-    /// Persons of the register, as a Relay connection ordered by person ID.
+    /// Persons of the register, as a Relay connection: filtered, and ordered by `orderBy`
+    /// (person ID by default).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay connection with a filter and an order"
+    )]
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn persons(
         &self,
         ctx: &Context<'_>,
         filter: Option<PersonFilterInput>,
+        order_by: Option<PersonOrderInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -60,14 +191,96 @@ impl Query {
     ) -> Result<PersonConnection> {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let order = PersonOrder::from(order_by.unwrap_or_default());
+        let page = register.persons(&filter, order, args).await?;
+        prime_persons(ctx, &page.items).await?;
+        Ok(PersonConnection::from_page(
+            page,
+            |p| order.field.cursor(p),
+            Person,
+        ))
+    }
+
+    /// Persons found by a name (Simplified or Traditional characters, or toneless pinyin
+    /// with or without spaces), a full ID number, the last four or more characters of an ID
+    /// number, or a phone; matched on the golden record and on every current source record.
+    /// A Relay connection ordered by person ID.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    async fn search_persons(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<PersonConnection> {
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, before, first, last)?;
+        let page = register.search_persons(&text, args).await?;
+        prime_persons(ctx, &page.items).await?;
+        Ok(PersonConnection::from_page(
+            page,
+            |p| id_cursor(p.id),
+            Person,
+        ))
+    }
+
+    /// The append-only history of the register (creations, links, merges, splits,
+    /// decisions), oldest first, as a Relay connection.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<ResolutionEventConnection> {
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, before, first, last)?;
         let filter = filter.unwrap_or_default();
-        let filter = PersonFilter {
-            location_status: filter.location_status.map(Into::into),
-            township: filter.township,
-            hubei_link: filter.hubei_link.map(Into::into),
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(AppError::BadInput("起始时间晚于结束时间".into()).into());
+        }
+        let filter = EventFilter {
+            person_id: filter
+                .person_id
+                .as_ref()
+                .map(|id| parse_id(id, "人员"))
+                .transpose()?,
+            kinds: filter
+                .kinds
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| k.as_db().to_owned())
+                .collect(),
+            from: filter.from,
+            to: filter.to,
         };
-        let page = register.persons(&filter, args).await?;
-        Ok(PersonConnection::from_page(page, |p| p.id, Person))
+        let page = register.events(&filter, args).await?;
+        Ok(ResolutionEventConnection::from_page(
+            page,
+            |e| id_cursor(e.id),
+            ResolutionEvent,
+        ))
+    }
+
+    /// Dashboard figures over the persons `filter` selects (all persons by default): counts
+    /// by day first reported, township, location status, Hubei link and source, and new
+    /// persons per day per source.
+    async fn aggregates(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<PersonFilterInput>,
+    ) -> Result<Aggregates> {
+        let register = ctx.data::<Register>()?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        Ok(register.aggregates(&filter).await?.into())
     }
 
     /// A person by ID. An ID merged into another person answers with the surviving person.
@@ -87,6 +300,7 @@ impl Query {
     }
 
     /// Source records as they arrived, as a Relay connection ordered by record ID.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn source_records(
         &self,
         ctx: &Context<'_>,
@@ -111,12 +325,13 @@ impl Query {
         let page = register.source_records(&filter, args).await?;
         Ok(SourceRecordConnection::from_page(
             page,
-            |r| r.id,
+            |r| id_cursor(r.id),
             SourceRecord,
         ))
     }
 
     /// Import batches, oldest first, as a Relay connection.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn import_batches(
         &self,
         ctx: &Context<'_>,
@@ -130,12 +345,13 @@ impl Query {
         let page = register.import_batches(args).await?;
         Ok(ImportBatchConnection::from_page(
             page,
-            |b| b.id,
+            |b| id_cursor(b.id),
             ImportBatch,
         ))
     }
 
     /// Pairs of records the engine could not decide, waiting for an analyst.
+    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
     async fn review_candidates(
         &self,
         ctx: &Context<'_>,
@@ -149,7 +365,7 @@ impl Query {
         let page = register.review_candidates(args).await?;
         Ok(ReviewCandidateConnection::from_page(
             page,
-            |c| c.id,
+            |c| id_cursor(c.id),
             ReviewCandidate,
         ))
     }

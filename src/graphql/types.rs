@@ -3,12 +3,18 @@
 use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::db::{import_batch, match_model, person, record_link, review_candidate, source_record};
+use super::loaders::{
+    EventsOfPerson, LinksOfPerson, PersonById, PersonOfRecord, RecordById, RegisterLoader,
+};
+use crate::db::{
+    import_batch, match_model, person, record_link, resolution_event, review_candidate,
+    source_record,
+};
 use crate::intake::{self, SourceKind};
 use crate::normalize::{self, Problem};
 use crate::privacy::{mask_digits_in_text, mask_id_number, mask_phone};
+use crate::register;
 use crate::register::golden::{Golden, GoldenField, StoredIdentity};
-use crate::register::{self, Register};
 
 /// Where a record came from.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -421,12 +427,32 @@ impl Person {
     }
     /// The person's current source records, each with why it was linked.
     async fn links(&self, ctx: &Context<'_>) -> Result<Vec<RecordLink>> {
-        let register = ctx.data::<Register>()?;
-        Ok(register
-            .records_of_person(self.0.id)
+        Ok(self
+            .linked(ctx)
             .await?
             .into_iter()
             .map(|(record, link)| RecordLink { record, link })
+            .collect())
+    }
+    /// The person's current source records, oldest first.
+    async fn records(&self, ctx: &Context<'_>) -> Result<Vec<SourceRecord>> {
+        Ok(self
+            .linked(ctx)
+            .await?
+            .into_iter()
+            .map(|(record, _)| SourceRecord(record))
+            .collect())
+    }
+    /// How the register came to hold this person: creation, links, merges, splits and
+    /// analysts' decisions, oldest first.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<ResolutionEvent>> {
+        let loader = ctx.data::<RegisterLoader>()?;
+        Ok(loader
+            .load_one(EventsOfPerson(self.0.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(ResolutionEvent)
             .collect())
     }
     /// When the person entered the register.
@@ -437,6 +463,29 @@ impl Person {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+}
+
+impl Person {
+    async fn linked(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<(source_record::Model, record_link::Model)>> {
+        let loader = ctx.data::<RegisterLoader>()?;
+        Ok(loader
+            .load_one(LinksOfPerson(self.0.id))
+            .await?
+            .unwrap_or_default())
+    }
+}
+
+async fn person_of_record(ctx: &Context<'_>, record: i64) -> Result<Option<Person>> {
+    let loader = ctx.data::<RegisterLoader>()?;
+    Ok(loader.load_one(PersonOfRecord(record)).await?.map(Person))
+}
+
+async fn record_by_id(ctx: &Context<'_>, record: i64) -> Result<Option<SourceRecord>> {
+    let loader = ctx.data::<RegisterLoader>()?;
+    Ok(loader.load_one(RecordById(record)).await?.map(SourceRecord))
 }
 
 /// Something doubtful found in a record while normalising it.
@@ -637,11 +686,7 @@ impl SourceRecord {
     }
     /// The person this record belongs to.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
-        let register = ctx.data::<Register>()?;
-        let Some(link) = register.link_of_record(self.0.id).await? else {
-            return Ok(None);
-        };
-        Ok(register.person(link.person_id).await?.map(Person))
+        person_of_record(ctx, self.0.id).await
     }
     /// When it was stored.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -873,19 +918,19 @@ impl ReviewCandidate {
     }
     /// The first record of the pair.
     async fn a(&self, ctx: &Context<'_>) -> Result<Option<SourceRecord>> {
-        let register = ctx.data::<Register>()?;
-        Ok(register
-            .source_record(self.0.record_a)
-            .await?
-            .map(SourceRecord))
+        record_by_id(ctx, self.0.record_a).await
     }
     /// The second record of the pair.
     async fn b(&self, ctx: &Context<'_>) -> Result<Option<SourceRecord>> {
-        let register = ctx.data::<Register>()?;
-        Ok(register
-            .source_record(self.0.record_b)
-            .await?
-            .map(SourceRecord))
+        record_by_id(ctx, self.0.record_b).await
+    }
+    /// The person the first record belongs to now.
+    async fn person_a(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person_of_record(ctx, self.0.record_a).await
+    }
+    /// The person the second record belongs to now.
+    async fn person_b(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        person_of_record(ctx, self.0.record_b).await
     }
     /// Total match weight: log2 odds that the two are one person, the prior included.
     async fn total_weight(&self) -> f64 {
@@ -1019,5 +1064,201 @@ impl MatchModel {
 impl MatchModel {
     fn model(&self) -> Option<crate::resolve::model::Model> {
         serde_json::from_str(&self.0.model).ok()
+    }
+}
+
+/// What a resolution event records.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum EventKind {
+    /// A person entered the register with its founding record.
+    Create,
+    /// A record joined an existing person.
+    Link,
+    /// Two persons became one (the other person redirects to this one).
+    Merge,
+    /// Records were split off into a new person.
+    Split,
+    /// An analyst decided: same, different, merge or split.
+    Decision,
+}
+
+impl EventKind {
+    /// Every kind.
+    pub const ALL: [EventKind; 5] = [
+        Self::Create,
+        Self::Link,
+        Self::Merge,
+        Self::Split,
+        Self::Decision,
+    ];
+
+    /// The name stored in the database.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Create => "CREATE",
+            Self::Link => "LINK",
+            Self::Merge => "MERGE",
+            Self::Split => "SPLIT",
+            Self::Decision => "DECISION",
+        }
+    }
+}
+
+/// One entry of the append-only history of how the register came to be as it is.
+pub struct ResolutionEvent(pub resolution_event::Model);
+
+/// One entry of the append-only history of how the register came to be as it is.
+#[Object]
+impl ResolutionEvent {
+    /// Event ID (events are numbered in the order they happened).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// What happened.
+    async fn kind(&self) -> Option<EventKind> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_db() == self.0.kind)
+    }
+    /// ID of the person it happened to (as stored: it may have been merged away since).
+    async fn person_id(&self) -> ID {
+        ID(self.0.person_id.to_string())
+    }
+    /// The person it happened to (the survivor, if that person was merged away since).
+    async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
+        let loader = ctx.data::<RegisterLoader>()?;
+        Ok(loader
+            .load_one(PersonById(self.0.person_id))
+            .await?
+            .map(Person))
+    }
+    /// ID of the other person of a merge or decision.
+    async fn other_person_id(&self) -> Option<ID> {
+        self.0.other_person_id.map(|p| ID(p.to_string()))
+    }
+    /// The source record it concerns, if one.
+    async fn source_record(&self, ctx: &Context<'_>) -> Result<Option<SourceRecord>> {
+        match self.0.source_record_id {
+            Some(id) => record_by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// The import batch that caused it, if one.
+    async fn batch_id(&self) -> Option<ID> {
+        self.0.batch_id.map(|b| ID(b.to_string()))
+    }
+    /// Who caused it: an importer, an analyst, `graphql`.
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The details as stored (match weights, the records involved, the verdict); digit runs
+    /// are not personal data here: only IDs and weights.
+    async fn detail(&self) -> Json<serde_json::Value> {
+        Json(serde_json::from_str(&self.0.detail).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+/// Persons first reported on one day.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct DayCount {
+    /// The day.
+    pub day: NaiveDate,
+    /// Persons.
+    pub count: u64,
+}
+
+/// Persons of one township.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TownshipCount {
+    /// The township (null: not known in a township of the county).
+    pub township: Option<String>,
+    /// Persons.
+    pub count: u64,
+}
+
+/// Persons a source reported for the first time on one day.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct DaySourceCount {
+    /// The day.
+    pub day: NaiveDate,
+    /// The source.
+    pub source: Source,
+    /// Persons.
+    pub count: u64,
+}
+
+/// Dashboard figures over the persons a filter selects, computed in one request.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Aggregates {
+    /// Persons selected.
+    pub persons: u64,
+    /// Persons by the day they were first reported, oldest first.
+    pub by_day: Vec<DayCount>,
+    /// Persons by township, most first.
+    pub by_township: Vec<TownshipCount>,
+    /// Persons by location status (every status listed, zero included).
+    pub by_status: Vec<LocationStatusCount>,
+    /// Persons by Hubei link (every link listed, zero included).
+    pub by_hubei_link: Vec<HubeiLinkCount>,
+    /// Persons with a current record from each source (every source listed; a person
+    /// reported by two sources counts in both).
+    pub by_source: Vec<SourceCount>,
+    /// Time series: persons each source reported for the first time, per day and source
+    /// (the record's report date, else the day it was imported).
+    pub new_persons_per_day: Vec<DaySourceCount>,
+}
+
+impl From<register::query::Aggregates> for Aggregates {
+    fn from(a: register::query::Aggregates) -> Self {
+        Self {
+            persons: a.persons,
+            by_day: a
+                .by_day
+                .into_iter()
+                .map(|(day, count)| DayCount { day, count })
+                .collect(),
+            by_township: a
+                .by_township
+                .into_iter()
+                .map(|(township, count)| TownshipCount { township, count })
+                .collect(),
+            by_status: a
+                .by_status
+                .into_iter()
+                .map(|(status, count)| LocationStatusCount {
+                    status: status.into(),
+                    count,
+                })
+                .collect(),
+            by_hubei_link: a
+                .by_hubei_link
+                .into_iter()
+                .map(|(link, count)| HubeiLinkCount {
+                    link: link.into(),
+                    count,
+                })
+                .collect(),
+            by_source: a
+                .by_source
+                .into_iter()
+                .map(|(source, count)| SourceCount {
+                    source: source.into(),
+                    count,
+                })
+                .collect(),
+            new_persons_per_day: a
+                .new_per_day_by_source
+                .into_iter()
+                .map(|(day, source, count)| DaySourceCount {
+                    day,
+                    source: source.into(),
+                    count,
+                })
+                .collect(),
+        }
     }
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::Register;
 use super::import::persons_of;
+use super::resolution::Reach;
 use crate::db::{self, person, record_link, resolution_event, review_candidate, source_record};
 use crate::error::AppError;
 
@@ -84,13 +85,22 @@ impl Register {
             }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
-            .await?;
+        let touched = [candidate.record_a, candidate.record_b];
+        self.resolve_register(
+            txn,
+            Vec::new(),
+            &HashMap::new(),
+            &HashMap::new(),
+            Reach::Records(&touched),
+            actor,
+        )
+        .await?;
         let decided = review_candidate::Entity::find_by_id(id)
             .one(txn)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("decided candidate vanished")))?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         Ok(decided)
     }
 
@@ -119,9 +129,17 @@ impl Register {
             json!({ "verdict": "MERGE_PERSONS", "persons": [a, b] }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
-            .await?;
+        self.resolve_register(
+            txn,
+            Vec::new(),
+            &HashMap::new(),
+            &HashMap::new(),
+            Reach::Records(&[ra, rb]),
+            actor,
+        )
+        .await?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(a.min(b))
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("merged person vanished")))
@@ -170,14 +188,22 @@ impl Register {
             json!({ "verdict": "SPLIT_PERSON", "records": records }),
         )
         .await?;
-        self.resolve_register(txn, Vec::new(), &HashMap::new(), &HashMap::new(), actor)
-            .await?;
+        self.resolve_register(
+            txn,
+            Vec::new(),
+            &HashMap::new(),
+            &HashMap::new(),
+            Reach::Records(&own),
+            actor,
+        )
+        .await?;
         let new_person = persons_of(txn, &records[..1])
             .await?
             .get(&records[0])
             .copied()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split record lost its person")))?;
         write.commit().await?;
+        self.announce(super::ChangeKind::Decision, Vec::new()).await;
         self.person(new_person)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split person vanished")))

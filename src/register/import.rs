@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::Register;
 use super::golden::StoredIdentity;
-use super::resolution::FreshRecord;
+use super::resolution::{FreshRecord, Reach};
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
@@ -185,7 +185,7 @@ impl Register {
 
         if !fresh.is_empty() {
             let summary = self
-                .resolve_register(txn, fresh, &inherited, &batch_of, &actor)
+                .resolve_register(txn, fresh, &inherited, &batch_of, Reach::Batch, &actor)
                 .await?;
             for report in reports.iter_mut().filter(|r| !r.already_imported) {
                 let in_batch = |record: &i64| batch_of.get(record) == Some(&report.batch_id);
@@ -225,6 +225,14 @@ impl Register {
         stage.lap("resolve");
         write.commit().await?;
         stage.lap("commit");
+        let written: Vec<i64> = reports
+            .iter()
+            .filter(|r| !r.already_imported)
+            .map(|r| r.batch_id)
+            .collect();
+        if !written.is_empty() {
+            self.announce(super::ChangeKind::Import, written).await;
+        }
         for report in reports.iter().filter(|r| !r.already_imported) {
             tracing::info!(
                 batch.id = report.batch_id,
@@ -250,14 +258,12 @@ impl Register {
             .map_err(|e| AppError::BadInput(format!("{}：{e}", req.file_name)))?;
         req.progress.start("normalise", parsed.rows.len() as u64);
         let today = Utc::now().date_naive();
+        let identities = self.normalize_rows(&parsed.rows, &parsed.notices, today, req.progress);
         let prepared: Vec<Prepared> = parsed
             .rows
             .into_iter()
-            .map(|row| {
-                let identity = self.normalize_row(&row, &parsed.notices, today);
-                req.progress.advance(1);
-                Prepared { row, identity }
-            })
+            .zip(identities)
+            .map(|(row, identity)| Prepared { row, identity })
             .collect();
         let report = BatchReport {
             source: req.source.as_db().to_owned(),
@@ -336,33 +342,6 @@ impl Register {
             .collect();
         let old_persons = persons_of(txn, &old_ids).await?;
         let with_raw = super::resolution::needs_raw(&self.profile);
-        let mut records = Vec::new();
-        let mut fresh = Vec::new();
-        let mut inherited: HashMap<i64, i64> = HashMap::new();
-        for (p, plan) in prepared.iter().zip(&plans) {
-            let version = match plan {
-                Plan::Unchanged => continue,
-                Plan::New => 1,
-                Plan::NewVersion { old_version, .. } => old_version + 1,
-            };
-            let record = next_record;
-            next_record += 1;
-            fresh.push(FreshRecord {
-                id: record,
-                source: req.source,
-                identity: p.identity.clone(),
-                raw: with_raw.then(|| p.row.raw.clone()),
-            });
-            if let Plan::NewVersion { old_id, .. } = plan
-                && let Some(person) = old_persons.get(old_id)
-            {
-                inherited.insert(record, *person);
-            }
-            let notice_id = p.row.notice.and_then(|i| notice_ids.get(i).copied());
-            records.push(record_model(
-                record, batch_id, req.source, version, p, notice_id, now,
-            ));
-        }
 
         import_batch::Entity::insert(batch_model(batch_id, &report, req.actor, now))
             .exec_without_returning(txn)
@@ -375,11 +354,48 @@ impl Register {
                 .exec(txn)
                 .await?;
         }
-        req.progress.start("store", records.len() as u64);
+        // Records are built and written a chunk at a time, and each row's identity moves on
+        // to the resolution run: a million-row file is not held twice over.
+        let total = plans
+            .iter()
+            .filter(|p| !matches!(p, Plan::Unchanged))
+            .count();
+        req.progress.start("store", total as u64);
+        let mut fresh = Vec::with_capacity(total);
+        let mut inherited: HashMap<i64, i64> = HashMap::new();
         let mut written = 0usize;
-        let mut pending = records.into_iter().peekable();
+        let mut pending = prepared
+            .into_iter()
+            .zip(plans)
+            .filter(|(_, plan)| !matches!(plan, Plan::Unchanged))
+            .peekable();
         while pending.peek().is_some() {
-            let chunk: Vec<_> = pending.by_ref().take(CHUNK).collect();
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for (p, plan) in pending.by_ref().take(CHUNK) {
+                let version = match plan {
+                    Plan::Unchanged => continue,
+                    Plan::New => 1,
+                    Plan::NewVersion { old_version, .. } => old_version + 1,
+                };
+                let record = next_record;
+                next_record += 1;
+                if let Plan::NewVersion { old_id, .. } = plan
+                    && let Some(person) = old_persons.get(&old_id)
+                {
+                    inherited.insert(record, *person);
+                }
+                let notice_id = p.row.notice.and_then(|i| notice_ids.get(i).copied());
+                chunk.push(record_model(
+                    record, batch_id, req.source, version, &p, notice_id, now,
+                ));
+                let Prepared { row, identity } = p;
+                fresh.push(FreshRecord {
+                    id: record,
+                    source: req.source,
+                    identity,
+                    raw: with_raw.then_some(row.raw),
+                });
+            }
             written += chunk.len();
             req.progress.advance(chunk.len() as u64);
             insert_all(txn, chunk).await?;
@@ -394,6 +410,41 @@ impl Register {
             report,
             fresh,
             inherited,
+        })
+    }
+
+    /// Normalises `rows` on every core (normalisation is pure; the order is kept).
+    fn normalize_rows(
+        &self,
+        rows: &[SourceRow],
+        notices: &[NoticeIn],
+        today: NaiveDate,
+        progress: &dyn Progress,
+    ) -> Vec<StoredIdentity> {
+        let normalize = |chunk: &[SourceRow]| -> Vec<StoredIdentity> {
+            chunk
+                .iter()
+                .map(|row| {
+                    let identity = self.normalize_row(row, notices, today);
+                    progress.advance(1);
+                    identity
+                })
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if rows.len() < 10_000 || threads < 2 {
+            return normalize(rows);
+        }
+        let chunk = rows.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = rows
+                .chunks(chunk)
+                .map(|c| s.spawn(move || normalize(c)))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
         })
     }
 

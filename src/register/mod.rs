@@ -13,8 +13,12 @@ pub use import::{ImportRequest, NoProgress, Progress};
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait as _, EntityTrait, QuerySelect};
+use tokio::sync::{Mutex, broadcast};
+
 use crate::config::Reference;
-use crate::db::Db;
+use crate::db::{Db, resolution_event};
 use crate::resolve::profile::Profile;
 
 /// The register over one database, with the reference data it normalises against and the
@@ -24,7 +28,34 @@ pub struct Register {
     pub db: Db,
     pub reference: Reference,
     pub profile: Arc<Profile>,
+    changes: broadcast::Sender<RegisterChange>,
+    /// The last resolution event announced by a change.
+    announced: Arc<Mutex<i64>>,
 }
+
+/// What kind of write changed the register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Files were imported (and the register re-resolved).
+    Import,
+    /// An analyst decided a candidate, merged persons or split one.
+    Decision,
+}
+
+/// A committed change of the register, announced to subscribers after the commit.
+#[derive(Debug, Clone)]
+pub struct RegisterChange {
+    pub kind: ChangeKind,
+    pub at: DateTime<Utc>,
+    /// The batches an import wrote (none for a decision).
+    pub batch_ids: Vec<i64>,
+    /// The resolution events the change wrote: IDs after `events_after`, up to `events_to`.
+    pub events_after: i64,
+    pub events_to: i64,
+}
+
+/// Changes a slow subscriber may fall behind by before it misses some.
+const CHANGE_BUFFER: usize = 256;
 
 impl Register {
     /// A register on `db` for the county of `reference`, matching with `profile`.
@@ -33,6 +64,43 @@ impl Register {
             db,
             reference,
             profile: Arc::new(profile),
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+            announced: Arc::new(Mutex::new(0)),
         }
+    }
+
+    /// Changes committed from now on (in this process), in commit order.
+    pub fn subscribe(&self) -> broadcast::Receiver<RegisterChange> {
+        self.changes.subscribe()
+    }
+
+    /// Announces a committed change with the events written since the last announcement.
+    /// Called after the commit, so a subscriber that reads on finds the change.
+    pub(crate) async fn announce(&self, kind: ChangeKind, batch_ids: Vec<i64>) {
+        let mut announced = self.announced.lock().await;
+        let newest: Result<Option<Option<i64>>, _> = resolution_event::Entity::find()
+            .select_only()
+            .column_as(resolution_event::Column::Id.max(), "m")
+            .into_tuple()
+            .one(&self.db.conn)
+            .await;
+        let newest = match newest {
+            Ok(m) => m.flatten().unwrap_or(0),
+            Err(e) => {
+                // The change is committed; only its announcement is lost.
+                tracing::warn!(error = %e, "could not read the newest event to announce a change");
+                return;
+            }
+        };
+        let change = RegisterChange {
+            kind,
+            at: Utc::now(),
+            batch_ids,
+            events_after: (*announced).min(newest),
+            events_to: newest,
+        };
+        *announced = newest;
+        // No subscriber is not an error.
+        let _ = self.changes.send(change);
     }
 }

@@ -8,31 +8,38 @@
 //! cluster holds several persons the oldest ID survives and the others redirect to it; a part
 //! split off gets a new ID.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::json;
 
 use super::Register;
 use super::golden::{Evidence, StoredIdentity, golden_record};
+use super::import::persons_of;
 use crate::db::{
-    self, match_model, person, record_link, resolution_event, review_candidate, source_record,
+    self, match_key, match_key_oversized, match_model, person, record_link, resolution_event,
+    review_candidate, source_record,
 };
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::normalize::IdClass;
+use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::engine;
-use crate::resolve::model::Score;
+use crate::resolve::model::{Model, Score};
 use crate::resolve::profile::Profile;
 
 /// Rows per statement for the writes below.
 const CHUNK: usize = 500;
+
+/// IDs per `IN (…)` list when reading part of the register.
+const IN_CHUNK: usize = 5_000;
 
 /// What a resolution run changed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -150,17 +157,63 @@ pub(super) fn needs_raw(profile: &Profile) -> bool {
         .any(|f| !IDENTITY.contains(&f.name.as_str()))
 }
 
+/// What set a resolution run off, which says how much of the register it must look at.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Reach<'a> {
+    /// A batch of fresh records.
+    Batch,
+    /// An analyst's decision on these records.
+    Records(&'a [i64]),
+    /// A request to retrain the model and resolve everything again.
+    Everything,
+}
+
+/// How much of the register a run resolves.
+enum Scope {
+    /// Every current record, with a model trained now; the match index is rebuilt.
+    Whole,
+    /// The fresh and touched records and every record of the persons they may belong to,
+    /// with the stored model: a batch matched against the register.
+    Part(Box<Model>),
+}
+
 impl Register {
-    /// Resolves every current record of the register inside `txn` and writes what changed.
-    /// `fresh` are the records the batches being imported just wrote (kept in memory, so they
-    /// are not read back), `batch_of` their batches; `inherited` maps a new version of a record
-    /// to the person of the version it replaces.
+    /// Retrains the match model on the whole register and resolves every record again (a
+    /// large register otherwise keeps its model until it has grown by the profile's
+    /// `retrain_growth`).
+    pub async fn resolve_all(&self, actor: &str) -> Result<ResolutionSummary, AppError> {
+        let write = self.db.write().await?;
+        let summary = self
+            .resolve_register(
+                &write.txn,
+                Vec::new(),
+                &HashMap::new(),
+                &HashMap::new(),
+                Reach::Everything,
+                actor,
+            )
+            .await?;
+        write.commit().await?;
+        Ok(summary)
+    }
+
+    /// Resolves the register inside `txn` and writes what changed. `fresh` are the records
+    /// the batches being imported just wrote (kept in memory, so they are not read back),
+    /// `batch_of` their batches; `inherited` maps a new version of a record to the person of
+    /// the version it replaces; `reach` says what set the run off.
+    ///
+    /// A small register, one that has grown much since its model was trained, or one without
+    /// a stored model is resolved whole with a model trained now (so the partition depends
+    /// only on the records and decisions, never on the order batches arrived in). Otherwise
+    /// only the persons the fresh and touched records may belong to are resolved again, with
+    /// the stored model: the batch is matched against the register through its match index.
     pub(super) async fn resolve_register(
         &self,
         txn: &DatabaseTransaction,
         fresh: Vec<FreshRecord>,
         inherited: &HashMap<i64, i64>,
         batch_of: &HashMap<i64, i64>,
+        reach: Reach<'_>,
         actor: &str,
     ) -> Result<ResolutionSummary, AppError> {
         let now = Utc::now();
@@ -168,7 +221,49 @@ impl Register {
         let profile = &self.profile;
         let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
         let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
-        let mut records = load_current(txn, needs_raw(profile), first_fresh).await?;
+        let fresh_values: Vec<Vec<FieldValue>> = fresh
+            .iter()
+            .map(|f| field_values(profile, &f.identity, f.raw.as_ref()))
+            .collect();
+        let scope = match reach {
+            Reach::Everything => Scope::Whole,
+            Reach::Batch | Reach::Records(_) => self.scope(txn, fresh.len()).await?,
+        };
+        let touched = match reach {
+            Reach::Records(records) => records,
+            Reach::Batch | Reach::Everything => &[],
+        };
+        let with_raw = needs_raw(profile);
+        let mut oversized = HashSet::new();
+        let mut records = match &scope {
+            Scope::Whole => load_current(txn, with_raw, Selection::Below(first_fresh)).await?,
+            Scope::Part(_) => {
+                let fresh_keys: Vec<[i64; 3]> = fresh
+                    .iter()
+                    .zip(&fresh_values)
+                    .flat_map(|(f, v)| index_rows(profile, f.id, v))
+                    .collect();
+                let found = self.index_fresh(txn, &fresh_keys).await?;
+                oversized = found.oversized;
+                let mut seeds: Vec<i64> = found.records;
+                seeds.extend_from_slice(touched);
+                seeds.retain(|r| !new_records.contains(r));
+                let mut persons: BTreeSet<i64> =
+                    persons_of(txn, &seeds).await?.into_values().collect();
+                persons.extend(inherited.values().copied());
+                let members = records_of(txn, &persons).await?;
+                let loaded = load_current(txn, with_raw, Selection::Ids(&members)).await?;
+                // Blocks too large in the whole register are skipped here too.
+                let keys: BTreeSet<i64> = loaded
+                    .iter()
+                    .flat_map(|r| {
+                        key_hashes(profile, &field_values(profile, &r.identity, r.raw.as_ref()))
+                    })
+                    .collect();
+                oversized.extend(oversized_among(txn, keys).await?);
+                loaded
+            }
+        };
         let today = now.date_naive();
         records.extend(fresh.into_iter().map(|f| Current {
             id: f.id,
@@ -182,9 +277,11 @@ impl Register {
         for r in &mut records {
             r.inherited = inherited.get(&r.id).copied();
         }
-        let values: Vec<Vec<FieldValue>> = records
+        let loaded = records.len() - fresh_values.len();
+        let values: Vec<Vec<FieldValue>> = records[..loaded]
             .iter()
             .map(|r| field_values(profile, &r.identity, r.raw.as_ref()))
+            .chain(fresh_values)
             .collect();
         let index_of: HashMap<i64, u32> = records
             .iter()
@@ -193,7 +290,22 @@ impl Register {
             .collect();
         let constraints = load_constraints(txn, &index_of).await?;
         clock.lap("load");
-        let run = engine::run(profile, &values, |_, _| true, &constraints, None);
+        let stored = match &scope {
+            Scope::Whole => None,
+            Scope::Part(model) => Some(model.as_ref()),
+        };
+        let run = engine::run(
+            profile,
+            &values,
+            |_, _| true,
+            &constraints,
+            stored,
+            &oversized,
+        );
+        if let Scope::Whole = scope {
+            rebuild_index(txn, profile, &records, &values).await?;
+        }
+        drop(values);
 
         // Clusters in the order of their first record.
         let mut clusters: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -297,11 +409,17 @@ impl Register {
                         }
                     }
                     events.push((
-                        if created.contains(&person) { "CREATE" } else { "LINK" },
+                        if created.contains(&person) {
+                            "CREATE"
+                        } else {
+                            "LINK"
+                        },
                         person,
                         None,
                         Some(r.id),
-                        json!({ "weight": finite(weight), "rule": rule, "explanation": raw_json(&explanation) }),
+                        // The field-by-field explanation is the link's own; the event keeps
+                        // what the decision rested on.
+                        json!({ "weight": finite(weight), "rule": rule }),
                     ));
                 }
                 Some(old) if old != person => {
@@ -461,11 +579,30 @@ impl Register {
         }
 
         clock.lap("events");
-        // Review candidates: the pending ones are replaced by this run's.
-        review_candidate::Entity::delete_many()
-            .filter(review_candidate::Column::State.eq("PENDING"))
-            .exec(txn)
-            .await?;
+        // Review candidates: the pending ones among the records resolved are replaced by this
+        // run's.
+        match &scope {
+            Scope::Whole => {
+                review_candidate::Entity::delete_many()
+                    .filter(review_candidate::Column::State.eq("PENDING"))
+                    .exec(txn)
+                    .await?;
+            }
+            Scope::Part(_) => {
+                let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+                for chunk in ids.chunks(IN_CHUNK) {
+                    review_candidate::Entity::delete_many()
+                        .filter(review_candidate::Column::State.eq("PENDING"))
+                        .filter(
+                            sea_orm::Condition::any()
+                                .add(review_candidate::Column::RecordA.is_in(chunk.to_vec()))
+                                .add(review_candidate::Column::RecordB.is_in(chunk.to_vec())),
+                        )
+                        .exec(txn)
+                        .await?;
+                }
+            }
+        }
         let mut next_review = db::next_id(txn, "review_candidate").await?;
         let reviews: Vec<review_candidate::ActiveModel> = run
             .clustering
@@ -496,18 +633,23 @@ impl Register {
         }
 
         clock.lap("review");
-        // The trained model, so every weight can be shown.
-        let model_id = db::next_id(txn, "match_model").await?;
-        match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
-            id: model_id,
-            profile: profile.name.clone(),
-            trained_at: now,
-            model: serde_json::to_string(&run.model).unwrap_or_default(),
-            blocking: serde_json::to_string(&run.blocking).unwrap_or_default(),
-        }))
-        .exec_without_returning(txn)
-        .await?;
+        // A model trained now is stored, so every weight can be shown and later batches are
+        // matched with it.
+        if let Scope::Whole = scope {
+            let model_id = db::next_id(txn, "match_model").await?;
+            match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
+                id: model_id,
+                profile: profile.name.clone(),
+                trained_at: now,
+                model: serde_json::to_string(&run.model).unwrap_or_default(),
+                blocking: serde_json::to_string(&run.blocking).unwrap_or_default(),
+                term_frequency: Some(run.model.stored_terms()),
+            }))
+            .exec_without_returning(txn)
+            .await?;
+        }
         tracing::info!(
+            whole = matches!(scope, Scope::Whole),
             records = records.len(),
             pairs = run.pairs,
             persons.created = summary.persons_created,
@@ -555,53 +697,77 @@ fn explain(score: &Score) -> String {
     serde_json::to_string(&score.fields).unwrap_or_else(|_| "[]".to_owned())
 }
 
-fn raw_json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+/// Which current records to load.
+enum Selection<'a> {
+    /// Those written before the batch being imported (IDs below this).
+    Below(i64),
+    /// These (the ones not current are left out).
+    Ids(&'a [i64]),
 }
 
-/// The current records with IDs below `below` (the ones written before this batch).
+/// `column` within one part of a selection.
+fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query::SimpleExpr {
+    match part {
+        Selection::Below(below) => column.lt(*below),
+        Selection::Ids(ids) => column.is_in(ids.iter().copied()),
+    }
+}
+
+/// The selected current records, in ID order, with the persons they are linked to.
 async fn load_current(
     txn: &DatabaseTransaction,
     with_raw: bool,
-    below: i64,
+    selection: Selection<'_>,
 ) -> Result<Vec<Current>, DbErr> {
-    let rows: Vec<(i64, String, String, chrono::DateTime<Utc>)> = source_record::Entity::find()
-        .select_only()
-        .columns([
-            source_record::Column::Id,
-            source_record::Column::Source,
-            source_record::Column::Normalized,
-        ])
-        .column(source_record::Column::CreatedAt)
-        .filter(source_record::Column::IsCurrent.eq(true))
-        .filter(source_record::Column::Id.lt(below))
-        .order_by_asc(source_record::Column::Id)
-        .into_tuple()
-        .all(txn)
-        .await?;
+    let parts: Vec<Selection<'_>> = match selection {
+        Selection::Below(below) => vec![Selection::Below(below)],
+        Selection::Ids(ids) => ids.chunks(IN_CHUNK).map(Selection::Ids).collect(),
+    };
+    let mut rows: Vec<(i64, String, String, chrono::DateTime<Utc>)> = Vec::new();
     let mut raws: HashMap<i64, String> = HashMap::new();
-    if with_raw {
-        let rows: Vec<(i64, String)> = source_record::Entity::find()
-            .select_only()
-            .columns([source_record::Column::Id, source_record::Column::Raw])
-            .filter(source_record::Column::IsCurrent.eq(true))
-            .filter(source_record::Column::Id.lt(below))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        raws.extend(rows);
+    let mut person_of: HashMap<i64, i64> = HashMap::new();
+    for part in &parts {
+        rows.extend(
+            source_record::Entity::find()
+                .select_only()
+                .columns([
+                    source_record::Column::Id,
+                    source_record::Column::Source,
+                    source_record::Column::Normalized,
+                ])
+                .column(source_record::Column::CreatedAt)
+                .filter(source_record::Column::IsCurrent.eq(true))
+                .filter(within(source_record::Column::Id, part))
+                .into_tuple::<(i64, String, String, chrono::DateTime<Utc>)>()
+                .all(txn)
+                .await?,
+        );
+        if with_raw {
+            raws.extend(
+                source_record::Entity::find()
+                    .select_only()
+                    .columns([source_record::Column::Id, source_record::Column::Raw])
+                    .filter(source_record::Column::IsCurrent.eq(true))
+                    .filter(within(source_record::Column::Id, part))
+                    .into_tuple::<(i64, String)>()
+                    .all(txn)
+                    .await?,
+            );
+        }
+        person_of.extend(
+            record_link::Entity::find()
+                .select_only()
+                .columns([
+                    record_link::Column::SourceRecordId,
+                    record_link::Column::PersonId,
+                ])
+                .filter(within(record_link::Column::SourceRecordId, part))
+                .into_tuple::<(i64, i64)>()
+                .all(txn)
+                .await?,
+        );
     }
-    let links: Vec<(i64, i64)> = record_link::Entity::find()
-        .select_only()
-        .columns([
-            record_link::Column::SourceRecordId,
-            record_link::Column::PersonId,
-        ])
-        .filter(record_link::Column::SourceRecordId.lt(below))
-        .into_tuple()
-        .all(txn)
-        .await?;
-    let person_of: HashMap<i64, i64> = links.into_iter().collect();
+    rows.sort_unstable_by_key(|r| r.0);
     Ok(rows
         .into_iter()
         .filter_map(|(id, source, normalized, created)| {
@@ -616,6 +782,223 @@ async fn load_current(
             })
         })
         .collect())
+}
+
+/// The records linked to `persons`.
+async fn records_of(txn: &DatabaseTransaction, persons: &BTreeSet<i64>) -> Result<Vec<i64>, DbErr> {
+    let persons: Vec<i64> = persons.iter().copied().collect();
+    let mut records = Vec::new();
+    for chunk in persons.chunks(IN_CHUNK) {
+        records.extend(
+            record_link::Entity::find()
+                .select_only()
+                .column(record_link::Column::SourceRecordId)
+                .filter(record_link::Column::PersonId.is_in(chunk.iter().copied()))
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?,
+        );
+    }
+    records.sort_unstable();
+    records.dedup();
+    Ok(records)
+}
+
+/// What the match index says of a batch's keys.
+#[derive(Default)]
+struct Matched {
+    /// Records already in the register that share a key with a fresh record.
+    records: Vec<i64>,
+    /// Keys whose block is too large, in the register with the batch.
+    oversized: HashSet<i64>,
+}
+
+impl Register {
+    /// Adds the fresh records' index `rows` (key hash, record, ID hash) to the match index and
+    /// returns the register's records they meet (never one whose valid ID number differs
+    /// from the fresh record's). A block that grows past `max_block` is marked oversized and
+    /// its records leave the index: it is never compared again.
+    async fn index_fresh(
+        &self,
+        txn: &DatabaseTransaction,
+        rows: &[[i64; 3]],
+    ) -> Result<Matched, DbErr> {
+        let mut fresh_of: BTreeMap<i64, Vec<[i64; 3]>> = BTreeMap::new();
+        for row in rows {
+            fresh_of.entry(row[0]).or_default().push(*row);
+        }
+        let distinct: Vec<i64> = fresh_of.keys().copied().collect();
+        let mut matched = Matched {
+            oversized: oversized_among(txn, distinct.iter().copied()).await?,
+            ..Matched::default()
+        };
+        let open: Vec<i64> = distinct
+            .into_iter()
+            .filter(|k| !matched.oversized.contains(k))
+            .collect();
+        let mut members: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+        for chunk in open.chunks(IN_CHUNK) {
+            let rows: Vec<(i64, i64, i64)> = match_key::Entity::find()
+                .select_only()
+                .columns([
+                    match_key::Column::KeyHash,
+                    match_key::Column::SourceRecordId,
+                    match_key::Column::IdHash,
+                ])
+                .filter(match_key::Column::KeyHash.is_in(chunk.iter().copied()))
+                .into_tuple()
+                .all(txn)
+                .await?;
+            for (key, record, id) in rows {
+                members.entry(key).or_default().push((record, id));
+            }
+        }
+        let mut added: Vec<[i64; 3]> = Vec::new();
+        let mut grown = Vec::new();
+        for key in open {
+            let fresh = &fresh_of[&key];
+            let known = members.remove(&key).unwrap_or_default();
+            if known.len() + fresh.len() > self.profile.max_block {
+                grown.push(key);
+                matched.oversized.insert(key);
+                continue;
+            }
+            added.extend_from_slice(fresh);
+            let apart = |a: i64, b: i64| a != 0 && b != 0 && a != b;
+            matched.records.extend(
+                known
+                    .into_iter()
+                    .filter(|(_, id)| fresh.iter().any(|f| !apart(f[2], *id)))
+                    .map(|(record, _)| record),
+            );
+        }
+        for chunk in grown.chunks(IN_CHUNK) {
+            match_key::Entity::delete_many()
+                .filter(match_key::Column::KeyHash.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
+        let grown: Vec<[i64; 1]> = grown.into_iter().map(|k| [k]).collect();
+        insert_values(txn, "match_key_oversized (key_hash)", &grown).await?;
+        insert_values(txn, MATCH_KEY_COLUMNS, &added).await?;
+        matched.records.sort_unstable();
+        matched.records.dedup();
+        Ok(matched)
+    }
+
+    /// Whether this run resolves the whole register or matches against it (see
+    /// [`Register::resolve_register`]).
+    async fn scope(&self, txn: &DatabaseTransaction, fresh: usize) -> Result<Scope, DbErr> {
+        let settings = &self.profile.model;
+        // Linked record versions (a narrow table, cheap to count) and the fresh ones: the
+        // register's size near enough to decide how to resolve it.
+        let current = record_link::Entity::find().count(txn).await? as usize + fresh;
+        if current < settings.resolve_whole_below {
+            return Ok(Scope::Whole);
+        }
+        let stored = match_model::Entity::find()
+            .order_by_desc(match_model::Column::Id)
+            .one(txn)
+            .await?;
+        let Some(model) = stored
+            .and_then(|m| Model::restore(&self.profile, &m.model, m.term_frequency.as_deref()?))
+        else {
+            return Ok(Scope::Whole);
+        };
+        let trained_on = model.report.records as f64;
+        if current as f64 > trained_on * (1.0 + settings.retrain_growth) {
+            return Ok(Scope::Whole);
+        }
+        Ok(Scope::Part(Box::new(model)))
+    }
+}
+
+/// The keys among `keys` marked oversized in the match index.
+async fn oversized_among(
+    txn: &DatabaseTransaction,
+    keys: impl IntoIterator<Item = i64>,
+) -> Result<HashSet<i64>, DbErr> {
+    let keys: Vec<i64> = keys.into_iter().collect();
+    let mut found = HashSet::new();
+    for chunk in keys.chunks(IN_CHUNK) {
+        found.extend(
+            match_key_oversized::Entity::find()
+                .select_only()
+                .column(match_key_oversized::Column::KeyHash)
+                .filter(match_key_oversized::Column::KeyHash.is_in(chunk.iter().copied()))
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Rebuilds the match index from every current record: each key's records, or the key marked
+/// oversized when its block is larger than `max_block`.
+async fn rebuild_index(
+    txn: &DatabaseTransaction,
+    profile: &Profile,
+    records: &[Current],
+    values: &[Vec<FieldValue>],
+) -> Result<(), DbErr> {
+    match_key::Entity::delete_many().exec(txn).await?;
+    match_key_oversized::Entity::delete_many().exec(txn).await?;
+    let mut rows: Vec<[i64; 3]> = records
+        .iter()
+        .zip(values)
+        .flat_map(|(r, v)| index_rows(profile, r.id, v))
+        .collect();
+    rows.sort_unstable();
+    let mut kept = Vec::with_capacity(rows.len());
+    let mut oversized = Vec::new();
+    for block in rows.chunk_by(|a, b| a[0] == b[0]) {
+        if block.len() > profile.max_block {
+            oversized.push([block[0][0]]);
+        } else {
+            kept.extend_from_slice(block);
+        }
+    }
+    insert_values(txn, "match_key_oversized (key_hash)", &oversized).await?;
+    insert_values(txn, MATCH_KEY_COLUMNS, &kept).await
+}
+
+const MATCH_KEY_COLUMNS: &str = "match_key (key_hash, source_record_id, id_hash)";
+
+/// A record's rows in the match index: (key hash, record, hash of its valid ID number).
+fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) -> Vec<[i64; 3]> {
+    let id = distinct_hash(profile, values);
+    key_hashes(profile, values)
+        .into_iter()
+        .map(|key| [key, record, id])
+        .collect()
+}
+
+/// Inserts rows of integers into `table (columns)` with multi-row statements. The values are
+/// integers this process computed, written as literals: the index is millions of rows, and
+/// binding two parameters per row would cost more than the insert.
+async fn insert_values<const N: usize>(
+    txn: &DatabaseTransaction,
+    table: &str,
+    rows: &[[i64; N]],
+) -> Result<(), DbErr> {
+    use std::fmt::Write as _;
+    const ROWS: usize = 10_000;
+    for chunk in rows.chunks(ROWS) {
+        let mut sql = format!("INSERT INTO {table} VALUES ");
+        for (i, row) in chunk.iter().enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ",(" });
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    sql.push(',');
+                }
+                let _ = write!(sql, "{v}");
+            }
+            sql.push(')');
+        }
+        txn.execute_unprepared(&sql).await?;
+    }
+    Ok(())
 }
 
 /// Analysts' decisions on pairs of current records, as constraints on the clustering.

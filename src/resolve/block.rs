@@ -1,6 +1,6 @@
 //! Blocking: which pairs of records are compared at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +18,10 @@ pub struct BlockingStats {
     pub new_pairs: u64,
     /// Blocks skipped for being larger than the profile's `max_block`.
     pub skipped_blocks: u64,
+    /// Pairs its blocks held that a hard rule rules out (two different valid ID numbers): left
+    /// out, but counted (once per rule) in the prior as certain non-matches.
+    #[serde(default)]
+    pub forbidden_pairs: u64,
 }
 
 /// The key values one record has under a rule (several when a part has several values).
@@ -110,23 +114,96 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
     }
 }
 
+/// The hash of a rule's key, as the register's index stores it: FNV-1a over the rule's
+/// position and the key, fixed forever (it is persisted), so two records share a hash exactly
+/// when they share a key (but for a chance collision, which only adds a candidate pair).
+pub fn key_hash(rule: usize, key: &str) -> i64 {
+    fnv1a((rule as u32).to_le_bytes().iter().chain(key.as_bytes()))
+}
+
+fn fnv1a<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> i64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut h = OFFSET;
+    for byte in bytes {
+        h ^= u64::from(*byte);
+        h = h.wrapping_mul(PRIME);
+    }
+    h as i64
+}
+
+/// The value of the profile's distinguishing field when it is valid and whole (a valid full
+/// ID number): two records with different ones are never the same person.
+pub fn distinct_value<'a>(profile: &Profile, record: &'a [FieldValue]) -> Option<&'a str> {
+    valid_full(&record[distinct_field(profile)?])
+}
+
+fn distinct_field(profile: &Profile) -> Option<usize> {
+    profile.field_index(profile.distinct_when_different.as_deref()?)
+}
+
+fn valid_full(value: &FieldValue) -> Option<&str> {
+    match value {
+        FieldValue::Id {
+            full: Some(full),
+            valid: true,
+            ..
+        } => Some(full),
+        _ => None,
+    }
+}
+
+/// [`distinct_value`] hashed for the index (never 0); 0 when the record has none.
+pub fn distinct_hash(profile: &Profile, record: &[FieldValue]) -> i64 {
+    distinct_value(profile, record).map_or(0, |v| match fnv1a(v.as_bytes()) {
+        0 => 1,
+        h => h,
+    })
+}
+
+/// Every key hash of a record under every rule of the profile, sorted and without repeats.
+pub fn key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
+    let mut hashes: Vec<i64> = (0..profile.blocking.len())
+        .flat_map(|rule| {
+            keys(profile, rule, record)
+                .into_iter()
+                .map(move |k| key_hash(rule, &k))
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// The candidate pairs `(a, b)` with `a < b`, sorted, and what each rule contributed.
 ///
 /// `comparable(a, b)` filters pairs (for instance to compare only records of two different
-/// files); a block larger than the profile's `max_block` is skipped whole.
+/// files); a block larger than the profile's `max_block` is skipped whole, and so is a block
+/// whose key hash is in `oversized` (a block that is too large in the whole register when
+/// only part of it is resolved).
 pub fn candidate_pairs(
     profile: &Profile,
     records: &[Vec<FieldValue>],
     comparable: impl Fn(u32, u32) -> bool,
+    oversized: &HashSet<i64>,
 ) -> (Vec<(u32, u32)>, Vec<BlockingStats>) {
-    let mut seen: HashMap<(u32, u32), ()> = HashMap::new();
+    // Two different valid values of the distinguishing field (full ID numbers) are never the
+    // same person: such a pair is not a candidate. Without this, a block of ID-number ends
+    // holds every stranger whose number ends alike, and pairs grow with the square of the
+    // register.
+    let distinct = distinct_field(profile);
+    let valid_id = |i: u32| distinct.and_then(|f| valid_full(&records[i as usize][f]));
+    let mut seen: HashSet<(u32, u32)> = HashSet::new();
     let mut pairs = Vec::new();
     let mut stats = Vec::new();
     for rule in 0..profile.blocking.len() {
-        let mut blocks: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut blocks: HashMap<i64, Vec<u32>> = HashMap::new();
         for (i, record) in records.iter().enumerate() {
             for key in keys(profile, rule, record) {
-                blocks.entry(key).or_default().push(i as u32);
+                blocks
+                    .entry(key_hash(rule, &key))
+                    .or_default()
+                    .push(i as u32);
             }
         }
         let mut stat = BlockingStats {
@@ -134,20 +211,28 @@ pub fn candidate_pairs(
             pairs: 0,
             new_pairs: 0,
             skipped_blocks: 0,
+            forbidden_pairs: 0,
         };
-        for members in blocks.values() {
-            if members.len() > profile.max_block {
+        for (hash, members) in &blocks {
+            if members.len() > profile.max_block || oversized.contains(hash) {
                 stat.skipped_blocks += 1;
                 continue;
             }
             for (x, &a) in members.iter().enumerate() {
+                let id_a = valid_id(a);
                 for &b in &members[x + 1..] {
                     let pair = (a.min(b), a.max(b));
                     if pair.0 == pair.1 || !comparable(pair.0, pair.1) {
                         continue;
                     }
+                    if let (Some(x), Some(y)) = (id_a, valid_id(b))
+                        && x != y
+                    {
+                        stat.forbidden_pairs += 1;
+                        continue;
+                    }
                     stat.pairs += 1;
-                    if seen.insert(pair, ()).is_none() {
+                    if seen.insert(pair) {
                         stat.new_pairs += 1;
                         pairs.push(pair);
                     }
@@ -158,4 +243,80 @@ pub fn candidate_pairs(
     }
     pairs.sort_unstable();
     (pairs, stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile() -> Profile {
+        Profile::builtin("cn-identity")
+            .expect("built-in profile")
+            .expect("valid profile")
+    }
+
+    fn with_id(profile: &Profile, id: FieldValue) -> Vec<FieldValue> {
+        let mut record = vec![FieldValue::Missing; profile.fields.len()];
+        record[profile.field_index("id_number").expect("id_number field")] = id;
+        record
+    }
+
+    fn valid(full: &str) -> FieldValue {
+        FieldValue::Id {
+            full: Some(full.to_owned()),
+            valid: true,
+            candidates: Vec::new(),
+            masked: None,
+        }
+    }
+
+    #[test]
+    fn key_hashes_are_fixed_forever() {
+        // The match index stores these: a change here orphans every stored key.
+        // FNV-1a 64 of the rule's four little-endian bytes and the key, computed elsewhere.
+        assert_eq!(key_hash(0, ""), 0x4d25_767f_9dce_13f5);
+        assert_eq!(key_hash(2, "\u{1f}13800138000"), 4_667_150_506_067_770_504);
+        assert_ne!(
+            key_hash(2, "\u{1f}13800138000"),
+            key_hash(3, "\u{1f}13800138000")
+        );
+    }
+
+    #[test]
+    fn two_different_valid_id_numbers_are_never_a_candidate_pair() {
+        let profile = profile();
+        let masked = FieldValue::Id {
+            full: None,
+            valid: false,
+            candidates: Vec::new(),
+            masked: Some("4201**********1234".to_owned()),
+        };
+        let records = vec![
+            with_id(&profile, valid("420102198001011234")),
+            with_id(&profile, valid("420106199002021234")),
+            with_id(&profile, masked),
+            with_id(&profile, valid("420102198001011234")),
+        ];
+        let (pairs, stats) = candidate_pairs(&profile, &records, |_, _| true, &HashSet::new());
+        // The mask meets both numbers; the two different numbers never meet; the same number
+        // twice does.
+        assert_eq!(pairs, vec![(0, 2), (0, 3), (1, 2), (2, 3)]);
+        assert!(stats.iter().any(|s| s.pairs > 0));
+    }
+
+    #[test]
+    fn an_oversized_key_skips_its_block() {
+        let profile = profile();
+        let records = vec![
+            with_id(&profile, valid("420102198001011234")),
+            with_id(&profile, valid("420102198001011234")),
+        ];
+        let keys = key_hashes(&profile, &records[0]);
+        assert!(!keys.is_empty());
+        let all: HashSet<i64> = keys.into_iter().collect();
+        let (pairs, _) = candidate_pairs(&profile, &records, |_, _| true, &all);
+        assert!(pairs.is_empty());
+        let (pairs, _) = candidate_pairs(&profile, &records, |_, _| true, &HashSet::new());
+        assert_eq!(pairs, vec![(0, 1)]);
+    }
 }

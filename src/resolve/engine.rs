@@ -1,5 +1,7 @@
 //! One resolution run: block, train (or reuse a model), score, cluster.
 
+use std::collections::HashSet;
+
 use super::block::{BlockingStats, candidate_pairs};
 use super::cluster::{Clustering, Constraints, cluster};
 use super::compare::FieldValue;
@@ -21,18 +23,23 @@ pub struct Run {
 
 /// Resolves `records` (field values in profile order): candidate pairs from blocking (only
 /// those `comparable` allows), a model trained on them unless one is given, then clustering
-/// under the analysts' `constraints`.
+/// under the analysts' `constraints`. Blocks whose key hash is in `oversized` are skipped (see
+/// [`candidate_pairs`]).
 pub fn run(
     profile: &Profile,
     records: &[Vec<FieldValue>],
     comparable: impl Fn(u32, u32) -> bool,
     constraints: &Constraints,
     model: Option<&Model>,
+    oversized: &HashSet<i64>,
 ) -> Run {
-    let (pairs, blocking) = candidate_pairs(profile, records, comparable);
+    let (pairs, blocking) = candidate_pairs(profile, records, comparable, oversized);
     let model = match model {
         Some(m) => m.clone(),
-        None => Model::train(profile, records, &pairs),
+        None => {
+            let forbidden = blocking.iter().map(|b| b.forbidden_pairs).sum();
+            Model::train(profile, records, &pairs, forbidden)
+        }
     };
     let scored = score_pairs(&model, records, &pairs);
     let clustering = cluster(&model, records, &scored, constraints);

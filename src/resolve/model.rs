@@ -144,17 +144,7 @@ impl Model {
                 }
             })
             .collect();
-        let groups: Vec<Vec<usize>> = profile
-            .correlated
-            .iter()
-            .map(|g| g.iter().filter_map(|f| profile.field_index(f)).collect())
-            .collect();
-        let mut group_of = vec![None; profile.fields.len()];
-        for (g, fields) in groups.iter().enumerate() {
-            for &f in fields {
-                group_of[f] = Some(g);
-            }
-        }
+        let (groups, group_of) = correlated_groups(profile);
         Self {
             profile: profile.clone(),
             lambda: profile.model.prior,
@@ -166,14 +156,62 @@ impl Model {
         }
     }
 
+    /// A stored model (as [`Model::stored_terms`] and serde wrote it) made usable again for
+    /// `profile`: `None` when it cannot be read or was trained for another profile.
+    pub fn restore(profile: &Profile, model: &str, terms: &str) -> Option<Self> {
+        let mut model: Model = serde_json::from_str(model).ok()?;
+        if model.profile != *profile {
+            return None;
+        }
+        let mut stored: HashMap<String, HashMap<String, f64>> = serde_json::from_str(terms).ok()?;
+        model.term_frequency = profile
+            .fields
+            .iter()
+            .map(|f| {
+                f.term_frequency
+                    .then(|| stored.remove(&f.name).unwrap_or_default())
+            })
+            .collect();
+        (model.groups, model.group_of) = correlated_groups(profile);
+        Some(model)
+    }
+
+    /// The term frequencies to store with the model, as JSON by field name: only values more
+    /// common than the average value, since only those change a weight.
+    pub fn stored_terms(&self) -> String {
+        let terms: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, f64>> = self
+            .profile
+            .fields
+            .iter()
+            .zip(&self.term_frequency)
+            .filter_map(|(f, tf)| {
+                let common = tf
+                    .as_ref()?
+                    .iter()
+                    .filter(|(_, ratio)| **ratio > 1.0)
+                    .map(|(k, r)| (k.as_str(), *r))
+                    .collect();
+                Some((f.name.as_str(), common))
+            })
+            .collect();
+        serde_json::to_string(&terms).unwrap_or_else(|_| "{}".to_owned())
+    }
+
     /// Trains on `records`: term frequencies from all values, u from random pairs, then m and
-    /// the prior by EM over the candidate `pairs`. Deterministic for a profile's seed.
-    pub fn train(profile: &Profile, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) -> Self {
+    /// the prior by EM over the candidate `pairs`, plus `forbidden` pairs the blocks held that
+    /// a hard rule rules out (counted as certain non-matches in the prior, never compared).
+    /// Deterministic for a profile's seed.
+    pub fn train(
+        profile: &Profile,
+        records: &[Vec<FieldValue>],
+        pairs: &[(u32, u32)],
+        forbidden: u64,
+    ) -> Self {
         let mut model = Self::untrained(profile);
         model.report.records = records.len();
         model.term_frequency = term_frequencies(profile, records);
         model.estimate_u(records);
-        model.estimate_m(records, pairs);
+        model.estimate_m(records, pairs, forbidden);
         model
     }
 
@@ -219,7 +257,7 @@ impl Model {
         }
     }
 
-    fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) {
+    fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)], forbidden: u64) {
         // Candidate pairs repeat a few comparison patterns: EM runs over patterns and counts.
         let mut patterns: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
         for &(a, b) in pairs {
@@ -233,7 +271,7 @@ impl Model {
         if pairs.len() < self.profile.model.min_pairs_for_em {
             return;
         }
-        let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum();
+        let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum::<f64>() + forbidden as f64;
         let before = (self.params.clone(), self.lambda);
         for iteration in 0..self.profile.model.em_iterations {
             let log_u: Vec<Vec<f64>> = self
@@ -409,6 +447,22 @@ impl Model {
         }
         (total, forbidden, comparable)
     }
+}
+
+/// The profile's correlated groups as field positions, and each field's group.
+fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>) {
+    let groups: Vec<Vec<usize>> = profile
+        .correlated
+        .iter()
+        .map(|g| g.iter().filter_map(|f| profile.field_index(f)).collect())
+        .collect();
+    let mut group_of = vec![None; profile.fields.len()];
+    for (g, fields) in groups.iter().enumerate() {
+        for &f in fields {
+            group_of[f] = Some(g);
+        }
+    }
+    (groups, group_of)
 }
 
 fn is_valid_full(v: &FieldValue) -> bool {

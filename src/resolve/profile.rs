@@ -124,10 +124,27 @@ pub struct ModelSettings {
     /// records are too often the same person for random pairs to measure strangers.
     #[serde(default = "thousand")]
     pub min_records_for_u: usize,
+    /// A register with fewer current records than this is resolved whole on every batch,
+    /// with a freshly trained model; a larger one matches a batch against the register with
+    /// the stored model (see `retrain_growth`).
+    #[serde(default = "fifty_thousand")]
+    pub resolve_whole_below: usize,
+    /// When the register has grown by more than this share since the stored model was
+    /// trained, the next batch retrains it and resolves the whole register again.
+    #[serde(default = "a_quarter")]
+    pub retrain_growth: f64,
 }
 
 fn thousand() -> usize {
     1000
+}
+
+fn fifty_thousand() -> usize {
+    50_000
+}
+
+fn a_quarter() -> f64 {
+    0.25
 }
 
 /// Decision thresholds on the total match weight (log2 odds, prior included).

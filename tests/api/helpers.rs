@@ -99,11 +99,20 @@ pub async fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> Option
     }
 }
 
-/// Starts a hub on a fresh database (migrated) and an ephemeral port, with access control
-/// **open**: requests without a token run unrestricted (`Access::open`), so the tests written
-/// before the guards were wired keep working. Tokens sent are still checked.
+/// Requests a minute each token of a test hub may send: tests fire requests far faster than
+/// people do, and the rate limit has tests of its own.
+pub const TEST_RATE_PER_MINUTE: u32 = 600_000;
+
+/// Starts a hub on a fresh database (migrated) and an ephemeral port that refuses every request
+/// without a valid token, as `paicha serve` does; `gql` sends the hub's admin token.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, AccessMode::Open, Limits::default()).await
+    spawn_app_configured(
+        backend,
+        AccessMode::Required,
+        Limits::default(),
+        std::num::NonZeroU32::new(TEST_RATE_PER_MINUTE),
+    )
+    .await
 }
 
 /// Starts a hub that refuses every request without a valid token, as `paicha serve` does.

@@ -1,0 +1,108 @@
+//! Root subscriptions: the register's committed changes, pushed over `graphql-transport-ws`.
+
+use async_graphql::{Context, Enum, ID, Object, Result, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::types::ResolutionEvent;
+use crate::register::query::MAX_PAGE;
+use crate::register::{self, Register};
+
+/// What kind of write changed the register.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ChangeKind {
+    /// Files were imported and the register re-resolved.
+    Import,
+    /// An analyst decided a review candidate, merged persons or split one.
+    Decision,
+}
+
+impl From<register::ChangeKind> for ChangeKind {
+    fn from(k: register::ChangeKind) -> Self {
+        match k {
+            register::ChangeKind::Import => Self::Import,
+            register::ChangeKind::Decision => Self::Decision,
+        }
+    }
+}
+
+/// A committed change of the register.
+pub struct RegisterChange(pub register::RegisterChange);
+
+/// A committed change of the register.
+#[Object]
+impl RegisterChange {
+    /// What kind of write it was.
+    async fn kind(&self) -> ChangeKind {
+        self.0.kind.into()
+    }
+    /// When it was committed.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The import batches it wrote (none for a decision).
+    async fn batch_ids(&self) -> Vec<ID> {
+        self.0.batch_ids.iter().map(|b| ID(b.to_string())).collect()
+    }
+    /// How many resolution events it wrote (persons created, records linked, merges,
+    /// splits, decisions).
+    async fn event_count(&self) -> u64 {
+        u64::try_from(self.0.events_to - self.0.events_after).unwrap_or(0)
+    }
+    /// The resolution events it wrote, oldest first (the first `first` of them, at most 500).
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: i32,
+    ) -> Result<Vec<ResolutionEvent>> {
+        let register = ctx.data::<Register>()?;
+        let limit = u64::from(first.max(0).unsigned_abs()).min(MAX_PAGE);
+        Ok(register
+            .events_between(self.0.events_after, self.0.events_to, limit)
+            .await?
+            .into_iter()
+            .map(ResolutionEvent)
+            .collect())
+    }
+}
+
+/// The root of every subscription.
+pub struct Subscription;
+
+/// The root of every subscription.
+#[Subscription]
+impl Subscription {
+    /// Every change committed to the register from now on (imports and analysts'
+    /// decisions), optionally only of the given kinds. A subscriber too slow to keep up
+    /// skips the changes it fell behind on rather than holding the server up.
+    async fn register_changes(
+        &self,
+        ctx: &Context<'_>,
+        kinds: Option<Vec<ChangeKind>>,
+    ) -> Result<impl Stream<Item = RegisterChange>> {
+        let receiver = ctx.data::<Register>()?.subscribe();
+        Ok(futures_util::stream::unfold(
+            receiver,
+            move |mut receiver| {
+                let kinds = kinds.clone();
+                async move {
+                    loop {
+                        match receiver.recv().await {
+                            Ok(change) => {
+                                let wanted = kinds
+                                    .as_ref()
+                                    .is_none_or(|k| k.contains(&change.kind.into()));
+                                if wanted {
+                                    return Some((RegisterChange(change), receiver));
+                                }
+                            }
+                            Err(RecvError::Lagged(_)) => {}
+                            Err(RecvError::Closed) => return None,
+                        }
+                    }
+                }
+            },
+        ))
+    }
+}

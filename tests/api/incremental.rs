@@ -1,0 +1,233 @@
+//! A batch matched against a large register — through the stored model and the match index —
+//! instead of the whole register resolved again.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use paicha::db::{match_key, match_key_oversized, match_model, review_candidate};
+use paicha::eval::{PairwiseScores, TruthFormat, pairwise, parse_truth, predicted_rows};
+use paicha::intake::SourceKind;
+use paicha::register::{ImportRequest, Verdict};
+use paicha::resolve::profile::Profile;
+use paicha::synth::{SynthFiles, generate};
+use paicha::{Reference, Register};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+
+use crate::helpers::{Backend, fresh_database};
+
+const PERSONS: usize = 1500;
+const SEED: u64 = 20_200_126;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if std::env::var_os("PAICHA_TEST_POSTGRES_URL").is_none() {
+                        eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+                        return;
+                    }
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_batch_matched_against_the_register_finds_what_resolving_everything_finds,
+    a_decision_in_a_large_register_resolves_the_persons_it_concerns,
+);
+
+/// A register on a fresh database whose profile resolves the whole register only below
+/// `whole_below` records (the built-in profile: 50 000).
+async fn open(backend: Backend, whole_below: usize) -> (Register, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, &dir)
+        .await
+        .expect("the backend is configured");
+    let mut profile = Profile::builtin("cn-identity")
+        .expect("built-in profile")
+        .expect("valid profile");
+    profile.model.resolve_whole_below = whole_below;
+    let reference = Reference::load(None).expect("demo county");
+    let register = paicha::open_register_with(&url, reference, profile)
+        .await
+        .expect("open register");
+    (register, dir)
+}
+
+fn files() -> SynthFiles {
+    generate(PERSONS, SEED, &Reference::load(None).expect("demo county"))
+}
+
+async fn import_three(register: &Register, files: &SynthFiles) {
+    for (source, name, text) in [
+        (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
+        (SourceKind::Township, "township.csv", &files.township_csv),
+        (SourceKind::External, "external.json", &files.external_json),
+    ] {
+        register
+            .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+            .await
+            .expect("synthetic file imports");
+    }
+}
+
+/// `(source/record_id, person)` of every current record.
+async fn partition(register: &Register) -> Vec<(String, u64)> {
+    let records = register.export_records().await.expect("export");
+    predicted_rows(&records, TruthFormat::SourceRecords)
+}
+
+/// The partition as a set of sets of record keys (person IDs left out).
+fn groups(rows: &[(String, u64)]) -> BTreeSet<BTreeSet<String>> {
+    let mut by_person: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+    for (key, person) in rows {
+        by_person.entry(*person).or_default().insert(key.clone());
+    }
+    by_person.into_values().collect()
+}
+
+fn against_truth(rows: &[(String, u64)], files: &SynthFiles) -> PairwiseScores {
+    let truth = parse_truth(&files.truth_csv).expect("truth");
+    pairwise(rows, &truth.rows)
+}
+
+async fn models(register: &Register) -> u64 {
+    match_model::Entity::find()
+        .count(&register.db.conn)
+        .await
+        .expect("count models")
+}
+
+/// The match index: every (key hash, record) row and every oversized key.
+async fn index(register: &Register) -> (BTreeSet<(i64, i64)>, BTreeSet<i64>) {
+    let conn = &register.db.conn;
+    let rows = match_key::Entity::find()
+        .all(conn)
+        .await
+        .expect("match keys")
+        .into_iter()
+        .map(|k| (k.key_hash, k.source_record_id))
+        .collect();
+    let oversized = match_key_oversized::Entity::find()
+        .all(conn)
+        .await
+        .expect("oversized keys")
+        .into_iter()
+        .map(|k| k.key_hash)
+        .collect();
+    (rows, oversized)
+}
+
+async fn a_batch_matched_against_the_register_finds_what_resolving_everything_finds(
+    backend: Backend,
+) {
+    let files = files();
+    let (whole, _a) = open(backend, usize::MAX).await;
+    let (part, _b) = open(backend, 0).await;
+    import_three(&whole, &files).await;
+    import_three(&part, &files).await;
+
+    // The whole register was resolved (and a model trained) for every batch. The large one
+    // trained on the first batch, again on the second (it more than doubled the register),
+    // and matched the third (under a quarter more records) with the stored model.
+    assert_eq!(models(&whole).await, 3);
+    assert_eq!(models(&part).await, 2);
+
+    let (w, p) = (partition(&whole).await, partition(&part).await);
+    let (ws, ps) = (against_truth(&w, &files), against_truth(&p, &files));
+    assert!(ws.f1 > 0.9, "resolving everything: {ws:?}");
+    assert!(
+        ps.f1 >= ws.f1 - 0.005,
+        "matching the batch: F1 {} against {} resolving everything",
+        ps.f1,
+        ws.f1
+    );
+    let agreement = pairwise(&p, &w);
+    assert!(agreement.f1 > 0.99, "the two partitions: {agreement:?}");
+
+    // The index kept up batch by batch equals one rebuilt from every record.
+    let kept = index(&part).await;
+    assert!(!kept.0.is_empty(), "the index holds keys");
+    part.resolve_all("test").await.expect("resolve everything");
+    assert_eq!(kept, index(&part).await);
+
+    // Retrained on the whole register, it finds exactly what resolving everything found.
+    assert_eq!(models(&part).await, 3);
+    assert_eq!(groups(&partition(&part).await), groups(&w));
+}
+
+/// The persons the two records of a candidate are linked to.
+async fn persons_of(register: &Register, candidate: &review_candidate::Model) -> [i64; 2] {
+    let mut persons = [0; 2];
+    for (slot, record) in persons
+        .iter_mut()
+        .zip([candidate.record_a, candidate.record_b])
+    {
+        *slot = register
+            .link_of_record(record)
+            .await
+            .expect("link query")
+            .expect("every record is linked")
+            .person_id;
+    }
+    persons
+}
+
+async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend: Backend) {
+    let files = files();
+    let (register, _dir) = open(backend, 0).await;
+    import_three(&register, &files).await;
+    let person_of =
+        |rows: &[(String, u64)]| -> BTreeMap<String, u64> { rows.iter().cloned().collect() };
+    let pending = review_candidate::Entity::find()
+        .filter(review_candidate::Column::State.eq("PENDING"))
+        .order_by_asc(review_candidate::Column::Id)
+        .all(&register.db.conn)
+        .await
+        .expect("candidates");
+    assert!(
+        pending.len() >= 2,
+        "the synthetic county leaves pairs to review"
+    );
+    let before = person_of(&partition(&register).await);
+    let persons_before = before.values().collect::<BTreeSet<_>>().len();
+
+    // SAME: the two records' persons become one, and nothing else changes.
+    let same = &pending[0];
+    register
+        .decide_candidate(same.id, Verdict::Same, "analyst")
+        .await
+        .expect("decide SAME");
+    let persons = persons_of(&register, same).await;
+    assert_eq!(persons[0], persons[1], "SAME makes one person");
+    let after = person_of(&partition(&register).await);
+    let persons_after = after.values().collect::<BTreeSet<_>>().len();
+    assert!(
+        persons_after == persons_before || persons_after + 1 == persons_before,
+        "one merge at most: {persons_before} -> {persons_after}"
+    );
+
+    // DIFFERENT on a pair that was merged keeps them apart from now on.
+    let different = pending
+        .iter()
+        .skip(1)
+        .find(|c| c.record_a != same.record_a && c.record_b != same.record_b)
+        .expect("a second candidate");
+    register
+        .decide_candidate(different.id, Verdict::Different, "analyst")
+        .await
+        .expect("decide DIFFERENT");
+    let persons = persons_of(&register, different).await;
+    assert_ne!(persons[0], persons[1], "DIFFERENT keeps two persons");
+}

@@ -1,0 +1,102 @@
+//! Subscriptions over `graphql-transport-ws` at `/graphql/ws`: committed changes pushed.
+
+use futures_util::{SinkExt, StreamExt};
+use paicha::intake::SourceKind;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::TestApp;
+
+crate::on_every_backend!(an_import_is_pushed_to_a_subscriber_after_it_commits);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next JSON message of the socket (pings skipped), within ten seconds.
+async fn next_json(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("the socket is open")
+            .expect("a message");
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(&text).expect("JSON");
+            if value["type"] != "ping" {
+                return value;
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut Socket, value: Value) {
+    socket
+        .send(Message::Text(value.to_string().into()))
+        .await
+        .expect("send");
+}
+
+async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
+    let mut request = format!("ws://{}/graphql/ws", app.addr)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket upgrade");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
+    send(
+        &mut socket,
+        json!({
+            "type": "connection_init",
+            "payload": { "Authorization": format!("Bearer {}", app.admin_token) },
+        }),
+    )
+    .await;
+    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query":
+            "subscription { registerChanges(kinds: [IMPORT]) { kind batchIds eventCount
+               events(first: 500) { kind person { id } } } }" } }),
+    )
+    .await;
+    // The subscription is registered once the server has read the message; give it a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let report = app.import_ok(SourceKind::Township, "township.csv").await;
+    let message = next_json(&mut socket).await;
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(message["id"], "1");
+    let change = &message["payload"]["data"]["registerChanges"];
+    assert_eq!(change["kind"], "IMPORT");
+    assert_eq!(change["batchIds"], json!([report.batch_id.to_string()]));
+    let events = change["events"].as_array().expect("events");
+    let count = change["eventCount"].as_u64().expect("count");
+    assert_eq!(count, app.count("resolution_event").await as u64);
+    assert_eq!(events.len() as u64, count);
+    let creates = events.iter().filter(|e| e["kind"] == "CREATE").count() as u32;
+    assert_eq!(creates, report.persons_created);
+    assert!(events.iter().all(|e| e["person"]["id"].is_string()));
+
+    // The same file again writes nothing and announces nothing; another file does.
+    app.import_ok(SourceKind::Township, "township.csv").await;
+    let second = app.import_ok(SourceKind::Bigdata, "bigdata.json").await;
+    let message = next_json(&mut socket).await;
+    let change = &message["payload"]["data"]["registerChanges"];
+    assert_eq!(
+        change["batchIds"],
+        json!([second.batch_id.to_string()]),
+        "{message}"
+    );
+
+    send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
+    socket.close(None).await.expect("close");
+}
