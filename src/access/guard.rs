@@ -17,13 +17,14 @@
 //! Unmasked ID numbers and phones need [`Permission::ReadUnmasked`] and the object in scope;
 //! [`unmask`] checks both and notes the read for the audit log.
 
+use async_graphql::parser::types::OperationType;
 use async_graphql::{Context, Guard};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{ColumnTrait as _, EntityTrait};
 
 use super::audit::AuditTrail;
 use super::{Principal, Role};
-use crate::db::{person, source_record};
+use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
 
 /// A unit of what the API does, the thing roles are granted.
@@ -37,6 +38,8 @@ pub enum Permission {
     ReadRecords,
     /// Read the review candidates and the trained match model.
     ReadReview,
+    /// Read the register's history: resolution events, and the stream of committed changes.
+    ReadHistory,
     /// Read aggregates without personal data: stats, the briefing.
     ReadAggregates,
     /// Import source files.
@@ -58,11 +61,12 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Self::ReadPersons,
         Self::ReadUnmasked,
         Self::ReadRecords,
         Self::ReadReview,
+        Self::ReadHistory,
         Self::ReadAggregates,
         Self::Import,
         Self::Resolve,
@@ -82,9 +86,11 @@ impl Permission {
         match self {
             Self::ReadPersons | Self::ReadRecords => &[Admin, Analyst, Township],
             Self::ReadUnmasked | Self::FieldWork => &[Admin, Township],
-            Self::ReadReview | Self::Import | Self::Resolve | Self::ManageLetters => {
-                &[Admin, Analyst]
-            }
+            Self::ReadReview
+            | Self::ReadHistory
+            | Self::Import
+            | Self::Resolve
+            | Self::ManageLetters => &[Admin, Analyst],
             Self::ReadAggregates => &[Admin, Analyst, Dashboard],
             Self::SubmitNotice => &[Admin, Partner],
             Self::ReadLetters => &[Admin, Analyst, Partner],
@@ -218,6 +224,18 @@ pub fn row_filter<E: ScopedEntity>(principal: &Principal) -> Condition {
     }
 }
 
+/// The caller's [`row_filter`] for list queries of `E`.
+pub fn visible_rows<E: ScopedEntity>(ctx: &Context<'_>) -> Result<Condition, AppError> {
+    Ok(row_filter::<E>(principal(ctx)?))
+}
+
+/// `object` when the caller may see it, `None` when it may not: a lookup by ID or ID number
+/// answers out of scope exactly as it answers for an object that does not exist, so it tells
+/// nothing a list would not (lists leave such rows out by [`row_filter`]).
+pub fn in_scope<T: Scoped>(ctx: &Context<'_>, object: T) -> Result<Option<T>, AppError> {
+    Ok(principal(ctx)?.may_see(object.scope()).then_some(object))
+}
+
 /// `FORBIDDEN` unless the caller may see `object`.
 pub fn ensure_visible(ctx: &Context<'_>, object: &impl Scoped) -> Result<(), AppError> {
     let principal = principal(ctx)?;
@@ -242,6 +260,12 @@ pub fn unmask(
 ) -> Result<bool, AppError> {
     if !requested {
         return Ok(false);
+    }
+    if ctx.query_env.operation.node.ty == OperationType::Subscription {
+        // A subscription's reads are never written to the audit log: nothing unmasked there.
+        return Err(AppError::Forbidden(
+            "订阅只推送脱敏数据：请用查询读取未脱敏的号码".into(),
+        ));
     }
     let principal = principal(ctx)?;
     check_unmask(principal, scope)?;
@@ -302,6 +326,17 @@ impl ScopedEntity for source_record::Entity {
     }
     fn jurisdiction_column() -> Option<source_record::Column> {
         Some(source_record::Column::JurisdictionCode)
+    }
+}
+
+/// Import batches belong to no township or jurisdiction: only the roles that see everything
+/// list them.
+impl ScopedEntity for import_batch::Entity {
+    fn township_column() -> Option<import_batch::Column> {
+        None
+    }
+    fn jurisdiction_column() -> Option<import_batch::Column> {
+        None
     }
 }
 
