@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod access_matrix;
 mod cli;
 mod decisions;
 mod febrl;
