@@ -438,10 +438,6 @@ impl Query {
         guard = "Permission::ReadAudit.guard()",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a Relay connection with a filter"
-    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
