@@ -4,16 +4,20 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::access::authn::DEFAULT_REQUESTS_PER_MINUTE;
+use crate::access::{Access, Role, token::TokenSpec};
 use crate::config::Reference;
 use crate::db::DEFAULT_DATABASE_URL;
 use crate::error::AppError;
 use crate::intake::SourceKind;
+use crate::privacy::escape_csv_cell;
 use crate::register::{ImportRequest, Progress, Register};
 
 /// paicha — the screening register hub.
@@ -46,9 +50,23 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
-        /// Fill an empty database with the demo county's sample files first.
+        /// Fill an empty database with the demo county's sample files first, and print a demo
+        /// ADMIN token (earlier demo tokens are revoked).
         #[arg(long)]
         demo: bool,
+        /// Requests a minute each token may send.
+        #[arg(long, env = "PAICHA_RATE_LIMIT", default_value_t = NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN))]
+        rate_limit: NonZeroU32,
+    },
+    /// Create, list and revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+    /// The audit log of unmasked reads and changes.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
     },
     /// Import files of one source kind (bigdata, township or external).
     Import {
@@ -103,6 +121,47 @@ pub enum Command {
     Resolve,
 }
 
+/// `paicha token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print it (once: only its hash is stored).
+    Create {
+        /// ADMIN, ANALYST, TOWNSHIP, PARTNER or DASHBOARD.
+        #[arg(long)]
+        role: Role,
+        /// TOWNSHIP tokens: the township (any spelling the county gazetteer knows).
+        #[arg(long, conflicts_with = "partner")]
+        township: Option<String>,
+        /// PARTNER tokens: the jurisdiction (a GB/T 2260 code or a place name).
+        #[arg(long)]
+        partner: Option<String>,
+        /// When it stops working: days (`30d`), hours (`12h`) or a last day (`2020-03-01`).
+        #[arg(long)]
+        expires: Option<String>,
+        /// Who the token is for.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token for good.
+    Revoke {
+        /// The token's ID, as `token list` shows it.
+        id: i64,
+    },
+}
+
+/// `paicha audit …`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Write the whole audit log out on standard output.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+    },
+}
+
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportWhat {
@@ -131,7 +190,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let register = crate::open_register_with(&cli.database_url, reference, profile).await?;
     match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),
-        Command::Serve { bind, demo } => serve(register, bind, demo).await,
+        Command::Serve {
+            bind,
+            demo,
+            rate_limit,
+        } => serve(register, bind, demo, rate_limit).await,
+        Command::Token { action } => token(&register, action).await,
+        Command::Audit {
+            action: AuditCommand::Export { format },
+        } => audit_export(&register, format).await,
         Command::Import {
             source,
             files,
@@ -221,7 +288,12 @@ async fn eval(register: &Register, truth: &std::path::Path, json: bool) -> anyho
     Ok(())
 }
 
-async fn serve(register: Register, bind: SocketAddr, demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    register: Register,
+    bind: SocketAddr,
+    demo: bool,
+    rate_limit: NonZeroU32,
+) -> anyhow::Result<()> {
     if demo {
         let n = crate::demo::seed(&register)
             .await
@@ -229,8 +301,14 @@ async fn serve(register: Register, bind: SocketAddr, demo: bool) -> anyhow::Resu
         if n > 0 {
             tracing::info!(files = n, "demo data imported");
         }
+        let token = crate::access::token::demo_admin(&register.db.conn)
+            .await
+            .map_err(AppError::into_anyhow)?;
+        // On standard output, not in the log: the token is a secret shown to the operator once.
+        println!("demo ADMIN token (shown once; send it as `Authorization: Bearer …`):\n{token}");
     }
-    let app = crate::http::router(crate::graphql::schema(register));
+    let access = Access::required(register.db.clone()).with_rate_limit(rate_limit);
+    let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("Failed to listen on {bind}"))?;
@@ -335,7 +413,11 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
                     let mut w = csv::Writer::from_writer(&mut out);
                     w.write_record(["source", "record_id", "person_id"])?;
                     for (source, record_id, person) in rows {
-                        w.write_record([source, record_id, person.to_string()])?;
+                        w.write_record([
+                            escape_csv_cell(&source),
+                            escape_csv_cell(&record_id),
+                            person.to_string(),
+                        ])?;
                     }
                     w.flush()?;
                 }
@@ -395,7 +477,7 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
                     let mut w = csv::Writer::from_writer(&mut out);
                     w.write_record(header)?;
                     for row in rows {
-                        w.write_record(row.map(|v| escape_formula(&v)))?;
+                        w.write_record(row.map(|v| escape_csv_cell(&v)))?;
                     }
                     w.flush()?;
                 }
@@ -419,11 +501,144 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
     Ok(())
 }
 
-/// Keeps a spreadsheet from reading a value as a formula (CSV injection).
-fn escape_formula(value: &str) -> String {
-    if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
+async fn token(register: &Register, action: TokenCommand) -> anyhow::Result<()> {
+    let conn = &register.db.conn;
+    match action {
+        TokenCommand::Create {
+            role,
+            township,
+            partner,
+            expires,
+            note,
+        } => {
+            let mut spec = TokenSpec::parse(
+                role,
+                township.as_deref(),
+                partner.as_deref(),
+                &register.reference,
+            )
+            .map_err(AppError::into_anyhow)?;
+            spec.expires_at = expires
+                .as_deref()
+                .map(|e| crate::access::token::parse_expiry(e, chrono::Utc::now()))
+                .transpose()
+                .map_err(AppError::into_anyhow)?;
+            spec.note = note;
+            let issued = crate::access::token::create(conn, spec)
+                .await
+                .map_err(AppError::into_anyhow)?;
+            eprintln!(
+                "token {} ({}{}) created; it is shown this once:",
+                issued.row.id,
+                issued.row.role,
+                scope_text(&issued.row)
+            );
+            println!("{}", issued.token);
+        }
+        TokenCommand::List => {
+            let now = chrono::Utc::now();
+            let rows = crate::access::token::list(conn)
+                .await
+                .map_err(AppError::into_anyhow)?;
+            println!("id\trole\tscope\tstatus\tcreated\texpires\tnote");
+            for row in rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    row.id,
+                    row.role,
+                    scope_text(&row).trim_start_matches(' '),
+                    crate::access::token::status(&row, now),
+                    row.created_at.format("%Y-%m-%d %H:%M"),
+                    row.expires_at
+                        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default(),
+                    row.note.unwrap_or_default(),
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let revoked = crate::access::token::revoke(conn, id)
+                .await
+                .map_err(AppError::into_anyhow)?;
+            if revoked {
+                println!("token {id} revoked");
+            } else {
+                println!("token {id} was already revoked");
+            }
+        }
     }
+    Ok(())
+}
+
+fn scope_text(row: &crate::db::api_token::Model) -> String {
+    match (&row.township, &row.partner) {
+        (Some(t), _) => format!(" {t}"),
+        (_, Some(p)) => format!(" {p}"),
+        _ => String::new(),
+    }
+}
+
+async fn audit_export(register: &Register, format: ExportFormat) -> anyhow::Result<()> {
+    let entries = crate::access::audit::entries(&register.db.conn)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match format {
+        ExportFormat::Csv => {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "id",
+                "at",
+                "token_id",
+                "role",
+                "kind",
+                "operation",
+                "persons",
+                "fields",
+            ])?;
+            for e in entries {
+                let persons: Vec<i64> = serde_json::from_str(&e.persons).unwrap_or_default();
+                let fields: Vec<String> = serde_json::from_str(&e.fields).unwrap_or_default();
+                w.write_record([
+                    e.id.to_string(),
+                    e.at.to_rfc3339(),
+                    e.token_id.map(|t| t.to_string()).unwrap_or_default(),
+                    escape_csv_cell(&e.role),
+                    escape_csv_cell(&e.kind),
+                    escape_csv_cell(&e.operation),
+                    persons
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                    escape_csv_cell(&fields.join(";")),
+                ])?;
+            }
+            w.flush()?;
+        }
+        ExportFormat::Json => {
+            let rows: Vec<serde_json::Value> = entries
+                .into_iter()
+                .map(|e| {
+                    serde_json::json!({
+                        "id": e.id,
+                        "at": e.at.to_rfc3339(),
+                        "token_id": e.token_id,
+                        "role": e.role,
+                        "kind": e.kind,
+                        "operation": e.operation,
+                        "persons": serde_json::from_str::<serde_json::Value>(&e.persons)
+                            .unwrap_or_default(),
+                        "fields": serde_json::from_str::<serde_json::Value>(&e.fields)
+                            .unwrap_or_default(),
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &rows)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -16,6 +16,10 @@ pub mod code {
     pub const CONFLICT: &str = "CONFLICT";
     /// Something failed inside paicha; details are in the server log, not in the response.
     pub const INTERNAL: &str = "INTERNAL";
+    /// The caller's token sent more requests than its rate allows; retry after `Retry-After`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The request ran longer than the server allows and was stopped; nothing of it was kept.
+    pub const TIMEOUT: &str = "TIMEOUT";
 }
 
 /// What went wrong, as the client sees it.
@@ -31,6 +35,11 @@ pub enum AppError {
     NotFound(String),
     /// The request conflicts with the current state: `CONFLICT` with this message.
     Conflict(String),
+    /// The caller's role or scope does not allow this: `FORBIDDEN` with this message.
+    Forbidden(String),
+    /// No valid token (missing, unknown, expired or revoked): `UNAUTHENTICATED` with this
+    /// message.
+    Unauthenticated(String),
     /// Anything else: `INTERNAL` with a fixed message; the cause goes to the log only.
     Internal(anyhow::Error),
 }
@@ -39,7 +48,11 @@ impl AppError {
     /// The message the client sees.
     pub fn message(&self) -> &str {
         match self {
-            Self::BadInput(m) | Self::NotFound(m) | Self::Conflict(m) => m,
+            Self::BadInput(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::Forbidden(m)
+            | Self::Unauthenticated(m) => m,
             Self::Internal(_) => "internal error",
         }
     }
@@ -58,6 +71,8 @@ impl AppError {
             Self::BadInput(_) => code::BAD_USER_INPUT,
             Self::NotFound(_) => code::NOT_FOUND,
             Self::Conflict(_) => code::CONFLICT,
+            Self::Forbidden(_) => code::FORBIDDEN,
+            Self::Unauthenticated(_) => code::UNAUTHENTICATED,
             Self::Internal(_) => code::INTERNAL,
         }
     }

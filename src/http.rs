@@ -4,30 +4,47 @@
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
 //! follows the GraphQL-over-HTTP specification: media types chosen by `Accept`, mutations
 //! refused over GET, request errors answered 400 under `application/graphql-response+json`.
+//!
+//! Every `/graphql` request passes [`admit`] first: its bearer token becomes the request's
+//! [`Principal`] (401 `UNAUTHENTICATED` otherwise, see [`Access`]), the token's rate is checked
+//! (429 `RATE_LIMITED`) and the request runs under a time limit (503 `TIMEOUT`). Bodies and
+//! uploads are capped by [`Limits`] (413). Only the GraphiQL page itself needs no token: it
+//! holds no data, and GraphiQL sends the token the user types into its headers.
 
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions};
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Data, Response as GqlResponse};
+use async_graphql::{BatchRequest, BatchResponse, ParseRequestError, Response as GqlResponse};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::Router;
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use futures_util::TryStreamExt;
+use axum::{Extension, Router};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde_json::{Value, json};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use tokio_util::io::StreamReader;
 
-use crate::error::code;
+use crate::access::{Access, Principal};
+use crate::error::{AppError, code};
 use crate::graphql::PaichaSchema;
 
 /// Largest request body accepted (an uploaded source file included).
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest file uploaded with `importBatch`; the rest of the body is the multipart framing and
+/// the operation.
+pub const MAX_UPLOAD_BYTES: usize = MAX_BODY_BYTES - 1024 * 1024;
+/// Longest a request may run; an import cut off is rolled back whole. A 60 MB upload imports
+/// in well under a minute.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Most operations one JSON array batch may carry (each is limited on its own as well).
 pub const MAX_BATCH: usize = 10;
@@ -35,14 +52,138 @@ pub const MAX_BATCH: usize = 10;
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
 
+/// Size and time limits of the HTTP surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request body, in bytes.
+    pub body_bytes: usize,
+    /// Largest uploaded file, in bytes.
+    pub upload_bytes: usize,
+    /// Longest a request may run.
+    pub timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: MAX_BODY_BYTES,
+            upload_bytes: MAX_UPLOAD_BYTES,
+            timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    schema: PaichaSchema,
+    access: Access,
+    limits: Limits,
+}
+
+/// The router of the whole server, with the default [`Limits`].
+pub fn router(schema: PaichaSchema, access: Access) -> Router {
+    router_with_limits(schema, access, Limits::default())
+}
+
 /// The router of the whole server.
-pub fn router(schema: PaichaSchema) -> Router {
+pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) -> Router {
+    let state = AppState {
+        schema,
+        access,
+        limits,
+    };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admit))
+        // Added after the layer: a WebSocket authenticates in its `connection_init` message
+        // (browsers cannot set headers on a WebSocket), see [`graphql_ws`].
         .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(|| async { "ok" }))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(schema)
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
+        .with_state(state)
+}
+
+/// A GraphQL-shaped error response: `{"errors":[{"message", "extensions":{"code"}}]}`.
+fn error_response(status: StatusCode, media: MediaType, code: &str, message: &str) -> Response {
+    json_response(
+        status,
+        media,
+        &json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
+    )
+}
+
+/// True for a browser asking for the GraphiQL page (a GET for HTML without a query).
+fn is_graphiql_page(method: &Method, headers: &HeaderMap, query_string: &str) -> bool {
+    method == Method::GET
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+        && !query_string.contains("query=")
+        && !query_string.contains("extensions=")
+}
+
+/// Authenticates the caller, checks its rate and runs the request under the time limit.
+async fn admit(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let media = negotiate(request.headers()).unwrap_or(MediaType::Json);
+    if is_graphiql_page(
+        request.method(),
+        request.headers(),
+        request.uri().query().unwrap_or(""),
+    ) {
+        return next.run(request).await;
+    }
+    let principal = match state.access.authenticate_headers(request.headers()).await {
+        Ok(principal) => principal,
+        Err(err) => {
+            let status = match err {
+                AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            if let AppError::Internal(cause) = &err {
+                tracing::error!(error = format!("{cause:#}"), "token lookup failed");
+            }
+            let mut response = error_response(status, media, err.code(), err.message());
+            if status == StatusCode::UNAUTHORIZED {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            return response;
+        }
+    };
+    if let Err(wait) = state.access.check_rate(&principal) {
+        let seconds = wait.as_secs() + 1;
+        let mut response = error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            media,
+            code::RATE_LIMITED,
+            &format!("请求过于频繁，请 {seconds} 秒后再试"),
+        );
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    request.extensions_mut().insert(principal);
+    match tokio::time::timeout(state.limits.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                timeout.s = state.limits.timeout.as_secs_f64(),
+                "request timed out"
+            );
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                media,
+                code::TIMEOUT,
+                &format!(
+                    "请求处理超过 {} 秒，已中止，未保存任何内容",
+                    state.limits.timeout.as_secs()
+                ),
+            )
+        }
+    }
 }
 
 /// The media type of the response, from the request's `Accept` header.
@@ -105,10 +246,14 @@ fn json_response(status: StatusCode, media: MediaType, body: &Value) -> Response
 }
 
 fn request_error(status: StatusCode, media: MediaType, message: &str) -> Response {
-    json_response(
-        status,
+    error_response(status, media, code::BAD_USER_INPUT, message)
+}
+
+fn too_large(media: MediaType, limit: usize) -> Response {
+    request_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
         media,
-        &json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] }),
+        &format!("请求体或上传文件超过 {} MiB 的上限", limit / (1024 * 1024)),
     )
 }
 
@@ -265,16 +410,13 @@ fn method_not_allowed(media: MediaType) -> Response {
 }
 
 async fn graphql_get(
-    State(schema): State<PaichaSchema>,
+    State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     headers: HeaderMap,
     request: Request,
 ) -> Response {
     let query_string = request.uri().query().unwrap_or("");
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/html"));
-    if wants_html && !query_string.contains("query=") && !query_string.contains("extensions=") {
+    if is_graphiql_page(request.method(), &headers, query_string) {
         return Html(graphiql()).into_response();
     }
     let Some(media) = negotiate(&headers) else {
@@ -295,7 +437,11 @@ async fn graphql_get(
     let read_only = crate::graphql::ReadOnly {
         operation_name: gql_request.operation_name.clone(),
     };
-    let response = schema.execute(gql_request.data(read_only)).await;
+    let gql_request = match principal {
+        Some(Extension(principal)) => gql_request.data(principal),
+        None => gql_request,
+    };
+    let response = state.schema.execute(gql_request.data(read_only)).await;
     // A persisted mutation named by its hash alone is only recognised once looked up.
     if response
         .errors
@@ -308,7 +454,8 @@ async fn graphql_get(
 }
 
 async fn graphql_post(
-    State(schema): State<PaichaSchema>,
+    State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -332,13 +479,41 @@ async fn graphql_post(
             "Content-Type must be application/json or multipart/form-data",
         );
     }
-    let stream = body.into_data_stream().map_err(io::Error::other);
+    let limit = state.limits.body_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return too_large(media, limit);
+    }
+    // The body is read as a stream (uploads go to a temporary file), so the size limit is
+    // counted here: axum's DefaultBodyLimit does not apply to a raw `Body`.
+    let exceeded = Arc::new(AtomicBool::new(false));
+    let mut seen = 0usize;
+    let flag = Arc::clone(&exceeded);
+    let stream = body
+        .into_data_stream()
+        .map_err(io::Error::other)
+        .map(move |chunk| {
+            let chunk = chunk?;
+            seen = seen.saturating_add(chunk.len());
+            if seen > limit {
+                flag.store(true, Ordering::Relaxed);
+                return Err(io::Error::other("request body too large"));
+            }
+            Ok(chunk)
+        });
     let reader = StreamReader::new(stream).compat();
     let options = MultipartOptions::default()
-        .max_file_size(MAX_BODY_BYTES)
+        .max_file_size(state.limits.upload_bytes)
         .max_num_files(4);
     let batch = match async_graphql::http::receive_batch_body(content_type, reader, options).await {
         Ok(batch) => batch,
+        Err(ParseRequestError::PayloadTooLarge) => {
+            return too_large(media, state.limits.upload_bytes);
+        }
+        Err(_) if exceeded.load(Ordering::Relaxed) => return too_large(media, limit),
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
     let batch = match batch {
@@ -354,33 +529,29 @@ async fn graphql_post(
         }
         other => other,
     };
-    render(schema.execute_batch(batch).await, media)
+    let batch = match principal {
+        Some(Extension(principal)) => batch.data(principal),
+        None => batch,
+    };
+    render(state.schema.execute_batch(batch).await, media)
 }
 
-/// The payload of a websocket's `connection_init` message, kept in the data of every
-/// operation of the connection. The access-control layer reads the client's credentials
-/// from it (`{"Authorization": "Bearer …"}`).
-#[derive(Debug, Clone, Default)]
-pub struct ConnectionInitPayload(pub Value);
-
-/// Accepts a websocket's `connection_init`: the hook where access control checks the
-/// payload's credentials. For now every connection is accepted with its payload stored.
-pub async fn on_connection_init(payload: Value) -> async_graphql::Result<Data> {
-    let mut data = Data::default();
-    data.insert(ConnectionInitPayload(payload));
-    Ok(data)
-}
-
+/// Subscriptions over a WebSocket. The connection is accepted only once its `connection_init`
+/// payload carries a valid token (`{"Authorization": "Bearer …"}`): [`Access::on_connection_init`]
+/// puts the caller into the data of every operation of the connection, or closes it.
 async fn graphql_ws(
-    State(schema): State<PaichaSchema>,
+    State(state): State<AppState>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let AppState { schema, access, .. } = state;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(on_connection_init)
+                .on_connection_init(move |payload| async move {
+                    access.on_connection_init(payload).await
+                })
                 .serve()
         })
 }

@@ -5,6 +5,7 @@
 //! `resolve` decides which person a record is, `register` keeps it all in the database (`db`),
 //! and `graphql` / `http` serve it.
 
+pub mod access;
 pub mod cli;
 pub mod config;
 pub mod db;

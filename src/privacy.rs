@@ -10,6 +10,23 @@ pub fn mask_phone(phone: &str) -> String {
     mask_middle(phone, 3, 4)
 }
 
+/// A value made safe for a CSV file a spreadsheet will open (CSV injection, OWASP): a value
+/// beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with `'`, so the
+/// spreadsheet shows it as text instead of running it as a formula.
+///
+/// ```text
+/// =HYPERLINK("http://x")  ->  '=HYPERLINK("http://x")
+/// -5                      ->  '-5
+/// 张三                    ->  张三
+/// ```
+pub fn escape_csv_cell(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    }
+}
+
 fn mask_middle(value: &str, keep_start: usize, keep_end: usize) -> String {
     let chars: Vec<char> = value.chars().collect();
     if chars.len() <= keep_start + keep_end {
@@ -66,6 +83,16 @@ mod tests {
         assert_eq!(mask_id_number("42010219900101123X"), "420102********123X");
         assert_eq!(mask_phone("13812345678"), "138****5678");
         assert_eq!(mask_phone("123"), "***");
+    }
+
+    #[test]
+    fn values_a_spreadsheet_would_run_as_formulas_are_escaped() {
+        for value in ["=1+1", "+86 138", "-2+3", "@SUM(A1)", "\t=1", "\r=1"] {
+            assert_eq!(escape_csv_cell(value), format!("'{value}"));
+        }
+        for value in ["张三", "13812345678", "", "a=b", " =1"] {
+            assert_eq!(escape_csv_cell(value), value);
+        }
     }
 
     #[test]

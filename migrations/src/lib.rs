@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_register;
 mod m20260102_000001_create_review_and_model;
 mod m20260103_000001_add_query_indexes;
+mod m20260104_000001_create_access_and_audit;
 mod m20260105_000001_create_match_index;
 
 /// All migrations, oldest first.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_register::Migration),
             Box::new(m20260102_000001_create_review_and_model::Migration),
             Box::new(m20260103_000001_add_query_indexes::Migration),
+            Box::new(m20260104_000001_create_access_and_audit::Migration),
             Box::new(m20260105_000001_create_match_index::Migration),
         ]
     }

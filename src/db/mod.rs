@@ -1,6 +1,8 @@
 //! The database: connection (embedded SQLite by default, PostgreSQL for scale), migrations,
 //! the single-writer lock, and the sea-orm entities.
 
+pub mod api_token;
+pub mod audit_log;
 pub mod import_batch;
 pub mod match_key;
 pub mod match_key_oversized;

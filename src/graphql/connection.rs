@@ -5,7 +5,9 @@
 
 use async_graphql::connection::PageInfo;
 
-use super::types::{ImportBatch, Person, ResolutionEvent, ReviewCandidate, SourceRecord};
+use super::types::{
+    AuditEntry, ImportBatch, Person, ResolutionEvent, ReviewCandidate, SourceRecord,
+};
 use crate::error::AppError;
 use crate::register::query::{Cursor, DEFAULT_PAGE, MAX_PAGE, Page, PageArgs};
 
@@ -87,6 +89,13 @@ connection!(
     ResolutionEventEdge,
     ResolutionEvent,
     "resolution events"
+);
+
+connection!(
+    AuditEntryConnection,
+    AuditEntryEdge,
+    AuditEntry,
+    "audit-log entries"
 );
 
 /// The cursor of a row listed by its ID alone.

@@ -4,6 +4,8 @@ use async_graphql::{Context, Object, Result, Upload};
 use std::io::Read;
 
 use super::types::{BatchReport, Person, ReviewCandidate, Source};
+use crate::access::Permission;
+use crate::access::guard::principal;
 use crate::error::AppError;
 use crate::register::{ImportRequest, Register, Verdict};
 
@@ -43,6 +45,8 @@ impl Mutation {
     /// Imports one file (multipart upload, GraphQL multipart request spec) of one source kind.
     /// The file's extension decides its format (`.csv`, `.xlsx`, `.json`, `.ndjson`); an
     /// optional `mapping` file (TOML `"column" = "field"`) names headers paicha does not know.
+    /// A partner may import external notices (`source: EXTERNAL`) only.
+    #[graphql(guard = "Permission::Import.guard().or(Permission::SubmitNotice.guard())")]
     async fn import_batch(
         &self,
         ctx: &Context<'_>,
@@ -51,6 +55,14 @@ impl Mutation {
         mapping: Option<Upload>,
     ) -> Result<BatchReport> {
         let register = ctx.data::<Register>()?;
+        let principal = principal(ctx)?;
+        if !Permission::Import.allows(principal.role) && source != Source::External {
+            return Err(AppError::Forbidden(format!(
+                "{} 令牌只能提交外部协查通知（source: EXTERNAL）",
+                principal.role
+            ))
+            .into());
+        }
         let (file_name, bytes) = read_upload(ctx, &file)?;
         let mapping = match mapping {
             Some(m) => {
@@ -62,7 +74,8 @@ impl Mutation {
             }
             None => None,
         };
-        let mut request = ImportRequest::new(source.into(), &file_name, &bytes, "graphql");
+        let actor = principal.actor();
+        let mut request = ImportRequest::new(source.into(), &file_name, &bytes, &actor);
         request.mapping = mapping.as_deref();
         Ok(register.import(request).await?.into())
     }
@@ -70,6 +83,7 @@ impl Mutation {
     /// Decides a review candidate: the two records are the same person or two persons. The
     /// decision is a constraint every later resolution run honours; the register is
     /// re-resolved at once.
+    #[graphql(guard = "Permission::Resolve.guard()")]
     async fn decide_candidate(
         &self,
         ctx: &Context<'_>,
@@ -82,12 +96,13 @@ impl Mutation {
             Decision::Different => Verdict::Different,
         };
         let decided = register
-            .decide_candidate(id_of(&id, "候选")?, verdict, "graphql")
+            .decide_candidate(id_of(&id, "候选")?, verdict, &principal(ctx)?.actor())
             .await?;
         Ok(ReviewCandidate(decided))
     }
 
     /// Makes two persons one. The older ID survives; the other answers with it from now on.
+    #[graphql(guard = "Permission::Resolve.guard()")]
     async fn merge_persons(
         &self,
         ctx: &Context<'_>,
@@ -96,12 +111,17 @@ impl Mutation {
     ) -> Result<Person> {
         let register = ctx.data::<Register>()?;
         let merged = register
-            .merge_persons(id_of(&a, "人员")?, id_of(&b, "人员")?, "graphql")
+            .merge_persons(
+                id_of(&a, "人员")?,
+                id_of(&b, "人员")?,
+                &principal(ctx)?.actor(),
+            )
             .await?;
         Ok(Person(merged))
     }
 
     /// Splits the given source records off a person into a new person (with a new ID).
+    #[graphql(guard = "Permission::Resolve.guard()")]
     async fn split_person(
         &self,
         ctx: &Context<'_>,
@@ -114,7 +134,7 @@ impl Mutation {
             .map(|r| id_of(r, "记录"))
             .collect::<Result<Vec<i64>, AppError>>()?;
         let split = register
-            .split_person(id_of(&id, "人员")?, &records, "graphql")
+            .split_person(id_of(&id, "人员")?, &records, &principal(ctx)?.actor())
             .await?;
         Ok(Person(split))
     }

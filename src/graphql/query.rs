@@ -4,18 +4,21 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::connection::{
-    ImportBatchConnection, PersonConnection, ResolutionEventConnection, ReviewCandidateConnection,
-    SourceRecordConnection, id_cursor, page_args,
+    AuditEntryConnection, ImportBatchConnection, PersonConnection, ResolutionEventConnection,
+    ReviewCandidateConnection, SourceRecordConnection, id_cursor, page_args,
 };
 use super::loaders::prime_persons;
 use super::types::{
-    Aggregates, EventKind, HubeiLink, ImportBatch, LocationStatus, MatchModel, Person,
-    ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats,
+    Aggregates, AuditEntry, AuditKind, EventKind, HubeiLink, ImportBatch, LocationStatus,
+    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats,
 };
+use crate::access::Permission;
+use crate::access::guard::{in_scope, visible_rows};
+use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
 use crate::register::Register;
 use crate::register::query::{
-    DateRange, EventFilter, PersonFilter, PersonOrder, PersonOrderField, RecordFilter,
+    AuditFilter, DateRange, EventFilter, PersonFilter, PersonOrder, PersonOrderField, RecordFilter,
 };
 
 /// An inclusive range of days; leave an end out to keep it open.
@@ -149,6 +152,19 @@ pub struct EventFilterInput {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Which audit-log entries to list. Every condition given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct AuditFilterInput {
+    /// Only entries of this kind.
+    pub kind: Option<AuditKind>,
+    /// Only entries of this token (its ID, as `paicha token list` shows it).
+    pub token_id: Option<ID>,
+    /// Only entries at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries at or before this time.
+    pub to: Option<DateTime<Utc>>,
+}
+
 /// Which source records to list.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct SourceRecordFilterInput {
@@ -173,12 +189,15 @@ pub struct Query;
 #[Object]
 impl Query {
     /// Persons of the register, as a Relay connection: filtered, and ordered by `orderBy`
-    /// (person ID by default).
+    /// (person ID by default). A township officer gets its township's persons only.
     #[expect(
         clippy::too_many_arguments,
         reason = "a Relay connection with a filter and an order"
     )]
-    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    #[graphql(
+        guard = "Permission::ReadPersons.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
     async fn persons(
         &self,
         ctx: &Context<'_>,
@@ -193,7 +212,8 @@ impl Query {
         let args = page_args(after, before, first, last)?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let order = PersonOrder::from(order_by.unwrap_or_default());
-        let page = register.persons(&filter, order, args).await?;
+        let visible = visible_rows::<person::Entity>(ctx)?;
+        let page = register.persons(&filter, order, args, visible).await?;
         prime_persons(ctx, &page.items).await?;
         Ok(PersonConnection::from_page(
             page,
@@ -206,7 +226,10 @@ impl Query {
     /// with or without spaces), a full ID number, the last four or more characters of an ID
     /// number, or a phone; matched on the golden record and on every current source record.
     /// A Relay connection ordered by person ID.
-    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    #[graphql(
+        guard = "Permission::ReadPersons.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
     async fn search_persons(
         &self,
         ctx: &Context<'_>,
@@ -218,7 +241,8 @@ impl Query {
     ) -> Result<PersonConnection> {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
-        let page = register.search_persons(&text, args).await?;
+        let visible = visible_rows::<person::Entity>(ctx)?;
+        let page = register.search_persons(&text, args, visible).await?;
         prime_persons(ctx, &page.items).await?;
         Ok(PersonConnection::from_page(
             page,
@@ -229,7 +253,10 @@ impl Query {
 
     /// The append-only history of the register (creations, links, merges, splits,
     /// decisions), oldest first, as a Relay connection.
-    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    #[graphql(
+        guard = "Permission::ReadHistory.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -273,6 +300,7 @@ impl Query {
     /// Dashboard figures over the persons `filter` selects (all persons by default): counts
     /// by day first reported, township, location status, Hubei link and source, and new
     /// persons per day per source.
+    #[graphql(guard = "Permission::ReadAggregates.guard()")]
     async fn aggregates(
         &self,
         ctx: &Context<'_>,
@@ -284,23 +312,41 @@ impl Query {
     }
 
     /// A person by ID. An ID merged into another person answers with the surviving person.
+    /// A person outside the caller's township answers null, as one that does not exist.
+    #[graphql(guard = "Permission::ReadPersons.guard()")]
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
-        Ok(register.person(parse_id(&id, "人员")?).await?.map(Person))
+        let found = register.person(parse_id(&id, "人员")?).await?;
+        Ok(found
+            .map(|p| in_scope(ctx, p))
+            .transpose()?
+            .flatten()
+            .map(Person))
     }
 
-    /// The person with this ID number (15 or 18 digits, any formatting).
+    /// The person with this ID number (15 or 18 digits, any formatting). A person outside
+    /// the caller's township answers null, as one that does not exist.
+    #[graphql(guard = "Permission::ReadPersons.guard()")]
     async fn person_by_id_number(
         &self,
         ctx: &Context<'_>,
         id_number: String,
     ) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
-        Ok(register.person_by_id_number(&id_number).await?.map(Person))
+        let found = register.person_by_id_number(&id_number).await?;
+        Ok(found
+            .map(|p| in_scope(ctx, p))
+            .transpose()?
+            .flatten()
+            .map(Person))
     }
 
-    /// Source records as they arrived, as a Relay connection ordered by record ID.
-    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    /// Source records as they arrived, as a Relay connection ordered by record ID. A township
+    /// officer gets its township's records only.
+    #[graphql(
+        guard = "Permission::ReadRecords.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
     async fn source_records(
         &self,
         ctx: &Context<'_>,
@@ -322,7 +368,8 @@ impl Query {
                 .transpose()?,
             all_versions: filter.all_versions,
         };
-        let page = register.source_records(&filter, args).await?;
+        let visible = visible_rows::<source_record::Entity>(ctx)?;
+        let page = register.source_records(&filter, args, visible).await?;
         Ok(SourceRecordConnection::from_page(
             page,
             |r| id_cursor(r.id),
@@ -330,8 +377,12 @@ impl Query {
         ))
     }
 
-    /// Import batches, oldest first, as a Relay connection.
-    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    /// Import batches, oldest first, as a Relay connection (none for a township officer:
+    /// batches belong to no township).
+    #[graphql(
+        guard = "Permission::ReadRecords.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
     async fn import_batches(
         &self,
         ctx: &Context<'_>,
@@ -342,7 +393,8 @@ impl Query {
     ) -> Result<ImportBatchConnection> {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
-        let page = register.import_batches(args).await?;
+        let visible = visible_rows::<import_batch::Entity>(ctx)?;
+        let page = register.import_batches(args, visible).await?;
         Ok(ImportBatchConnection::from_page(
             page,
             |b| id_cursor(b.id),
@@ -351,7 +403,10 @@ impl Query {
     }
 
     /// Pairs of records the engine could not decide, waiting for an analyst.
-    #[graphql(complexity = "super::connection::page_complexity(first, last, child_complexity)")]
+    #[graphql(
+        guard = "Permission::ReadReview.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
     async fn review_candidates(
         &self,
         ctx: &Context<'_>,
@@ -371,13 +426,56 @@ impl Query {
     }
 
     /// The trained match model of the latest resolution run (none before the first import).
+    #[graphql(guard = "Permission::ReadReview.guard()")]
     async fn match_model(&self, ctx: &Context<'_>) -> Result<Option<MatchModel>> {
         let register = ctx.data::<Register>()?;
         Ok(register.latest_model().await?.map(MatchModel))
     }
 
+    /// The append-only audit log (unmasked reads and changes, with who and when), oldest
+    /// first, as a Relay connection. Admins only.
+    #[graphql(
+        guard = "Permission::ReadAudit.guard()",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<AuditEntryConnection> {
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, before, first, last)?;
+        let filter = filter.unwrap_or_default();
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from > to
+        {
+            return Err(AppError::BadInput("起始时间晚于结束时间".into()).into());
+        }
+        let filter = AuditFilter {
+            kind: filter.kind.map(|k| k.as_db().to_owned()),
+            token_id: filter
+                .token_id
+                .as_ref()
+                .map(|id| parse_id(id, "令牌"))
+                .transpose()?,
+            from: filter.from,
+            to: filter.to,
+        };
+        let page = register.audit_log(&filter, args).await?;
+        Ok(AuditEntryConnection::from_page(
+            page,
+            |e| id_cursor(e.id),
+            AuditEntry,
+        ))
+    }
+
     /// The register's headline figures: persons by location status and Hubei link, records
     /// by source.
+    #[graphql(guard = "Permission::ReadAggregates.guard()")]
     async fn stats(&self, ctx: &Context<'_>) -> Result<Stats> {
         let register = ctx.data::<Register>()?;
         Ok(register.stats().await?.into())

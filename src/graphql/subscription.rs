@@ -6,6 +6,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::types::ResolutionEvent;
+use crate::access::Permission;
 use crate::register::query::MAX_PAGE;
 use crate::register::{self, Register};
 
@@ -76,6 +77,7 @@ impl Subscription {
     /// Every change committed to the register from now on (imports and analysts'
     /// decisions), optionally only of the given kinds. A subscriber too slow to keep up
     /// skips the changes it fell behind on rather than holding the server up.
+    #[graphql(guard = "Permission::ReadHistory.guard()")]
     async fn register_changes(
         &self,
         ctx: &Context<'_>,

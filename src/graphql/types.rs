@@ -6,8 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::loaders::{
     EventsOfPerson, LinksOfPerson, PersonById, PersonOfRecord, RecordById, RegisterLoader,
 };
+use crate::access::Scoped as _;
+use crate::access::guard::{in_scope, unmask};
 use crate::db::{
-    import_batch, match_model, person, record_link, resolution_event, review_candidate,
+    audit_log, import_batch, match_model, person, record_link, resolution_event, review_candidate,
     source_record,
 };
 use crate::intake::{self, SourceKind};
@@ -346,16 +348,28 @@ impl Person {
     async fn name_pinyin(&self) -> Option<&str> {
         self.0.name_pinyin.as_deref()
     }
-    /// 18-digit ID number, masked (`420102********1234`) unless `unmasked: true`.
-    async fn id_number(&self, #[graphql(default = false)] unmasked: bool) -> Option<String> {
-        self.0.id_number.as_deref().map(|v| id_text(v, unmasked))
+    /// 18-digit ID number, masked (`420102********1234`) unless `unmasked: true` (ADMIN and
+    /// the person's TOWNSHIP only; each unmasked read is audited).
+    async fn id_number(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<Option<String>> {
+        let unmasked = self.reveal(ctx, "idNumber", unmasked)?;
+        Ok(self.0.id_number.as_deref().map(|v| id_text(v, unmasked)))
     }
-    /// Every phone known for the person, masked (`138****5678`) unless `unmasked: true`.
-    async fn phones(&self, #[graphql(default = false)] unmasked: bool) -> Vec<String> {
-        phones_of(&self.0.phones)
+    /// Every phone known for the person, masked (`138****5678`) unless `unmasked: true`
+    /// (ADMIN and the person's TOWNSHIP only; each unmasked read is audited).
+    async fn phones(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<Vec<String>> {
+        let unmasked = self.reveal(ctx, "phones", unmasked)?;
+        Ok(phones_of(&self.0.phones)
             .iter()
             .map(|p| phone_text(p, unmasked))
-            .collect()
+            .collect())
     }
     /// Birth date, from a valid ID number when there is one.
     async fn birth_date(&self) -> Option<NaiveDate> {
@@ -365,15 +379,20 @@ impl Person {
     async fn sex(&self) -> Option<Sex> {
         sex_of(self.0.sex.as_deref())
     }
-    /// Address as written, with digit runs masked unless `unmasked: true`.
-    async fn address(&self, #[graphql(default = false)] unmasked: bool) -> Option<String> {
-        self.0.address.as_deref().map(|a| {
+    /// Address as written, with digit runs masked unless `unmasked: true` (as `idNumber`).
+    async fn address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<Option<String>> {
+        let unmasked = self.reveal(ctx, "address", unmasked)?;
+        Ok(self.0.address.as_deref().map(|a| {
             if unmasked {
                 a.to_owned()
             } else {
                 mask_digits_in_text(a)
             }
-        })
+        }))
     }
     /// Township of the county, when the person is known there.
     async fn township(&self) -> Option<&str> {
@@ -419,8 +438,14 @@ impl Person {
     async fn first_reported(&self) -> Option<NaiveDate> {
         self.0.first_reported
     }
-    /// The golden record field by field: which records each value came from, and conflicts.
-    async fn golden(&self, #[graphql(default = false)] unmasked: bool) -> Result<GoldenRecord> {
+    /// The golden record field by field: which records each value came from, and conflicts;
+    /// ID numbers, phones and addresses masked unless `unmasked: true` (as `idNumber`).
+    async fn golden(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<GoldenRecord> {
+        let unmasked = self.reveal(ctx, "golden", unmasked)?;
         let golden: Golden = serde_json::from_str(&self.0.golden)
             .map_err(|e| crate::error::AppError::Internal(e.into()))?;
         Ok(GoldenRecord { golden, unmasked })
@@ -466,6 +491,16 @@ impl Person {
 }
 
 impl Person {
+    /// Whether `field` is served unmasked (`access::guard::unmask`: permission, scope, audit).
+    fn reveal(
+        &self,
+        ctx: &Context<'_>,
+        field: &'static str,
+        requested: bool,
+    ) -> Result<bool, crate::error::AppError> {
+        unmask(ctx, self.0.id, self.0.scope(), field, requested)
+    }
+
     async fn linked(
         &self,
         ctx: &Context<'_>,
@@ -478,14 +513,27 @@ impl Person {
     }
 }
 
+/// The person a record belongs to; null when the caller may not see that person (a record
+/// of the caller's township linked to a person placed elsewhere).
 async fn person_of_record(ctx: &Context<'_>, record: i64) -> Result<Option<Person>> {
     let loader = ctx.data::<RegisterLoader>()?;
-    Ok(loader.load_one(PersonOfRecord(record)).await?.map(Person))
+    let found = loader.load_one(PersonOfRecord(record)).await?;
+    Ok(found
+        .map(|p| in_scope(ctx, p))
+        .transpose()?
+        .flatten()
+        .map(Person))
 }
 
+/// A record by ID; null when the caller may not see it.
 async fn record_by_id(ctx: &Context<'_>, record: i64) -> Result<Option<SourceRecord>> {
     let loader = ctx.data::<RegisterLoader>()?;
-    Ok(loader.load_one(RecordById(record)).await?.map(SourceRecord))
+    let found = loader.load_one(RecordById(record)).await?;
+    Ok(found
+        .map(|r| in_scope(ctx, r))
+        .transpose()?
+        .flatten()
+        .map(SourceRecord))
 }
 
 /// Something doubtful found in a record while normalising it.
@@ -585,6 +633,25 @@ impl SourceRecord {
     fn stored(&self) -> StoredIdentity {
         serde_json::from_str(&self.0.normalized).unwrap_or_default()
     }
+
+    /// Whether `field` is served unmasked (`access::guard::unmask`), the read audited under
+    /// the record's person.
+    async fn reveal(
+        &self,
+        ctx: &Context<'_>,
+        field: &'static str,
+        requested: bool,
+    ) -> Result<bool> {
+        if !requested {
+            return Ok(false);
+        }
+        let loader = ctx.data::<RegisterLoader>()?;
+        let person = loader
+            .load_one(PersonOfRecord(self.0.id))
+            .await?
+            .map_or(0, |p| p.id);
+        Ok(unmask(ctx, person, self.0.scope(), field, requested)?)
+    }
 }
 
 /// One version of one row of a source file, kept raw and forever.
@@ -619,8 +686,13 @@ impl SourceRecord {
         ID(self.0.batch_id.to_string())
     }
     /// Every column as it arrived, by original header; digit runs (ID numbers, phones) masked
-    /// unless `unmasked: true`.
-    async fn raw(&self, #[graphql(default = false)] unmasked: bool) -> Json<serde_json::Value> {
+    /// unless `unmasked: true` (ADMIN and the record's TOWNSHIP only; audited).
+    async fn raw(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<Json<serde_json::Value>> {
+        let unmasked = self.reveal(ctx, "raw", unmasked).await?;
         let mut raw: serde_json::Value =
             serde_json::from_str(&self.0.raw).unwrap_or(serde_json::Value::Null);
         if !unmasked && let serde_json::Value::Object(map) = &mut raw {
@@ -630,13 +702,19 @@ impl SourceRecord {
                 }
             }
         }
-        Json(raw)
+        Ok(Json(raw))
     }
-    /// The identity after normalisation.
-    async fn normalized(&self, #[graphql(default = false)] unmasked: bool) -> NormalizedIdentity {
+    /// The identity after normalisation; ID numbers, phones and the address masked unless
+    /// `unmasked: true` (as `raw`).
+    async fn normalized(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<NormalizedIdentity> {
+        let unmasked = self.reveal(ctx, "normalized", unmasked).await?;
         let stored = self.stored();
         let i = stored.identity;
-        NormalizedIdentity {
+        Ok(NormalizedIdentity {
             name: i.name,
             name_pinyin: i.name_pinyin,
             surname: i.surname,
@@ -674,7 +752,7 @@ impl SourceRecord {
             report_date: i.report_date,
             address: stored.address,
             unmasked,
-        }
+        })
     }
     /// What normalisation found wrong or doubtful, as evidence (never a reason to drop it).
     async fn problems(&self) -> Vec<RecordProblem> {
@@ -1124,12 +1202,15 @@ impl ResolutionEvent {
     async fn person_id(&self) -> ID {
         ID(self.0.person_id.to_string())
     }
-    /// The person it happened to (the survivor, if that person was merged away since).
+    /// The person it happened to (the survivor, if that person was merged away since); null
+    /// when the caller may not see that person.
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let loader = ctx.data::<RegisterLoader>()?;
-        Ok(loader
-            .load_one(PersonById(self.0.person_id))
-            .await?
+        let found = loader.load_one(PersonById(self.0.person_id)).await?;
+        Ok(found
+            .map(|p| in_scope(ctx, p))
+            .transpose()?
+            .flatten()
             .map(Person))
     }
     /// ID of the other person of a merge or decision.
@@ -1260,5 +1341,76 @@ impl From<register::query::Aggregates> for Aggregates {
                 })
                 .collect(),
         }
+    }
+}
+
+/// Why an audit-log entry was written.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum AuditKind {
+    /// ID numbers, phones or addresses were returned unmasked.
+    UnmaskedRead,
+    /// The register was changed (an import, a decision, a merge, a split).
+    Mutation,
+}
+
+impl AuditKind {
+    /// Every kind.
+    pub const ALL: [AuditKind; 2] = [Self::UnmaskedRead, Self::Mutation];
+
+    /// The name stored in the database.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::UnmaskedRead => crate::access::audit::AuditKind::UnmaskedRead.as_str(),
+            Self::Mutation => crate::access::audit::AuditKind::Mutation.as_str(),
+        }
+    }
+}
+
+/// One entry of the append-only audit log: who read personal data unmasked, or changed the
+/// register, and when.
+pub struct AuditEntry(pub audit_log::Model);
+
+/// One entry of the append-only audit log: who read personal data unmasked, or changed the
+/// register, and when.
+#[Object]
+impl AuditEntry {
+    /// Entry ID (entries are numbered in the order they were written).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// When.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The token that acted (null for the command line).
+    async fn token_id(&self) -> Option<ID> {
+        self.0.token_id.map(|t| ID(t.to_string()))
+    }
+    /// Its role (`ADMIN` …; `CLI` for the command line).
+    async fn role(&self) -> &str {
+        &self.0.role
+    }
+    /// Why the entry was written.
+    async fn kind(&self) -> Option<AuditKind> {
+        AuditKind::ALL
+            .into_iter()
+            .find(|k| k.as_db() == self.0.kind)
+    }
+    /// The operation: the client's operation name and the root fields that ran
+    /// (`GetPerson: person`).
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+    /// IDs of the persons read or changed.
+    async fn persons(&self) -> Vec<ID> {
+        serde_json::from_str::<Vec<i64>>(&self.0.persons)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| ID(p.to_string()))
+            .collect()
+    }
+    /// The fields read unmasked (`idNumber`, `phones` …); empty for changes.
+    async fn fields(&self) -> Vec<String> {
+        serde_json::from_str(&self.0.fields).unwrap_or_default()
     }
 }

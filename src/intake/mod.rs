@@ -6,6 +6,7 @@
 //! register's job.
 
 pub mod headers;
+pub mod limits;
 pub mod report;
 pub mod tabular;
 
@@ -188,15 +189,16 @@ pub fn read_file(
     match format {
         FileFormat::Csv => {
             let text = tabular::decode_text(bytes)?;
-            table_rows(tabular::read_csv(&text)?, &mut candidates);
+            table_rows(tabular::read_csv(&text)?, &mut candidates)?;
         }
-        FileFormat::Xlsx => table_rows(tabular::read_xlsx(bytes)?, &mut candidates),
+        FileFormat::Xlsx => table_rows(tabular::read_xlsx(bytes)?, &mut candidates)?,
         FileFormat::Json | FileFormat::Ndjson => {
             let objects = if format == FileFormat::Json {
                 json_objects(bytes)?
             } else {
                 ndjson_objects(bytes)?
             };
+            check_objects(&objects)?;
             if source == SourceKind::External && objects.iter().any(|o| o.contains_key("persons")) {
                 notice_rows(objects, headers, &mut notices, &mut candidates)?;
             } else {
@@ -259,7 +261,12 @@ fn row_no(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
-fn table_rows(table: tabular::Table, out: &mut Vec<(u32, Result<RawRow, String>)>) {
+fn table_rows(
+    table: tabular::Table,
+    out: &mut Vec<(u32, Result<RawRow, String>)>,
+) -> Result<(), IntakeError> {
+    // Every row becomes a map over every header: the cell limit before the maps are made.
+    limits::check_cells(table.rows.len(), table.headers.len())?;
     for (row_number, cells) in table.rows {
         let row = cells.map(|cells| {
             let mut raw = Map::new();
@@ -276,6 +283,42 @@ fn table_rows(table: tabular::Table, out: &mut Vec<(u32, Result<RawRow, String>)
         });
         out.push((row_number, row));
     }
+    Ok(())
+}
+
+/// The limits of [`limits`] on JSON objects: how many, how many keys each, how long each value
+/// (nested values by their JSON text); a notice's persons count as rows too.
+fn check_objects(objects: &[Map<String, Value>]) -> Result<(), IntakeError> {
+    fn check(row: usize, object: &Map<String, Value>) -> Result<(), IntakeError> {
+        if object.len() > limits::MAX_COLUMNS {
+            return Err(limits::too_many_columns(row, object.len()));
+        }
+        for (key, value) in object {
+            limits::check_cell(row, "", key)?;
+            match value {
+                Value::String(s) => limits::check_cell(row, key, s)?,
+                Value::Array(_) | Value::Object(_) if key != "persons" => {
+                    limits::check_cell(row, key, &value.to_string())?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    let mut rows = 0usize;
+    for object in objects {
+        rows += 1;
+        check(rows, object)?;
+        if let Some(Value::Array(persons)) = object.get("persons") {
+            for person in persons {
+                rows += 1;
+                if let Value::Object(person) = person {
+                    check(rows, person)?;
+                }
+            }
+        }
+    }
+    limits::check_rows(rows)
 }
 
 fn json_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
@@ -303,6 +346,7 @@ fn json_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
 }
 
 fn ndjson_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
+    limits::check_lines(bytes)?;
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| IntakeError::Unreadable("NDJSON 文件必须是 UTF-8 编码".into()))?;
     let mut objects = Vec::new();

@@ -5,6 +5,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 use super::IntakeError;
+use super::limits;
 
 /// A sheet of text cells: the header row and the data rows (numbered from 1, header excluded).
 #[derive(Debug, Default)]
@@ -15,21 +16,47 @@ pub struct Table {
 
 /// Decodes CSV bytes: UTF-8 (a BOM is dropped) or, when that fails, GB18030.
 ///
-/// Bytes that are neither, or that hold NUL bytes (a binary file), refuse the file whole.
+/// Bytes that are neither, that hold NUL bytes (a binary file), or that mix UTF-8 lines with
+/// lines in another encoding refuse the file whole; so do lines beyond
+/// [`limits::MAX_LINE_BYTES`], checked before anything is decoded.
 pub fn decode_text(bytes: &[u8]) -> Result<String, IntakeError> {
     if bytes.contains(&0) {
         return Err(IntakeError::Unreadable(
             "文件含有二进制内容（NUL 字节），不是文本表格".into(),
         ));
     }
+    limits::check_lines(bytes)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(text.to_owned());
     }
+    check_single_encoding(bytes)?;
     encoding_rs::GB18030
         .decode_without_bom_handling_and_without_replacement(bytes)
         .map(|text| text.into_owned())
         .ok_or_else(|| IntakeError::Unreadable("文件编码既不是 UTF-8 也不是 GB18030".into()))
+}
+
+/// Refuses bytes that are not UTF-8 as a whole but hold lines of Chinese text in UTF-8: two
+/// encodings in one file (files pasted together, a cell edited in another program). Decoding it
+/// as GB18030 would silently garble the UTF-8 lines.
+fn check_single_encoding(bytes: &[u8]) -> Result<(), IntakeError> {
+    let lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    let utf8_chinese = lines.iter().position(|line| {
+        std::str::from_utf8(line)
+            .is_ok_and(|text| text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)))
+    });
+    let other = lines
+        .iter()
+        .position(|line| std::str::from_utf8(line).is_err());
+    match (utf8_chinese, other) {
+        (Some(a), Some(b)) => Err(IntakeError::Unreadable(format!(
+            "文件混用了多种编码：第 {} 行是 UTF-8，第 {} 行不是，请统一保存为 UTF-8 后再导入",
+            a + 1,
+            b + 1
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Reads CSV text into a table. A row with more cells than the header is kept as an error
@@ -43,14 +70,29 @@ pub fn read_csv(text: &str) -> Result<Table, IntakeError> {
     let mut row_number = 0u32;
     for record in reader.records() {
         let record = record.map_err(|e| IntakeError::Unreadable(format!("CSV 无法解析：{e}")))?;
+        if record.len() > limits::MAX_COLUMNS {
+            let line = record.position().map_or(0, |p| p.line());
+            return Err(limits::too_many_columns(
+                usize::try_from(line).unwrap_or(usize::MAX),
+                record.len(),
+            ));
+        }
         if table.headers.is_empty() {
             if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
+            }
+            for h in &record {
+                limits::check_cell(0, "", h)?;
             }
             table.headers = record.iter().map(|h| h.trim().to_owned()).collect();
             continue;
         }
         row_number += 1;
+        limits::check_rows(row_number as usize)?;
+        for (i, cell) in record.iter().enumerate() {
+            let header = table.headers.get(i).map_or("", String::as_str);
+            limits::check_cell(row_number as usize, header, cell)?;
+        }
         if record.iter().all(|c| c.trim().is_empty()) {
             table.rows.push((row_number, Err("空行".into())));
             continue;
@@ -77,7 +119,12 @@ pub fn read_csv(text: &str) -> Result<Table, IntakeError> {
 
 /// Reads the first worksheet of an XLSX workbook. Formulas are never evaluated: a cell gives
 /// the value the workbook stored for it.
+///
+/// The container is checked first ([`limits::check_zip`]: ZIP bombs), and the sheet is read
+/// cell by cell, so that a cell far out (`XFD1048576`) is refused by the row and column limits
+/// instead of making a grid of billions of empty cells.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
+    limits::check_zip(bytes)?;
     let mut workbook = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| IntakeError::Unreadable(format!("XLSX 文件无法读取：{e}")))?;
     let sheet = workbook
@@ -85,25 +132,82 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
         .first()
         .cloned()
         .ok_or_else(|| IntakeError::Unreadable("XLSX 文件没有工作表".into()))?;
-    let range = workbook
-        .worksheet_range(&sheet)
-        .map_err(|e| IntakeError::Unreadable(format!("工作表“{sheet}”无法读取：{e}")))?;
-    let mut table = Table::default();
-    let mut row_number = 0u32;
-    for row in range.rows() {
-        if table.headers.is_empty() {
-            if row.iter().all(|c| cell_text(c).trim().is_empty()) {
-                continue;
-            }
-            table.headers = row.iter().map(|c| cell_text(c).trim().to_owned()).collect();
+    let unreadable =
+        |e: calamine::XlsxError| IntakeError::Unreadable(format!("工作表“{sheet}”无法读取：{e}"));
+    let mut reader = workbook
+        .worksheet_cells_reader(&sheet)
+        .map_err(unreadable)?;
+    // Non-empty cells by absolute row, in the order the sheet stores them.
+    let mut rows: Vec<(u32, Vec<(u32, Data)>)> = Vec::new();
+    let mut first_column = u32::MAX;
+    while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+        let (row, column) = cell.get_position();
+        let value: Data = cell.get_value().clone().into();
+        if value == Data::Empty {
             continue;
         }
+        if column as usize >= limits::MAX_COLUMNS {
+            return Err(limits::too_many_columns(
+                row as usize + 1,
+                column as usize + 1,
+            ));
+        }
+        limits::check_rows(row as usize)?;
+        first_column = first_column.min(column);
+        match rows.last_mut() {
+            Some((r, cells)) if *r == row => cells.push((column, value)),
+            _ => rows.push((row, vec![(column, value)])),
+        }
+    }
+    drop(reader);
+    // Sheets normally store rows in order; tolerate those that do not.
+    rows.sort_by_key(|(row, _)| *row);
+    // As wide as the widest row, so that no cell is dropped for lack of a header.
+    let last_column = rows
+        .iter()
+        .flat_map(|(_, cells)| cells.iter().map(|(c, _)| *c))
+        .max()
+        .unwrap_or(first_column);
+    let mut table = Table::default();
+    let mut row_number = 0u32;
+    let mut next_row: Option<u32> = None;
+    for (row, mut cells) in rows {
+        cells.sort_by_key(|(column, _)| *column);
+        let width = cells.last().map_or(0, |(c, _)| c - first_column + 1) as usize;
+        let mut dense = vec![Data::Empty; width];
+        for (column, value) in cells {
+            dense[(column - first_column) as usize] = value;
+        }
+        if table.headers.is_empty() {
+            if dense.iter().all(|c| cell_text(c).trim().is_empty()) {
+                continue;
+            }
+            table.headers = dense
+                .iter()
+                .map(|c| cell_text(c).trim().to_owned())
+                .collect();
+            table
+                .headers
+                .resize((last_column - first_column + 1) as usize, String::new());
+            for h in &table.headers {
+                limits::check_cell(0, "", h)?;
+            }
+            next_row = Some(row + 1);
+            continue;
+        }
+        // Rows the sheet skipped are empty rows of the table.
+        for _ in next_row.unwrap_or(row)..row {
+            row_number += 1;
+            table.rows.push((row_number, Err("空行".into())));
+        }
+        next_row = Some(row + 1);
         row_number += 1;
-        if row.iter().all(|c| cell_text(c).trim().is_empty()) {
+        limits::check_cells(row_number as usize, table.headers.len())?;
+        if dense.iter().all(|c| cell_text(c).trim().is_empty()) {
             table.rows.push((row_number, Err("空行".into())));
             continue;
         }
-        if let Some(pos) = row.iter().position(|c| matches!(c, Data::Error(_))) {
+        if let Some(pos) = dense.iter().position(|c| matches!(c, Data::Error(_))) {
             let header = table.headers.get(pos).cloned().unwrap_or_default();
             table.rows.push((
                 row_number,
@@ -111,9 +215,12 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
             ));
             continue;
         }
-        table
-            .rows
-            .push((row_number, Ok(row.iter().map(cell_text).collect())));
+        let texts: Vec<String> = dense.iter().map(cell_text).collect();
+        for (i, text) in texts.iter().enumerate() {
+            let header = table.headers.get(i).map_or("", String::as_str);
+            limits::check_cell(row_number as usize, header, text)?;
+        }
+        table.rows.push((row_number, Ok(texts)));
     }
     if table.headers.is_empty() {
         return Err(IntakeError::Unreadable("工作表为空，没有表头".into()));

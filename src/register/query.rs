@@ -11,7 +11,7 @@ use sea_orm::{
 
 use super::{HubeiLink, LocationStatus, Register};
 use crate::db::{
-    import_batch, match_model, person, record_link, resolution_event, review_candidate,
+    audit_log, import_batch, match_model, person, record_link, resolution_event, review_candidate,
     source_record,
 };
 use crate::error::AppError;
@@ -44,6 +44,19 @@ pub struct PageArgs {
     pub before: Option<Cursor>,
     pub first: Option<u64>,
     pub last: Option<u64>,
+}
+
+/// Which audit-log entries to list; every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only entries of this kind (`UNMASKED_READ`, `MUTATION`).
+    pub kind: Option<String>,
+    /// Only entries of this token.
+    pub token_id: Option<i64>,
+    /// Only entries at or after this time.
+    pub from: Option<DateTime<Utc>>,
+    /// Only entries at or before this time.
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// An inclusive range of days; either end may be open.
@@ -301,14 +314,16 @@ where
 }
 
 impl Register {
-    /// A page of persons (merged-away persons are not listed; they redirect).
+    /// A page of persons (merged-away persons are not listed; they redirect), of those
+    /// `visible` lets the caller see (`access::row_filter`).
     pub async fn persons(
         &self,
         filter: &PersonFilter,
         order: PersonOrder,
         args: PageArgs,
+        visible: Condition,
     ) -> Result<Page<person::Model>, AppError> {
-        let cond = self.person_condition(filter);
+        let cond = self.person_condition(filter).add(visible);
         let key = SortKey {
             column: order.field.column(),
             id: person::Column::Id,
@@ -390,14 +405,17 @@ impl Register {
     /// Persons found by `text`: a name (Simplified or Traditional characters, or toneless
     /// pinyin with or without spaces), a full ID number (15 or 18 digits, any formatting),
     /// the last four or more characters of an ID number, or a phone. Persons match on their
-    /// golden record or on any of their current source records. Ordered by person ID.
+    /// golden record or on any of their current source records. Ordered by person ID. Only
+    /// the persons `visible` lets the caller see are found.
     pub async fn search_persons(
         &self,
         text: &str,
         args: PageArgs,
+        visible: Condition,
     ) -> Result<Page<person::Model>, AppError> {
         let keys = SearchKeys::parse(text, self)?;
         let cond = Condition::all()
+            .add(visible)
             .add(person::Column::MergedInto.is_null())
             .add(keys.person_condition());
         page_of(
@@ -643,13 +661,14 @@ impl Register {
         Ok(found)
     }
 
-    /// A page of source records.
+    /// A page of source records, of those `visible` lets the caller see.
     pub async fn source_records(
         &self,
         filter: &RecordFilter,
         args: PageArgs,
+        visible: Condition,
     ) -> Result<Page<source_record::Model>, AppError> {
-        let mut select = source_record::Entity::find();
+        let mut select = source_record::Entity::find().filter(visible);
         if !filter.all_versions {
             select = select.filter(source_record::Column::IsCurrent.eq(true));
         }
@@ -662,14 +681,44 @@ impl Register {
         page_of(select, source_record::Column::Id, args, &self.db.conn).await
     }
 
-    /// A page of import batches.
+    /// A page of import batches, of those `visible` lets the caller see.
     pub async fn import_batches(
         &self,
         args: PageArgs,
+        visible: Condition,
     ) -> Result<Page<import_batch::Model>, AppError> {
         page_of(
-            import_batch::Entity::find(),
+            import_batch::Entity::find().filter(visible),
             import_batch::Column::Id,
+            args,
+            &self.db.conn,
+        )
+        .await
+    }
+
+    /// A page of the audit log, oldest first.
+    pub async fn audit_log(
+        &self,
+        filter: &AuditFilter,
+        args: PageArgs,
+    ) -> Result<Page<audit_log::Model>, AppError> {
+        use audit_log::Column as A;
+        let mut cond = Condition::all();
+        if let Some(kind) = &filter.kind {
+            cond = cond.add(A::Kind.eq(kind.clone()));
+        }
+        if let Some(token) = filter.token_id {
+            cond = cond.add(A::TokenId.eq(token));
+        }
+        if let Some(from) = filter.from {
+            cond = cond.add(A::At.gte(from));
+        }
+        if let Some(to) = filter.to {
+            cond = cond.add(A::At.lte(to));
+        }
+        page_of(
+            audit_log::Entity::find().filter(cond),
+            A::Id,
             args,
             &self.db.conn,
         )

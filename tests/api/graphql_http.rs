@@ -182,6 +182,7 @@ async fn a_file_uploaded_with_import_batch_is_imported(app: TestApp) {
     let response = app
         .client
         .post(app.graphql_url())
+        .bearer_auth(&app.admin_token)
         .multipart(form)
         .send()
         .await
@@ -206,6 +207,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let get = client
         .get(&url)
+        .bearer_auth(&app.admin_token)
         .query(&[("query", "{ stats { persons } }")])
         .header("accept", "application/graphql-response+json")
         .send()
@@ -221,6 +223,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let mutation = client
         .get(&url)
+        .bearer_auth(&app.admin_token)
         .query(&[("query", "mutation { __typename }")])
         .send()
         .await
@@ -229,6 +232,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let invalid = client
         .post(&url)
+        .bearer_auth(&app.admin_token)
         .header("accept", "application/graphql-response+json")
         .json(&json!({ "query": "{ noSuchField }" }))
         .send()
@@ -240,6 +244,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let legacy = client
         .post(&url)
+        .bearer_auth(&app.admin_token)
         .header("accept", "application/json")
         .json(&json!({ "query": "{ noSuchField }" }))
         .send()
@@ -255,6 +260,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let not_acceptable = client
         .post(&url)
+        .bearer_auth(&app.admin_token)
         .header("accept", "text/plain")
         .json(&json!({ "query": "{ stats { persons } }" }))
         .send()
@@ -264,6 +270,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let unsupported = client
         .post(&url)
+        .bearer_auth(&app.admin_token)
         .header("content-type", "text/plain")
         .body("{ stats { persons } }")
         .send()
@@ -274,6 +281,7 @@ async fn the_endpoint_follows_graphql_over_http() {
     // GraphiQL's introspection query nests types nine levels deep: within the depth limit.
     let introspection = client
         .post(&url)
+        .bearer_auth(&app.admin_token)
         .json(&json!({ "query": "{ __schema { queryType { name } types { name fields { name args { name type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } } }" }))
         .send()
         .await
@@ -285,6 +293,7 @@ async fn the_endpoint_follows_graphql_over_http() {
 
     let graphiql = client
         .get(&url)
+        .bearer_auth(&app.admin_token)
         .header("accept", "text/html")
         .send()
         .await
@@ -311,6 +320,7 @@ mod graphiql {
         let page = app
             .client
             .get(app.graphql_url())
+            .bearer_auth(&app.admin_token)
             .header("accept", "text/html")
             .send()
             .await

@@ -4,7 +4,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub use paicha::access::authn::Mode as AccessMode;
+use paicha::access::token::{self, TokenSpec};
+use paicha::access::{Access, Role};
 use paicha::error::AppError;
+use paicha::http::Limits;
 use paicha::intake::{BatchReport, SourceKind};
 use paicha::register::ImportRequest;
 use paicha::{Reference, Register};
@@ -23,6 +27,10 @@ pub struct TestApp {
     pub register: Register,
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// An ADMIN token of this hub; `gql` sends it when access control is on.
+    pub admin_token: String,
+    /// Whether the hub refuses requests without a token (`Access::required`).
+    pub access_required: bool,
     _dir: tempfile::TempDir,
 }
 
@@ -91,15 +99,61 @@ pub async fn fresh_database(backend: Backend, dir: &tempfile::TempDir) -> Option
     }
 }
 
-/// Starts a hub on a fresh database (migrated) and an ephemeral port.
+/// Requests a minute each token of a test hub may send: tests fire requests far faster than
+/// people do, and the rate limit has tests of its own.
+pub const TEST_RATE_PER_MINUTE: u32 = 600_000;
+
+/// Starts a hub on a fresh database (migrated) and an ephemeral port that refuses every request
+/// without a valid token, as `paicha serve` does; `gql` sends the hub's admin token.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_configured(
+        backend,
+        AccessMode::Required,
+        Limits::default(),
+        std::num::NonZeroU32::new(TEST_RATE_PER_MINUTE),
+    )
+    .await
+}
+
+/// Starts a hub that refuses every request without a valid token, as `paicha serve` does.
+pub async fn spawn_secured_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, AccessMode::Required, Limits::default()).await
+}
+
+/// Starts a hub with the given access mode and HTTP limits (rate limit: the default).
+pub async fn spawn_app_with(backend: Backend, mode: AccessMode, limits: Limits) -> Option<TestApp> {
+    spawn_app_configured(backend, mode, limits, None).await
+}
+
+/// Starts a hub with the given access mode, HTTP limits and per-token rate limit.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    mode: AccessMode,
+    limits: Limits,
+    rate_per_minute: Option<std::num::NonZeroU32>,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database(backend, &dir).await?;
     let reference = Reference::load(None).expect("demo county");
     let register = paicha::open_register(&url, reference)
         .await
         .expect("open register");
-    let app = paicha::http::router(paicha::graphql::schema(register.clone()));
+    let mut access = match mode {
+        AccessMode::Open => Access::open(register.db.clone()),
+        AccessMode::Required => Access::required(register.db.clone()),
+    };
+    if let Some(rate) = rate_per_minute {
+        access = access.with_rate_limit(rate);
+    }
+    let admin_token = token::create(
+        &register.db.conn,
+        TokenSpec::parse(Role::Admin, None, None, &register.reference).expect("admin spec"),
+    )
+    .await
+    .expect("admin token")
+    .token;
+    let app =
+        paicha::http::router_with_limits(paicha::graphql::schema(register.clone()), access, limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -111,6 +165,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         register,
         addr,
         client: reqwest::Client::new(),
+        admin_token,
+        access_required: mode == AccessMode::Required,
         _dir: dir,
     })
 }
@@ -161,15 +217,17 @@ impl TestApp {
         }
     }
 
-    /// POSTs a GraphQL request and returns the JSON body (status must be 200).
+    /// POSTs a GraphQL request and returns the JSON body (status must be 200); with access
+    /// control on, as the hub's admin.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let response = self
+        let mut request = self
             .client
             .post(self.graphql_url())
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
+            .json(&json!({ "query": query, "variables": variables }));
+        if self.access_required {
+            request = request.bearer_auth(&self.admin_token);
+        }
+        let response = request.send().await.expect("request");
         assert_eq!(response.status(), 200, "GraphQL over HTTP status");
         response.json().await.expect("JSON body")
     }

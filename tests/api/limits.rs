@@ -19,6 +19,7 @@ async fn post(app: &TestApp, body: Value) -> (u16, Value) {
     let response = app
         .client
         .post(app.graphql_url())
+        .bearer_auth(&app.admin_token)
         .header("accept", "application/graphql-response+json")
         .json(&body)
         .send()

@@ -3,10 +3,13 @@
 
 mod helpers;
 
+mod access;
+mod access_matrix;
 mod cli;
 mod decisions;
 mod febrl;
 mod graphql_http;
+mod hostile;
 mod incremental;
 mod intake;
 mod limits;

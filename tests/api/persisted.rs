@@ -19,6 +19,7 @@ async fn post(app: &TestApp, body: Value) -> Value {
     let response = app
         .client
         .post(app.graphql_url())
+        .bearer_auth(&app.admin_token)
         .json(&body)
         .send()
         .await
@@ -31,6 +32,7 @@ async fn get(app: &TestApp, params: &[(&str, String)]) -> (u16, Value) {
     let response = app
         .client
         .get(app.graphql_url())
+        .bearer_auth(&app.admin_token)
         .header("accept", "application/graphql-response+json")
         .query(params)
         .send()

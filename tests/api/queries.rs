@@ -610,7 +610,15 @@ async fn statements_for(app: &TestApp, query: &str) -> (usize, Value) {
         seen.fetch_add(1, Ordering::SeqCst);
     });
     let schema = paicha::graphql::schema(register);
-    let response = schema.execute(query).await;
+    let admin = paicha::access::Principal {
+        token_id: None,
+        role: paicha::access::Role::Admin,
+        township: None,
+        partner: None,
+    };
+    let response = schema
+        .execute(async_graphql::Request::new(query).data(admin))
+        .await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let data = response.data.into_json().expect("JSON");
     (counter.load(Ordering::SeqCst), data)

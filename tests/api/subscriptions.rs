@@ -54,7 +54,10 @@ async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
     );
     send(
         &mut socket,
-        json!({ "type": "connection_init", "payload": { "Authorization": "Bearer test" } }),
+        json!({
+            "type": "connection_init",
+            "payload": { "Authorization": format!("Bearer {}", app.admin_token) },
+        }),
     )
     .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");

@@ -1,0 +1,203 @@
+//! What one file may hold. No file — careless or hostile — may exhaust the hub's memory or
+//! time: a file beyond these limits is refused whole, with a message saying which limit, before
+//! the costly work of reading it.
+//!
+//! The limits sit well above any real screening file: the largest county list expected is a
+//! million rows of a few dozen columns (see BENCHMARKS.md, 1 M rows in 179 MB).
+
+use std::io::{Cursor, Read as _};
+
+use super::IntakeError;
+
+/// Data rows in one file: Excel's sheet limit, above the 1 M-row county the hub is built for.
+pub const MAX_ROWS: usize = 1_048_576;
+/// Columns in a row (a screening form has a few dozen).
+pub const MAX_COLUMNS: usize = 1_000;
+/// Cells in one file, rows × header columns: each becomes a value in memory.
+pub const MAX_CELLS: usize = 40_000_000;
+/// Characters in one cell: Excel's cell limit.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Bytes in one line of a text file (CSV, NDJSON).
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// Entries in an XLSX container (a workbook has a dozen or so).
+pub const MAX_XLSX_ENTRIES: usize = 10_000;
+/// Bytes an XLSX container may unpack to, all entries together.
+pub const MAX_XLSX_UNPACKED_BYTES: u64 = 1024 * 1024 * 1024;
+/// How much larger than its packed size an XLSX entry may unpack to, beyond the first
+/// [`RATIO_FREE_BYTES`]: spreadsheet XML packs about 5–20 to 1, a ZIP bomb about 1000 to 1.
+pub const MAX_XLSX_RATIO: u64 = 100;
+/// Unpacked bytes of an entry that are allowed whatever its ratio (small, repetitive files).
+pub const RATIO_FREE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn refuse(message: String) -> IntakeError {
+    IntakeError::Unreadable(message)
+}
+
+/// Refuses text whose lines are too long, before anything is decoded or parsed. A long line
+/// with many commas is reported as too many columns.
+pub fn check_lines(bytes: &[u8]) -> Result<(), IntakeError> {
+    for (i, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.len() > MAX_LINE_BYTES {
+            let separators = line.iter().filter(|b| **b == b',').count();
+            if separators >= MAX_COLUMNS {
+                return Err(too_many_columns(i + 1, separators + 1));
+            }
+            return Err(refuse(format!(
+                "第 {} 行长 {} 字节，超过每行 {} 字节的上限",
+                i + 1,
+                line.len(),
+                MAX_LINE_BYTES
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Line `line` (counted from 1, the header included) has `columns` columns.
+pub fn too_many_columns(line: usize, columns: usize) -> IntakeError {
+    refuse(format!(
+        "第 {line} 行有 {columns} 列，超过每行 {MAX_COLUMNS} 列的上限"
+    ))
+}
+
+/// Refuses a file with more data rows than [`MAX_ROWS`].
+pub fn check_rows(rows: usize) -> Result<(), IntakeError> {
+    if rows > MAX_ROWS {
+        return Err(refuse(format!(
+            "文件超过 {MAX_ROWS} 行数据的上限，请拆分后导入"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a table of `rows` data rows under `columns` header columns when it has more cells
+/// than [`MAX_CELLS`].
+pub fn check_cells(rows: usize, columns: usize) -> Result<(), IntakeError> {
+    if rows.saturating_mul(columns) > MAX_CELLS {
+        return Err(refuse(format!(
+            "文件有 {rows} 行 × {columns} 列，超过 {MAX_CELLS} 个单元格的上限，请拆分后导入"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a cell longer than [`MAX_CELL_CHARS`]; `row` is the data row (0 = the header).
+pub fn check_cell(row: usize, column: &str, value: &str) -> Result<(), IntakeError> {
+    // Bytes first: most cells are far below the limit in bytes, let alone characters.
+    if value.len() > MAX_CELL_CHARS && value.chars().count() > MAX_CELL_CHARS {
+        let place = if row == 0 {
+            "表头".to_owned()
+        } else {
+            format!("第 {row} 行")
+        };
+        return Err(refuse(format!(
+            "{place}“{column}”列的单元格超过 {MAX_CELL_CHARS} 个字符的上限"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an XLSX container before a spreadsheet reader unpacks it: a bounded number of
+/// entries, and each entry's unpacked size — declared, and then actually counted while
+/// unpacking, since a ZIP bomb may lie about it — within [`MAX_XLSX_UNPACKED_BYTES`] in all and
+/// [`MAX_XLSX_RATIO`] to 1 beyond [`RATIO_FREE_BYTES`].
+pub fn check_zip(bytes: &[u8]) -> Result<(), IntakeError> {
+    let broken = |e: zip::result::ZipError| refuse(format!("XLSX 文件已损坏或不完整（{e}）"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(broken)?;
+    if archive.len() > MAX_XLSX_ENTRIES {
+        return Err(refuse(format!(
+            "XLSX 文件含 {} 个部件，超过 {MAX_XLSX_ENTRIES} 个的上限",
+            archive.len()
+        )));
+    }
+    let bomb = |name: &str| {
+        refuse(format!(
+            "XLSX 文件中的“{name}”解压后过大（疑似压缩炸弹），拒绝读取"
+        ))
+    };
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index(i).map_err(broken)?;
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        let allowed = entry
+            .compressed_size()
+            .saturating_mul(MAX_XLSX_RATIO)
+            .max(RATIO_FREE_BYTES)
+            .min(MAX_XLSX_UNPACKED_BYTES - total);
+        if entry.size() > allowed {
+            return Err(bomb(&name));
+        }
+        let mut counted: u64 = 0;
+        let mut limited = entry.take(allowed + 1);
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = limited
+                .read(&mut buffer)
+                .map_err(|e| refuse(format!("XLSX 文件已损坏或不完整（{e}）")))?;
+            if n == 0 {
+                break;
+            }
+            counted += n as u64;
+            if counted > allowed {
+                return Err(bomb(&name));
+            }
+        }
+        total += counted;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write as _;
+
+    use super::*;
+
+    fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            writer.start_file(*name, options).expect("entry");
+            writer.write_all(data).expect("write");
+        }
+        writer.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn an_ordinary_container_passes() {
+        let bytes = zip_of(&[("a.xml", b"<a>hello</a>"), ("b.xml", &[b'x'; 10_000])]);
+        assert!(check_zip(&bytes).is_ok());
+    }
+
+    #[test]
+    fn an_entry_unpacking_far_beyond_its_packed_size_is_a_bomb() {
+        let zeros = vec![0u8; (RATIO_FREE_BYTES + 1024 * 1024) as usize];
+        let bytes = zip_of(&[("xl/worksheets/sheet1.xml", &zeros)]);
+        let err = check_zip(&bytes).expect_err("bomb");
+        assert!(err.to_string().contains("压缩炸弹"), "{err}");
+    }
+
+    #[test]
+    fn lines_and_cells_beyond_the_limits_are_refused() {
+        assert!(check_lines(b"a,b\n1,2\n").is_ok());
+        let long = format!("a\n{}\n", "x".repeat(MAX_LINE_BYTES + 1));
+        assert!(
+            check_lines(long.as_bytes())
+                .expect_err("long")
+                .to_string()
+                .contains("第 2 行")
+        );
+        let wide = ",".repeat(MAX_LINE_BYTES + 1);
+        assert!(
+            check_lines(wide.as_bytes())
+                .expect_err("wide")
+                .to_string()
+                .contains("列")
+        );
+        assert!(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS)).is_ok());
+        assert!(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS + 1)).is_err());
+        assert!(check_rows(MAX_ROWS).is_ok() && check_rows(MAX_ROWS + 1).is_err());
+        assert!(check_cells(1_000_000, 40).is_ok() && check_cells(1_000_000, 41).is_err());
+    }
+}

@@ -1,0 +1,519 @@
+//! The role × operation matrix: every root query and mutation of the schema (enumerated by
+//! introspection, so a new field without a rule here fails) as every role and without a token,
+//! allowed or refused; the township scope on lookups, search, lists and records; masking per
+//! role; the audit log of unmasked reads and the actor of changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use paicha::access::Role;
+use paicha::access::token::{self, TokenSpec};
+use paicha::intake::SourceKind;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, sample_bytes};
+
+crate::on_every_backend!(
+    every_operation_is_allowed_or_refused_as_the_role_table_says,
+    a_township_officer_sees_only_its_township,
+    masking_follows_the_role_and_unmasked_reads_are_audited,
+);
+
+/// The township the test's TOWNSHIP token serves (persons of the samples live there and
+/// elsewhere).
+const TOWNSHIP: &str = "城关镇";
+/// The jurisdiction of the test's PARTNER token (Wuhan).
+const PARTNER: &str = "420100";
+
+/// A token of every role, the admin's being the hub's own.
+struct Tokens(BTreeMap<Role, String>);
+
+impl Tokens {
+    async fn issue(app: &TestApp) -> Self {
+        let mut tokens = BTreeMap::new();
+        tokens.insert(Role::Admin, app.admin_token.clone());
+        for (role, township, partner) in [
+            (Role::Analyst, None, None),
+            (Role::Township, Some(TOWNSHIP), None),
+            (Role::Partner, None, Some(PARTNER)),
+            (Role::Dashboard, None, None),
+        ] {
+            let spec = TokenSpec::parse(role, township, partner, &app.register.reference)
+                .expect("token spec");
+            let issued = token::create(&app.register.db.conn, spec)
+                .await
+                .expect("token");
+            tokens.insert(role, issued.token);
+        }
+        Self(tokens)
+    }
+
+    fn of(&self, role: Role) -> &str {
+        &self.0[&role]
+    }
+}
+
+async fn post(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .post(app.graphql_url())
+        .json(&json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    (status, response.json().await.expect("JSON body"))
+}
+
+/// `importBatch` of a sample file as a multipart upload.
+async fn upload(
+    app: &TestApp,
+    token: Option<&str>,
+    source: &str,
+    file: &str,
+) -> (StatusCode, Value) {
+    let operations = json!({
+        "query": format!(
+            "mutation($f: Upload!) {{ importBatch(source: {source}, file: $f) {{ batchId }} }}"
+        ),
+        "variables": { "f": null },
+    });
+    let form = reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", r#"{"0":["variables.f"]}"#)
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(sample_bytes(file)).file_name(file.to_owned()),
+        );
+    let mut request = app.client.post(app.graphql_url()).multipart(form);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("upload");
+    let status = response.status();
+    (status, response.json().await.expect("JSON body"))
+}
+
+fn codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The names of the root fields of `type_key` (`queryType`, `mutationType`, `subscriptionType`).
+async fn root_fields(app: &TestApp, type_key: &str) -> BTreeSet<String> {
+    let data = app
+        .gql_data(
+            &format!("{{ __schema {{ {type_key} {{ fields {{ name }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    data["__schema"][type_key]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| f["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+/// An operation of the matrix: how to call one root field, and who may.
+struct Case {
+    field: &'static str,
+    allowed: &'static [Role],
+    call: Call,
+}
+
+enum Call {
+    /// A JSON request with this document and these variables.
+    Json(&'static str),
+    /// `importBatch` of a sample file of a source kind.
+    Upload(&'static str, &'static str),
+}
+
+const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Township];
+const COMMAND_CENTRE: &[Role] = &[Role::Admin, Role::Analyst];
+const AGGREGATES: &[Role] = &[Role::Admin, Role::Analyst, Role::Dashboard];
+
+/// The role × operation table of DESIGN §2 "Access", written out field by field.
+fn cases() -> Vec<Case> {
+    use Call::{Json, Upload};
+    vec![
+        Case {
+            field: "persons",
+            allowed: READERS,
+            call: Json(
+                "{ persons(first: 3) { totalCount edges { node { id name township idNumber phones } } } }",
+            ),
+        },
+        Case {
+            field: "searchPersons",
+            allowed: READERS,
+            call: Json(
+                "{ searchPersons(text: \"黄丽华\") { totalCount edges { node { id township } } } }",
+            ),
+        },
+        Case {
+            field: "person",
+            allowed: READERS,
+            call: Json("query($person: ID!) { person(id: $person) { id } }"),
+        },
+        Case {
+            field: "personByIdNumber",
+            allowed: READERS,
+            call: Json(
+                "query($idNumber: String!) { personByIdNumber(idNumber: $idNumber) { id } }",
+            ),
+        },
+        Case {
+            field: "sourceRecords",
+            allowed: READERS,
+            call: Json("{ sourceRecords(first: 3) { totalCount edges { node { id recordId } } } }"),
+        },
+        Case {
+            field: "importBatches",
+            allowed: READERS,
+            call: Json("{ importBatches(first: 3) { totalCount } }"),
+        },
+        Case {
+            field: "events",
+            allowed: COMMAND_CENTRE,
+            call: Json("{ events(first: 3) { totalCount edges { node { kind actor } } } }"),
+        },
+        Case {
+            field: "reviewCandidates",
+            allowed: COMMAND_CENTRE,
+            call: Json("{ reviewCandidates(first: 3) { totalCount } }"),
+        },
+        Case {
+            field: "matchModel",
+            allowed: COMMAND_CENTRE,
+            call: Json("{ matchModel { __typename } }"),
+        },
+        Case {
+            field: "aggregates",
+            allowed: AGGREGATES,
+            call: Json("{ aggregates { persons byTownship { township count } } }"),
+        },
+        Case {
+            field: "stats",
+            allowed: AGGREGATES,
+            call: Json("{ stats { persons } }"),
+        },
+        Case {
+            field: "auditLog",
+            allowed: &[Role::Admin],
+            call: Json("{ auditLog(first: 3) { totalCount } }"),
+        },
+        Case {
+            field: "importBatch",
+            allowed: COMMAND_CENTRE,
+            call: Upload("TOWNSHIP", "township.csv"),
+        },
+        Case {
+            field: "importBatch",
+            allowed: &[Role::Admin, Role::Analyst, Role::Partner],
+            call: Upload("EXTERNAL", "external.json"),
+        },
+        Case {
+            field: "decideCandidate",
+            allowed: COMMAND_CENTRE,
+            call: Json("mutation { decideCandidate(id: \"999999\", decision: SAME) { id } }"),
+        },
+        Case {
+            field: "mergePersons",
+            allowed: COMMAND_CENTRE,
+            call: Json("mutation { mergePersons(a: \"999998\", b: \"999999\") { id } }"),
+        },
+        Case {
+            field: "splitPerson",
+            allowed: COMMAND_CENTRE,
+            call: Json("mutation { splitPerson(id: \"999999\", recordIds: [\"999999\"]) { id } }"),
+        },
+    ]
+}
+
+async fn every_operation_is_allowed_or_refused_as_the_role_table_says(app: TestApp) {
+    app.import_all_samples().await;
+    let tokens = Tokens::issue(&app).await;
+    let cases = cases();
+
+    // Every root field of the schema has a rule here, and every rule a field.
+    let mut schema_fields = root_fields(&app, "queryType").await;
+    schema_fields.extend(root_fields(&app, "mutationType").await);
+    let covered: BTreeSet<String> = cases.iter().map(|c| c.field.to_owned()).collect();
+    assert_eq!(
+        schema_fields, covered,
+        "a root field without a rule in the matrix"
+    );
+    // Subscriptions are checked over the WebSocket in tests/api/subscriptions.rs and access.rs.
+    assert_eq!(
+        root_fields(&app, "subscriptionType").await,
+        BTreeSet::from(["registerChanges".to_owned()])
+    );
+
+    // An in-scope person of the township officer, with its ID number.
+    let data = app
+        .gql_data(
+            "query($t: String) { persons(first: 1, filter: { township: $t }) { edges { node { id idNumber(unmasked: true) } } } }",
+            json!({ "t": TOWNSHIP }),
+        )
+        .await;
+    let node = &data["persons"]["edges"][0]["node"];
+    let variables = json!({
+        "person": node["id"],
+        "idNumber": node["idNumber"].as_str().unwrap_or("420102199001011234"),
+    });
+
+    let mut checked = 0;
+    for case in &cases {
+        for role in [None].into_iter().chain(Role::ALL.into_iter().map(Some)) {
+            let token = role.map(|r| tokens.of(r));
+            let (status, body) = match case.call {
+                Call::Json(query) => post(&app, token, query, variables.clone()).await,
+                Call::Upload(source, file) => upload(&app, token, source, file).await,
+            };
+            let codes = codes(&body);
+            let who = format!("{} as {role:?}: {body}", case.field);
+            match role {
+                None => {
+                    assert_eq!(status, StatusCode::UNAUTHORIZED, "{who}");
+                    assert_eq!(codes, ["UNAUTHENTICATED"], "{who}");
+                    assert!(body.get("data").is_none(), "{who}");
+                }
+                Some(role) if case.allowed.contains(&role) => {
+                    assert_eq!(status, StatusCode::OK, "{who}");
+                    assert!(
+                        codes
+                            .iter()
+                            .all(|c| c != "FORBIDDEN" && c != "UNAUTHENTICATED"),
+                        "{who}"
+                    );
+                    // Allowed reads answer; allowed changes of objects that do not exist
+                    // answer NOT_FOUND.
+                    assert!(
+                        codes.is_empty() || codes.iter().all(|c| c == "NOT_FOUND"),
+                        "{who}"
+                    );
+                }
+                Some(_) => {
+                    assert_eq!(status, StatusCode::OK, "{who}");
+                    assert_eq!(codes, ["FORBIDDEN"], "{who}");
+                    assert!(
+                        body["data"].is_null() || body["data"][case.field].is_null(),
+                        "nothing leaks: {who}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, cases.len() * 6);
+}
+
+async fn a_township_officer_sees_only_its_township(app: TestApp) {
+    app.import_all_samples().await;
+    let tokens = Tokens::issue(&app).await;
+    let officer = Some(tokens.of(Role::Township));
+    let all = app
+        .gql_data(
+            "{ persons(first: 500) { totalCount edges { node { id name township } } } }",
+            json!({}),
+        )
+        .await;
+    let persons = all["persons"]["edges"].as_array().expect("edges").clone();
+    let here = persons
+        .iter()
+        .filter(|e| e["node"]["township"] == TOWNSHIP)
+        .count() as u64;
+    let elsewhere = persons
+        .iter()
+        .find(|e| e["node"]["township"] != TOWNSHIP && e["node"]["name"].is_string())
+        .expect("a person of another township or none")["node"]
+        .clone();
+    assert!(here > 0 && here < all["persons"]["totalCount"].as_u64().expect("n"));
+
+    // The list: its township's persons only, counted in SQL.
+    let (_, body) = post(
+        &app,
+        officer,
+        "{ persons(first: 500) { totalCount edges { node { id township } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"]["persons"]["totalCount"], here, "{body}");
+    for edge in body["data"]["persons"]["edges"].as_array().expect("edges") {
+        assert_eq!(edge["node"]["township"], TOWNSHIP);
+    }
+    // Even when the filter asks for another township.
+    let (_, body) = post(
+        &app,
+        officer,
+        "query($t: String) { persons(first: 5, filter: { township: $t }) { totalCount } }",
+        json!({ "t": elsewhere["township"] }),
+    )
+    .await;
+    assert_eq!(body["data"]["persons"]["totalCount"], 0, "{body}");
+
+    // By ID: another township's person answers null, as a person that does not exist.
+    let (_, body) = post(
+        &app,
+        officer,
+        "query($id: ID!) { person(id: $id) { id name } }",
+        json!({ "id": elsewhere["id"] }),
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert!(body["data"]["person"].is_null(), "{body}");
+
+    // Through search: by the name of that person, nothing.
+    let (_, body) = post(
+        &app,
+        officer,
+        "query($t: String!) { searchPersons(text: $t) { totalCount edges { node { township } } } }",
+        json!({ "t": elsewhere["name"] }),
+    )
+    .await;
+    for edge in body["data"]["searchPersons"]["edges"]
+        .as_array()
+        .expect("edges")
+    {
+        assert_eq!(edge["node"]["township"], TOWNSHIP, "{body}");
+    }
+    let admin_search = app
+        .gql_data(
+            "query($t: String!) { searchPersons(text: $t) { totalCount } }",
+            json!({ "t": elsewhere["name"] }),
+        )
+        .await;
+    assert!(admin_search["searchPersons"]["totalCount"].as_u64() >= Some(1));
+
+    // Records: its township's only; batches belong to no township; aggregates not at all.
+    let (_, body) = post(
+        &app,
+        officer,
+        "{ sourceRecords(first: 500) { edges { node { normalized { township } person { township } } } } importBatches { totalCount } }",
+        json!({}),
+    )
+    .await;
+    let records = body["data"]["sourceRecords"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert!(!records.is_empty(), "{body}");
+    for edge in records {
+        assert_eq!(edge["node"]["normalized"]["township"], TOWNSHIP, "{body}");
+        let person = &edge["node"]["person"];
+        assert!(person.is_null() || person["township"] == TOWNSHIP, "{body}");
+    }
+    assert_eq!(body["data"]["importBatches"]["totalCount"], 0, "{body}");
+    let (_, body) = post(&app, officer, "{ aggregates { persons } }", json!({})).await;
+    assert_eq!(codes(&body), ["FORBIDDEN"], "{body}");
+}
+
+async fn masking_follows_the_role_and_unmasked_reads_are_audited(app: TestApp) {
+    app.import_ok(SourceKind::Township, "township.csv").await;
+    let tokens = Tokens::issue(&app).await;
+    let query = "query Look($t: String) { persons(first: 1, filter: { township: $t }) { edges { node { id idNumber phones } } } }";
+    let unmasked = "query Reveal($t: String) { persons(first: 1, filter: { township: $t }) { edges { node { id idNumber(unmasked: true) phones(unmasked: true) } } } }";
+    let vars = json!({ "t": TOWNSHIP });
+
+    // Masked for everyone who reads persons; never a '*' free ID number.
+    for role in [Role::Admin, Role::Analyst, Role::Township] {
+        let (_, body) = post(&app, Some(tokens.of(role)), query, vars.clone()).await;
+        let node = &body["data"]["persons"]["edges"][0]["node"];
+        assert!(
+            node["idNumber"].as_str().expect("id number").contains('*'),
+            "{role}: {body}"
+        );
+    }
+    assert_eq!(
+        app.count("audit_log").await,
+        0,
+        "masked reads are not audited"
+    );
+
+    // Unmasked: ADMIN and the person's TOWNSHIP; ANALYST is refused.
+    let (_, body) = post(&app, Some(tokens.of(Role::Analyst)), unmasked, vars.clone()).await;
+    assert!(
+        codes(&body).iter().all(|c| c == "FORBIDDEN") && !codes(&body).is_empty(),
+        "{body}"
+    );
+    assert_eq!(
+        app.count("audit_log").await,
+        0,
+        "refused reads read nothing"
+    );
+    let mut seen = Vec::new();
+    for role in [Role::Admin, Role::Township] {
+        let (_, body) = post(&app, Some(tokens.of(role)), unmasked, vars.clone()).await;
+        assert!(body.get("errors").is_none(), "{role}: {body}");
+        let node = &body["data"]["persons"]["edges"][0]["node"];
+        assert!(
+            !node["idNumber"].as_str().expect("id number").contains('*'),
+            "{body}"
+        );
+        seen.push(node["id"].clone());
+    }
+
+    // Each unmasked read is in the audit log: who, which person, which fields, the operation.
+    let (_, log) = post(
+        &app,
+        Some(tokens.of(Role::Admin)),
+        "{ auditLog(first: 10, filter: { kind: UNMASKED_READ }) { totalCount edges { node { at role tokenId persons fields operation } } } }",
+        json!({}),
+    )
+    .await;
+    let entries = log["data"]["auditLog"]["edges"]
+        .as_array()
+        .expect("entries");
+    assert_eq!(entries.len(), 2, "{log}");
+    for (entry, (role, person)) in entries
+        .iter()
+        .zip([Role::Admin, Role::Township].iter().zip(&seen))
+    {
+        let e = &entry["node"];
+        assert_eq!(e["role"], role.as_str(), "{log}");
+        assert!(e["tokenId"].is_string(), "{log}");
+        assert_eq!(e["persons"], json!([person]), "{log}");
+        assert_eq!(e["fields"], json!(["idNumber", "phones"]), "{log}");
+        assert_eq!(e["operation"], "Reveal: persons", "{log}");
+    }
+    // The filter by token: the township officer's entry alone.
+    let officer_token = &entries[1]["node"]["tokenId"];
+    let (_, log) = post(
+        &app,
+        Some(tokens.of(Role::Admin)),
+        "query($t: ID) { auditLog(filter: { tokenId: $t }) { totalCount } }",
+        json!({ "t": officer_token }),
+    )
+    .await;
+    assert_eq!(log["data"]["auditLog"]["totalCount"], 1, "{log}");
+
+    // A change names its actor: the token that made it.
+    let (_, body) = upload(
+        &app,
+        Some(tokens.of(Role::Partner)),
+        "EXTERNAL",
+        "external.json",
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let batches = app
+        .gql_data(
+            "{ importBatches(last: 1) { edges { node { importedBy } } } }",
+            json!({}),
+        )
+        .await;
+    let by = batches["importBatches"]["edges"][0]["node"]["importedBy"]
+        .as_str()
+        .expect("importedBy");
+    assert!(by.starts_with("token:"), "{by}");
+}
