@@ -5,6 +5,7 @@ use std::io::Read;
 
 use super::types::{BatchReport, Person, ReviewCandidate, Source};
 use crate::access::Permission;
+use crate::access::audit::note_mutation;
 use crate::access::guard::principal;
 use crate::error::AppError;
 use crate::register::{ImportRequest, Register, Verdict};
@@ -98,6 +99,13 @@ impl Mutation {
         let decided = register
             .decide_candidate(id_of(&id, "候选")?, verdict, &principal(ctx)?.actor())
             .await?;
+        let mut persons = Vec::new();
+        for record in [decided.record_a, decided.record_b] {
+            if let Some(link) = register.link_of_record(record).await? {
+                persons.push(link.person_id);
+            }
+        }
+        note_mutation(ctx, persons)?;
         Ok(ReviewCandidate(decided))
     }
 
@@ -110,13 +118,11 @@ impl Mutation {
         b: async_graphql::ID,
     ) -> Result<Person> {
         let register = ctx.data::<Register>()?;
+        let (a, b) = (id_of(&a, "人员")?, id_of(&b, "人员")?);
         let merged = register
-            .merge_persons(
-                id_of(&a, "人员")?,
-                id_of(&b, "人员")?,
-                &principal(ctx)?.actor(),
-            )
+            .merge_persons(a, b, &principal(ctx)?.actor())
             .await?;
+        note_mutation(ctx, [a, b, merged.id])?;
         Ok(Person(merged))
     }
 
@@ -133,9 +139,11 @@ impl Mutation {
             .iter()
             .map(|r| id_of(r, "记录"))
             .collect::<Result<Vec<i64>, AppError>>()?;
+        let id = id_of(&id, "人员")?;
         let split = register
-            .split_person(id_of(&id, "人员")?, &records, &principal(ctx)?.actor())
+            .split_person(id, &records, &principal(ctx)?.actor())
             .await?;
+        note_mutation(ctx, [id, split.id])?;
         Ok(Person(split))
     }
 }

@@ -21,6 +21,7 @@ crate::on_every_backend!(
     a_revoked_token_stops_working_and_the_others_keep_working,
     a_township_token_is_scoped_to_its_township_by_its_canonical_name,
     a_mutation_is_audited_with_the_token_that_made_it,
+    a_merge_is_audited_with_the_persons_it_concerns,
     the_audit_log_refuses_updates_and_deletes,
     a_token_beyond_its_rate_is_told_to_wait,
     a_request_beyond_the_time_limit_is_stopped_and_nothing_is_written,
@@ -252,6 +253,47 @@ async fn a_mutation_is_audited_with_the_token_that_made_it(app: TestApp) {
     assert_eq!(entry.kind, "MUTATION");
     assert_eq!(entry.operation, "Upload: importBatch");
     assert!(entry.at <= chrono::Utc::now());
+}
+
+async fn a_merge_is_audited_with_the_persons_it_concerns(app: TestApp) {
+    app.import_all_samples().await;
+    let (_, analyst) = new_token(&app, spec(&app, Role::Analyst, None, None)).await;
+    let (_, page) = post(
+        &app,
+        Some(&analyst),
+        "{ persons(first: 2) { edges { node { id } } } }",
+    )
+    .await;
+    let ids: Vec<i64> = page["data"]["persons"]["edges"]
+        .as_array()
+        .expect("a page")
+        .iter()
+        .map(|e| {
+            e["node"]["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("numeric id")
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{page}");
+    let merge = format!(
+        r#"mutation {{ mergePersons(a: "{}", b: "{}") {{ id }} }}"#,
+        ids[0], ids[1]
+    );
+    let (_, merged) = post(&app, Some(&analyst), &merge).await;
+    assert!(merged.get("errors").is_none(), "{merged}");
+
+    let entries = audit::entries(&app.register.db.conn).await.expect("log");
+    let entry = entries
+        .iter()
+        .find(|e| e.operation.contains("mergePersons"))
+        .expect("the merge is audited");
+    assert_eq!(entry.kind, "MUTATION");
+    let persons: Vec<i64> = serde_json::from_str(&entry.persons).expect("a JSON list");
+    for id in &ids {
+        assert!(persons.contains(id), "{persons:?} holds {id}");
+    }
 }
 
 async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
