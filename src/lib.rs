@@ -16,6 +16,7 @@ pub mod graphql;
 pub mod http;
 pub mod intake;
 pub mod normalize;
+pub mod parallel;
 pub mod privacy;
 pub mod register;
 pub mod resolve;

@@ -431,21 +431,7 @@ impl Register {
                 })
                 .collect()
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if rows.len() < 10_000 || threads < 2 {
-            return normalize(rows);
-        }
-        let chunk = rows.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let handles: Vec<_> = rows
-                .chunks(chunk)
-                .map(|c| s.spawn(move || normalize(c)))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        crate::parallel::map_chunks(rows, 10_000, normalize)
     }
 
     fn normalize_row(

@@ -69,21 +69,5 @@ fn score_pairs(
             })
             .collect()
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if pairs.len() < 20_000 || threads < 2 {
-        return score(pairs);
-    }
-    let chunk = pairs.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = pairs
-            .chunks(chunk)
-            .map(|c| s.spawn(move || score(c)))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    crate::parallel::map_chunks(pairs, 20_000, score)
 }
