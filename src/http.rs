@@ -166,7 +166,11 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
         return response;
     }
     request.extensions_mut().insert(principal);
-    match tokio::time::timeout(state.limits.timeout, next.run(request)).await {
+    // The deadline also stops a write transaction at its commit: a request that has run out
+    // of time without yielding to the timer must not commit behind a TIMEOUT answer.
+    let deadline = std::time::Instant::now() + state.limits.timeout;
+    let run = crate::db::DEADLINE.scope(deadline, next.run(request));
+    match tokio::time::timeout(state.limits.timeout, run).await {
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(

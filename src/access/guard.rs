@@ -176,7 +176,7 @@ pub trait ScopedEntity: EntityTrait {
 
 /// The part of a GB/T 2260 code that every division inside it shares: `420000` → `42`,
 /// `420100` → `4201`, `420102` → `420102`.
-fn code_prefix(code: &str) -> &str {
+pub fn code_prefix(code: &str) -> &str {
     let mut prefix = code;
     for _ in 0..2 {
         match prefix.strip_suffix("00") {

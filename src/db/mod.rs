@@ -48,9 +48,27 @@ pub struct WriteTxn<'a> {
     _guard: MutexGuard<'a, ()>,
 }
 
+tokio::task_local! {
+    /// When the request being served must be done, set by the HTTP layer around a request it
+    /// runs under `tokio::time::timeout` with the same limit: a write that reaches its commit
+    /// later is rolled back and waits for that timer.
+    pub static DEADLINE: std::time::Instant;
+}
+
 impl WriteTxn<'_> {
-    /// Commits the transaction and releases the writer lock.
+    /// Commits the transaction and releases the writer lock; rolls it back instead when the
+    /// request's [`DEADLINE`] has passed.
     pub async fn commit(self) -> Result<(), DbErr> {
+        let late = DEADLINE
+            .try_with(|deadline| std::time::Instant::now() >= *deadline)
+            .unwrap_or(false);
+        if late {
+            self.txn.rollback().await?;
+            // The deadline is set only under the HTTP layer's timer, which has fired: wait
+            // for it to answer TIMEOUT (nothing was written) rather than race it.
+            let never: std::convert::Infallible = std::future::pending().await;
+            match never {}
+        }
         self.txn.commit().await
     }
 }

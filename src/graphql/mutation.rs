@@ -4,9 +4,9 @@ use async_graphql::{Context, Object, Result, Upload};
 use std::io::Read;
 
 use super::types::{BatchReport, Person, ReviewCandidate, Source};
-use crate::access::Permission;
 use crate::access::audit::note_mutation;
 use crate::access::guard::principal;
+use crate::access::{Permission, Role};
 use crate::error::AppError;
 use crate::register::{ImportRequest, Register, Verdict};
 
@@ -78,6 +78,13 @@ impl Mutation {
         let actor = principal.actor();
         let mut request = ImportRequest::new(source.into(), &file_name, &bytes, &actor);
         request.mapping = mapping.as_deref();
+        if principal.role == Role::Partner {
+            let partner = principal
+                .partner
+                .as_deref()
+                .ok_or_else(|| AppError::Forbidden("该 PARTNER 令牌没有指定辖区".into()))?;
+            request.sender = Some(partner);
+        }
         Ok(register.import(request).await?.into())
     }
 

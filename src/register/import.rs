@@ -47,6 +47,9 @@ pub struct ImportRequest<'a> {
     /// Who imports it (a user name or token label; `cli` from the command line).
     pub actor: &'a str,
     pub progress: &'a dyn Progress,
+    /// For a partner's upload: the jurisdiction (GB/T 2260 code) every notice must be sent
+    /// by; `None` for the county's own staff.
+    pub sender: Option<&'a str>,
     /// Test hook: fail after writing this many records, to prove a batch is all or nothing.
     #[doc(hidden)]
     pub fail_after_records: Option<usize>,
@@ -62,6 +65,7 @@ impl<'a> ImportRequest<'a> {
             mapping: None,
             actor,
             progress: &NoProgress,
+            sender: None,
             fail_after_records: None,
         }
     }
@@ -256,6 +260,9 @@ impl Register {
         .identified_by(&self.profile.identifying);
         let (format, parsed) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
             .map_err(|e| AppError::BadInput(format!("{}：{e}", req.file_name)))?;
+        if let Some(sender) = req.sender {
+            self.check_sender(sender, &parsed.notices, parsed.rows.len())?;
+        }
         req.progress.start("normalise", parsed.rows.len() as u64);
         let today = Utc::now().date_naive();
         let identities = self.normalize_rows(&parsed.rows, &parsed.notices, today, req.progress);
@@ -411,6 +418,44 @@ impl Register {
             fresh,
             inherited,
         })
+    }
+
+    /// Refuses a partner's file unless every notice in it is sent by a place within the
+    /// partner's jurisdiction `sender`: a partner speaks for its own jurisdiction only.
+    fn check_sender(
+        &self,
+        sender: &str,
+        notices: &[NoticeIn],
+        rows: usize,
+    ) -> Result<(), AppError> {
+        if notices.is_empty() && rows > 0 {
+            return Err(AppError::Forbidden(
+                "协查通知须写明发函单位（sending_jurisdiction）".into(),
+            ));
+        }
+        let scope = crate::access::guard::code_prefix(sender);
+        for notice in notices {
+            let from = notice
+                .fields
+                .get(&Field::SendingJurisdiction)
+                .map(String::as_str)
+                .unwrap_or_default();
+            let within = self
+                .reference
+                .divisions
+                .resolve_place(from)
+                .is_some_and(|d| d.code.starts_with(scope));
+            if !within {
+                let number = notice
+                    .fields
+                    .get(&Field::NoticeNo)
+                    .map_or("", String::as_str);
+                return Err(AppError::Forbidden(format!(
+                    "通知 {number} 的发函单位“{from}”不在本令牌的辖区（{sender}）内"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Normalises `rows` on every core (normalisation is pure; the order is kept).

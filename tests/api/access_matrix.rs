@@ -71,6 +71,32 @@ async fn post(
     (status, response.json().await.expect("JSON body"))
 }
 
+/// The notices of a partner in Wuhan: the sample notices sent from there (a partner may
+/// submit only notices its own jurisdiction sends).
+const WUHAN_NOTICES: &str = "external_wuhan.json";
+
+/// A sample file's bytes, or the sample notices of [`WUHAN_NOTICES`].
+fn upload_bytes(file: &str) -> Vec<u8> {
+    if file != WUHAN_NOTICES {
+        return sample_bytes(file);
+    }
+    let notices: Value =
+        serde_json::from_slice(&sample_bytes("external.json")).expect("JSON notices");
+    let wuhan: Vec<Value> = notices
+        .as_array()
+        .expect("an array of notices")
+        .iter()
+        .filter(|n| {
+            n["sending_jurisdiction"]
+                .as_str()
+                .is_some_and(|j| j.contains("武汉"))
+        })
+        .cloned()
+        .collect();
+    assert!(!wuhan.is_empty(), "the samples hold a notice from Wuhan");
+    serde_json::to_vec(&wuhan).expect("JSON")
+}
+
 /// `importBatch` of a sample file as a multipart upload.
 async fn upload(
     app: &TestApp,
@@ -89,7 +115,7 @@ async fn upload(
         .text("map", r#"{"0":["variables.f"]}"#)
         .part(
             "0",
-            reqwest::multipart::Part::bytes(sample_bytes(file)).file_name(file.to_owned()),
+            reqwest::multipart::Part::bytes(upload_bytes(file)).file_name(file.to_owned()),
         );
     let mut request = app.client.post(app.graphql_url()).multipart(form);
     if let Some(token) = token {
@@ -221,7 +247,7 @@ fn cases() -> Vec<Case> {
         Case {
             field: "importBatch",
             allowed: &[Role::Admin, Role::Analyst, Role::Partner],
-            call: Upload("EXTERNAL", "external.json"),
+            call: Upload("EXTERNAL", WUHAN_NOTICES),
         },
         Case {
             field: "decideCandidate",
@@ -503,6 +529,19 @@ async fn masking_follows_the_role_and_unmasked_reads_are_audited(app: TestApp) {
         Some(tokens.of(Role::Partner)),
         "EXTERNAL",
         "external.json",
+    )
+    .await;
+    // A partner speaks for its own jurisdiction only: notices sent from elsewhere are
+    // refused whole, and nothing is written.
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+    let (_, body) = upload(
+        &app,
+        Some(tokens.of(Role::Partner)),
+        "EXTERNAL",
+        WUHAN_NOTICES,
     )
     .await;
     assert!(body.get("errors").is_none(), "{body}");
