@@ -1,6 +1,8 @@
 //! Subscriptions over `graphql-transport-ws` at `/graphql/ws`: committed changes pushed.
 
 use futures_util::{SinkExt, StreamExt};
+use paicha::access::Role;
+use paicha::access::token::{self, TokenSpec};
 use paicha::intake::SourceKind;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -8,7 +10,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::TestApp;
 
-crate::on_every_backend!(an_import_is_pushed_to_a_subscriber_after_it_commits);
+crate::on_every_backend!(
+    an_import_is_pushed_to_a_subscriber_after_it_commits,
+    a_role_that_may_not_read_history_is_refused_the_subscription,
+);
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -37,7 +42,8 @@ async fn send(socket: &mut Socket, value: Value) {
         .expect("send");
 }
 
-async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
+/// A socket on `/graphql/ws` past `connection_init` with `token`, acknowledged.
+async fn connect(app: &TestApp, token: &str) -> Socket {
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .expect("request");
@@ -56,11 +62,40 @@ async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
         &mut socket,
         json!({
             "type": "connection_init",
-            "payload": { "Authorization": format!("Bearer {}", app.admin_token) },
+            "payload": { "Authorization": format!("Bearer {token}") },
         }),
     )
     .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
+async fn a_role_that_may_not_read_history_is_refused_the_subscription(app: TestApp) {
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let issued = token::create(&app.register.db.conn, spec)
+        .await
+        .expect("token");
+    let mut socket = connect(&app, &issued.token).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query":
+            "subscription { registerChanges { kind } }" } }),
+    )
+    .await;
+    // The guard's refusal is a field error: a result with no data and FORBIDDEN.
+    let message = next_json(&mut socket).await;
+    assert_eq!(message["type"], "next", "{message}");
+    assert!(message["payload"]["data"].is_null(), "{message}");
+    assert_eq!(
+        message["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{message}"
+    );
+    socket.close(None).await.expect("close");
+}
+
+async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
+    let mut socket = connect(&app, &app.admin_token).await;
     send(
         &mut socket,
         json!({ "id": "1", "type": "subscribe", "payload": { "query":
