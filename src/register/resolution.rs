@@ -252,16 +252,7 @@ impl Register {
                     persons_of(txn, &seeds).await?.into_values().collect();
                 persons.extend(inherited.values().copied());
                 let members = records_of(txn, &persons).await?;
-                let loaded = load_current(txn, with_raw, Selection::Ids(&members)).await?;
-                // Blocks too large in the whole register are skipped here too.
-                let keys: BTreeSet<i64> = loaded
-                    .iter()
-                    .flat_map(|r| {
-                        key_hashes(profile, &field_values(profile, &r.identity, r.raw.as_ref()))
-                    })
-                    .collect();
-                oversized.extend(oversized_among(txn, keys).await?);
-                loaded
+                load_current(txn, with_raw, Selection::Ids(&members)).await?
             }
         };
         let today = now.date_naive();
@@ -283,6 +274,14 @@ impl Register {
             .map(|r| field_values(profile, &r.identity, r.raw.as_ref()))
             .chain(fresh_values)
             .collect();
+        if let Scope::Part(_) = scope {
+            // Blocks too large in the whole register are skipped here too.
+            let keys: BTreeSet<i64> = values[..loaded]
+                .iter()
+                .flat_map(|v| key_hashes(profile, v))
+                .collect();
+            oversized.extend(oversized_among(txn, keys).await?);
+        }
         let index_of: HashMap<i64, u32> = records
             .iter()
             .enumerate()
