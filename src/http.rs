@@ -488,7 +488,9 @@ async fn graphql_post(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    let mut data = body.into_data_stream();
     if declared.is_some_and(|n| n > limit) {
+        drain(&mut data, limit.saturating_mul(2)).await;
         return too_large(media, limit);
     }
     // The body is read as a stream (uploads go to a temporary file), so the size limit is
@@ -496,28 +498,30 @@ async fn graphql_post(
     let exceeded = Arc::new(AtomicBool::new(false));
     let mut seen = 0usize;
     let flag = Arc::clone(&exceeded);
-    let stream = body
-        .into_data_stream()
-        .map_err(io::Error::other)
-        .map(move |chunk| {
-            let chunk = chunk?;
-            seen = seen.saturating_add(chunk.len());
-            if seen > limit {
-                flag.store(true, Ordering::Relaxed);
-                return Err(io::Error::other("request body too large"));
-            }
-            Ok(chunk)
-        });
+    let stream = (&mut data).map_err(io::Error::other).map(move |chunk| {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen > limit {
+            flag.store(true, Ordering::Relaxed);
+            return Err(io::Error::other("request body too large"));
+        }
+        Ok(chunk)
+    });
     let reader = StreamReader::new(stream).compat();
     let options = MultipartOptions::default()
         .max_file_size(state.limits.upload_bytes)
         .max_num_files(4);
-    let batch = match async_graphql::http::receive_batch_body(content_type, reader, options).await {
+    let received = async_graphql::http::receive_batch_body(content_type, reader, options).await;
+    let batch = match received {
         Ok(batch) => batch,
         Err(ParseRequestError::PayloadTooLarge) => {
+            drain(&mut data, limit.saturating_mul(2)).await;
             return too_large(media, state.limits.upload_bytes);
         }
-        Err(_) if exceeded.load(Ordering::Relaxed) => return too_large(media, limit),
+        Err(_) if exceeded.load(Ordering::Relaxed) => {
+            drain(&mut data, limit.saturating_mul(2)).await;
+            return too_large(media, limit);
+        }
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
     };
     let batch = match batch {
@@ -538,6 +542,27 @@ async fn graphql_post(
         None => batch,
     };
     render(state.schema.execute_batch(batch).await, media)
+}
+
+/// Longest the unread rest of a refused body is read and thrown away (see [`drain`]).
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+/// Reads and discards the rest of a body refused as too large, at most `allowance` bytes and
+/// for at most [`DRAIN_TIME`], before the 413 answer goes out. A server that answers and closes
+/// while the client is still sending makes the client's next write fail (a broken pipe or a
+/// reset), and the client never reads the answer; draining lets a client that sent up to twice
+/// the limit see why it was refused. A larger body is cut off all the same.
+async fn drain(data: &mut axum::body::BodyDataStream, allowance: usize) {
+    let discard = async {
+        let mut read = 0usize;
+        while let Some(Ok(chunk)) = data.next().await {
+            read = read.saturating_add(chunk.len());
+            if read > allowance {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
 }
 
 /// Subscriptions over a WebSocket. The connection is accepted only once its `connection_init`
