@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod bulk;
 pub mod import_batch;
 pub mod match_key;
 pub mod match_key_oversized;
@@ -89,6 +90,12 @@ impl Db {
                     // Up to 128 MiB of pages cached per connection (SQLite's default is 2 MiB):
                     // a million-record register's indexes are written at random places.
                     .pragma("cache_size", "-131072")
+                    // Pages read through a memory map rather than copied in by `pread`: a batch
+                    // matched against a large register reads its match index and neighbours at
+                    // random places (measured: those two stages 3.8 s → 2.0 s for 10 000 records
+                    // into a million). The map is address space, not memory; SQLite maps the
+                    // file only up to its size.
+                    .pragma("mmap_size", "17179869184")
             });
         if url.starts_with("sqlite:") {
             // SQLite serialises writers anyway; a few readers are plenty.

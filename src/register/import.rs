@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::Register;
 use super::golden::StoredIdentity;
 use super::resolution::{FreshRecord, Reach};
+use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
@@ -158,6 +159,7 @@ impl Register {
 
         let write = self.db.write().await?;
         let txn = &write.txn;
+        let suspended = self.suspend_indexes_for(txn, &files).await?;
         let mut reports: Vec<BatchReport> = Vec::new();
         let mut fresh = Vec::new();
         let mut inherited = HashMap::new();
@@ -227,6 +229,10 @@ impl Register {
             }
         }
         stage.lap("resolve");
+        if !suspended.is_empty() {
+            suspended.restore(txn).await?;
+            stage.lap("rebuild indexes");
+        }
         write.commit().await?;
         stage.lap("commit");
         let written: Vec<i64> = reports
@@ -248,6 +254,28 @@ impl Register {
             );
         }
         Ok(reports)
+    }
+
+    /// Sets the secondary indexes of the tables an import writes aside when `files` hold at
+    /// least the bulk minimum of records and at least as many as the register: they are
+    /// rebuilt once before the commit (see [`crate::db::bulk`]).
+    async fn suspend_indexes_for(
+        &self,
+        txn: &DatabaseTransaction,
+        files: &[ReadFile<'_>],
+    ) -> Result<SuspendedIndexes, DbErr> {
+        let incoming: usize = files.iter().map(|f| f.prepared.len()).sum();
+        if incoming < self.bulk_min_records {
+            return Ok(SuspendedIndexes::default());
+        }
+        // Linked record versions: the register's size near enough, from a narrow table.
+        let held = record_link::Entity::find().count(txn).await? as usize;
+        if incoming < held {
+            return Ok(SuspendedIndexes::default());
+        }
+        // The wide tables, whose indexes are keyed by names, ID numbers and places that
+        // arrive in no order; links and events arrive nearly in the order of their keys.
+        bulk::suspend_indexes(txn, &["source_record", "person"]).await
     }
 
     /// Reads and normalises one file; the file is refused whole when it cannot be read.

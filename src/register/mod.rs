@@ -31,7 +31,14 @@ pub struct Register {
     changes: broadcast::Sender<RegisterChange>,
     /// The last resolution event announced by a change.
     announced: Arc<Mutex<i64>>,
+    /// The fewest records an import must write, and at least as many as the register holds,
+    /// for the tables' secondary indexes to be rebuilt after the batch instead of maintained
+    /// row by row (see [`crate::db::bulk`]).
+    bulk_min_records: usize,
 }
+
+/// The default of [`Register::with_bulk_min_records`].
+pub const BULK_MIN_RECORDS: usize = 50_000;
 
 /// What kind of write changed the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,7 +73,15 @@ impl Register {
             profile: Arc::new(profile),
             changes: broadcast::channel(CHANGE_BUFFER).0,
             announced: Arc::new(Mutex::new(0)),
+            bulk_min_records: BULK_MIN_RECORDS,
         }
+    }
+
+    /// The same register, writing an import of at least `records` records (and at least as
+    /// many as it holds) as a bulk write: secondary indexes rebuilt once after the batch.
+    pub fn with_bulk_min_records(mut self, records: usize) -> Self {
+        self.bulk_min_records = records;
+        self
     }
 
     /// Changes committed from now on (in this process), in commit order.

@@ -244,6 +244,7 @@ impl Register {
                     .flat_map(|(f, v)| index_rows(profile, f.id, v))
                     .collect();
                 let found = self.index_fresh(txn, &fresh_keys).await?;
+                clock.lap("match index");
                 oversized = found.oversized;
                 let mut seeds: Vec<i64> = found.records;
                 seeds.extend_from_slice(touched);
@@ -252,6 +253,7 @@ impl Register {
                     persons_of(txn, &seeds).await?.into_values().collect();
                 persons.extend(inherited.values().copied());
                 let members = records_of(txn, &persons).await?;
+                clock.lap("neighbours");
                 load_current(txn, with_raw, Selection::Ids(&members)).await?
             }
         };
@@ -274,6 +276,7 @@ impl Register {
             .map(|r| field_values(profile, &r.identity, r.raw.as_ref()))
             .chain(fresh_values)
             .collect();
+        clock.lap("records");
         if let Scope::Part(_) = scope {
             // Blocks too large in the whole register are skipped here too.
             let keys: BTreeSet<i64> = values[..loaded]

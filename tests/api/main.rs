@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod access_matrix;
+mod bulk;
 mod cli;
 mod decisions;
 mod febrl;

@@ -1,0 +1,141 @@
+//! Bulk writes: secondary indexes set aside while a batch at least as large as the register is
+//! written, and built again, sorted, before the commit.
+//!
+//! Maintaining an index row by row writes its pages at random places, once per row; building it
+//! after the rows are in sorts once and writes each page once. For a first million records that
+//! is most of the write time. Only SQLite takes this path: its readers keep reading their own
+//! snapshot while the writer drops and rebuilds indexes, and the drop and the rebuild commit (or
+//! roll back) with the batch. A PostgreSQL `DROP INDEX` would lock readers out of the table until
+//! the commit, so there the indexes are maintained as usual.
+//!
+//! Unique indexes (and primary keys) stay: upserts and the register's own checks rely on them.
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
+
+/// Indexes dropped by [`suspend_indexes`], with the statements that create them again.
+#[derive(Debug, Default)]
+#[must_use = "suspended indexes must be restored before the transaction commits"]
+pub struct SuspendedIndexes {
+    /// `CREATE INDEX …` statements, exactly as the schema holds them.
+    creates: Vec<String>,
+}
+
+impl SuspendedIndexes {
+    /// How many indexes were set aside.
+    pub fn len(&self) -> usize {
+        self.creates.len()
+    }
+
+    /// True when nothing was set aside (another backend, or no secondary index).
+    pub fn is_empty(&self) -> bool {
+        self.creates.is_empty()
+    }
+
+    /// Builds every suspended index again, inside `txn`.
+    pub async fn restore(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
+        for create in &self.creates {
+            txn.execute_unprepared(create).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Drops the non-unique secondary indexes of `tables` inside `txn` (SQLite only; elsewhere
+/// nothing is dropped) and returns what [`SuspendedIndexes::restore`] needs to build them again.
+/// The caller restores them before it commits; a rollback brings them back by itself.
+pub async fn suspend_indexes(
+    txn: &DatabaseTransaction,
+    tables: &[&str],
+) -> Result<SuspendedIndexes, DbErr> {
+    if txn.get_database_backend() != DbBackend::Sqlite {
+        return Ok(SuspendedIndexes::default());
+    }
+    let mut suspended = SuspendedIndexes::default();
+    for table in tables {
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                // `sql` is NULL for the indexes behind PRIMARY KEY and UNIQUE constraints.
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? \
+                 AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name",
+                [(*table).into()],
+            ))
+            .await?;
+        for row in rows {
+            let name: String = row.try_get("", "name")?;
+            let create: String = row.try_get("", "sql")?;
+            txn.execute_unprepared(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+                .await?;
+            suspended.creates.push(create);
+        }
+    }
+    Ok(suspended)
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::TransactionTrait;
+
+    use super::*;
+    use crate::db::Db;
+
+    async fn index_names(db: &Db, table: &str) -> Vec<String> {
+        db.conn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name",
+                [table.into()],
+            ))
+            .await
+            .expect("query")
+            .into_iter()
+            .map(|r| r.try_get::<String>("", "name").expect("name"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn suspended_indexes_are_restored_by_restore_and_by_a_rollback() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+        let db = Db::connect(&url).await.expect("connect");
+        let before = index_names(&db, "person").await;
+        assert!(before.len() > 3, "{before:?}");
+
+        let txn = db.conn.begin().await.expect("begin");
+        let suspended = suspend_indexes(&txn, &["person"]).await.expect("suspend");
+        // Every secondary index of the table, none of the unique ones.
+        assert_eq!(suspended.len(), before.len());
+        suspended.restore(&txn).await.expect("restore");
+        txn.commit().await.expect("commit");
+        assert_eq!(index_names(&db, "person").await, before);
+
+        let txn = db.conn.begin().await.expect("begin");
+        let suspended = suspend_indexes(&txn, &["person", "source_record"])
+            .await
+            .expect("suspend");
+        assert!(!suspended.is_empty());
+        let during: Vec<String> = txn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'person'",
+            ))
+            .await
+            .expect("query")
+            .into_iter()
+            .map(|r| r.try_get::<String>("", "name").expect("name"))
+            .collect();
+        assert!(during.is_empty(), "{during:?}");
+        // The unique index that upserts rely on stays.
+        let unique = txn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE name = 'ux_source_record_key_version'",
+            ))
+            .await
+            .expect("query");
+        assert_eq!(unique.len(), 1);
+        txn.rollback().await.expect("rollback");
+        drop(suspended);
+        assert_eq!(index_names(&db, "person").await, before);
+    }
+}

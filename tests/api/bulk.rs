@@ -1,0 +1,163 @@
+//! A batch at least as large as the register is a bulk write: on SQLite the secondary indexes
+//! of the tables it fills are dropped and built again, sorted, before the commit. The register
+//! must come out exactly as with indexes maintained row by row, every index must come back, and
+//! a failure in the middle must leave neither half a batch nor a missing index.
+
+use paicha::intake::SourceKind;
+use paicha::register::ImportRequest;
+use paicha::resolve::profile::Profile;
+use paicha::synth::generate;
+use paicha::{Reference, Register};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::helpers::{Backend, fresh_database};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(super::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if std::env::var_os("PAICHA_TEST_POSTGRES_URL").is_none() {
+                        eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+                        return;
+                    }
+                    super::$name(super::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_bulk_import_writes_the_register_an_ordinary_one_writes,
+    a_bulk_import_cut_off_midway_leaves_no_records_and_every_index,
+);
+
+/// A register on a fresh database; every import of at least `bulk_min` records into a register
+/// no larger is a bulk write.
+async fn open(backend: Backend, bulk_min: usize) -> (Register, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, &dir)
+        .await
+        .expect("the backend is configured");
+    let profile = Profile::builtin("cn-identity")
+        .expect("built-in profile")
+        .expect("valid profile");
+    let reference = Reference::load(None).expect("demo county");
+    let register = paicha::open_register_with(&url, reference, profile)
+        .await
+        .expect("open register")
+        .with_bulk_min_records(bulk_min);
+    (register, dir)
+}
+
+/// The names of every index of the register's database.
+async fn index_names(register: &Register) -> Vec<String> {
+    let conn = &register.db.conn;
+    let sql = match register.db.backend() {
+        DbBackend::Postgres => {
+            "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() \
+             ORDER BY 1"
+        }
+        _ => "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY 1",
+    };
+    conn.query_all_raw(Statement::from_string(register.db.backend(), sql))
+        .await
+        .expect("list indexes")
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "name").expect("index name"))
+        .collect()
+}
+
+async fn count(register: &Register, table: &str) -> i64 {
+    let row = register
+        .db
+        .conn
+        .query_one_raw(Statement::from_string(
+            register.db.backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .expect("count")
+        .expect("a row");
+    row.try_get("", "n").expect("n")
+}
+
+async fn a_bulk_import_writes_the_register_an_ordinary_one_writes(backend: Backend) {
+    let files = generate(
+        600,
+        20_200_127,
+        &Reference::load(None).expect("demo county"),
+    );
+    let (bulk, _a) = open(backend, 1).await;
+    let (ordinary, _b) = open(backend, usize::MAX).await;
+    let indexes = index_names(&bulk).await;
+    assert!(indexes.len() > 20, "{indexes:?}");
+    for register in [&bulk, &ordinary] {
+        // The first file is a bulk write in `bulk` (the register is empty); the second is
+        // smaller than the register it joins, so its indexes are maintained.
+        for (source, name, text) in [
+            (SourceKind::Township, "township.csv", &files.township_csv),
+            (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
+        ] {
+            register
+                .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+                .await
+                .expect("synthetic file imports");
+        }
+    }
+    assert_eq!(index_names(&bulk).await, indexes, "every index came back");
+    assert_eq!(
+        bulk.export_records().await.expect("export"),
+        ordinary.export_records().await.expect("export"),
+        "the same records in the same persons"
+    );
+    let persons = |p: Vec<paicha::db::person::Model>| -> Vec<_> {
+        p.into_iter()
+            .map(|p| (p.id, p.name, p.id_number, p.phones, p.golden, p.merged_into))
+            .collect()
+    };
+    assert_eq!(
+        persons(bulk.export_persons().await.expect("export")),
+        persons(ordinary.export_persons().await.expect("export")),
+        "the same golden records"
+    );
+}
+
+async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend: Backend) {
+    let (register, _dir) = open(backend, 1).await;
+    let indexes = index_names(&register).await;
+    let mut csv = String::from("record_id,name,phone\n");
+    for i in 0..1_200 {
+        csv.push_str(&format!("R{i},测试{i},139{i:08}\n"));
+    }
+    let request = ImportRequest {
+        fail_after_records: Some(700),
+        ..ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
+    };
+    assert!(register.import(request).await.is_err());
+    for table in ["import_batch", "source_record", "person", "record_link"] {
+        assert_eq!(count(&register, table).await, 0, "{table} rolled back");
+    }
+    assert_eq!(index_names(&register).await, indexes, "no index lost");
+    let report = register
+        .import(ImportRequest::new(
+            SourceKind::Bigdata,
+            "list.csv",
+            csv.as_bytes(),
+            "test",
+        ))
+        .await
+        .expect("the same file imports once the failure is gone");
+    assert_eq!(report.records_new, 1_200);
+    assert_eq!(index_names(&register).await, indexes);
+}
