@@ -86,12 +86,106 @@ pub struct Model {
     /// numbers of the data fit each mask's shown digits (see [`mask_key`]).
     #[serde(skip)]
     pub term_frequency: Vec<Option<HashMap<String, f64>>>,
+    /// The chance that a mask fits a stranger's number, from the data's valid numbers (see
+    /// [`MaskChance`]); `None` without term frequencies on an ID number field.
+    #[serde(default)]
+    pub mask_chance: Option<MaskChance>,
     pub report: TrainingReport,
     /// The profile's correlated groups, and each field's group.
     #[serde(skip)]
     groups: Vec<Vec<usize>>,
     #[serde(skip)]
     group_of: Vec<Option<usize>>,
+}
+
+/// How many of the data's distinct valid full ID numbers show each prefix and each suffix that
+/// masks show (`4201`, `420102`, `1234`), to price a mask's agreement with a full number.
+///
+/// The chance that a full number fits a mask by accident is far from the same for every mask: a
+/// county's own region code, or Wuhan's `4201`, begins a third or more of the numbers, a
+/// district's six digits a few per cent. Random pairs cannot measure it either: among a few
+/// hundred thousand of them a mask fits a full number by chance less than once, so a sampled u
+/// sits at the estimator's floor. The share of numbers with the mask's prefix times the share
+/// with its suffix is the chance itself (prefix and suffix are independent: region and birth
+/// against sequence number and check digit).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaskChance {
+    /// Distinct valid full numbers counted.
+    pub numbers: u64,
+    /// How many of them begin with each shown prefix.
+    pub prefixes: HashMap<String, u64>,
+    /// How many of them end with each shown suffix.
+    pub suffixes: HashMap<String, u64>,
+}
+
+impl MaskChance {
+    /// Counts the prefixes and suffixes of the mask shapes in `records` (field `f`) among the
+    /// records' distinct valid full numbers; `None` when there are no masks or no numbers.
+    fn count(f: usize, records: &[Vec<FieldValue>]) -> Option<Self> {
+        let mut shapes: Vec<(usize, usize)> = records
+            .iter()
+            .filter_map(|r| mask_key(&r[f]))
+            .filter_map(|k| k.split_once('|').map(|(p, s)| (p.len(), s.len())))
+            .collect();
+        shapes.sort_unstable();
+        shapes.dedup();
+        let mut full: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for record in records {
+            if let FieldValue::Id {
+                full: Some(n),
+                valid: true,
+                ..
+            } = &record[f]
+            {
+                full.insert(n);
+            }
+        }
+        if shapes.is_empty() || full.is_empty() {
+            return None;
+        }
+        let mut chance = Self {
+            numbers: full.len() as u64,
+            ..Self::default()
+        };
+        let mut prefix_lengths: Vec<usize> = shapes.iter().map(|s| s.0).collect();
+        let mut suffix_lengths: Vec<usize> = shapes.iter().map(|s| s.1).collect();
+        prefix_lengths.dedup();
+        suffix_lengths.sort_unstable();
+        suffix_lengths.dedup();
+        for n in full {
+            for &p in &prefix_lengths {
+                if let Some(prefix) = n.get(..p) {
+                    *chance.prefixes.entry(prefix.to_owned()).or_default() += 1;
+                }
+            }
+            for &s in &suffix_lengths {
+                if let Some(suffix) = n.len().checked_sub(s).and_then(|at| n.get(at..)) {
+                    *chance.suffixes.entry(suffix.to_owned()).or_default() += 1;
+                }
+            }
+        }
+        Some(chance)
+    }
+
+    /// The chance that a random valid number of the data fits the mask with key `key` (as
+    /// [`mask_key`] makes it); half a number where none shows the prefix or suffix.
+    pub fn fit(&self, key: &str) -> Option<f64> {
+        let (prefix, suffix) = key.split_once('|')?;
+        if self.numbers == 0 {
+            return None;
+        }
+        let n = self.numbers as f64;
+        let share = |count: Option<&u64>| {
+            let count = count.copied().unwrap_or(0) as f64;
+            count.max(0.5) / n
+        };
+        let prefix_share = if prefix.is_empty() {
+            1.0
+        } else {
+            share(self.prefixes.get(prefix))
+        };
+        Some((prefix_share * share(self.suffixes.get(suffix))).min(1.0))
+    }
 }
 
 /// One field's part in a score.
@@ -161,6 +255,7 @@ impl Model {
             lambda: profile.model.prior,
             params,
             term_frequency: vec![None; profile.fields.len()],
+            mask_chance: None,
             report: TrainingReport::default(),
             groups,
             group_of,
@@ -221,6 +316,11 @@ impl Model {
         let mut model = Self::untrained(profile);
         model.report.records = records.len();
         model.term_frequency = term_frequencies(profile, records);
+        model.mask_chance = profile
+            .fields
+            .iter()
+            .position(|f| f.term_frequency && matches!(f.comparison, Comparison::IdNumber))
+            .and_then(|f| MaskChance::count(f, records));
         model.estimate_u(records);
         model.estimate_m(records, pairs, forbidden);
         model
@@ -399,14 +499,25 @@ impl Model {
             let mut weight = (params.m[l] / params.u[l]).log2();
             if let Some(tf) = &self.term_frequency[f] {
                 if matches!(spec.comparison, Comparison::IdNumber) {
-                    // A mask that k persons' numbers fit points at each of them with odds 1/k
-                    // at best: blocking on a mask offers every one of them.
                     if (MASKED_AGREE..=MASKED_PARTIAL).contains(&l)
-                        && let Some(k) = mask_key(&a[f])
-                            .or_else(|| mask_key(&b[f]))
-                            .and_then(|key| tf.get(&key))
+                        && let Some(key) = mask_key(&a[f]).or_else(|| mask_key(&b[f]))
                     {
-                        weight -= k.log2().max(0.0);
+                        // Against a full number, the mask's own chance of fitting a stranger's
+                        // number is its u (see `MaskChance`).
+                        let against_full = has_full(&a[f]) || has_full(&b[f]);
+                        if let Some(chance) = self
+                            .mask_chance
+                            .as_ref()
+                            .filter(|_| against_full)
+                            .and_then(|c| c.fit(&key))
+                        {
+                            weight = (params.m[l] / chance).log2();
+                        }
+                        // A mask that k persons' numbers fit points at each of them with odds
+                        // 1/k at best: blocking on a mask offers every one of them.
+                        if let Some(k) = tf.get(&key) {
+                            weight -= k.log2().max(0.0);
+                        }
                     }
                 } else if l == 0
                     && let Some(ratio) = shared_term(&a[f], &b[f]).and_then(|t| tf.get(t))
@@ -485,6 +596,11 @@ fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>)
         }
     }
     (groups, group_of)
+}
+
+/// True for an ID number written in full (valid or not).
+fn has_full(v: &FieldValue) -> bool {
+    matches!(v, FieldValue::Id { full: Some(_), .. })
 }
 
 fn is_valid_full(v: &FieldValue) -> bool {
@@ -649,5 +765,46 @@ mod tests {
         // A full number's exact agreement is not touched.
         let exact = id_weight(&model, &records[1], &records[1]);
         assert!((exact - Model::untrained(&profile).params[0].weights()[0]).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_mask_weighs_by_how_many_numbers_show_its_prefix_and_suffix() {
+        let profile = Profile::builtin("cn-identity").unwrap().unwrap();
+        // Four numbers begin with 4201, one with 4202; each suffix occurs once.
+        let records = vec![
+            record(&profile, masked("4201**********1234")),
+            record(&profile, masked("4202**********5678")),
+            record(&profile, full("420102198507151234")),
+            record(&profile, full("420103199001012222")),
+            record(&profile, full("420104199001013333")),
+            record(&profile, full("420105199001014444")),
+            record(&profile, full("420201198001015678")),
+        ];
+        let id = profile.field_index("id_number").unwrap();
+        let chance = MaskChance::count(id, &records).unwrap();
+        assert_eq!(chance.numbers, 5);
+        assert_eq!(chance.prefixes.get("4201"), Some(&4));
+        let common = chance.fit("4201|1234").unwrap();
+        assert!((common - 4.0 / 5.0 * 1.0 / 5.0).abs() < 1e-12);
+        let rare = chance.fit("4202|5678").unwrap();
+        assert!((rare - 1.0 / 25.0).abs() < 1e-12);
+        // A suffix no number shows counts as half a number.
+        assert!((chance.fit("4201|9999").unwrap() - 4.0 / 5.0 * 0.5 / 5.0).abs() < 1e-12);
+
+        let mut model = Model::untrained(&profile);
+        model.term_frequency = term_frequencies(&profile, &records);
+        model.mask_chance = Some(chance);
+        let m = model.params[id].m[MASKED_PARTIAL];
+        let w_common = id_weight(&model, &records[0], &records[2]);
+        let w_rare = id_weight(&model, &records[1], &records[6]);
+        assert!((w_common - (m / common).log2()).abs() < 1e-9, "{w_common}");
+        assert!((w_rare - (m / rare).log2()).abs() < 1e-9, "{w_rare}");
+        assert!(
+            (w_rare - w_common - 2.0).abs() < 1e-9,
+            "a prefix four times as common: 2 bits"
+        );
+        // Two masks keep the level's u.
+        let two_masks = id_weight(&model, &records[0], &records[0]);
+        assert!((two_masks - model.params[id].weights()[MASKED_PARTIAL]).abs() < 1e-9);
     }
 }

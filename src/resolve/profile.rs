@@ -47,7 +47,9 @@ pub struct FieldSpec {
     pub levels: BTreeMap<String, LevelPrior>,
     /// Weigh an exact agreement by how common the value is (a phone a family shares says
     /// less than a phone only one person has). On an ID number it weighs a masked agreement
-    /// instead: a mask that several persons' numbers fit says that much less.
+    /// instead: a mask that several persons' numbers fit says that much less, and a mask's
+    /// agreement with a full number is priced by the mask's own chance of fitting a stranger's
+    /// number (see `model::MaskChance`).
     #[serde(default)]
     pub term_frequency: bool,
     /// Let EM re-estimate m. Off for identifiers whose disagreement must keep its full weight:

@@ -9,9 +9,11 @@
 //! Each person has one true identity (name, valid 18-digit ID, birth date, sex agreeing with the
 //! ID, one or two mobiles, a home in a township and village of the county or a place outside it,
 //! an origin in Hubei, an arrival day in 2020-01-10..=25); about 30 % live in households of 2–5
-//! sharing one phone and one address. Each person then appears in one to three sources (about
+//! sharing one phone and one address, and mostly one journey home (in 30 % of households some
+//! members came another day). Each person then appears in one to three sources (about
 //! 1.8 records a person: 40 % big-data rows, 45 % township rows, 15 % notice persons) written the
-//! way that source writes: masked or missing ID numbers and phone-only rows on big-data lists;
+//! way that source writes: masked or missing ID numbers and phone-only rows on big-data lists
+//! (half of a household phone's nameless rows show the registered holder's masked ID);
 //! typos, 15-digit and full-width ID numbers, Traditional and homophone names, spaced, prefixed,
 //! doubled or remark-only phones, township aliases and traditional ages on township forms;
 //! the same person reported by two townships or in two notices. About 0.5 % of the rows name
@@ -33,6 +35,15 @@ use rand::rngs::StdRng;
 use crate::Reference;
 
 pub use people::REFERENCE_DAY;
+
+/// A generator of its own for a decision about one person or household, seeded from `key`
+/// (an ID number): a draw made this way leaves every other draw of the data as it was.
+fn seeded(key: &str) -> StdRng {
+    let seed = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    StdRng::seed_from_u64(seed)
+}
 
 /// The generated files and what they hold.
 #[derive(Debug, Clone)]

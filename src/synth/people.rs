@@ -218,26 +218,7 @@ impl Builder<'_> {
             phones.push(second);
         }
         let arrival = FIRST_ARRIVAL + Days::new(rng.random_range(0..=15));
-        let travel = match pick_weighted(rng, &[3, 2, 3, 2, 1]) {
-            0 => Travel::Train,
-            1 => Travel::HighSpeedTrain,
-            2 => Travel::Car,
-            3 => Travel::Coach,
-            _ => Travel::Plane,
-        };
-        let train = match travel {
-            Travel::Train => format!(
-                "{}{}",
-                ["K", "Z", "T"][rng.random_range(0..3)],
-                rng.random_range(10..2000)
-            ),
-            Travel::HighSpeedTrain => format!(
-                "{}{}",
-                ["G", "D"][rng.random_range(0..2)],
-                rng.random_range(10..2000)
-            ),
-            _ => String::new(),
-        };
+        let (travel, train) = journey(rng);
         let id = self.persons.len() + 1;
         self.persons.push(Person {
             id,
@@ -259,7 +240,8 @@ impl Builder<'_> {
     }
 
     /// A household of `size` (2–5): a couple, children with the head's surname, maybe a parent.
-    /// They share the head's phone, address, origin and journey.
+    /// They share the head's phone, address and origin, and mostly the head's journey (see
+    /// [`split_journey`]).
     fn household(&mut self, size: usize, rng: &mut impl Rng) {
         let home = self.county_home(rng);
         let head_male = rng.random_bool(0.8);
@@ -322,12 +304,22 @@ impl Builder<'_> {
             let p = &self.persons[head];
             (p.arrival, p.travel, p.train.clone())
         };
-        for &m in &members {
+        let split = split_journey(&self.persons[head].id_number, arrival, members.len());
+        for (position, &m) in members.iter().enumerate() {
             let p = &mut self.persons[m];
             p.household = Some(h);
-            p.arrival = arrival;
-            p.travel = travel;
-            p.train.clone_from(&train);
+            match &split {
+                Some((apart, day, own_travel, own_train)) if apart[position] => {
+                    p.arrival = *day;
+                    p.travel = *own_travel;
+                    p.train.clone_from(own_train);
+                }
+                _ => {
+                    p.arrival = arrival;
+                    p.travel = travel;
+                    p.train.clone_from(&train);
+                }
+            }
             if m != head {
                 p.holds_phone = false;
                 // An adult may keep a phone of their own as a second number; children do not.
@@ -339,6 +331,76 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// How a person (or a party travelling together) came home: the mode, and the train number
+/// for a train.
+fn journey(rng: &mut impl Rng) -> (Travel, String) {
+    let travel = match pick_weighted(rng, &[3, 2, 3, 2, 1]) {
+        0 => Travel::Train,
+        1 => Travel::HighSpeedTrain,
+        2 => Travel::Car,
+        3 => Travel::Coach,
+        _ => Travel::Plane,
+    };
+    let train = match travel {
+        Travel::Train => format!(
+            "{}{}",
+            ["K", "Z", "T"][rng.random_range(0..3)],
+            rng.random_range(10..2000)
+        ),
+        Travel::HighSpeedTrain => format!(
+            "{}{}",
+            ["G", "D"][rng.random_range(0..2)],
+            rng.random_range(10..2000)
+        ),
+        _ => String::new(),
+    };
+    (travel, train)
+}
+
+/// The share of households whose members did not all come home on the head's journey.
+const SPLIT_JOURNEY: f64 = 0.3;
+
+/// Which members of a household (by position, the head first) came home on a journey of their
+/// own, and that journey: `None` when the whole household travelled together.
+///
+/// Families did not always travel together at the 2020 Spring Festival: school holidays began
+/// before most workers' leave, so a parent often took the children home days earlier, or one
+/// spouse stayed on to work; rail and air manifests list each traveller on their own ticket.
+/// The draw uses a generator of its own, seeded from the head's ID number, so that the rest of
+/// the population is drawn exactly as without it.
+fn split_journey(
+    head_id: &str,
+    head_arrival: NaiveDate,
+    members: usize,
+) -> Option<(Vec<bool>, NaiveDate, Travel, String)> {
+    let mut rng = super::seeded(head_id);
+    if members < 2 || !rng.random_bool(SPLIT_JOURNEY) {
+        return None;
+    }
+    // Each member but the head goes separately with even odds; at least one does.
+    let mut apart: Vec<bool> = (0..members)
+        .map(|m| m > 0 && rng.random_bool(0.5))
+        .collect();
+    if !apart.iter().any(|a| *a) {
+        apart[1] = true;
+    }
+    // One to six days before or after the head, within the arrival window.
+    let shift = Days::new(rng.random_range(1..=6));
+    let earlier = head_arrival
+        .checked_sub_days(shift)
+        .filter(|d| *d >= FIRST_ARRIVAL);
+    let later = head_arrival
+        .checked_add_days(shift)
+        .filter(|d| *d <= REFERENCE_DAY);
+    let arrival = if rng.random_bool(0.5) {
+        earlier.or(later)
+    } else {
+        later.or(earlier)
+    }?;
+    let (travel, train) = journey(&mut rng);
+    Some((apart, arrival, travel, train))
 }
 
 /// The population of `n` persons: about 30 % in households of 2–5, the rest singles; about
@@ -393,4 +455,35 @@ pub fn population(
         };
     }
     (b.persons, b.households)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_journey_is_another_day_in_the_window_and_the_same_for_the_same_head() {
+        let head_arrival = FIRST_ARRIVAL + Days::new(7);
+        let mut split = 0;
+        for n in 0..400u32 {
+            let head = format!("42010219800101{n:04}");
+            let drawn = split_journey(&head, head_arrival, 4);
+            assert_eq!(
+                drawn,
+                split_journey(&head, head_arrival, 4),
+                "seeded by the head"
+            );
+            let Some((apart, day, _, _)) = drawn else {
+                continue;
+            };
+            split += 1;
+            assert!(!apart[0], "the head keeps the household's journey");
+            assert!(apart.iter().any(|a| *a), "someone travels apart");
+            assert_ne!(day, head_arrival);
+            assert!((FIRST_ARRIVAL..=REFERENCE_DAY).contains(&day));
+        }
+        // About SPLIT_JOURNEY of the households: 120 of 400 expected.
+        assert!((80..160).contains(&split), "{split} of 400 split");
+        assert_eq!(split_journey("420102198001010000", head_arrival, 1), None);
+    }
 }

@@ -240,9 +240,14 @@ impl<R: Rng> Gen<'_, R> {
         if p.holds_phone {
             let phone_only = if p.household.is_some() { 0.35 } else { 0.15 };
             if self.chance(phone_only) {
-                self.note(BIGDATA, "phone only (no name, no ID)");
-                if p.household.is_some() {
-                    self.note(BIGDATA, "phone only, a family's shared phone");
+                if let Some(mask) = registered_mask(p) {
+                    self.note(BIGDATA, "no name, the holder's registered ID masked");
+                    cells[2] = mask;
+                } else {
+                    self.note(BIGDATA, "phone only (no name, no ID)");
+                    if p.household.is_some() {
+                        self.note(BIGDATA, "phone only, a family's shared phone");
+                    }
                 }
             } else {
                 if self.chance(0.55) {
@@ -600,6 +605,26 @@ impl<R: Rng> Gen<'_, R> {
             },
         ));
     }
+}
+
+/// The masked ID number a telecom list gives for a household's phone whose row carries no name:
+/// `None` for half of them (and for a single's phone), which stay phone-only.
+///
+/// Mobile numbers are registered to a person by real name (since 2013), so an operator's list
+/// can show the registered holder's ID number, masked as its lists mask them, even where it
+/// leaves the name out. The draw uses a generator of its own (see [`super::seeded`]), so every
+/// other row is drawn as without it.
+fn registered_mask(p: &Person) -> Option<String> {
+    p.household?;
+    let mut rng = super::seeded(&p.id_number);
+    if !rng.random_bool(0.5) {
+        return None;
+    }
+    Some(if rng.random_bool(0.5) {
+        mask_region(&p.id_number)
+    } else {
+        mask_prefecture(&p.id_number)
+    })
 }
 
 /// Writes the population's records in the three sources' files.
