@@ -188,13 +188,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let profile = crate::config::load_profile(&cli.profile)?;
     let register = crate::open_register_with(&cli.database_url, reference, profile).await?;
-    match cli.command {
+    let outcome = match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),
         Command::Serve {
             bind,
             demo,
             rate_limit,
-        } => serve(register, bind, demo, rate_limit).await,
+        } => serve(register.clone(), bind, demo, rate_limit).await,
         Command::Token { action } => token(&register, action).await,
         Command::Audit {
             action: AuditCommand::Export { format },
@@ -208,7 +208,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { what, format } => export(&register, what, format).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
         Command::Resolve => resolve(&register).await,
+    };
+    // What the command wrote leaves the write-ahead log before the process ends.
+    if let Err(e) = register.db.checkpoint().await {
+        tracing::warn!(error = %e, "final checkpoint failed");
     }
+    outcome
 }
 
 async fn resolve(register: &Register) -> anyhow::Result<()> {
