@@ -8,6 +8,7 @@ mod m20260102_000001_create_review_and_model;
 mod m20260103_000001_add_query_indexes;
 mod m20260104_000001_create_access_and_audit;
 mod m20260105_000001_create_match_index;
+mod m20260106_000001_match_key_without_rowid;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260103_000001_add_query_indexes::Migration),
             Box::new(m20260104_000001_create_access_and_audit::Migration),
             Box::new(m20260105_000001_create_match_index::Migration),
+            Box::new(m20260106_000001_match_key_without_rowid::Migration),
         ]
     }
 }
