@@ -108,9 +108,10 @@ impl Db {
                     .pragma("cache_size", "-131072")
                     // Pages read through a memory map rather than copied in by `pread`: a batch
                     // matched against a large register reads its match index and neighbours at
-                    // random places (measured: those two stages 3.8 s → 2.0 s for 10 000 records
-                    // into a million). The map is address space, not memory; SQLite maps the
-                    // file only up to its size.
+                    // random places (for 10 000 records into a million: 3.8 s → 2.0 s with the
+                    // machine busy, 2.0 s → 1.7–1.9 s idle). The map is address space, not
+                    // memory, though its pages count in the resident set; SQLite maps the file
+                    // only up to its size.
                     .pragma("mmap_size", "17179869184")
                     // Checkpoints run after the commit, not in it: see
                     // [`Db::checkpoint_in_background`].
