@@ -45,6 +45,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     a_batch_matched_against_the_register_finds_what_resolving_everything_finds,
     a_decision_in_a_large_register_resolves_the_persons_it_concerns,
+    the_migration_that_rebuilds_the_match_index_keeps_its_rows,
 );
 
 /// A register on a fresh database whose profile resolves the whole register only below
@@ -230,4 +231,23 @@ async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend
         .expect("decide DIFFERENT");
     let persons = persons_of(&register, different).await;
     assert_ne!(persons[0], persons[1], "DIFFERENT keeps two persons");
+}
+
+/// `m20260106` rebuilds `match_key` (as a `WITHOUT ROWID` table on SQLite): undone and done
+/// again on a register that holds keys, the index keeps every row.
+async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Backend) {
+    use migration::{Migrator, MigratorTrait};
+
+    let files = files();
+    let (register, _dir) = open(backend, usize::MAX).await;
+    import_three(&register, &files).await;
+    let before = index(&register).await;
+    assert!(!before.0.is_empty(), "the index holds keys");
+    let conn = &register.db.conn;
+    Migrator::down(conn, Some(1))
+        .await
+        .expect("undo the last migration");
+    assert_eq!(index(&register).await, before, "kept by the undo");
+    Migrator::up(conn, None).await.expect("apply it again");
+    assert_eq!(index(&register).await, before, "kept by the migration");
 }
