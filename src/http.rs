@@ -490,7 +490,7 @@ async fn graphql_post(
         .and_then(|v| v.parse::<usize>().ok());
     let mut data = body.into_data_stream();
     if declared.is_some_and(|n| n > limit) {
-        drain(&mut data, limit.saturating_mul(2)).await;
+        drain(&mut data, limit).await;
         return too_large(media, limit);
     }
     // The body is read as a stream (uploads go to a temporary file), so the size limit is
@@ -515,11 +515,11 @@ async fn graphql_post(
     let batch = match received {
         Ok(batch) => batch,
         Err(ParseRequestError::PayloadTooLarge) => {
-            drain(&mut data, limit.saturating_mul(2)).await;
+            drain(&mut data, limit).await;
             return too_large(media, state.limits.upload_bytes);
         }
         Err(_) if exceeded.load(Ordering::Relaxed) => {
-            drain(&mut data, limit.saturating_mul(2)).await;
+            drain(&mut data, limit).await;
             return too_large(media, limit);
         }
         Err(e) => return request_error(StatusCode::BAD_REQUEST, media, &e.to_string()),
@@ -547,12 +547,14 @@ async fn graphql_post(
 /// Longest the unread rest of a refused body is read and thrown away (see [`drain`]).
 const DRAIN_TIME: Duration = Duration::from_secs(10);
 
-/// Reads and discards the rest of a body refused as too large, at most `allowance` bytes and
-/// for at most [`DRAIN_TIME`], before the 413 answer goes out. A server that answers and closes
-/// while the client is still sending makes the client's next write fail (a broken pipe or a
-/// reset), and the client never reads the answer; draining lets a client that sent up to twice
-/// the limit see why it was refused. A larger body is cut off all the same.
-async fn drain(data: &mut axum::body::BodyDataStream, allowance: usize) {
+/// Reads and discards the rest of a body refused as too large (`limit` being the body limit), at
+/// most twice the limit more and for at most [`DRAIN_TIME`], before the 413 answer goes out. A
+/// server that answers and closes while the client is still sending makes the client's next
+/// write fail (a broken pipe or a reset), and the client never reads the answer; draining lets a
+/// client that sent up to twice the limit see why it was refused. A larger body is cut off all
+/// the same.
+async fn drain(data: &mut axum::body::BodyDataStream, limit: usize) {
+    let allowance = limit.saturating_mul(2);
     let discard = async {
         let mut read = 0usize;
         while let Some(Ok(chunk)) = data.next().await {

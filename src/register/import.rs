@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -268,9 +268,7 @@ impl Register {
         if incoming < self.bulk_min_records {
             return Ok(SuspendedIndexes::default());
         }
-        // Linked record versions: the register's size near enough, from a narrow table.
-        let held = record_link::Entity::find().count(txn).await? as usize;
-        if incoming < held {
+        if incoming < super::resolution::linked_records(txn).await? {
             return Ok(SuspendedIndexes::default());
         }
         // The wide tables, whose indexes are keyed by names, ID numbers and places that

@@ -892,9 +892,7 @@ impl Register {
     /// [`Register::resolve_register`]).
     async fn scope(&self, txn: &DatabaseTransaction, fresh: usize) -> Result<Scope, DbErr> {
         let settings = &self.profile.model;
-        // Linked record versions (a narrow table, cheap to count) and the fresh ones: the
-        // register's size near enough to decide how to resolve it.
-        let current = record_link::Entity::find().count(txn).await? as usize + fresh;
+        let current = linked_records(txn).await? + fresh;
         if current < settings.resolve_whole_below {
             return Ok(Scope::Whole);
         }
@@ -913,6 +911,12 @@ impl Register {
         }
         Ok(Scope::Part(Box::new(model)))
     }
+}
+
+/// The register's size near enough to decide how to write and resolve a batch: its linked
+/// record versions, counted on a narrow table.
+pub(super) async fn linked_records(txn: &DatabaseTransaction) -> Result<usize, DbErr> {
+    Ok(record_link::Entity::find().count(txn).await? as usize)
 }
 
 /// The keys among `keys` marked oversized in the match index.

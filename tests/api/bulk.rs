@@ -10,34 +10,9 @@ use paicha::synth::generate;
 use paicha::{Reference, Register};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::helpers::{Backend, fresh_database};
+use crate::helpers::{Backend, count_rows, open_register};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if std::env::var_os("PAICHA_TEST_POSTGRES_URL").is_none() {
-                        eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
-                        return;
-                    }
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     a_bulk_import_writes_the_register_an_ordinary_one_writes,
     a_bulk_import_cut_off_midway_leaves_no_records_and_every_index,
 );
@@ -45,19 +20,11 @@ on_both_backends!(
 /// A register on a fresh database; every import of at least `bulk_min` records into a register
 /// no larger is a bulk write.
 async fn open(backend: Backend, bulk_min: usize) -> (Register, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = fresh_database(backend, &dir)
-        .await
-        .expect("the backend is configured");
     let profile = Profile::builtin("cn-identity")
         .expect("built-in profile")
         .expect("valid profile");
-    let reference = Reference::load(None).expect("demo county");
-    let register = paicha::open_register_with(&url, reference, profile)
-        .await
-        .expect("open register")
-        .with_bulk_min_records(bulk_min);
-    (register, dir)
+    let (register, dir) = open_register(backend, profile).await;
+    (register.with_bulk_min_records(bulk_min), dir)
 }
 
 /// The names of every index of the register's database.
@@ -76,20 +43,6 @@ async fn index_names(register: &Register) -> Vec<String> {
         .into_iter()
         .map(|row| row.try_get::<String>("", "name").expect("index name"))
         .collect()
-}
-
-async fn count(register: &Register, table: &str) -> i64 {
-    let row = register
-        .db
-        .conn
-        .query_one_raw(Statement::from_string(
-            register.db.backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
-        ))
-        .await
-        .expect("count")
-        .expect("a row");
-    row.try_get("", "n").expect("n")
 }
 
 async fn a_bulk_import_writes_the_register_an_ordinary_one_writes(backend: Backend) {
@@ -146,7 +99,7 @@ async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend:
     };
     assert!(register.import(request).await.is_err());
     for table in ["import_batch", "source_record", "person", "record_link"] {
-        assert_eq!(count(&register, table).await, 0, "{table} rolled back");
+        assert_eq!(count_rows(&register, table).await, 0, "{table} rolled back");
     }
     assert_eq!(index_names(&register).await, indexes, "no index lost");
     let report = register

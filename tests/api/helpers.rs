@@ -66,6 +66,65 @@ macro_rules! on_every_backend {
     };
 }
 
+/// Runs the named async test functions (each taking a [`Backend`], for tests that open their
+/// own registers) once per backend; PostgreSQL only when `PAICHA_TEST_POSTGRES_URL` is set.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if std::env::var_os("PAICHA_TEST_POSTGRES_URL").is_none() {
+                        eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+                        return;
+                    }
+                    super::$name($crate::helpers::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+/// A register on a fresh database of `backend` (which must be configured), for the demo
+/// county, matching with `profile`; the directory holds an SQLite file while it lives.
+pub async fn open_register(
+    backend: Backend,
+    profile: paicha::resolve::profile::Profile,
+) -> (Register, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database(backend, &dir)
+        .await
+        .expect("the backend is configured");
+    let reference = Reference::load(None).expect("demo county");
+    let register = paicha::open_register_with(&url, reference, profile)
+        .await
+        .expect("open register");
+    (register, dir)
+}
+
+/// Rows in `table` of the register's database.
+pub async fn count_rows(register: &Register, table: &str) -> i64 {
+    let conn = &register.db.conn;
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .expect("count query")
+        .expect("a row");
+    row.try_get::<i64>("", "n").expect("count")
+}
+
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
 /// A database URL for a fresh, empty database; `None` for PostgreSQL when it is not configured.
@@ -241,16 +300,7 @@ impl TestApp {
 
     /// Rows in a table.
     pub async fn count(&self, table: &str) -> i64 {
-        let conn = &self.register.db.conn;
-        let row = conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                conn.get_database_backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
-            ))
-            .await
-            .expect("count query")
-            .expect("a row");
-        row.try_get::<i64>("", "n").expect("count")
+        count_rows(&self.register, table).await
     }
 
     /// The person ID a current source record is linked to.

@@ -12,37 +12,12 @@ use paicha::synth::{SynthFiles, generate};
 use paicha::{Reference, Register};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-use crate::helpers::{Backend, fresh_database};
+use crate::helpers::{Backend, open_register};
 
 const PERSONS: usize = 1500;
 const SEED: u64 = 20_200_126;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(super::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if std::env::var_os("PAICHA_TEST_POSTGRES_URL").is_none() {
-                        eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
-                        return;
-                    }
-                    super::$name(super::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     a_batch_matched_against_the_register_finds_what_resolving_everything_finds,
     a_decision_in_a_large_register_resolves_the_persons_it_concerns,
     the_migration_that_rebuilds_the_match_index_keeps_its_rows,
@@ -51,19 +26,11 @@ on_both_backends!(
 /// A register on a fresh database whose profile resolves the whole register only below
 /// `whole_below` records (the built-in profile: 50 000).
 async fn open(backend: Backend, whole_below: usize) -> (Register, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = fresh_database(backend, &dir)
-        .await
-        .expect("the backend is configured");
     let mut profile = Profile::builtin("cn-identity")
         .expect("built-in profile")
         .expect("valid profile");
     profile.model.resolve_whole_below = whole_below;
-    let reference = Reference::load(None).expect("demo county");
-    let register = paicha::open_register_with(&url, reference, profile)
-        .await
-        .expect("open register");
-    (register, dir)
+    open_register(backend, profile).await
 }
 
 fn files() -> SynthFiles {
