@@ -75,7 +75,7 @@ pub fn check_rows(rows: usize) -> Result<(), IntakeError> {
 pub fn check_cells(rows: usize, columns: usize) -> Result<(), IntakeError> {
     if rows.saturating_mul(columns) > MAX_CELLS {
         return Err(refuse(format!(
-            "文件有 {rows} 行 × {columns} 列，超过 {MAX_CELLS} 个单元格的上限，请拆分后导入"
+            "文件至少有 {rows} 行 × {columns} 列，超过 {MAX_CELLS} 个单元格的上限，请拆分后导入"
         )));
     }
     Ok(())

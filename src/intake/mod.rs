@@ -148,8 +148,10 @@ pub struct SourceRow {
     pub row_number: u32,
     /// The source's key for the row (`auto-…` from the content when the file has none).
     pub record_id: String,
-    /// Every column as it arrived, by its original header.
-    pub raw: Map<String, Value>,
+    /// Every column as it arrived, by its original header: a JSON object's text (keys in
+    /// order), as stored and as hashed. Kept as text, not as a map, so that a million rows
+    /// read do not hold a million maps.
+    pub raw_json: String,
     /// The known columns by canonical field, trimmed, empty cells left out.
     pub fields: BTreeMap<Field, String>,
     /// Index into [`ParsedFile::notices`] for persons of an external notice.
@@ -166,6 +168,7 @@ impl SourceRow {
 }
 
 /// A file read into rows.
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct ParsedFile {
     pub rows_read: u32,
@@ -174,24 +177,96 @@ pub struct ParsedFile {
     pub notices: Vec<NoticeIn>,
 }
 
-/// Reads one file of `source` kind. `file_name` decides the format by its extension.
+/// Reads one file of `source` kind into rows held together (see [`read_file_with`]).
+#[cfg(test)]
 pub fn read_file(
     source: SourceKind,
     file_name: &str,
     bytes: &[u8],
     headers: &HeaderMap,
 ) -> Result<(FileFormat, ParsedFile), IntakeError> {
-    let headers = &mut HeaderLookup::new(headers);
+    let mut rows = Vec::new();
+    let (format, read) = read_file_with(source, file_name, bytes, headers, |row, _| {
+        rows.push(row);
+    })?;
+    Ok((
+        format,
+        ParsedFile {
+            rows_read: read.rows_read,
+            rows,
+            rejected: read.rejected,
+            notices: read.notices,
+        },
+    ))
+}
+
+/// What reading a file found besides its accepted rows.
+#[derive(Debug, Default)]
+pub struct FileRead {
+    pub rows_read: u32,
+    pub rejected: Vec<RejectedRow>,
+    pub notices: Vec<NoticeIn>,
+}
+
+/// Reads one file of `source` kind. `file_name` decides the format by its extension.
+///
+/// Each accepted row goes to `keep` with the file's notices as soon as it is accepted: rows of
+/// CSV files of the county's own sources are read, checked and handed on one at a time, so a
+/// large file is never held as a table of cells or of maps. (Notices are read whole: their
+/// rows are grouped into notices first.) An error refuses the file whole; `keep` may then have
+/// seen some of its rows, which the caller throws away with the rest of the file.
+pub fn read_file_with(
+    source: SourceKind,
+    file_name: &str,
+    bytes: &[u8],
+    headers: &HeaderMap,
+    keep: impl FnMut(SourceRow, &[NoticeIn]),
+) -> Result<(FileFormat, FileRead), IntakeError> {
     let format = FileFormat::from_file_name(file_name)
         .ok_or_else(|| IntakeError::UnknownFormat(file_name.to_owned()))?;
+    let mut admission = Admission {
+        headers: HeaderLookup::new(headers),
+        read: FileRead::default(),
+        seen: HashMap::new(),
+        keep,
+    };
+    // Rows wait to be admitted only where notices are made from all of them.
+    let stream = source != SourceKind::External;
     let mut candidates: Vec<(u32, Result<RawRow, String>)> = Vec::new();
     let mut notices = Vec::new();
+    let mut table_row = |admission: &mut Admission<'_, _>,
+                         keys: &[String],
+                         row_number: u32,
+                         cells: Result<Vec<String>, String>| {
+        let candidate = cells.map(|cells| RawRow::from_cells(keys, cells));
+        if stream {
+            admission.admit(row_number, candidate);
+        } else {
+            candidates.push((row_number, candidate));
+        }
+    };
     match format {
         FileFormat::Csv => {
             let text = tabular::decode_text(bytes)?;
-            table_rows(tabular::read_csv(&text)?, &mut candidates)?;
+            let mut keys = Vec::new();
+            tabular::each_csv_row(&text, |header, row_number, cells| {
+                if keys.is_empty() {
+                    keys = column_keys(header);
+                }
+                // Every row becomes a map over every header: the cell limit before it is made.
+                limits::check_cells(row_number as usize, keys.len())?;
+                table_row(&mut admission, &keys, row_number, cells);
+                Ok(())
+            })?;
         }
-        FileFormat::Xlsx => table_rows(tabular::read_xlsx(bytes)?, &mut candidates)?,
+        FileFormat::Xlsx => {
+            let table = tabular::read_xlsx(bytes)?;
+            limits::check_cells(table.rows.len(), table.headers.len())?;
+            let keys = column_keys(&table.headers);
+            for (row_number, cells) in table.rows {
+                table_row(&mut admission, &keys, row_number, cells);
+            }
+        }
         FileFormat::Json | FileFormat::Ndjson => {
             let objects = if format == FileFormat::Json {
                 json_objects(bytes)?
@@ -200,7 +275,12 @@ pub fn read_file(
             };
             check_objects(&objects)?;
             if source == SourceKind::External && objects.iter().any(|o| o.contains_key("persons")) {
-                notice_rows(objects, headers, &mut notices, &mut candidates)?;
+                notice_rows(
+                    objects,
+                    &mut admission.headers,
+                    &mut notices,
+                    &mut candidates,
+                )?;
             } else {
                 for (i, object) in objects.into_iter().enumerate() {
                     candidates.push((row_no(i), Ok(RawRow::from_object(object, None))));
@@ -209,36 +289,61 @@ pub fn read_file(
         }
     }
     if source == SourceKind::External && notices.is_empty() {
-        group_flat_notices(&mut candidates, headers, &mut notices);
+        group_flat_notices(&mut candidates, &mut admission.headers, &mut notices);
     }
-
-    let mut parsed = ParsedFile {
-        rows_read: u32::try_from(candidates.len()).unwrap_or(u32::MAX),
-        notices,
-        ..ParsedFile::default()
-    };
-    let mut seen: HashMap<String, u32> = HashMap::new();
+    admission.read.notices = notices;
     for (row_number, candidate) in candidates {
-        match candidate.and_then(|raw| accept(raw, headers, &parsed.notices)) {
+        admission.admit(row_number, candidate);
+    }
+    Ok((format, admission.read))
+}
+
+/// The keys of a table's columns: their headers, `column_N` for a column without one.
+fn column_keys(headers: &[String]) -> Vec<String> {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(i, header)| {
+            if header.is_empty() {
+                format!("column_{}", i + 1)
+            } else {
+                header.clone()
+            }
+        })
+        .collect()
+}
+
+/// Accepts or rejects rows one at a time, handing the accepted ones on.
+struct Admission<'m, F> {
+    headers: HeaderLookup<'m>,
+    read: FileRead,
+    /// Record IDs accepted so far, with their row numbers.
+    seen: HashMap<String, u32>,
+    keep: F,
+}
+
+impl<F: FnMut(SourceRow, &[NoticeIn])> Admission<'_, F> {
+    fn admit(&mut self, row_number: u32, candidate: Result<RawRow, String>) {
+        self.read.rows_read = self.read.rows_read.saturating_add(1);
+        match candidate.and_then(|raw| accept(raw, &mut self.headers, &self.read.notices)) {
             Ok(mut row) => {
                 row.row_number = row_number;
-                if let Some(first) = seen.get(&row.record_id) {
-                    parsed.rejected.push(RejectedRow {
+                if let Some(first) = self.seen.get(&row.record_id) {
+                    self.read.rejected.push(RejectedRow {
                         row: row_number,
                         reason: format!("编号“{}”与第 {first} 行重复", row.record_id),
                     });
                 } else {
-                    seen.insert(row.record_id.clone(), row_number);
-                    parsed.rows.push(row);
+                    self.seen.insert(row.record_id.clone(), row_number);
+                    (self.keep)(row, &self.read.notices);
                 }
             }
-            Err(reason) => parsed.rejected.push(RejectedRow {
+            Err(reason) => self.read.rejected.push(RejectedRow {
                 row: row_number,
                 reason,
             }),
         }
     }
-    Ok((format, parsed))
 }
 
 /// A row before acceptance: its columns by original header.
@@ -257,33 +362,20 @@ impl RawRow {
     }
 }
 
-fn row_no(index: usize) -> u32 {
-    u32::try_from(index + 1).unwrap_or(u32::MAX)
+impl RawRow {
+    /// A table row as a map over every column (missing trailing cells empty).
+    fn from_cells(keys: &[String], cells: Vec<String>) -> Self {
+        let mut cells = cells.into_iter();
+        let raw = keys
+            .iter()
+            .map(|key| (key.clone(), Value::String(cells.next().unwrap_or_default())))
+            .collect();
+        Self { raw, notice: None }
+    }
 }
 
-fn table_rows(
-    table: tabular::Table,
-    out: &mut Vec<(u32, Result<RawRow, String>)>,
-) -> Result<(), IntakeError> {
-    // Every row becomes a map over every header: the cell limit before the maps are made.
-    limits::check_cells(table.rows.len(), table.headers.len())?;
-    for (row_number, cells) in table.rows {
-        let row = cells.map(|cells| {
-            let mut raw = Map::new();
-            for (i, header) in table.headers.iter().enumerate() {
-                let key = if header.is_empty() {
-                    format!("column_{}", i + 1)
-                } else {
-                    header.clone()
-                };
-                let value = cells.get(i).cloned().unwrap_or_default();
-                raw.insert(key, Value::String(value));
-            }
-            RawRow { raw, notice: None }
-        });
-        out.push((row_number, row));
-    }
-    Ok(())
+fn row_no(index: usize) -> u32 {
+    u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
 /// The limits of [`limits`] on JSON objects: how many, how many keys each, how long each value
@@ -507,8 +599,9 @@ fn accept(
             }
         }
     }
+    let raw_json = serde_json::to_string(&raw.raw).unwrap_or_default();
     let mut hasher = Sha256::new();
-    hasher.update(serde_json::to_vec(&raw.raw).unwrap_or_default());
+    hasher.update(raw_json.as_bytes());
     if let Some(notice) = raw.notice.and_then(|i| notices.get(i)) {
         hasher.update(serde_json::to_vec(&notice.raw).unwrap_or_default());
     }
@@ -520,7 +613,7 @@ fn accept(
     Ok(SourceRow {
         row_number: 0,
         record_id,
-        raw: raw.raw,
+        raw_json,
         fields,
         notice: raw.notice,
         content_hash,
@@ -557,7 +650,8 @@ mod tests {
             "t.csv",
             "record_id,name,household_size\nA1,张三,4\n",
         );
-        assert_eq!(parsed.rows[0].raw["household_size"], "4");
+        let raw: Value = serde_json::from_str(&parsed.rows[0].raw_json).expect("JSON");
+        assert_eq!(raw["household_size"], "4");
         assert_eq!(parsed.rows[0].get(Field::Name), Some("张三"));
     }
 

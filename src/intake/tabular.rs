@@ -1,5 +1,6 @@
 //! Readers of tabular files: CSV (UTF-8 with or without BOM, or GB18030) and XLSX.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
@@ -19,7 +20,7 @@ pub struct Table {
 /// Bytes that are neither, that hold NUL bytes (a binary file), or that mix UTF-8 lines with
 /// lines in another encoding refuse the file whole; so do lines beyond
 /// [`limits::MAX_LINE_BYTES`], checked before anything is decoded.
-pub fn decode_text(bytes: &[u8]) -> Result<String, IntakeError> {
+pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, IntakeError> {
     if bytes.contains(&0) {
         return Err(IntakeError::Unreadable(
             "文件含有二进制内容（NUL 字节），不是文本表格".into(),
@@ -28,12 +29,12 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, IntakeError> {
     limits::check_lines(bytes)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_owned());
+        return Ok(Cow::Borrowed(text));
     }
     check_single_encoding(bytes)?;
     encoding_rs::GB18030
         .decode_without_bom_handling_and_without_replacement(bytes)
-        .map(|text| text.into_owned())
+        .map(|text| Cow::Owned(text.into_owned()))
         .ok_or_else(|| IntakeError::Unreadable("文件编码既不是 UTF-8 也不是 GB18030".into()))
 }
 
@@ -61,15 +62,38 @@ fn check_single_encoding(bytes: &[u8]) -> Result<(), IntakeError> {
 
 /// Reads CSV text into a table. A row with more cells than the header is kept as an error
 /// for that row alone; missing trailing cells are empty.
+#[cfg(test)]
 pub fn read_csv(text: &str) -> Result<Table, IntakeError> {
+    let mut rows = Vec::new();
+    let headers = each_csv_row(text, |_, row_number, cells| {
+        rows.push((row_number, cells));
+        Ok(())
+    })?;
+    Ok(Table { headers, rows })
+}
+
+/// Reads CSV text row by row, handing `row` the header and each data row (numbered from 1)
+/// as soon as it is read, so that a large file is never held as a table; returns the header.
+/// A row with more cells than the header is an error for that row alone; missing trailing
+/// cells are empty. An error from `row` stops the reading.
+pub fn each_csv_row(
+    text: &str,
+    mut row: impl FnMut(&[String], u32, Result<Vec<String>, String>) -> Result<(), IntakeError>,
+) -> Result<Vec<String>, IntakeError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut table = Table::default();
+    let mut headers: Vec<String> = Vec::new();
     let mut row_number = 0u32;
-    for record in reader.records() {
-        let record = record.map_err(|e| IntakeError::Unreadable(format!("CSV 无法解析：{e}")))?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = reader
+            .read_record(&mut record)
+            .map_err(|e| IntakeError::Unreadable(format!("CSV 无法解析：{e}")))?;
+        if !more {
+            break;
+        }
         if record.len() > limits::MAX_COLUMNS {
             let line = record.position().map_or(0, |p| p.line());
             return Err(limits::too_many_columns(
@@ -77,44 +101,39 @@ pub fn read_csv(text: &str) -> Result<Table, IntakeError> {
                 record.len(),
             ));
         }
-        if table.headers.is_empty() {
+        if headers.is_empty() {
             if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
             for h in &record {
                 limits::check_cell(0, "", h)?;
             }
-            table.headers = record.iter().map(|h| h.trim().to_owned()).collect();
+            headers = record.iter().map(|h| h.trim().to_owned()).collect();
             continue;
         }
         row_number += 1;
         limits::check_rows(row_number as usize)?;
         for (i, cell) in record.iter().enumerate() {
-            let header = table.headers.get(i).map_or("", String::as_str);
+            let header = headers.get(i).map_or("", String::as_str);
             limits::check_cell(row_number as usize, header, cell)?;
         }
-        if record.iter().all(|c| c.trim().is_empty()) {
-            table.rows.push((row_number, Err("空行".into())));
-            continue;
-        }
-        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        if cells.len() > table.headers.len() {
-            table.rows.push((
-                row_number,
-                Err(format!(
-                    "该行有 {} 列，表头只有 {} 列",
-                    cells.len(),
-                    table.headers.len()
-                )),
-            ));
+        let cells = if record.iter().all(|c| c.trim().is_empty()) {
+            Err("空行".to_owned())
+        } else if record.len() > headers.len() {
+            Err(format!(
+                "该行有 {} 列，表头只有 {} 列",
+                record.len(),
+                headers.len()
+            ))
         } else {
-            table.rows.push((row_number, Ok(cells)));
-        }
+            Ok(record.iter().map(str::to_owned).collect())
+        };
+        row(&headers, row_number, cells)?;
     }
-    if table.headers.is_empty() {
+    if headers.is_empty() {
         return Err(IntakeError::Unreadable("文件为空，没有表头".into()));
     }
-    Ok(table)
+    Ok(headers)
 }
 
 /// Reads the first worksheet of an XLSX workbook. Formulas are never evaluated: a cell gives

@@ -69,6 +69,7 @@ pub struct Identity {
     /// Valid, checksum failed, masked or malformed; `None` without an ID number.
     pub id_class: Option<IdClass>,
     /// For a number that fails its checksum: the valid numbers one edit away.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub id_candidates: Vec<String>,
     /// Phones from the phone cell, then those found in the notes (`from_text`).
     pub phones: Vec<Phone>,
@@ -94,7 +95,9 @@ pub struct Identity {
     pub arrival_date: Option<NaiveDate>,
     /// Report / check date.
     pub report_date: Option<NaiveDate>,
-    /// Everything found wrong or doubtful, field by field.
+    /// Everything found wrong or doubtful, field by field (the register stores them in a
+    /// column of their own, so a stored identity leaves an empty list out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
 }
 

@@ -89,6 +89,8 @@ impl HubeiLink {
 pub struct GoldenField {
     pub value: Option<String>,
     pub sources: Vec<i64>,
+    /// Stored only when there are some: most fields of most persons have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<GoldenConflict>,
 }
 

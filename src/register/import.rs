@@ -90,16 +90,47 @@ impl StageTimer {
         tracing::debug!(
             stage,
             ms = (now - self.0).as_millis() as u64,
+            rss_mb = resident_mb(),
             "import stage done"
         );
         self.0 = now;
     }
 }
 
-/// An accepted row with its normalised identity.
+/// The process's resident memory in MiB where the system tells it (Linux), for tuning.
+fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
+
+/// Rows normalised together as a file is read (on every core).
+const NORMALISE_CHUNK: usize = 20_000;
+
+/// An accepted row as the writer needs it, with its normalised identity.
 struct Prepared {
-    row: SourceRow,
+    row_number: u32,
+    record_id: String,
+    /// Every column as it arrived (JSON text).
+    raw_json: String,
+    notice: Option<usize>,
+    content_hash: String,
     identity: StoredIdentity,
+}
+
+impl Prepared {
+    /// Keeps of `row` what is written; its canonical fields served normalisation only.
+    fn new(row: SourceRow, identity: StoredIdentity) -> Self {
+        Self {
+            row_number: row.row_number,
+            record_id: row.record_id,
+            raw_json: row.raw_json,
+            notice: row.notice,
+            content_hash: row.content_hash,
+            identity,
+        }
+    }
 }
 
 /// What happens to a prepared row in this batch.
@@ -277,6 +308,10 @@ impl Register {
     }
 
     /// Reads and normalises one file; the file is refused whole when it cannot be read.
+    ///
+    /// Rows are normalised a chunk at a time as they are read, and each keeps only what the
+    /// writer needs (its columns as JSON text and its identity): a million-row file is never
+    /// held as cells, maps and identities at once.
     fn read<'r>(&self, req: ImportRequest<'r>) -> Result<ReadFile<'r>, AppError> {
         let sha256 = hex::encode(Sha256::digest(req.bytes));
         let headers = match req.mapping {
@@ -284,35 +319,54 @@ impl Register {
             None => HeaderMap::default(),
         }
         .identified_by(&self.profile.identifying);
-        let (format, parsed) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
-            .map_err(|e| AppError::BadInput(format!("{}：{e}", req.file_name)))?;
-        if let Some(sender) = req.sender {
-            self.check_sender(sender, &parsed.notices, parsed.rows.len())?;
-        }
-        req.progress.start("normalise", parsed.rows.len() as u64);
+        // Lines estimate the rows of a table (the bar is only a guide).
+        let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
+        req.progress.start("normalise", lines as u64);
         let today = Utc::now().date_naive();
-        let identities = self.normalize_rows(&parsed.rows, &parsed.notices, today, req.progress);
-        let prepared: Vec<Prepared> = parsed
-            .rows
-            .into_iter()
-            .zip(identities)
-            .map(|(row, identity)| Prepared { row, identity })
-            .collect();
+        let mut prepared: Vec<Prepared> = Vec::new();
+        let mut pending: Vec<SourceRow> = Vec::with_capacity(NORMALISE_CHUNK);
+        let normalise =
+            |pending: &mut Vec<SourceRow>, notices: &[NoticeIn], prepared: &mut Vec<Prepared>| {
+                let identities = self.normalize_rows(pending, notices, today, req.progress);
+                prepared.extend(
+                    pending
+                        .drain(..)
+                        .zip(identities)
+                        .map(|(row, identity)| Prepared::new(row, identity)),
+                );
+            };
+        let (format, file) = intake::read_file_with(
+            req.source,
+            req.file_name,
+            req.bytes,
+            &headers,
+            |row, notices| {
+                pending.push(row);
+                if pending.len() == NORMALISE_CHUNK {
+                    normalise(&mut pending, notices, &mut prepared);
+                }
+            },
+        )
+        .map_err(|e| AppError::BadInput(format!("{}：{e}", req.file_name)))?;
+        normalise(&mut pending, &file.notices, &mut prepared);
+        if let Some(sender) = req.sender {
+            self.check_sender(sender, &file.notices, prepared.len())?;
+        }
         let report = BatchReport {
             source: req.source.as_db().to_owned(),
             file_name: req.file_name.to_owned(),
             format: format.as_str().to_owned(),
             sha256,
-            rows_read: parsed.rows_read,
+            rows_read: file.rows_read,
             rows_accepted: u32::try_from(prepared.len()).unwrap_or(u32::MAX),
-            rows_rejected: u32::try_from(parsed.rejected.len()).unwrap_or(u32::MAX),
-            rejected: parsed.rejected,
-            notices: u32::try_from(parsed.notices.len()).unwrap_or(u32::MAX),
+            rows_rejected: u32::try_from(file.rejected.len()).unwrap_or(u32::MAX),
+            rejected: file.rejected,
+            notices: u32::try_from(file.notices.len()).unwrap_or(u32::MAX),
             ..BatchReport::default()
         };
         Ok(ReadFile {
             req,
-            notices: parsed.notices,
+            notices: file.notices,
             prepared,
             report,
             today,
@@ -335,9 +389,9 @@ impl Register {
         let existing = current_versions(txn, req.source, &prepared).await?;
         let plans: Vec<Plan> = prepared
             .iter()
-            .map(|p| match existing.get(&p.row.record_id) {
+            .map(|p| match existing.get(&p.record_id) {
                 None => Plan::New,
-                Some(e) if e.hash == p.row.content_hash => Plan::Unchanged,
+                Some(e) if e.hash == p.content_hash => Plan::Unchanged,
                 Some(e) => Plan::NewVersion {
                     old_id: e.id,
                     old_version: e.version,
@@ -417,16 +471,18 @@ impl Register {
                 {
                     inherited.insert(record, *person);
                 }
-                let notice_id = p.row.notice.and_then(|i| notice_ids.get(i).copied());
-                chunk.push(record_model(
-                    record, batch_id, req.source, version, &p, notice_id, now,
-                ));
-                let Prepared { row, identity } = p;
+                let notice_id = p.notice.and_then(|i| notice_ids.get(i).copied());
+                let raw = with_raw
+                    .then(|| serde_json::from_str(&p.raw_json).ok())
+                    .flatten();
+                let (model, identity) =
+                    record_model(record, batch_id, req.source, version, p, notice_id, now);
+                chunk.push(model);
                 fresh.push(FreshRecord {
                     id: record,
                     source: req.source,
                     identity,
-                    raw: with_raw.then_some(row.raw),
+                    raw,
                 });
             }
             written += chunk.len();
@@ -582,7 +638,7 @@ async fn current_versions(
     prepared: &[Prepared],
 ) -> Result<HashMap<String, Existing>, DbErr> {
     let mut existing = HashMap::new();
-    let ids: Vec<String> = prepared.iter().map(|p| p.row.record_id.clone()).collect();
+    let ids: Vec<String> = prepared.iter().map(|p| p.record_id.clone()).collect();
     for chunk in ids.chunks(CHUNK) {
         let rows: Vec<(i64, String, i32, String)> = source_record::Entity::find()
             .select_only()
@@ -685,27 +741,33 @@ fn notice_model(id: i64, batch_id: i64, n: &NoticeIn, today: NaiveDate) -> notic
     .into()
 }
 
+/// The stored record of a prepared row, and the identity the resolution run goes on with.
+///
+/// The identity's problems are stored once, in their own column, and leave the identity: the
+/// normalised JSON and the run do without them.
 fn record_model(
     id: i64,
     batch_id: i64,
     source: SourceKind,
     version: i32,
-    p: &Prepared,
+    p: Prepared,
     notice_id: Option<i64>,
     now: chrono::DateTime<Utc>,
-) -> source_record::ActiveModel {
-    let i = &p.identity.identity;
-    source_record::Model {
+) -> (source_record::ActiveModel, StoredIdentity) {
+    let mut identity = p.identity;
+    let problems = std::mem::take(&mut identity.identity.problems);
+    let i = &identity.identity;
+    let model = source_record::Model {
         id,
         batch_id,
         source: source.as_db().to_owned(),
-        record_id: p.row.record_id.clone(),
+        record_id: p.record_id,
         version,
         is_current: true,
-        row_number: i32::try_from(p.row.row_number).unwrap_or(i32::MAX),
+        row_number: i32::try_from(p.row_number).unwrap_or(i32::MAX),
         notice_id,
-        raw: json_text(&p.row.raw),
-        content_hash: p.row.content_hash.clone(),
+        raw: p.raw_json,
+        content_hash: p.content_hash,
         name: i.name.clone(),
         name_pinyin: i.name_pinyin.clone(),
         id_number: i.id_number.clone(),
@@ -718,11 +780,12 @@ fn record_model(
         jurisdiction_code: i.jurisdiction_code.clone(),
         arrival_date: i.arrival_date,
         report_date: i.report_date,
-        normalized: json_text(&p.identity),
-        problems: json_text(&i.problems),
+        normalized: json_text(&identity),
+        problems: json_text(&problems),
         created_at: now,
     }
-    .into()
+    .into();
+    (model, identity)
 }
 
 fn batch_model(

@@ -421,7 +421,7 @@ impl Register {
                         Some(r.id),
                         // The field-by-field explanation is the link's own; the event keeps
                         // what the decision rested on.
-                        json!({ "weight": finite(weight), "rule": rule }),
+                        json!({ "weight": finite(weight), "rule": rule }).to_string(),
                     ));
                 }
                 Some(old) if old != person => {
@@ -456,7 +456,7 @@ impl Register {
                 *kept,
                 Some(*absorbed),
                 None,
-                json!({ "absorbed": absorbed }),
+                json!({ "absorbed": absorbed }).to_string(),
             ));
         }
         for (from, new) in &split {
@@ -466,45 +466,52 @@ impl Register {
                 *new,
                 Some(*from),
                 None,
-                json!({ "split_from": from }),
+                json!({ "split_from": from }).to_string(),
             ));
         }
 
         clock.lap("plan");
         // Persons: golden records of every affected person, redirects for the merged ones.
-        let mut evidence: BTreeMap<i64, Vec<Evidence>> = BTreeMap::new();
-        for (i, r) in records.iter().enumerate() {
-            let person = person_of_cluster[&run.clustering.cluster[i]];
-            if affected.contains(&person) {
-                evidence.entry(person).or_default().push(Evidence {
-                    record: r.id,
-                    source: r.source,
-                    identity: r.identity.clone(),
-                    imported_on: r.created_on,
-                });
-            }
-        }
         // New and changed persons alike are written with multi-row upserts: a run that
-        // touches thousands of persons issues a few statements, not thousands.
-        let mut rows = Vec::new();
-        for person in &affected {
-            let Some(items) = evidence.remove(person) else {
-                continue;
-            };
-            rows.push(person::ActiveModel::from(super::import::person_model(
-                *person,
-                &golden_record(&items),
-                now,
-            )));
+        // touches thousands of persons issues a few statements, not thousands. Each chunk's
+        // evidence and rows are made just before they are written, so a run over a million
+        // records never holds a million golden records at once.
+        let mut members_of: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+        for (i, cluster) in run.clustering.cluster.iter().enumerate() {
+            let person = person_of_cluster[cluster];
+            if affected.contains(&person) {
+                members_of.entry(person).or_default().push(i);
+            }
         }
         let golden_columns = OnConflict::column(person::Column::Id)
             .update_columns(person_columns_kept_fresh())
             .to_owned();
-        for chunk in rows.chunks(CHUNK) {
-            person::Entity::insert_many(chunk.iter().cloned())
-                .on_conflict(golden_columns.clone())
-                .exec_without_returning(txn)
-                .await?;
+        let mut rows: Vec<person::ActiveModel> = Vec::with_capacity(CHUNK);
+        let mut members_of = members_of.into_iter().peekable();
+        while let Some((person, members)) = members_of.next() {
+            let items: Vec<Evidence> = members
+                .iter()
+                .map(|&i| {
+                    let r = &records[i];
+                    Evidence {
+                        record: r.id,
+                        source: r.source,
+                        identity: r.identity.clone(),
+                        imported_on: r.created_on,
+                    }
+                })
+                .collect();
+            rows.push(person::ActiveModel::from(super::import::person_model(
+                person,
+                &golden_record(&items),
+                now,
+            )));
+            if rows.len() == CHUNK || members_of.peek().is_none() {
+                person::Entity::insert_many(rows.drain(..))
+                    .on_conflict(golden_columns.clone())
+                    .exec_without_returning(txn)
+                    .await?;
+            }
         }
         // Links, once their persons exist.
         let relinked: Vec<record_link::ActiveModel> =
@@ -569,7 +576,7 @@ impl Register {
                     batch_id: record.and_then(|r| batch_of.get(&r).copied()),
                     actor: actor.to_owned(),
                     at: now,
-                    detail: detail.to_string(),
+                    detail,
                 }
                 .into()
             })
