@@ -17,6 +17,7 @@ crate::on_every_backend!(
     an_unreadable_file_is_refused_whole_and_nothing_is_written,
     a_failure_in_the_middle_of_a_batch_leaves_no_half_batch,
     unknown_columns_and_formula_like_cells_are_kept_raw,
+    problems_are_stored_once_beside_the_normalised_identity,
 );
 
 async fn each_source_is_imported_from_each_format(app: TestApp) {
@@ -344,4 +345,44 @@ async fn unknown_columns_and_formula_like_cells_are_kept_raw(app: TestApp) {
         "=1+1",
         "formulas are never evaluated"
     );
+}
+
+async fn problems_are_stored_once_beside_the_normalised_identity(app: TestApp) {
+    use sea_orm::EntityTrait;
+
+    app.import_ok(SourceKind::Township, "township.csv").await;
+    let records = paicha::db::source_record::Entity::find()
+        .all(&app.register.db.conn)
+        .await
+        .expect("records");
+    assert_eq!(records.len(), 9);
+    let with_problems: Vec<_> = records.iter().filter(|r| r.problems != "[]").collect();
+    assert!(!with_problems.is_empty(), "the sample has doubtful rows");
+    for r in &records {
+        let normalized: serde_json::Value =
+            serde_json::from_str(&r.normalized).expect("normalised identity is JSON");
+        assert!(
+            normalized.get("problems").is_none(),
+            "{}: problems live in their own column only",
+            r.record_id
+        );
+        assert!(normalized["name"].is_string() || normalized["id_number"].is_string());
+    }
+    // The rows again in a file that differs only by a trailing line break: each row's content
+    // hash (taken over the JSON text the record keeps) finds every one unchanged.
+    let mut bytes = sample_bytes("township.csv");
+    bytes.push(b'\n');
+    let again = app
+        .register
+        .import(ImportRequest::new(
+            SourceKind::Township,
+            "township-again.csv",
+            &bytes,
+            "test",
+        ))
+        .await
+        .expect("same rows in another file");
+    assert!(!again.already_imported);
+    assert_eq!((again.records_new, again.records_unchanged), (0, 9));
+    assert_eq!(app.count("record_link").await, 9);
 }
