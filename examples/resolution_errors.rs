@@ -37,15 +37,9 @@ fn shape(record: &[FieldValue], model: &Model) -> String {
     if !field("name").is_missing() {
         s.push('N');
     }
-    if let FieldValue::Id {
-        full,
-        valid,
-        masked,
-        ..
-    } = field("id_number")
-    {
-        match (full, masked) {
-            (Some(_), _) if *valid => s.push('I'),
+    if let FieldValue::Id(id) = field("id_number") {
+        match (&id.full, &id.masked) {
+            (Some(_), _) if id.valid => s.push('I'),
             (Some(_), _) => s.push('i'),
             (None, Some(m)) => {
                 let shown = m.bytes().filter(|b| *b != b'*').count();

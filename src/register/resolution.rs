@@ -30,7 +30,7 @@ use crate::intake::SourceKind;
 use crate::normalize::IdClass;
 use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::cluster::Constraints;
-use crate::resolve::compare::FieldValue;
+use crate::resolve::compare::{FieldValue, IdValue};
 use crate::resolve::engine;
 use crate::resolve::model::{Model, Score};
 use crate::resolve::profile::Profile;
@@ -87,41 +87,47 @@ pub fn field_values(
 ) -> Vec<FieldValue> {
     let i = &identity.identity;
     let date = |d: Option<chrono::NaiveDate>| {
-        d.map_or(FieldValue::Missing, |d| FieldValue::Text(d.to_string()))
+        d.map_or(FieldValue::Missing, |d| {
+            FieldValue::Text(d.to_string().into())
+        })
     };
     profile
         .fields
         .iter()
         .map(|f| match f.name.as_str() {
             "id_number" => match (&i.id_number, i.id_class) {
-                (Some(n), Some(IdClass::Valid)) => FieldValue::Id {
+                (Some(n), Some(IdClass::Valid)) => FieldValue::Id(Box::new(IdValue {
                     full: Some(n.clone()),
                     valid: true,
                     candidates: Vec::new(),
                     masked: None,
-                },
-                (Some(n), Some(IdClass::ChecksumFailed)) => FieldValue::Id {
+                })),
+                (Some(n), Some(IdClass::ChecksumFailed)) => FieldValue::Id(Box::new(IdValue {
                     full: Some(n.clone()),
                     valid: false,
                     candidates: i.id_candidates.clone(),
                     masked: None,
-                },
-                (Some(n), Some(IdClass::Masked)) if n.len() == 18 => FieldValue::Id {
-                    full: None,
-                    valid: false,
-                    candidates: Vec::new(),
-                    masked: Some(n.clone()),
-                },
+                })),
+                (Some(n), Some(IdClass::Masked)) if n.len() == 18 => {
+                    FieldValue::Id(Box::new(IdValue {
+                        full: None,
+                        valid: false,
+                        candidates: Vec::new(),
+                        masked: Some(n.clone()),
+                    }))
+                }
                 _ => FieldValue::Missing,
             },
             "name" => match (&i.name, &i.name_pinyin) {
                 (Some(full), pinyin) => FieldValue::Name {
-                    full: full.clone(),
-                    pinyin: pinyin.clone().unwrap_or_default(),
+                    full: full.as_str().into(),
+                    pinyin: pinyin.as_deref().unwrap_or_default().into(),
                 },
                 _ => FieldValue::Missing,
             },
-            "phones" => FieldValue::Set(i.phones.iter().map(|p| p.number.clone()).collect()),
+            "phones" => {
+                FieldValue::Set(i.phones.iter().map(|p| p.number.as_str().into()).collect())
+            }
             "birth_date" => date(i.birth_date),
             "arrival_date" => date(i.arrival_date),
             "sex" => FieldValue::text(i.sex.map(|s| s.as_str())),

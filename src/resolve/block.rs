@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::FieldValue;
+use super::compare::{FieldValue, IdValue};
 use super::profile::{KeyPart, Profile, Transform};
 
 /// How many candidate pairs one blocking rule produced.
@@ -67,24 +67,17 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
     };
     match (part.transform, value) {
         (_, FieldValue::Missing) => Vec::new(),
-        (
-            Transform::IdForms,
-            FieldValue::Id {
-                full,
-                valid,
-                candidates,
-                ..
-            },
-        ) => {
-            let mut forms: Vec<String> = candidates.clone();
-            if let Some(f) = full
-                && *valid
+        (Transform::IdForms, FieldValue::Id(id)) => {
+            let mut forms: Vec<String> = id.candidates.clone();
+            if let Some(f) = &id.full
+                && id.valid
             {
                 forms.push(f.clone());
             }
             forms
         }
-        (Transform::IdEnds, FieldValue::Id { full, masked, .. }) => {
+        (Transform::IdEnds, FieldValue::Id(id)) => {
+            let IdValue { full, masked, .. } = &**id;
             let ends = |s: &str| {
                 (s.len() == 18 && !s[..4].contains('*') && !s[14..].contains('*'))
                     .then(|| format!("{}{}", &s[..4], &s[14..]))
@@ -96,9 +89,11 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
                 .collect()
         }
         (Transform::Pinyin, FieldValue::Name { pinyin, .. }) if !pinyin.is_empty() => {
-            vec![pinyin.clone()]
+            vec![pinyin.to_string()]
         }
-        (Transform::Value, FieldValue::Set(values)) => values.clone(),
+        (Transform::Value, FieldValue::Set(values)) => {
+            values.iter().map(|v| v.to_string()).collect()
+        }
         (Transform::Value, v) => v.terms().into_iter().map(str::to_owned).collect(),
         (Transform::Prefix, v) => v
             .terms()
@@ -143,14 +138,7 @@ fn distinct_field(profile: &Profile) -> Option<usize> {
 }
 
 fn valid_full(value: &FieldValue) -> Option<&str> {
-    match value {
-        FieldValue::Id {
-            full: Some(full),
-            valid: true,
-            ..
-        } => Some(full),
-        _ => None,
-    }
+    value.valid_id()
 }
 
 /// [`distinct_value`] hashed for the index (never 0); 0 when the record has none.
@@ -262,12 +250,12 @@ mod tests {
     }
 
     fn valid(full: &str) -> FieldValue {
-        FieldValue::Id {
+        FieldValue::Id(Box::new(IdValue {
             full: Some(full.to_owned()),
             valid: true,
             candidates: Vec::new(),
             masked: None,
-        }
+        }))
     }
 
     #[test]
@@ -285,12 +273,12 @@ mod tests {
     #[test]
     fn two_different_valid_id_numbers_are_never_a_candidate_pair() {
         let profile = profile();
-        let masked = FieldValue::Id {
+        let masked = FieldValue::Id(Box::new(IdValue {
             full: None,
             valid: false,
             candidates: Vec::new(),
             masked: Some("4201**********1234".to_owned()),
-        };
+        }));
         let records = vec![
             with_id(&profile, valid("420102198001011234")),
             with_id(&profile, valid("420106199002021234")),

@@ -131,12 +131,7 @@ impl MaskChance {
         shapes.dedup();
         let mut full: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for record in records {
-            if let FieldValue::Id {
-                full: Some(n),
-                valid: true,
-                ..
-            } = &record[f]
-            {
+            if let Some(n) = record[f].valid_id() {
                 full.insert(n);
             }
         }
@@ -600,27 +595,18 @@ fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>)
 
 /// True for an ID number written in full (valid or not).
 fn has_full(v: &FieldValue) -> bool {
-    matches!(v, FieldValue::Id { full: Some(_), .. })
+    matches!(v, FieldValue::Id(id) if id.full.is_some())
 }
 
 fn is_valid_full(v: &FieldValue) -> bool {
-    matches!(
-        v,
-        FieldValue::Id {
-            full: Some(_),
-            valid: true,
-            ..
-        }
-    )
+    v.valid_id().is_some()
 }
 
 /// The value two agreeing values share (for a set, the rarest shared one is not known here:
 /// the first shared one is taken).
 fn shared_term<'a>(a: &'a FieldValue, b: &FieldValue) -> Option<&'a str> {
     match (a, b) {
-        (FieldValue::Set(x), FieldValue::Set(y)) => {
-            x.iter().find(|v| y.contains(v)).map(String::as_str)
-        }
+        (FieldValue::Set(x), FieldValue::Set(y)) => x.iter().find(|v| y.contains(v)).map(|v| &**v),
         _ => a.terms().first().copied(),
     }
 }
@@ -638,12 +624,7 @@ fn mask_fits(f: usize, records: &[Vec<FieldValue>]) -> HashMap<String, f64> {
         if let Some(key) = mask_key(&record[f]) {
             masks.insert(key, 0.0);
         }
-        if let FieldValue::Id {
-            full: Some(n),
-            valid: true,
-            ..
-        } = &record[f]
-        {
+        if let Some(n) = record[f].valid_id() {
             full.insert(n);
         }
     }
@@ -702,6 +683,7 @@ fn term_frequencies(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resolve::compare::IdValue;
 
     fn record(profile: &Profile, id: FieldValue) -> Vec<FieldValue> {
         let mut r = vec![FieldValue::Missing; profile.fields.len()];
@@ -710,21 +692,21 @@ mod tests {
     }
 
     fn full(n: &str) -> FieldValue {
-        FieldValue::Id {
+        FieldValue::Id(Box::new(IdValue {
             full: Some(n.to_owned()),
             valid: true,
             candidates: Vec::new(),
             masked: None,
-        }
+        }))
     }
 
     fn masked(m: &str) -> FieldValue {
-        FieldValue::Id {
+        FieldValue::Id(Box::new(IdValue {
             full: None,
             valid: false,
             candidates: Vec::new(),
             masked: Some(m.to_owned()),
-        }
+        }))
     }
 
     fn id_weight(model: &Model, a: &[FieldValue], b: &[FieldValue]) -> f64 {
