@@ -362,6 +362,8 @@ pub fn normalize_record(raw: &RawIdentity<'_>, ctx: &NormalizeContext<'_>) -> Id
     id.report_date = date_field(raw.report_date, "report_date", ctx, &mut problems);
 
     id.problems = problems;
+    // Identities are kept for a whole run (a million at a time): no spare capacity.
+    id.phones.shrink_to_fit();
     id
 }
 

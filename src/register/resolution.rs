@@ -969,17 +969,16 @@ async fn rebuild_index(
         .flat_map(|(r, v)| index_rows(profile, r.id, v))
         .collect();
     rows.sort_unstable();
-    let mut kept = Vec::with_capacity(rows.len());
-    let mut oversized = Vec::new();
-    for block in rows.chunk_by(|a, b| a[0] == b[0]) {
-        if block.len() > profile.max_block {
-            oversized.push([block[0][0]]);
-        } else {
-            kept.extend_from_slice(block);
-        }
-    }
+    // Oversized blocks are dropped in place: the index of a million records is millions of
+    // rows, not to be copied while the run still holds every record.
+    let oversized: Vec<[i64; 1]> = rows
+        .chunk_by(|a, b| a[0] == b[0])
+        .filter(|block| block.len() > profile.max_block)
+        .map(|block| [block[0][0]])
+        .collect();
+    rows.retain(|row| oversized.binary_search(&[row[0]]).is_err());
     insert_values(txn, "match_key_oversized (key_hash)", &oversized).await?;
-    insert_values(txn, MATCH_KEY_COLUMNS, &kept).await
+    insert_values(txn, MATCH_KEY_COLUMNS, &rows).await
 }
 
 const MATCH_KEY_COLUMNS: &str = "match_key (key_hash, source_record_id, id_hash)";
