@@ -35,10 +35,19 @@ pub struct Register {
     /// for the tables' secondary indexes to be rebuilt after the batch instead of maintained
     /// row by row (see [`crate::db::bulk`]).
     bulk_min_records: usize,
+    /// The most records a resolution run holds the identities of through the engine; a
+    /// larger run lets them go once their comparison values are made and reads them back for
+    /// golden records.
+    identities_held: usize,
 }
 
 /// The default of [`Register::with_bulk_min_records`].
 pub const BULK_MIN_RECORDS: usize = 50_000;
+
+/// The default of [`Register::with_identities_held`]: a run over more records lets each
+/// identity go once its comparison values are made (a million records are not held twice
+/// over through the engine); smaller runs, batches among them, read nothing back.
+pub const IDENTITIES_HELD: usize = 200_000;
 
 /// What kind of write changed the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +83,15 @@ impl Register {
             changes: broadcast::channel(CHANGE_BUFFER).0,
             announced: Arc::new(Mutex::new(0)),
             bulk_min_records: BULK_MIN_RECORDS,
+            identities_held: IDENTITIES_HELD,
         }
+    }
+
+    /// The same register, holding the identities of at most `records` records through a
+    /// resolution run (see [`IDENTITIES_HELD`]).
+    pub fn with_identities_held(mut self, records: usize) -> Self {
+        self.identities_held = records;
+        self
     }
 
     /// The same register, writing an import of at least `records` records (and at least as

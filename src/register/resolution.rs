@@ -69,7 +69,9 @@ pub struct FreshRecord {
 struct Current {
     id: i64,
     source: SourceKind,
-    identity: StoredIdentity,
+    /// `None` once a large run has let it go (see [`super::IDENTITIES_HELD`]): the golden
+    /// records read it back from the register.
+    identity: Option<Box<StoredIdentity>>,
     raw: Option<serde_json::Map<String, serde_json::Value>>,
     created_on: chrono::NaiveDate,
     /// The person the record is linked to.
@@ -216,7 +218,7 @@ impl Register {
     pub(super) async fn resolve_register(
         &self,
         txn: &DatabaseTransaction,
-        fresh: Vec<FreshRecord>,
+        mut fresh: Vec<FreshRecord>,
         inherited: &HashMap<i64, i64>,
         batch_of: &HashMap<i64, i64>,
         reach: Reach<'_>,
@@ -227,9 +229,17 @@ impl Register {
         let profile = &self.profile;
         let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
         let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
+        // A run that will not hold identities lets the fresh ones go as their values are made.
+        let release = fresh.len() > self.identities_held;
         let fresh_values: Vec<Vec<FieldValue>> = fresh
-            .iter()
-            .map(|f| field_values(profile, &f.identity, f.raw.as_ref()))
+            .iter_mut()
+            .map(|f| {
+                let values = field_values(profile, &f.identity, f.raw.as_ref());
+                if release {
+                    f.identity = StoredIdentity::default();
+                }
+                values
+            })
             .collect();
         let scope = match reach {
             Reach::Everything => Scope::Whole,
@@ -264,10 +274,11 @@ impl Register {
             }
         };
         let today = now.date_naive();
+        let hold = records.len() + fresh.len() <= self.identities_held;
         records.extend(fresh.into_iter().map(|f| Current {
             id: f.id,
             source: f.source,
-            identity: f.identity,
+            identity: hold.then(|| Box::new(f.identity)),
             raw: f.raw,
             created_on: today,
             person: None,
@@ -277,9 +288,20 @@ impl Register {
             r.inherited = inherited.get(&r.id).copied();
         }
         let loaded = records.len() - fresh_values.len();
+        let empty = StoredIdentity::default();
         let values: Vec<Vec<FieldValue>> = records[..loaded]
-            .iter()
-            .map(|r| field_values(profile, &r.identity, r.raw.as_ref()))
+            .iter_mut()
+            .map(|r| {
+                let values = field_values(
+                    profile,
+                    r.identity.as_deref().unwrap_or(&empty),
+                    r.raw.as_ref(),
+                );
+                if !hold {
+                    r.identity = None;
+                }
+                values
+            })
             .chain(fresh_values)
             .collect();
         clock.lap("records");
@@ -492,32 +514,47 @@ impl Register {
         let golden_columns = OnConflict::column(person::Column::Id)
             .update_columns(person_columns_kept_fresh())
             .to_owned();
-        let mut rows: Vec<person::ActiveModel> = Vec::with_capacity(CHUNK);
-        let mut members_of = members_of.into_iter().peekable();
-        while let Some((person, members)) = members_of.next() {
-            let items: Vec<Evidence> = members
+        let members_of: Vec<(i64, Vec<usize>)> = members_of.into_iter().collect();
+        for chunk in members_of.chunks(CHUNK) {
+            // Identities a large run let go, read back for this chunk's records only.
+            let missing: Vec<i64> = chunk
                 .iter()
-                .map(|&i| {
-                    let r = &records[i];
-                    Evidence {
-                        record: r.id,
-                        source: r.source,
-                        identity: r.identity.clone(),
-                        imported_on: r.created_on,
-                    }
+                .flat_map(|(_, members)| members)
+                .map(|&i| &records[i])
+                .filter(|r| r.identity.is_none())
+                .map(|r| r.id)
+                .collect();
+            let read_back = identities_of(txn, &missing).await?;
+            let rows: Vec<person::ActiveModel> = chunk
+                .iter()
+                .map(|(person, members)| {
+                    let items: Vec<Evidence> = members
+                        .iter()
+                        .map(|&i| {
+                            let r = &records[i];
+                            let identity = match &r.identity {
+                                Some(identity) => StoredIdentity::clone(identity),
+                                None => read_back.get(&r.id).cloned().unwrap_or_default(),
+                            };
+                            Evidence {
+                                record: r.id,
+                                source: r.source,
+                                identity,
+                                imported_on: r.created_on,
+                            }
+                        })
+                        .collect();
+                    person::ActiveModel::from(super::import::person_model(
+                        *person,
+                        &golden_record(&items),
+                        now,
+                    ))
                 })
                 .collect();
-            rows.push(person::ActiveModel::from(super::import::person_model(
-                person,
-                &golden_record(&items),
-                now,
-            )));
-            if rows.len() == CHUNK || members_of.peek().is_none() {
-                person::Entity::insert_many(rows.drain(..))
-                    .on_conflict(golden_columns.clone())
-                    .exec_without_returning(txn)
-                    .await?;
-            }
+            person::Entity::insert_many(rows)
+                .on_conflict(golden_columns.clone())
+                .exec_without_returning(txn)
+                .await?;
         }
         // Links, once their persons exist.
         let relinked: Vec<record_link::ActiveModel> =
@@ -728,6 +765,29 @@ fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query
     }
 }
 
+/// The stored identities of `records` (current or not), by record.
+async fn identities_of(
+    txn: &DatabaseTransaction,
+    records: &[i64],
+) -> Result<HashMap<i64, StoredIdentity>, DbErr> {
+    let mut out = HashMap::with_capacity(records.len());
+    for chunk in records.chunks(IN_CHUNK) {
+        let rows: Vec<(i64, String)> = source_record::Entity::find()
+            .select_only()
+            .columns([source_record::Column::Id, source_record::Column::Normalized])
+            .filter(source_record::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        out.extend(
+            rows.into_iter().map(|(id, normalized)| {
+                (id, serde_json::from_str(&normalized).unwrap_or_default())
+            }),
+        );
+    }
+    Ok(out)
+}
+
 /// The selected current records, in ID order, with the persons they are linked to.
 async fn load_current(
     txn: &DatabaseTransaction,
@@ -789,7 +849,9 @@ async fn load_current(
             Some(Current {
                 id,
                 source: SourceKind::from_db(&source)?,
-                identity: serde_json::from_str(&normalized).unwrap_or_default(),
+                identity: Some(Box::new(
+                    serde_json::from_str(&normalized).unwrap_or_default(),
+                )),
                 raw: raws.get(&id).and_then(|r| serde_json::from_str(r).ok()),
                 created_on: created.date_naive(),
                 person: person_of.get(&id).copied(),

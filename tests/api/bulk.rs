@@ -15,6 +15,7 @@ use crate::helpers::{Backend, count_rows, open_register};
 crate::on_both_backends!(
     a_bulk_import_writes_the_register_an_ordinary_one_writes,
     a_bulk_import_cut_off_midway_leaves_no_records_and_every_index,
+    a_run_that_reads_identities_back_writes_the_golden_records_one_holding_them_writes,
 );
 
 /// A register on a fresh database; every import of at least `bulk_min` records into a register
@@ -55,9 +56,16 @@ async fn a_bulk_import_writes_the_register_an_ordinary_one_writes(backend: Backe
     let (ordinary, _b) = open(backend, usize::MAX).await;
     let indexes = index_names(&bulk).await;
     assert!(indexes.len() > 20, "{indexes:?}");
-    for register in [&bulk, &ordinary] {
-        // The first file is a bulk write in `bulk` (the register is empty); the second is
-        // smaller than the register it joins, so its indexes are maintained.
+    // The first file is a bulk write in `bulk` (the register is empty); the second is
+    // smaller than the register it joins, so its indexes are maintained.
+    import_both(&[&bulk, &ordinary], &files).await;
+    assert_eq!(index_names(&bulk).await, indexes, "every index came back");
+    assert_same_register(&bulk, &ordinary).await;
+}
+
+/// Imports the synthetic township file, then the big-data file, into each register.
+async fn import_both(registers: &[&Register], files: &paicha::synth::SynthFiles) {
+    for register in registers {
         for (source, name, text) in [
             (SourceKind::Township, "township.csv", &files.township_csv),
             (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
@@ -68,10 +76,13 @@ async fn a_bulk_import_writes_the_register_an_ordinary_one_writes(backend: Backe
                 .expect("synthetic file imports");
         }
     }
-    assert_eq!(index_names(&bulk).await, indexes, "every index came back");
+}
+
+/// Both registers hold the same records in the same persons, with the same golden records.
+async fn assert_same_register(a: &Register, b: &Register) {
     assert_eq!(
-        bulk.export_records().await.expect("export"),
-        ordinary.export_records().await.expect("export"),
+        a.export_records().await.expect("export"),
+        b.export_records().await.expect("export"),
         "the same records in the same persons"
     );
     let persons = |p: Vec<paicha::db::person::Model>| -> Vec<_> {
@@ -79,9 +90,11 @@ async fn a_bulk_import_writes_the_register_an_ordinary_one_writes(backend: Backe
             .map(|p| (p.id, p.name, p.id_number, p.phones, p.golden, p.merged_into))
             .collect()
     };
+    let written = persons(b.export_persons().await.expect("export"));
+    assert!(written.len() > 300, "{} persons", written.len());
     assert_eq!(
-        persons(bulk.export_persons().await.expect("export")),
-        persons(ordinary.export_persons().await.expect("export")),
+        persons(a.export_persons().await.expect("export")),
+        written,
         "the same golden records"
     );
 }
@@ -113,4 +126,23 @@ async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend:
         .expect("the same file imports once the failure is gone");
     assert_eq!(report.records_new, 1_200);
     assert_eq!(index_names(&register).await, indexes);
+}
+
+/// A large run lets each record's identity go once its comparison values are made and reads
+/// identities back for golden records; it must write exactly what a run holding them writes.
+async fn a_run_that_reads_identities_back_writes_the_golden_records_one_holding_them_writes(
+    backend: Backend,
+) {
+    let files = generate(
+        600,
+        20_200_128,
+        &Reference::load(None).expect("demo county"),
+    );
+    let (reads_back, _a) = open(backend, usize::MAX).await;
+    let reads_back = reads_back.with_identities_held(0);
+    let (holds, _b) = open(backend, usize::MAX).await;
+    // The second file is resolved whole too (the register is small), with the first file's
+    // records read from the register and the second's fresh.
+    import_both(&[&reads_back, &holds], &files).await;
+    assert_same_register(&reads_back, &holds).await;
 }
