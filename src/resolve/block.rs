@@ -130,15 +130,11 @@ fn fnv1a<'a>(bytes: impl IntoIterator<Item = &'a u8>) -> i64 {
 /// The value of the profile's distinguishing field when it is valid and whole (a valid full
 /// ID number): two records with different ones are never the same person.
 pub fn distinct_value<'a>(profile: &Profile, record: &'a [FieldValue]) -> Option<&'a str> {
-    valid_full(&record[distinct_field(profile)?])
+    record[distinct_field(profile)?].valid_id()
 }
 
 fn distinct_field(profile: &Profile) -> Option<usize> {
     profile.field_index(profile.distinct_when_different.as_deref()?)
-}
-
-fn valid_full(value: &FieldValue) -> Option<&str> {
-    value.valid_id()
 }
 
 /// [`distinct_value`] hashed for the index (never 0); 0 when the record has none.
@@ -180,7 +176,7 @@ pub fn candidate_pairs(
     // holds every stranger whose number ends alike, and pairs grow with the square of the
     // register.
     let distinct = distinct_field(profile);
-    let valid_id = |i: u32| distinct.and_then(|f| valid_full(&records[i as usize][f]));
+    let valid_id = |i: u32| distinct.and_then(|f| records[i as usize][f].valid_id());
     let mut seen: HashSet<(u32, u32)> = HashSet::new();
     let mut pairs = Vec::new();
     let mut stats = Vec::new();

@@ -523,8 +523,8 @@ impl Model {
                 }
             }
             if Some(f) == distinct
-                && is_valid_full(&a[f])
-                && is_valid_full(&b[f])
+                && a[f].valid_id().is_some()
+                && b[f].valid_id().is_some()
                 && l == params.m.len() - 1
             {
                 forbidden = true;
@@ -596,10 +596,6 @@ fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>)
 /// True for an ID number written in full (valid or not).
 fn has_full(v: &FieldValue) -> bool {
     matches!(v, FieldValue::Id(id) if id.full.is_some())
-}
-
-fn is_valid_full(v: &FieldValue) -> bool {
-    v.valid_id().is_some()
 }
 
 /// The value two agreeing values share (for a set, the rarest shared one is not known here:
