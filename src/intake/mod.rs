@@ -154,7 +154,7 @@ pub struct SourceRow {
     pub raw_json: String,
     /// The known columns by canonical field, trimmed, empty cells left out.
     pub fields: BTreeMap<Field, String>,
-    /// Index into [`ParsedFile::notices`] for persons of an external notice.
+    /// Index into the file's notices ([`RowReader::notices`]) for persons of an external notice.
     pub notice: Option<usize>,
     /// sha256 of the row's content (and its notice's): equal hash = unchanged record.
     pub content_hash: String,
@@ -168,7 +168,6 @@ impl SourceRow {
 }
 
 /// A file read into rows.
-#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct ParsedFile {
     pub rows_read: u32,
@@ -177,18 +176,19 @@ pub struct ParsedFile {
     pub notices: Vec<NoticeIn>,
 }
 
-/// Reads one file of `source` kind into rows held together (see [`read_file_with`]).
-#[cfg(test)]
+/// Reads one file of `source` kind into rows held together (see [`RowReader`], which hands
+/// them on a few at a time).
 pub fn read_file(
     source: SourceKind,
     file_name: &str,
     bytes: &[u8],
     headers: &HeaderMap,
 ) -> Result<(FileFormat, ParsedFile), IntakeError> {
+    let mut reader = RowReader::open(source, file_name, bytes, headers)?;
     let mut rows = Vec::new();
-    let (format, read) = read_file_with(source, file_name, bytes, headers, |row, _| {
-        rows.push(row);
-    })?;
+    while reader.fill(usize::MAX, &mut rows)? > 0 {}
+    let format = reader.format();
+    let read = reader.finish();
     Ok((
         format,
         ParsedFile {
@@ -208,94 +208,160 @@ pub struct FileRead {
     pub notices: Vec<NoticeIn>,
 }
 
-/// Reads one file of `source` kind. `file_name` decides the format by its extension.
+/// Reads one file of a source, handing its accepted rows on a few at a time.
 ///
-/// Each accepted row goes to `keep` with the file's notices as soon as it is accepted: rows of
-/// CSV files of the county's own sources are read, checked and handed on one at a time, so a
-/// large file is never held as a table of cells or of maps. (Notices are read whole: their
-/// rows are grouped into notices first.) An error refuses the file whole; `keep` may then have
-/// seen some of its rows, which the caller throws away with the rest of the file.
-pub fn read_file_with(
-    source: SourceKind,
-    file_name: &str,
-    bytes: &[u8],
-    headers: &HeaderMap,
-    keep: impl FnMut(SourceRow, &[NoticeIn]),
-) -> Result<(FileFormat, FileRead), IntakeError> {
-    let format = FileFormat::from_file_name(file_name)
-        .ok_or_else(|| IntakeError::UnknownFormat(file_name.to_owned()))?;
-    let mut admission = Admission {
-        headers: HeaderLookup::new(headers),
-        read: FileRead::default(),
-        seen: HashMap::new(),
-        keep,
-    };
-    // Rows wait to be admitted only where notices are made from all of them.
-    let stream = source != SourceKind::External;
-    let mut candidates: Vec<(u32, Result<RawRow, String>)> = Vec::new();
-    let mut notices = Vec::new();
-    let mut table_row = |admission: &mut Admission<'_, _>,
-                         keys: &[String],
-                         row_number: u32,
-                         cells: Result<Vec<String>, String>| {
-        let candidate = cells.map(|cells| RawRow::from_cells(keys, cells));
-        if stream {
-            admission.admit(row_number, candidate);
-        } else {
-            candidates.push((row_number, candidate));
-        }
-    };
-    match format {
-        FileFormat::Csv => {
-            let text = tabular::decode_text(bytes)?;
-            let mut keys = Vec::new();
-            tabular::each_csv_row(&text, |header, row_number, cells| {
-                if keys.is_empty() {
-                    keys = column_keys(header);
+/// Rows of CSV files of the county's own sources are read, checked and handed on as they are
+/// asked for, so a large file is never held as a table of cells or of maps. Other files are
+/// read whole when they are opened (workbooks and JSON are parsed whole), and so are notices,
+/// whose rows are grouped into notices first: [`RowReader::notices`] is complete before the
+/// first row is handed on. An error refuses the file whole; the caller throws away whatever
+/// rows it was already handed.
+pub struct RowReader<'a> {
+    format: FileFormat,
+    admission: Admission<'a>,
+    pending: Pending<'a>,
+}
+
+/// Rows not yet asked for.
+enum Pending<'a> {
+    /// A CSV file read as its rows are asked for, with the keys of its columns.
+    Csv {
+        rows: tabular::CsvRows<'a>,
+        keys: Vec<String>,
+    },
+    /// Rows read whole when the file was opened.
+    Read(std::vec::IntoIter<Candidate>),
+}
+
+impl<'a> RowReader<'a> {
+    /// Opens `bytes` as a file of `source` kind; `file_name` decides the format by its
+    /// extension. A file that cannot be read at all is refused here or by a later
+    /// [`RowReader::fill`].
+    pub fn open(
+        source: SourceKind,
+        file_name: &str,
+        bytes: &'a [u8],
+        headers: &'a HeaderMap,
+    ) -> Result<Self, IntakeError> {
+        let format = FileFormat::from_file_name(file_name)
+            .ok_or_else(|| IntakeError::UnknownFormat(file_name.to_owned()))?;
+        let mut admission = Admission {
+            headers: HeaderLookup::new(headers),
+            read: FileRead::default(),
+            seen: HashMap::new(),
+        };
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut notices = Vec::new();
+        match format {
+            FileFormat::Csv => {
+                let rows = tabular::CsvRows::new(tabular::decode_text(bytes)?)?;
+                let keys = column_keys(rows.headers());
+                let mut pending = Pending::Csv { rows, keys };
+                if source != SourceKind::External {
+                    return Ok(Self {
+                        format,
+                        admission,
+                        pending,
+                    });
                 }
+                // Rows wait to be admitted only where notices are made from all of them.
+                while let Some(candidate) = pending.next()? {
+                    candidates.push(candidate);
+                }
+            }
+            FileFormat::Xlsx => {
+                let table = tabular::read_xlsx(bytes)?;
+                limits::check_cells(table.rows.len(), table.headers.len())?;
+                let keys = column_keys(&table.headers);
+                candidates.extend(table.rows.into_iter().map(|(row_number, cells)| {
+                    (row_number, cells.map(|c| RawRow::from_cells(&keys, c)))
+                }));
+            }
+            FileFormat::Json | FileFormat::Ndjson => {
+                let objects = if format == FileFormat::Json {
+                    json_objects(bytes)?
+                } else {
+                    ndjson_objects(bytes)?
+                };
+                check_objects(&objects)?;
+                if source == SourceKind::External
+                    && objects.iter().any(|o| o.contains_key("persons"))
+                {
+                    notice_rows(
+                        objects,
+                        &mut admission.headers,
+                        &mut notices,
+                        &mut candidates,
+                    )?;
+                } else {
+                    for (i, object) in objects.into_iter().enumerate() {
+                        candidates.push((row_no(i), Ok(RawRow::from_object(object, None))));
+                    }
+                }
+            }
+        }
+        if source == SourceKind::External && notices.is_empty() {
+            group_flat_notices(&mut candidates, &mut admission.headers, &mut notices);
+        }
+        admission.read.notices = notices;
+        Ok(Self {
+            format,
+            admission,
+            pending: Pending::Read(candidates.into_iter()),
+        })
+    }
+
+    /// The file's format.
+    pub fn format(&self) -> FileFormat {
+        self.format
+    }
+
+    /// The file's notices (external notices only; complete from the start).
+    pub fn notices(&self) -> &[NoticeIn] {
+        &self.admission.read.notices
+    }
+
+    /// Appends up to `n` more accepted rows to `out` (rows rejected on the way are kept for
+    /// [`RowReader::finish`]) and says how many it appended: 0 at the end of the file.
+    pub fn fill(&mut self, n: usize, out: &mut Vec<SourceRow>) -> Result<usize, IntakeError> {
+        let mut added = 0;
+        while added < n {
+            let Some((row_number, candidate)) = self.pending.next()? else {
+                break;
+            };
+            if let Some(row) = self.admission.admit(row_number, candidate) {
+                out.push(row);
+                added += 1;
+            }
+        }
+        Ok(added)
+    }
+
+    /// What the reading found besides the accepted rows: the rows read and rejected, and the
+    /// notices.
+    pub fn finish(self) -> FileRead {
+        self.admission.read
+    }
+}
+
+impl Pending<'_> {
+    /// The next row, not yet admitted; `None` at the end of the file.
+    fn next(&mut self) -> Result<Option<Candidate>, IntakeError> {
+        match self {
+            Pending::Csv { rows, keys } => {
+                let Some((row_number, cells)) = rows.next_row()? else {
+                    return Ok(None);
+                };
                 // Every row becomes a map over every header: the cell limit before it is made.
                 limits::check_cells(row_number as usize, keys.len())?;
-                table_row(&mut admission, &keys, row_number, cells);
-                Ok(())
-            })?;
-        }
-        FileFormat::Xlsx => {
-            let table = tabular::read_xlsx(bytes)?;
-            limits::check_cells(table.rows.len(), table.headers.len())?;
-            let keys = column_keys(&table.headers);
-            for (row_number, cells) in table.rows {
-                table_row(&mut admission, &keys, row_number, cells);
+                Ok(Some((
+                    row_number,
+                    cells.map(|c| RawRow::from_cells(keys, c)),
+                )))
             }
-        }
-        FileFormat::Json | FileFormat::Ndjson => {
-            let objects = if format == FileFormat::Json {
-                json_objects(bytes)?
-            } else {
-                ndjson_objects(bytes)?
-            };
-            check_objects(&objects)?;
-            if source == SourceKind::External && objects.iter().any(|o| o.contains_key("persons")) {
-                notice_rows(
-                    objects,
-                    &mut admission.headers,
-                    &mut notices,
-                    &mut candidates,
-                )?;
-            } else {
-                for (i, object) in objects.into_iter().enumerate() {
-                    candidates.push((row_no(i), Ok(RawRow::from_object(object, None))));
-                }
-            }
+            Pending::Read(rows) => Ok(rows.next()),
         }
     }
-    if source == SourceKind::External && notices.is_empty() {
-        group_flat_notices(&mut candidates, &mut admission.headers, &mut notices);
-    }
-    admission.read.notices = notices;
-    for (row_number, candidate) in candidates {
-        admission.admit(row_number, candidate);
-    }
-    Ok((format, admission.read))
 }
 
 /// The keys of a table's columns: their headers, `column_N` for a column without one.
@@ -313,17 +379,17 @@ fn column_keys(headers: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Accepts or rejects rows one at a time, handing the accepted ones on.
-struct Admission<'m, F> {
+/// Accepts or rejects rows one at a time.
+struct Admission<'m> {
     headers: HeaderLookup<'m>,
     read: FileRead,
     /// Record IDs accepted so far, with their row numbers.
     seen: HashMap<String, u32>,
-    keep: F,
 }
 
-impl<F: FnMut(SourceRow, &[NoticeIn])> Admission<'_, F> {
-    fn admit(&mut self, row_number: u32, candidate: Result<RawRow, String>) {
+impl Admission<'_> {
+    /// The row if it is accepted; a rejected row is kept with its number and reason.
+    fn admit(&mut self, row_number: u32, candidate: Result<RawRow, String>) -> Option<SourceRow> {
         self.read.rows_read = self.read.rows_read.saturating_add(1);
         match candidate.and_then(|raw| accept(raw, &mut self.headers, &self.read.notices)) {
             Ok(mut row) => {
@@ -333,18 +399,25 @@ impl<F: FnMut(SourceRow, &[NoticeIn])> Admission<'_, F> {
                         row: row_number,
                         reason: format!("编号“{}”与第 {first} 行重复", row.record_id),
                     });
+                    None
                 } else {
                     self.seen.insert(row.record_id.clone(), row_number);
-                    (self.keep)(row, &self.read.notices);
+                    Some(row)
                 }
             }
-            Err(reason) => self.read.rejected.push(RejectedRow {
-                row: row_number,
-                reason,
-            }),
+            Err(reason) => {
+                self.read.rejected.push(RejectedRow {
+                    row: row_number,
+                    reason,
+                });
+                None
+            }
         }
     }
 }
+
+/// A row with its number before acceptance, or why it is refused before.
+type Candidate = (u32, Result<RawRow, String>);
 
 /// A row before acceptance: its columns by original header.
 #[derive(Debug)]
@@ -470,7 +543,7 @@ fn notice_rows(
     objects: Vec<Map<String, Value>>,
     headers: &mut HeaderLookup<'_>,
     notices: &mut Vec<NoticeIn>,
-    out: &mut Vec<(u32, Result<RawRow, String>)>,
+    out: &mut Vec<Candidate>,
 ) -> Result<(), IntakeError> {
     for (n, mut object) in objects.into_iter().enumerate() {
         let persons = match object.remove("persons") {
@@ -508,7 +581,7 @@ fn notice_rows(
 /// External notices given as a flat table: each row names its notice in `notice_no` (and the
 /// other notice columns); rows of one notice number share one notice.
 fn group_flat_notices(
-    rows: &mut [(u32, Result<RawRow, String>)],
+    rows: &mut [Candidate],
     headers: &mut HeaderLookup<'_>,
     notices: &mut Vec<NoticeIn>,
 ) {

@@ -8,11 +8,14 @@ use calamine::{Data, Reader, Xlsx};
 use super::IntakeError;
 use super::limits;
 
+/// A data row with its number (from 1, the header excluded): its cells, or why it is refused.
+pub type NumberedRow = (u32, Result<Vec<String>, String>);
+
 /// A sheet of text cells: the header row and the data rows (numbered from 1, header excluded).
 #[derive(Debug, Default)]
 pub struct Table {
     pub headers: Vec<String>,
-    pub rows: Vec<(u32, Result<Vec<String>, String>)>,
+    pub rows: Vec<NumberedRow>,
 }
 
 /// Decodes CSV bytes: UTF-8 (a BOM is dropped) or, when that fails, GB18030.
@@ -64,76 +67,109 @@ fn check_single_encoding(bytes: &[u8]) -> Result<(), IntakeError> {
 /// for that row alone; missing trailing cells are empty.
 #[cfg(test)]
 pub fn read_csv(text: &str) -> Result<Table, IntakeError> {
+    let mut reader = CsvRows::new(Cow::Borrowed(text))?;
     let mut rows = Vec::new();
-    let headers = each_csv_row(text, |_, row_number, cells| {
-        rows.push((row_number, cells));
-        Ok(())
-    })?;
-    Ok(Table { headers, rows })
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    Ok(Table {
+        headers: reader.headers,
+        rows,
+    })
 }
 
-/// Reads CSV text row by row, handing `row` the header and each data row (numbered from 1)
-/// as soon as it is read, so that a large file is never held as a table; returns the header.
-/// A row with more cells than the header is an error for that row alone; missing trailing
-/// cells are empty. An error from `row` stops the reading.
-pub fn each_csv_row(
-    text: &str,
-    mut row: impl FnMut(&[String], u32, Result<Vec<String>, String>) -> Result<(), IntakeError>,
-) -> Result<Vec<String>, IntakeError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut headers: Vec<String> = Vec::new();
-    let mut row_number = 0u32;
-    let mut record = csv::StringRecord::new();
-    loop {
-        let more = reader
-            .read_record(&mut record)
-            .map_err(|e| IntakeError::Unreadable(format!("CSV 无法解析：{e}")))?;
-        if !more {
-            break;
-        }
-        if record.len() > limits::MAX_COLUMNS {
-            let line = record.position().map_or(0, |p| p.line());
-            return Err(limits::too_many_columns(
-                usize::try_from(line).unwrap_or(usize::MAX),
-                record.len(),
-            ));
-        }
-        if headers.is_empty() {
-            if record.iter().all(|c| c.trim().is_empty()) {
+/// Decoded CSV text, owned or borrowed from the file's bytes, as the CSV reader reads it.
+struct Text<'a>(Cow<'a, str>);
+
+impl AsRef<[u8]> for Text<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+/// The rows of a CSV file, read one at a time as they are asked for, so that a large file is
+/// never held as a table. Data rows are numbered from 1 (the header excluded). A row with more
+/// cells than the header is an error for that row alone; missing trailing cells are empty.
+pub struct CsvRows<'a> {
+    reader: csv::Reader<Cursor<Text<'a>>>,
+    record: csv::StringRecord,
+    headers: Vec<String>,
+    row_number: u32,
+}
+
+impl<'a> CsvRows<'a> {
+    /// Opens decoded text (see [`decode_text`]) and reads its header: the first row that is
+    /// not blank. Text without one is refused.
+    pub fn new(text: Cow<'a, str>) -> Result<Self, IntakeError> {
+        let mut rows = Self {
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(Cursor::new(Text(text))),
+            record: csv::StringRecord::new(),
+            headers: Vec::new(),
+            row_number: 0,
+        };
+        while rows.read()? {
+            if rows.record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-            for h in &record {
+            for h in &rows.record {
                 limits::check_cell(0, "", h)?;
             }
-            headers = record.iter().map(|h| h.trim().to_owned()).collect();
-            continue;
+            rows.headers = rows.record.iter().map(|h| h.trim().to_owned()).collect();
+            return Ok(rows);
         }
-        row_number += 1;
+        Err(IntakeError::Unreadable("文件为空，没有表头".into()))
+    }
+
+    /// The header's cells, trimmed.
+    pub fn headers(&self) -> &[String] {
+        &self.headers
+    }
+
+    /// The next data row with its number, or `None` at the end of the text.
+    pub fn next_row(&mut self) -> Result<Option<NumberedRow>, IntakeError> {
+        if !self.read()? {
+            return Ok(None);
+        }
+        self.row_number += 1;
+        let row_number = self.row_number;
         limits::check_rows(row_number as usize)?;
+        let record = &self.record;
         for (i, cell) in record.iter().enumerate() {
-            let header = headers.get(i).map_or("", String::as_str);
+            let header = self.headers.get(i).map_or("", String::as_str);
             limits::check_cell(row_number as usize, header, cell)?;
         }
         let cells = if record.iter().all(|c| c.trim().is_empty()) {
             Err("空行".to_owned())
-        } else if record.len() > headers.len() {
+        } else if record.len() > self.headers.len() {
             Err(format!(
                 "该行有 {} 列，表头只有 {} 列",
                 record.len(),
-                headers.len()
+                self.headers.len()
             ))
         } else {
             Ok(record.iter().map(str::to_owned).collect())
         };
-        row(&headers, row_number, cells)?;
+        Ok(Some((row_number, cells)))
     }
-    if headers.is_empty() {
-        return Err(IntakeError::Unreadable("文件为空，没有表头".into()));
+
+    /// Reads the next record of the text; false at its end.
+    fn read(&mut self) -> Result<bool, IntakeError> {
+        let more = self
+            .reader
+            .read_record(&mut self.record)
+            .map_err(|e| IntakeError::Unreadable(format!("CSV 无法解析：{e}")))?;
+        if more && self.record.len() > limits::MAX_COLUMNS {
+            let line = self.record.position().map_or(0, |p| p.line());
+            return Err(limits::too_many_columns(
+                usize::try_from(line).unwrap_or(usize::MAX),
+                self.record.len(),
+            ));
+        }
+        Ok(more)
     }
-    Ok(headers)
 }
 
 /// Reads the first worksheet of an XLSX workbook. Formulas are never evaluated: a cell gives

@@ -13,12 +13,13 @@ use sha2::{Digest, Sha256};
 
 use super::Register;
 use super::golden::StoredIdentity;
-use super::resolution::{FreshRecord, Reach};
+use super::resolution::{FreshRecord, Reach, field_values};
 use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
 use crate::normalize::{self, NormalizeContext, RawIdentity};
+use crate::resolve::compare::FieldValue;
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
 const CHUNK: usize = 500;
@@ -105,10 +106,10 @@ fn resident_mb() -> Option<u64> {
     Some(kb / 1024)
 }
 
-/// Rows normalised together as a file is read (on every core).
+/// Rows read, normalised (on every core) and written together.
 const NORMALISE_CHUNK: usize = 20_000;
 
-/// An accepted row as the writer needs it, with its normalised identity.
+/// An accepted row as the writer needs it, with its normalised identity and comparison values.
 struct Prepared {
     row_number: u32,
     record_id: String,
@@ -117,20 +118,7 @@ struct Prepared {
     notice: Option<usize>,
     content_hash: String,
     identity: StoredIdentity,
-}
-
-impl Prepared {
-    /// Keeps of `row` what is written; its canonical fields served normalisation only.
-    fn new(row: SourceRow, identity: StoredIdentity) -> Self {
-        Self {
-            row_number: row.row_number,
-            record_id: row.record_id,
-            raw_json: row.raw_json,
-            notice: row.notice,
-            content_hash: row.content_hash,
-            identity,
-        }
-    }
+    values: Vec<FieldValue>,
 }
 
 /// What happens to a prepared row in this batch.
@@ -140,20 +128,30 @@ enum Plan {
     NewVersion { old_id: i64, old_version: i32 },
 }
 
-/// A file read and normalised, waiting for the writer.
-struct ReadFile<'r> {
-    req: ImportRequest<'r>,
-    notices: Vec<NoticeIn>,
-    prepared: Vec<Prepared>,
-    report: BatchReport,
-    today: NaiveDate,
-}
-
-/// What writing one batch left for the resolution run.
-struct Written {
-    report: BatchReport,
+/// What the files of one command have written so far, for the resolution run at its end.
+#[derive(Default)]
+struct Command {
     fresh: Vec<FreshRecord>,
     inherited: HashMap<i64, i64>,
+    batch_of: HashMap<i64, i64>,
+    /// Records the register held before the command (counted once it matters).
+    register_size: Option<usize>,
+    /// Indexes set aside for a bulk write (see [`Register::maybe_suspend_indexes`]).
+    suspended: Option<SuspendedIndexes>,
+}
+
+/// One file being written as it is read.
+struct Batch<'r> {
+    req: &'r ImportRequest<'r>,
+    id: i64,
+    report: BatchReport,
+    notice_ids: Vec<i64>,
+    now: chrono::DateTime<Utc>,
+    /// Records of the file written so far.
+    written: usize,
+    /// False when the register held no record of the file's source as the file began: then
+    /// every row is new and none is looked up.
+    look_up: bool,
 }
 
 impl Register {
@@ -170,38 +168,33 @@ impl Register {
     }
 
     /// Imports several files, each as its own batch, in one transaction with one resolution
-    /// run at the end. Every file is read before anything is written: one unreadable file
-    /// refuses them all.
+    /// run at the end. One unreadable file refuses them all: nothing is written.
+    ///
+    /// Each file is written as it is read, a chunk of rows at a time, so a million-row file is
+    /// never held whole; an error anywhere rolls the transaction back.
     #[tracing::instrument(skip_all, fields(files = requests.len()), err(Debug))]
     pub async fn import_all(
         &self,
         requests: Vec<ImportRequest<'_>>,
     ) -> Result<Vec<BatchReport>, AppError> {
         let mut stage = StageTimer::new();
-        let mut files = Vec::with_capacity(requests.len());
-        for req in requests {
-            files.push(self.read(req)?);
-        }
-        stage.lap("read and normalise");
         // The events of the run are the importer's (one command, one importer).
-        let actor = files
+        let actor = requests
             .first()
-            .map_or_else(String::new, |f| f.req.actor.to_owned());
+            .map_or_else(String::new, |r| r.actor.to_owned());
 
         let write = self.db.write().await?;
         let txn = &write.txn;
-        let suspended = self.suspend_indexes_for(txn, &files).await?;
+        let mut command = Command::default();
         let mut reports: Vec<BatchReport> = Vec::new();
-        let mut fresh = Vec::new();
-        let mut inherited = HashMap::new();
-        let mut batch_of: HashMap<i64, i64> = HashMap::new();
         let mut seen: Vec<(SourceKind, String)> = Vec::new();
-        for file in files {
-            let key = (file.req.source, file.report.sha256.clone());
-            if let Some(report) = already_imported(txn, key.0, &key.1).await? {
+        for req in &requests {
+            let sha256 = hex::encode(Sha256::digest(req.bytes));
+            if let Some(report) = already_imported(txn, req.source, &sha256).await? {
                 reports.push(report);
                 continue;
             }
+            let key = (req.source, sha256);
             if let Some(i) = seen.iter().position(|k| *k == key) {
                 // The same file twice in one command: the second is the first's no-op.
                 let mut report = reports[i].clone();
@@ -209,17 +202,21 @@ impl Register {
                 reports.push(report);
                 continue;
             }
+            let report = self
+                .import_file(txn, req, key.1.clone(), &mut command)
+                .await?;
             seen.push(key);
-            let written = self.write_batch(txn, file).await?;
-            for f in &written.fresh {
-                batch_of.insert(f.id, written.report.batch_id);
-            }
-            fresh.extend(written.fresh);
-            inherited.extend(written.inherited);
-            reports.push(written.report);
+            reports.push(report);
         }
-        stage.lap("store records");
+        stage.lap("read, normalise and store");
 
+        let Command {
+            fresh,
+            inherited,
+            batch_of,
+            suspended,
+            ..
+        } = command;
         if !fresh.is_empty() {
             let summary = self
                 .resolve_register(txn, fresh, &inherited, &batch_of, Reach::Batch, &actor)
@@ -260,7 +257,7 @@ impl Register {
             }
         }
         stage.lap("resolve");
-        if !suspended.is_empty() {
+        if let Some(suspended) = suspended {
             suspended.restore(txn).await?;
             stage.lap("rebuild indexes");
         }
@@ -287,106 +284,107 @@ impl Register {
         Ok(reports)
     }
 
-    /// Sets the secondary indexes of the tables an import writes aside when `files` hold at
-    /// least the bulk minimum of records and at least as many as the register: they are
-    /// rebuilt once before the commit (see [`crate::db::bulk`]).
-    async fn suspend_indexes_for(
+    /// Reads, normalises and writes one file as one batch, a chunk of rows at a time: the
+    /// batch, its notices, its records (retiring old versions). The file is refused whole
+    /// (`BadInput`) when it cannot be read; the caller's transaction then rolls back whatever
+    /// was written of it.
+    async fn import_file(
         &self,
         txn: &DatabaseTransaction,
-        files: &[ReadFile<'_>],
-    ) -> Result<SuspendedIndexes, DbErr> {
-        let incoming: usize = files.iter().map(|f| f.prepared.len()).sum();
-        if incoming < self.bulk_min_records {
-            return Ok(SuspendedIndexes::default());
-        }
-        if incoming < super::resolution::linked_records(txn).await? {
-            return Ok(SuspendedIndexes::default());
-        }
-        // The wide tables, whose indexes are keyed by names, ID numbers and places that
-        // arrive in no order; links and events arrive nearly in the order of their keys.
-        bulk::suspend_indexes(txn, &["source_record", "person"]).await
-    }
-
-    /// Reads and normalises one file; the file is refused whole when it cannot be read.
-    ///
-    /// Rows are normalised a chunk at a time as they are read, and each keeps only what the
-    /// writer needs (its columns as JSON text and its identity): a million-row file is never
-    /// held as cells, maps and identities at once.
-    fn read<'r>(&self, req: ImportRequest<'r>) -> Result<ReadFile<'r>, AppError> {
-        let sha256 = hex::encode(Sha256::digest(req.bytes));
+        req: &ImportRequest<'_>,
+        sha256: String,
+        command: &mut Command,
+    ) -> Result<BatchReport, AppError> {
+        let refused =
+            |e: intake::IntakeError| AppError::BadInput(format!("{}：{e}", req.file_name));
         let headers = match req.mapping {
             Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
             None => HeaderMap::default(),
         }
         .identified_by(&self.profile.identifying);
+        let mut reader = intake::RowReader::open(req.source, req.file_name, req.bytes, &headers)
+            .map_err(refused)?;
         // Lines estimate the rows of a table (the bar is only a guide).
         let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
-        req.progress.start("normalise", lines as u64);
-        let today = Utc::now().date_naive();
-        let mut prepared: Vec<Prepared> = Vec::new();
-        let mut pending: Vec<SourceRow> = Vec::with_capacity(NORMALISE_CHUNK);
-        let normalise =
-            |pending: &mut Vec<SourceRow>, notices: &[NoticeIn], prepared: &mut Vec<Prepared>| {
-                let identities = self.normalize_rows(pending, notices, today, req.progress);
-                prepared.extend(
-                    pending
-                        .drain(..)
-                        .zip(identities)
-                        .map(|(row, identity)| Prepared::new(row, identity)),
-                );
-            };
-        let (format, file) = intake::read_file_with(
-            req.source,
-            req.file_name,
-            req.bytes,
-            &headers,
-            |row, notices| {
-                pending.push(row);
-                if pending.len() == NORMALISE_CHUNK {
-                    normalise(&mut pending, notices, &mut prepared);
-                }
-            },
-        )
-        .map_err(|e| AppError::BadInput(format!("{}：{e}", req.file_name)))?;
-        normalise(&mut pending, &file.notices, &mut prepared);
-        if let Some(sender) = req.sender {
-            self.check_sender(sender, &file.notices, prepared.len())?;
-        }
+        req.progress.start("import", lines as u64);
+
+        let now = Utc::now();
+        let id = db::next_id(txn, "import_batch").await?;
         let report = BatchReport {
+            batch_id: id,
             source: req.source.as_db().to_owned(),
             file_name: req.file_name.to_owned(),
-            format: format.as_str().to_owned(),
+            format: reader.format().as_str().to_owned(),
             sha256,
-            rows_read: file.rows_read,
-            rows_accepted: u32::try_from(prepared.len()).unwrap_or(u32::MAX),
-            rows_rejected: u32::try_from(file.rejected.len()).unwrap_or(u32::MAX),
-            rejected: file.rejected,
-            notices: u32::try_from(file.notices.len()).unwrap_or(u32::MAX),
             ..BatchReport::default()
         };
-        Ok(ReadFile {
+        // The batch row comes first (records refer to it); its counts are written at the end.
+        import_batch::Entity::insert(batch_model(id, &report, req.actor, now))
+            .exec_without_returning(txn)
+            .await?;
+        let today = now.date_naive();
+        let first_notice = db::next_id(txn, "notice").await?;
+        let notice_ids: Vec<i64> = (0..reader.notices().len() as i64)
+            .map(|i| first_notice + i)
+            .collect();
+        let notices: Vec<notice::ActiveModel> = reader
+            .notices()
+            .iter()
+            .zip(&notice_ids)
+            .map(|(n, nid)| notice_model(*nid, id, n, today))
+            .collect();
+        insert_all(txn, notices).await?;
+
+        let mut batch = Batch {
             req,
-            notices: file.notices,
-            prepared,
+            id,
             report,
-            today,
-        })
+            notice_ids,
+            now,
+            written: 0,
+            look_up: holds_source(txn, req.source).await?,
+        };
+        let mut rows: Vec<SourceRow> = Vec::with_capacity(NORMALISE_CHUNK);
+        let mut accepted = 0usize;
+        while reader.fill(NORMALISE_CHUNK, &mut rows).map_err(refused)? > 0 {
+            accepted += rows.len();
+            let prepared = self.prepare_rows(&mut rows, reader.notices(), today);
+            self.write_records(txn, &mut batch, prepared, command)
+                .await?;
+        }
+        req.progress.finish();
+        let read = reader.finish();
+        if let Some(sender) = req.sender {
+            self.check_sender(sender, &read.notices, accepted)?;
+        }
+        let Batch { mut report, .. } = batch;
+        report.rows_read = read.rows_read;
+        report.rows_accepted = u32::try_from(accepted).unwrap_or(u32::MAX);
+        report.rows_rejected = u32::try_from(read.rejected.len()).unwrap_or(u32::MAX);
+        report.rejected = read.rejected;
+        report.notices = u32::try_from(read.notices.len()).unwrap_or(u32::MAX);
+        // Every column written again (a model converts to an update of nothing changed).
+        import_batch::Entity::update(batch_model(id, &report, req.actor, now).reset_all())
+            .exec(txn)
+            .await?;
+        Ok(report)
     }
 
-    /// Writes one batch: the batch, its notices, its records (retiring old versions).
-    async fn write_batch(
+    /// Writes one chunk of a file's rows: new records and new versions (retiring the old
+    /// ones); rows the register already holds unchanged are only counted.
+    async fn write_records(
         &self,
         txn: &DatabaseTransaction,
-        file: ReadFile<'_>,
-    ) -> Result<Written, AppError> {
-        let ReadFile {
-            req,
-            notices: parsed_notices,
-            prepared,
-            mut report,
-            today,
-        } = file;
-        let existing = current_versions(txn, req.source, &prepared).await?;
+        batch: &mut Batch<'_>,
+        prepared: Vec<Prepared>,
+        command: &mut Command,
+    ) -> Result<(), AppError> {
+        let req = batch.req;
+        let existing = if batch.look_up {
+            current_versions(txn, req.source, &prepared).await?
+        } else {
+            HashMap::new()
+        };
         let plans: Vec<Plan> = prepared
             .iter()
             .map(|p| match existing.get(&p.record_id) {
@@ -398,6 +396,7 @@ impl Register {
                 },
             })
             .collect();
+        let report = &mut batch.report;
         for plan in &plans {
             match plan {
                 Plan::Unchanged => report.records_unchanged += 1,
@@ -405,21 +404,11 @@ impl Register {
                 Plan::NewVersion { .. } => report.records_new_version += 1,
             }
         }
-
-        let now = Utc::now();
-        let batch_id = db::next_id(txn, "import_batch").await?;
-        report.batch_id = batch_id;
-        let first_notice = db::next_id(txn, "notice").await?;
-        let notice_ids: Vec<i64> = (0..parsed_notices.len() as i64)
-            .map(|i| first_notice + i)
-            .collect();
-        let notices: Vec<notice::ActiveModel> = parsed_notices
+        let unchanged = plans
             .iter()
-            .zip(&notice_ids)
-            .map(|(n, id)| notice_model(*id, batch_id, n, today))
-            .collect();
-
-        let mut next_record = db::next_id(txn, "source_record").await?;
+            .filter(|p| matches!(p, Plan::Unchanged))
+            .count();
+        req.progress.advance(unchanged as u64);
         let old_ids: Vec<i64> = plans
             .iter()
             .filter_map(|p| match p {
@@ -428,12 +417,6 @@ impl Register {
             })
             .collect();
         let old_persons = persons_of(txn, &old_ids).await?;
-        let with_raw = super::resolution::needs_raw(&self.profile);
-
-        import_batch::Entity::insert(batch_model(batch_id, &report, req.actor, now))
-            .exec_without_returning(txn)
-            .await?;
-        insert_all(txn, notices).await?;
         for chunk in old_ids.chunks(CHUNK) {
             source_record::Entity::update_many()
                 .col_expr(source_record::Column::IsCurrent, Expr::value(false))
@@ -441,16 +424,12 @@ impl Register {
                 .exec(txn)
                 .await?;
         }
-        // Records are built and written a chunk at a time, and each row's identity moves on
-        // to the resolution run: a million-row file is not held twice over.
-        let total = plans
-            .iter()
-            .filter(|p| !matches!(p, Plan::Unchanged))
-            .count();
-        req.progress.start("store", total as u64);
-        let mut fresh = Vec::with_capacity(total);
-        let mut inherited: HashMap<i64, i64> = HashMap::new();
-        let mut written = 0usize;
+        let incoming = plans.len() - unchanged;
+        self.maybe_suspend_indexes(txn, command, incoming).await?;
+
+        // Records are built and written a few hundred at a time, and each row's identity and
+        // values move on to the resolution run.
+        let mut next_record = db::next_id(txn, "source_record").await?;
         let mut pending = prepared
             .into_iter()
             .zip(plans)
@@ -469,37 +448,72 @@ impl Register {
                 if let Plan::NewVersion { old_id, .. } = plan
                     && let Some(person) = old_persons.get(&old_id)
                 {
-                    inherited.insert(record, *person);
+                    command.inherited.insert(record, *person);
                 }
-                let notice_id = p.notice.and_then(|i| notice_ids.get(i).copied());
-                let raw = with_raw
-                    .then(|| serde_json::from_str(&p.raw_json).ok())
-                    .flatten();
-                let (model, identity) =
-                    record_model(record, batch_id, req.source, version, p, notice_id, now);
+                let notice_id = p.notice.and_then(|i| batch.notice_ids.get(i).copied());
+                let (model, identity, values) = record_model(
+                    record, batch.id, req.source, version, p, notice_id, batch.now,
+                );
                 chunk.push(model);
-                fresh.push(FreshRecord {
+                command.batch_of.insert(record, batch.id);
+                command.fresh.push(FreshRecord {
                     id: record,
                     source: req.source,
-                    identity,
-                    raw,
+                    identity: Some(identity),
+                    values,
                 });
             }
-            written += chunk.len();
+            batch.written += chunk.len();
             req.progress.advance(chunk.len() as u64);
             insert_all(txn, chunk).await?;
-            if req.fail_after_records.is_some_and(|n| written >= n) {
+            if req.fail_after_records.is_some_and(|n| batch.written >= n) {
                 return Err(AppError::Internal(anyhow::anyhow!(
-                    "injected failure after {written} records"
+                    "injected failure after {} records",
+                    batch.written
                 )));
             }
         }
-        req.progress.finish();
-        Ok(Written {
-            report,
-            fresh,
-            inherited,
-        })
+        // A run over more records than it holds identities for reads them back for golden
+        // records: they can go now (the newest first, up to those already let go).
+        if command.fresh.len() > self.identities_held {
+            for f in command.fresh.iter_mut().rev() {
+                if f.identity.take().is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the secondary indexes of the tables an import writes aside once the command has
+    /// come to write at least the bulk minimum of records and at least as many as the
+    /// register held: they are rebuilt once before the commit (see [`crate::db::bulk`]).
+    /// `incoming` records are about to be written.
+    async fn maybe_suspend_indexes(
+        &self,
+        txn: &DatabaseTransaction,
+        command: &mut Command,
+        incoming: usize,
+    ) -> Result<(), DbErr> {
+        let writing = command.fresh.len() + incoming;
+        if command.suspended.is_some() || incoming == 0 || writing < self.bulk_min_records {
+            return Ok(());
+        }
+        let register_size = match command.register_size {
+            Some(n) => n,
+            None => {
+                let n = super::resolution::linked_records(txn).await?;
+                command.register_size = Some(n);
+                n
+            }
+        };
+        if writing >= register_size {
+            // The wide tables, whose indexes are keyed by names, ID numbers and places that
+            // arrive in no order; links and events arrive nearly in the order of their keys.
+            command.suspended =
+                Some(bulk::suspend_indexes(txn, &["source_record", "person"]).await?);
+        }
+        Ok(())
     }
 
     /// Refuses a partner's file unless every notice in it is sent by a place within the
@@ -540,25 +554,41 @@ impl Register {
         Ok(())
     }
 
-    /// Normalises `rows` on every core (normalisation is pure; the order is kept).
-    fn normalize_rows(
+    /// Normalises `rows` on every core (normalisation is pure; the order is kept) and makes
+    /// their comparison values; `rows` is left empty.
+    fn prepare_rows(
         &self,
-        rows: &[SourceRow],
+        rows: &mut Vec<SourceRow>,
         notices: &[NoticeIn],
         today: NaiveDate,
-        progress: &dyn Progress,
-    ) -> Vec<StoredIdentity> {
-        let normalize = |chunk: &[SourceRow]| -> Vec<StoredIdentity> {
+    ) -> Vec<Prepared> {
+        let with_raw = super::resolution::needs_raw(&self.profile);
+        let prepare = |chunk: &[SourceRow]| -> Vec<(StoredIdentity, Vec<FieldValue>)> {
             chunk
                 .iter()
                 .map(|row| {
                     let identity = self.normalize_row(row, notices, today);
-                    progress.advance(1);
-                    identity
+                    let raw = with_raw
+                        .then(|| serde_json::from_str(&row.raw_json).ok())
+                        .flatten();
+                    let values = field_values(&self.profile, &identity, raw.as_ref());
+                    (identity, values)
                 })
                 .collect()
         };
-        crate::parallel::map_chunks(rows, 10_000, normalize)
+        let made = crate::parallel::map_chunks(rows, 10_000, prepare);
+        rows.drain(..)
+            .zip(made)
+            .map(|(row, (identity, values))| Prepared {
+                row_number: row.row_number,
+                record_id: row.record_id,
+                raw_json: row.raw_json,
+                notice: row.notice,
+                content_hash: row.content_hash,
+                identity,
+                values,
+            })
+            .collect()
     }
 
     fn normalize_row(
@@ -661,6 +691,18 @@ async fn current_versions(
     Ok(existing)
 }
 
+/// True when the register holds any record of `source`.
+async fn holds_source(txn: &DatabaseTransaction, source: SourceKind) -> Result<bool, DbErr> {
+    Ok(source_record::Entity::find()
+        .select_only()
+        .column(source_record::Column::Id)
+        .filter(source_record::Column::Source.eq(source.as_db()))
+        .into_tuple::<i64>()
+        .one(txn)
+        .await?
+        .is_some())
+}
+
 /// The report of an earlier batch of the same file, if there was one.
 async fn already_imported(
     txn: &DatabaseTransaction,
@@ -741,7 +783,8 @@ fn notice_model(id: i64, batch_id: i64, n: &NoticeIn, today: NaiveDate) -> notic
     .into()
 }
 
-/// The stored record of a prepared row, and the identity the resolution run goes on with.
+/// The stored record of a prepared row, and the identity and values the resolution run goes
+/// on with.
 ///
 /// The identity's problems are stored once, in their own column, and leave the identity: the
 /// normalised JSON and the run do without them.
@@ -753,7 +796,7 @@ fn record_model(
     p: Prepared,
     notice_id: Option<i64>,
     now: chrono::DateTime<Utc>,
-) -> (source_record::ActiveModel, StoredIdentity) {
+) -> (source_record::ActiveModel, StoredIdentity, Vec<FieldValue>) {
     let mut identity = p.identity;
     let problems = std::mem::take(&mut identity.identity.problems);
     let i = &identity.identity;
@@ -785,7 +828,7 @@ fn record_model(
         created_at: now,
     }
     .into();
-    (model, identity)
+    (model, identity, p.values)
 }
 
 fn batch_model(

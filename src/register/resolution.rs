@@ -30,7 +30,7 @@ use crate::intake::SourceKind;
 use crate::normalize::IdClass;
 use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::cluster::Constraints;
-use crate::resolve::compare::{FieldValue, IdValue};
+use crate::resolve::compare::{FieldValue, IdValue, NameValue};
 use crate::resolve::engine;
 use crate::resolve::model::{Model, Score};
 use crate::resolve::profile::Profile;
@@ -60,9 +60,11 @@ pub struct ResolutionSummary {
 pub struct FreshRecord {
     pub id: i64,
     pub source: SourceKind,
-    pub identity: StoredIdentity,
-    /// The raw row, when the profile compares raw columns.
-    pub raw: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `None` once an import of more records than a run holds identities for has let it go
+    /// (see [`super::IDENTITIES_HELD`]): the golden records read it back from the register.
+    pub identity: Option<StoredIdentity>,
+    /// Its comparison values, made as it was read.
+    pub values: Vec<FieldValue>,
 }
 
 /// A current record as the run needs it.
@@ -121,10 +123,9 @@ pub fn field_values(
                 _ => FieldValue::Missing,
             },
             "name" => match (&i.name, &i.name_pinyin) {
-                (Some(full), pinyin) => FieldValue::Name {
-                    full: full.as_str().into(),
-                    pinyin: pinyin.as_deref().unwrap_or_default().into(),
-                },
+                (Some(full), pinyin) => {
+                    FieldValue::Name(NameValue::new(full, pinyin.as_deref().unwrap_or_default()))
+                }
                 _ => FieldValue::Missing,
             },
             "phones" => {
@@ -229,17 +230,9 @@ impl Register {
         let profile = &self.profile;
         let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
         let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
-        // A run that will not hold identities lets the fresh ones go as their values are made.
-        let release = fresh.len() > self.identities_held;
         let fresh_values: Vec<Vec<FieldValue>> = fresh
             .iter_mut()
-            .map(|f| {
-                let values = field_values(profile, &f.identity, f.raw.as_ref());
-                if release {
-                    f.identity = StoredIdentity::default();
-                }
-                values
-            })
+            .map(|f| std::mem::take(&mut f.values))
             .collect();
         let scope = match reach {
             Reach::Everything => Scope::Whole,
@@ -278,8 +271,8 @@ impl Register {
         records.extend(fresh.into_iter().map(|f| Current {
             id: f.id,
             source: f.source,
-            identity: hold.then(|| Box::new(f.identity)),
-            raw: f.raw,
+            identity: f.identity.filter(|_| hold).map(Box::new),
+            raw: None,
             created_on: today,
             person: None,
             inherited: None,

@@ -88,8 +88,8 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
                 .into_iter()
                 .collect()
         }
-        (Transform::Pinyin, FieldValue::Name { pinyin, .. }) if !pinyin.is_empty() => {
-            vec![pinyin.to_string()]
+        (Transform::Pinyin, FieldValue::Name(name)) if !name.pinyin().is_empty() => {
+            vec![name.pinyin().to_string()]
         }
         (Transform::Value, FieldValue::Set(values)) => {
             values.iter().map(|v| v.to_string()).collect()

@@ -16,6 +16,7 @@ crate::on_every_backend!(
     rejected_rows_are_reported_with_their_row_number_and_reason,
     an_unreadable_file_is_refused_whole_and_nothing_is_written,
     a_failure_in_the_middle_of_a_batch_leaves_no_half_batch,
+    a_file_unreadable_after_rows_already_written_is_refused_whole,
     unknown_columns_and_formula_like_cells_are_kept_raw,
     problems_are_stored_once_beside_the_normalised_identity,
 );
@@ -320,6 +321,49 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
         .expect("the same file imports once the failure is gone");
     assert_eq!(report.records_new, 1_200);
     assert_eq!(app.count("source_record").await, 1_200);
+}
+
+/// Files are written a chunk at a time as they are read: a file found unreadable only far
+/// down (here a cell beyond the length limit after 25 000 good rows, a chunk of them already
+/// written) must still leave nothing, and so must a good file followed in the same command by
+/// an unreadable one.
+async fn a_file_unreadable_after_rows_already_written_is_refused_whole(app: TestApp) {
+    let mut good = String::from("record_id,name,phone\n");
+    for i in 0..25_000 {
+        good.push_str(&format!("R{i},测试{i},139{i:08}\n"));
+    }
+    let bad = format!("{good}R-late,{},13900000000\n", "长".repeat(40_000));
+    let refused = app
+        .register
+        .import(ImportRequest::new(
+            SourceKind::Bigdata,
+            "list.csv",
+            bad.as_bytes(),
+            "test",
+        ))
+        .await;
+    match refused {
+        Err(AppError::BadInput(message)) => assert!(message.contains("list.csv"), "{message}"),
+        other => panic!("the file must be refused whole: {other:?}"),
+    }
+    let both = app
+        .register
+        .import_all(vec![
+            ImportRequest::new(SourceKind::Bigdata, "good.csv", good.as_bytes(), "test"),
+            ImportRequest::new(SourceKind::Township, "late.csv", bad.as_bytes(), "test"),
+        ])
+        .await;
+    assert!(matches!(both, Err(AppError::BadInput(_))), "{both:?}");
+    for table in [
+        "import_batch",
+        "notice",
+        "source_record",
+        "person",
+        "record_link",
+        "resolution_event",
+    ] {
+        assert_eq!(app.count(table).await, 0, "{table} must stay empty");
+    }
 }
 
 async fn unknown_columns_and_formula_like_cells_are_kept_raw(app: TestApp) {
