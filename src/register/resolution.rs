@@ -325,8 +325,10 @@ impl Register {
             stored,
             &oversized,
         );
+        clock.lap("blocking, training, scoring, clustering");
         if let Scope::Whole = scope {
             rebuild_index(txn, profile, &records, &values).await?;
+            clock.lap("match index written");
         }
         drop(values);
 
@@ -391,7 +393,7 @@ impl Register {
             person_of_cluster.insert(c, person);
         }
 
-        clock.lap("engine");
+        clock.lap("persons of clusters");
         // Links that are new or changed, and the persons whose records changed.
         let mut affected: BTreeSet<i64> = BTreeSet::new();
         let mut new_links = Vec::new();

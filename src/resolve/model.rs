@@ -365,10 +365,18 @@ impl Model {
 
     fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)], forbidden: u64) {
         // Candidate pairs repeat a few comparison patterns: EM runs over patterns and counts.
+        // Counted on every core, a share of the pairs each, then added up.
+        let count = |share: &[(u32, u32)]| -> Vec<(Vec<Option<u8>>, u64)> {
+            let mut counts: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
+            for &(a, b) in share {
+                let p = levels(&self.profile, &records[a as usize], &records[b as usize]);
+                *counts.entry(p).or_default() += 1;
+            }
+            counts.into_iter().collect()
+        };
         let mut patterns: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
-        for &(a, b) in pairs {
-            let p = levels(&self.profile, &records[a as usize], &records[b as usize]);
-            *patterns.entry(p).or_default() += 1;
+        for (p, n) in crate::parallel::map_chunks(pairs, 100_000, count) {
+            *patterns.entry(p).or_default() += n;
         }
         let mut patterns: Vec<(Vec<Option<u8>>, u64)> = patterns.into_iter().collect();
         patterns.sort_unstable();
