@@ -191,6 +191,10 @@ impl Register {
         for req in &requests {
             let sha256 = hex::encode(Sha256::digest(req.bytes));
             if let Some(report) = already_imported(txn, req.source, &sha256).await? {
+                if let Some(sender) = req.sender {
+                    // A partner learns of a file's earlier import only for its own notices.
+                    self.check_sender_of(req, sender)?;
+                }
                 reports.push(report);
                 continue;
             }
@@ -295,13 +299,8 @@ impl Register {
         sha256: String,
         command: &mut Command,
     ) -> Result<BatchReport, AppError> {
-        let refused =
-            |e: intake::IntakeError| AppError::BadInput(format!("{}：{e}", req.file_name));
-        let headers = match req.mapping {
-            Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
-            None => HeaderMap::default(),
-        }
-        .identified_by(&self.profile.identifying);
+        let refused = |e| refused(req, e);
+        let headers = self.headers_of(req)?;
         let mut reader = intake::RowReader::open(req.source, req.file_name, req.bytes, &headers)
             .map_err(refused)?;
         // Lines estimate the rows of a table (the bar is only a guide).
@@ -516,6 +515,33 @@ impl Register {
         Ok(())
     }
 
+    /// The headers a request's file is read with: intake's, or its mapping file's.
+    fn headers_of(&self, req: &ImportRequest<'_>) -> Result<HeaderMap, AppError> {
+        Ok(match req.mapping {
+            Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
+            None => HeaderMap::default(),
+        }
+        .identified_by(&self.profile.identifying))
+    }
+
+    /// Reads a partner's file through without writing it and refuses it as
+    /// [`Register::check_sender`] does.
+    fn check_sender_of(&self, req: &ImportRequest<'_>, sender: &str) -> Result<(), AppError> {
+        let headers = self.headers_of(req)?;
+        let mut reader = intake::RowReader::open(req.source, req.file_name, req.bytes, &headers)
+            .map_err(|e| refused(req, e))?;
+        let (mut rows, mut accepted) = (Vec::new(), 0);
+        while reader
+            .fill(NORMALISE_CHUNK, &mut rows)
+            .map_err(|e| refused(req, e))?
+            > 0
+        {
+            accepted += rows.len();
+            rows.clear();
+        }
+        self.check_sender(sender, reader.notices(), accepted)
+    }
+
     /// Refuses a partner's file unless every notice in it is sent by a place within the
     /// partner's jurisdiction `sender`: a partner speaks for its own jurisdiction only.
     fn check_sender(
@@ -689,6 +715,11 @@ async fn current_versions(
         }
     }
     Ok(existing)
+}
+
+/// A file refused whole: the reason, after the file's name.
+fn refused(req: &ImportRequest<'_>, e: intake::IntakeError) -> AppError {
+    AppError::BadInput(format!("{}：{e}", req.file_name))
 }
 
 /// True when the register holds any record of `source`.

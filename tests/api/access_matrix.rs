@@ -537,6 +537,27 @@ async fn masking_follows_the_role_and_unmasked_reads_are_audited(app: TestApp) {
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{body}"
     );
+    // Also once the county's own staff have imported the same file: the partner is not told
+    // of that import.
+    let (_, body) = upload(
+        &app,
+        Some(tokens.of(Role::Admin)),
+        "EXTERNAL",
+        "external.json",
+    )
+    .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let (_, body) = upload(
+        &app,
+        Some(tokens.of(Role::Partner)),
+        "EXTERNAL",
+        "external.json",
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
     let (_, body) = upload(
         &app,
         Some(tokens.of(Role::Partner)),
