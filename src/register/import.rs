@@ -303,6 +303,11 @@ impl Register {
         let headers = self.headers_of(req)?;
         let mut reader = intake::RowReader::open(req.source, req.file_name, req.bytes, &headers)
             .map_err(refused)?;
+        if let Some(sender) = req.sender {
+            // Notices are complete once the file is open: one sent from outside the partner's
+            // jurisdiction refuses the file before anything of it is written.
+            self.check_sender(sender, reader.notices(), 0)?;
+        }
         // Lines estimate the rows of a table (the bar is only a guide).
         let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
         req.progress.start("import", lines as u64);
@@ -354,6 +359,7 @@ impl Register {
         req.progress.finish();
         let read = reader.finish();
         if let Some(sender) = req.sender {
+            // Rows without any notice, now that they are counted.
             self.check_sender(sender, &read.notices, accepted)?;
         }
         let Batch { mut report, .. } = batch;
