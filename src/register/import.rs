@@ -306,7 +306,7 @@ impl Register {
         if let Some(sender) = req.sender {
             // Notices are complete once the file is open: one sent from outside the partner's
             // jurisdiction refuses the file before anything of it is written.
-            self.check_sender(sender, reader.notices(), 0)?;
+            self.check_senders(sender, reader.notices())?;
         }
         // Lines estimate the rows of a table (the bar is only a guide).
         let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
@@ -358,9 +358,9 @@ impl Register {
         }
         req.progress.finish();
         let read = reader.finish();
-        if let Some(sender) = req.sender {
+        if req.sender.is_some() {
             // Rows without any notice, now that they are counted.
-            self.check_sender(sender, &read.notices, accepted)?;
+            rows_without_notice(&read.notices, accepted)?;
         }
         let Batch { mut report, .. } = batch;
         report.rows_read = read.rows_read;
@@ -531,36 +531,18 @@ impl Register {
     }
 
     /// Reads a partner's file through without writing it and refuses it as
-    /// [`Register::check_sender`] does.
+    /// [`Register::check_senders`] and [`rows_without_notice`] do.
     fn check_sender_of(&self, req: &ImportRequest<'_>, sender: &str) -> Result<(), AppError> {
         let headers = self.headers_of(req)?;
-        let mut reader = intake::RowReader::open(req.source, req.file_name, req.bytes, &headers)
+        let (_, file) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
             .map_err(|e| refused(req, e))?;
-        let (mut rows, mut accepted) = (Vec::new(), 0);
-        while reader
-            .fill(NORMALISE_CHUNK, &mut rows)
-            .map_err(|e| refused(req, e))?
-            > 0
-        {
-            accepted += rows.len();
-            rows.clear();
-        }
-        self.check_sender(sender, reader.notices(), accepted)
+        self.check_senders(sender, &file.notices)?;
+        rows_without_notice(&file.notices, file.rows.len())
     }
 
     /// Refuses a partner's file unless every notice in it is sent by a place within the
     /// partner's jurisdiction `sender`: a partner speaks for its own jurisdiction only.
-    fn check_sender(
-        &self,
-        sender: &str,
-        notices: &[NoticeIn],
-        rows: usize,
-    ) -> Result<(), AppError> {
-        if notices.is_empty() && rows > 0 {
-            return Err(AppError::Forbidden(
-                "协查通知须写明发函单位（sending_jurisdiction）".into(),
-            ));
-        }
+    fn check_senders(&self, sender: &str, notices: &[NoticeIn]) -> Result<(), AppError> {
         let scope = crate::access::guard::code_prefix(sender);
         for notice in notices {
             let from = notice
@@ -721,6 +703,16 @@ async fn current_versions(
         }
     }
     Ok(existing)
+}
+
+/// Refuses a partner's rows that belong to no notice: a partner's file says who sent it.
+fn rows_without_notice(notices: &[NoticeIn], rows: usize) -> Result<(), AppError> {
+    if notices.is_empty() && rows > 0 {
+        return Err(AppError::Forbidden(
+            "协查通知须写明发函单位（sending_jurisdiction）".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A file refused whole: the reason, after the file's name.

@@ -524,13 +524,12 @@ async fn masking_follows_the_role_and_unmasked_reads_are_audited(app: TestApp) {
     assert_eq!(log["data"]["auditLog"]["totalCount"], 1, "{log}");
 
     // A change names its actor: the token that made it.
-    let (_, body) = upload(
-        &app,
-        Some(tokens.of(Role::Partner)),
-        "EXTERNAL",
-        "external.json",
-    )
-    .await;
+    let upload_as = async |role: Role, file: &str| {
+        upload(&app, Some(tokens.of(role)), "EXTERNAL", file)
+            .await
+            .1
+    };
+    let body = upload_as(Role::Partner, "external.json").await;
     // A partner speaks for its own jurisdiction only: notices sent from elsewhere are
     // refused whole, and nothing is written.
     assert_eq!(
@@ -539,32 +538,14 @@ async fn masking_follows_the_role_and_unmasked_reads_are_audited(app: TestApp) {
     );
     // Also once the county's own staff have imported the same file: the partner is not told
     // of that import.
-    let (_, body) = upload(
-        &app,
-        Some(tokens.of(Role::Admin)),
-        "EXTERNAL",
-        "external.json",
-    )
-    .await;
+    let body = upload_as(Role::Admin, "external.json").await;
     assert!(body.get("errors").is_none(), "{body}");
-    let (_, body) = upload(
-        &app,
-        Some(tokens.of(Role::Partner)),
-        "EXTERNAL",
-        "external.json",
-    )
-    .await;
+    let body = upload_as(Role::Partner, "external.json").await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{body}"
     );
-    let (_, body) = upload(
-        &app,
-        Some(tokens.of(Role::Partner)),
-        "EXTERNAL",
-        WUHAN_NOTICES,
-    )
-    .await;
+    let body = upload_as(Role::Partner, WUHAN_NOTICES).await;
     assert!(body.get("errors").is_none(), "{body}");
     let batches = app
         .gql_data(

@@ -10,7 +10,7 @@ use paicha::synth::generate;
 use paicha::{Reference, Register};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::helpers::{Backend, count_rows, open_register};
+use crate::helpers::{Backend, count_rows, open_register, phone_list};
 
 crate::on_both_backends!(
     a_bulk_import_writes_the_register_an_ordinary_one_writes,
@@ -102,10 +102,7 @@ async fn assert_same_register(a: &Register, b: &Register) {
 async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend: Backend) {
     let (register, _dir) = open(backend, 1).await;
     let indexes = index_names(&register).await;
-    let mut csv = String::from("record_id,name,phone\n");
-    for i in 0..1_200 {
-        csv.push_str(&format!("R{i},测试{i},139{i:08}\n"));
-    }
+    let csv = phone_list(1_200);
     let request = ImportRequest {
         fail_after_records: Some(700),
         ..ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")

@@ -231,6 +231,15 @@ pub async fn spawn_app_configured(
 }
 
 /// Path of a file in `fixtures/samples/`.
+/// A big-data list of `rows` distinct persons, each with a name and a phone (CSV).
+pub fn phone_list(rows: usize) -> String {
+    let mut csv = String::from("record_id,name,phone\n");
+    for i in 0..rows {
+        csv.push_str(&format!("R{i},测试{i},139{i:08}\n"));
+    }
+    csv
+}
+
 pub fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/samples")

@@ -4,7 +4,7 @@ use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 
-use crate::helpers::{TestApp, sample_bytes};
+use crate::helpers::{TestApp, phone_list, sample_bytes};
 
 crate::on_every_backend!(
     each_source_is_imported_from_each_format,
@@ -291,10 +291,7 @@ async fn an_unreadable_file_is_refused_whole_and_nothing_is_written(app: TestApp
 }
 
 async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
-    let mut csv = String::from("record_id,name,phone\n");
-    for i in 0..1_200 {
-        csv.push_str(&format!("R{i},测试{i},139{i:08}\n"));
-    }
+    let csv = phone_list(1_200);
     let request = ImportRequest {
         fail_after_records: Some(500),
         ..ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
@@ -328,10 +325,7 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
 /// written) must still leave nothing, and so must a good file followed in the same command by
 /// an unreadable one.
 async fn a_file_unreadable_after_rows_already_written_is_refused_whole(app: TestApp) {
-    let mut good = String::from("record_id,name,phone\n");
-    for i in 0..25_000 {
-        good.push_str(&format!("R{i},测试{i},139{i:08}\n"));
-    }
+    let good = phone_list(25_000);
     let bad = format!("{good}R-late,{},13900000000\n", "长".repeat(40_000));
     let refused = app
         .register
