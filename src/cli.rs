@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::access::authn::DEFAULT_REQUESTS_PER_MINUTE;
 use crate::access::{Access, Role, token::TokenSpec};
 use crate::config::Reference;
-use crate::db::DEFAULT_DATABASE_URL;
+use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::privacy::escape_csv_cell;
@@ -187,7 +187,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return synth(*persons, *seed, out, &reference);
     }
     let profile = crate::config::load_profile(&cli.profile)?;
-    let register = crate::open_register_with(&cli.database_url, reference, profile).await?;
+    // The commands that write in bulk open the database alone (see `db::Sharing`).
+    let sharing = match cli.command {
+        Command::Import { .. } | Command::Resolve => Sharing::Alone,
+        _ => Sharing::Shared,
+    };
+    let db = Db::connect_with(&cli.database_url, sharing).await?;
+    let register = Register::new(db, reference, profile);
     let outcome = match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),
         Command::Serve {
@@ -212,6 +218,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // What the command wrote leaves the write-ahead log before the process ends.
     if let Err(e) = register.db.checkpoint().await {
         tracing::warn!(error = %e, "final checkpoint failed");
+    }
+    if let Err(e) = register.db.release().await {
+        tracing::warn!(error = %e, "the database could not go back to its write-ahead log");
     }
     outcome
 }

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, QueryTrait, Statement,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -15,6 +15,7 @@ use super::Register;
 use super::golden::StoredIdentity;
 use super::resolution::{FreshRecord, Reach, field_values};
 use crate::db::bulk::{self, SuspendedIndexes};
+use crate::db::overlap;
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
@@ -440,7 +441,12 @@ impl Register {
             .zip(plans)
             .filter(|(_, plan)| !matches!(plan, Plan::Unchanged))
             .peekable();
-        while pending.peek().is_some() {
+        let backend = txn.get_database_backend();
+        let (batch_id, now, source) = (batch.id, batch.now, req.source);
+        let notice_ids = &batch.notice_ids;
+        // The next chunk's rows and statement, made while the one before it is written.
+        let mut make_chunk = || -> Option<(Statement, usize)> {
+            pending.peek()?;
             let mut chunk = Vec::with_capacity(CHUNK);
             for (p, plan) in pending.by_ref().take(CHUNK) {
                 let version = match plan {
@@ -455,29 +461,40 @@ impl Register {
                 {
                     command.inherited.insert(record, *person);
                 }
-                let notice_id = p.notice.and_then(|i| batch.notice_ids.get(i).copied());
-                let (model, identity, values) = record_model(
-                    record, batch.id, req.source, version, p, notice_id, batch.now,
-                );
+                let notice_id = p.notice.and_then(|i| notice_ids.get(i).copied());
+                let (model, identity, values) =
+                    record_model(record, batch_id, source, version, p, notice_id, now);
                 chunk.push(model);
-                command.batch_of.insert(record, batch.id);
+                command.batch_of.insert(record, batch_id);
                 command.fresh.push(FreshRecord {
                     id: record,
-                    source: req.source,
+                    source,
                     identity: Some(identity),
                     values,
                 });
             }
-            batch.written += chunk.len();
-            req.progress.advance(chunk.len() as u64);
-            insert_all(txn, chunk).await?;
-            if req.fail_after_records.is_some_and(|n| batch.written >= n) {
+            let rows = chunk.len();
+            Some((
+                source_record::Entity::insert_many(chunk).build(backend),
+                rows,
+            ))
+        };
+        let mut next = make_chunk();
+        let mut written = batch.written;
+        while let Some((statement, rows)) = next {
+            let (result, following) =
+                overlap::while_writing(txn.execute_raw(statement), &mut make_chunk).await;
+            result?;
+            next = following;
+            written += rows;
+            req.progress.advance(rows as u64);
+            if req.fail_after_records.is_some_and(|n| written >= n) {
                 return Err(AppError::Internal(anyhow::anyhow!(
-                    "injected failure after {} records",
-                    batch.written
+                    "injected failure after {written} records"
                 )));
             }
         }
+        batch.written = written;
         // A run over more records than it holds identities for reads them back for golden
         // records: they can go now (the newest first, up to those already let go).
         if command.fresh.len() > self.identities_held {

@@ -14,13 +14,14 @@ use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 use serde_json::json;
 
 use super::Register;
 use super::golden::{Evidence, StoredIdentity, golden_record};
 use super::import::persons_of;
+use crate::db::overlap;
 use crate::db::{
     self, match_key, match_key_oversized, match_model, person, record_link, resolution_event,
     review_candidate, source_record,
@@ -37,6 +38,9 @@ use crate::resolve::profile::Profile;
 
 /// Rows per statement for the writes below.
 const CHUNK: usize = 500;
+
+/// An event to write: kind, person, other person, record, detail JSON.
+type Event = (&'static str, i64, Option<i64>, Option<i64>, String);
 
 /// IDs per `IN (…)` list when reading part of the register.
 const IN_CHUNK: usize = 5_000;
@@ -399,7 +403,7 @@ impl Register {
         let mut new_links = Vec::new();
         let mut changed_links: Vec<(i64, i64, f64, String, String)> = Vec::new();
         let mut matched: BTreeSet<i64> = BTreeSet::new();
-        let mut events = Vec::new();
+        let mut events: Vec<Event> = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let person = person_of_cluster[&run.clustering.cluster[i]];
             let (weight, rule, explanation) = match &run.clustering.links[i] {
@@ -510,49 +514,69 @@ impl Register {
             .update_columns(person_columns_kept_fresh())
             .to_owned();
         let members_of: Vec<(i64, Vec<usize>)> = members_of.into_iter().collect();
-        for chunk in members_of.chunks(CHUNK) {
-            // Identities a large run let go, read back for this chunk's records only.
-            let missing: Vec<i64> = chunk
+        let backend = txn.get_database_backend();
+        // Identities a large run let go, read back for one chunk's records only.
+        let missing_of = |chunk: &[(i64, Vec<usize>)]| -> Vec<i64> {
+            chunk
                 .iter()
                 .flat_map(|(_, members)| members)
                 .map(|&i| &records[i])
                 .filter(|r| r.identity.is_none())
                 .map(|r| r.id)
-                .collect();
-            let read_back = identities_of(txn, &missing).await?;
-            let rows: Vec<person::ActiveModel> = chunk
-                .iter()
-                .map(|(person, members)| {
-                    let items: Vec<Evidence> = members
-                        .iter()
-                        .map(|&i| {
-                            let r = &records[i];
-                            let identity = match &r.identity {
-                                Some(identity) => StoredIdentity::clone(identity),
-                                None => read_back.get(&r.id).cloned().unwrap_or_default(),
-                            };
-                            Evidence {
-                                record: r.id,
-                                source: r.source,
-                                identity,
-                                imported_on: r.created_on,
-                            }
-                        })
-                        .collect();
-                    person::ActiveModel::from(super::import::person_model(
-                        *person,
-                        &golden_record(&items),
-                        now,
-                    ))
-                })
-                .collect();
+                .collect()
+        };
+        let upsert = |chunk: &[(i64, Vec<usize>)], read_back: &HashMap<i64, StoredIdentity>| {
+            let rows = chunk.iter().map(|(person, members)| {
+                let items: Vec<Evidence> = members
+                    .iter()
+                    .map(|&i| {
+                        let r = &records[i];
+                        let identity = match &r.identity {
+                            Some(identity) => StoredIdentity::clone(identity),
+                            None => read_back.get(&r.id).cloned().unwrap_or_default(),
+                        };
+                        Evidence {
+                            record: r.id,
+                            source: r.source,
+                            identity,
+                            imported_on: r.created_on,
+                        }
+                    })
+                    .collect();
+                person::ActiveModel::from(super::import::person_model(
+                    *person,
+                    &golden_record(&items),
+                    now,
+                ))
+            });
             person::Entity::insert_many(rows)
                 .on_conflict(golden_columns.clone())
-                .exec_without_returning(txn)
-                .await?;
+                .build(backend)
+        };
+        // Each chunk's golden records are made while the chunk before it is written.
+        let mut chunks = members_of.chunks(CHUNK);
+        let mut statement = match chunks.next() {
+            Some(first) => Some(upsert(
+                first,
+                &identities_of(txn, &missing_of(first)).await?,
+            )),
+            None => None,
+        };
+        while let Some(current) = statement.take() {
+            let following = chunks.next();
+            let read_back = match following {
+                Some(chunk) => identities_of(txn, &missing_of(chunk)).await?,
+                None => HashMap::new(),
+            };
+            let (written, made) = overlap::while_writing(txn.execute_raw(current), || {
+                following.map(|chunk| upsert(chunk, &read_back))
+            })
+            .await;
+            written?;
+            statement = made;
         }
         // Links, once their persons exist.
-        let relinked: Vec<record_link::ActiveModel> =
+        let relinked: Vec<record_link::Model> =
             new_links
                 .into_iter()
                 .chain(changed_links.into_iter().map(
@@ -565,7 +589,6 @@ impl Register {
                         linked_at: now,
                     },
                 ))
-                .map(record_link::ActiveModel::from)
                 .collect();
         let link_columns = OnConflict::column(record_link::Column::SourceRecordId)
             .update_columns([
@@ -576,12 +599,16 @@ impl Register {
                 record_link::Column::LinkedAt,
             ])
             .to_owned();
-        for chunk in relinked.chunks(CHUNK) {
-            record_link::Entity::insert_many(chunk.iter().cloned())
+        overlap::write_each(txn, overlap::chunks_of(relinked, CHUNK), |chunk| {
+            Some(
+                record_link::Entity::insert_many(
+                    chunk.into_iter().map(record_link::ActiveModel::from),
+                )
                 .on_conflict(link_columns.clone())
-                .exec_without_returning(txn)
-                .await?;
-        }
+                .build(backend),
+            )
+        })
+        .await?;
         for (absorbed, kept) in &merged {
             person::Entity::update_many()
                 .col_expr(person::Column::MergedInto, Expr::value(*kept))
@@ -600,30 +627,27 @@ impl Register {
         clock.lap("persons and links");
         // Events.
         let mut next_event = db::next_id(txn, "resolution_event").await?;
-        let event_models: Vec<resolution_event::ActiveModel> = events
-            .into_iter()
-            .map(|(kind, person_id, other, record, detail)| {
-                let id = next_event;
-                next_event += 1;
-                resolution_event::Model {
-                    id,
-                    kind: kind.to_owned(),
-                    person_id,
-                    other_person_id: other,
-                    source_record_id: record,
-                    batch_id: record.and_then(|r| batch_of.get(&r).copied()),
-                    actor: actor.to_owned(),
-                    at: now,
-                    detail,
-                }
-                .into()
-            })
-            .collect();
-        for chunk in event_models.chunks(CHUNK) {
-            resolution_event::Entity::insert_many(chunk.iter().cloned())
-                .exec_without_returning(txn)
-                .await?;
-        }
+        let event_rows = |chunk: Vec<Event>| {
+            let rows = chunk
+                .into_iter()
+                .map(|(kind, person_id, other, record, detail)| {
+                    let id = next_event;
+                    next_event += 1;
+                    resolution_event::ActiveModel::from(resolution_event::Model {
+                        id,
+                        kind: kind.to_owned(),
+                        person_id,
+                        other_person_id: other,
+                        source_record_id: record,
+                        batch_id: record.and_then(|r| batch_of.get(&r).copied()),
+                        actor: actor.to_owned(),
+                        at: now,
+                        detail,
+                    })
+                });
+            Some(resolution_event::Entity::insert_many(rows).build(backend))
+        };
+        overlap::write_each(txn, overlap::chunks_of(events, CHUNK), event_rows).await?;
 
         clock.lap("events");
         // Review candidates: the pending ones among the records resolved are replaced by this
@@ -651,7 +675,7 @@ impl Register {
             }
         }
         let mut next_review = db::next_id(txn, "review_candidate").await?;
-        let reviews: Vec<review_candidate::ActiveModel> = run
+        let reviews: Vec<review_candidate::Model> = run
             .clustering
             .review
             .iter()
@@ -669,15 +693,18 @@ impl Register {
                     decided_at: None,
                     created_at: now,
                 }
-                .into()
             })
             .collect();
         summary.review_candidates = reviews.len() as u32;
-        for chunk in reviews.chunks(CHUNK) {
-            review_candidate::Entity::insert_many(chunk.iter().cloned())
-                .exec_without_returning(txn)
-                .await?;
-        }
+        overlap::write_each(txn, overlap::chunks_of(reviews, CHUNK), |chunk| {
+            Some(
+                review_candidate::Entity::insert_many(
+                    chunk.into_iter().map(review_candidate::ActiveModel::from),
+                )
+                .build(backend),
+            )
+        })
+        .await?;
 
         clock.lap("review");
         // A model trained now is stored, so every weight can be shown and later batches are
@@ -1059,7 +1086,9 @@ async fn insert_values<const N: usize>(
 ) -> Result<(), DbErr> {
     use std::fmt::Write as _;
     const ROWS: usize = 10_000;
-    for chunk in rows.chunks(ROWS) {
+    let backend = txn.get_database_backend();
+    // Each statement's text is written while the one before it runs.
+    overlap::write_each(txn, rows.chunks(ROWS), |chunk| {
         let mut sql = format!("INSERT INTO {table} VALUES ");
         for (i, row) in chunk.iter().enumerate() {
             sql.push_str(if i == 0 { "(" } else { ",(" });
@@ -1071,9 +1100,9 @@ async fn insert_values<const N: usize>(
             }
             sql.push(')');
         }
-        txn.execute_unprepared(&sql).await?;
-    }
-    Ok(())
+        Some(Statement::from_string(backend, sql))
+    })
+    .await
 }
 
 /// Analysts' decisions on pairs of current records, as constraints on the clustering.
