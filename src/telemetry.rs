@@ -12,3 +12,40 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// Logs the time of each stage of a long piece of work since the one before it, with the
+/// process's resident memory, at debug level (`RUST_LOG=paicha=debug`): for tuning.
+pub struct StageTimer(std::time::Instant);
+
+impl StageTimer {
+    /// Starts timing the first stage.
+    pub fn new() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    /// Ends `stage` and starts the next.
+    pub fn lap(&mut self, stage: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            stage,
+            ms = (now - self.0).as_millis() as u64,
+            rss_mb = resident_mb(),
+            "stage done"
+        );
+        self.0 = now;
+    }
+}
+
+impl Default for StageTimer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The process's resident memory in MiB where the system tells it (Linux), for tuning.
+fn resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}

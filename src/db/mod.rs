@@ -105,9 +105,10 @@ pub enum Sharing {
     /// (`paicha import`, `paicha resolve`). It opens the database with a rollback journal, so
     /// a transaction's pages are written once, into the database file, instead of into the
     /// log first and copied into the file after the commit: for a first million records that
-    /// copy is some 3 GB. A rollback journal needs the database to itself, so SQLite keeps the
-    /// write-ahead log when another process has the database open (a running server): the
-    /// command then works as a `Shared` one would. [`Db::release`] goes back to the log.
+    /// copy is some 3 GB. A rollback journal needs the database to itself: when another
+    /// process has it open (a running server) the write-ahead log stays and the command works
+    /// as a `Shared` one would. [`Db::release`] goes back to the log. The command holds one
+    /// connection, its writer's; a server started while it writes waits for it to finish.
     Alone,
 }
 
@@ -120,9 +121,10 @@ impl Db {
     /// Connects to `url` for the given [`Sharing`] and applies pending migrations.
     #[tracing::instrument(skip_all, err)]
     pub async fn connect_with(url: &str, sharing: Sharing) -> anyhow::Result<Self> {
+        // A rollback journal is set once connected, where a refusal can be told apart.
         let (journal, synchronous, mmap_size) = match sharing {
             Sharing::Shared => (
-                SqliteJournalMode::Wal,
+                Some(SqliteJournalMode::Wal),
                 SqliteSynchronous::Normal,
                 "17179869184",
             ),
@@ -130,15 +132,18 @@ impl Db {
             // file is not mapped: its pages are written in place, and a mapped page read back
             // (building an index reads whole tables) would count in the process's resident
             // set, 3.2 GB for a first million records instead of 1.6 GB.
-            Sharing::Alone => (SqliteJournalMode::Delete, SqliteSynchronous::Full, "0"),
+            Sharing::Alone => (None, SqliteSynchronous::Full, "0"),
         };
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(30))
             .map_sqlx_sqlite_opts(move |o| {
-                o.journal_mode(journal)
-                    .synchronous(synchronous)
+                let o = match journal {
+                    Some(mode) => o.journal_mode(mode),
+                    None => o,
+                };
+                o.synchronous(synchronous)
                     .busy_timeout(Duration::from_secs(30))
                     .foreign_keys(true)
                     // Up to 128 MiB of pages cached per connection (SQLite's default is 2 MiB):
@@ -163,8 +168,11 @@ impl Db {
                     .page_size(PAGE_SIZE)
             });
         if url.starts_with("sqlite:") {
-            // SQLite serialises writers anyway; a few readers are plenty.
-            options.max_connections(4).min_connections(1);
+            // SQLite serialises writers anyway; a few readers are plenty. A command alone has
+            // its writer only: a second connection of its own would keep the journal from
+            // changing.
+            let most = if sharing == Sharing::Alone { 1 } else { 4 };
+            options.max_connections(most).min_connections(1);
         } else {
             options.max_connections(16);
         }
@@ -177,7 +185,27 @@ impl Db {
             wal: Arc::default(),
         };
         db.migrate().await?;
+        if sharing == Sharing::Alone && db.backend() == DbBackend::Sqlite {
+            db.use_rollback_journal().await;
+        }
         Ok(db)
+    }
+
+    /// Moves an SQLite database opened [`Sharing::Alone`] out of its write-ahead log. SQLite
+    /// refuses at once (`database is locked`) while another process has the file open; the
+    /// log then stays, and so does everything else.
+    async fn use_rollback_journal(&self) {
+        match self
+            .conn
+            .execute_unprepared("PRAGMA journal_mode = DELETE")
+            .await
+        {
+            Ok(_) => tracing::debug!("writing alone, with a rollback journal"),
+            Err(e) => tracing::info!(
+                error = %e,
+                "the database is open elsewhere: writing through its write-ahead log"
+            ),
+        }
     }
 
     /// Applies every migration not yet applied.

@@ -79,33 +79,7 @@ fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
-/// Logs how long each stage of an import took (at debug level), for tuning.
-pub(super) struct StageTimer(std::time::Instant);
-
-impl StageTimer {
-    pub(super) fn new() -> Self {
-        Self(std::time::Instant::now())
-    }
-
-    pub(super) fn lap(&mut self, stage: &str) {
-        let now = std::time::Instant::now();
-        tracing::debug!(
-            stage,
-            ms = (now - self.0).as_millis() as u64,
-            rss_mb = resident_mb(),
-            "import stage done"
-        );
-        self.0 = now;
-    }
-}
-
-/// The process's resident memory in MiB where the system tells it (Linux), for tuning.
-fn resident_mb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024)
-}
+pub(super) use crate::telemetry::StageTimer;
 
 /// Rows read, normalised (on every core) and written together.
 const NORMALISE_CHUNK: usize = 20_000;

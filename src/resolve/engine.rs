@@ -7,6 +7,7 @@ use super::cluster::{Clustering, Constraints, cluster};
 use super::compare::FieldValue;
 use super::model::Model;
 use super::profile::Profile;
+use crate::telemetry::StageTimer;
 
 /// The outcome of a run.
 #[derive(Debug, Clone)]
@@ -33,7 +34,9 @@ pub fn run(
     model: Option<&Model>,
     oversized: &HashSet<i64>,
 ) -> Run {
+    let mut lap = StageTimer::new();
     let (pairs, blocking) = candidate_pairs(profile, records, comparable, oversized);
+    lap.lap("blocking");
     let model = match model {
         Some(m) => m.clone(),
         None => {
@@ -41,8 +44,11 @@ pub fn run(
             Model::train(profile, records, &pairs, forbidden)
         }
     };
+    lap.lap("training");
     let scored = score_pairs(&model, records, &pairs);
+    lap.lap("scoring");
     let clustering = cluster(&model, records, &scored, constraints);
+    lap.lap("clustering");
     Run {
         model,
         clustering,

@@ -308,16 +308,21 @@ impl Model {
         pairs: &[(u32, u32)],
         forbidden: u64,
     ) -> Self {
+        let mut lap = crate::telemetry::StageTimer::new();
         let mut model = Self::untrained(profile);
         model.report.records = records.len();
         model.term_frequency = term_frequencies(profile, records);
+        lap.lap("term frequencies");
         model.mask_chance = profile
             .fields
             .iter()
             .position(|f| f.term_frequency && matches!(f.comparison, Comparison::IdNumber))
             .and_then(|f| MaskChance::count(f, records));
+        lap.lap("mask chances");
         model.estimate_u(records);
+        lap.lap("u from random pairs");
         model.estimate_m(records, pairs, forbidden);
+        lap.lap("m by EM");
         model
     }
 

@@ -3,6 +3,7 @@
 //! must come out exactly as with indexes maintained row by row, every index must come back, and
 //! a failure in the middle must leave neither half a batch nor a missing index.
 
+use paicha::db::{Db, Sharing};
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 use paicha::resolve::profile::Profile;
@@ -99,19 +100,26 @@ async fn assert_same_register(a: &Register, b: &Register) {
     );
 }
 
-async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend: Backend) {
-    let (register, _dir) = open(backend, 1).await;
-    let indexes = index_names(&register).await;
-    let csv = phone_list(1_200);
+/// Imports `csv` into an empty `register`, cut off after 700 records, and checks that nothing
+/// of it was written and every index is still there.
+async fn assert_a_cut_off_import_leaves_nothing(register: &Register, csv: &str) {
+    let indexes = index_names(register).await;
     let request = ImportRequest {
         fail_after_records: Some(700),
         ..ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
     };
     assert!(register.import(request).await.is_err());
     for table in ["import_batch", "source_record", "person", "record_link"] {
-        assert_eq!(count_rows(&register, table).await, 0, "{table} rolled back");
+        assert_eq!(count_rows(register, table).await, 0, "{table} rolled back");
     }
-    assert_eq!(index_names(&register).await, indexes, "no index lost");
+    assert_eq!(index_names(register).await, indexes, "no index lost");
+}
+
+async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend: Backend) {
+    let (register, _dir) = open(backend, 1).await;
+    let indexes = index_names(&register).await;
+    let csv = phone_list(1_200);
+    assert_a_cut_off_import_leaves_nothing(&register, &csv).await;
     let report = register
         .import(ImportRequest::new(
             SourceKind::Bigdata,
@@ -142,4 +150,93 @@ async fn a_run_that_reads_identities_back_writes_the_golden_records_one_holding_
     // records read from the register and the second's fresh.
     import_both(&[&reads_back, &holds], &files).await;
     assert_same_register(&reads_back, &holds).await;
+}
+
+/// `paicha import` opens SQLite alone: a rollback journal instead of the write-ahead log, so a
+/// first load's pages are written once. It must write the very register a shared database
+/// writes, roll a cut-off import back whole, hand the database back in write-ahead-log mode,
+/// and keep the log (and still write) while another process has the database open.
+#[tokio::test]
+async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_log_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("alone.db").display()
+    );
+    let reference = || Reference::load(None).expect("demo county");
+    let profile = || {
+        Profile::builtin("cn-identity")
+            .expect("built-in profile")
+            .expect("valid profile")
+    };
+    let alone = Register::new(
+        Db::connect_with(&url, Sharing::Alone)
+            .await
+            .expect("open alone"),
+        reference(),
+        profile(),
+    )
+    .with_bulk_min_records(1);
+    assert_eq!(
+        alone.db.journal_mode().await.expect("mode").as_deref(),
+        Some("delete")
+    );
+
+    // Cut off in the middle: nothing of the file, every index still there.
+    let csv = phone_list(1_200);
+    assert_a_cut_off_import_leaves_nothing(&alone, &csv).await;
+
+    // The same register as one written through the log.
+    let files = generate(600, 20_200_129, &reference());
+    let (shared, _b) = open(Backend::Sqlite, 1).await;
+    import_both(&[&alone, &shared], &files).await;
+    assert_same_register(&alone, &shared).await;
+
+    alone.db.release().await.expect("release");
+    assert_eq!(
+        alone.db.journal_mode().await.expect("mode").as_deref(),
+        Some("wal")
+    );
+    alone.db.conn.close().await.expect("close");
+
+    // A server has the database open: the command keeps the log, and writes through it.
+    let server = Db::connect(&url).await.expect("server");
+    let started = std::time::Instant::now();
+    let command = Register::new(
+        Db::connect_with(&url, Sharing::Alone)
+            .await
+            .expect("open beside a server"),
+        reference(),
+        profile(),
+    );
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "the refusal is not waited for"
+    );
+    assert_eq!(
+        command.db.journal_mode().await.expect("mode").as_deref(),
+        Some("wal")
+    );
+    let before = count_rows(&command, "source_record").await;
+    command
+        .import(ImportRequest::new(
+            SourceKind::Bigdata,
+            "list.csv",
+            csv.as_bytes(),
+            "test",
+        ))
+        .await
+        .expect("imports beside the server");
+    let seen = server
+        .conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT COUNT(*) AS n FROM source_record",
+        ))
+        .await
+        .expect("the server reads")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("count");
+    assert_eq!(seen, before + 1_200);
 }
