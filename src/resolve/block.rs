@@ -1,6 +1,6 @@
 //! Blocking: which pairs of records are compared at all.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -177,19 +177,11 @@ pub fn candidate_pairs(
     // register.
     let distinct = distinct_field(profile);
     let valid_id = |i: u32| distinct.and_then(|f| records[i as usize][f].valid_id());
-    let mut seen: HashSet<(u32, u32)> = HashSet::new();
-    let mut pairs = Vec::new();
+    // Every pair a block holds, with the rule of the block: a pair is new for the first rule
+    // (in profile order) that produces it.
+    let mut found: Vec<(u32, u32, u32)> = Vec::new();
     let mut stats = Vec::new();
     for rule in 0..profile.blocking.len() {
-        let mut blocks: HashMap<i64, Vec<u32>> = HashMap::new();
-        for (i, record) in records.iter().enumerate() {
-            for key in keys(profile, rule, record) {
-                blocks
-                    .entry(key_hash(rule, &key))
-                    .or_default()
-                    .push(i as u32);
-            }
-        }
         let mut stat = BlockingStats {
             rule: profile.blocking[rule].name.clone(),
             pairs: 0,
@@ -197,16 +189,31 @@ pub fn candidate_pairs(
             skipped_blocks: 0,
             forbidden_pairs: 0,
         };
-        for (hash, members) in &blocks {
-            if members.len() > profile.max_block || oversized.contains(hash) {
+        // (key hash, record), sorted: a block is a run of one hash. The keys are made on
+        // every core.
+        let indexed: Vec<u32> = (0..records.len() as u32).collect();
+        let mut entries: Vec<(i64, u32)> = crate::parallel::map_chunks(&indexed, 50_000, |share| {
+            share
+                .iter()
+                .flat_map(|&i| {
+                    keys(profile, rule, &records[i as usize])
+                        .into_iter()
+                        .map(move |k| (key_hash(rule, &k), i))
+                })
+                .collect()
+        });
+        entries.sort_unstable();
+        for block in entries.chunk_by(|x, y| x.0 == y.0) {
+            if block.len() > profile.max_block || oversized.contains(&block[0].0) {
                 stat.skipped_blocks += 1;
                 continue;
             }
-            for (x, &a) in members.iter().enumerate() {
+            for (x, &(_, a)) in block.iter().enumerate() {
                 let id_a = valid_id(a);
-                for &b in &members[x + 1..] {
-                    let pair = (a.min(b), a.max(b));
-                    if pair.0 == pair.1 || !comparable(pair.0, pair.1) {
+                for &(_, b) in &block[x + 1..] {
+                    // Records come in order within a block; one record twice is a collision
+                    // of two of its own keys.
+                    if a == b || !comparable(a, b) {
                         continue;
                     }
                     if let (Some(x), Some(y)) = (id_a, valid_id(b))
@@ -216,16 +223,19 @@ pub fn candidate_pairs(
                         continue;
                     }
                     stat.pairs += 1;
-                    if seen.insert(pair) {
-                        stat.new_pairs += 1;
-                        pairs.push(pair);
-                    }
+                    found.push((a, b, rule as u32));
                 }
             }
         }
         stats.push(stat);
     }
-    pairs.sort_unstable();
+    found.sort_unstable();
+    let mut pairs = Vec::with_capacity(found.len());
+    for same in found.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let (a, b, first_rule) = same[0];
+        stats[first_rule as usize].new_pairs += 1;
+        pairs.push((a, b));
+    }
     (pairs, stats)
 }
 
@@ -286,6 +296,37 @@ mod tests {
         // twice does.
         assert_eq!(pairs, vec![(0, 2), (0, 3), (1, 2), (2, 3)]);
         assert!(stats.iter().any(|s| s.pairs > 0));
+    }
+
+    #[test]
+    fn a_pair_found_by_several_rules_is_new_for_the_first_of_them_only() {
+        let profile = profile();
+        let phones = profile.field_index("phones").expect("phones field");
+        let phone = |n: &str| FieldValue::Set(vec![Box::from(n)].into_boxed_slice());
+        let mut records = vec![
+            with_id(&profile, valid("420102198001011234")),
+            with_id(&profile, valid("420102198001011234")),
+            with_id(&profile, FieldValue::Missing),
+        ];
+        records[0][phones] = phone("13800000001");
+        records[1][phones] = phone("13800000001");
+        records[2][phones] = phone("13800000001");
+        let (pairs, stats) = candidate_pairs(&profile, &records, |_, _| true, &HashSet::new());
+        assert_eq!(pairs, vec![(0, 1), (0, 2), (1, 2)]);
+        let by_rule = |name: &str| {
+            stats
+                .iter()
+                .find(|s| s.rule == name)
+                .map(|s| (s.pairs, s.new_pairs))
+                .expect("rule")
+        };
+        // The ID number finds (0, 1) first; the phone finds it again and the two others new.
+        assert_eq!(by_rule("ID number (and its near misses)"), (1, 1));
+        assert_eq!(by_rule("phone"), (3, 2));
+        // Only the pair (0, 2) is left out when comparable() says so.
+        let (pairs, _) =
+            candidate_pairs(&profile, &records, |a, b| (a, b) != (0, 2), &HashSet::new());
+        assert_eq!(pairs, vec![(0, 1), (1, 2)]);
     }
 
     #[test]

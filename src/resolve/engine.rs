@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use super::block::{BlockingStats, candidate_pairs};
 use super::cluster::{Clustering, Constraints, cluster};
 use super::compare::FieldValue;
-use super::model::Model;
+use super::model::{Model, PairLevels};
 use super::profile::Profile;
 use crate::telemetry::StageTimer;
 
@@ -37,15 +37,24 @@ pub fn run(
     let mut lap = StageTimer::new();
     let (pairs, blocking) = candidate_pairs(profile, records, comparable, oversized);
     lap.lap("blocking");
+    // Each pair is compared once, for training and scoring alike.
+    let levels = PairLevels::compare(profile, records, &pairs);
+    lap.lap("comparing");
     let model = match model {
         Some(m) => m.clone(),
         None => {
             let forbidden = blocking.iter().map(|b| b.forbidden_pairs).sum();
-            Model::train(profile, records, &pairs, forbidden)
+            Model::train(profile, records, &levels, forbidden)
         }
     };
     lap.lap("training");
-    let scored = score_pairs(&model, records, &pairs);
+    let totals = model.totals(records, &pairs, &levels);
+    drop(levels);
+    let scored: Vec<(u32, u32, f64)> = pairs
+        .iter()
+        .zip(totals)
+        .map(|(&(a, b), total)| (a, b, total))
+        .collect();
     lap.lap("scoring");
     let clustering = cluster(&model, records, &scored, constraints);
     lap.lap("clustering");
@@ -55,25 +64,4 @@ pub fn run(
         blocking,
         pairs: pairs.len(),
     }
-}
-
-/// Total weights of `pairs`, on both cores for large inputs.
-fn score_pairs(
-    model: &Model,
-    records: &[Vec<FieldValue>],
-    pairs: &[(u32, u32)],
-) -> Vec<(u32, u32, f64)> {
-    let score = |chunk: &[(u32, u32)]| -> Vec<(u32, u32, f64)> {
-        chunk
-            .iter()
-            .map(|&(a, b)| {
-                (
-                    a,
-                    b,
-                    model.total(&records[a as usize], &records[b as usize]).0,
-                )
-            })
-            .collect()
-    };
-    crate::parallel::map_chunks(pairs, 20_000, score)
 }

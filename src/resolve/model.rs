@@ -129,13 +129,12 @@ impl MaskChance {
             .collect();
         shapes.sort_unstable();
         shapes.dedup();
-        let mut full: std::collections::HashSet<&str> = std::collections::HashSet::new();
-        for record in records {
-            if let Some(n) = record[f].valid_id() {
-                full.insert(n);
-            }
+        if shapes.is_empty() {
+            return None;
         }
-        if shapes.is_empty() || full.is_empty() {
+        let full: rustc_hash::FxHashSet<&str> =
+            records.iter().filter_map(|r| r[f].valid_id()).collect();
+        if full.is_empty() {
             return None;
         }
         let mut chance = Self {
@@ -217,14 +216,53 @@ impl Score {
     }
 }
 
-/// Levels of a pair, one per field (`None` where either value is missing).
-pub fn levels(profile: &Profile, a: &[FieldValue], b: &[FieldValue]) -> Vec<Option<u8>> {
-    profile
-        .fields
-        .iter()
-        .enumerate()
-        .map(|(f, spec)| spec.comparison.level(&a[f], &b[f]))
-        .collect()
+/// The levels of many pairs, compared once and read by both EM and scoring: one byte per
+/// field and pair, [`PairLevels::MISSING`] where either value is missing.
+#[derive(Debug, Clone, Default)]
+pub struct PairLevels {
+    width: usize,
+    levels: Vec<u8>,
+}
+
+impl PairLevels {
+    /// A field that could not be compared.
+    const MISSING: u8 = u8::MAX;
+
+    /// Compares every pair of `pairs`, on every core.
+    pub fn compare(profile: &Profile, records: &[Vec<FieldValue>], pairs: &[(u32, u32)]) -> Self {
+        let width = profile.fields.len();
+        let levels =
+            crate::parallel::map_chunks(pairs, 20_000, |share| {
+                let mut out = Vec::with_capacity(share.len() * width);
+                for &(a, b) in share {
+                    let (a, b) = (&records[a as usize], &records[b as usize]);
+                    out.extend(profile.fields.iter().enumerate().map(|(f, spec)| {
+                        spec.comparison.level(&a[f], &b[f]).unwrap_or(Self::MISSING)
+                    }));
+                }
+                out
+            });
+        Self { width, levels }
+    }
+
+    /// Pairs compared.
+    pub fn len(&self) -> usize {
+        self.levels.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// True when no pair was compared.
+    pub fn is_empty(&self) -> bool {
+        self.levels.is_empty()
+    }
+
+    /// The levels of pair `i`, one byte per field.
+    fn of(&self, i: usize) -> &[u8] {
+        &self.levels[i * self.width..(i + 1) * self.width]
+    }
+
+    fn level(byte: u8) -> Option<u8> {
+        (byte != Self::MISSING).then_some(byte)
+    }
 }
 
 impl Model {
@@ -299,13 +337,13 @@ impl Model {
     }
 
     /// Trains on `records`: term frequencies from all values, u from random pairs, then m and
-    /// the prior by EM over the candidate `pairs`, plus `forbidden` pairs the blocks held that
-    /// a hard rule rules out (counted as certain non-matches in the prior, never compared).
-    /// Deterministic for a profile's seed.
+    /// the prior by EM over the candidate pairs (their `levels`), plus `forbidden` pairs the
+    /// blocks held that a hard rule rules out (counted as certain non-matches in the prior,
+    /// never compared). Deterministic for a profile's seed.
     pub fn train(
         profile: &Profile,
         records: &[Vec<FieldValue>],
-        pairs: &[(u32, u32)],
+        levels: &PairLevels,
         forbidden: u64,
     ) -> Self {
         let mut lap = crate::telemetry::StageTimer::new();
@@ -321,7 +359,7 @@ impl Model {
         lap.lap("mask chances");
         model.estimate_u(records);
         lap.lap("u from random pairs");
-        model.estimate_m(records, pairs, forbidden);
+        model.estimate_m(levels, forbidden);
         lap.lap("m by EM");
         model
     }
@@ -334,17 +372,18 @@ impl Model {
         let mut rng = SplitMix(self.profile.model.seed);
         let mut counts: Vec<Vec<u64>> = self.params.iter().map(|p| vec![0; p.m.len()]).collect();
         let samples = self.profile.model.u_sample_pairs;
-        for _ in 0..samples {
-            let a = (rng.next() % n) as usize;
-            let b = (rng.next() % n) as usize;
-            if a == b {
-                continue;
-            }
-            for (f, level) in levels(&self.profile, &records[a], &records[b])
-                .into_iter()
-                .enumerate()
-            {
-                if let Some(l) = level {
+        // The pairs are drawn in order, then compared on every core.
+        let sampled: Vec<(u32, u32)> = (0..samples)
+            .filter_map(|_| {
+                let a = (rng.next() % n) as u32;
+                let b = (rng.next() % n) as u32;
+                (a != b).then_some((a, b))
+            })
+            .collect();
+        let levels = PairLevels::compare(&self.profile, records, &sampled);
+        for i in 0..levels.len() {
+            for (f, &level) in levels.of(i).iter().enumerate() {
+                if let Some(l) = PairLevels::level(level) {
                     counts[f][l as usize] += 1;
                 }
             }
@@ -368,26 +407,20 @@ impl Model {
         }
     }
 
-    fn estimate_m(&mut self, records: &[Vec<FieldValue>], pairs: &[(u32, u32)], forbidden: u64) {
+    fn estimate_m(&mut self, levels: &PairLevels, forbidden: u64) {
         // Candidate pairs repeat a few comparison patterns: EM runs over patterns and counts.
-        // Counted on every core, a share of the pairs each, then added up.
-        let count = |share: &[(u32, u32)]| -> Vec<(Vec<Option<u8>>, u64)> {
-            let mut counts: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
-            for &(a, b) in share {
-                let p = levels(&self.profile, &records[a as usize], &records[b as usize]);
-                *counts.entry(p).or_default() += 1;
-            }
-            counts.into_iter().collect()
-        };
-        let mut patterns: HashMap<Vec<Option<u8>>, u64> = HashMap::new();
-        for (p, n) in crate::parallel::map_chunks(pairs, 100_000, count) {
-            *patterns.entry(p).or_default() += n;
+        let mut counts: rustc_hash::FxHashMap<&[u8], u64> = rustc_hash::FxHashMap::default();
+        for i in 0..levels.len() {
+            *counts.entry(levels.of(i)).or_default() += 1;
         }
-        let mut patterns: Vec<(Vec<Option<u8>>, u64)> = patterns.into_iter().collect();
+        let mut patterns: Vec<(Vec<Option<u8>>, u64)> = counts
+            .into_iter()
+            .map(|(p, n)| (p.iter().map(|&l| PairLevels::level(l)).collect(), n))
+            .collect();
         patterns.sort_unstable();
-        self.report.pairs = pairs.len();
+        self.report.pairs = levels.len();
         self.report.patterns = patterns.len();
-        if pairs.len() < self.profile.model.min_pairs_for_em {
+        if levels.len() < self.profile.model.min_pairs_for_em {
             return;
         }
         let total: f64 = patterns.iter().map(|(_, c)| *c as f64).sum::<f64>() + forbidden as f64;
@@ -471,6 +504,27 @@ impl Model {
         (total, comparable)
     }
 
+    /// The total match weight of every pair whose levels were compared into `levels` (minus
+    /// infinity when forbidden), on every core: the levels are not compared again.
+    pub fn totals(
+        &self,
+        records: &[Vec<FieldValue>],
+        pairs: &[(u32, u32)],
+        levels: &PairLevels,
+    ) -> Vec<f64> {
+        let indexed: Vec<usize> = (0..pairs.len()).collect();
+        crate::parallel::map_chunks(&indexed, 20_000, |share| {
+            share
+                .iter()
+                .map(|&i| {
+                    let (a, b) = pairs[i];
+                    let (a, b) = (&records[a as usize], &records[b as usize]);
+                    self.evaluate_known(a, b, Some(levels.of(i)), None, true).0
+                })
+                .collect()
+        })
+    }
+
     /// The total with every agreement counted, correlated or not: it cannot decide a match,
     /// but among persons sharing a household it tells which one a weak record fits best
     /// (same arrival, same origin, same place).
@@ -482,6 +536,19 @@ impl Model {
         &self,
         a: &[FieldValue],
         b: &[FieldValue],
+        explain: Option<&mut Vec<FieldScore>>,
+        grouped: bool,
+    ) -> (f64, bool, bool) {
+        self.evaluate_known(a, b, None, explain, grouped)
+    }
+
+    /// [`Model::evaluate`] with the pair's levels already compared (`known`, as in
+    /// [`PairLevels`]) or compared here (`None`).
+    fn evaluate_known(
+        &self,
+        a: &[FieldValue],
+        b: &[FieldValue],
+        known: Option<&[u8]>,
         explain: Option<&mut Vec<FieldScore>>,
         grouped: bool,
     ) -> (f64, bool, bool) {
@@ -498,7 +565,11 @@ impl Model {
         let mut group_best: Vec<Option<(f64, usize)>> = vec![None; self.groups.len()];
         let mut weights: Vec<Option<(u8, f64)>> = vec![None; self.profile.fields.len()];
         for (f, spec) in self.profile.fields.iter().enumerate() {
-            let Some(level) = spec.comparison.level(&a[f], &b[f]) else {
+            let level = match known {
+                Some(levels) => PairLevels::level(levels[f]),
+                None => spec.comparison.level(&a[f], &b[f]),
+            };
+            let Some(level) = level else {
                 continue;
             };
             comparable = true;
@@ -627,16 +698,16 @@ const MASKED_PARTIAL: usize = 3;
 /// For each mask of field `f` in `records`: how many distinct valid full numbers of the
 /// records fit its shown digits.
 fn mask_fits(f: usize, records: &[Vec<FieldValue>]) -> HashMap<String, f64> {
-    let mut masks: HashMap<String, f64> = HashMap::new();
-    let mut full: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for record in records {
-        if let Some(key) = mask_key(&record[f]) {
-            masks.insert(key, 0.0);
-        }
-        if let Some(n) = record[f].valid_id() {
-            full.insert(n);
-        }
+    let mut masks: HashMap<String, f64> = records
+        .iter()
+        .filter_map(|r| mask_key(&r[f]))
+        .map(|key| (key, 0.0))
+        .collect();
+    if masks.is_empty() {
+        return masks;
     }
+    let full: rustc_hash::FxHashSet<&str> =
+        records.iter().filter_map(|r| r[f].valid_id()).collect();
     // The mask shapes (shown prefix and suffix lengths) that occur, to cut each number to.
     let mut shapes: Vec<(usize, usize)> = masks
         .keys()
@@ -669,20 +740,24 @@ fn term_frequencies(
             if matches!(spec.comparison, Comparison::IdNumber) {
                 return Some(mask_fits(f, records));
             }
-            let mut counts: HashMap<String, u64> = HashMap::new();
+            // Counted on borrowed values, each owned once at the end.
+            let mut counts: rustc_hash::FxHashMap<&str, u64> = rustc_hash::FxHashMap::default();
             let mut total = 0u64;
             for record in records {
                 for term in record[f].terms() {
-                    *counts.entry(term.to_owned()).or_default() += 1;
+                    *counts.entry(term).or_default() += 1;
                     total += 1;
                 }
             }
-            // Each value's count against the average count of a value: 1 is ordinary.
+            // Each value's count against the average count of a value: 1 is ordinary. Only
+            // values more common than that change a weight, so only they are kept.
             let average = total as f64 / counts.len().max(1) as f64;
             Some(
                 counts
                     .into_iter()
                     .map(|(k, c)| (k, c as f64 / average))
+                    .filter(|(_, ratio)| *ratio > 1.0)
+                    .map(|(k, ratio)| (k.to_owned(), ratio))
                     .collect(),
             )
         })
@@ -726,6 +801,79 @@ mod tests {
             .find(|f| f.field == "id_number")
             .map(|f| f.weight)
             .unwrap()
+    }
+
+    #[test]
+    fn totals_from_levels_compared_once_equal_totals_compared_anew() {
+        use crate::resolve::compare::NameValue;
+        let profile = Profile::builtin("cn-identity").unwrap().unwrap();
+        let (name, phones, id) = (
+            profile.field_index("name").unwrap(),
+            profile.field_index("phones").unwrap(),
+            profile.field_index("id_number").unwrap(),
+        );
+        let people = [
+            (
+                "张伟",
+                "zhang wei",
+                "13800000001",
+                Some(full("420102198507151234")),
+            ),
+            ("张伟", "zhang wei", "13800000001", None),
+            (
+                "章伟",
+                "zhang wei",
+                "13800000002",
+                Some(masked("4201**********1234")),
+            ),
+            (
+                "李娜",
+                "li na",
+                "13800000001",
+                Some(full("420103199001012222")),
+            ),
+            (
+                "李娜",
+                "li na",
+                "13900000009",
+                Some(full("420103199001012222")),
+            ),
+        ];
+        let records: Vec<Vec<FieldValue>> = people
+            .iter()
+            .map(|(full_name, pinyin, phone, number)| {
+                let mut r = vec![FieldValue::Missing; profile.fields.len()];
+                r[name] = FieldValue::Name(NameValue::new(full_name, pinyin));
+                r[phones] = FieldValue::Set(vec![Box::from(*phone)].into_boxed_slice());
+                if let Some(n) = number {
+                    r[id] = n.clone();
+                }
+                r
+            })
+            .collect();
+        let pairs: Vec<(u32, u32)> = (0..5u32)
+            .flat_map(|a| (a + 1..5).map(move |b| (a, b)))
+            .collect();
+        let levels = PairLevels::compare(&profile, &records, &pairs);
+        assert_eq!(levels.len(), pairs.len());
+        let model = Model::train(&profile, &records, &levels, 0);
+        let totals = model.totals(&records, &pairs, &levels);
+        for (&(a, b), total) in pairs.iter().zip(totals) {
+            let anew = model.total(&records[a as usize], &records[b as usize]).0;
+            assert!(
+                total == anew || (total - anew).abs() < 1e-12,
+                "pair ({a}, {b}): {total} against {anew}"
+            );
+        }
+        // Two different valid numbers: forbidden either way.
+        assert_eq!(
+            model.totals(
+                &records,
+                &[(0, 3)],
+                &PairLevels::compare(&profile, &records, &[(0, 3)])
+            ),
+            vec![f64::NEG_INFINITY]
+        );
     }
 
     #[test]
