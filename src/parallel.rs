@@ -7,18 +7,28 @@ pub fn map_chunks<T: Sync, R: Send>(
     threshold: usize,
     work: impl Fn(&[T]) -> Vec<R> + Sync,
 ) -> Vec<R> {
+    map_range(items.len(), threshold, |range| work(&items[range]))
+}
+
+/// `work` over the indices `0..len` in order, as [`map_chunks`] does over items: each thread
+/// takes one contiguous range.
+pub fn map_range<R: Send>(
+    len: usize,
+    threshold: usize,
+    work: impl Fn(std::ops::Range<usize>) -> Vec<R> + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
-    if items.len() < threshold || threads < 2 {
-        return work(items);
+    if len == 0 || len < threshold || threads < 2 {
+        return work(0..len);
     }
-    let share = items.len().div_ceil(threads);
+    let share = len.div_ceil(threads);
     let work = &work;
     std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(share)
-            .map(|c| s.spawn(move || work(c)))
+        let handles: Vec<_> = (0..len)
+            .step_by(share)
+            .map(|start| s.spawn(move || work(start..(start + share).min(len))))
             .collect();
         handles
             .into_iter()
@@ -39,5 +49,8 @@ mod tests {
         let whole = map_chunks(&items, usize::MAX, double);
         assert_eq!(split, whole);
         assert_eq!(split[10_000], 20_000);
+        let ranged = map_range(items.len(), 1, |r| r.map(|i| i as u32 * 2).collect());
+        assert_eq!(ranged, whole);
+        assert!(map_range(0, 1, |r| r.collect::<Vec<_>>()).is_empty());
     }
 }

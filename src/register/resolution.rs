@@ -1047,11 +1047,12 @@ async fn rebuild_index(
 ) -> Result<(), DbErr> {
     match_key::Entity::delete_many().exec(txn).await?;
     match_key_oversized::Entity::delete_many().exec(txn).await?;
-    let mut rows: Vec<[i64; 3]> = records
-        .iter()
-        .zip(values)
-        .flat_map(|(r, v)| index_rows(profile, r.id, v))
-        .collect();
+    // Each record's keys are made on every core.
+    let mut rows: Vec<[i64; 3]> = crate::parallel::map_range(records.len(), 50_000, |share| {
+        share
+            .flat_map(|i| index_rows(profile, records[i].id, &values[i]))
+            .collect()
+    });
     rows.sort_unstable();
     // Oversized blocks are dropped in place: the index of a million records is millions of
     // rows, not to be copied while the run still holds every record.

@@ -191,17 +191,16 @@ pub fn candidate_pairs(
         };
         // (key hash, record), sorted: a block is a run of one hash. The keys are made on
         // every core.
-        let indexed: Vec<u32> = (0..records.len() as u32).collect();
-        let mut entries: Vec<(i64, u32)> = crate::parallel::map_chunks(&indexed, 50_000, |share| {
-            share
-                .iter()
-                .flat_map(|&i| {
-                    keys(profile, rule, &records[i as usize])
-                        .into_iter()
-                        .map(move |k| (key_hash(rule, &k), i))
-                })
-                .collect()
-        });
+        let mut entries: Vec<(i64, u32)> =
+            crate::parallel::map_range(records.len(), 50_000, |share| {
+                share
+                    .flat_map(|i| {
+                        keys(profile, rule, &records[i])
+                            .into_iter()
+                            .map(move |k| (key_hash(rule, &k), i as u32))
+                    })
+                    .collect()
+            });
         entries.sort_unstable();
         for block in entries.chunk_by(|x, y| x.0 == y.0) {
             if block.len() > profile.max_block || oversized.contains(&block[0].0) {

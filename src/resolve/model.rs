@@ -512,11 +512,9 @@ impl Model {
         pairs: &[(u32, u32)],
         levels: &PairLevels,
     ) -> Vec<f64> {
-        let indexed: Vec<usize> = (0..pairs.len()).collect();
-        crate::parallel::map_chunks(&indexed, 20_000, |share| {
+        crate::parallel::map_range(pairs.len(), 20_000, |share| {
             share
-                .iter()
-                .map(|&i| {
+                .map(|i| {
                     let (a, b) = pairs[i];
                     let (a, b) = (&records[a as usize], &records[b as usize]);
                     self.evaluate_known(a, b, Some(levels.of(i)), None, true).0
