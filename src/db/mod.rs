@@ -14,6 +14,7 @@ pub mod person;
 pub mod record_link;
 pub mod resolution_event;
 pub mod review_candidate;
+pub mod rows;
 pub mod source_record;
 
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, QueryTrait, Statement,
+    QueryFilter, QuerySelect, Statement,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -15,8 +15,8 @@ use super::Register;
 use super::golden::StoredIdentity;
 use super::resolution::{FreshRecord, Reach, field_values};
 use crate::db::bulk::{self, SuspendedIndexes};
-use crate::db::overlap;
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
+use crate::db::{overlap, rows};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
 use crate::normalize::{self, NormalizeContext, RawIdentity};
@@ -325,12 +325,25 @@ impl Register {
         };
         let mut rows: Vec<SourceRow> = Vec::with_capacity(NORMALISE_CHUNK);
         let mut accepted = 0usize;
+        // Time spent reading, normalising and writing, for tuning.
+        let mut spent = [std::time::Duration::ZERO; 3];
+        let mut started = std::time::Instant::now();
+        let mut lap = |part: usize| {
+            let now = std::time::Instant::now();
+            spent[part] += now - started;
+            started = now;
+        };
         while reader.fill(NORMALISE_CHUNK, &mut rows).map_err(refused)? > 0 {
+            lap(0);
             accepted += rows.len();
             let prepared = self.prepare_rows(&mut rows, reader.notices(), today);
+            lap(1);
             self.write_records(txn, &mut batch, prepared, command)
                 .await?;
+            lap(2);
         }
+        let [reading, normalising, writing] = spent.map(|d| d.as_millis() as u64);
+        tracing::debug!(reading, normalising, writing, "file read (ms)");
         req.progress.finish();
         let read = reader.finish();
         if req.sender.is_some() {
@@ -447,11 +460,9 @@ impl Register {
                     values,
                 });
             }
-            let rows = chunk.len();
-            Some((
-                source_record::Entity::insert_many(chunk).build(backend),
-                rows,
-            ))
+            let statement =
+                rows::insert::<source_record::Entity>(backend, &chunk, &rows::OnConflict::Fail)?;
+            Some((statement, chunk.len()))
         };
         let mut next = make_chunk();
         let mut written = batch.written;
@@ -816,7 +827,7 @@ fn record_model(
     p: Prepared,
     notice_id: Option<i64>,
     now: chrono::DateTime<Utc>,
-) -> (source_record::ActiveModel, StoredIdentity, Vec<FieldValue>) {
+) -> (source_record::Model, StoredIdentity, Vec<FieldValue>) {
     let mut identity = p.identity;
     let problems = std::mem::take(&mut identity.identity.problems);
     let i = &identity.identity;
@@ -846,8 +857,7 @@ fn record_model(
         normalized: json_text(&identity),
         problems: json_text(&problems),
         created_at: now,
-    }
-    .into();
+    };
     (model, identity, p.values)
 }
 

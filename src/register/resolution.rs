@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
@@ -21,11 +21,11 @@ use serde_json::json;
 use super::Register;
 use super::golden::{Evidence, StoredIdentity, golden_record};
 use super::import::persons_of;
-use crate::db::overlap;
 use crate::db::{
     self, match_key, match_key_oversized, match_model, person, record_link, resolution_event,
     review_candidate, source_record,
 };
+use crate::db::{overlap, rows};
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::normalize::IdClass;
@@ -510,9 +510,10 @@ impl Register {
                 members_of.entry(person).or_default().push(i);
             }
         }
-        let golden_columns = OnConflict::column(person::Column::Id)
-            .update_columns(person_columns_kept_fresh())
-            .to_owned();
+        let golden_upsert = rows::OnConflict::Update {
+            key: vec![person::Column::Id],
+            update: person_columns_kept_fresh(),
+        };
         let members_of: Vec<(i64, Vec<usize>)> = members_of.into_iter().collect();
         let backend = txn.get_database_backend();
         // Identities a large run let go, read back for one chunk's records only.
@@ -526,7 +527,7 @@ impl Register {
                 .collect()
         };
         let upsert = |chunk: &[(i64, Vec<usize>)], read_back: &HashMap<i64, StoredIdentity>| {
-            let rows = chunk.iter().map(|(person, members)| {
+            let models = chunk.iter().map(|(person, members)| {
                 let items: Vec<Evidence> = members
                     .iter()
                     .map(|&i| {
@@ -543,23 +544,14 @@ impl Register {
                         }
                     })
                     .collect();
-                person::ActiveModel::from(super::import::person_model(
-                    *person,
-                    &golden_record(&items),
-                    now,
-                ))
+                super::import::person_model(*person, &golden_record(&items), now)
             });
-            person::Entity::insert_many(rows)
-                .on_conflict(golden_columns.clone())
-                .build(backend)
+            rows::insert::<person::Entity>(backend, &models.collect::<Vec<_>>(), &golden_upsert)
         };
         // Each chunk's golden records are made while the chunk before it is written.
         let mut chunks = members_of.chunks(CHUNK);
         let mut statement = match chunks.next() {
-            Some(first) => Some(upsert(
-                first,
-                &identities_of(txn, &missing_of(first)).await?,
-            )),
+            Some(first) => upsert(first, &identities_of(txn, &missing_of(first)).await?),
             None => None,
         };
         while let Some(current) = statement.take() {
@@ -569,7 +561,7 @@ impl Register {
                 None => HashMap::new(),
             };
             let (written, made) = overlap::while_writing(txn.execute_raw(current), || {
-                following.map(|chunk| upsert(chunk, &read_back))
+                following.and_then(|chunk| upsert(chunk, &read_back))
             })
             .await;
             written?;
@@ -590,23 +582,18 @@ impl Register {
                     },
                 ))
                 .collect();
-        let link_columns = OnConflict::column(record_link::Column::SourceRecordId)
-            .update_columns([
+        let link_upsert = rows::OnConflict::Update {
+            key: vec![record_link::Column::SourceRecordId],
+            update: vec![
                 record_link::Column::PersonId,
                 record_link::Column::Weight,
                 record_link::Column::Rule,
                 record_link::Column::Explanation,
                 record_link::Column::LinkedAt,
-            ])
-            .to_owned();
-        overlap::write_each(txn, overlap::chunks_of(relinked, CHUNK), |chunk| {
-            Some(
-                record_link::Entity::insert_many(
-                    chunk.into_iter().map(record_link::ActiveModel::from),
-                )
-                .on_conflict(link_columns.clone())
-                .build(backend),
-            )
+            ],
+        };
+        overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| {
+            rows::insert::<record_link::Entity>(backend, chunk, &link_upsert)
         })
         .await?;
         for (absorbed, kept) in &merged {
@@ -628,12 +615,12 @@ impl Register {
         // Events.
         let mut next_event = db::next_id(txn, "resolution_event").await?;
         let event_rows = |chunk: Vec<Event>| {
-            let rows = chunk
+            let models: Vec<resolution_event::Model> = chunk
                 .into_iter()
                 .map(|(kind, person_id, other, record, detail)| {
                     let id = next_event;
                     next_event += 1;
-                    resolution_event::ActiveModel::from(resolution_event::Model {
+                    resolution_event::Model {
                         id,
                         kind: kind.to_owned(),
                         person_id,
@@ -643,9 +630,10 @@ impl Register {
                         actor: actor.to_owned(),
                         at: now,
                         detail,
-                    })
-                });
-            Some(resolution_event::Entity::insert_many(rows).build(backend))
+                    }
+                })
+                .collect();
+            rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
         };
         overlap::write_each(txn, overlap::chunks_of(events, CHUNK), event_rows).await?;
 
