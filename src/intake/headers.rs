@@ -241,7 +241,8 @@ impl HeaderMap {
 #[derive(Debug)]
 pub struct HeaderLookup<'a> {
     map: &'a HeaderMap,
-    seen: HashMap<String, Option<Field>>,
+    /// Hashed with FxHash: every cell of every row is looked up here.
+    seen: rustc_hash::FxHashMap<String, Option<Field>>,
 }
 
 impl<'a> HeaderLookup<'a> {
@@ -254,7 +255,7 @@ impl<'a> HeaderLookup<'a> {
     pub fn new(map: &'a HeaderMap) -> Self {
         Self {
             map,
-            seen: HashMap::new(),
+            seen: rustc_hash::FxHashMap::default(),
         }
     }
 

@@ -248,7 +248,7 @@ impl<'a> RowReader<'a> {
         let mut admission = Admission {
             headers: HeaderLookup::new(headers),
             read: FileRead::default(),
-            seen: HashMap::new(),
+            seen: rustc_hash::FxHashMap::default(),
         };
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut notices = Vec::new();
@@ -384,7 +384,7 @@ struct Admission<'m> {
     headers: HeaderLookup<'m>,
     read: FileRead,
     /// Record IDs accepted so far, with their row numbers.
-    seen: HashMap<String, u32>,
+    seen: rustc_hash::FxHashMap<String, u32>,
 }
 
 impl Admission<'_> {
