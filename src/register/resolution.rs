@@ -1065,31 +1065,51 @@ fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) -> Vec<[i64
         .collect()
 }
 
-/// Inserts rows of integers into `table (columns)` with multi-row statements. The values are
-/// integers this process computed, written as literals: the index is millions of rows, and
-/// binding two parameters per row would cost more than the insert.
+/// Inserts rows of integers into `table (columns)` with multi-row statements of bound
+/// values: one statement text for every full chunk, prepared once and kept in the
+/// connection's cache, instead of a new text of literals parsed for each chunk.
 async fn insert_values<const N: usize>(
     txn: &DatabaseTransaction,
     table: &str,
     rows: &[[i64; N]],
 ) -> Result<(), DbErr> {
     use std::fmt::Write as _;
-    const ROWS: usize = 10_000;
+    const ROWS: usize = 1_000;
     let backend = txn.get_database_backend();
-    // Each statement's text is written while the one before it runs.
-    overlap::write_each(txn, rows.chunks(ROWS), |chunk| {
+    let text = |count: usize| {
         let mut sql = format!("INSERT INTO {table} VALUES ");
-        for (i, row) in chunk.iter().enumerate() {
+        let mut n = 0;
+        for i in 0..count {
             sql.push_str(if i == 0 { "(" } else { ",(" });
-            for (j, v) in row.iter().enumerate() {
+            for j in 0..N {
                 if j > 0 {
                     sql.push(',');
                 }
-                let _ = write!(sql, "{v}");
+                n += 1;
+                match backend {
+                    sea_orm::DbBackend::Postgres => {
+                        let _ = write!(sql, "${n}");
+                    }
+                    _ => sql.push('?'),
+                }
             }
             sql.push(')');
         }
-        Some(Statement::from_string(backend, sql))
+        sql
+    };
+    let full = text(ROWS);
+    // Each statement's values are gathered while the one before it runs.
+    overlap::write_each(txn, rows.chunks(ROWS), |chunk| {
+        let sql = if chunk.len() == ROWS {
+            full.clone()
+        } else {
+            text(chunk.len())
+        };
+        let values = chunk
+            .iter()
+            .flatten()
+            .map(|v| sea_orm::Value::BigInt(Some(*v)));
+        Some(Statement::from_sql_and_values(backend, sql, values))
     })
     .await
 }
