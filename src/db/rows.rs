@@ -45,23 +45,11 @@ pub fn insert<E: EntityTrait>(
         sql.push_str(&quoted(c.as_str()));
     }
     sql.push_str(") VALUES ");
-    let mut values: Vec<Value> = Vec::with_capacity(models.len() * columns.len());
-    for (r, model) in models.iter().enumerate() {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for (i, c) in columns.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            values.push(model.get(*c));
-            match backend {
-                DbBackend::Postgres => {
-                    let _ = write!(sql, "${}", values.len());
-                }
-                _ => sql.push('?'),
-            }
-        }
-        sql.push(')');
-    }
+    sql.push_str(&placeholders(backend, models.len(), columns.len()));
+    let values: Vec<Value> = models
+        .iter()
+        .flat_map(|model| columns.iter().map(|c| model.get(*c)))
+        .collect();
     if let OnConflict::Update { key, update } = on_conflict {
         sql.push_str(" ON CONFLICT (");
         for (i, c) in key.iter().enumerate() {
@@ -80,6 +68,30 @@ pub fn insert<E: EntityTrait>(
         }
     }
     Some(Statement::from_sql_and_values(backend, sql, values))
+}
+
+/// The placeholders of `rows` rows of `columns` values each, `(?, ?), (?, ?)` (`$1`, `$2`, …
+/// on PostgreSQL), as the query builder writes them.
+pub fn placeholders(backend: DbBackend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * (columns * 4 + 4));
+    let mut n = 0;
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for i in 0..columns {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                DbBackend::Postgres => {
+                    let _ = write!(sql, "${n}");
+                }
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 fn quoted(name: &str) -> String {

@@ -21,6 +21,7 @@ use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
 use crate::normalize::{self, NormalizeContext, RawIdentity};
 use crate::resolve::compare::FieldValue;
+use crate::telemetry::StageTimer;
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
 const CHUNK: usize = 500;
@@ -78,8 +79,6 @@ impl<'a> ImportRequest<'a> {
 fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
-
-pub(super) use crate::telemetry::StageTimer;
 
 /// Rows read, normalised (on every core) and written together.
 const NORMALISE_CHUNK: usize = 20_000;

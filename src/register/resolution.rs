@@ -14,7 +14,7 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde_json::json;
 
@@ -35,6 +35,7 @@ use crate::resolve::compare::{FieldValue, IdValue, NameValue};
 use crate::resolve::engine;
 use crate::resolve::model::{Model, Score};
 use crate::resolve::profile::Profile;
+use crate::telemetry::StageTimer;
 
 /// Rows per statement for the writes below.
 const CHUNK: usize = 500;
@@ -230,7 +231,7 @@ impl Register {
         actor: &str,
     ) -> Result<ResolutionSummary, AppError> {
         let now = Utc::now();
-        let mut clock = super::import::StageTimer::new();
+        let mut clock = StageTimer::new();
         let profile = &self.profile;
         let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
         let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
@@ -684,13 +685,8 @@ impl Register {
             })
             .collect();
         summary.review_candidates = reviews.len() as u32;
-        overlap::write_each(txn, overlap::chunks_of(reviews, CHUNK), |chunk| {
-            Some(
-                review_candidate::Entity::insert_many(
-                    chunk.into_iter().map(review_candidate::ActiveModel::from),
-                )
-                .build(backend),
-            )
+        overlap::write_each(txn, reviews.chunks(CHUNK), |chunk| {
+            rows::insert::<review_candidate::Entity>(backend, chunk, &rows::OnConflict::Fail)
         })
         .await?;
 
@@ -1071,35 +1067,19 @@ fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) -> Vec<[i64
 async fn insert_values<const N: usize>(
     txn: &DatabaseTransaction,
     table: &str,
-    rows: &[[i64; N]],
+    data: &[[i64; N]],
 ) -> Result<(), DbErr> {
-    use std::fmt::Write as _;
     const ROWS: usize = 1_000;
     let backend = txn.get_database_backend();
     let text = |count: usize| {
-        let mut sql = format!("INSERT INTO {table} VALUES ");
-        let mut n = 0;
-        for i in 0..count {
-            sql.push_str(if i == 0 { "(" } else { ",(" });
-            for j in 0..N {
-                if j > 0 {
-                    sql.push(',');
-                }
-                n += 1;
-                match backend {
-                    sea_orm::DbBackend::Postgres => {
-                        let _ = write!(sql, "${n}");
-                    }
-                    _ => sql.push('?'),
-                }
-            }
-            sql.push(')');
-        }
-        sql
+        format!(
+            "INSERT INTO {table} VALUES {}",
+            rows::placeholders(backend, count, N)
+        )
     };
     let full = text(ROWS);
     // Each statement's values are gathered while the one before it runs.
-    overlap::write_each(txn, rows.chunks(ROWS), |chunk| {
+    overlap::write_each(txn, data.chunks(ROWS), |chunk| {
         let sql = if chunk.len() == ROWS {
             full.clone()
         } else {

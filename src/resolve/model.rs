@@ -489,7 +489,7 @@ impl Model {
     /// Scores a pair of records, field by field.
     pub fn score(&self, a: &[FieldValue], b: &[FieldValue]) -> Score {
         let mut fields = Vec::new();
-        let (total, forbidden, _) = self.evaluate(a, b, Some(&mut fields), true);
+        let (total, forbidden, _) = self.evaluate(a, b, None, Some(&mut fields), true);
         Score {
             total,
             fields,
@@ -500,7 +500,7 @@ impl Model {
     /// The total match weight of a pair (minus infinity when forbidden) and whether any field
     /// could be compared; no explanation is built.
     pub fn total(&self, a: &[FieldValue], b: &[FieldValue]) -> (f64, bool) {
-        let (total, _, comparable) = self.evaluate(a, b, None, true);
+        let (total, _, comparable) = self.evaluate(a, b, None, None, true);
         (total, comparable)
     }
 
@@ -517,7 +517,7 @@ impl Model {
                 .map(|i| {
                     let (a, b) = pairs[i];
                     let (a, b) = (&records[a as usize], &records[b as usize]);
-                    self.evaluate_known(a, b, Some(levels.of(i)), None, true).0
+                    self.evaluate(a, b, Some(levels.of(i)), None, true).0
                 })
                 .collect()
         })
@@ -527,22 +527,14 @@ impl Model {
     /// but among persons sharing a household it tells which one a weak record fits best
     /// (same arrival, same origin, same place).
     pub fn total_ungrouped(&self, a: &[FieldValue], b: &[FieldValue]) -> f64 {
-        self.evaluate(a, b, None, false).0
+        self.evaluate(a, b, None, None, false).0
     }
 
+    /// The total weight of a pair, whether a hard rule forbids it, and whether any field could
+    /// be compared. The levels are the pair's `known` ones (as [`PairLevels`] holds them) or
+    /// compared here (`None`); `explain` receives each field's weight, and `grouped` counts
+    /// only the strongest agreement of each correlated group.
     fn evaluate(
-        &self,
-        a: &[FieldValue],
-        b: &[FieldValue],
-        explain: Option<&mut Vec<FieldScore>>,
-        grouped: bool,
-    ) -> (f64, bool, bool) {
-        self.evaluate_known(a, b, None, explain, grouped)
-    }
-
-    /// [`Model::evaluate`] with the pair's levels already compared (`known`, as in
-    /// [`PairLevels`]) or compared here (`None`).
-    fn evaluate_known(
         &self,
         a: &[FieldValue],
         b: &[FieldValue],

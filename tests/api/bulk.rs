@@ -100,13 +100,18 @@ async fn assert_same_register(a: &Register, b: &Register) {
     );
 }
 
+/// The import of a big-data list of phones (`helpers::phone_list`).
+fn list_import(csv: &str) -> ImportRequest<'_> {
+    ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
+}
+
 /// Imports `csv` into an empty `register`, cut off after 700 records, and checks that nothing
 /// of it was written and every index is still there.
 async fn assert_a_cut_off_import_leaves_nothing(register: &Register, csv: &str) {
     let indexes = index_names(register).await;
     let request = ImportRequest {
         fail_after_records: Some(700),
-        ..ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
+        ..list_import(csv)
     };
     assert!(register.import(request).await.is_err());
     for table in ["import_batch", "source_record", "person", "record_link"] {
@@ -121,12 +126,7 @@ async fn a_bulk_import_cut_off_midway_leaves_no_records_and_every_index(backend:
     let csv = phone_list(1_200);
     assert_a_cut_off_import_leaves_nothing(&register, &csv).await;
     let report = register
-        .import(ImportRequest::new(
-            SourceKind::Bigdata,
-            "list.csv",
-            csv.as_bytes(),
-            "test",
-        ))
+        .import(list_import(&csv))
         .await
         .expect("the same file imports once the failure is gone");
     assert_eq!(report.records_new, 1_200);
@@ -219,12 +219,7 @@ async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_lo
     );
     let before = count_rows(&command, "source_record").await;
     command
-        .import(ImportRequest::new(
-            SourceKind::Bigdata,
-            "list.csv",
-            csv.as_bytes(),
-            "test",
-        ))
+        .import(list_import(&csv))
         .await
         .expect("imports beside the server");
     let seen = server
