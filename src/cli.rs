@@ -373,7 +373,7 @@ async fn import(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        contents.push((name, bytes));
+        contents.push((name, bytes::Bytes::from(bytes)));
     }
     let bar = ProgressBar::new(0);
     if std::io::stderr().is_terminal() {
@@ -389,7 +389,7 @@ async fn import(
     let requests = contents
         .iter()
         .map(|(name, bytes)| {
-            let mut request = ImportRequest::new(source, name, bytes, "cli");
+            let mut request = ImportRequest::new(source, name, bytes.clone(), "cli");
             request.mapping = mapping.as_deref();
             request.progress = &progress;
             request

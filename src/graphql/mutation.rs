@@ -76,7 +76,7 @@ impl Mutation {
             None => None,
         };
         let actor = principal.actor();
-        let mut request = ImportRequest::new(source.into(), &file_name, &bytes, &actor);
+        let mut request = ImportRequest::new(source.into(), &file_name, bytes, &actor);
         request.mapping = mapping.as_deref();
         if principal.role == Role::Partner {
             let partner = principal

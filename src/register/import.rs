@@ -1,7 +1,10 @@
 //! Importing one file: read, normalise, store raw, resolve to persons — one transaction.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -14,6 +17,7 @@ use sha2::{Digest, Sha256};
 use super::Register;
 use super::golden::StoredIdentity;
 use super::resolution::{FreshRecord, Reach, field_values};
+use crate::Reference;
 use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::{self, import_batch, notice, person, record_link, source_record};
 use crate::db::{overlap, rows};
@@ -21,6 +25,7 @@ use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
 use crate::normalize::{self, NormalizeContext, RawIdentity};
 use crate::resolve::compare::FieldValue;
+use crate::resolve::profile::Profile;
 use crate::telemetry::StageTimer;
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
@@ -45,7 +50,9 @@ impl Progress for NoProgress {}
 pub struct ImportRequest<'a> {
     pub source: SourceKind,
     pub file_name: &'a str,
-    pub bytes: &'a [u8],
+    /// The file's content, shared with the thread that reads it (a `Vec<u8>` or `String`
+    /// converts without a copy).
+    pub bytes: Bytes,
     /// A mapping file (TOML `"column" = "field"`) for headers intake does not know.
     pub mapping: Option<&'a str>,
     /// Who imports it (a user name or token label; `cli` from the command line).
@@ -61,11 +68,16 @@ pub struct ImportRequest<'a> {
 
 impl<'a> ImportRequest<'a> {
     /// A request with no mapping file, no progress and `actor` as the importer.
-    pub fn new(source: SourceKind, file_name: &'a str, bytes: &'a [u8], actor: &'a str) -> Self {
+    pub fn new(
+        source: SourceKind,
+        file_name: &'a str,
+        bytes: impl Into<Bytes>,
+        actor: &'a str,
+    ) -> Self {
         Self {
             source,
             file_name,
-            bytes,
+            bytes: bytes.into(),
             mapping: None,
             actor,
             progress: &NoProgress,
@@ -91,8 +103,19 @@ struct Prepared {
     raw_json: String,
     notice: Option<usize>,
     content_hash: String,
+    /// The identity without its problems, which are kept apart.
     identity: StoredIdentity,
+    /// The texts of the record's JSON columns, made where the row was normalised.
+    json: RecordJson,
     values: Vec<FieldValue>,
+}
+
+/// A record's JSON columns as text.
+struct RecordJson {
+    /// The identity (without its problems).
+    normalized: String,
+    problems: String,
+    phones: String,
 }
 
 /// What happens to a prepared row in this batch.
@@ -163,7 +186,7 @@ impl Register {
         let mut reports: Vec<BatchReport> = Vec::new();
         let mut seen: Vec<(SourceKind, String)> = Vec::new();
         for req in &requests {
-            let sha256 = hex::encode(Sha256::digest(req.bytes));
+            let sha256 = hex::encode(Sha256::digest(&req.bytes));
             if let Some(report) = already_imported(txn, req.source, &sha256).await? {
                 if let Some(sender) = req.sender {
                     // A partner learns of a file's earlier import only for its own notices.
@@ -273,26 +296,34 @@ impl Register {
         sha256: String,
         command: &mut Command,
     ) -> Result<BatchReport, AppError> {
-        let refused = |e| refused(req, e);
-        let headers = self.headers_of(req)?;
-        let mut reader = intake::RowReader::open(req.source, req.file_name, req.bytes, &headers)
-            .map_err(refused)?;
+        let now = Utc::now();
+        let today = now.date_naive();
+        let normaliser = Normaliser {
+            profile: Arc::clone(&self.profile),
+            reference: self.reference.clone(),
+            today,
+        };
+        let mut reading =
+            read_in_background(req, self.headers_of(req)?, normaliser, NORMALISE_CHUNK)?;
+        let (format, notices) = match reading.next(req).await? {
+            Reading::Opened { format, notices } => (format, notices),
+            _ => return Err(reader_lost()),
+        };
         if let Some(sender) = req.sender {
             // Notices are complete once the file is open: one sent from outside the partner's
             // jurisdiction refuses the file before anything of it is written.
-            self.check_senders(sender, reader.notices())?;
+            self.check_senders(sender, &notices)?;
         }
         // Lines estimate the rows of a table (the bar is only a guide).
         let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
         req.progress.start("import", lines as u64);
 
-        let now = Utc::now();
         let id = db::next_id(txn, "import_batch").await?;
         let report = BatchReport {
             batch_id: id,
             source: req.source.as_db().to_owned(),
             file_name: req.file_name.to_owned(),
-            format: reader.format().as_str().to_owned(),
+            format: format.as_str().to_owned(),
             sha256,
             ..BatchReport::default()
         };
@@ -300,18 +331,16 @@ impl Register {
         import_batch::Entity::insert(batch_model(id, &report, req.actor, now))
             .exec_without_returning(txn)
             .await?;
-        let today = now.date_naive();
         let first_notice = db::next_id(txn, "notice").await?;
-        let notice_ids: Vec<i64> = (0..reader.notices().len() as i64)
+        let notice_ids: Vec<i64> = (0..notices.len() as i64)
             .map(|i| first_notice + i)
             .collect();
-        let notices: Vec<notice::ActiveModel> = reader
-            .notices()
+        let notice_models: Vec<notice::ActiveModel> = notices
             .iter()
             .zip(&notice_ids)
             .map(|(n, nid)| notice_model(*nid, id, n, today))
             .collect();
-        insert_all(txn, notices).await?;
+        insert_all(txn, notice_models).await?;
 
         let mut batch = Batch {
             req,
@@ -322,29 +351,33 @@ impl Register {
             written: 0,
             look_up: holds_source(txn, req.source).await?,
         };
-        let mut rows: Vec<SourceRow> = Vec::with_capacity(NORMALISE_CHUNK);
         let mut accepted = 0usize;
-        // Time spent reading, normalising and writing, for tuning.
-        let mut spent = [std::time::Duration::ZERO; 3];
-        let mut started = std::time::Instant::now();
-        let mut lap = |part: usize| {
-            let now = std::time::Instant::now();
-            spent[part] += now - started;
-            started = now;
-        };
-        while reader.fill(NORMALISE_CHUNK, &mut rows).map_err(refused)? > 0 {
-            lap(0);
-            accepted += rows.len();
-            let prepared = self.prepare_rows(&mut rows, reader.notices(), today);
-            lap(1);
+        // Time spent waiting for rows and writing them, for tuning.
+        let (mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO);
+        let read = loop {
+            let started = Instant::now();
+            let next = reading.next(req).await?;
+            waiting += started.elapsed();
+            let prepared = match next {
+                Reading::Rows(prepared) => prepared,
+                Reading::Done(done) => break done,
+                Reading::Opened { .. } => return Err(reader_lost()),
+            };
+            let started = Instant::now();
+            accepted += prepared.len();
             self.write_records(txn, &mut batch, prepared, command)
                 .await?;
-            lap(2);
-        }
-        let [reading, normalising, writing] = spent.map(|d| d.as_millis() as u64);
-        tracing::debug!(reading, normalising, writing, "file read (ms)");
+            writing += started.elapsed();
+        };
+        tracing::debug!(
+            reading = read.reading.as_millis() as u64,
+            normalising = read.normalising.as_millis() as u64,
+            waiting = waiting.as_millis() as u64,
+            writing = writing.as_millis() as u64,
+            "file read (ms)"
+        );
         req.progress.finish();
-        let read = reader.finish();
+        let read = read.read;
         if req.sender.is_some() {
             // Rows without any notice, now that they are counted.
             rows_without_notice(&read.notices, accepted)?;
@@ -535,7 +568,7 @@ impl Register {
     /// [`Register::check_senders`] and [`rows_without_notice`] do.
     fn check_sender_of(&self, req: &ImportRequest<'_>, sender: &str) -> Result<(), AppError> {
         let headers = self.headers_of(req)?;
-        let (_, file) = intake::read_file(req.source, req.file_name, req.bytes, &headers)
+        let (_, file) = intake::read_file(req.source, req.file_name, &req.bytes, &headers)
             .map_err(|e| refused(req, e))?;
         self.check_senders(sender, &file.notices)?;
         rows_without_notice(&file.notices, file.rows.len())
@@ -568,52 +601,67 @@ impl Register {
         }
         Ok(())
     }
+}
 
+/// What a file's rows are normalised with, owned so that the reading thread can hold it.
+#[derive(Clone)]
+struct Normaliser {
+    profile: Arc<Profile>,
+    reference: Reference,
+    /// The import's day, for dates written without a year and ages.
+    today: NaiveDate,
+}
+
+impl Normaliser {
     /// Normalises `rows` on every core (normalisation is pure; the order is kept) and makes
-    /// their comparison values; `rows` is left empty.
-    fn prepare_rows(
-        &self,
-        rows: &mut Vec<SourceRow>,
-        notices: &[NoticeIn],
-        today: NaiveDate,
-    ) -> Vec<Prepared> {
+    /// their comparison values and JSON texts; `rows` is left empty.
+    fn prepare(&self, rows: &mut Vec<SourceRow>, notices: &[NoticeIn]) -> Vec<Prepared> {
         let with_raw = super::resolution::needs_raw(&self.profile);
-        let prepare = |chunk: &[SourceRow]| -> Vec<(StoredIdentity, Vec<FieldValue>)> {
+        let prepare = |chunk: &[SourceRow]| -> Vec<(StoredIdentity, RecordJson, Vec<FieldValue>)> {
             chunk
                 .iter()
                 .map(|row| {
-                    let identity = self.normalize_row(row, notices, today);
+                    let mut identity = self.normalize_row(row, notices);
                     let raw = with_raw
                         .then(|| serde_json::from_str(&row.raw_json).ok())
                         .flatten();
                     let values = field_values(&self.profile, &identity, raw.as_ref());
-                    (identity, values)
+                    let problems = std::mem::take(&mut identity.identity.problems);
+                    let json = RecordJson {
+                        normalized: json_text(&identity),
+                        problems: json_text(&problems),
+                        phones: json_text(
+                            &identity
+                                .identity
+                                .phones
+                                .iter()
+                                .map(|p| &p.number)
+                                .collect::<Vec<_>>(),
+                        ),
+                    };
+                    (identity, json, values)
                 })
                 .collect()
         };
         let made = crate::parallel::map_chunks(rows, 10_000, prepare);
         rows.drain(..)
             .zip(made)
-            .map(|(row, (identity, values))| Prepared {
+            .map(|(row, (identity, json, values))| Prepared {
                 row_number: row.row_number,
                 record_id: row.record_id,
                 raw_json: row.raw_json,
                 notice: row.notice,
                 content_hash: row.content_hash,
                 identity,
+                json,
                 values,
             })
             .collect()
     }
 
-    fn normalize_row(
-        &self,
-        row: &SourceRow,
-        notices: &[NoticeIn],
-        today: NaiveDate,
-    ) -> StoredIdentity {
+    fn normalize_row(&self, row: &SourceRow, notices: &[NoticeIn]) -> StoredIdentity {
         let notice = row.notice.and_then(|i| notices.get(i));
-        let reference = reference_date(row, notice, today);
+        let reference = reference_date(row, notice, self.today);
         let get = |f: Field| row.get(f);
         let notes: Vec<&str> = [Field::Remark, Field::Symptoms]
             .into_iter()
@@ -652,6 +700,118 @@ impl Register {
             origin: get(Field::Origin).map(str::to_owned),
         }
     }
+}
+
+/// What the reading thread hands the writer, in this order: `Opened`, any number of `Rows`,
+/// `Done`.
+enum Reading {
+    /// The file is open: its format and its notices, complete before the first row.
+    Opened {
+        format: intake::FileFormat,
+        notices: Vec<NoticeIn>,
+    },
+    /// The next accepted rows, normalised.
+    Rows(Vec<Prepared>),
+    /// The end of the file.
+    Done(ReadDone),
+}
+
+/// What reading a whole file found besides its rows, and the time it took.
+struct ReadDone {
+    read: intake::FileRead,
+    reading: Duration,
+    normalising: Duration,
+}
+
+/// Chunks read ahead of the writer: one in the channel and one being made while the writer
+/// writes a third, so at most three chunks of rows are held at once.
+const READ_AHEAD: usize = 1;
+
+/// The rows of a file as its reading thread sends them.
+struct Rows {
+    receiver: tokio::sync::mpsc::Receiver<Result<Reading, intake::IntakeError>>,
+}
+
+impl Rows {
+    /// The next message: an unreadable file refuses `req`; a thread that stopped without
+    /// saying why (a panic) is an internal error.
+    async fn next(&mut self, req: &ImportRequest<'_>) -> Result<Reading, AppError> {
+        match self.receiver.recv().await {
+            Some(message) => message.map_err(|e| refused(req, e)),
+            None => Err(AppError::Internal(anyhow::anyhow!(
+                "the file's reading thread stopped"
+            ))),
+        }
+    }
+}
+
+/// Reads and normalises `req`'s file on a thread of its own, a chunk of rows at a time, so
+/// that reading and normalising the next rows overlap writing the ones before them. The
+/// thread stops at the end of the file, at the first error (which it sends), or when the
+/// writer drops the returned [`Rows`].
+fn read_in_background(
+    req: &ImportRequest<'_>,
+    headers: HeaderMap,
+    normaliser: Normaliser,
+    chunk: usize,
+) -> Result<Rows, AppError> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let source = req.source;
+    let file_name = req.file_name.to_owned();
+    let bytes = req.bytes.clone();
+    std::thread::Builder::new()
+        .name("paicha-read".to_owned())
+        .spawn(move || {
+            let send = |message| sender.blocking_send(message).is_ok();
+            let mut reader = match intake::RowReader::open(source, &file_name, &bytes, &headers) {
+                Ok(reader) => reader,
+                Err(e) => {
+                    send(Err(e));
+                    return;
+                }
+            };
+            let opened = Reading::Opened {
+                format: reader.format(),
+                notices: reader.notices().to_vec(),
+            };
+            if !send(Ok(opened)) {
+                return;
+            }
+            let (mut reading, mut normalising) = (Duration::ZERO, Duration::ZERO);
+            let mut rows: Vec<SourceRow> = Vec::with_capacity(chunk);
+            loop {
+                let started = Instant::now();
+                match reader.fill(chunk, &mut rows) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        send(Err(e));
+                        return;
+                    }
+                }
+                let read = Instant::now();
+                reading += read - started;
+                let prepared = normaliser.prepare(&mut rows, reader.notices());
+                normalising += read.elapsed();
+                if !send(Ok(Reading::Rows(prepared))) {
+                    return;
+                }
+            }
+            send(Ok(Reading::Done(ReadDone {
+                read: reader.finish(),
+                reading,
+                normalising,
+            })));
+        })
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot start a reading thread: {e}")))?;
+    Ok(Rows { receiver })
+}
+
+/// The reading thread broke the order of its messages.
+fn reader_lost() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "the file's reading thread sent out of order"
+    ))
 }
 
 /// The date a row is about: its report or batch date, its notice's date, else today. Gives the
@@ -827,8 +987,7 @@ fn record_model(
     notice_id: Option<i64>,
     now: chrono::DateTime<Utc>,
 ) -> (source_record::Model, StoredIdentity, Vec<FieldValue>) {
-    let mut identity = p.identity;
-    let problems = std::mem::take(&mut identity.identity.problems);
+    let identity = p.identity;
     let i = &identity.identity;
     let model = source_record::Model {
         id,
@@ -845,7 +1004,7 @@ fn record_model(
         name_pinyin: i.name_pinyin.clone(),
         id_number: i.id_number.clone(),
         id_class: i.id_class.map(|c| c.as_str().to_owned()),
-        phones: json_text(&i.phones.iter().map(|p| &p.number).collect::<Vec<_>>()),
+        phones: p.json.phones,
         birth_date: i.birth_date,
         sex: i.sex.map(|s| s.as_str().to_owned()),
         township: i.township.clone(),
@@ -853,8 +1012,8 @@ fn record_model(
         jurisdiction_code: i.jurisdiction_code.clone(),
         arrival_date: i.arrival_date,
         report_date: i.report_date,
-        normalized: json_text(&identity),
-        problems: json_text(&problems),
+        normalized: p.json.normalized,
+        problems: p.json.problems,
         created_at: now,
     };
     (model, identity, p.values)
@@ -920,5 +1079,76 @@ pub(super) fn person_model(
         golden: json_text(golden),
         created_at: now,
         updated_at: now,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normaliser() -> Normaliser {
+        Normaliser {
+            profile: Arc::new(
+                Profile::builtin("cn-identity")
+                    .expect("built in")
+                    .expect("profile"),
+            ),
+            reference: Reference::load(None).expect("demo county"),
+            today: NaiveDate::from_ymd_opt(2020, 2, 1).expect("date"),
+        }
+    }
+
+    /// The reading thread's messages for `csv`, read `chunk` rows at a time: the rows of
+    /// each `Rows` by record ID, then whether it ended with `Done` (else with a refusal).
+    async fn messages(csv: String, chunk: usize) -> (Vec<Vec<String>>, Result<u32, AppError>) {
+        let req = ImportRequest::new(SourceKind::Bigdata, "list.csv", csv, "test");
+        let mut rows =
+            read_in_background(&req, HeaderMap::default(), normaliser(), chunk).expect("thread");
+        assert!(matches!(
+            rows.next(&req).await.expect("opened"),
+            Reading::Opened { .. }
+        ));
+        let mut chunks = Vec::new();
+        loop {
+            match rows.next(&req).await {
+                Ok(Reading::Rows(prepared)) => {
+                    chunks.push(prepared.into_iter().map(|p| p.record_id).collect());
+                }
+                Ok(Reading::Done(done)) => return (chunks, Ok(done.read.rows_read)),
+                Ok(Reading::Opened { .. }) => panic!("opened twice"),
+                Err(e) => return (chunks, Err(e)),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_reading_thread_sends_a_file_in_chunks_in_order_then_what_it_found() {
+        let mut csv = "序号,姓名,手机号\n".to_owned();
+        for n in 1..=5 {
+            csv.push_str(&format!("B{n},张{n},1380013800{n}\n"));
+        }
+        // A row naming nobody is rejected on the way and counted as read.
+        csv.push_str("B6,,\n");
+        let (chunks, done) = messages(csv, 2).await;
+        assert_eq!(chunks, [vec!["B1", "B2"], vec!["B3", "B4"], vec!["B5"]]);
+        assert_eq!(done.expect("read whole"), 6);
+    }
+
+    #[tokio::test]
+    async fn a_file_unreadable_after_its_first_chunks_is_refused_after_them() {
+        let mut csv = "序号,姓名,手机号\n".to_owned();
+        for n in 1..=4 {
+            csv.push_str(&format!("B{n},张{n},1380013800{n}\n"));
+        }
+        // A cell longer than intake allows, in the fifth row.
+        csv.push_str(&format!("B5,{},13800138005\n", "长".repeat(40_000)));
+        csv.push_str("B6,张六,13800138006\n");
+        let (chunks, done) = messages(csv, 2).await;
+        // The rows before it were sent (the writer rolls them back), nothing after it.
+        assert_eq!(chunks, [vec!["B1", "B2"], vec!["B3", "B4"]]);
+        assert!(
+            matches!(done, Err(AppError::BadInput(ref m)) if m.contains("list.csv")),
+            "{done:?}"
+        );
     }
 }

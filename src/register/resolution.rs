@@ -568,6 +568,7 @@ impl Register {
             written?;
             statement = made;
         }
+        clock.lap("persons");
         // Links, once their persons exist.
         let relinked: Vec<record_link::Model> =
             new_links
@@ -612,7 +613,7 @@ impl Register {
                 .await?;
         }
 
-        clock.lap("persons and links");
+        clock.lap("links");
         // Events.
         let mut next_event = db::next_id(txn, "resolution_event").await?;
         let event_rows = |chunk: Vec<Event>| {

@@ -72,7 +72,12 @@ async fn import_both(registers: &[&Register], files: &paicha::synth::SynthFiles)
             (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
         ] {
             register
-                .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+                .import(ImportRequest::new(
+                    source,
+                    name,
+                    text.as_bytes().to_vec(),
+                    "test",
+                ))
                 .await
                 .expect("synthetic file imports");
         }
@@ -102,7 +107,12 @@ async fn assert_same_register(a: &Register, b: &Register) {
 
 /// The import of a big-data list of phones (`helpers::phone_list`).
 fn list_import(csv: &str) -> ImportRequest<'_> {
-    ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
+    ImportRequest::new(
+        SourceKind::Bigdata,
+        "list.csv",
+        csv.as_bytes().to_vec(),
+        "test",
+    )
 }
 
 /// Imports `csv` into an empty `register`, cut off after 700 records, and checks that nothing

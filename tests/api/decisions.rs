@@ -27,7 +27,12 @@ async fn family_with_a_shared_phone(app: &TestApp) {
         (Bigdata, "phone.csv", "record_id,phone\nP1,13598761234\n"),
     ] {
         app.register
-            .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+            .import(ImportRequest::new(
+                source,
+                name,
+                text.as_bytes().to_vec(),
+                "test",
+            ))
             .await
             .expect("import");
     }

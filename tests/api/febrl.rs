@@ -27,7 +27,7 @@ async fn febrl4_is_linked_with_an_f1_of_at_least_0_999() {
     .expect("mapping");
     for name in ["febrl4_a.csv", "febrl4_b.csv"] {
         let bytes = std::fs::read(dir.join(name)).expect("FEBRL file");
-        let mut request = ImportRequest::new(SourceKind::Bigdata, name, &bytes, "test");
+        let mut request = ImportRequest::new(SourceKind::Bigdata, name, bytes.clone(), "test");
         request.mapping = Some(&mapping);
         let report = register.import(request).await.expect("import");
         assert_eq!(report.rows_accepted, 5_000, "{name}");

@@ -261,7 +261,7 @@ impl TestApp {
     pub async fn import(&self, source: SourceKind, name: &str) -> Result<BatchReport, AppError> {
         let bytes = sample_bytes(name);
         self.register
-            .import(ImportRequest::new(source, name, &bytes, "test"))
+            .import(ImportRequest::new(source, name, bytes.clone(), "test"))
             .await
     }
 

@@ -72,7 +72,7 @@ fn cell(reference: &str, text: &str) -> String {
 async fn refusal(app: &TestApp, source: SourceKind, name: &str, bytes: &[u8]) -> String {
     match app
         .register
-        .import(ImportRequest::new(source, name, bytes, "test"))
+        .import(ImportRequest::new(source, name, bytes.to_vec(), "test"))
         .await
     {
         Err(AppError::BadInput(message)) => message,
@@ -106,7 +106,7 @@ async fn a_truncated_xlsx_is_refused(app: TestApp) {
         .import(ImportRequest::new(
             SourceKind::Township,
             "whole.xlsx",
-            &whole,
+            whole.clone(),
             "test",
         ))
         .await
@@ -288,7 +288,7 @@ async fn formulas_in_cells_are_never_evaluated(app: TestApp) {
         .import(ImportRequest::new(
             SourceKind::Township,
             "f.xlsx",
-            &sheet,
+            sheet.clone(),
             "test",
         ))
         .await
@@ -299,7 +299,7 @@ async fn formulas_in_cells_are_never_evaluated(app: TestApp) {
         .import(ImportRequest::new(
             SourceKind::Township,
             "f.csv",
-            csv.as_bytes(),
+            csv.as_bytes().to_vec(),
             "test",
         ))
         .await

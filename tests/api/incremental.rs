@@ -44,7 +44,12 @@ async fn import_three(register: &Register, files: &SynthFiles) {
         (SourceKind::External, "external.json", &files.external_json),
     ] {
         register
-            .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+            .import(ImportRequest::new(
+                source,
+                name,
+                text.as_bytes().to_vec(),
+                "test",
+            ))
             .await
             .expect("synthetic file imports");
     }

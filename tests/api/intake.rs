@@ -128,7 +128,7 @@ async fn a_mapping_file_names_headers_paicha_does_not_know(app: TestApp) {
         .import(ImportRequest::new(
             SourceKind::Township,
             "custom_headers.csv",
-            &bytes,
+            bytes.clone(),
             "test",
         ))
         .await
@@ -142,8 +142,12 @@ async fn a_mapping_file_names_headers_paicha_does_not_know(app: TestApp) {
     let mapping = String::from_utf8(sample_bytes("custom_headers.map.toml")).expect("utf-8");
     let mut edited = bytes.clone();
     edited.extend_from_slice(b"\n"); // another file: the first was recorded as a batch
-    let mut request =
-        ImportRequest::new(SourceKind::Township, "custom_headers.csv", &edited, "test");
+    let mut request = ImportRequest::new(
+        SourceKind::Township,
+        "custom_headers.csv",
+        edited.clone(),
+        "test",
+    );
     request.mapping = Some(&mapping);
     let with = app.register.import(request).await.expect("import");
     assert_eq!((with.rows_read, with.rows_accepted), (4, 4));
@@ -157,7 +161,7 @@ async fn a_mapping_file_names_headers_paicha_does_not_know(app: TestApp) {
 
     let bad = ImportRequest {
         mapping: Some("\"人员名称\" = \"nmae\""),
-        ..ImportRequest::new(SourceKind::Township, "x.csv", b"a\n1\n", "test")
+        ..ImportRequest::new(SourceKind::Township, "x.csv", &b"a\n1\n"[..], "test")
     };
     match app.register.import(bad).await {
         Err(AppError::BadInput(message)) => assert!(message.contains("nmae"), "{message}"),
@@ -280,7 +284,7 @@ async fn an_unreadable_file_is_refused_whole_and_nothing_is_written(app: TestApp
         .import(ImportRequest::new(
             SourceKind::Bigdata,
             "list.pdf",
-            b"%PDF",
+            &b"%PDF"[..],
             "test",
         ))
         .await;
@@ -294,7 +298,12 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
     let csv = phone_list(1_200);
     let request = ImportRequest {
         fail_after_records: Some(500),
-        ..ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.as_bytes(), "test")
+        ..ImportRequest::new(
+            SourceKind::Bigdata,
+            "list.csv",
+            csv.as_bytes().to_vec(),
+            "test",
+        )
     };
     assert!(app.register.import(request).await.is_err());
     for table in [
@@ -311,7 +320,7 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
         .import(ImportRequest::new(
             SourceKind::Bigdata,
             "list.csv",
-            csv.as_bytes(),
+            csv.as_bytes().to_vec(),
             "test",
         ))
         .await
@@ -332,7 +341,7 @@ async fn a_file_unreadable_after_rows_already_written_is_refused_whole(app: Test
         .import(ImportRequest::new(
             SourceKind::Bigdata,
             "list.csv",
-            bad.as_bytes(),
+            bad.as_bytes().to_vec(),
             "test",
         ))
         .await;
@@ -343,8 +352,18 @@ async fn a_file_unreadable_after_rows_already_written_is_refused_whole(app: Test
     let both = app
         .register
         .import_all(vec![
-            ImportRequest::new(SourceKind::Bigdata, "good.csv", good.as_bytes(), "test"),
-            ImportRequest::new(SourceKind::Township, "late.csv", bad.as_bytes(), "test"),
+            ImportRequest::new(
+                SourceKind::Bigdata,
+                "good.csv",
+                good.as_bytes().to_vec(),
+                "test",
+            ),
+            ImportRequest::new(
+                SourceKind::Township,
+                "late.csv",
+                bad.as_bytes().to_vec(),
+                "test",
+            ),
         ])
         .await;
     assert!(matches!(both, Err(AppError::BadInput(_))), "{both:?}");
@@ -415,7 +434,7 @@ async fn problems_are_stored_once_beside_the_normalised_identity(app: TestApp) {
         .import(ImportRequest::new(
             SourceKind::Township,
             "township-again.csv",
-            &bytes,
+            bytes.clone(),
             "test",
         ))
         .await

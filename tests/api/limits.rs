@@ -120,7 +120,7 @@ async fn not_found_and_conflict_come_with_their_codes(app: TestApp) {
         .import(paicha::register::ImportRequest::new(
             paicha::intake::SourceKind::Bigdata,
             "phone.csv",
-            b"record_id,phone\nP1,13598761234\n",
+            &b"record_id,phone\nP1,13598761234\n"[..],
             "test",
         ))
         .await

@@ -643,7 +643,7 @@ async fn a_page_of_persons_with_records_and_links_takes_a_constant_number_of_sta
             .import(paicha::register::ImportRequest::new(
                 source,
                 name,
-                text.as_bytes(),
+                text.as_bytes().to_vec(),
                 "test",
             ))
             .await

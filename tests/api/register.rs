@@ -172,7 +172,12 @@ async fn a_record_that_bridges_two_persons_merges_them_and_the_old_id_redirects(
         let register = app.register.clone();
         async move {
             register
-                .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+                .import(ImportRequest::new(
+                    source,
+                    name,
+                    text.as_bytes().to_vec(),
+                    "test",
+                ))
                 .await
                 .expect("import")
         }

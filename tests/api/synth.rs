@@ -77,7 +77,12 @@ async fn import_synthetic(app: &TestApp, files: &SynthFiles) -> Vec<paicha::inta
     ] {
         let report = app
             .register
-            .import(ImportRequest::new(source, name, text.as_bytes(), "test"))
+            .import(ImportRequest::new(
+                source,
+                name,
+                text.as_bytes().to_vec(),
+                "test",
+            ))
             .await
             .expect("synthetic file imports");
         reports.push(report);
