@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use serde_json::json;
 
@@ -517,56 +517,53 @@ impl Register {
         };
         let members_of: Vec<(i64, Vec<usize>)> = members_of.into_iter().collect();
         let backend = txn.get_database_backend();
-        // Identities a large run let go, read back for one chunk's records only.
-        let missing_of = |chunk: &[(i64, Vec<usize>)]| -> Vec<i64> {
-            chunk
-                .iter()
-                .flat_map(|(_, members)| members)
-                .map(|&i| &records[i])
-                .filter(|r| r.identity.is_none())
-                .map(|r| r.id)
-                .collect()
-        };
-        let upsert = |chunk: &[(i64, Vec<usize>)], read_back: &HashMap<i64, StoredIdentity>| {
-            let models = chunk.iter().map(|(person, members)| {
-                let items: Vec<Evidence> = members
+        // Golden records are made on a thread of their own, a chunk of persons at a time,
+        // while this one reads the identities a large run let go and writes the persons.
+        let mut golden = GoldenWriter::start(backend, golden_upsert, now)?;
+        let mut chunks = members_of.chunks(CHUNK);
+        let mut in_flight = 0;
+        loop {
+            while in_flight < GOLDEN_AHEAD
+                && let Some(chunk) = chunks.next()
+            {
+                let missing: Vec<i64> = chunk
                     .iter()
-                    .map(|&i| {
-                        let r = &records[i];
-                        let identity = match &r.identity {
-                            Some(identity) => StoredIdentity::clone(identity),
-                            None => read_back.get(&r.id).cloned().unwrap_or_default(),
-                        };
-                        Evidence {
-                            record: r.id,
-                            source: r.source,
-                            identity,
-                            imported_on: r.created_on,
-                        }
+                    .flat_map(|(_, members)| members)
+                    .map(|&i| &records[i])
+                    .filter(|r| r.identity.is_none())
+                    .map(|r| r.id)
+                    .collect();
+                let mut stored = normalized_of(txn, &missing).await?;
+                let persons = chunk
+                    .iter()
+                    .map(|(person, members)| {
+                        let evidence = members
+                            .iter()
+                            .map(|&i| {
+                                let r = &records[i];
+                                let identity = match &r.identity {
+                                    Some(identity) => Identity::Held(identity.clone()),
+                                    None => {
+                                        Identity::Stored(stored.remove(&r.id).unwrap_or_default())
+                                    }
+                                };
+                                (r.id, r.source, r.created_on, identity)
+                            })
+                            .collect();
+                        (*person, evidence)
                     })
                     .collect();
-                super::import::person_model(*person, &golden_record(&items), now)
-            });
-            rows::insert::<person::Entity>(backend, &models.collect::<Vec<_>>(), &golden_upsert)
-        };
-        // Each chunk's golden records are made while the chunk before it is written.
-        let mut chunks = members_of.chunks(CHUNK);
-        let mut statement = match chunks.next() {
-            Some(first) => upsert(first, &identities_of(txn, &missing_of(first)).await?),
-            None => None,
-        };
-        while let Some(current) = statement.take() {
-            let following = chunks.next();
-            let read_back = match following {
-                Some(chunk) => identities_of(txn, &missing_of(chunk)).await?,
-                None => HashMap::new(),
-            };
-            let (written, made) = overlap::while_writing(txn.execute_raw(current), || {
-                following.and_then(|chunk| upsert(chunk, &read_back))
-            })
-            .await;
-            written?;
-            statement = made;
+                golden.send(persons)?;
+                in_flight += 1;
+            }
+            if in_flight == 0 {
+                break;
+            }
+            let statement = golden.next().await?;
+            in_flight -= 1;
+            if let Some(statement) = statement {
+                txn.execute_raw(statement).await?;
+            }
         }
         clock.lap("persons");
         // Links, once their persons exist.
@@ -772,11 +769,94 @@ fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query
     }
 }
 
-/// The stored identities of `records` (current or not), by record.
-async fn identities_of(
+/// Chunks of persons sent to the golden-record thread before the first comes back.
+const GOLDEN_AHEAD: usize = 2;
+
+/// A record's identity as the golden-record thread gets it: held through the run, or the
+/// normalised JSON text read back from the register.
+enum Identity {
+    Held(Box<StoredIdentity>),
+    Stored(String),
+}
+
+/// Persons with their records: (record, source, imported on, identity).
+type GoldenChunk = Vec<(i64, Vec<(i64, SourceKind, chrono::NaiveDate, Identity)>)>;
+
+/// A thread that turns chunks of persons into the statements that upsert their golden
+/// records, in the order the chunks were sent. It stops when its [`GoldenWriter`] is dropped.
+struct GoldenWriter {
+    jobs: std::sync::mpsc::SyncSender<GoldenChunk>,
+    statements: tokio::sync::mpsc::Receiver<Option<Statement>>,
+}
+
+impl GoldenWriter {
+    fn start(
+        backend: DbBackend,
+        upsert: rows::OnConflict<person::Column>,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<Self, AppError> {
+        let (jobs, chunks) = std::sync::mpsc::sync_channel::<GoldenChunk>(GOLDEN_AHEAD);
+        let (sender, statements) = tokio::sync::mpsc::channel(GOLDEN_AHEAD);
+        std::thread::Builder::new()
+            .name("paicha-golden".to_owned())
+            .spawn(move || {
+                for chunk in chunks {
+                    let models: Vec<person::Model> = chunk
+                        .into_iter()
+                        .map(|(person, records)| {
+                            let evidence: Vec<Evidence> = records
+                                .into_iter()
+                                .map(|(record, source, imported_on, identity)| Evidence {
+                                    record,
+                                    source,
+                                    identity: match identity {
+                                        Identity::Held(identity) => *identity,
+                                        Identity::Stored(text) => {
+                                            serde_json::from_str(&text).unwrap_or_default()
+                                        }
+                                    },
+                                    imported_on,
+                                })
+                                .collect();
+                            super::import::person_model(person, &golden_record(&evidence), now)
+                        })
+                        .collect();
+                    let statement = rows::insert::<person::Entity>(backend, &models, &upsert);
+                    if sender.blocking_send(statement).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| {
+                AppError::Internal(anyhow::anyhow!(
+                    "cannot start the golden-record thread: {e}"
+                ))
+            })?;
+        Ok(Self { jobs, statements })
+    }
+
+    /// Hands a chunk of persons to the thread (never waits while fewer than
+    /// [`GOLDEN_AHEAD`] chunks are unanswered).
+    fn send(&self, chunk: GoldenChunk) -> Result<(), AppError> {
+        self.jobs.send(chunk).map_err(|_| stopped())
+    }
+
+    /// The statement of the oldest chunk sent (`None` for a chunk of no persons).
+    async fn next(&mut self) -> Result<Option<Statement>, AppError> {
+        self.statements.recv().await.ok_or_else(stopped)
+    }
+}
+
+/// The golden-record thread stopped without an answer (it panicked).
+fn stopped() -> AppError {
+    AppError::Internal(anyhow::anyhow!("the golden-record thread stopped"))
+}
+
+/// The stored normalised JSON of `records`, by record.
+async fn normalized_of(
     txn: &DatabaseTransaction,
     records: &[i64],
-) -> Result<HashMap<i64, StoredIdentity>, DbErr> {
+) -> Result<HashMap<i64, String>, DbErr> {
     let mut out = HashMap::with_capacity(records.len());
     for chunk in records.chunks(IN_CHUNK) {
         let rows: Vec<(i64, String)> = source_record::Entity::find()
@@ -786,11 +866,7 @@ async fn identities_of(
             .into_tuple()
             .all(txn)
             .await?;
-        out.extend(
-            rows.into_iter().map(|(id, normalized)| {
-                (id, serde_json::from_str(&normalized).unwrap_or_default())
-            }),
-        );
+        out.extend(rows);
     }
     Ok(out)
 }
