@@ -604,7 +604,6 @@ impl Register {
 }
 
 /// What a file's rows are normalised with, owned so that the reading thread can hold it.
-#[derive(Clone)]
 struct Normaliser {
     profile: Arc<Profile>,
     reference: Reference,

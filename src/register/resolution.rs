@@ -521,9 +521,8 @@ impl Register {
         // while this one reads the identities a large run let go and writes the persons.
         let mut golden = GoldenWriter::start(backend, golden_upsert, now)?;
         let mut chunks = members_of.chunks(CHUNK);
-        let mut in_flight = 0;
         loop {
-            while in_flight < GOLDEN_AHEAD
+            while golden.has_room()
                 && let Some(chunk) = chunks.next()
             {
                 let missing: Vec<i64> = chunk
@@ -533,36 +532,15 @@ impl Register {
                     .filter(|r| r.identity.is_none())
                     .map(|r| r.id)
                     .collect();
-                let mut stored = normalized_of(txn, &missing).await?;
-                let persons = chunk
-                    .iter()
-                    .map(|(person, members)| {
-                        let evidence = members
-                            .iter()
-                            .map(|&i| {
-                                let r = &records[i];
-                                let identity = match &r.identity {
-                                    Some(identity) => Identity::Held(identity.clone()),
-                                    None => {
-                                        Identity::Stored(stored.remove(&r.id).unwrap_or_default())
-                                    }
-                                };
-                                (r.id, r.source, r.created_on, identity)
-                            })
-                            .collect();
-                        (*person, evidence)
-                    })
-                    .collect();
-                golden.send(persons)?;
-                in_flight += 1;
+                let stored = normalized_of(txn, &missing).await?;
+                golden.send(golden_chunk(chunk, &records, stored))?;
             }
-            if in_flight == 0 {
-                break;
-            }
-            let statement = golden.next().await?;
-            in_flight -= 1;
-            if let Some(statement) = statement {
-                txn.execute_raw(statement).await?;
+            match golden.next().await? {
+                None => break,
+                Some(Some(statement)) => {
+                    txn.execute_raw(statement).await?;
+                }
+                Some(None) => {}
             }
         }
         clock.lap("persons");
@@ -774,19 +752,47 @@ const GOLDEN_AHEAD: usize = 2;
 
 /// A record's identity as the golden-record thread gets it: held through the run, or the
 /// normalised JSON text read back from the register.
-enum Identity {
+enum IdentityIn {
     Held(Box<StoredIdentity>),
     Stored(String),
 }
 
 /// Persons with their records: (record, source, imported on, identity).
-type GoldenChunk = Vec<(i64, Vec<(i64, SourceKind, chrono::NaiveDate, Identity)>)>;
+type GoldenChunk = Vec<(i64, Vec<(i64, SourceKind, chrono::NaiveDate, IdentityIn)>)>;
+
+/// A chunk of persons (each with its members' indices into `records`) for the golden-record
+/// thread; `stored` holds the normalised JSON of the members whose identity was let go.
+fn golden_chunk(
+    chunk: &[(i64, Vec<usize>)],
+    records: &[Current],
+    mut stored: HashMap<i64, String>,
+) -> GoldenChunk {
+    chunk
+        .iter()
+        .map(|(person, members)| {
+            let evidence = members
+                .iter()
+                .map(|&i| {
+                    let r = &records[i];
+                    let identity = match &r.identity {
+                        Some(identity) => IdentityIn::Held(identity.clone()),
+                        None => IdentityIn::Stored(stored.remove(&r.id).unwrap_or_default()),
+                    };
+                    (r.id, r.source, r.created_on, identity)
+                })
+                .collect();
+            (*person, evidence)
+        })
+        .collect()
+}
 
 /// A thread that turns chunks of persons into the statements that upsert their golden
 /// records, in the order the chunks were sent. It stops when its [`GoldenWriter`] is dropped.
 struct GoldenWriter {
     jobs: std::sync::mpsc::SyncSender<GoldenChunk>,
     statements: tokio::sync::mpsc::Receiver<Option<Statement>>,
+    /// Chunks sent and not yet answered.
+    in_flight: usize,
 }
 
 impl GoldenWriter {
@@ -810,8 +816,8 @@ impl GoldenWriter {
                                     record,
                                     source,
                                     identity: match identity {
-                                        Identity::Held(identity) => *identity,
-                                        Identity::Stored(text) => {
+                                        IdentityIn::Held(identity) => *identity,
+                                        IdentityIn::Stored(text) => {
                                             serde_json::from_str(&text).unwrap_or_default()
                                         }
                                     },
@@ -832,18 +838,35 @@ impl GoldenWriter {
                     "cannot start the golden-record thread: {e}"
                 ))
             })?;
-        Ok(Self { jobs, statements })
+        Ok(Self {
+            jobs,
+            statements,
+            in_flight: 0,
+        })
     }
 
-    /// Hands a chunk of persons to the thread (never waits while fewer than
-    /// [`GOLDEN_AHEAD`] chunks are unanswered).
-    fn send(&self, chunk: GoldenChunk) -> Result<(), AppError> {
-        self.jobs.send(chunk).map_err(|_| stopped())
+    /// True while fewer than [`GOLDEN_AHEAD`] chunks are unanswered: a chunk sent then is
+    /// taken without waiting.
+    fn has_room(&self) -> bool {
+        self.in_flight < GOLDEN_AHEAD
     }
 
-    /// The statement of the oldest chunk sent (`None` for a chunk of no persons).
-    async fn next(&mut self) -> Result<Option<Statement>, AppError> {
-        self.statements.recv().await.ok_or_else(stopped)
+    /// Hands a chunk of persons to the thread.
+    fn send(&mut self, chunk: GoldenChunk) -> Result<(), AppError> {
+        self.jobs.send(chunk).map_err(|_| stopped())?;
+        self.in_flight += 1;
+        Ok(())
+    }
+
+    /// The statement of the oldest chunk unanswered (`Some(None)` for a chunk of no
+    /// persons), or `None` when every chunk sent has been answered.
+    async fn next(&mut self) -> Result<Option<Option<Statement>>, AppError> {
+        if self.in_flight == 0 {
+            return Ok(None);
+        }
+        let statement = self.statements.recv().await.ok_or_else(stopped)?;
+        self.in_flight -= 1;
+        Ok(Some(statement))
     }
 }
 

@@ -162,6 +162,20 @@ async fn a_run_that_reads_identities_back_writes_the_golden_records_one_holding_
     assert_same_register(&reads_back, &holds).await;
 }
 
+/// A register on the database at `url`, opened as `paicha import` opens it.
+async fn open_alone(url: &str) -> Register {
+    let profile = Profile::builtin("cn-identity")
+        .expect("built-in profile")
+        .expect("valid profile");
+    Register::new(
+        Db::connect_with(url, Sharing::Alone)
+            .await
+            .expect("open alone"),
+        Reference::load(None).expect("demo county"),
+        profile,
+    )
+}
+
 /// `paicha import` opens SQLite alone: a rollback journal instead of the write-ahead log, so a
 /// first load's pages are written once. It must write the very register a shared database
 /// writes, roll a cut-off import back whole, hand the database back in write-ahead-log mode,
@@ -174,19 +188,7 @@ async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_lo
         dir.path().join("alone.db").display()
     );
     let reference = || Reference::load(None).expect("demo county");
-    let profile = || {
-        Profile::builtin("cn-identity")
-            .expect("built-in profile")
-            .expect("valid profile")
-    };
-    let alone = Register::new(
-        Db::connect_with(&url, Sharing::Alone)
-            .await
-            .expect("open alone"),
-        reference(),
-        profile(),
-    )
-    .with_bulk_min_records(1);
+    let alone = open_alone(&url).await.with_bulk_min_records(1);
     assert_eq!(
         alone.db.journal_mode().await.expect("mode").as_deref(),
         Some("delete")
@@ -212,13 +214,7 @@ async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_lo
     // A server has the database open: the command keeps the log, and writes through it.
     let server = Db::connect(&url).await.expect("server");
     let started = std::time::Instant::now();
-    let command = Register::new(
-        Db::connect_with(&url, Sharing::Alone)
-            .await
-            .expect("open beside a server"),
-        reference(),
-        profile(),
-    );
+    let command = open_alone(&url).await;
     assert!(
         started.elapsed().as_secs() < 5,
         "the refusal is not waited for"
