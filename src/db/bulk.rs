@@ -16,8 +16,8 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement}
 #[derive(Debug, Default)]
 #[must_use = "suspended indexes must be restored before the transaction commits"]
 pub struct SuspendedIndexes {
-    /// `CREATE INDEX …` statements, exactly as the schema holds them.
-    creates: Vec<String>,
+    /// `(table, CREATE INDEX …)`, the statement exactly as the schema holds it.
+    creates: Vec<(String, String)>,
 }
 
 impl SuspendedIndexes {
@@ -31,11 +31,25 @@ impl SuspendedIndexes {
         self.creates.is_empty()
     }
 
-    /// Builds every suspended index again, inside `txn`.
+    /// Takes out the indexes of `table`, to be restored apart from the others (once nothing
+    /// more is written to that table).
+    pub fn take(&mut self, table: &str) -> SuspendedIndexes {
+        let (taken, kept) = std::mem::take(&mut self.creates)
+            .into_iter()
+            .partition(|(t, _)| t == table);
+        self.creates = kept;
+        SuspendedIndexes { creates: taken }
+    }
+
+    /// Builds every suspended index again, inside `txn`, in one script: the connection is
+    /// handed the whole of it at once, so a caller can do other work while it runs (see
+    /// [`crate::db::overlap::while_writing`]).
     pub async fn restore(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
-        for create in &self.creates {
-            txn.execute_unprepared(create).await?;
+        if self.creates.is_empty() {
+            return Ok(());
         }
+        let script: Vec<String> = self.creates.into_iter().map(|(_, c)| c).collect();
+        txn.execute_unprepared(&script.join(";\n")).await?;
         Ok(())
     }
 }
@@ -66,7 +80,7 @@ pub async fn suspend_indexes(
             let create: String = row.try_get("", "sql")?;
             txn.execute_unprepared(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
                 .await?;
-            suspended.creates.push(create);
+            suspended.creates.push(((*table).to_owned(), create));
         }
     }
     Ok(suspended)
@@ -137,5 +151,44 @@ mod tests {
         txn.rollback().await.expect("rollback");
         drop(suspended);
         assert_eq!(index_names(&db, "person").await, before);
+    }
+
+    #[tokio::test]
+    async fn a_table_taken_out_is_restored_apart_from_the_others() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+        let db = Db::connect(&url).await.expect("connect");
+        let persons = index_names(&db, "person").await;
+        let records = index_names(&db, "source_record").await;
+
+        let txn = db.conn.begin().await.expect("begin");
+        let mut suspended = suspend_indexes(&txn, &["person", "source_record"])
+            .await
+            .expect("suspend");
+        let taken = suspended.take("source_record");
+        // The unique index of source_record never left.
+        assert_eq!(taken.len(), records.len() - 1);
+        assert_eq!(suspended.len(), persons.len());
+        taken.restore(&txn).await.expect("restore records");
+        let during: Vec<String> = txn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'index' \
+                 AND tbl_name IN ('person', 'source_record') ORDER BY name",
+            ))
+            .await
+            .expect("query")
+            .into_iter()
+            .map(|r| r.try_get::<String>("", "name").expect("name"))
+            .collect();
+        assert_eq!(during, records, "the records' indexes only");
+        suspended.restore(&txn).await.expect("restore persons");
+        SuspendedIndexes::default()
+            .restore(&txn)
+            .await
+            .expect("nothing to restore");
+        txn.commit().await.expect("commit");
+        assert_eq!(index_names(&db, "person").await, persons);
+        assert_eq!(index_names(&db, "source_record").await, records);
     }
 }

@@ -10,6 +10,8 @@
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use sea_orm::sea_query::Value;
 use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, ModelTrait, Statement};
 
@@ -46,9 +48,14 @@ pub fn insert<E: EntityTrait>(
     }
     sql.push_str(") VALUES ");
     sql.push_str(&placeholders(backend, models.len(), columns.len()));
+    let mut stamps = StampTexts::default();
     let values: Vec<Value> = models
         .iter()
         .flat_map(|model| columns.iter().map(|c| model.get(*c)))
+        .map(|value| match backend {
+            DbBackend::Sqlite => stamps.bound(value),
+            _ => value,
+        })
         .collect();
     if let OnConflict::Update { key, update } = on_conflict {
         sql.push_str(" ON CONFLICT (");
@@ -94,6 +101,32 @@ pub fn placeholders(backend: DbBackend, rows: usize, columns: usize) -> String {
     sql
 }
 
+/// Timestamps as SQLite binds them: the driver formats a timestamp as RFC 3339 text (`AutoSi`
+/// fractional seconds, `+00:00`) each time it binds one. The rows of a bulk write mostly
+/// share one timestamp, the run's `now` (a million records, persons, links and events bind
+/// some five million), so its text is made once and the same text bound.
+#[derive(Default)]
+struct StampTexts {
+    last: Option<(DateTime<Utc>, String)>,
+}
+
+impl StampTexts {
+    /// `value`, a timestamp turned into the text SQLite would have been given for it.
+    fn bound(&mut self, value: Value) -> Value {
+        let Value::ChronoDateTimeUtc(Some(at)) = value else {
+            return value;
+        };
+        match &self.last {
+            Some((last, text)) if *last == at => Value::String(Some(text.clone())),
+            _ => {
+                let text = at.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+                self.last = Some((at, text.clone()));
+                Value::String(Some(text))
+            }
+        }
+    }
+}
+
 fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -127,7 +160,10 @@ mod tests {
             )
             .build(backend);
             assert_eq!(ours.sql, builder.sql, "{backend:?}");
-            assert_eq!(ours.values, builder.values, "{backend:?}");
+            if backend == DbBackend::Postgres {
+                // SQLite binds timestamps as text: see the next test.
+                assert_eq!(ours.values, builder.values, "{backend:?}");
+            }
             let upsert = OnConflict::Update {
                 key: vec![record_link::Column::SourceRecordId],
                 update: vec![record_link::Column::PersonId, record_link::Column::Weight],
@@ -184,6 +220,79 @@ mod tests {
         // A plain insert of a taken key fails.
         let taken = record_link::ActiveModel::from(link(2, 30, 1.0));
         assert!(taken.insert(&txn).await.is_err());
+        txn.rollback().await.expect("rollback");
+    }
+
+    #[tokio::test]
+    async fn timestamps_bound_as_text_are_stored_as_the_driver_stores_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = Db::connect(&url).await.expect("connect");
+        let txn = db.conn.begin().await.expect("begin");
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .expect("defer");
+        let stamp = |nanos| chrono::DateTime::from_timestamp(1_580_000_000, nanos).expect("time");
+        let stamps = [stamp(0), stamp(120_000_000), stamp(123_456_789), stamp(0)];
+        // Through the driver's own binding, then through ours, the same timestamps.
+        for (i, at) in stamps.iter().enumerate() {
+            let mut model = link(i as i64, 10, 1.0);
+            model.linked_at = *at;
+            record_link::ActiveModel::from(model)
+                .insert(&txn)
+                .await
+                .expect("insert");
+        }
+        let ours: Vec<record_link::Model> = stamps
+            .iter()
+            .enumerate()
+            .map(|(i, at)| record_link::Model {
+                linked_at: *at,
+                ..link(100 + i as i64, 10, 1.0)
+            })
+            .collect();
+        let statement = insert::<record_link::Entity>(DbBackend::Sqlite, &ours, &OnConflict::Fail)
+            .expect("statement");
+        assert!(
+            statement
+                .values
+                .iter()
+                .flat_map(|v| v.0.iter())
+                .all(|v| !matches!(v, Value::ChronoDateTimeUtc(_))),
+            "every timestamp bound as text"
+        );
+        txn.execute_raw(statement).await.expect("insert ours");
+        let stored: Vec<(i64, String, String)> = txn
+            .query_all_raw(sea_orm::Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT source_record_id, linked_at, typeof(linked_at) FROM record_link \
+                 ORDER BY source_record_id",
+            ))
+            .await
+            .expect("query")
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "source_record_id").expect("id"),
+                    r.try_get("", "linked_at").expect("text"),
+                    r.try_get("", "typeof(linked_at)").expect("type"),
+                )
+            })
+            .collect();
+        let (driver, bound) = stored.split_at(stamps.len());
+        for (d, b) in driver.iter().zip(bound) {
+            assert_eq!((&d.1, &d.2), (&b.1, &b.2), "records {} and {}", d.0, b.0);
+        }
+        // And they read back as the timestamps written.
+        let back: Vec<chrono::DateTime<chrono::Utc>> = record_link::Entity::find()
+            .all(&txn)
+            .await
+            .expect("read")
+            .into_iter()
+            .filter(|l| l.source_record_id >= 100)
+            .map(|l| l.linked_at)
+            .collect();
+        assert_eq!(back, stamps);
         txn.rollback().await.expect("rollback");
     }
 }

@@ -218,9 +218,22 @@ impl Register {
             suspended,
             ..
         } = command;
-        if !fresh.is_empty() {
+        let mut suspended = suspended.unwrap_or_default();
+        // The records' indexes are built while the engine runs (nothing writes records after
+        // this point); the persons' once the persons are written.
+        let records_indexes = suspended.take("source_record");
+        if fresh.is_empty() {
+            records_indexes.restore(txn).await?;
+        } else {
             let summary = self
-                .resolve_register(txn, fresh, &inherited, &batch_of, Reach::Batch, &actor)
+                .resolve_register(
+                    txn,
+                    fresh,
+                    &inherited,
+                    &batch_of,
+                    Reach::Batch(records_indexes),
+                    &actor,
+                )
                 .await?;
             for report in reports.iter_mut().filter(|r| !r.already_imported) {
                 let in_batch = |record: &i64| batch_of.get(record) == Some(&report.batch_id);
@@ -258,7 +271,7 @@ impl Register {
             }
         }
         stage.lap("resolve");
-        if let Some(suspended) = suspended {
+        if !suspended.is_empty() {
             suspended.restore(txn).await?;
             stage.lap("rebuild indexes");
         }
