@@ -920,40 +920,40 @@ async fn normalized_of(
     sorted.dedup();
     let (ranges, scattered) = id_ranges(&sorted);
     let wanted: HashSet<i64> = sorted.iter().copied().collect();
-    if txn.get_database_backend() == DbBackend::Sqlite {
-        for (first, last) in ranges {
-            let rows =
-                normalized_packed(txn, "BETWEEN ? AND ?", vec![first.into(), last.into()]).await?;
-            out.extend(rows.into_iter().filter(|(id, _)| wanted.contains(id)));
-        }
-        for chunk in scattered.chunks(IN_CHUNK) {
-            let among = format!("IN ({})", vec!["?"; chunk.len()].join(", "));
-            let values = chunk.iter().map(|&id| id.into()).collect();
-            out.extend(normalized_packed(txn, &among, values).await?);
-        }
-        return Ok(out);
-    }
+    // SQLite hands a query's rows over packed into one text; elsewhere row by row.
+    let packed = txn.get_database_backend() == DbBackend::Sqlite;
     for (first, last) in ranges {
-        let rows: Vec<(i64, String)> = source_record::Entity::find()
-            .select_only()
-            .columns([source_record::Column::Id, source_record::Column::Normalized])
-            .filter(source_record::Column::Id.between(first, last))
-            .into_tuple()
-            .all(txn)
-            .await?;
+        let rows = if packed {
+            normalized_packed(txn, "BETWEEN ? AND ?", vec![first.into(), last.into()]).await?
+        } else {
+            normalized_where(txn, source_record::Column::Id.between(first, last)).await?
+        };
         out.extend(rows.into_iter().filter(|(id, _)| wanted.contains(id)));
     }
     for chunk in scattered.chunks(IN_CHUNK) {
-        let rows: Vec<(i64, String)> = source_record::Entity::find()
-            .select_only()
-            .columns([source_record::Column::Id, source_record::Column::Normalized])
-            .filter(source_record::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(txn)
-            .await?;
+        let rows = if packed {
+            let among = format!("IN ({})", vec!["?"; chunk.len()].join(", "));
+            normalized_packed(txn, &among, chunk.iter().map(|&id| id.into()).collect()).await?
+        } else {
+            normalized_where(txn, source_record::Column::Id.is_in(chunk.to_vec())).await?
+        };
         out.extend(rows);
     }
     Ok(out)
+}
+
+/// The normalised JSON of the records `condition` selects, row by row.
+async fn normalized_where(
+    txn: &DatabaseTransaction,
+    condition: sea_orm::sea_query::SimpleExpr,
+) -> Result<Vec<(i64, String)>, DbErr> {
+    source_record::Entity::find()
+        .select_only()
+        .columns([source_record::Column::Id, source_record::Column::Normalized])
+        .filter(condition)
+        .into_tuple()
+        .all(txn)
+        .await
 }
 
 /// Separates a record's ID from its JSON in [`normalized_packed`]'s text.
