@@ -349,9 +349,7 @@ mod tests {
 
     #[tokio::test]
     async fn guards_refuse_and_unmasked_reads_and_mutations_reach_the_log() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
-        let db = Db::connect(&url).await.expect("database");
+        let (_dir, db) = crate::db::scratch().await;
         let schema = Schema::build(Query, Mutation, EmptySubscription)
             .extension(AuditExtension::new(db.clone()))
             .finish();

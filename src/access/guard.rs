@@ -440,9 +440,7 @@ mod tests {
     async fn the_row_filter_agrees_with_may_see_on_every_row() {
         use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, QueryFilter as _};
 
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let db = crate::Db::connect(&url).await.expect("database");
+        let (_dir, db) = crate::db::scratch().await;
         let places: [(Option<&str>, Option<&str>); 6] = [
             (Some("城关镇"), None),
             (Some("新华街道"), None),

@@ -109,9 +109,7 @@ mod tests {
 
     #[tokio::test]
     async fn suspended_indexes_are_restored_by_restore_and_by_a_rollback() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
-        let db = Db::connect(&url).await.expect("connect");
+        let (_dir, db) = crate::db::scratch().await;
         let before = index_names(&db, "person").await;
         assert!(before.len() > 3, "{before:?}");
 
@@ -155,9 +153,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_table_taken_out_is_restored_apart_from_the_others() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
-        let db = Db::connect(&url).await.expect("connect");
+        let (_dir, db) = crate::db::scratch().await;
         let persons = index_names(&db, "person").await;
         let records = index_names(&db, "source_record").await;
 

@@ -323,6 +323,19 @@ pub async fn next_id(txn: &DatabaseTransaction, table: &str) -> Result<i64, DbEr
     Ok(max + 1)
 }
 
+/// A new SQLite register in a temporary directory, for unit tests: the directory (and the
+/// database with it) goes when the returned guard is dropped.
+#[cfg(test)]
+pub(crate) async fn scratch() -> (tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("scratch.db").display()
+    );
+    let db = Db::connect(&url).await.expect("connect");
+    (dir, db)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,7 +85,6 @@ mod tests {
     use sea_orm::{DbBackend, TransactionTrait};
 
     use super::*;
-    use crate::db::Db;
 
     #[tokio::test]
     async fn work_runs_after_the_write_is_handed_over_and_both_results_come_back() {
@@ -113,9 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn statements_are_written_in_order_and_a_failure_stops_the_rest() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("o.db").display());
-        let db = Db::connect(&url).await.expect("connect");
+        let (_dir, db) = crate::db::scratch().await;
         let txn = db.conn.begin().await.expect("begin");
         txn.execute_unprepared("CREATE TABLE t (n INTEGER PRIMARY KEY, after INTEGER)")
             .await

@@ -136,7 +136,7 @@ mod tests {
     use sea_orm::{ActiveModelTrait, ConnectionTrait, QueryTrait, TransactionTrait};
 
     use super::*;
-    use crate::db::{Db, record_link};
+    use crate::db::record_link;
 
     fn link(record: i64, person: i64, weight: f64) -> record_link::Model {
         record_link::Model {
@@ -185,9 +185,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_upsert_overwrites_only_the_named_columns() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-        let db = Db::connect(&url).await.expect("connect");
+        let (_dir, db) = crate::db::scratch().await;
         let txn = db.conn.begin().await.expect("begin");
         // Links refer to records and persons: the check is on the statement alone.
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
@@ -225,9 +223,7 @@ mod tests {
 
     #[tokio::test]
     async fn timestamps_bound_as_text_are_stored_as_the_driver_stores_them() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
-        let db = Db::connect(&url).await.expect("connect");
+        let (_dir, db) = crate::db::scratch().await;
         let txn = db.conn.begin().await.expect("begin");
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await
