@@ -11,9 +11,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::access::authn::DEFAULT_REQUESTS_PER_MINUTE;
 use crate::access::{Access, Role, token::TokenSpec};
 use crate::config::Reference;
+use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
 use crate::intake::SourceKind;

@@ -34,20 +34,11 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 use tokio_util::io::StreamReader;
 
 use crate::access::{Access, Principal};
+use crate::config::limits::{
+    DRAIN_TIME, MAX_BATCH, MAX_BODY_BYTES, MAX_UPLOAD_BYTES, REQUEST_TIMEOUT,
+};
 use crate::error::{AppError, code};
 use crate::graphql::PaichaSchema;
-
-/// Largest request body accepted (an uploaded source file included).
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-/// Largest file uploaded with `importBatch`; the rest of the body is the multipart framing and
-/// the operation.
-pub const MAX_UPLOAD_BYTES: usize = MAX_BODY_BYTES - 1024 * 1024;
-/// Longest a request may run; an import cut off is rolled back whole. A 60 MB upload imports
-/// in well under a minute.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// Most operations one JSON array batch may carry (each is limited on its own as well).
-pub const MAX_BATCH: usize = 10;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -543,9 +534,6 @@ async fn graphql_post(
     };
     render(state.schema.execute_batch(batch).await, media)
 }
-
-/// Longest the unread rest of a refused body is read and thrown away (see [`drain`]).
-const DRAIN_TIME: Duration = Duration::from_secs(10);
 
 /// Reads and discards the rest of a body refused as too large (`limit` being the body limit), at
 /// most twice the limit more and for at most [`DRAIN_TIME`], before the 413 answer goes out. A

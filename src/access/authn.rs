@@ -18,11 +18,9 @@ use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 use super::{Principal, token};
+use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
 use crate::db::Db;
 use crate::error::AppError;
-
-/// Requests per minute a token may send by default (bursts of a tenth of it at once).
-pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 
 /// Whether requests must carry a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

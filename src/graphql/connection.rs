@@ -8,8 +8,9 @@ use async_graphql::connection::PageInfo;
 use super::types::{
     AuditEntry, ImportBatch, Person, ResolutionEvent, ReviewCandidate, SourceRecord,
 };
+use crate::config::limits::{DEFAULT_PAGE, MAX_PAGE};
 use crate::error::AppError;
-use crate::register::query::{Cursor, DEFAULT_PAGE, MAX_PAGE, Page, PageArgs};
+use crate::register::query::{Cursor, Page, PageArgs};
 
 macro_rules! connection {
     ($conn:ident, $edge:ident, $node:ty, $what:literal) => {

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::extensions::{
@@ -11,6 +10,7 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Context, Request, ServerResult};
 
+use crate::config::limits::LOADER_DELAY;
 use crate::db::{person, record_link, resolution_event, source_record};
 use crate::register::Register;
 
@@ -23,13 +23,10 @@ pub struct Loaders {
     register: Register,
 }
 
-/// How long a loader waits for more keys before it reads a batch.
-const BATCH_DELAY: Duration = Duration::from_millis(2);
-
 /// A caching loader over `register` (spawning its batches on the tokio runtime).
 pub fn loader(register: Register) -> RegisterLoader {
     DataLoader::with_cache(Loaders { register }, tokio::spawn, HashMapCache::default())
-        .delay(BATCH_DELAY)
+        .delay(LOADER_DELAY)
 }
 
 /// Schema extension giving every request a fresh [`RegisterLoader`].

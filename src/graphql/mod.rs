@@ -16,21 +16,11 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{SDLExportOptions, Schema, ServerError, ServerResult, Variables};
 
+use crate::config::limits::{MAX_COMPLEXITY, MAX_DEPTH, PERSISTED_QUERIES};
 use crate::register::Register;
 
 /// The schema type served at `/graphql`.
 pub type PaichaSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
-
-/// Deepest query accepted (the standard introspection query of GraphiQL and graphql-js needs
-/// about 15 levels).
-pub const MAX_DEPTH: usize = 20;
-/// Most complex query accepted: every field counts 1, a connection's selection once per item
-/// of the largest page it may return.
-pub const MAX_COMPLEXITY: usize = 5_000;
-
-/// Persisted queries kept (automatic persisted queries: a client sends a query's sha256 and
-/// the query only when the server does not know it yet).
-pub const PERSISTED_QUERIES: usize = 1_000;
 
 /// The message of a mutation refused because the request may only read (HTTP GET).
 pub const MUTATION_NOT_ALLOWED: &str = "mutations are only accepted over POST";

@@ -7,7 +7,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::types::ResolutionEvent;
 use crate::access::Permission;
-use crate::register::query::MAX_PAGE;
+use crate::config::limits::MAX_PAGE;
 use crate::register::{self, Register};
 
 /// What kind of write changed the register.

@@ -1,33 +1,13 @@
-//! What one file may hold. No file — careless or hostile — may exhaust the hub's memory or
-//! time: a file beyond these limits is refused whole, with a message saying which limit, before
-//! the costly work of reading it.
-//!
-//! The limits sit well above any real screening file: the largest county list expected is a
-//! million rows of a few dozen columns (see BENCHMARKS.md, 1 M rows in 179 MB).
+//! What one file may hold, checked before the costly work of reading it: a file beyond the
+//! limits of [`crate::config::limits`] is refused whole, with a message saying which limit.
 
 use std::io::{Cursor, Read as _};
 
 use super::IntakeError;
-
-/// Data rows in one file: Excel's sheet limit, above the 1 M-row county the hub is built for.
-pub const MAX_ROWS: usize = 1_048_576;
-/// Columns in a row (a screening form has a few dozen).
-pub const MAX_COLUMNS: usize = 1_000;
-/// Cells in one file, rows × header columns: each becomes a value in memory.
-pub const MAX_CELLS: usize = 40_000_000;
-/// Characters in one cell: Excel's cell limit.
-pub const MAX_CELL_CHARS: usize = 32_767;
-/// Bytes in one line of a text file (CSV, NDJSON).
-pub const MAX_LINE_BYTES: usize = 1024 * 1024;
-/// Entries in an XLSX container (a workbook has a dozen or so).
-pub const MAX_XLSX_ENTRIES: usize = 10_000;
-/// Bytes an XLSX container may unpack to, all entries together.
-pub const MAX_XLSX_UNPACKED_BYTES: u64 = 1024 * 1024 * 1024;
-/// How much larger than its packed size an XLSX entry may unpack to, beyond the first
-/// [`RATIO_FREE_BYTES`]: spreadsheet XML packs about 5–20 to 1, a ZIP bomb about 1000 to 1.
-pub const MAX_XLSX_RATIO: u64 = 100;
-/// Unpacked bytes of an entry that are allowed whatever its ratio (small, repetitive files).
-pub const RATIO_FREE_BYTES: u64 = 16 * 1024 * 1024;
+pub use crate::config::limits::{
+    MAX_CELL_CHARS, MAX_CELLS, MAX_COLUMNS, MAX_LINE_BYTES, MAX_ROWS, MAX_XLSX_ENTRIES,
+    MAX_XLSX_RATIO, MAX_XLSX_UNPACKED_BYTES, RATIO_FREE_BYTES,
+};
 
 fn refuse(message: String) -> IntakeError {
     IntakeError::Unreadable(message)

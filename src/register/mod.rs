@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait as _, EntityTrait, QuerySelect};
 use tokio::sync::{Mutex, broadcast};
 
 use crate::config::Reference;
+use crate::config::limits::{BULK_MIN_RECORDS, CHANGE_BUFFER, IDENTITIES_HELD};
 use crate::db::{Db, resolution_event};
 use crate::resolve::profile::Profile;
 
@@ -41,14 +42,6 @@ pub struct Register {
     identities_held: usize,
 }
 
-/// The default of [`Register::with_bulk_min_records`].
-pub const BULK_MIN_RECORDS: usize = 50_000;
-
-/// The default of [`Register::with_identities_held`]: a run over more records lets each
-/// identity go once its comparison values are made (a million records are not held twice
-/// over through the engine); smaller runs, batches among them, read nothing back.
-pub const IDENTITIES_HELD: usize = 200_000;
-
 /// What kind of write changed the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -69,9 +62,6 @@ pub struct RegisterChange {
     pub events_after: i64,
     pub events_to: i64,
 }
-
-/// Changes a slow subscriber may fall behind by before it misses some.
-const CHANGE_BUFFER: usize = 256;
 
 impl Register {
     /// A register on `db` for the county of `reference`, matching with `profile`.

@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::{HubeiLink, LocationStatus, Register};
+use crate::config::limits::{DEFAULT_PAGE, MAX_PAGE, MIN_ID_SUFFIX};
 use crate::db::{
     audit_log, import_batch, match_model, person, record_link, resolution_event, review_candidate,
     source_record,
@@ -164,12 +165,6 @@ struct DaySourceCount {
     source: String,
     n: i64,
 }
-
-/// Largest page a caller may ask for.
-pub const MAX_PAGE: u64 = 500;
-
-/// The page size when the caller gives neither `first` nor `last`.
-pub const DEFAULT_PAGE: u64 = 50;
 
 /// The keys a list is ordered by: an optional (nullable) column, then the row ID.
 struct SortKey<C> {
@@ -1108,9 +1103,6 @@ struct SearchKeys {
     /// A phone, digits only.
     phone: Option<String>,
 }
-
-/// Fewest trailing ID characters a search accepts (fewer would list half the register).
-const MIN_ID_SUFFIX: usize = 4;
 
 impl SearchKeys {
     fn parse(text: &str, register: &Register) -> Result<Self, AppError> {

@@ -84,7 +84,7 @@ async fn a_page_larger_than_the_maximum_is_bad_user_input(app: TestApp) {
 
 async fn json_array_batches_run_up_to_the_limit_and_are_refused_beyond_it(app: TestApp) {
     let op = json!({ "query": "{ stats { persons } }" });
-    let max = paicha::http::MAX_BATCH;
+    let max = paicha::config::limits::MAX_BATCH;
     let (status, body) = post(&app, Value::Array(vec![op.clone(); max])).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body.as_array().map(Vec::len), Some(max));

@@ -1,4 +1,7 @@
-//! Reference data the hub runs with: the county gazetteer and the national division table.
+//! What the hub runs with: the county gazetteer, the national division table, the matching
+//! profile, and every limit and timeout ([`limits`]).
+
+pub mod limits;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,7 +12,7 @@ use crate::normalize::{Divisions, Gazetteer};
 use crate::resolve::profile::Profile;
 
 /// The demo county shipped in `fixtures/county.toml`, used when no `--county` is given.
-const DEFAULT_COUNTY: &str = include_str!("../fixtures/county.toml");
+const DEFAULT_COUNTY: &str = include_str!("../../fixtures/county.toml");
 
 /// Reference data shared by intake, the register and the API. Cheap to clone.
 #[derive(Clone, Debug)]

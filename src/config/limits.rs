@@ -1,0 +1,93 @@
+//! Every limit, page size, threshold and timeout of the hub, in one place. The README's
+//! "Limits" section lists them for operators; the match thresholds are data of the matching
+//! profile (`fixtures/profiles/`), not code.
+//!
+//! Each constant is used where its rule is enforced; none is read anywhere else.
+
+use std::time::Duration;
+
+// ---- HTTP -----------------------------------------------------------------------------------
+
+/// Largest request body accepted (an uploaded source file included).
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest file uploaded with `importBatch`; the rest of the body is the multipart framing and
+/// the operation.
+pub const MAX_UPLOAD_BYTES: usize = MAX_BODY_BYTES - 1024 * 1024;
+/// Longest a request may run; an import cut off is rolled back whole. A 60 MB upload imports
+/// in well under a minute.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Most operations one JSON array batch may carry (each is limited on its own as well).
+pub const MAX_BATCH: usize = 10;
+/// Longest the unread rest of a body refused as too large is read and thrown away, so the
+/// client sees the 413 instead of a reset connection.
+pub const DRAIN_TIME: Duration = Duration::from_secs(10);
+
+// ---- GraphQL --------------------------------------------------------------------------------
+
+/// Deepest query accepted (the standard introspection query of GraphiQL and graphql-js needs
+/// about 15 levels).
+pub const MAX_DEPTH: usize = 20;
+/// Most complex query accepted: every field counts 1, a connection's selection once per item
+/// of the largest page it may return.
+pub const MAX_COMPLEXITY: usize = 5_000;
+/// Persisted queries kept (automatic persisted queries: a client sends a query's sha256 and
+/// the query only when the server does not know it yet).
+pub const PERSISTED_QUERIES: usize = 1_000;
+/// How long a loader waits for more keys before it reads a batch of relations.
+pub const LOADER_DELAY: Duration = Duration::from_millis(2);
+
+// ---- Pages and search -----------------------------------------------------------------------
+
+/// Largest page a caller may ask for.
+pub const MAX_PAGE: u64 = 500;
+/// The page size when the caller gives neither `first` nor `last`.
+pub const DEFAULT_PAGE: u64 = 50;
+/// Fewest trailing ID characters a search accepts (fewer would list half the register).
+pub const MIN_ID_SUFFIX: usize = 4;
+
+// ---- Access ---------------------------------------------------------------------------------
+
+/// Requests per minute a token may send by default (bursts of a tenth of it at once);
+/// `serve --rate-limit` changes it.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
+
+// ---- Files (intake) -------------------------------------------------------------------------
+//
+// No file — careless or hostile — may exhaust the hub's memory or time: a file beyond these
+// limits is refused whole, with a message saying which limit, before the costly work of
+// reading it. They sit well above any real screening file: the largest county list expected
+// is a million rows of a few dozen columns (see BENCHMARKS.md, 1 M rows in 179 MB).
+
+/// Data rows in one file: Excel's sheet limit, above the 1 M-row county the hub is built for.
+pub const MAX_ROWS: usize = 1_048_576;
+/// Columns in a row (a screening form has a few dozen).
+pub const MAX_COLUMNS: usize = 1_000;
+/// Cells in one file, rows × header columns: each becomes a value in memory.
+pub const MAX_CELLS: usize = 40_000_000;
+/// Characters in one cell: Excel's cell limit.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Bytes in one line of a text file (CSV, NDJSON).
+pub const MAX_LINE_BYTES: usize = 1024 * 1024;
+/// Entries in an XLSX container (a workbook has a dozen or so).
+pub const MAX_XLSX_ENTRIES: usize = 10_000;
+/// Bytes an XLSX container may unpack to, all entries together.
+pub const MAX_XLSX_UNPACKED_BYTES: u64 = 1024 * 1024 * 1024;
+/// How much larger than its packed size an XLSX entry may unpack to, beyond the first
+/// [`RATIO_FREE_BYTES`]: spreadsheet XML packs about 5–20 to 1, a ZIP bomb about 1000 to 1.
+pub const MAX_XLSX_RATIO: u64 = 100;
+/// Unpacked bytes of an entry that are allowed whatever its ratio (small, repetitive files).
+pub const RATIO_FREE_BYTES: u64 = 16 * 1024 * 1024;
+
+// ---- The register ---------------------------------------------------------------------------
+
+/// The fewest records an import must write, and at least as many as the register holds, for
+/// the tables' secondary indexes to be rebuilt after the batch instead of maintained row by
+/// row (see [`crate::db::bulk`]); `Register::with_bulk_min_records` changes it.
+pub const BULK_MIN_RECORDS: usize = 50_000;
+/// The most records a resolution run holds the identities of through the engine: a run over
+/// more records lets each identity go once its comparison values are made (a million records
+/// are not held twice over through the engine); smaller runs, batches among them, read
+/// nothing back. `Register::with_identities_held` changes it.
+pub const IDENTITIES_HELD: usize = 200_000;
+/// Changes a slow subscriber may fall behind by before it misses some.
+pub const CHANGE_BUFFER: usize = 256;
