@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::access::{Access, Role, token::TokenSpec};
+use crate::access::{Role, token::TokenSpec};
 use crate::config::Reference;
 use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
@@ -216,12 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resolve => resolve(&register).await,
     };
     // What the command wrote leaves the write-ahead log before the process ends.
-    if let Err(e) = register.db.checkpoint().await {
-        tracing::warn!(error = %e, "final checkpoint failed");
-    }
-    if let Err(e) = register.db.release().await {
-        tracing::warn!(error = %e, "the database could not go back to its write-ahead log");
-    }
+    register.close_command().await;
     outcome
 }
 
@@ -315,13 +310,14 @@ async fn serve(
         if n > 0 {
             tracing::info!(files = n, "demo data imported");
         }
-        let token = crate::access::token::demo_admin(&register.db.conn)
+        let token = register
+            .demo_admin_token()
             .await
             .map_err(AppError::into_anyhow)?;
         // On standard output, not in the log: the token is a secret shown to the operator once.
         println!("demo ADMIN token (shown once; send it as `Authorization: Bearer …`):\n{token}");
     }
-    let access = Access::required(register.db.clone()).with_rate_limit(rate_limit);
+    let access = register.access_required().with_rate_limit(rate_limit);
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -516,7 +512,6 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
 }
 
 async fn token(register: &Register, action: TokenCommand) -> anyhow::Result<()> {
-    let conn = &register.db.conn;
     match action {
         TokenCommand::Create {
             role,
@@ -538,7 +533,8 @@ async fn token(register: &Register, action: TokenCommand) -> anyhow::Result<()> 
                 .transpose()
                 .map_err(AppError::into_anyhow)?;
             spec.note = note;
-            let issued = crate::access::token::create(conn, spec)
+            let issued = register
+                .create_token(spec)
                 .await
                 .map_err(AppError::into_anyhow)?;
             eprintln!(
@@ -551,9 +547,7 @@ async fn token(register: &Register, action: TokenCommand) -> anyhow::Result<()> 
         }
         TokenCommand::List => {
             let now = chrono::Utc::now();
-            let rows = crate::access::token::list(conn)
-                .await
-                .map_err(AppError::into_anyhow)?;
+            let rows = register.tokens().await.map_err(AppError::into_anyhow)?;
             println!("id\trole\tscope\tstatus\tcreated\texpires\tnote");
             for row in rows {
                 println!(
@@ -571,7 +565,8 @@ async fn token(register: &Register, action: TokenCommand) -> anyhow::Result<()> 
             }
         }
         TokenCommand::Revoke { id } => {
-            let revoked = crate::access::token::revoke(conn, id)
+            let revoked = register
+                .revoke_token(id)
                 .await
                 .map_err(AppError::into_anyhow)?;
             if revoked {
@@ -593,7 +588,8 @@ fn scope_text(row: &crate::db::api_token::Model) -> String {
 }
 
 async fn audit_export(register: &Register, format: ExportFormat) -> anyhow::Result<()> {
-    let entries = crate::access::audit::entries(&register.db.conn)
+    let entries = register
+        .audit_entries()
         .await
         .map_err(AppError::into_anyhow)?;
     let stdout = std::io::stdout();

@@ -1,6 +1,7 @@
 //! The register: use cases over the database — importing batches, reading persons and
 //! records, the figures the command centre reports.
 
+mod admin;
 pub mod decisions;
 pub mod golden;
 pub mod import;
