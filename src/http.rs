@@ -9,14 +9,17 @@
 //! [`Principal`] (401 `UNAUTHENTICATED` otherwise, see [`Access`]), the token's rate is checked
 //! (429 `RATE_LIMITED`) and the request runs under a time limit (503 `TIMEOUT`). Bodies and
 //! uploads are capped by [`Limits`] (413). Only the GraphiQL page itself needs no token: it
-//! holds no data, and GraphiQL sends the token the user types into its headers.
+//! holds no data, and GraphiQL sends the token the user types into its headers. The page and
+//! its assets (`/assets/graphiql/…`) come from the binary (`http/graphiql.rs`).
+
+mod graphiql;
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use async_graphql::http::{GraphiQLSource, MultipartOptions};
+use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError, Response as GqlResponse};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -25,7 +28,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use futures_util::{StreamExt as _, TryStreamExt as _};
@@ -90,6 +93,7 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
         // (browsers cannot set headers on a WebSocket), see [`graphql_ws`].
         .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(|| async { "ok" }))
+        .merge(graphiql::router())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .with_state(state)
 }
@@ -358,28 +362,6 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
 ];
 
-/// GraphiQL with the [`EXAMPLES`] as its opening tabs and subscriptions over `/graphql/ws`.
-fn graphiql() -> String {
-    let tabs: Vec<Value> = EXAMPLES
-        .iter()
-        .map(|(_, query)| json!({ "query": query }))
-        .collect();
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .subscription_endpoint("/graphql/ws")
-        .title("paicha 排查 GraphQL")
-        .finish();
-    // GraphiQL's `defaultTabs` prop, added to the props the page passes it.
-    page.replacen(
-        "defaultEditorToolsVisibility: true,",
-        &format!(
-            "defaultEditorToolsVisibility: true,\n          defaultTabs: {},",
-            Value::Array(tabs)
-        ),
-        1,
-    )
-}
-
 /// The operation type a query document would run, when it can be told.
 fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
     let document = async_graphql::parser::parse_query(query).ok()?;
@@ -412,7 +394,7 @@ async fn graphql_get(
 ) -> Response {
     let query_string = request.uri().query().unwrap_or("");
     if is_graphiql_page(request.method(), &headers, query_string) {
-        return Html(graphiql()).into_response();
+        return graphiql::page(EXAMPLES);
     }
     let Some(media) = negotiate(&headers) else {
         return not_acceptable();

@@ -9,6 +9,7 @@ mod bulk;
 mod cli;
 mod decisions;
 mod febrl;
+mod graphiql;
 mod graphql_http;
 mod hostile;
 mod incremental;
