@@ -192,7 +192,11 @@ async fn a_township_token_is_scoped_to_its_township_by_its_canonical_name(app: T
         .expect("valid token");
     assert_eq!(principal.partner.as_deref(), Some("420102"));
     let rows = token::list(&app.register.db.conn).await.expect("list");
-    assert_eq!(rows.len(), 3, "the hub's admin token, the officer's and the partner's");
+    assert_eq!(
+        rows.len(),
+        3,
+        "the hub's admin token, the officer's and the partner's"
+    );
     assert!(
         rows.iter()
             .all(|r| r.token_hash != officer && r.token_hash.len() == 64),
@@ -399,7 +403,10 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
         .await
         .expect("the hub's admin token");
     assert_eq!(principal.token_id, admin.token_id);
-    assert!(principal.token_id.is_some(), "a token's caller names its token");
+    assert!(
+        principal.token_id.is_some(),
+        "a token's caller names its token"
+    );
     let lower = required
         .authenticate_connection_init(&json!({ "authorization": bearer }))
         .await

@@ -395,7 +395,9 @@ async fn a_township_officer_sees_only_its_township(app: TestApp) {
         .expect("edges");
     assert_eq!(
         admin_hits.len() as u64,
-        admin_search["searchPersons"]["totalCount"].as_u64().expect("n"),
+        admin_search["searchPersons"]["totalCount"]
+            .as_u64()
+            .expect("n"),
         "{admin_search}"
     );
     let own_hits = admin_hits
@@ -413,7 +415,10 @@ async fn a_township_officer_sees_only_its_township(app: TestApp) {
         .as_array()
         .expect("edges");
     assert_eq!(hits.len(), own_hits, "{body}");
-    assert_eq!(body["data"]["searchPersons"]["totalCount"], own_hits, "{body}");
+    assert_eq!(
+        body["data"]["searchPersons"]["totalCount"], own_hits,
+        "{body}"
+    );
     for edge in hits {
         assert_eq!(edge["node"]["township"], TOWNSHIP, "{body}");
     }

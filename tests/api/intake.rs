@@ -124,7 +124,13 @@ async fn a_gb18030_file_is_detected_and_read(app: TestApp) {
 
 async fn a_mapping_file_names_headers_paicha_does_not_know(app: TestApp) {
     let bytes = sample_bytes("custom_headers.csv");
-    let without = import_file(&app.register, SourceKind::Township, "custom_headers.csv", &bytes).await;
+    let without = import_file(
+        &app.register,
+        SourceKind::Township,
+        "custom_headers.csv",
+        &bytes,
+    )
+    .await;
     assert_eq!(
         without.rows_accepted, 0,
         "no header known, no row identifies a person"
@@ -420,7 +426,13 @@ async fn problems_are_stored_once_beside_the_normalised_identity(app: TestApp) {
     // hash (taken over the JSON text the record keeps) finds every one unchanged.
     let mut bytes = sample_bytes("township.csv");
     bytes.push(b'\n');
-    let again = import_file(&app.register, SourceKind::Township, "township-again.csv", &bytes).await;
+    let again = import_file(
+        &app.register,
+        SourceKind::Township,
+        "township-again.csv",
+        &bytes,
+    )
+    .await;
     assert!(!again.already_imported);
     assert_eq!((again.records_new, again.records_unchanged), (0, 9));
     assert_eq!(app.count("record_link").await, 9);

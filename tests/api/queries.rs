@@ -577,7 +577,11 @@ async fn aggregates_count_the_register_in_one_request(app: TestApp) {
         assert_eq!(row["count"].as_u64(), Some(want), "{day}");
     }
     let by_source = a["bySource"].as_array().expect("sources");
-    assert_eq!(by_source.len(), 3, "the samples hold every source: {by_source:?}");
+    assert_eq!(
+        by_source.len(),
+        3,
+        "the samples hold every source: {by_source:?}"
+    );
     for row in by_source {
         let source = row["source"].as_str().expect("source");
         let want = persons

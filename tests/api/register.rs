@@ -134,9 +134,17 @@ async fn location_status_follows_the_strongest_evidence(app: TestApp) {
         .iter()
         .map(|e| e["count"].as_u64().expect("n"))
         .sum();
-    assert_eq!(Some(in_statuses), stats["stats"]["persons"].as_u64(), "{stats}");
+    assert_eq!(
+        Some(in_statuses),
+        stats["stats"]["persons"].as_u64(),
+        "{stats}"
+    );
     let by_source = stats["stats"]["recordsBySource"].as_array().expect("list");
-    assert_eq!(by_source.len(), 3, "every source was imported: {by_source:?}");
+    assert_eq!(
+        by_source.len(),
+        3,
+        "every source was imported: {by_source:?}"
+    );
     for entry in by_source {
         assert!(entry["count"].as_u64() > Some(0), "{entry}");
     }

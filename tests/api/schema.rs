@@ -66,6 +66,9 @@ fn every_type_and_field_of_the_schema_is_described() {
         }
         described = false;
     }
-    assert!(definitions > 50, "{definitions} definitions: the SDL was not read");
+    assert!(
+        definitions > 50,
+        "{definitions} definitions: the SDL was not read"
+    );
     assert!(undocumented.is_empty(), "undocumented: {undocumented:#?}");
 }

@@ -254,7 +254,11 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
         ("township", "township.csv"),
         ("external", "external.json"),
     ] {
-        run_ok(paicha_command(&db).args(["import", source]).arg(out.join(name)));
+        run_ok(
+            paicha_command(&db)
+                .args(["import", source])
+                .arg(out.join(name)),
+        );
     }
 
     let json = run_ok(
