@@ -279,6 +279,7 @@ mod tests {
                 )
             })
             .collect();
+        assert_eq!(stored.len(), 2 * stamps.len(), "{stored:?}");
         let (driver, bound) = stored.split_at(stamps.len());
         for (d, b) in driver.iter().zip(bound) {
             assert_eq!((&d.1, &d.2), (&b.1, &b.2), "records {} and {}", d.0, b.0);

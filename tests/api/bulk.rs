@@ -4,7 +4,6 @@
 //! a failure in the middle must leave neither half a batch nor a missing index.
 
 use paicha::db::{Db, Sharing};
-use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 use paicha::resolve::profile::Profile;
@@ -12,7 +11,9 @@ use paicha::synth::generate;
 use paicha::{Reference, Register};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::helpers::{Backend, count_rows, import_file, open_register, phone_list};
+use crate::helpers::{
+    Backend, count_rows, import_failing_on_purpose, import_file, open_register, phone_list,
+};
 
 crate::on_both_backends!(
     a_bulk_import_writes_the_register_an_ordinary_one_writes,
@@ -116,14 +117,7 @@ async fn assert_a_cut_off_import_leaves_nothing(register: &Register, csv: &str) 
         fail_after_records: Some(700),
         ..list_import(csv)
     };
-    let failed = register
-        .import(request)
-        .await
-        .expect_err("the injected failure stops the import");
-    assert!(
-        matches!(&failed, AppError::Internal(cause) if cause.to_string().contains("injected failure")),
-        "{failed:?}"
-    );
+    import_failing_on_purpose(register, request).await;
     for table in ["import_batch", "source_record", "person", "record_link"] {
         assert_eq!(count_rows(register, table).await, 0, "{table} rolled back");
     }

@@ -262,6 +262,19 @@ pub async fn import_file(
         .unwrap_or_else(|e| panic!("{name} imports: {e:?}"))
 }
 
+/// Runs `request`, which fails on purpose (`fail_after_records`), and checks that it failed
+/// by that injected failure and nothing else.
+pub async fn import_failing_on_purpose(register: &Register, request: ImportRequest<'_>) {
+    let failed = register
+        .import(request)
+        .await
+        .expect_err("the injected failure stops the import");
+    assert!(
+        matches!(&failed, AppError::Internal(cause) if cause.to_string().contains("injected failure")),
+        "{failed:?}"
+    );
+}
+
 /// A father and a son sharing a phone on a township form, and a big-data entry with only that
 /// phone: whose phone it is cannot be told (records F1, F2 and P1).
 pub async fn import_family_with_a_shared_phone(register: &Register) {

@@ -4,7 +4,7 @@ use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 
-use crate::helpers::{TestApp, import_file, phone_list, sample_bytes};
+use crate::helpers::{TestApp, import_failing_on_purpose, import_file, phone_list, sample_bytes};
 
 crate::on_every_backend!(
     each_source_is_imported_from_each_format,
@@ -303,15 +303,7 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
             "test",
         )
     };
-    let failed = app
-        .register
-        .import(request)
-        .await
-        .expect_err("the injected failure stops the import");
-    assert!(
-        matches!(&failed, AppError::Internal(cause) if cause.to_string().contains("injected failure")),
-        "{failed:?}"
-    );
+    import_failing_on_purpose(&app.register, request).await;
     for table in [
         "import_batch",
         "source_record",
