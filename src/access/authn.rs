@@ -173,9 +173,17 @@ mod tests {
     #[test]
     fn a_quota_allows_a_tenth_of_its_minute_at_once() {
         let limiter: Limiter = RateLimiter::hashmap(quota(NonZeroU32::new(20).expect("nonzero")));
-        assert!(limiter.check_key(&Some(1)).is_ok());
-        assert!(limiter.check_key(&Some(1)).is_ok());
-        assert!(limiter.check_key(&Some(1)).is_err(), "burst of 2 spent");
-        assert!(limiter.check_key(&Some(2)).is_ok(), "per token");
+        limiter.check_key(&Some(1)).expect("the first of the burst");
+        limiter
+            .check_key(&Some(1))
+            .expect("the second of the burst");
+        let refused = limiter.check_key(&Some(1)).expect_err("burst of 2 spent");
+        // 20 a minute: the next request is allowed within 3 s.
+        let wait = refused.wait_time_from(governor::clock::Clock::now(&DefaultClock::default()));
+        assert!(
+            wait > std::time::Duration::ZERO && wait <= std::time::Duration::from_secs(3),
+            "{wait:?}"
+        );
+        limiter.check_key(&Some(2)).expect("per token");
     }
 }

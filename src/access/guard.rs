@@ -360,7 +360,12 @@ mod tests {
             guard.admits(None).map_err(|e| e.code()),
             Err(crate::error::code::UNAUTHENTICATED)
         );
-        assert!(guard.admits(Some(&principal(Role::Analyst))).is_ok());
+        assert_eq!(
+            guard
+                .admits(Some(&principal(Role::Analyst)))
+                .map_err(|e| e.code()),
+            Ok(())
+        );
         assert_eq!(
             guard
                 .admits(Some(&principal(Role::Dashboard)))
@@ -428,10 +433,17 @@ mod tests {
             township: Some("新华街道"),
             jurisdiction: None,
         };
-        assert!(check_unmask(&principal(Role::Township), here).is_ok());
-        assert!(check_unmask(&principal(Role::Township), there).is_err());
-        assert!(check_unmask(&principal(Role::Analyst), here).is_err());
-        assert!(check_unmask(&principal(Role::Admin), there).is_ok());
+        let unmask = |role, scope| check_unmask(&principal(role), scope).map_err(|e| e.code());
+        assert_eq!(unmask(Role::Township, here), Ok(()));
+        assert_eq!(
+            unmask(Role::Township, there),
+            Err(crate::error::code::FORBIDDEN)
+        );
+        assert_eq!(
+            unmask(Role::Analyst, here),
+            Err(crate::error::code::FORBIDDEN)
+        );
+        assert_eq!(unmask(Role::Admin, there), Ok(()));
     }
 
     /// The row filter and `may_see` must agree on every row: run the filter on a real database

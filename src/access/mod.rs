@@ -125,7 +125,11 @@ mod tests {
         for role in Role::ALL {
             assert_eq!(role.as_str().to_lowercase().parse::<Role>(), Ok(role));
         }
-        assert!("root".parse::<Role>().is_err());
+        let unknown = "root".parse::<Role>().expect_err("no such role");
+        assert!(
+            unknown.contains("“root”") && unknown.contains("ADMIN"),
+            "{unknown}"
+        );
     }
 
     #[test]

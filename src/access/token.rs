@@ -286,13 +286,28 @@ mod tests {
         Reference::load(None).expect("demo county")
     }
 
+    /// The message of the `BAD_USER_INPUT` error `result` must be.
+    fn bad_input<T: std::fmt::Debug>(result: Result<T, AppError>) -> String {
+        match result {
+            Err(AppError::BadInput(message)) => message,
+            other => panic!("must be BAD_USER_INPUT: {other:?}"),
+        }
+    }
+
     #[test]
     fn a_township_token_stores_the_canonical_township() {
         let spec = TokenSpec::parse(Role::Township, Some("城關"), None, &reference())
             .expect("known township");
         assert_eq!(spec.township.as_deref(), Some("城关镇"));
-        assert!(TokenSpec::parse(Role::Township, Some("火星镇"), None, &reference()).is_err());
-        assert!(TokenSpec::parse(Role::Township, None, None, &reference()).is_err());
+        let unknown = bad_input(TokenSpec::parse(
+            Role::Township,
+            Some("火星镇"),
+            None,
+            &reference(),
+        ));
+        assert!(unknown.contains("火星镇"), "{unknown}");
+        let missing = bad_input(TokenSpec::parse(Role::Township, None, None, &reference()));
+        assert!(missing.contains("--township"), "{missing}");
     }
 
     #[test]
@@ -308,10 +323,25 @@ mod tests {
     #[test]
     fn only_township_and_partner_tokens_take_a_scope() {
         let r = reference();
-        assert!(TokenSpec::parse(Role::Admin, Some("城关镇"), None, &r).is_err());
-        assert!(TokenSpec::parse(Role::Analyst, None, Some("420102"), &r).is_err());
-        assert!(TokenSpec::parse(Role::Township, Some("城关镇"), Some("420102"), &r).is_err());
-        assert!(TokenSpec::parse(Role::Dashboard, None, None, &r).is_ok());
+        let township = bad_input(TokenSpec::parse(Role::Admin, Some("城关镇"), None, &r));
+        assert!(
+            township.contains("只有 TOWNSHIP 令牌可以指定乡镇"),
+            "{township}"
+        );
+        let partner = bad_input(TokenSpec::parse(Role::Analyst, None, Some("420102"), &r));
+        assert!(
+            partner.contains("只有 PARTNER 令牌可以指定辖区"),
+            "{partner}"
+        );
+        let both = bad_input(TokenSpec::parse(
+            Role::Township,
+            Some("城关镇"),
+            Some("420102"),
+            &r,
+        ));
+        assert!(both.contains("只有 PARTNER 令牌可以指定辖区"), "{both}");
+        let dashboard = TokenSpec::parse(Role::Dashboard, None, None, &r).expect("no scope");
+        assert_eq!((dashboard.township, dashboard.partner), (None, None));
     }
 
     #[test]
@@ -332,9 +362,12 @@ mod tests {
             parse_expiry("2020-02-03", now).expect("date").to_rfc3339(),
             "2020-02-03T16:00:00+00:00"
         );
-        assert!(parse_expiry("2020-01-01", now).is_err(), "in the past");
-        assert!(parse_expiry("0d", now).is_err());
-        assert!(parse_expiry("soon", now).is_err());
+        let past = bad_input(parse_expiry("2020-01-01", now));
+        assert!(past.contains("已经过去"), "in the past: {past}");
+        for unreadable in ["0d", "soon"] {
+            let message = bad_input(parse_expiry(unreadable, now));
+            assert!(message.contains("无法识别有效期"), "{message}");
+        }
     }
 
     #[test]

@@ -157,7 +157,11 @@ mod tests {
             Some(Statement::from_string(DbBackend::Sqlite, sql))
         })
         .await;
-        assert!(err.is_err());
+        let refused = err.expect_err("the third statement fails");
+        assert!(
+            refused.to_string().contains("no such table: missing"),
+            "{refused}"
+        );
         // The one after the failed statement was made while it ran, and nothing after that.
         assert_eq!(made.load(Ordering::SeqCst), 4);
         let count = txn

@@ -217,7 +217,11 @@ mod tests {
         assert_eq!(got, vec![(1, 20, 12.5), (2, 20, 4.0)]);
         // A plain insert of a taken key fails.
         let taken = record_link::ActiveModel::from(link(2, 30, 1.0));
-        assert!(taken.insert(&txn).await.is_err());
+        let refused = taken.insert(&txn).await.expect_err("the key is taken");
+        assert!(
+            refused.to_string().contains("UNIQUE constraint failed"),
+            "{refused}"
+        );
         txn.rollback().await.expect("rollback");
     }
 
@@ -275,6 +279,7 @@ mod tests {
                 )
             })
             .collect();
+        assert_eq!(stored.len(), 2 * stamps.len(), "{stored:?}");
         let (driver, bound) = stored.split_at(stamps.len());
         for (d, b) in driver.iter().zip(bound) {
             assert_eq!((&d.1, &d.2), (&b.1, &b.2), "records {} and {}", d.0, b.0);

@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn an_ordinary_container_passes() {
         let bytes = zip_of(&[("a.xml", b"<a>hello</a>"), ("b.xml", &[b'x'; 10_000])]);
-        assert!(check_zip(&bytes).is_ok());
+        check_zip(&bytes).expect("an ordinary container passes");
     }
 
     #[test]
@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn lines_and_cells_beyond_the_limits_are_refused() {
-        assert!(check_lines(b"a,b\n1,2\n").is_ok());
+        check_lines(b"a,b\n1,2\n").expect("short lines pass");
         let long = format!("a\n{}\n", "x".repeat(MAX_LINE_BYTES + 1));
         assert!(
             check_lines(long.as_bytes())
@@ -175,9 +175,18 @@ mod tests {
                 .to_string()
                 .contains("列")
         );
-        assert!(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS)).is_ok());
-        assert!(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS + 1)).is_err());
-        assert!(check_rows(MAX_ROWS).is_ok() && check_rows(MAX_ROWS + 1).is_err());
-        assert!(check_cells(1_000_000, 40).is_ok() && check_cells(1_000_000, 41).is_err());
+        let refusal = |result: Result<(), IntakeError>| match result {
+            Err(IntakeError::Unreadable(message)) => message,
+            other => panic!("must be refused: {other:?}"),
+        };
+        check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS)).expect("a cell at the limit");
+        let cell = refusal(check_cell(3, "备注", &"字".repeat(MAX_CELL_CHARS + 1)));
+        assert!(cell.contains("第 3 行“备注”列"), "{cell}");
+        check_rows(MAX_ROWS).expect("rows at the limit");
+        let rows = refusal(check_rows(MAX_ROWS + 1));
+        assert!(rows.contains(&MAX_ROWS.to_string()), "{rows}");
+        check_cells(1_000_000, 40).expect("cells at the limit");
+        let cells = refusal(check_cells(1_000_000, 41));
+        assert!(cells.contains("1000000 行 × 41 列"), "{cells}");
     }
 }

@@ -322,16 +322,25 @@ mod tests {
 
     #[test]
     fn binary_bytes_are_refused() {
-        assert!(decode_text(b"PK\x03\x04\x00\x00garbage").is_err());
-        assert!(decode_text(&[0xFF, 0xFE, 0xFD, 0x81, 0x30]).is_err());
+        let refusal = |bytes: &[u8]| match decode_text(bytes) {
+            Err(IntakeError::Unreadable(message)) => message,
+            other => panic!("{bytes:?} must be refused: {other:?}"),
+        };
+        let zip = refusal(b"PK\x03\x04\x00\x00garbage");
+        assert!(zip.contains("二进制"), "{zip}");
+        let neither = refusal(&[0xFF, 0xFE, 0xFD, 0x81, 0x30]);
+        assert!(neither.contains("GB18030"), "{neither}");
     }
 
     #[test]
     fn a_row_longer_than_the_header_is_an_error_of_that_row_only() {
         let table = read_csv("a,b\n1,2\n1,2,3\n4\n").expect("table");
         assert_eq!(table.rows.len(), 3);
-        assert!(table.rows[0].1.is_ok());
-        assert!(table.rows[1].1.is_err());
+        assert_eq!(table.rows[0], (1, Ok(vec!["1".to_owned(), "2".to_owned()])));
+        assert_eq!(
+            table.rows[1],
+            (2, Err("该行有 3 列，表头只有 2 列".to_owned()))
+        );
         assert_eq!(table.rows[2].1.as_ref().map(Vec::len), Ok(1));
     }
 }

@@ -848,6 +848,7 @@ mod tests {
         assert_eq!(levels.len(), pairs.len());
         let model = Model::train(&profile, &records, &levels, 0);
         let totals = model.totals(&records, &pairs, &levels);
+        assert_eq!(totals.len(), pairs.len());
         for (&(a, b), total) in pairs.iter().zip(totals) {
             let anew = model.total(&records[a as usize], &records[b as usize]).0;
             assert!(

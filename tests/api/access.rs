@@ -13,7 +13,9 @@ use reqwest::StatusCode;
 use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{AccessMode, Backend, TestApp, sample_bytes, spawn_app_configured};
+use crate::helpers::{
+    AccessMode, Backend, TestApp, paicha_command, sample_bytes, spawn_app_configured,
+};
 
 crate::on_every_backend!(
     a_request_without_a_valid_token_is_refused_with_unauthenticated,
@@ -32,20 +34,12 @@ crate::on_every_backend!(
 const STATS: &str = "{ stats { persons } }";
 
 async fn post(app: &TestApp, token: Option<&str>, query: &str) -> (StatusCode, Value) {
-    let mut request = app
-        .client
-        .post(app.graphql_url())
-        .json(&json!({ "query": query }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    (status, response.json().await.expect("JSON body"))
+    app.post_as(token, query, json!({})).await
 }
 
+/// A hub that refuses every request without a valid token, with the default rate limit.
 async fn spawn(backend: Backend) -> Option<TestApp> {
-    crate::helpers::spawn_secured_app(backend).await
+    spawn_app_configured(backend, AccessMode::Required, Limits::default(), None).await
 }
 
 async fn new_token(app: &TestApp, spec: TokenSpec) -> (i64, String) {
@@ -198,6 +192,11 @@ async fn a_township_token_is_scoped_to_its_township_by_its_canonical_name(app: T
         .expect("valid token");
     assert_eq!(principal.partner.as_deref(), Some("420102"));
     let rows = token::list(&app.register.db.conn).await.expect("list");
+    assert_eq!(
+        rows.len(),
+        3,
+        "the hub's admin token, the officer's and the partner's"
+    );
     assert!(
         rows.iter()
             .all(|r| r.token_hash != officer && r.token_hash.len() == 64),
@@ -207,27 +206,19 @@ async fn a_township_token_is_scoped_to_its_township_by_its_canonical_name(app: T
 
 /// Imports a sample over HTTP as `token`; returns the response body.
 async fn import_over_http(app: &TestApp, token: &str) -> Value {
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "operations",
-            r#"{"query":"mutation Upload($f: Upload!) { importBatch(source: TOWNSHIP, file: $f) { rowsAccepted } }","variables":{"f":null},"operationName":"Upload"}"#,
-        )
-        .text("map", r#"{"0":["variables.f"]}"#)
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(sample_bytes("township.csv"))
-                .file_name("township.csv"),
-        );
-    app.client
-        .post(app.graphql_url())
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("request")
-        .json()
-        .await
-        .expect("JSON body")
+    let operations = json!({
+        "query": "mutation Upload($f: Upload!) { importBatch(source: TOWNSHIP, file: $f) { rowsAccepted } }",
+        "variables": { "f": null },
+        "operationName": "Upload",
+    });
+    app.upload_as(
+        Some(token),
+        &operations,
+        "township.csv",
+        sample_bytes("township.csv"),
+    )
+    .await
+    .1
 }
 
 async fn a_mutation_is_audited_with_the_token_that_made_it(app: TestApp) {
@@ -241,7 +232,10 @@ async fn a_mutation_is_audited_with_the_token_that_made_it(app: TestApp) {
         r#"mutation { decideCandidate(id: "999", decision: SAME) { state } }"#,
     )
     .await;
-    assert!(failed.get("errors").is_some(), "{failed}");
+    assert_eq!(
+        failed["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{failed}"
+    );
     // Reads with masked data are not audited.
     post(&app, Some(&analyst), STATS).await;
 
@@ -310,16 +304,16 @@ async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
         .await
         .expect("append");
     let conn = &app.register.db.conn;
-    assert!(
-        conn.execute_unprepared("UPDATE audit_log SET role = 'X'")
+    for statement in ["UPDATE audit_log SET role = 'X'", "DELETE FROM audit_log"] {
+        let refused = conn
+            .execute_unprepared(statement)
             .await
-            .is_err()
-    );
-    assert!(
-        conn.execute_unprepared("DELETE FROM audit_log")
-            .await
-            .is_err()
-    );
+            .expect_err("the trigger refuses it");
+        assert!(
+            refused.to_string().contains("audit_log is append-only"),
+            "{statement}: {refused}"
+        );
+    }
     let entries = audit::entries(conn).await.expect("log");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].persons, "[1,2]");
@@ -376,27 +370,19 @@ async fn a_request_beyond_the_time_limit_is_stopped_and_nothing_is_written(app: 
     else {
         return;
     };
-    let form = reqwest::multipart::Form::new()
-        .text(
-            "operations",
-            r#"{"query":"mutation($f: Upload!) { importBatch(source: TOWNSHIP, file: $f) { rowsAccepted } }","variables":{"f":null}}"#,
+    let operations = json!({
+        "query": "mutation($f: Upload!) { importBatch(source: TOWNSHIP, file: $f) { rowsAccepted } }",
+        "variables": { "f": null },
+    });
+    let (status, body) = app
+        .upload_as(
+            Some(&app.admin_token),
+            &operations,
+            "township.csv",
+            sample_bytes("township.csv"),
         )
-        .text("map", r#"{"0":["variables.f"]}"#)
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(sample_bytes("township.csv"))
-                .file_name("township.csv"),
-        );
-    let response = app
-        .client
-        .post(app.graphql_url())
-        .bearer_auth(&app.admin_token)
-        .multipart(form)
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = response.json().await.expect("JSON body");
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(body["errors"][0]["extensions"]["code"], "TIMEOUT");
     // The cancelled import rolls back; give the connection a moment to return to the pool.
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -413,11 +399,19 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
         .await
         .expect("valid payload");
     assert_eq!(principal.role, Role::Admin);
-    assert!(principal.token_id.is_some());
+    let admin = token::authenticate(&app.register.db.conn, &app.admin_token, chrono::Utc::now())
+        .await
+        .expect("the hub's admin token");
+    assert_eq!(principal.token_id, admin.token_id);
+    assert!(
+        principal.token_id.is_some(),
+        "a token's caller names its token"
+    );
     let lower = required
         .authenticate_connection_init(&json!({ "authorization": bearer }))
-        .await;
-    assert!(lower.is_ok(), "the key in any case");
+        .await
+        .expect("the key in any case");
+    assert_eq!(lower.token_id, admin.token_id);
     for payload in [
         json!({}),
         Value::Null,
@@ -430,10 +424,20 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
             .expect_err("refused");
         assert_eq!(err.code(), "UNAUTHENTICATED", "{payload}");
     }
-    let data = required
+    required
         .on_connection_init(json!({ "Authorization": bearer }))
-        .await;
-    assert!(data.is_ok());
+        .await
+        .expect("a valid payload opens the connection");
+    let refused = required
+        .on_connection_init(json!({}))
+        .await
+        .expect_err("a payload without a token closes it");
+    assert_eq!(
+        refused.extensions.and_then(|e| e.get("code").cloned()),
+        Some(async_graphql::Value::from("UNAUTHENTICATED")),
+        "{}",
+        refused.message
+    );
     let open = Access::open(app.register.db.clone());
     assert_eq!(
         open.authenticate_connection_init(&json!({}))
@@ -449,17 +453,17 @@ async fn serve_demo_tokens_replace_each_other(app: TestApp) {
     let first = token::demo_admin(conn).await.expect("demo token");
     let second = token::demo_admin(conn).await.expect("demo token");
     let now = chrono::Utc::now();
-    assert!(token::authenticate(conn, &first, now).await.is_err());
+    let replaced = token::authenticate(conn, &first, now)
+        .await
+        .expect_err("the first demo token is revoked");
+    assert!(
+        matches!(&replaced, paicha::error::AppError::Unauthenticated(m) if m.contains("吊销")),
+        "{replaced:?}"
+    );
     let principal = token::authenticate(conn, &second, now)
         .await
         .expect("the last demo token works");
     assert_eq!(principal.role, Role::Admin);
-}
-
-fn paicha(db: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paicha"));
-    cmd.env("DATABASE_URL", db).env_remove("PAICHA_COUNTY");
-    cmd
 }
 
 fn run(cmd: &mut Command) -> (bool, String, String) {
@@ -476,7 +480,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
 
-    let (ok, token, stderr) = run(paicha(&db).args([
+    let (ok, token, stderr) = run(paicha_command(&db).args([
         "token",
         "create",
         "--role",
@@ -493,9 +497,9 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
     assert!(token.starts_with("paicha_") && token.len() == 71, "{token}");
     assert!(stderr.contains("shown this once"), "{stderr}");
 
-    let (ok, _, stderr) = run(paicha(&db).args(["token", "create", "--role", "township"]));
+    let (ok, _, stderr) = run(paicha_command(&db).args(["token", "create", "--role", "township"]));
     assert!(!ok && stderr.contains("--township"), "{stderr}");
-    let (ok, _, stderr) = run(paicha(&db).args([
+    let (ok, _, stderr) = run(paicha_command(&db).args([
         "token",
         "create",
         "--role",
@@ -504,7 +508,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
         "火星镇",
     ]));
     assert!(!ok && stderr.contains("火星镇"), "{stderr}");
-    let (ok, _, _) = run(paicha(&db).args([
+    let (ok, _, stderr) = run(paicha_command(&db).args([
         "token",
         "create",
         "--role",
@@ -514,15 +518,18 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
         "--partner",
         "420102",
     ]));
-    assert!(!ok, "--township and --partner exclude each other");
-    let (ok, _, stderr) = run(paicha(&db).args(["token", "create", "--role", "root"]));
+    assert!(
+        !ok && stderr.contains("cannot be used with"),
+        "--township and --partner exclude each other: {stderr}"
+    );
+    let (ok, _, stderr) = run(paicha_command(&db).args(["token", "create", "--role", "root"]));
     assert!(!ok && stderr.contains("ADMIN"), "{stderr}");
 
-    let (ok, _, _) = run(paicha(&db).args(["token", "create", "--role", "dashboard"]));
+    let (ok, _, _) = run(paicha_command(&db).args(["token", "create", "--role", "dashboard"]));
     assert!(ok);
-    let (ok, _, _) = run(paicha(&db).args(["token", "revoke", "2"]));
+    let (ok, _, _) = run(paicha_command(&db).args(["token", "revoke", "2"]));
     assert!(ok);
-    let (ok, list, _) = run(paicha(&db).args(["token", "list"]));
+    let (ok, list, _) = run(paicha_command(&db).args(["token", "list"]));
     assert!(ok);
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 3, "{list}");
@@ -532,7 +539,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
     );
     assert!(lines[2].starts_with("2\tDASHBOARD\t\trevoked\t"), "{list}");
     assert!(!list.contains(token), "the token is never shown again");
-    let (ok, _, stderr) = run(paicha(&db).args(["token", "revoke", "7"]));
+    let (ok, _, stderr) = run(paicha_command(&db).args(["token", "revoke", "7"]));
     assert!(!ok && stderr.contains('7'), "{stderr}");
 
     let register = paicha::open_register(&db, paicha::Reference::load(None).expect("demo county"))
@@ -554,7 +561,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
         .await
         .expect("append");
 
-    let (ok, csv, _) = run(paicha(&db).args(["audit", "export"]));
+    let (ok, csv, _) = run(paicha_command(&db).args(["audit", "export"]));
     assert!(ok);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
@@ -566,7 +573,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
             && lines[1].ends_with(",1,TOWNSHIP,UNMASKED_READ,'=cmd: person,3;5,idNumber;phones"),
         "{csv}"
     );
-    let (ok, json, _) = run(paicha(&db).args(["audit", "export", "--format", "json"]));
+    let (ok, json, _) = run(paicha_command(&db).args(["audit", "export", "--format", "json"]));
     assert!(ok);
     let json: Value = serde_json::from_str(&json).expect("JSON");
     assert_eq!(json[0]["persons"], json!([3, 5]));

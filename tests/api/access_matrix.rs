@@ -59,16 +59,7 @@ async fn post(
     query: &str,
     variables: Value,
 ) -> (StatusCode, Value) {
-    let mut request = app
-        .client
-        .post(app.graphql_url())
-        .json(&json!({ "query": query, "variables": variables }));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    (status, response.json().await.expect("JSON body"))
+    app.post_as(token, query, variables).await
 }
 
 /// The notices of a partner in Wuhan: the sample notices sent from there (a partner may
@@ -110,20 +101,8 @@ async fn upload(
         ),
         "variables": { "f": null },
     });
-    let form = reqwest::multipart::Form::new()
-        .text("operations", operations.to_string())
-        .text("map", r#"{"0":["variables.f"]}"#)
-        .part(
-            "0",
-            reqwest::multipart::Part::bytes(upload_bytes(file)).file_name(file.to_owned()),
-        );
-    let mut request = app.client.post(app.graphql_url()).multipart(form);
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("upload");
-    let status = response.status();
-    (status, response.json().await.expect("JSON body"))
+    app.upload_as(token, &operations, file, upload_bytes(file))
+        .await
 }
 
 fn codes(body: &Value) -> Vec<String> {
@@ -376,7 +355,9 @@ async fn a_township_officer_sees_only_its_township(app: TestApp) {
     )
     .await;
     assert_eq!(body["data"]["persons"]["totalCount"], here, "{body}");
-    for edge in body["data"]["persons"]["edges"].as_array().expect("edges") {
+    let edges = body["data"]["persons"]["edges"].as_array().expect("edges");
+    assert_eq!(edges.len() as u64, here, "{body}");
+    for edge in edges {
         assert_eq!(edge["node"]["township"], TOWNSHIP);
     }
     // Even when the filter asks for another township.
@@ -400,7 +381,29 @@ async fn a_township_officer_sees_only_its_township(app: TestApp) {
     assert!(body.get("errors").is_none(), "{body}");
     assert!(body["data"]["person"].is_null(), "{body}");
 
-    // Through search: by the name of that person, nothing.
+    // Through search: by the name of that person, nothing of another township; only its own
+    // township's persons the admin's search finds.
+    let admin_search = app
+        .gql_data(
+            "query($t: String!) { searchPersons(text: $t, first: 100) { totalCount edges { node { township } } } }",
+            json!({ "t": elsewhere["name"] }),
+        )
+        .await;
+    assert!(admin_search["searchPersons"]["totalCount"].as_u64() >= Some(1));
+    let admin_hits = admin_search["searchPersons"]["edges"]
+        .as_array()
+        .expect("edges");
+    assert_eq!(
+        admin_hits.len() as u64,
+        admin_search["searchPersons"]["totalCount"]
+            .as_u64()
+            .expect("n"),
+        "{admin_search}"
+    );
+    let own_hits = admin_hits
+        .iter()
+        .filter(|e| e["node"]["township"] == TOWNSHIP)
+        .count();
     let (_, body) = post(
         &app,
         officer,
@@ -408,19 +411,17 @@ async fn a_township_officer_sees_only_its_township(app: TestApp) {
         json!({ "t": elsewhere["name"] }),
     )
     .await;
-    for edge in body["data"]["searchPersons"]["edges"]
+    let hits = body["data"]["searchPersons"]["edges"]
         .as_array()
-        .expect("edges")
-    {
+        .expect("edges");
+    assert_eq!(hits.len(), own_hits, "{body}");
+    assert_eq!(
+        body["data"]["searchPersons"]["totalCount"], own_hits,
+        "{body}"
+    );
+    for edge in hits {
         assert_eq!(edge["node"]["township"], TOWNSHIP, "{body}");
     }
-    let admin_search = app
-        .gql_data(
-            "query($t: String!) { searchPersons(text: $t) { totalCount } }",
-            json!({ "t": elsewhere["name"] }),
-        )
-        .await;
-    assert!(admin_search["searchPersons"]["totalCount"].as_u64() >= Some(1));
 
     // Records: its township's only; batches belong to no township; aggregates not at all.
     let (_, body) = post(

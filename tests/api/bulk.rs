@@ -11,7 +11,9 @@ use paicha::synth::generate;
 use paicha::{Reference, Register};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::helpers::{Backend, count_rows, open_register, phone_list};
+use crate::helpers::{
+    Backend, count_rows, import_failing_on_purpose, import_file, open_register, phone_list,
+};
 
 crate::on_both_backends!(
     a_bulk_import_writes_the_register_an_ordinary_one_writes,
@@ -71,15 +73,7 @@ async fn import_both(registers: &[&Register], files: &paicha::synth::SynthFiles)
             (SourceKind::Township, "township.csv", &files.township_csv),
             (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
         ] {
-            register
-                .import(ImportRequest::new(
-                    source,
-                    name,
-                    text.as_bytes().to_vec(),
-                    "test",
-                ))
-                .await
-                .expect("synthetic file imports");
+            import_file(register, source, name, text).await;
         }
     }
 }
@@ -123,7 +117,7 @@ async fn assert_a_cut_off_import_leaves_nothing(register: &Register, csv: &str) 
         fail_after_records: Some(700),
         ..list_import(csv)
     };
-    assert!(register.import(request).await.is_err());
+    import_failing_on_purpose(register, request).await;
     for table in ["import_batch", "source_record", "person", "record_link"] {
         assert_eq!(count_rows(register, table).await, 0, "{table} rolled back");
     }

@@ -2,19 +2,13 @@
 
 use std::process::Command;
 
-use crate::helpers::sample;
-
-fn paicha(db: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paicha"));
-    cmd.env("DATABASE_URL", db).env_remove("PAICHA_COUNTY");
-    cmd
-}
+use crate::helpers::{paicha_command, sample};
 
 #[test]
 fn import_then_export_records_gives_one_row_per_current_record() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let out = paicha(&db)
+    let out = paicha_command(&db)
         .args(["import", "township", "--json"])
         .arg(sample("township.csv"))
         .arg(sample("township_trad.csv"))
@@ -30,7 +24,7 @@ fn import_then_export_records_gives_one_row_per_current_record() {
     assert_eq!(reports[0]["rejected"][0]["row"], 4);
     assert_eq!(reports[1]["rows_accepted"], 5);
 
-    let out = paicha(&db)
+    let out = paicha_command(&db)
         .args(["export", "records", "--format", "csv"])
         .output()
         .expect("run paicha export");
@@ -54,7 +48,7 @@ fn import_then_export_records_gives_one_row_per_current_record() {
 fn an_unreadable_file_fails_the_command_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let out = paicha(&db)
+    let out = paicha_command(&db)
         .args(["import", "township"])
         .arg(sample("garbage.csv"))
         .output()
@@ -83,14 +77,14 @@ fn paicha_schema_prints_the_committed_sdl() {
 fn one_unreadable_file_refuses_the_whole_command_and_nothing_is_written() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let out = paicha(&db)
+    let out = paicha_command(&db)
         .args(["import", "township"])
         .arg(sample("township.csv"))
         .arg(sample("garbage.csv"))
         .output()
         .expect("run paicha import");
     assert!(!out.status.success());
-    let out = paicha(&db)
+    let out = paicha_command(&db)
         .args(["export", "records"])
         .output()
         .expect("run paicha export");
@@ -102,7 +96,7 @@ fn one_unreadable_file_refuses_the_whole_command_and_nothing_is_written() {
 fn files_of_one_command_report_persons_created_and_matched_per_batch() {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    let out = paicha(&db)
+    let out = paicha_command(&db)
         .args(["import", "township", "--json"])
         .arg(sample("township.csv"))
         .arg(sample("township_trad.csv"))

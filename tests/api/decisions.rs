@@ -2,10 +2,9 @@
 //! run honouring them.
 
 use paicha::intake::SourceKind::{Bigdata, Township};
-use paicha::register::ImportRequest;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, import_family_with_a_shared_phone};
 
 crate::on_every_backend!(
     a_phone_a_family_shares_is_left_for_review_and_a_decision_settles_it,
@@ -13,33 +12,8 @@ crate::on_every_backend!(
     records_split_off_get_a_new_person_and_stay_apart,
 );
 
-/// A father and a son sharing a phone on a township form, and a big-data entry with only that
-/// phone: whose phone it is cannot be told.
-async fn family_with_a_shared_phone(app: &TestApp) {
-    for (source, name, text) in [
-        (
-            Township,
-            "family.csv",
-            "record_id,township,name,id_number,phone\n\
-             F1,城关镇,周建军,411599198104300378,13598761234\n\
-             F2,城关镇,周明,41159920110914003X,13598761234\n",
-        ),
-        (Bigdata, "phone.csv", "record_id,phone\nP1,13598761234\n"),
-    ] {
-        app.register
-            .import(ImportRequest::new(
-                source,
-                name,
-                text.as_bytes().to_vec(),
-                "test",
-            ))
-            .await
-            .expect("import");
-    }
-}
-
 async fn a_phone_a_family_shares_is_left_for_review_and_a_decision_settles_it(app: TestApp) {
-    family_with_a_shared_phone(&app).await;
+    import_family_with_a_shared_phone(&app.register).await;
     let father = app.person_of(Township, "F1").await;
     let son = app.person_of(Township, "F2").await;
     let phone = app.person_of(Bigdata, "P1").await;
@@ -89,7 +63,7 @@ async fn a_phone_a_family_shares_is_left_for_review_and_a_decision_settles_it(ap
 }
 
 async fn persons_merged_by_an_analyst_stay_merged_and_the_old_id_redirects(app: TestApp) {
-    family_with_a_shared_phone(&app).await;
+    import_family_with_a_shared_phone(&app.register).await;
     let father = app.person_of(Township, "F1").await;
     let phone = app.person_of(Bigdata, "P1").await;
     let merged = app

@@ -42,6 +42,8 @@ async fn persons_are_listed_as_a_relay_connection_page_by_page(app: TestApp) {
         .flatten()
         .map(|e| e["node"]["id"].as_str().unwrap_or_default().to_owned())
         .collect();
+    assert_eq!(first_ids.len(), 3, "{page1}");
+    assert_eq!(second_ids.len(), 3, "{page2}");
     assert!(
         first_ids.iter().all(|id| !second_ids.contains(id)),
         "pages overlap"

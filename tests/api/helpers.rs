@@ -11,7 +11,9 @@ use paicha::error::AppError;
 use paicha::http::Limits;
 use paicha::intake::{BatchReport, SourceKind};
 use paicha::register::ImportRequest;
+use paicha::synth::SynthFiles;
 use paicha::{Reference, Register};
+use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
@@ -174,17 +176,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     .await
 }
 
-/// Starts a hub that refuses every request without a valid token, as `paicha serve` does.
-pub async fn spawn_secured_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, AccessMode::Required, Limits::default()).await
-}
-
-/// Starts a hub with the given access mode and HTTP limits (rate limit: the default).
-pub async fn spawn_app_with(backend: Backend, mode: AccessMode, limits: Limits) -> Option<TestApp> {
-    spawn_app_configured(backend, mode, limits, None).await
-}
-
-/// Starts a hub with the given access mode, HTTP limits and per-token rate limit.
+/// Starts a hub with the given access mode, HTTP limits and per-token rate limit (`None`: the
+/// default rate).
 pub async fn spawn_app_configured(
     backend: Backend,
     mode: AccessMode,
@@ -230,7 +223,6 @@ pub async fn spawn_app_configured(
     })
 }
 
-/// Path of a file in `fixtures/samples/`.
 /// A big-data list of `rows` distinct persons, each with a name and a phone (CSV).
 pub fn phone_list(rows: usize) -> String {
     let mut csv = String::from("record_id,name,phone\n");
@@ -240,6 +232,7 @@ pub fn phone_list(rows: usize) -> String {
     csv
 }
 
+/// Path of a file in `fixtures/samples/`.
 pub fn sample(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/samples")
@@ -249,6 +242,91 @@ pub fn sample(name: &str) -> PathBuf {
 /// Bytes of a file in `fixtures/samples/`.
 pub fn sample_bytes(name: &str) -> Vec<u8> {
     std::fs::read(sample(name)).expect("sample file")
+}
+
+/// Imports `contents` as file `name` of `source`; the import must succeed.
+pub async fn import_file(
+    register: &Register,
+    source: SourceKind,
+    name: &str,
+    contents: impl AsRef<[u8]>,
+) -> BatchReport {
+    register
+        .import(ImportRequest::new(
+            source,
+            name,
+            contents.as_ref().to_vec(),
+            "test",
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{name} imports: {e:?}"))
+}
+
+/// Runs `request`, which fails on purpose (`fail_after_records`), and checks that it failed
+/// by that injected failure and nothing else.
+pub async fn import_failing_on_purpose(register: &Register, request: ImportRequest<'_>) {
+    let failed = register
+        .import(request)
+        .await
+        .expect_err("the injected failure stops the import");
+    assert!(
+        matches!(&failed, AppError::Internal(cause) if cause.to_string().contains("injected failure")),
+        "{failed:?}"
+    );
+}
+
+/// A father and a son sharing a phone on a township form, and a big-data entry with only that
+/// phone: whose phone it is cannot be told (records F1, F2 and P1).
+pub async fn import_family_with_a_shared_phone(register: &Register) {
+    for (source, name, text) in [
+        (
+            SourceKind::Township,
+            "family.csv",
+            "record_id,township,name,id_number,phone\n\
+             F1,城关镇,周建军,411599198104300378,13598761234\n\
+             F2,城关镇,周明,41159920110914003X,13598761234\n",
+        ),
+        (
+            SourceKind::Bigdata,
+            "phone.csv",
+            "record_id,phone\nP1,13598761234\n",
+        ),
+    ] {
+        import_file(register, source, name, text).await;
+    }
+}
+
+/// Imports the three files of a synthetic county (big data, township, external, in that
+/// order); returns their reports in that order.
+pub async fn import_synthetic(register: &Register, files: &SynthFiles) -> Vec<BatchReport> {
+    let mut reports = Vec::new();
+    for (source, name, text) in [
+        (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
+        (SourceKind::Township, "township.csv", &files.township_csv),
+        (SourceKind::External, "external.json", &files.external_json),
+    ] {
+        reports.push(import_file(register, source, name, text).await);
+    }
+    reports
+}
+
+/// The multipart body of a GraphQL request whose `operations` read one uploaded file from
+/// `variables.f`: `bytes`, named `name`.
+pub fn upload_form(operations: &Value, name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("operations", operations.to_string())
+        .text("map", r#"{"0":["variables.f"]}"#)
+        .part(
+            "0",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        )
+}
+
+/// The `paicha` command on the database at `db`, for the demo county.
+pub fn paicha_command(db: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_paicha"));
+    cmd.env("DATABASE_URL", db).env_remove("PAICHA_COUNTY");
+    cmd
 }
 
 impl TestApp {
@@ -288,16 +366,56 @@ impl TestApp {
     /// POSTs a GraphQL request and returns the JSON body (status must be 200); with access
     /// control on, as the hub's admin.
     pub async fn gql(&self, query: &str, variables: Value) -> Value {
-        let mut request = self
+        let token = self.access_required.then_some(self.admin_token.as_str());
+        let (status, body) = self.post_as(token, query, variables).await;
+        assert_eq!(status, StatusCode::OK, "GraphQL over HTTP status: {body}");
+        body
+    }
+
+    /// Sends `request` with `token` as its bearer token (`None`: without a token); returns the
+    /// status and the JSON body, whatever the status.
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
+        mut request: reqwest::RequestBuilder,
+    ) -> (StatusCode, Value) {
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs a GraphQL request as `token` (`None`: without a token); returns the status and
+    /// the JSON body, whatever the status.
+    pub async fn post_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (StatusCode, Value) {
+        let request = self
             .client
             .post(self.graphql_url())
             .json(&json!({ "query": query, "variables": variables }));
-        if self.access_required {
-            request = request.bearer_auth(&self.admin_token);
-        }
-        let response = request.send().await.expect("request");
-        assert_eq!(response.status(), 200, "GraphQL over HTTP status");
-        response.json().await.expect("JSON body")
+        self.send_as(token, request).await
+    }
+
+    /// POSTs the multipart upload of [`upload_form`] as `token`; returns the status and the
+    /// JSON body, whatever the status.
+    pub async fn upload_as(
+        &self,
+        token: Option<&str>,
+        operations: &Value,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let request = self
+            .client
+            .post(self.graphql_url())
+            .multipart(upload_form(operations, name, bytes));
+        self.send_as(token, request).await
     }
 
     /// POSTs a GraphQL request that must succeed without errors; returns `data`.

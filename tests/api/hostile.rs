@@ -9,7 +9,7 @@ use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 use rand::{RngCore as _, SeedableRng as _};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, import_file, upload_form};
 
 crate::on_every_backend!(
     a_truncated_xlsx_is_refused,
@@ -101,16 +101,7 @@ async fn a_truncated_xlsx_is_refused(app: TestApp) {
         cell("A2", "张三"),
         cell("B2", "13800138000")
     ));
-    let report = app
-        .register
-        .import(ImportRequest::new(
-            SourceKind::Township,
-            "whole.xlsx",
-            whole.clone(),
-            "test",
-        ))
-        .await
-        .expect("the whole workbook is readable");
+    let report = import_file(&app.register, SourceKind::Township, "whole.xlsx", &whole).await;
     assert_eq!(report.rows_accepted, 1);
     let app = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite)
         .await
@@ -283,27 +274,10 @@ async fn formulas_in_cells_are_never_evaluated(app: TestApp) {
         cell("A2", "F1"),
         cell("D2", "=cmd|' /C calc'!A0")
     ));
-    let report = app
-        .register
-        .import(ImportRequest::new(
-            SourceKind::Township,
-            "f.xlsx",
-            sheet.clone(),
-            "test",
-        ))
-        .await
-        .expect("a workbook with formulas is readable");
+    let report = import_file(&app.register, SourceKind::Township, "f.xlsx", &sheet).await;
     assert_eq!(report.rows_accepted, 1);
     let csv = "record_id,name,phone\nF2,=HYPERLINK(\"http://evil.example\"),13800138000\n";
-    app.register
-        .import(ImportRequest::new(
-            SourceKind::Township,
-            "f.csv",
-            csv.as_bytes().to_vec(),
-            "test",
-        ))
-        .await
-        .expect("a CSV with formula-like cells is readable");
+    import_file(&app.register, SourceKind::Township, "f.csv", csv).await;
     let data = app
         .gql_data(
             r#"{ sourceRecords(first: 10) { edges { node { recordId raw } } } }"#,
@@ -353,16 +327,11 @@ async fn an_upload_beyond_the_size_limit_is_refused_over_http(app: TestApp) {
         while csv.len() < size {
             csv.extend_from_slice("张三,13800138000\n".as_bytes());
         }
-        reqwest::multipart::Form::new()
-            .text(
-                "operations",
-                r#"{"query":"mutation($f: Upload!) { importBatch(source: TOWNSHIP, file: $f) { rowsAccepted } }","variables":{"f":null}}"#,
-            )
-            .text("map", r#"{"0":["variables.f"]}"#)
-            .part(
-                "0",
-                reqwest::multipart::Part::bytes(csv).file_name("big.csv"),
-            )
+        let operations = serde_json::json!({
+            "query": "mutation($f: Upload!) { importBatch(source: TOWNSHIP, file: $f) { rowsAccepted } }",
+            "variables": { "f": null },
+        });
+        upload_form(&operations, "big.csv", csv)
     };
     // Over each limit, up to nearly twice the body limit: the server reads and discards the
     // rest of a refused body before it answers, so the client reads the 413 answer rather

@@ -5,14 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use paicha::db::{match_key, match_key_oversized, match_model, review_candidate};
 use paicha::eval::{PairwiseScores, TruthFormat, pairwise, parse_truth, predicted_rows};
-use paicha::intake::SourceKind;
-use paicha::register::{ImportRequest, Verdict};
+use paicha::register::Verdict;
 use paicha::resolve::profile::Profile;
 use paicha::synth::{SynthFiles, generate};
 use paicha::{Reference, Register};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-use crate::helpers::{Backend, open_register};
+use crate::helpers::{Backend, import_synthetic, open_register};
 
 const PERSONS: usize = 1500;
 const SEED: u64 = 20_200_126;
@@ -35,24 +34,6 @@ async fn open(backend: Backend, whole_below: usize) -> (Register, tempfile::Temp
 
 fn files() -> SynthFiles {
     generate(PERSONS, SEED, &Reference::load(None).expect("demo county"))
-}
-
-async fn import_three(register: &Register, files: &SynthFiles) {
-    for (source, name, text) in [
-        (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
-        (SourceKind::Township, "township.csv", &files.township_csv),
-        (SourceKind::External, "external.json", &files.external_json),
-    ] {
-        register
-            .import(ImportRequest::new(
-                source,
-                name,
-                text.as_bytes().to_vec(),
-                "test",
-            ))
-            .await
-            .expect("synthetic file imports");
-    }
 }
 
 /// `(source/record_id, person)` of every current record.
@@ -108,8 +89,8 @@ async fn a_batch_matched_against_the_register_finds_what_resolving_everything_fi
     let files = files();
     let (whole, _a) = open(backend, usize::MAX).await;
     let (part, _b) = open(backend, 0).await;
-    import_three(&whole, &files).await;
-    import_three(&part, &files).await;
+    import_synthetic(&whole, &files).await;
+    import_synthetic(&part, &files).await;
 
     // The whole register was resolved (and a model trained) for every batch. The large one
     // trained on the first batch, again on the second (it more than doubled the register),
@@ -160,7 +141,7 @@ async fn persons_of(register: &Register, candidate: &review_candidate::Model) ->
 async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend: Backend) {
     let files = files();
     let (register, _dir) = open(backend, 0).await;
-    import_three(&register, &files).await;
+    import_synthetic(&register, &files).await;
     let person_of =
         |rows: &[(String, u64)]| -> BTreeMap<String, u64> { rows.iter().cloned().collect() };
     let pending = review_candidate::Entity::find()
@@ -212,7 +193,7 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
 
     let files = files();
     let (register, _dir) = open(backend, usize::MAX).await;
-    import_three(&register, &files).await;
+    import_synthetic(&register, &files).await;
     let before = index(&register).await;
     assert!(!before.0.is_empty(), "the index holds keys");
     let conn = &register.db.conn;

@@ -4,7 +4,7 @@ use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 
-use crate::helpers::{TestApp, phone_list, sample_bytes};
+use crate::helpers::{TestApp, import_failing_on_purpose, import_file, phone_list, sample_bytes};
 
 crate::on_every_backend!(
     each_source_is_imported_from_each_format,
@@ -117,22 +117,20 @@ async fn a_gb18030_file_is_detected_and_read(app: TestApp) {
         .register
         .person_by_id_number("421102197203150199")
         .await
-        .expect("query");
-    assert!(full_width.is_some(), "full-width ID digits folded");
+        .expect("query")
+        .expect("full-width ID digits folded: GB-0003 in the register");
+    assert_eq!(full_width.name.as_deref(), Some("徐振东"));
 }
 
 async fn a_mapping_file_names_headers_paicha_does_not_know(app: TestApp) {
     let bytes = sample_bytes("custom_headers.csv");
-    let without = app
-        .register
-        .import(ImportRequest::new(
-            SourceKind::Township,
-            "custom_headers.csv",
-            bytes.clone(),
-            "test",
-        ))
-        .await
-        .expect("readable");
+    let without = import_file(
+        &app.register,
+        SourceKind::Township,
+        "custom_headers.csv",
+        &bytes,
+    )
+    .await;
     assert_eq!(
         without.rows_accepted, 0,
         "no header known, no row identifies a person"
@@ -305,7 +303,7 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
             "test",
         )
     };
-    assert!(app.register.import(request).await.is_err());
+    import_failing_on_purpose(&app.register, request).await;
     for table in [
         "import_batch",
         "source_record",
@@ -315,16 +313,7 @@ async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
     ] {
         assert_eq!(app.count(table).await, 0, "{table} rolled back");
     }
-    let report = app
-        .register
-        .import(ImportRequest::new(
-            SourceKind::Bigdata,
-            "list.csv",
-            csv.as_bytes().to_vec(),
-            "test",
-        ))
-        .await
-        .expect("the same file imports once the failure is gone");
+    let report = import_file(&app.register, SourceKind::Bigdata, "list.csv", csv).await;
     assert_eq!(report.records_new, 1_200);
     assert_eq!(app.count("source_record").await, 1_200);
 }
@@ -429,16 +418,13 @@ async fn problems_are_stored_once_beside_the_normalised_identity(app: TestApp) {
     // hash (taken over the JSON text the record keeps) finds every one unchanged.
     let mut bytes = sample_bytes("township.csv");
     bytes.push(b'\n');
-    let again = app
-        .register
-        .import(ImportRequest::new(
-            SourceKind::Township,
-            "township-again.csv",
-            bytes.clone(),
-            "test",
-        ))
-        .await
-        .expect("same rows in another file");
+    let again = import_file(
+        &app.register,
+        SourceKind::Township,
+        "township-again.csv",
+        &bytes,
+    )
+    .await;
     assert!(!again.already_imported);
     assert_eq!((again.records_new, again.records_unchanged), (0, 9));
     assert_eq!(app.count("record_link").await, 9);

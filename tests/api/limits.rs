@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, import_family_with_a_shared_phone};
 
 crate::on_every_backend!(
     a_query_nested_too_deep_is_refused_before_it_runs,
@@ -104,27 +104,7 @@ async fn json_array_batches_run_up_to_the_limit_and_are_refused_beyond_it(app: T
 }
 
 async fn not_found_and_conflict_come_with_their_codes(app: TestApp) {
-    app.register
-        .import(paicha::register::ImportRequest::new(
-            paicha::intake::SourceKind::Township,
-            "family.csv",
-            "record_id,township,name,id_number,phone\n\
-             F1,城关镇,周建军,411599198104300378,13598761234\n\
-             F2,城关镇,周明,41159920110914003X,13598761234\n"
-                .as_bytes(),
-            "test",
-        ))
-        .await
-        .expect("import");
-    app.register
-        .import(paicha::register::ImportRequest::new(
-            paicha::intake::SourceKind::Bigdata,
-            "phone.csv",
-            &b"record_id,phone\nP1,13598761234\n"[..],
-            "test",
-        ))
-        .await
-        .expect("import");
+    import_family_with_a_shared_phone(&app.register).await;
     let decide = "mutation($id: ID!) { decideCandidate(id: $id, decision: DIFFERENT) { state } }";
     let missing = app.gql(decide, json!({ "id": "999999" })).await;
     assert_eq!(code(&missing), "NOT_FOUND", "{missing}");

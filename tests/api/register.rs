@@ -120,10 +120,32 @@ async fn location_status_follows_the_strongest_evidence(app: TestApp) {
             serde_json::json!({}),
         )
         .await;
-    for entry in stats["stats"]["byLocationStatus"].as_array().expect("list") {
+    let by_status = stats["stats"]["byLocationStatus"].as_array().expect("list");
+    for status in ["IN_COUNTY", "OUT_OF_COUNTY", "PENDING_VERIFICATION"] {
+        assert!(
+            by_status.iter().any(|e| e["status"] == status),
+            "{status}: {by_status:?}"
+        );
+    }
+    for entry in by_status {
         assert!(entry["count"].as_u64() > Some(0), "{entry}");
     }
-    for entry in stats["stats"]["recordsBySource"].as_array().expect("list") {
+    let in_statuses: u64 = by_status
+        .iter()
+        .map(|e| e["count"].as_u64().expect("n"))
+        .sum();
+    assert_eq!(
+        Some(in_statuses),
+        stats["stats"]["persons"].as_u64(),
+        "{stats}"
+    );
+    let by_source = stats["stats"]["recordsBySource"].as_array().expect("list");
+    assert_eq!(
+        by_source.len(),
+        3,
+        "every source was imported: {by_source:?}"
+    );
+    for entry in by_source {
         assert!(entry["count"].as_u64() > Some(0), "{entry}");
     }
 }
@@ -167,20 +189,8 @@ async fn importing_the_same_files_in_another_order_gives_the_same_persons(app: T
 }
 
 async fn a_record_that_bridges_two_persons_merges_them_and_the_old_id_redirects(app: TestApp) {
-    use paicha::register::ImportRequest;
     let import = |source, name: &'static str, text: &'static str| {
-        let register = app.register.clone();
-        async move {
-            register
-                .import(ImportRequest::new(
-                    source,
-                    name,
-                    text.as_bytes().to_vec(),
-                    "test",
-                ))
-                .await
-                .expect("import")
-        }
+        crate::helpers::import_file(&app.register, source, name, text)
     };
     // A phone alone, then a name and ID with another phone: nothing ties them yet.
     import(
@@ -256,7 +266,11 @@ async fn the_trained_model_and_the_review_candidates_are_in_the_api(app: TestApp
             .iter()
             .any(|b| b["rule"] == "phone" && b["pairs"].as_u64() > Some(0))
     );
-    for edge in data["reviewCandidates"]["edges"].as_array().expect("edges") {
+    let candidates = data["reviewCandidates"]["edges"].as_array().expect("edges");
+    let total = data["reviewCandidates"]["totalCount"].as_u64().expect("n");
+    assert!(total >= 1, "the samples leave something for review: {data}");
+    assert_eq!(candidates.len() as u64, total.min(5), "{data}");
+    for edge in candidates {
         let node = &edge["node"];
         assert_eq!(node["state"], "PENDING");
         assert!(node["a"]["recordId"].is_string() && node["b"]["recordId"].is_string());

@@ -20,6 +20,7 @@ fn schema_graphql_is_what_paicha_schema_prints() {
 fn every_type_and_field_of_the_schema_is_described() {
     let sdl = paicha::graphql::sdl();
     let mut undocumented = Vec::new();
+    let mut definitions = 0;
     let (mut in_description, mut described, mut in_schema_block) = (false, false, false);
     for line in sdl.lines() {
         let t = line.trim();
@@ -59,10 +60,15 @@ fn every_type_and_field_of_the_schema_is_described() {
         .any(|k| t.starts_with(k));
         let is_member =
             (line.starts_with('\t') || line.starts_with("  ")) && !t.is_empty() && t != "}";
+        definitions += usize::from(is_definition);
         if (is_definition || is_member) && !described {
             undocumented.push(t.to_owned());
         }
         described = false;
     }
+    assert!(
+        definitions > 50,
+        "{definitions} definitions: the SDL was not read"
+    );
     assert!(undocumented.is_empty(), "undocumented: {undocumented:#?}");
 }

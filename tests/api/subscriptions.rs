@@ -117,6 +117,7 @@ async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
     let count = change["eventCount"].as_u64().expect("count");
     assert_eq!(count, app.count("resolution_event").await as u64);
     assert_eq!(events.len() as u64, count);
+    assert!(count > 0, "importing new records writes events");
     let creates = events.iter().filter(|e| e["kind"] == "CREATE").count() as u32;
     assert_eq!(creates, report.persons_created);
     assert!(events.iter().all(|e| e["person"]["id"].is_string()));

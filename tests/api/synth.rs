@@ -6,11 +6,9 @@ use std::process::Command;
 
 use paicha::Reference;
 use paicha::eval::{PairwiseScores, TruthFormat, pairwise, parse_truth, predicted_rows};
-use paicha::intake::SourceKind;
-use paicha::register::ImportRequest;
 use paicha::synth::{SynthFiles, generate};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, import_synthetic, paicha_command};
 
 crate::on_every_backend!(
     importing_the_synthetic_files_accepts_exactly_the_truth_rows,
@@ -68,28 +66,6 @@ fn truth_rows(files: &SynthFiles) -> Vec<(String, String, u64)> {
         .collect()
 }
 
-async fn import_synthetic(app: &TestApp, files: &SynthFiles) -> Vec<paicha::intake::BatchReport> {
-    let mut reports = Vec::new();
-    for (source, name, text) in [
-        (SourceKind::Bigdata, "bigdata.csv", &files.bigdata_csv),
-        (SourceKind::Township, "township.csv", &files.township_csv),
-        (SourceKind::External, "external.json", &files.external_json),
-    ] {
-        let report = app
-            .register
-            .import(ImportRequest::new(
-                source,
-                name,
-                text.as_bytes().to_vec(),
-                "test",
-            ))
-            .await
-            .expect("synthetic file imports");
-        reports.push(report);
-    }
-    reports
-}
-
 #[test]
 fn the_same_seed_writes_the_same_bytes_and_another_seed_other_ones() {
     let reference = Reference::load(None).expect("demo county");
@@ -117,6 +93,11 @@ fn every_truth_record_is_in_the_files_and_record_ids_are_unique_per_source() {
     );
 
     let truth = truth_rows(&files);
+    assert_eq!(
+        truth.len(),
+        files.stats.records.values().sum::<usize>(),
+        "a truth row for every record the files are said to hold"
+    );
     for (source, record_id, _) in &truth {
         assert!(
             unique.contains(&(source.as_str(), record_id.clone())),
@@ -152,7 +133,8 @@ fn every_truth_record_is_in_the_files_and_record_ids_are_unique_per_source() {
 
 async fn importing_the_synthetic_files_accepts_exactly_the_truth_rows(app: TestApp) {
     let files = files();
-    let reports = import_synthetic(&app, &files).await;
+    let reports = import_synthetic(&app.register, &files).await;
+    assert_eq!(reports.len(), 3, "a report for each source");
 
     for (report, source) in reports.iter().zip(["bigdata", "township", "external"]) {
         let expected = files.stats.records.get(source).copied().unwrap_or(0);
@@ -218,7 +200,7 @@ fn assert_in_unit_range(s: &PairwiseScores) {
 
 async fn eval_of_the_imported_register_agrees_with_a_brute_force_pair_count(app: TestApp) {
     let files = files();
-    import_synthetic(&app, &files).await;
+    import_synthetic(&app.register, &files).await;
     let truth = parse_truth(&files.truth_csv).expect("our truth format");
     assert_eq!(truth.format, TruthFormat::SourceRecords);
 
@@ -243,12 +225,6 @@ async fn eval_of_the_imported_register_agrees_with_a_brute_force_pair_count(app:
     assert_eq!(itself.tp, scores.true_pairs);
 }
 
-fn paicha(db: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_paicha"));
-    cmd.env("DATABASE_URL", db).env_remove("PAICHA_COUNTY");
-    cmd
-}
-
 fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run paicha");
     assert!(
@@ -265,7 +241,7 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
     let out = dir.path().join("synth");
     let summary = run_ok(
-        paicha(&db)
+        paicha_command(&db)
             .args(["synth", "--persons", "200", "--seed", "7", "--out"])
             .arg(&out),
     );
@@ -278,11 +254,15 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
         ("township", "township.csv"),
         ("external", "external.json"),
     ] {
-        run_ok(paicha(&db).args(["import", source]).arg(out.join(name)));
+        run_ok(
+            paicha_command(&db)
+                .args(["import", source])
+                .arg(out.join(name)),
+        );
     }
 
     let json = run_ok(
-        paicha(&db)
+        paicha_command(&db)
             .args(["eval", "--json", "--truth"])
             .arg(out.join("truth.csv")),
     );
@@ -299,7 +279,7 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
     assert_eq!(scores["records"], truth_rows);
 
     let text = run_ok(
-        paicha(&db)
+        paicha_command(&db)
             .args(["eval", "--truth"])
             .arg(out.join("truth.csv")),
     );
