@@ -87,7 +87,7 @@ pub fn schema(register: Register) -> PaichaSchema {
         .extension(loaders::PerRequestLoaders(register.clone()))
         // Every unmasked read and every mutation reaches the audit log (src/access/audit.rs).
         .extension(crate::access::audit::AuditExtension::new(
-            register.db.clone(),
+            register.db().clone(),
         ))
         .data(register)
         .limit_depth(MAX_DEPTH)

@@ -27,7 +27,8 @@ use crate::resolve::profile::Profile;
 /// matching profile it resolves with.
 #[derive(Clone, Debug)]
 pub struct Register {
-    pub db: Db,
+    /// The database: private, so every write goes through the register's methods.
+    db: Db,
     pub reference: Reference,
     pub profile: Arc<Profile>,
     changes: broadcast::Sender<RegisterChange>,
@@ -90,6 +91,12 @@ impl Register {
     pub fn with_bulk_min_records(mut self, records: usize) -> Self {
         self.bulk_min_records = records;
         self
+    }
+
+    /// The database, for tests and tools that inspect it. Writes go through the register's
+    /// methods, never through this.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Changes committed from now on (in this process), in commit order.

@@ -43,7 +43,7 @@ async fn spawn(backend: Backend) -> Option<TestApp> {
 }
 
 async fn new_token(app: &TestApp, spec: TokenSpec) -> (i64, String) {
-    let issued = token::create(&app.register.db.conn, spec)
+    let issued = token::create(&app.register.db().conn, spec)
         .await
         .expect("token");
     (issued.row.id, issued.token)
@@ -129,7 +129,7 @@ async fn a_request_without_a_valid_token_is_refused_with_unauthenticated(app: Te
 }
 
 fn backend_of(app: &TestApp) -> Backend {
-    match app.register.db.backend() {
+    match app.register.db().backend() {
         sea_orm::DbBackend::Postgres => Backend::Postgres,
         _ => Backend::Sqlite,
     }
@@ -159,12 +159,12 @@ async fn a_revoked_token_stops_working_and_the_others_keep_working(app: TestApp)
     let (id, analyst) = new_token(&app, spec(&app, Role::Analyst, None, None)).await;
     assert_eq!(post(&app, Some(&analyst), STATS).await.0, StatusCode::OK);
     assert!(
-        token::revoke(&app.register.db.conn, id)
+        token::revoke(&app.register.db().conn, id)
             .await
             .expect("revoke")
     );
     assert!(
-        !token::revoke(&app.register.db.conn, id)
+        !token::revoke(&app.register.db().conn, id)
             .await
             .expect("again"),
         "revoking twice changes nothing"
@@ -175,23 +175,23 @@ async fn a_revoked_token_stops_working_and_the_others_keep_working(app: TestApp)
         post(&app, Some(&app.admin_token), STATS).await.0,
         StatusCode::OK
     );
-    let missing = token::revoke(&app.register.db.conn, 9_999).await;
+    let missing = token::revoke(&app.register.db().conn, 9_999).await;
     assert!(matches!(missing, Err(paicha::error::AppError::NotFound(_))));
 }
 
 async fn a_township_token_is_scoped_to_its_township_by_its_canonical_name(app: TestApp) {
     let (_, officer) = new_token(&app, spec(&app, Role::Township, Some("城關"), None)).await;
-    let principal = token::authenticate(&app.register.db.conn, &officer, chrono::Utc::now())
+    let principal = token::authenticate(&app.register.db().conn, &officer, chrono::Utc::now())
         .await
         .expect("valid token");
     assert_eq!(principal.role, Role::Township);
     assert_eq!(principal.township.as_deref(), Some("城关镇"));
     let (_, partner) = new_token(&app, spec(&app, Role::Partner, None, Some("武汉市江岸区"))).await;
-    let principal = token::authenticate(&app.register.db.conn, &partner, chrono::Utc::now())
+    let principal = token::authenticate(&app.register.db().conn, &partner, chrono::Utc::now())
         .await
         .expect("valid token");
     assert_eq!(principal.partner.as_deref(), Some("420102"));
-    let rows = token::list(&app.register.db.conn).await.expect("list");
+    let rows = token::list(&app.register.db().conn).await.expect("list");
     assert_eq!(
         rows.len(),
         3,
@@ -239,7 +239,7 @@ async fn a_mutation_is_audited_with_the_token_that_made_it(app: TestApp) {
     // Reads with masked data are not audited.
     post(&app, Some(&analyst), STATS).await;
 
-    let entries = audit::entries(&app.register.db.conn).await.expect("log");
+    let entries = audit::entries(&app.register.db().conn).await.expect("log");
     assert_eq!(entries.len(), 1, "{entries:?}");
     let entry = &entries[0];
     assert_eq!(entry.token_id, Some(analyst_id));
@@ -278,7 +278,7 @@ async fn a_merge_is_audited_with_the_persons_it_concerns(app: TestApp) {
     let (_, merged) = post(&app, Some(&analyst), &merge).await;
     assert!(merged.get("errors").is_none(), "{merged}");
 
-    let entries = audit::entries(&app.register.db.conn).await.expect("log");
+    let entries = audit::entries(&app.register.db().conn).await.expect("log");
     let entry = entries
         .iter()
         .find(|e| e.operation.contains("mergePersons"))
@@ -300,10 +300,10 @@ async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
             "person",
         )
     };
-    audit::record(&app.register.db.conn, &entry)
+    audit::record(&app.register.db().conn, &entry)
         .await
         .expect("append");
-    let conn = &app.register.db.conn;
+    let conn = &app.register.db().conn;
     for statement in ["UPDATE audit_log SET role = 'X'", "DELETE FROM audit_log"] {
         let refused = conn
             .execute_unprepared(statement)
@@ -392,14 +392,14 @@ async fn a_request_beyond_the_time_limit_is_stopped_and_nothing_is_written(app: 
 }
 
 async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
-    let required = Access::required(app.register.db.clone());
+    let required = Access::required(app.register.db().clone());
     let bearer = format!("Bearer {}", app.admin_token);
     let principal = required
         .authenticate_connection_init(&json!({ "Authorization": bearer }))
         .await
         .expect("valid payload");
     assert_eq!(principal.role, Role::Admin);
-    let admin = token::authenticate(&app.register.db.conn, &app.admin_token, chrono::Utc::now())
+    let admin = token::authenticate(&app.register.db().conn, &app.admin_token, chrono::Utc::now())
         .await
         .expect("the hub's admin token");
     assert_eq!(principal.token_id, admin.token_id);
@@ -438,7 +438,7 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
         "{}",
         refused.message
     );
-    let open = Access::open(app.register.db.clone());
+    let open = Access::open(app.register.db().clone());
     assert_eq!(
         open.authenticate_connection_init(&json!({}))
             .await
@@ -449,7 +449,7 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
 }
 
 async fn serve_demo_tokens_replace_each_other(app: TestApp) {
-    let conn = &app.register.db.conn;
+    let conn = &app.register.db().conn;
     let first = token::demo_admin(conn).await.expect("demo token");
     let second = token::demo_admin(conn).await.expect("demo token");
     let now = chrono::Utc::now();
@@ -545,7 +545,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
     let register = paicha::open_register(&db, paicha::Reference::load(None).expect("demo county"))
         .await
         .expect("register");
-    let principal = token::authenticate(&register.db.conn, token, chrono::Utc::now())
+    let principal = token::authenticate(&register.db().conn, token, chrono::Utc::now())
         .await
         .expect("the created token works");
     let entry = audit::AuditEntry {
@@ -557,7 +557,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
             "=cmd: person",
         )
     };
-    audit::record(&register.db.conn, &entry)
+    audit::record(&register.db().conn, &entry)
         .await
         .expect("append");
 

@@ -40,7 +40,7 @@ impl Tokens {
         ] {
             let spec = TokenSpec::parse(role, township, partner, &app.register.reference)
                 .expect("token spec");
-            let issued = token::create(&app.register.db.conn, spec)
+            let issued = token::create(&app.register.db().conn, spec)
                 .await
                 .expect("token");
             tokens.insert(role, issued.token);

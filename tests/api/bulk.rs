@@ -33,15 +33,15 @@ async fn open(backend: Backend, bulk_min: usize) -> (Register, tempfile::TempDir
 
 /// The names of every index of the register's database.
 async fn index_names(register: &Register) -> Vec<String> {
-    let conn = &register.db.conn;
-    let sql = match register.db.backend() {
+    let conn = &register.db().conn;
+    let sql = match register.db().backend() {
         DbBackend::Postgres => {
             "SELECT indexname AS name FROM pg_indexes WHERE schemaname = current_schema() \
              ORDER BY 1"
         }
         _ => "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY 1",
     };
-    conn.query_all_raw(Statement::from_string(register.db.backend(), sql))
+    conn.query_all_raw(Statement::from_string(register.db().backend(), sql))
         .await
         .expect("list indexes")
         .into_iter()
@@ -184,7 +184,7 @@ async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_lo
     let reference = || Reference::load(None).expect("demo county");
     let alone = open_alone(&url).await.with_bulk_min_records(1);
     assert_eq!(
-        alone.db.journal_mode().await.expect("mode").as_deref(),
+        alone.db().journal_mode().await.expect("mode").as_deref(),
         Some("delete")
     );
 
@@ -198,12 +198,12 @@ async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_lo
     import_both(&[&alone, &shared], &files).await;
     assert_same_register(&alone, &shared).await;
 
-    alone.db.release().await.expect("release");
+    alone.db().release().await.expect("release");
     assert_eq!(
-        alone.db.journal_mode().await.expect("mode").as_deref(),
+        alone.db().journal_mode().await.expect("mode").as_deref(),
         Some("wal")
     );
-    alone.db.conn.close().await.expect("close");
+    alone.db().conn.clone().close().await.expect("close");
 
     // A server has the database open: the command keeps the log, and writes through it.
     let server = Db::connect(&url).await.expect("server");
@@ -214,7 +214,7 @@ async fn a_register_opened_alone_writes_with_a_rollback_journal_and_gives_the_lo
         "the refusal is not waited for"
     );
     assert_eq!(
-        command.db.journal_mode().await.expect("mode").as_deref(),
+        command.db().journal_mode().await.expect("mode").as_deref(),
         Some("wal")
     );
     let before = count_rows(&command, "source_record").await;

@@ -115,7 +115,7 @@ pub async fn open_register(
 
 /// Rows in `table` of the register's database.
 pub async fn count_rows(register: &Register, table: &str) -> i64 {
-    let conn = &register.db.conn;
+    let conn = &register.db().conn;
     let row = conn
         .query_one_raw(sea_orm::Statement::from_string(
             conn.get_database_backend(),
@@ -191,14 +191,14 @@ pub async fn spawn_app_configured(
         .await
         .expect("open register");
     let mut access = match mode {
-        AccessMode::Open => Access::open(register.db.clone()),
-        AccessMode::Required => Access::required(register.db.clone()),
+        AccessMode::Open => Access::open(register.db().clone()),
+        AccessMode::Required => Access::required(register.db().clone()),
     };
     if let Some(rate) = rate_per_minute {
         access = access.with_rate_limit(rate);
     }
     let admin_token = token::create(
-        &register.db.conn,
+        &register.db().conn,
         TokenSpec::parse(Role::Admin, None, None, &register.reference).expect("admin spec"),
     )
     .await

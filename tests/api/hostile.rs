@@ -312,7 +312,7 @@ async fn an_upload_beyond_the_size_limit_is_refused_over_http(app: TestApp) {
     };
     let router = paicha::http::router_with_limits(
         paicha::graphql::schema(app.register.clone()),
-        paicha::access::Access::required(app.register.db.clone()),
+        paicha::access::Access::required(app.register.db().clone()),
         limits,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -58,14 +58,14 @@ fn against_truth(rows: &[(String, u64)], files: &SynthFiles) -> PairwiseScores {
 
 async fn models(register: &Register) -> u64 {
     match_model::Entity::find()
-        .count(&register.db.conn)
+        .count(&register.db().conn)
         .await
         .expect("count models")
 }
 
 /// The match index: every (key hash, record) row and every oversized key.
 async fn index(register: &Register) -> (BTreeSet<(i64, i64)>, BTreeSet<i64>) {
-    let conn = &register.db.conn;
+    let conn = &register.db().conn;
     let rows = match_key::Entity::find()
         .all(conn)
         .await
@@ -147,7 +147,7 @@ async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend
     let pending = review_candidate::Entity::find()
         .filter(review_candidate::Column::State.eq("PENDING"))
         .order_by_asc(review_candidate::Column::Id)
-        .all(&register.db.conn)
+        .all(&register.db().conn)
         .await
         .expect("candidates");
     assert!(
@@ -196,7 +196,7 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
     import_synthetic(&register, &files).await;
     let before = index(&register).await;
     assert!(!before.0.is_empty(), "the index holds keys");
-    let conn = &register.db.conn;
+    let conn = &register.db().conn;
     Migrator::down(conn, Some(1))
         .await
         .expect("undo the last migration");

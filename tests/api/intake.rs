@@ -398,7 +398,7 @@ async fn problems_are_stored_once_beside_the_normalised_identity(app: TestApp) {
 
     app.import_ok(SourceKind::Township, "township.csv").await;
     let records = paicha::db::source_record::Entity::find()
-        .all(&app.register.db.conn)
+        .all(&app.register.db().conn)
         .await
         .expect("records");
     assert_eq!(records.len(), 9);

@@ -614,14 +614,19 @@ async fn aggregates_count_the_register_in_one_request(app: TestApp) {
 /// connection of its own.
 async fn statements_for(app: &TestApp, query: &str) -> (usize, Value) {
     let counter = Arc::new(AtomicUsize::new(0));
-    let mut register = app.register.clone();
+    let mut db = app.register.db().clone();
     let seen = counter.clone();
-    register.db.conn.set_metric_callback(move |info| {
+    db.conn.set_metric_callback(move |info| {
         if std::env::var_os("SHOW_SQL").is_some() {
             eprintln!("SQL {}", info.statement.sql);
         }
         seen.fetch_add(1, Ordering::SeqCst);
     });
+    let register = paicha::register::Register::new(
+        db,
+        app.register.reference.clone(),
+        (*app.register.profile).clone(),
+    );
     let schema = paicha::graphql::schema(register);
     let admin = paicha::access::Principal {
         token_id: None,

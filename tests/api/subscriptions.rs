@@ -73,7 +73,7 @@ async fn connect(app: &TestApp, token: &str) -> Socket {
 async fn a_role_that_may_not_read_history_is_refused_the_subscription(app: TestApp) {
     let spec =
         TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
-    let issued = token::create(&app.register.db.conn, spec)
+    let issued = token::create(&app.register.db().conn, spec)
         .await
         .expect("token");
     let mut socket = connect(&app, &issued.token).await;
