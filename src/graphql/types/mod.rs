@@ -24,3 +24,6 @@ pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount,
     Stats, TownshipCount,
 };
+
+#[cfg(test)]
+mod tests;
