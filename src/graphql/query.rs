@@ -10,8 +10,8 @@ use super::connection::{
 use super::loaders::prime_persons;
 use super::types::{
     Aggregates, AuditEntry, AuditKind, EventKind, HubeiLink, ImportBatch, LocationStatus,
-    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats,
-    check_range, parse_id, visible,
+    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats, check_range,
+    parse_id, visible,
 };
 use crate::access::Permission;
 use crate::access::guard::visible_rows;

@@ -107,7 +107,11 @@ impl Read {
     }
 
     /// Reads a stored state with its enum's own parser.
-    pub fn state<T>(self, stored: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, AppError> {
+    pub fn state<T>(
+        self,
+        stored: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, AppError> {
         parse(stored).ok_or_else(|| self.failed("stored state is none the enum knows"))
     }
 }
@@ -151,7 +155,10 @@ mod tests {
             .json::<Vec<i64>>(r#"["13812345678"]"#)
             .expect_err("strings are not IDs");
         let cause = format!("{:#}", typed.into_anyhow());
-        assert!(!cause.contains("1381"), "serde quotes the value otherwise: {cause}");
+        assert!(
+            !cause.contains("1381"),
+            "serde quotes the value otherwise: {cause}"
+        );
     }
 
     #[test]

@@ -21,8 +21,8 @@ pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
 pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
 pub use review::{MatchExplanation, ReviewCandidate};
 pub use stats::{
-    Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount,
-    Stats, TownshipCount,
+    Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
+    TownshipCount,
 };
 
 #[cfg(test)]

@@ -77,11 +77,7 @@ impl ReviewCandidate {
     }
     /// Field by field: how the two records compared and what it weighed.
     async fn explanation(&self) -> Result<Vec<MatchExplanation>> {
-        let read = Read::new(
-            "ReviewCandidate.explanation",
-            "review_candidate",
-            self.0.id,
-        );
+        let read = Read::new("ReviewCandidate.explanation", "review_candidate", self.0.id);
         Ok(explanation_of(read, &self.0.explanation)?)
     }
     /// `PENDING`, `SAME` or `DIFFERENT`.

@@ -8,35 +8,22 @@ use crate::access::Principal;
 use crate::config::Reference;
 use crate::db::person;
 use crate::graphql::{PaichaSchema, schema};
-use crate::register::Register;
+use crate::register::{HubeiLink, LocationStatus, Register};
 use crate::resolve::profile::Profile;
 
-/// A person row as the register writes it, with `phones` and `hubei_link` as given.
+/// A person row with `phones` and `hubei_link` as given, every optional column left null.
 fn person_row(id: i64, phones: &str, hubei_link: &str) -> person::ActiveModel {
     let now = chrono::Utc::now();
     person::ActiveModel {
         id: Set(id),
-        merged_into: Set(None),
-        name: Set(None),
-        name_pinyin: Set(None),
-        id_number: Set(None),
         phones: Set(phones.to_owned()),
-        birth_date: Set(None),
-        sex: Set(None),
-        address: Set(None),
-        township: Set(None),
-        village: Set(None),
-        location_status: Set("PENDING_VERIFICATION".into()),
-        jurisdiction_code: Set(None),
-        jurisdiction_name: Set(None),
+        location_status: Set(LocationStatus::PendingVerification.as_str().to_owned()),
         location_conflict: Set(false),
         hubei_link: Set(hubei_link.to_owned()),
-        origin: Set(None),
-        arrival_date: Set(None),
-        first_reported: Set(None),
         golden: Set("{}".into()),
         created_at: Set(now),
         updated_at: Set(now),
+        ..Default::default()
     }
 }
 
@@ -80,9 +67,10 @@ fn field(response: &Response, pointer: &str) -> Option<serde_json::Value> {
 
 #[tokio::test]
 async fn phones_stored_as_broken_json_are_an_internal_error_not_an_empty_list() {
+    let wuhan = HubeiLink::Wuhan.as_str();
     let (_dir, schema) = schema_with(vec![
-        person_row(1, r#"["13812345678""#, "WUHAN"),
-        person_row(2, "[]", "WUHAN"),
+        person_row(1, r#"["13812345678""#, wuhan),
+        person_row(2, "[]", wuhan),
     ])
     .await;
 
