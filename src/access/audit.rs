@@ -32,12 +32,20 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
+    /// Every kind.
+    pub const ALL: [AuditKind; 2] = [Self::UnmaskedRead, Self::Mutation];
+
     /// The stored name (`UNMASKED_READ`, `MUTATION`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UnmaskedRead => "UNMASKED_READ",
             Self::Mutation => "MUTATION",
         }
+    }
+
+    /// Reads the stored name back.
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 

@@ -3,25 +3,21 @@
 use async_graphql::{Context, Object, Result, Upload};
 use std::io::Read;
 
-use super::types::{BatchReport, Person, ReviewCandidate, Source};
+use super::types::{BatchReport, Person, ReviewCandidate, Source, parse_id};
 use crate::access::audit::note_mutation;
 use crate::access::guard::principal;
 use crate::access::{Permission, Role};
 use crate::error::AppError;
-use crate::register::{ImportRequest, Register, Verdict};
+use crate::register::{ImportRequest, Register};
 
 /// An analyst's verdict on a pair of records.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::register::Verdict")]
 pub enum Decision {
     /// The two records are one person.
     Same,
     /// The two records are two persons.
     Different,
-}
-
-fn id_of(id: &async_graphql::ID, what: &str) -> Result<i64, AppError> {
-    id.parse::<i64>()
-        .map_err(|_| AppError::BadInput(format!("“{}”不是有效的{what} ID", id.as_str())))
 }
 
 /// The root of every mutation.
@@ -85,7 +81,8 @@ impl Mutation {
                 .ok_or_else(|| AppError::Forbidden("该 PARTNER 令牌没有指定辖区".into()))?;
             request.sender = Some(partner);
         }
-        Ok(register.import(request).await?.into())
+        let report = register.import(request).await?;
+        Ok(BatchReport::read(report, "Mutation.importBatch")?)
     }
 
     /// Decides a review candidate: the two records are the same person or two persons. The
@@ -99,12 +96,12 @@ impl Mutation {
         decision: Decision,
     ) -> Result<ReviewCandidate> {
         let register = ctx.data::<Register>()?;
-        let verdict = match decision {
-            Decision::Same => Verdict::Same,
-            Decision::Different => Verdict::Different,
-        };
         let decided = register
-            .decide_candidate(id_of(&id, "候选")?, verdict, &principal(ctx)?.actor())
+            .decide_candidate(
+                parse_id(&id, "候选")?,
+                decision.into(),
+                &principal(ctx)?.actor(),
+            )
             .await?;
         let mut persons = Vec::new();
         for record in [decided.record_a, decided.record_b] {
@@ -125,7 +122,7 @@ impl Mutation {
         b: async_graphql::ID,
     ) -> Result<Person> {
         let register = ctx.data::<Register>()?;
-        let (a, b) = (id_of(&a, "人员")?, id_of(&b, "人员")?);
+        let (a, b) = (parse_id(&a, "人员")?, parse_id(&b, "人员")?);
         let merged = register
             .merge_persons(a, b, &principal(ctx)?.actor())
             .await?;
@@ -144,9 +141,9 @@ impl Mutation {
         let register = ctx.data::<Register>()?;
         let records = record_ids
             .iter()
-            .map(|r| id_of(r, "记录"))
+            .map(|r| parse_id(r, "记录"))
             .collect::<Result<Vec<i64>, AppError>>()?;
-        let id = id_of(&id, "人员")?;
+        let id = parse_id(&id, "人员")?;
         let split = register
             .split_person(id, &records, &principal(ctx)?.actor())
             .await?;

@@ -10,15 +10,16 @@ use super::connection::{
 use super::loaders::prime_persons;
 use super::types::{
     Aggregates, AuditEntry, AuditKind, EventKind, HubeiLink, ImportBatch, LocationStatus,
-    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats,
+    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats, check_range,
+    parse_id, visible,
 };
 use crate::access::Permission;
-use crate::access::guard::{in_scope, visible_rows};
+use crate::access::guard::visible_rows;
 use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
 use crate::register::Register;
 use crate::register::query::{
-    AuditFilter, DateRange, EventFilter, PersonFilter, PersonOrder, PersonOrderField, RecordFilter,
+    AuditFilter, DateRange, EventFilter, PersonFilter, PersonOrder, RecordFilter,
 };
 
 /// An inclusive range of days; leave an end out to keep it open.
@@ -33,11 +34,9 @@ pub struct DateRangeInput {
 impl DateRangeInput {
     fn checked(range: Option<Self>, what: &str) -> Result<DateRange, AppError> {
         let range = range.unwrap_or_default();
-        if let (Some(from), Some(to)) = (range.from, range.to)
-            && from > to
-        {
-            return Err(AppError::BadInput(format!("{what}的起始日期晚于结束日期")));
-        }
+        check_range(range.from.as_ref(), range.to.as_ref(), || {
+            format!("{what}的起始日期晚于结束日期")
+        })?;
         Ok(DateRange {
             from: range.from,
             to: range.to,
@@ -90,12 +89,14 @@ impl PersonFilterInput {
 
 /// What persons can be ordered by; ties are broken by person ID.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug, Default)]
+#[graphql(remote = "crate::register::query::PersonOrderField")]
 pub enum PersonOrderBy {
     /// Person ID (the order persons entered the register).
     #[default]
     Id,
     /// Toneless pinyin of the name (persons without a name last).
-    Name,
+    #[graphql(name = "NAME")]
+    NamePinyin,
     /// Arrival date (persons without one last).
     ArrivalDate,
     /// The day first reported (persons without one last).
@@ -127,13 +128,7 @@ pub struct PersonOrderInput {
 impl From<PersonOrderInput> for PersonOrder {
     fn from(o: PersonOrderInput) -> Self {
         Self {
-            field: match o.field {
-                PersonOrderBy::Id => PersonOrderField::Id,
-                PersonOrderBy::Name => PersonOrderField::NamePinyin,
-                PersonOrderBy::ArrivalDate => PersonOrderField::ArrivalDate,
-                PersonOrderBy::FirstReported => PersonOrderField::FirstReported,
-                PersonOrderBy::UpdatedAt => PersonOrderField::UpdatedAt,
-            },
+            field: o.field.into(),
             descending: o.direction == OrderDirection::Desc,
         }
     }
@@ -177,9 +172,9 @@ pub struct SourceRecordFilterInput {
     pub all_versions: bool,
 }
 
-fn parse_id(id: &ID, what: &str) -> Result<i64, AppError> {
-    id.parse::<i64>()
-        .map_err(|_| AppError::BadInput(format!("“{}”不是有效的{what} ID", id.as_str())))
+/// The message of a time range that ends before it starts.
+fn times_reversed() -> String {
+    "起始时间晚于结束时间".to_owned()
 }
 
 /// The root of every query.
@@ -269,11 +264,7 @@ impl Query {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
         let filter = filter.unwrap_or_default();
-        if let (Some(from), Some(to)) = (filter.from, filter.to)
-            && from > to
-        {
-            return Err(AppError::BadInput("起始时间晚于结束时间".into()).into());
-        }
+        check_range(filter.from.as_ref(), filter.to.as_ref(), times_reversed)?;
         let filter = EventFilter {
             person_id: filter
                 .person_id
@@ -284,7 +275,7 @@ impl Query {
                 .kinds
                 .unwrap_or_default()
                 .into_iter()
-                .map(|k| k.as_db().to_owned())
+                .map(|k| k.as_stored().to_owned())
                 .collect(),
             from: filter.from,
             to: filter.to,
@@ -317,11 +308,7 @@ impl Query {
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
         let found = register.person(parse_id(&id, "人员")?).await?;
-        Ok(found
-            .map(|p| in_scope(ctx, p))
-            .transpose()?
-            .flatten()
-            .map(Person))
+        Ok(visible(ctx, found)?.map(Person))
     }
 
     /// The person with this ID number (15 or 18 digits, any formatting). A person outside
@@ -334,11 +321,7 @@ impl Query {
     ) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
         let found = register.person_by_id_number(&id_number).await?;
-        Ok(found
-            .map(|p| in_scope(ctx, p))
-            .transpose()?
-            .flatten()
-            .map(Person))
+        Ok(visible(ctx, found)?.map(Person))
     }
 
     /// Source records as they arrived, as a Relay connection ordered by record ID. A township
@@ -450,13 +433,9 @@ impl Query {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
         let filter = filter.unwrap_or_default();
-        if let (Some(from), Some(to)) = (filter.from, filter.to)
-            && from > to
-        {
-            return Err(AppError::BadInput("起始时间晚于结束时间".into()).into());
-        }
+        check_range(filter.from.as_ref(), filter.to.as_ref(), times_reversed)?;
         let filter = AuditFilter {
-            kind: filter.kind.map(|k| k.as_db().to_owned()),
+            kind: filter.kind.map(|k| k.as_stored().to_owned()),
             token_id: filter
                 .token_id
                 .as_ref()

@@ -5,27 +5,19 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::types::ResolutionEvent;
+use super::types::{ResolutionEvent, ids};
 use crate::access::Permission;
 use crate::config::limits::MAX_PAGE;
 use crate::register::{self, Register};
 
 /// What kind of write changed the register.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::register::ChangeKind")]
 pub enum ChangeKind {
     /// Files were imported and the register re-resolved.
     Import,
     /// An analyst decided a review candidate, merged persons or split one.
     Decision,
-}
-
-impl From<register::ChangeKind> for ChangeKind {
-    fn from(k: register::ChangeKind) -> Self {
-        match k {
-            register::ChangeKind::Import => Self::Import,
-            register::ChangeKind::Decision => Self::Decision,
-        }
-    }
 }
 
 /// A committed change of the register.
@@ -44,7 +36,7 @@ impl RegisterChange {
     }
     /// The import batches it wrote (none for a decision).
     async fn batch_ids(&self) -> Vec<ID> {
-        self.0.batch_ids.iter().map(|b| ID(b.to_string())).collect()
+        ids(&self.0.batch_ids)
     }
     /// How many resolution events it wrote (persons created, records linked, merges,
     /// splits, decisions).

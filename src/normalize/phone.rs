@@ -17,6 +17,16 @@ pub enum PhoneKind {
     Landline,
 }
 
+impl PhoneKind {
+    /// The stable wire form: `MOBILE` or `LANDLINE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneKind::Mobile => "MOBILE",
+            PhoneKind::Landline => "LANDLINE",
+        }
+    }
+}
+
 /// One normalised phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Phone {

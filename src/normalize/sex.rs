@@ -15,12 +15,20 @@ pub enum Sex {
 }
 
 impl Sex {
+    /// Both sexes.
+    pub const ALL: [Sex; 2] = [Sex::Male, Sex::Female];
+
     /// The stable wire form: `MALE` or `FEMALE`.
     pub fn as_str(self) -> &'static str {
         match self {
             Sex::Male => "MALE",
             Sex::Female => "FEMALE",
         }
+    }
+
+    /// Reads the wire form back.
+    pub fn from_str_opt(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
     /// The sex encoded by the 17th digit of an ID number: odd is male, even is female.

@@ -1,0 +1,133 @@
+//! An imported file and its batch report.
+
+use async_graphql::{ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::common::Read;
+use super::enums::Source;
+use crate::db::import_batch;
+use crate::error::AppError;
+use crate::intake;
+use crate::register;
+
+/// A row that was not imported, and why.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RejectedRow {
+    /// Data row number (1 = the first row after the header).
+    pub row: u32,
+    /// Why, in words a clerk can act on.
+    pub reason: String,
+}
+
+impl From<intake::RejectedRow> for RejectedRow {
+    fn from(r: intake::RejectedRow) -> Self {
+        Self {
+            row: r.row,
+            reason: r.reason,
+        }
+    }
+}
+
+/// What importing one file read, kept, refused and changed.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BatchReport {
+    /// The batch the file was recorded as (the earlier batch when it was already imported).
+    pub batch_id: ID,
+    /// The source kind.
+    pub source: Option<Source>,
+    /// The file's name.
+    pub file_name: String,
+    /// `csv`, `xlsx`, `json` or `ndjson`.
+    pub format: String,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+    /// True when this very file had been imported before: nothing was written.
+    pub already_imported: bool,
+    /// Data rows read.
+    pub rows_read: u32,
+    /// Rows kept.
+    pub rows_accepted: u32,
+    /// Rows refused.
+    pub rows_rejected: u32,
+    /// Each refused row with its number and reason.
+    pub rejected: Vec<RejectedRow>,
+    /// Records seen for the first time.
+    pub records_new: u32,
+    /// Records whose content had been imported before.
+    pub records_unchanged: u32,
+    /// Records that existed with other content: stored as a new version.
+    pub records_new_version: u32,
+    /// Persons added to the register.
+    pub persons_created: u32,
+    /// Persons already in the register that gained records.
+    pub persons_matched: u32,
+    /// External notices in the file.
+    pub notices: u32,
+}
+
+impl BatchReport {
+    /// The report of batch `r.batch_id`, read by `field`.
+    pub fn read(r: intake::BatchReport, field: &'static str) -> Result<Self, AppError> {
+        let read = Read::new(field, "import_batch", r.batch_id);
+        Ok(Self {
+            batch_id: ID::from(r.batch_id),
+            source: Some(read.state(&r.source, Source::from_stored)?),
+            file_name: r.file_name,
+            format: r.format,
+            sha256: r.sha256,
+            already_imported: r.already_imported,
+            rows_read: r.rows_read,
+            rows_accepted: r.rows_accepted,
+            rows_rejected: r.rows_rejected,
+            rejected: r.rejected.into_iter().map(RejectedRow::from).collect(),
+            records_new: r.records_new,
+            records_unchanged: r.records_unchanged,
+            records_new_version: r.records_new_version,
+            persons_created: r.persons_created,
+            persons_matched: r.persons_matched,
+            notices: r.notices,
+        })
+    }
+}
+
+/// One imported file.
+pub struct ImportBatch(pub import_batch::Model);
+
+/// One imported file.
+#[Object]
+impl ImportBatch {
+    /// Batch ID.
+    async fn id(&self) -> ID {
+        ID::from(self.0.id)
+    }
+    /// The source kind.
+    async fn source(&self) -> Result<Option<Source>> {
+        let read = Read::new("ImportBatch.source", "import_batch", self.0.id);
+        Ok(Some(read.state(&self.0.source, Source::from_stored)?))
+    }
+    /// The file's name.
+    async fn file_name(&self) -> &str {
+        &self.0.file_name
+    }
+    /// `csv`, `xlsx`, `json` or `ndjson`.
+    async fn format(&self) -> &str {
+        &self.0.format
+    }
+    /// sha256 of the file's bytes.
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+    /// Who imported it.
+    async fn imported_by(&self) -> &str {
+        &self.0.imported_by
+    }
+    /// When.
+    async fn imported_at(&self) -> DateTime<Utc> {
+        self.0.imported_at
+    }
+    /// The batch report: counts and rejected rows.
+    async fn report(&self) -> Result<BatchReport> {
+        let report = register::query::batch_report(&self.0);
+        Ok(BatchReport::read(report, "ImportBatch.report")?)
+    }
+}

@@ -1,0 +1,29 @@
+//! GraphQL object types over the register's rows, one file per subject.
+
+mod audit;
+mod batch;
+mod common;
+mod enums;
+mod history;
+mod model;
+mod person;
+mod record;
+mod review;
+mod stats;
+
+pub use audit::AuditEntry;
+pub use batch::{BatchReport, ImportBatch, RejectedRow};
+pub use common::{Jurisdiction, Read, Shown, check_range, ids, parse_id, visible};
+pub use enums::{AuditKind, EventKind, HubeiLink, IdClass, LocationStatus, Sex, Source};
+pub use history::ResolutionEvent;
+pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
+pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
+pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
+pub use review::{MatchExplanation, ReviewCandidate};
+pub use stats::{
+    Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
+    TownshipCount,
+};
+
+#[cfg(test)]
+mod tests;
