@@ -16,10 +16,13 @@ use sha2::{Digest, Sha256};
 
 use super::Register;
 use super::golden::StoredIdentity;
-use super::resolution::{FreshRecord, Reach, field_values};
+use super::resolution::values::{field_values, needs_raw};
+use super::resolution::{FreshRecord, Reach};
 use crate::Reference;
+use crate::access::submission;
 use crate::db::bulk::{self, SuspendedIndexes};
-use crate::db::{self, import_batch, notice, person, record_link, source_record};
+use crate::db::read_back::{linked_records, persons_of};
+use crate::db::{self, import_batch, notice, source_record};
 use crate::db::{overlap, rows};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
@@ -325,7 +328,7 @@ impl Register {
         if let Some(sender) = req.sender {
             // Notices are complete once the file is open: one sent from outside the partner's
             // jurisdiction refuses the file before anything of it is written.
-            self.check_senders(sender, &notices)?;
+            submission::check_senders(self.reference.divisions, sender, &notices)?;
         }
         // Lines estimate the rows of a table (the bar is only a guide).
         let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
@@ -393,7 +396,7 @@ impl Register {
         let read = read.read;
         if req.sender.is_some() {
             // Rows without any notice, now that they are counted.
-            rows_without_notice(&read.notices, accepted)?;
+            submission::check_rows_have_notice(&read.notices, accepted)?;
         }
         let Batch { mut report, .. } = batch;
         report.rows_read = read.rows_read;
@@ -554,7 +557,7 @@ impl Register {
         let register_size = match command.register_size {
             Some(n) => n,
             None => {
-                let n = super::resolution::linked_records(txn).await?;
+                let n = linked_records(txn).await?;
                 command.register_size = Some(n);
                 n
             }
@@ -577,42 +580,14 @@ impl Register {
         .identified_by(&self.profile.identifying))
     }
 
-    /// Reads a partner's file through without writing it and refuses it as
-    /// [`Register::check_senders`] and [`rows_without_notice`] do.
+    /// Reads a partner's file through without writing it and refuses it as the import would
+    /// (see [`submission`]).
     fn check_sender_of(&self, req: &ImportRequest<'_>, sender: &str) -> Result<(), AppError> {
         let headers = self.headers_of(req)?;
         let (_, file) = intake::read_file(req.source, req.file_name, &req.bytes, &headers)
             .map_err(|e| refused(req, e))?;
-        self.check_senders(sender, &file.notices)?;
-        rows_without_notice(&file.notices, file.rows.len())
-    }
-
-    /// Refuses a partner's file unless every notice in it is sent by a place within the
-    /// partner's jurisdiction `sender`: a partner speaks for its own jurisdiction only.
-    fn check_senders(&self, sender: &str, notices: &[NoticeIn]) -> Result<(), AppError> {
-        let scope = crate::access::guard::code_prefix(sender);
-        for notice in notices {
-            let from = notice
-                .fields
-                .get(&Field::SendingJurisdiction)
-                .map(String::as_str)
-                .unwrap_or_default();
-            let within = self
-                .reference
-                .divisions
-                .resolve_place(from)
-                .is_some_and(|d| d.code.starts_with(scope));
-            if !within {
-                let number = notice
-                    .fields
-                    .get(&Field::NoticeNo)
-                    .map_or("", String::as_str);
-                return Err(AppError::Forbidden(format!(
-                    "通知 {number} 的发函单位“{from}”不在本令牌的辖区（{sender}）内"
-                )));
-            }
-        }
-        Ok(())
+        submission::check_senders(self.reference.divisions, sender, &file.notices)?;
+        submission::check_rows_have_notice(&file.notices, file.rows.len())
     }
 }
 
@@ -628,7 +603,7 @@ impl Normaliser {
     /// Normalises `rows` on every core (normalisation is pure; the order is kept) and makes
     /// their comparison values and JSON texts; `rows` is left empty.
     fn prepare(&self, rows: &mut Vec<SourceRow>, notices: &[NoticeIn]) -> Vec<Prepared> {
-        let with_raw = super::resolution::needs_raw(&self.profile);
+        let with_raw = needs_raw(&self.profile);
         let prepare = |chunk: &[SourceRow]| -> Vec<(StoredIdentity, RecordJson, Vec<FieldValue>)> {
             chunk
                 .iter()
@@ -878,16 +853,6 @@ async fn current_versions(
     Ok(existing)
 }
 
-/// Refuses a partner's rows that belong to no notice: a partner's file says who sent it.
-fn rows_without_notice(notices: &[NoticeIn], rows: usize) -> Result<(), AppError> {
-    if notices.is_empty() && rows > 0 {
-        return Err(AppError::Forbidden(
-            "协查通知须写明发函单位（sending_jurisdiction）".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// A file refused whole: the reason, after the file's name.
 fn refused(req: &ImportRequest<'_>, e: intake::IntakeError) -> AppError {
     AppError::BadInput(format!("{}：{e}", req.file_name))
@@ -931,28 +896,6 @@ fn mark_already_imported(report: &mut BatchReport) {
     report.records_new_version = 0;
     report.persons_created = 0;
     report.persons_matched = 0;
-}
-
-/// The person each of `records` is linked to.
-pub(super) async fn persons_of(
-    txn: &DatabaseTransaction,
-    records: &[i64],
-) -> Result<HashMap<i64, i64>, DbErr> {
-    let mut out = HashMap::new();
-    for chunk in records.chunks(CHUNK) {
-        let rows: Vec<(i64, i64)> = record_link::Entity::find()
-            .select_only()
-            .columns([
-                record_link::Column::SourceRecordId,
-                record_link::Column::PersonId,
-            ])
-            .filter(record_link::Column::SourceRecordId.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
 }
 
 async fn insert_all<A>(txn: &DatabaseTransaction, models: Vec<A>) -> Result<(), DbErr>
@@ -1057,41 +1000,6 @@ fn batch_model(
         rejected: json_text(&report.rejected),
     }
     .into()
-}
-
-pub(super) fn person_model(
-    id: i64,
-    golden: &super::golden::Golden,
-    now: chrono::DateTime<Utc>,
-) -> person::Model {
-    person::Model {
-        id,
-        merged_into: None,
-        name: golden.name.value.clone(),
-        name_pinyin: golden.name_pinyin.clone(),
-        id_number: golden.id_number.value.clone(),
-        phones: json_text(&golden.phone_numbers()),
-        birth_date: golden
-            .birth_date
-            .value
-            .as_deref()
-            .and_then(|d| d.parse().ok()),
-        sex: golden.sex.value.clone(),
-        address: golden.address.value.clone(),
-        township: golden.township.value.clone(),
-        village: golden.village.value.clone(),
-        location_status: golden.location_status.as_str().to_owned(),
-        jurisdiction_code: golden.jurisdiction_code.clone(),
-        jurisdiction_name: golden.jurisdiction_name.clone(),
-        location_conflict: golden.location_conflict,
-        hubei_link: golden.hubei_link.as_str().to_owned(),
-        origin: golden.origin.clone(),
-        arrival_date: golden.arrival_date,
-        first_reported: golden.first_reported,
-        golden: json_text(golden),
-        created_at: now,
-        updated_at: now,
-    }
 }
 
 #[cfg(test)]
