@@ -46,6 +46,16 @@ pub(super) struct Gathered {
     pub oversized: HashSet<i64>,
 }
 
+/// The records that set a run off.
+pub(super) struct Seeds<'a> {
+    /// The records the import being resolved wrote.
+    pub fresh: Vec<FreshRecord>,
+    /// New versions of records: the person of the version each replaces.
+    pub inherited: &'a HashMap<i64, i64>,
+    /// The records an analyst's decision touched.
+    pub touched: &'a [i64],
+}
+
 /// A current record as it is loaded.
 struct Current {
     placed: Placed,
@@ -83,18 +93,20 @@ impl Register {
     }
 
     /// The records a run over `scope` resolves: the register's current records (all of them,
-    /// or those the `fresh` and `touched` records may belong with), then the fresh ones.
-    /// `inherited` maps a new version of a record to the person of the version it replaces.
+    /// or those the `seeds` may belong with), then the fresh ones.
     pub(super) async fn gather(
         &self,
         txn: &DatabaseTransaction,
         scope: &Scope,
-        mut fresh: Vec<FreshRecord>,
-        inherited: &HashMap<i64, i64>,
-        touched: &[i64],
+        seeds: Seeds<'_>,
         now: DateTime<Utc>,
         clock: &mut StageTimer,
     ) -> anyhow::Result<Gathered> {
+        let Seeds {
+            mut fresh,
+            inherited,
+            touched,
+        } = seeds;
         let profile = &self.profile;
         let fresh_values: Vec<Vec<FieldValue>> = fresh
             .iter_mut()

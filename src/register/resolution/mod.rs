@@ -41,7 +41,8 @@ use crate::intake::SourceKind;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::engine::{self, Run};
 use crate::telemetry::StageTimer;
-use load::{Gathered, Scope};
+use load::{Gathered, Scope, Seeds};
+pub use values::field_values;
 
 /// What a resolution run changed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -155,7 +156,17 @@ impl Register {
             values,
             oversized,
         } = self
-            .gather(txn, &scope, fresh, inherited, touched, now, &mut clock)
+            .gather(
+                txn,
+                &scope,
+                Seeds {
+                    fresh,
+                    inherited,
+                    touched,
+                },
+                now,
+                &mut clock,
+            )
             .await
             .context("loading the records to resolve")?;
         let constraints = load::load_constraints(txn, &placed).await?;
