@@ -26,7 +26,7 @@ mod plan;
 pub mod values;
 mod write;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -38,6 +38,7 @@ use crate::db::bulk::SuspendedIndexes;
 use crate::db::{self, overlap};
 use crate::error::AppError;
 use crate::intake::SourceKind;
+use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::engine::{self, Run};
 use crate::telemetry::StageTimer;
@@ -112,25 +113,11 @@ impl Register {
     /// only on the records and decisions, never on the order batches arrived in). Otherwise
     /// only the persons the fresh and touched records may belong to are resolved again, with
     /// the stored model: the batch is matched against the register through its match index.
+    ///
+    /// Errors say which step failed (`writing the links: …`); the caller's `?` makes them
+    /// internal errors.
     #[tracing::instrument(skip_all, fields(records.fresh = fresh.len()))]
     pub(super) async fn resolve_register(
-        &self,
-        txn: &DatabaseTransaction,
-        fresh: Vec<FreshRecord>,
-        inherited: &HashMap<i64, i64>,
-        batch_of: &HashMap<i64, i64>,
-        reach: Reach<'_>,
-        actor: &str,
-    ) -> Result<ResolutionSummary, AppError> {
-        let summary = self
-            .resolve(txn, fresh, inherited, batch_of, reach, actor)
-            .await
-            .context("Failed to resolve the register")?;
-        Ok(summary)
-    }
-
-    /// [`Register::resolve_register`]: load, run the engine, plan, write.
-    async fn resolve(
         &self,
         txn: &DatabaseTransaction,
         fresh: Vec<FreshRecord>,
@@ -143,7 +130,10 @@ impl Register {
         let mut clock = StageTimer::new();
         let scope = match reach {
             Reach::Everything => Scope::Whole,
-            Reach::Batch(_) | Reach::Records(_) => self.scope(txn, fresh.len()).await?,
+            Reach::Batch(_) | Reach::Records(_) => self
+                .scope(txn, fresh.len())
+                .await
+                .context("choosing how much of the register to resolve")?,
         };
         let (touched, meanwhile) = match reach {
             Reach::Records(records) => (records, SuspendedIndexes::default()),
@@ -169,31 +159,14 @@ impl Register {
             )
             .await
             .context("loading the records to resolve")?;
-        let constraints = load::load_constraints(txn, &placed).await?;
+        let constraints = load::load_constraints(txn, &placed)
+            .await
+            .context("loading the analysts' decisions")?;
         clock.lap("load");
-        // Indexes set aside by a bulk import are built on the connection's worker while the
-        // engine computes on this thread: the database has nothing else to do then.
-        let stored = match &scope {
-            Scope::Whole => None,
-            Scope::Part(model) => Some(model.as_ref()),
-        };
-        let building = meanwhile.len();
-        let (built, run) = overlap::while_writing(meanwhile.restore(txn), || {
-            engine::run(
-                &self.profile,
-                &values,
-                |_, _| true,
-                &constraints,
-                stored,
-                &oversized,
-            )
-        })
-        .await;
-        built.context("building the indexes set aside")?;
+        let run = self
+            .run_engine(txn, &scope, &values, &oversized, &constraints, meanwhile)
+            .await?;
         clock.lap("blocking, training, scoring, clustering");
-        if building > 0 {
-            tracing::debug!(indexes = building, "indexes rebuilt while the engine ran");
-        }
         if let Scope::Whole = scope {
             match_index::rebuild_index(txn, &self.profile, &placed, &values)
                 .await
@@ -201,7 +174,9 @@ impl Register {
             clock.lap("match index written");
         }
         drop(values);
-        let next_person = db::next_id(txn, "person").await?;
+        let next_person = db::next_id(txn, "person")
+            .await
+            .context("numbering new persons")?;
         let plan = plan::plan(&placed, &run.clustering, next_person)
             .context("planning the run's changes")?;
         clock.lap("plan");
@@ -220,6 +195,43 @@ impl Register {
         }
         report(&scope, placed.len(), &run, &plan.summary);
         Ok(plan.summary)
+    }
+}
+
+impl Register {
+    /// Runs the engine over the records' `values` (with the stored model when the `scope` is
+    /// a part); the indexes a bulk import set aside are built on the connection's worker
+    /// meanwhile: the database has nothing else to do then.
+    async fn run_engine(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: &Scope,
+        values: &[Vec<FieldValue>],
+        oversized: &HashSet<i64>,
+        constraints: &Constraints,
+        meanwhile: SuspendedIndexes,
+    ) -> anyhow::Result<Run> {
+        let stored = match scope {
+            Scope::Whole => None,
+            Scope::Part(model) => Some(model.as_ref()),
+        };
+        let building = meanwhile.len();
+        let (built, run) = overlap::while_writing(meanwhile.restore(txn), || {
+            engine::run(
+                &self.profile,
+                values,
+                |_, _| true,
+                constraints,
+                stored,
+                oversized,
+            )
+        })
+        .await;
+        built.context("building the indexes set aside")?;
+        if building > 0 {
+            tracing::debug!(indexes = building, "indexes rebuilt while the engine ran");
+        }
+        Ok(run)
     }
 }
 
