@@ -10,12 +10,15 @@
 //! - [`guard`]: what each role may do, in one table ([`Permission`]), enforced by GraphQL field
 //!   guards; which township or jurisdiction each object belongs to ([`Scoped`]), and the row
 //!   filter list queries apply ([`row_filter`]).
+//! - [`submission`]: what a partner may submit — notices sent from within its jurisdiction,
+//!   rows that belong to one — checked by the import before it writes a partner's file.
 //! - [`audit`]: the append-only audit log, fed through the request's [`audit::AuditTrail`] and
 //!   written once per request by [`audit::AuditExtension`].
 
 pub mod audit;
 pub mod authn;
 pub mod guard;
+pub mod submission;
 pub mod token;
 
 use std::fmt;

@@ -11,6 +11,7 @@ pub mod match_model;
 pub mod notice;
 pub mod overlap;
 pub mod person;
+pub mod read_back;
 pub mod record_link;
 pub mod resolution_event;
 pub mod review_candidate;

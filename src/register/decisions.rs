@@ -13,8 +13,8 @@ use sea_orm::{
 use serde_json::json;
 
 use super::Register;
-use super::import::persons_of;
 use super::resolution::Reach;
+use crate::db::read_back::persons_of;
 use crate::db::{self, person, record_link, resolution_event, review_candidate, source_record};
 use crate::error::AppError;
 

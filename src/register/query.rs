@@ -12,8 +12,8 @@ use sea_orm::{
 use super::{HubeiLink, LocationStatus, Register};
 use crate::config::limits::{DEFAULT_PAGE, MAX_PAGE, MIN_ID_SUFFIX};
 use crate::db::{
-    audit_log, import_batch, match_model, person, record_link, resolution_event, review_candidate,
-    source_record,
+    audit_log, import_batch, match_model, person, read_back, record_link, resolution_event,
+    review_candidate, source_record,
 };
 use crate::error::AppError;
 use crate::intake::{BatchReport, RejectedRow, SourceKind};
@@ -581,17 +581,14 @@ impl Register {
         &self,
         records: &[i64],
     ) -> Result<HashMap<i64, person::Model>, AppError> {
-        let links = record_link::Entity::find()
-            .filter(record_link::Column::SourceRecordId.is_in(records.iter().copied()))
-            .all(&self.db.conn)
-            .await?;
-        let mut persons: Vec<i64> = links.iter().map(|l| l.person_id).collect();
+        let person_of = read_back::persons_of(&self.db.conn, records).await?;
+        let mut persons: Vec<i64> = person_of.values().copied().collect();
         persons.sort_unstable();
         persons.dedup();
         let by_id = self.persons_by_ids(&persons).await?;
-        Ok(links
+        Ok(person_of
             .into_iter()
-            .filter_map(|l| Some((l.source_record_id, by_id.get(&l.person_id)?.clone())))
+            .filter_map(|(record, person)| Some((record, by_id.get(&person)?.clone())))
             .collect())
     }
 

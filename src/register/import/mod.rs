@@ -1,35 +1,42 @@
-//! Importing one file: read, normalise, store raw, resolve to persons — one transaction.
+//! Importing files: read, normalise, store raw, resolve to persons — one transaction.
+//!
+//! - this module: the import itself — batches, their records (new versions retiring old
+//!   ones), the resolution run at the end;
+//! - [`reading`]: reading and normalising a file on a thread of its own, a chunk at a time;
+//! - [`models`]: the stored rows an import writes (batch, notices, records).
+
+mod models;
+mod reading;
+
+use models::{batch_model, insert_all, notice_model, record_model};
+use reading::{NORMALISE_CHUNK, Normaliser, Prepared, Reading, read_in_background, reader_lost};
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     QueryFilter, QuerySelect, Statement,
 };
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::Register;
-use super::golden::StoredIdentity;
-use super::resolution::{FreshRecord, Reach, field_values};
-use crate::Reference;
+use super::resolution::{FreshRecord, Reach};
+use crate::access::submission;
 use crate::db::bulk::{self, SuspendedIndexes};
-use crate::db::{self, import_batch, notice, person, record_link, source_record};
+use crate::db::read_back::{linked_records, persons_of};
+use crate::db::{self, import_batch, notice, source_record};
 use crate::db::{overlap, rows};
 use crate::error::AppError;
-use crate::intake::{self, BatchReport, Field, HeaderMap, NoticeIn, SourceKind, SourceRow};
-use crate::normalize::{self, NormalizeContext, RawIdentity};
-use crate::resolve::compare::FieldValue;
-use crate::resolve::profile::Profile;
+use crate::intake::{self, BatchReport, HeaderMap, SourceKind};
 use crate::telemetry::StageTimer;
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
-const CHUNK: usize = 500;
+pub(super) const CHUNK: usize = 500;
 
 /// Reports how far a long import has come (a progress bar on a terminal, nothing elsewhere).
 pub trait Progress: Send + Sync {
@@ -85,37 +92,6 @@ impl<'a> ImportRequest<'a> {
             fail_after_records: None,
         }
     }
-}
-
-/// A value as JSON text for a TEXT column (the types written here always serialise).
-fn json_text<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
-/// Rows read, normalised (on every core) and written together.
-const NORMALISE_CHUNK: usize = 20_000;
-
-/// An accepted row as the writer needs it, with its normalised identity and comparison values.
-struct Prepared {
-    row_number: u32,
-    record_id: String,
-    /// Every column as it arrived (JSON text).
-    raw_json: String,
-    notice: Option<usize>,
-    content_hash: String,
-    /// The identity without its problems, which are kept apart.
-    identity: StoredIdentity,
-    /// The texts of the record's JSON columns, made where the row was normalised.
-    json: RecordJson,
-    values: Vec<FieldValue>,
-}
-
-/// A record's JSON columns as text.
-struct RecordJson {
-    /// The identity (without its problems).
-    normalized: String,
-    problems: String,
-    phones: String,
 }
 
 /// What happens to a prepared row in this batch.
@@ -325,7 +301,7 @@ impl Register {
         if let Some(sender) = req.sender {
             // Notices are complete once the file is open: one sent from outside the partner's
             // jurisdiction refuses the file before anything of it is written.
-            self.check_senders(sender, &notices)?;
+            submission::check_senders(self.reference.divisions, sender, &notices)?;
         }
         // Lines estimate the rows of a table (the bar is only a guide).
         let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
@@ -393,7 +369,7 @@ impl Register {
         let read = read.read;
         if req.sender.is_some() {
             // Rows without any notice, now that they are counted.
-            rows_without_notice(&read.notices, accepted)?;
+            submission::check_rows_have_notice(&read.notices, accepted)?;
         }
         let Batch { mut report, .. } = batch;
         report.rows_read = read.rows_read;
@@ -554,7 +530,7 @@ impl Register {
         let register_size = match command.register_size {
             Some(n) => n,
             None => {
-                let n = super::resolution::linked_records(txn).await?;
+                let n = linked_records(txn).await?;
                 command.register_size = Some(n);
                 n
             }
@@ -577,270 +553,15 @@ impl Register {
         .identified_by(&self.profile.identifying))
     }
 
-    /// Reads a partner's file through without writing it and refuses it as
-    /// [`Register::check_senders`] and [`rows_without_notice`] do.
+    /// Reads a partner's file through without writing it and refuses it as the import would
+    /// (see [`submission`]).
     fn check_sender_of(&self, req: &ImportRequest<'_>, sender: &str) -> Result<(), AppError> {
         let headers = self.headers_of(req)?;
         let (_, file) = intake::read_file(req.source, req.file_name, &req.bytes, &headers)
             .map_err(|e| refused(req, e))?;
-        self.check_senders(sender, &file.notices)?;
-        rows_without_notice(&file.notices, file.rows.len())
+        submission::check_senders(self.reference.divisions, sender, &file.notices)?;
+        submission::check_rows_have_notice(&file.notices, file.rows.len())
     }
-
-    /// Refuses a partner's file unless every notice in it is sent by a place within the
-    /// partner's jurisdiction `sender`: a partner speaks for its own jurisdiction only.
-    fn check_senders(&self, sender: &str, notices: &[NoticeIn]) -> Result<(), AppError> {
-        let scope = crate::access::guard::code_prefix(sender);
-        for notice in notices {
-            let from = notice
-                .fields
-                .get(&Field::SendingJurisdiction)
-                .map(String::as_str)
-                .unwrap_or_default();
-            let within = self
-                .reference
-                .divisions
-                .resolve_place(from)
-                .is_some_and(|d| d.code.starts_with(scope));
-            if !within {
-                let number = notice
-                    .fields
-                    .get(&Field::NoticeNo)
-                    .map_or("", String::as_str);
-                return Err(AppError::Forbidden(format!(
-                    "通知 {number} 的发函单位“{from}”不在本令牌的辖区（{sender}）内"
-                )));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What a file's rows are normalised with, owned so that the reading thread can hold it.
-struct Normaliser {
-    profile: Arc<Profile>,
-    reference: Reference,
-    /// The import's day, for dates written without a year and ages.
-    today: NaiveDate,
-}
-
-impl Normaliser {
-    /// Normalises `rows` on every core (normalisation is pure; the order is kept) and makes
-    /// their comparison values and JSON texts; `rows` is left empty.
-    fn prepare(&self, rows: &mut Vec<SourceRow>, notices: &[NoticeIn]) -> Vec<Prepared> {
-        let with_raw = super::resolution::needs_raw(&self.profile);
-        let prepare = |chunk: &[SourceRow]| -> Vec<(StoredIdentity, RecordJson, Vec<FieldValue>)> {
-            chunk
-                .iter()
-                .map(|row| {
-                    let mut identity = self.normalize_row(row, notices);
-                    let raw = with_raw
-                        .then(|| serde_json::from_str(&row.raw_json).ok())
-                        .flatten();
-                    let values = field_values(&self.profile, &identity, raw.as_ref());
-                    let problems = std::mem::take(&mut identity.identity.problems);
-                    let json = RecordJson {
-                        normalized: json_text(&identity),
-                        problems: json_text(&problems),
-                        phones: json_text(
-                            &identity
-                                .identity
-                                .phones
-                                .iter()
-                                .map(|p| &p.number)
-                                .collect::<Vec<_>>(),
-                        ),
-                    };
-                    (identity, json, values)
-                })
-                .collect()
-        };
-        let made = crate::parallel::map_chunks(rows, 10_000, prepare);
-        rows.drain(..)
-            .zip(made)
-            .map(|(row, (identity, json, values))| Prepared {
-                row_number: row.row_number,
-                record_id: row.record_id,
-                raw_json: row.raw_json,
-                notice: row.notice,
-                content_hash: row.content_hash,
-                identity,
-                json,
-                values,
-            })
-            .collect()
-    }
-
-    fn normalize_row(&self, row: &SourceRow, notices: &[NoticeIn]) -> StoredIdentity {
-        let notice = row.notice.and_then(|i| notices.get(i));
-        let reference = reference_date(row, notice, self.today);
-        let get = |f: Field| row.get(f);
-        let notes: Vec<&str> = [Field::Remark, Field::Symptoms]
-            .into_iter()
-            .filter_map(get)
-            .collect();
-        let raw = RawIdentity {
-            name: get(Field::Name),
-            id_number: get(Field::IdNumber),
-            phone: get(Field::Phone),
-            sex: get(Field::Sex),
-            age: get(Field::Age),
-            birth_date: get(Field::BirthDate),
-            township: get(Field::Township),
-            village: get(Field::Village),
-            address: get(Field::Address).or(get(Field::CurrentAddress)),
-            // Where the person lives now says where they are unless the row says otherwise:
-            // a township form's 现住址 outside the county means the person has left.
-            current_location: get(Field::CurrentLocation)
-                .or(get(Field::CurrentAddress))
-                .or(get(Field::Address)),
-            origin: get(Field::Origin),
-            arrival_date: get(Field::ArrivalDate),
-            report_date: get(Field::ReportDate).or(get(Field::BatchDate)),
-            notes,
-        };
-        let ctx = NormalizeContext {
-            divisions: self.reference.divisions,
-            gazetteer: &self.reference.gazetteer,
-            reference_date: reference,
-        };
-        StoredIdentity {
-            identity: normalize::normalize_record(&raw, &ctx),
-            address: get(Field::Address)
-                .or(get(Field::CurrentAddress))
-                .map(str::to_owned),
-            origin: get(Field::Origin).map(str::to_owned),
-        }
-    }
-}
-
-/// What the reading thread hands the writer, in this order: `Opened`, any number of `Rows`,
-/// `Done`.
-enum Reading {
-    /// The file is open: its format and its notices, complete before the first row.
-    Opened {
-        format: intake::FileFormat,
-        notices: Vec<NoticeIn>,
-    },
-    /// The next accepted rows, normalised.
-    Rows(Vec<Prepared>),
-    /// The end of the file.
-    Done(ReadDone),
-}
-
-/// What reading a whole file found besides its rows, and the time it took.
-struct ReadDone {
-    read: intake::FileRead,
-    reading: Duration,
-    normalising: Duration,
-}
-
-/// Chunks read ahead of the writer: one in the channel and one being made while the writer
-/// writes a third, so at most three chunks of rows are held at once.
-const READ_AHEAD: usize = 1;
-
-/// The rows of a file as its reading thread sends them.
-struct Rows {
-    receiver: tokio::sync::mpsc::Receiver<Result<Reading, intake::IntakeError>>,
-}
-
-impl Rows {
-    /// The next message: an unreadable file refuses `req`; a thread that stopped without
-    /// saying why (a panic) is an internal error.
-    async fn next(&mut self, req: &ImportRequest<'_>) -> Result<Reading, AppError> {
-        match self.receiver.recv().await {
-            Some(message) => message.map_err(|e| refused(req, e)),
-            None => Err(AppError::Internal(anyhow::anyhow!(
-                "the file's reading thread stopped"
-            ))),
-        }
-    }
-}
-
-/// Reads and normalises `req`'s file on a thread of its own, a chunk of rows at a time, so
-/// that reading and normalising the next rows overlap writing the ones before them. The
-/// thread stops at the end of the file, at the first error (which it sends), or when the
-/// writer drops the returned [`Rows`].
-fn read_in_background(
-    req: &ImportRequest<'_>,
-    headers: HeaderMap,
-    normaliser: Normaliser,
-    chunk: usize,
-) -> Result<Rows, AppError> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
-    let source = req.source;
-    let file_name = req.file_name.to_owned();
-    let bytes = req.bytes.clone();
-    std::thread::Builder::new()
-        .name("paicha-read".to_owned())
-        .spawn(move || {
-            let send = |message| sender.blocking_send(message).is_ok();
-            let mut reader = match intake::RowReader::open(source, &file_name, &bytes, &headers) {
-                Ok(reader) => reader,
-                Err(e) => {
-                    send(Err(e));
-                    return;
-                }
-            };
-            let opened = Reading::Opened {
-                format: reader.format(),
-                notices: reader.notices().to_vec(),
-            };
-            if !send(Ok(opened)) {
-                return;
-            }
-            let (mut reading, mut normalising) = (Duration::ZERO, Duration::ZERO);
-            let mut rows: Vec<SourceRow> = Vec::with_capacity(chunk);
-            loop {
-                let started = Instant::now();
-                match reader.fill(chunk, &mut rows) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        send(Err(e));
-                        return;
-                    }
-                }
-                let read = Instant::now();
-                reading += read - started;
-                let prepared = normaliser.prepare(&mut rows, reader.notices());
-                normalising += read.elapsed();
-                if !send(Ok(Reading::Rows(prepared))) {
-                    return;
-                }
-            }
-            send(Ok(Reading::Done(ReadDone {
-                read: reader.finish(),
-                reading,
-                normalising,
-            })));
-        })
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot start a reading thread: {e}")))?;
-    Ok(Rows { receiver })
-}
-
-/// The reading thread broke the order of its messages.
-fn reader_lost() -> AppError {
-    AppError::Internal(anyhow::anyhow!(
-        "the file's reading thread sent out of order"
-    ))
-}
-
-/// The date a row is about: its report or batch date, its notice's date, else today. Gives the
-/// year to dates written as `1月23日`.
-fn reference_date(row: &SourceRow, notice: Option<&NoticeIn>, today: NaiveDate) -> NaiveDate {
-    let explicit = |text: &str| {
-        // Only a date that carries its own year can set the year of the others.
-        normalize::parse_date(text, today)
-            .ok()
-            .filter(|_| text.contains(['-', '/', '年']) || text.len() == 8)
-    };
-    [Field::ReportDate, Field::BatchDate, Field::ArrivalDate]
-        .into_iter()
-        .filter_map(|f| row.get(f))
-        .chain(notice.and_then(|n| n.fields.get(&Field::SendDate).map(String::as_str)))
-        .find_map(explicit)
-        .unwrap_or(today)
 }
 
 struct Existing {
@@ -878,18 +599,8 @@ async fn current_versions(
     Ok(existing)
 }
 
-/// Refuses a partner's rows that belong to no notice: a partner's file says who sent it.
-fn rows_without_notice(notices: &[NoticeIn], rows: usize) -> Result<(), AppError> {
-    if notices.is_empty() && rows > 0 {
-        return Err(AppError::Forbidden(
-            "协查通知须写明发函单位（sending_jurisdiction）".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// A file refused whole: the reason, after the file's name.
-fn refused(req: &ImportRequest<'_>, e: intake::IntakeError) -> AppError {
+pub(super) fn refused(req: &ImportRequest<'_>, e: intake::IntakeError) -> AppError {
     AppError::BadInput(format!("{}：{e}", req.file_name))
 }
 
@@ -931,236 +642,4 @@ fn mark_already_imported(report: &mut BatchReport) {
     report.records_new_version = 0;
     report.persons_created = 0;
     report.persons_matched = 0;
-}
-
-/// The person each of `records` is linked to.
-pub(super) async fn persons_of(
-    txn: &DatabaseTransaction,
-    records: &[i64],
-) -> Result<HashMap<i64, i64>, DbErr> {
-    let mut out = HashMap::new();
-    for chunk in records.chunks(CHUNK) {
-        let rows: Vec<(i64, i64)> = record_link::Entity::find()
-            .select_only()
-            .columns([
-                record_link::Column::SourceRecordId,
-                record_link::Column::PersonId,
-            ])
-            .filter(record_link::Column::SourceRecordId.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        out.extend(rows);
-    }
-    Ok(out)
-}
-
-async fn insert_all<A>(txn: &DatabaseTransaction, models: Vec<A>) -> Result<(), DbErr>
-where
-    A: ActiveModelTrait + Send,
-{
-    let mut models = models.into_iter().peekable();
-    while models.peek().is_some() {
-        let chunk: Vec<A> = models.by_ref().take(CHUNK).collect();
-        <A::Entity as EntityTrait>::insert_many(chunk)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
-}
-
-fn notice_model(id: i64, batch_id: i64, n: &NoticeIn, today: NaiveDate) -> notice::ActiveModel {
-    let get = |f: Field| n.fields.get(&f).cloned();
-    notice::Model {
-        id,
-        batch_id,
-        notice_no: get(Field::NoticeNo).unwrap_or_else(|| "（无编号）".to_owned()),
-        sending_jurisdiction: get(Field::SendingJurisdiction)
-            .unwrap_or_else(|| "（未注明）".to_owned()),
-        send_date: get(Field::SendDate).and_then(|d| normalize::parse_date(&d, today).ok()),
-        contact: get(Field::Contact),
-        note: n.raw.get("note").and_then(Value::as_str).map(str::to_owned),
-        raw: json_text(&n.raw),
-    }
-    .into()
-}
-
-/// The stored record of a prepared row, and the identity and values the resolution run goes
-/// on with.
-///
-/// The identity's problems are stored once, in their own column, and leave the identity: the
-/// normalised JSON and the run do without them.
-fn record_model(
-    id: i64,
-    batch_id: i64,
-    source: SourceKind,
-    version: i32,
-    p: Prepared,
-    notice_id: Option<i64>,
-    now: chrono::DateTime<Utc>,
-) -> (source_record::Model, StoredIdentity, Vec<FieldValue>) {
-    let identity = p.identity;
-    let i = &identity.identity;
-    let model = source_record::Model {
-        id,
-        batch_id,
-        source: source.as_db().to_owned(),
-        record_id: p.record_id,
-        version,
-        is_current: true,
-        row_number: i32::try_from(p.row_number).unwrap_or(i32::MAX),
-        notice_id,
-        raw: p.raw_json,
-        content_hash: p.content_hash,
-        name: i.name.clone(),
-        name_pinyin: i.name_pinyin.clone(),
-        id_number: i.id_number.clone(),
-        id_class: i.id_class.map(|c| c.as_str().to_owned()),
-        phones: p.json.phones,
-        birth_date: i.birth_date,
-        sex: i.sex.map(|s| s.as_str().to_owned()),
-        township: i.township.clone(),
-        village: i.village.clone(),
-        jurisdiction_code: i.jurisdiction_code.clone(),
-        arrival_date: i.arrival_date,
-        report_date: i.report_date,
-        normalized: p.json.normalized,
-        problems: p.json.problems,
-        created_at: now,
-    };
-    (model, identity, p.values)
-}
-
-fn batch_model(
-    id: i64,
-    report: &BatchReport,
-    actor: &str,
-    now: chrono::DateTime<Utc>,
-) -> import_batch::ActiveModel {
-    let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
-    import_batch::Model {
-        id,
-        source: report.source.clone(),
-        file_name: report.file_name.clone(),
-        sha256: report.sha256.clone(),
-        format: report.format.clone(),
-        imported_by: actor.to_owned(),
-        imported_at: now,
-        rows_read: n(report.rows_read),
-        rows_accepted: n(report.rows_accepted),
-        rows_rejected: n(report.rows_rejected),
-        records_new: n(report.records_new),
-        records_unchanged: n(report.records_unchanged),
-        records_new_version: n(report.records_new_version),
-        persons_created: n(report.persons_created),
-        persons_matched: n(report.persons_matched),
-        rejected: json_text(&report.rejected),
-    }
-    .into()
-}
-
-pub(super) fn person_model(
-    id: i64,
-    golden: &super::golden::Golden,
-    now: chrono::DateTime<Utc>,
-) -> person::Model {
-    person::Model {
-        id,
-        merged_into: None,
-        name: golden.name.value.clone(),
-        name_pinyin: golden.name_pinyin.clone(),
-        id_number: golden.id_number.value.clone(),
-        phones: json_text(&golden.phone_numbers()),
-        birth_date: golden
-            .birth_date
-            .value
-            .as_deref()
-            .and_then(|d| d.parse().ok()),
-        sex: golden.sex.value.clone(),
-        address: golden.address.value.clone(),
-        township: golden.township.value.clone(),
-        village: golden.village.value.clone(),
-        location_status: golden.location_status.as_str().to_owned(),
-        jurisdiction_code: golden.jurisdiction_code.clone(),
-        jurisdiction_name: golden.jurisdiction_name.clone(),
-        location_conflict: golden.location_conflict,
-        hubei_link: golden.hubei_link.as_str().to_owned(),
-        origin: golden.origin.clone(),
-        arrival_date: golden.arrival_date,
-        first_reported: golden.first_reported,
-        golden: json_text(golden),
-        created_at: now,
-        updated_at: now,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn normaliser() -> Normaliser {
-        Normaliser {
-            profile: Arc::new(
-                Profile::builtin("cn-identity")
-                    .expect("built in")
-                    .expect("profile"),
-            ),
-            reference: Reference::load(None).expect("demo county"),
-            today: NaiveDate::from_ymd_opt(2020, 2, 1).expect("date"),
-        }
-    }
-
-    /// The reading thread's messages for `csv`, read `chunk` rows at a time: the rows of
-    /// each `Rows` by record ID, then whether it ended with `Done` (else with a refusal).
-    async fn messages(csv: String, chunk: usize) -> (Vec<Vec<String>>, Result<u32, AppError>) {
-        let req = ImportRequest::new(SourceKind::Bigdata, "list.csv", csv, "test");
-        let mut rows =
-            read_in_background(&req, HeaderMap::default(), normaliser(), chunk).expect("thread");
-        assert!(matches!(
-            rows.next(&req).await.expect("opened"),
-            Reading::Opened { .. }
-        ));
-        let mut chunks = Vec::new();
-        loop {
-            match rows.next(&req).await {
-                Ok(Reading::Rows(prepared)) => {
-                    chunks.push(prepared.into_iter().map(|p| p.record_id).collect());
-                }
-                Ok(Reading::Done(done)) => return (chunks, Ok(done.read.rows_read)),
-                Ok(Reading::Opened { .. }) => panic!("opened twice"),
-                Err(e) => return (chunks, Err(e)),
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn the_reading_thread_sends_a_file_in_chunks_in_order_then_what_it_found() {
-        let mut csv = "序号,姓名,手机号\n".to_owned();
-        for n in 1..=5 {
-            csv.push_str(&format!("B{n},张{n},1380013800{n}\n"));
-        }
-        // A row naming nobody is rejected on the way and counted as read.
-        csv.push_str("B6,,\n");
-        let (chunks, done) = messages(csv, 2).await;
-        assert_eq!(chunks, [vec!["B1", "B2"], vec!["B3", "B4"], vec!["B5"]]);
-        assert_eq!(done.expect("read whole"), 6);
-    }
-
-    #[tokio::test]
-    async fn a_file_unreadable_after_its_first_chunks_is_refused_after_them() {
-        let mut csv = "序号,姓名,手机号\n".to_owned();
-        for n in 1..=4 {
-            csv.push_str(&format!("B{n},张{n},1380013800{n}\n"));
-        }
-        // A cell longer than intake allows, in the fifth row.
-        csv.push_str(&format!("B5,{},13800138005\n", "长".repeat(40_000)));
-        csv.push_str("B6,张六,13800138006\n");
-        let (chunks, done) = messages(csv, 2).await;
-        // The rows before it were sent (the writer rolls them back), nothing after it.
-        assert_eq!(chunks, [vec!["B1", "B2"], vec!["B3", "B4"]]);
-        assert!(
-            matches!(done, Err(AppError::BadInput(ref m)) if m.contains("list.csv")),
-            "{done:?}"
-        );
-    }
 }

@@ -1,0 +1,343 @@
+//! Reading and normalising a file on a thread of its own, a chunk of rows at a time, so that
+//! reading the next rows overlaps writing the ones before them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use super::models::json_text;
+use super::{ImportRequest, refused};
+use crate::Reference;
+use crate::error::AppError;
+use crate::intake::{self, Field, HeaderMap, NoticeIn, SourceRow};
+use crate::normalize::{self, NormalizeContext, RawIdentity};
+use crate::register::golden::StoredIdentity;
+use crate::register::resolution::values::{field_values, needs_raw};
+use crate::resolve::compare::FieldValue;
+use crate::resolve::profile::Profile;
+
+/// Rows read, normalised (on every core) and written together.
+pub(super) const NORMALISE_CHUNK: usize = 20_000;
+
+/// An accepted row as the writer needs it, with its normalised identity and comparison values.
+pub(super) struct Prepared {
+    pub(super) row_number: u32,
+    pub(super) record_id: String,
+    /// Every column as it arrived (JSON text).
+    pub(super) raw_json: String,
+    pub(super) notice: Option<usize>,
+    pub(super) content_hash: String,
+    /// The identity without its problems, which are kept apart.
+    pub(super) identity: StoredIdentity,
+    /// The texts of the record's JSON columns, made where the row was normalised.
+    pub(super) json: RecordJson,
+    pub(super) values: Vec<FieldValue>,
+}
+
+/// A record's JSON columns as text.
+pub(super) struct RecordJson {
+    /// The identity (without its problems).
+    pub(super) normalized: String,
+    pub(super) problems: String,
+    pub(super) phones: String,
+}
+
+/// What a file's rows are normalised with, owned so that the reading thread can hold it.
+pub(super) struct Normaliser {
+    pub(super) profile: Arc<Profile>,
+    pub(super) reference: Reference,
+    /// The import's day, for dates written without a year and ages.
+    pub(super) today: NaiveDate,
+}
+
+impl Normaliser {
+    /// Normalises `rows` on every core (normalisation is pure; the order is kept) and makes
+    /// their comparison values and JSON texts; `rows` is left empty.
+    fn prepare(&self, rows: &mut Vec<SourceRow>, notices: &[NoticeIn]) -> Vec<Prepared> {
+        let with_raw = needs_raw(&self.profile);
+        let prepare = |chunk: &[SourceRow]| -> Vec<(StoredIdentity, RecordJson, Vec<FieldValue>)> {
+            chunk
+                .iter()
+                .map(|row| {
+                    let mut identity = self.normalize_row(row, notices);
+                    let raw = with_raw
+                        .then(|| serde_json::from_str(&row.raw_json).ok())
+                        .flatten();
+                    let values = field_values(&self.profile, &identity, raw.as_ref());
+                    let problems = std::mem::take(&mut identity.identity.problems);
+                    let json = RecordJson {
+                        normalized: json_text(&identity),
+                        problems: json_text(&problems),
+                        phones: json_text(
+                            &identity
+                                .identity
+                                .phones
+                                .iter()
+                                .map(|p| &p.number)
+                                .collect::<Vec<_>>(),
+                        ),
+                    };
+                    (identity, json, values)
+                })
+                .collect()
+        };
+        let made = crate::parallel::map_chunks(rows, 10_000, prepare);
+        rows.drain(..)
+            .zip(made)
+            .map(|(row, (identity, json, values))| Prepared {
+                row_number: row.row_number,
+                record_id: row.record_id,
+                raw_json: row.raw_json,
+                notice: row.notice,
+                content_hash: row.content_hash,
+                identity,
+                json,
+                values,
+            })
+            .collect()
+    }
+
+    fn normalize_row(&self, row: &SourceRow, notices: &[NoticeIn]) -> StoredIdentity {
+        let notice = row.notice.and_then(|i| notices.get(i));
+        let reference = reference_date(row, notice, self.today);
+        let get = |f: Field| row.get(f);
+        let notes: Vec<&str> = [Field::Remark, Field::Symptoms]
+            .into_iter()
+            .filter_map(get)
+            .collect();
+        let raw = RawIdentity {
+            name: get(Field::Name),
+            id_number: get(Field::IdNumber),
+            phone: get(Field::Phone),
+            sex: get(Field::Sex),
+            age: get(Field::Age),
+            birth_date: get(Field::BirthDate),
+            township: get(Field::Township),
+            village: get(Field::Village),
+            address: get(Field::Address).or(get(Field::CurrentAddress)),
+            // Where the person lives now says where they are unless the row says otherwise:
+            // a township form's 现住址 outside the county means the person has left.
+            current_location: get(Field::CurrentLocation)
+                .or(get(Field::CurrentAddress))
+                .or(get(Field::Address)),
+            origin: get(Field::Origin),
+            arrival_date: get(Field::ArrivalDate),
+            report_date: get(Field::ReportDate).or(get(Field::BatchDate)),
+            notes,
+        };
+        let ctx = NormalizeContext {
+            divisions: self.reference.divisions,
+            gazetteer: &self.reference.gazetteer,
+            reference_date: reference,
+        };
+        StoredIdentity {
+            identity: normalize::normalize_record(&raw, &ctx),
+            address: get(Field::Address)
+                .or(get(Field::CurrentAddress))
+                .map(str::to_owned),
+            origin: get(Field::Origin).map(str::to_owned),
+        }
+    }
+}
+
+/// What the reading thread hands the writer, in this order: `Opened`, any number of `Rows`,
+/// `Done`.
+pub(super) enum Reading {
+    /// The file is open: its format and its notices, complete before the first row.
+    Opened {
+        format: intake::FileFormat,
+        notices: Vec<NoticeIn>,
+    },
+    /// The next accepted rows, normalised.
+    Rows(Vec<Prepared>),
+    /// The end of the file.
+    Done(ReadDone),
+}
+
+/// What reading a whole file found besides its rows, and the time it took.
+pub(super) struct ReadDone {
+    pub(super) read: intake::FileRead,
+    pub(super) reading: Duration,
+    pub(super) normalising: Duration,
+}
+
+/// Chunks read ahead of the writer: one in the channel and one being made while the writer
+/// writes a third, so at most three chunks of rows are held at once.
+const READ_AHEAD: usize = 1;
+
+/// The rows of a file as its reading thread sends them.
+pub(super) struct Rows {
+    receiver: tokio::sync::mpsc::Receiver<Result<Reading, intake::IntakeError>>,
+}
+
+impl Rows {
+    /// The next message: an unreadable file refuses `req`; a thread that stopped without
+    /// saying why (a panic) is an internal error.
+    pub(super) async fn next(&mut self, req: &ImportRequest<'_>) -> Result<Reading, AppError> {
+        match self.receiver.recv().await {
+            Some(message) => message.map_err(|e| refused(req, e)),
+            None => Err(AppError::Internal(anyhow::anyhow!(
+                "the file's reading thread stopped"
+            ))),
+        }
+    }
+}
+
+/// Reads and normalises `req`'s file on a thread of its own, a chunk of rows at a time, so
+/// that reading and normalising the next rows overlap writing the ones before them. The
+/// thread stops at the end of the file, at the first error (which it sends), or when the
+/// writer drops the returned [`Rows`].
+pub(super) fn read_in_background(
+    req: &ImportRequest<'_>,
+    headers: HeaderMap,
+    normaliser: Normaliser,
+    chunk: usize,
+) -> Result<Rows, AppError> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let source = req.source;
+    let file_name = req.file_name.to_owned();
+    let bytes = req.bytes.clone();
+    std::thread::Builder::new()
+        .name("paicha-read".to_owned())
+        .spawn(move || {
+            let send = |message| sender.blocking_send(message).is_ok();
+            let mut reader = match intake::RowReader::open(source, &file_name, &bytes, &headers) {
+                Ok(reader) => reader,
+                Err(e) => {
+                    send(Err(e));
+                    return;
+                }
+            };
+            let opened = Reading::Opened {
+                format: reader.format(),
+                notices: reader.notices().to_vec(),
+            };
+            if !send(Ok(opened)) {
+                return;
+            }
+            let (mut reading, mut normalising) = (Duration::ZERO, Duration::ZERO);
+            let mut rows: Vec<SourceRow> = Vec::with_capacity(chunk);
+            loop {
+                let started = Instant::now();
+                match reader.fill(chunk, &mut rows) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        send(Err(e));
+                        return;
+                    }
+                }
+                let read = Instant::now();
+                reading += read - started;
+                let prepared = normaliser.prepare(&mut rows, reader.notices());
+                normalising += read.elapsed();
+                if !send(Ok(Reading::Rows(prepared))) {
+                    return;
+                }
+            }
+            send(Ok(Reading::Done(ReadDone {
+                read: reader.finish(),
+                reading,
+                normalising,
+            })));
+        })
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot start a reading thread: {e}")))?;
+    Ok(Rows { receiver })
+}
+
+/// The reading thread broke the order of its messages.
+pub(super) fn reader_lost() -> AppError {
+    AppError::Internal(anyhow::anyhow!(
+        "the file's reading thread sent out of order"
+    ))
+}
+
+/// The date a row is about: its report or batch date, its notice's date, else today. Gives the
+/// year to dates written as `1月23日`.
+fn reference_date(row: &SourceRow, notice: Option<&NoticeIn>, today: NaiveDate) -> NaiveDate {
+    let explicit = |text: &str| {
+        // Only a date that carries its own year can set the year of the others.
+        normalize::parse_date(text, today)
+            .ok()
+            .filter(|_| text.contains(['-', '/', '年']) || text.len() == 8)
+    };
+    [Field::ReportDate, Field::BatchDate, Field::ArrivalDate]
+        .into_iter()
+        .filter_map(|f| row.get(f))
+        .chain(notice.and_then(|n| n.fields.get(&Field::SendDate).map(String::as_str)))
+        .find_map(explicit)
+        .unwrap_or(today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intake::SourceKind;
+
+    fn normaliser() -> Normaliser {
+        Normaliser {
+            profile: Arc::new(
+                Profile::builtin("cn-identity")
+                    .expect("built in")
+                    .expect("profile"),
+            ),
+            reference: Reference::load(None).expect("demo county"),
+            today: NaiveDate::from_ymd_opt(2020, 2, 1).expect("date"),
+        }
+    }
+
+    /// The reading thread's messages for `csv`, read `chunk` rows at a time: the rows of
+    /// each `Rows` by record ID, then whether it ended with `Done` (else with a refusal).
+    async fn messages(csv: String, chunk: usize) -> (Vec<Vec<String>>, Result<u32, AppError>) {
+        let req = ImportRequest::new(SourceKind::Bigdata, "list.csv", csv, "test");
+        let mut rows =
+            read_in_background(&req, HeaderMap::default(), normaliser(), chunk).expect("thread");
+        assert!(matches!(
+            rows.next(&req).await.expect("opened"),
+            Reading::Opened { .. }
+        ));
+        let mut chunks = Vec::new();
+        loop {
+            match rows.next(&req).await {
+                Ok(Reading::Rows(prepared)) => {
+                    chunks.push(prepared.into_iter().map(|p| p.record_id).collect());
+                }
+                Ok(Reading::Done(done)) => return (chunks, Ok(done.read.rows_read)),
+                Ok(Reading::Opened { .. }) => panic!("opened twice"),
+                Err(e) => return (chunks, Err(e)),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn the_reading_thread_sends_a_file_in_chunks_in_order_then_what_it_found() {
+        let mut csv = "序号,姓名,手机号\n".to_owned();
+        for n in 1..=5 {
+            csv.push_str(&format!("B{n},张{n},1380013800{n}\n"));
+        }
+        // A row naming nobody is rejected on the way and counted as read.
+        csv.push_str("B6,,\n");
+        let (chunks, done) = messages(csv, 2).await;
+        assert_eq!(chunks, [vec!["B1", "B2"], vec!["B3", "B4"], vec!["B5"]]);
+        assert_eq!(done.expect("read whole"), 6);
+    }
+
+    #[tokio::test]
+    async fn a_file_unreadable_after_its_first_chunks_is_refused_after_them() {
+        let mut csv = "序号,姓名,手机号\n".to_owned();
+        for n in 1..=4 {
+            csv.push_str(&format!("B{n},张{n},1380013800{n}\n"));
+        }
+        // A cell longer than intake allows, in the fifth row.
+        csv.push_str(&format!("B5,{},13800138005\n", "长".repeat(40_000)));
+        csv.push_str("B6,张六,13800138006\n");
+        let (chunks, done) = messages(csv, 2).await;
+        // The rows before it were sent (the writer rolls them back), nothing after it.
+        assert_eq!(chunks, [vec!["B1", "B2"], vec!["B3", "B4"]]);
+        assert!(
+            matches!(done, Err(AppError::BadInput(ref m)) if m.contains("list.csv")),
+            "{done:?}"
+        );
+    }
+}

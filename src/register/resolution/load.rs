@@ -1,0 +1,387 @@
+//! What a run loads before the engine runs: how much of the register it resolves (the whole
+//! register with a model trained now, or the part a batch may match with the stored model),
+//! the current records of that part with their comparison values, and the analysts'
+//! decisions on them.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::FreshRecord;
+use super::golden_writer::Member;
+use super::match_index::{index_rows, oversized_among};
+use super::plan::Placed;
+use super::values::{field_values, needs_raw};
+use crate::db::read_back::{self, IN_CHUNK};
+use crate::db::{match_model, record_link, review_candidate, source_record};
+use crate::intake::SourceKind;
+use crate::register::Register;
+use crate::register::golden::StoredIdentity;
+use crate::resolve::block::key_hashes;
+use crate::resolve::cluster::Constraints;
+use crate::resolve::compare::FieldValue;
+use crate::resolve::model::Model;
+use crate::telemetry::StageTimer;
+
+/// How much of the register a run resolves.
+pub(super) enum Scope {
+    /// Every current record, with a model trained now; the match index is rebuilt.
+    Whole,
+    /// The fresh and touched records and every record of the persons they may belong to,
+    /// with the stored model: a batch matched against the register.
+    Part(Box<Model>),
+}
+
+/// The records of a run, in the engine's order: the register's current records of its scope
+/// (by ID), then the fresh ones.
+pub(super) struct Gathered {
+    pub placed: Vec<Placed>,
+    pub members: Vec<Member>,
+    pub values: Vec<Vec<FieldValue>>,
+    /// Blocking keys too large to compare.
+    pub oversized: HashSet<i64>,
+}
+
+/// The records that set a run off.
+pub(super) struct Seeds<'a> {
+    /// The records the import being resolved wrote.
+    pub fresh: Vec<FreshRecord>,
+    /// New versions of records: the person of the version each replaces.
+    pub inherited: &'a HashMap<i64, i64>,
+    /// The records an analyst's decision touched.
+    pub touched: &'a [i64],
+}
+
+/// A current record as it is loaded.
+struct Current {
+    placed: Placed,
+    member: Member,
+    raw: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl Register {
+    /// Whether this run resolves the whole register or matches against it (see
+    /// [`Register::resolve_register`]).
+    pub(super) async fn scope(
+        &self,
+        txn: &DatabaseTransaction,
+        fresh: usize,
+    ) -> Result<Scope, DbErr> {
+        let settings = &self.profile.model;
+        let current = read_back::linked_records(txn).await? + fresh;
+        if current < settings.resolve_whole_below {
+            return Ok(Scope::Whole);
+        }
+        let stored = match_model::Entity::find()
+            .order_by_desc(match_model::Column::Id)
+            .one(txn)
+            .await?;
+        let Some(model) = stored
+            .and_then(|m| Model::restore(&self.profile, &m.model, m.term_frequency.as_deref()?))
+        else {
+            return Ok(Scope::Whole);
+        };
+        let trained_on = model.report.records as f64;
+        if current as f64 > trained_on * (1.0 + settings.retrain_growth) {
+            return Ok(Scope::Whole);
+        }
+        Ok(Scope::Part(Box::new(model)))
+    }
+
+    /// The records a run over `scope` resolves: the register's current records (all of them,
+    /// or those the `seeds` may belong with), then the fresh ones.
+    pub(super) async fn gather(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: &Scope,
+        seeds: Seeds<'_>,
+        now: DateTime<Utc>,
+        clock: &mut StageTimer,
+    ) -> anyhow::Result<Gathered> {
+        let Seeds {
+            mut fresh,
+            inherited,
+            touched,
+        } = seeds;
+        let profile = &self.profile;
+        let fresh_values: Vec<Vec<FieldValue>> = fresh
+            .iter_mut()
+            .map(|f| std::mem::take(&mut f.values))
+            .collect();
+        let with_raw = needs_raw(profile);
+        let mut oversized = HashSet::new();
+        let mut records = match scope {
+            Scope::Whole => {
+                let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
+                load_current(txn, with_raw, Selection::Below(first_fresh)).await?
+            }
+            Scope::Part(_) => {
+                let fresh_keys: Vec<[i64; 3]> = fresh
+                    .iter()
+                    .zip(&fresh_values)
+                    .flat_map(|(f, v)| index_rows(profile, f.id, v))
+                    .collect();
+                let found = self.index_fresh(txn, &fresh_keys).await?;
+                clock.lap("match index");
+                oversized = found.oversized;
+                let members = neighbours(txn, found.records, touched, &fresh, inherited).await?;
+                clock.lap("neighbours");
+                load_current(txn, with_raw, Selection::Ids(&members)).await?
+            }
+        };
+        let hold = records.len() + fresh.len() <= self.identities_held;
+        let loaded = records.len();
+        let today = now.date_naive();
+        records.extend(fresh.into_iter().map(|f| Current {
+            placed: Placed {
+                id: f.id,
+                person: None,
+                inherited: None,
+                fresh: true,
+            },
+            member: Member {
+                source: f.source,
+                created_on: today,
+                identity: f.identity.filter(|_| hold).map(Box::new),
+            },
+            raw: None,
+        }));
+        let empty = StoredIdentity::default();
+        let mut values: Vec<Vec<FieldValue>> = Vec::with_capacity(records.len());
+        let mut placed = Vec::with_capacity(records.len());
+        let mut members = Vec::with_capacity(records.len());
+        for (i, mut r) in records.into_iter().enumerate() {
+            r.placed.inherited = inherited.get(&r.placed.id).copied();
+            if i < loaded {
+                let identity = r.member.identity.as_deref().unwrap_or(&empty);
+                values.push(field_values(profile, identity, r.raw.as_ref()));
+                if !hold {
+                    r.member.identity = None;
+                }
+            }
+            placed.push(r.placed);
+            members.push(r.member);
+        }
+        values.extend(fresh_values);
+        clock.lap("records");
+        if let Scope::Part(_) = scope {
+            // Blocks too large in the whole register are skipped here too.
+            let keys: BTreeSet<i64> = values[..loaded]
+                .iter()
+                .flat_map(|v| key_hashes(profile, v))
+                .collect();
+            oversized.extend(oversized_among(txn, keys).await?);
+        }
+        Ok(Gathered {
+            placed,
+            members,
+            values,
+            oversized,
+        })
+    }
+}
+
+/// The register's records a batch may belong with: every record of the persons of the
+/// records it `met` in the match index or `touched`, and of the persons its new versions
+/// inherit.
+async fn neighbours(
+    txn: &DatabaseTransaction,
+    met: Vec<i64>,
+    touched: &[i64],
+    fresh: &[FreshRecord],
+    inherited: &HashMap<i64, i64>,
+) -> Result<Vec<i64>, DbErr> {
+    let new_records: BTreeSet<i64> = fresh.iter().map(|f| f.id).collect();
+    let mut seeds = met;
+    seeds.extend_from_slice(touched);
+    seeds.retain(|r| !new_records.contains(r));
+    let mut persons: BTreeSet<i64> = read_back::persons_of(txn, &seeds)
+        .await?
+        .into_values()
+        .collect();
+    persons.extend(inherited.values().copied());
+    read_back::records_of(txn, &persons).await
+}
+
+/// Which current records to load.
+enum Selection<'a> {
+    /// Those written before the batch being imported (IDs below this).
+    Below(i64),
+    /// These (the ones not current are left out).
+    Ids(&'a [i64]),
+}
+
+/// `column` within one part of a selection.
+fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query::SimpleExpr {
+    match part {
+        Selection::Below(below) => column.lt(*below),
+        Selection::Ids(ids) => column.is_in(ids.iter().copied()),
+    }
+}
+
+/// A stored record as [`load_current`] reads it: ID, source, normalised JSON, written at.
+type StoredRow = (i64, String, String, DateTime<Utc>);
+
+/// The selected current records, in ID order, with the persons they are linked to. A record
+/// whose stored source, identity or raw row cannot be read is an error naming it.
+async fn load_current(
+    txn: &DatabaseTransaction,
+    with_raw: bool,
+    selection: Selection<'_>,
+) -> anyhow::Result<Vec<Current>> {
+    let parts: Vec<Selection<'_>> = match selection {
+        Selection::Below(below) => vec![Selection::Below(below)],
+        Selection::Ids(ids) => ids.chunks(IN_CHUNK).map(Selection::Ids).collect(),
+    };
+    let mut rows: Vec<StoredRow> = Vec::new();
+    let mut raws: HashMap<i64, String> = HashMap::new();
+    let mut person_of: HashMap<i64, i64> = HashMap::new();
+    for part in &parts {
+        rows.extend(
+            source_record::Entity::find()
+                .select_only()
+                .columns([
+                    source_record::Column::Id,
+                    source_record::Column::Source,
+                    source_record::Column::Normalized,
+                ])
+                .column(source_record::Column::CreatedAt)
+                .filter(source_record::Column::IsCurrent.eq(true))
+                .filter(within(source_record::Column::Id, part))
+                .into_tuple::<StoredRow>()
+                .all(txn)
+                .await?,
+        );
+        if with_raw {
+            raws.extend(
+                source_record::Entity::find()
+                    .select_only()
+                    .columns([source_record::Column::Id, source_record::Column::Raw])
+                    .filter(source_record::Column::IsCurrent.eq(true))
+                    .filter(within(source_record::Column::Id, part))
+                    .into_tuple::<(i64, String)>()
+                    .all(txn)
+                    .await?,
+            );
+        }
+        person_of.extend(
+            record_link::Entity::find()
+                .select_only()
+                .columns([
+                    record_link::Column::SourceRecordId,
+                    record_link::Column::PersonId,
+                ])
+                .filter(within(record_link::Column::SourceRecordId, part))
+                .into_tuple::<(i64, i64)>()
+                .all(txn)
+                .await?,
+        );
+    }
+    rows.sort_unstable_by_key(|r| r.0);
+    rows.into_iter()
+        .map(|(id, source, normalized, created)| {
+            Ok(Current {
+                placed: Placed {
+                    id,
+                    person: person_of.get(&id).copied(),
+                    inherited: None,
+                    fresh: false,
+                },
+                member: Member {
+                    source: read_source(id, &source)?,
+                    created_on: created.date_naive(),
+                    identity: Some(Box::new(read_identity(id, &normalized)?)),
+                },
+                raw: raws.get(&id).map(|raw| read_raw(id, raw)).transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// A record's identity from its stored normalised JSON.
+pub(super) fn read_identity(record: i64, text: &str) -> anyhow::Result<StoredIdentity> {
+    serde_json::from_str(text)
+        .with_context(|| format!("reading the stored identity of record {record}"))
+}
+
+/// A record's raw row from its stored JSON.
+fn read_raw(record: i64, text: &str) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    serde_json::from_str(text)
+        .with_context(|| format!("reading the stored raw row of record {record}"))
+}
+
+/// A record's source kind from its stored name.
+fn read_source(record: i64, text: &str) -> anyhow::Result<SourceKind> {
+    SourceKind::from_db(text).with_context(|| {
+        format!("reading the stored source of record {record}: unknown source {text:?}")
+    })
+}
+
+/// Analysts' decisions on pairs of the run's `records`, as constraints on the clustering.
+pub(super) async fn load_constraints(
+    txn: &DatabaseTransaction,
+    records: &[Placed],
+) -> anyhow::Result<Constraints> {
+    let index_of: HashMap<i64, u32> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id, i as u32))
+        .collect();
+    let decided: Vec<(i64, i64, i64, String)> = review_candidate::Entity::find()
+        .select_only()
+        .columns([
+            review_candidate::Column::Id,
+            review_candidate::Column::RecordA,
+            review_candidate::Column::RecordB,
+            review_candidate::Column::State,
+        ])
+        .filter(review_candidate::Column::State.ne("PENDING"))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let mut constraints = Constraints::default();
+    for (id, a, b, state) in decided {
+        let (Some(&a), Some(&b)) = (index_of.get(&a), index_of.get(&b)) else {
+            continue;
+        };
+        match state.as_str() {
+            "SAME" => constraints.same.push((a, b)),
+            "DIFFERENT" => constraints.different.push((a, b)),
+            _ => anyhow::bail!("reading the state of review candidate {id}: unknown {state:?}"),
+        }
+    }
+    Ok(constraints)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_stored_identity_is_an_error_naming_the_record() {
+        let err = read_identity(42, "{\"name\": ").expect_err("corrupt JSON");
+        assert_eq!(err.to_string(), "reading the stored identity of record 42");
+        let err = read_identity(43, "[]").expect_err("not an identity");
+        assert!(err.to_string().contains("record 43"), "{err:#}");
+        // An empty text is no identity either (it was once read as an empty one).
+        assert!(read_identity(44, "").is_err());
+        let read = read_identity(45, r#"{"phones":[],"origin":"武汉"}"#).expect("sparse");
+        assert_eq!(read.origin.as_deref(), Some("武汉"));
+    }
+
+    #[test]
+    fn an_unreadable_raw_row_or_source_is_an_error_naming_the_record() {
+        let err = read_raw(7, "[1, 2]").expect_err("not a row");
+        assert_eq!(err.to_string(), "reading the stored raw row of record 7");
+        let err = read_source(8, "FAX").expect_err("no such source");
+        assert!(err.to_string().contains("record 8"), "{err}");
+        assert_eq!(
+            read_source(9, "TOWNSHIP").expect("known"),
+            SourceKind::Township
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! The match index: every current record's blocking keys (hashed), so a batch finds the
+//! records it may match without blocking the whole register. A block grown past the
+//! profile's `max_block` is marked oversized instead, and never compared again.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, Statement,
+};
+
+use super::plan::Placed;
+use crate::db::read_back::IN_CHUNK;
+use crate::db::{match_key, match_key_oversized, overlap, rows};
+use crate::register::Register;
+use crate::resolve::block::{distinct_hash, key_hashes};
+use crate::resolve::compare::FieldValue;
+use crate::resolve::profile::Profile;
+
+const MATCH_KEY_COLUMNS: &str = "match_key (key_hash, source_record_id, id_hash)";
+const OVERSIZED_COLUMNS: &str = "match_key_oversized (key_hash)";
+
+/// What the match index says of a batch's keys.
+#[derive(Default)]
+pub(super) struct Matched {
+    /// Records already in the register that share a key with a fresh record.
+    pub records: Vec<i64>,
+    /// Keys whose block is too large, in the register with the batch.
+    pub oversized: HashSet<i64>,
+}
+
+impl Register {
+    /// Adds the fresh records' index `rows` (key hash, record, ID hash) to the match index and
+    /// returns the register's records they meet (never one whose valid ID number differs
+    /// from the fresh record's). A block that grows past `max_block` is marked oversized and
+    /// its records leave the index: it is never compared again.
+    pub(super) async fn index_fresh(
+        &self,
+        txn: &DatabaseTransaction,
+        rows: &[[i64; 3]],
+    ) -> Result<Matched, DbErr> {
+        let mut fresh_of: BTreeMap<i64, Vec<[i64; 3]>> = BTreeMap::new();
+        for row in rows {
+            fresh_of.entry(row[0]).or_default().push(*row);
+        }
+        let distinct: Vec<i64> = fresh_of.keys().copied().collect();
+        let mut matched = Matched {
+            oversized: oversized_among(txn, distinct.iter().copied()).await?,
+            ..Matched::default()
+        };
+        let open: Vec<i64> = distinct
+            .into_iter()
+            .filter(|k| !matched.oversized.contains(k))
+            .collect();
+        let mut members = block_members(txn, &open).await?;
+        let mut added: Vec<[i64; 3]> = Vec::new();
+        let mut grown = Vec::new();
+        for key in open {
+            let fresh = &fresh_of[&key];
+            let known = members.remove(&key).unwrap_or_default();
+            if known.len() + fresh.len() > self.profile.max_block {
+                grown.push(key);
+                matched.oversized.insert(key);
+                continue;
+            }
+            added.extend_from_slice(fresh);
+            let apart = |a: i64, b: i64| a != 0 && b != 0 && a != b;
+            matched.records.extend(
+                known
+                    .into_iter()
+                    .filter(|(_, id)| fresh.iter().any(|f| !apart(f[2], *id)))
+                    .map(|(record, _)| record),
+            );
+        }
+        for chunk in grown.chunks(IN_CHUNK) {
+            match_key::Entity::delete_many()
+                .filter(match_key::Column::KeyHash.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
+        let grown: Vec<[i64; 1]> = grown.into_iter().map(|k| [k]).collect();
+        insert_values(txn, OVERSIZED_COLUMNS, &grown).await?;
+        insert_values(txn, MATCH_KEY_COLUMNS, &added).await?;
+        matched.records.sort_unstable();
+        matched.records.dedup();
+        Ok(matched)
+    }
+}
+
+/// The records the index holds under each of `keys`, with the hash of their valid ID number.
+async fn block_members(
+    txn: &DatabaseTransaction,
+    keys: &[i64],
+) -> Result<HashMap<i64, Vec<(i64, i64)>>, DbErr> {
+    let mut members: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    for chunk in keys.chunks(IN_CHUNK) {
+        let rows: Vec<(i64, i64, i64)> = match_key::Entity::find()
+            .select_only()
+            .columns([
+                match_key::Column::KeyHash,
+                match_key::Column::SourceRecordId,
+                match_key::Column::IdHash,
+            ])
+            .filter(match_key::Column::KeyHash.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        for (key, record, id) in rows {
+            members.entry(key).or_default().push((record, id));
+        }
+    }
+    Ok(members)
+}
+
+/// The keys among `keys` marked oversized in the match index.
+pub(super) async fn oversized_among(
+    txn: &DatabaseTransaction,
+    keys: impl IntoIterator<Item = i64>,
+) -> Result<HashSet<i64>, DbErr> {
+    let keys: Vec<i64> = keys.into_iter().collect();
+    let mut found = HashSet::new();
+    for chunk in keys.chunks(IN_CHUNK) {
+        found.extend(
+            match_key_oversized::Entity::find()
+                .select_only()
+                .column(match_key_oversized::Column::KeyHash)
+                .filter(match_key_oversized::Column::KeyHash.is_in(chunk.iter().copied()))
+                .into_tuple::<i64>()
+                .all(txn)
+                .await?,
+        );
+    }
+    Ok(found)
+}
+
+/// Rebuilds the match index from every current record (`records`, with their comparison
+/// `values`): each key's records, or the key marked oversized when its block is larger than
+/// `max_block`.
+pub(super) async fn rebuild_index(
+    txn: &DatabaseTransaction,
+    profile: &Profile,
+    records: &[Placed],
+    values: &[Vec<FieldValue>],
+) -> Result<(), DbErr> {
+    match_key::Entity::delete_many().exec(txn).await?;
+    match_key_oversized::Entity::delete_many().exec(txn).await?;
+    // Each record's keys are made on every core.
+    let mut rows: Vec<[i64; 3]> = crate::parallel::map_range(records.len(), 50_000, |share| {
+        share
+            .flat_map(|i| index_rows(profile, records[i].id, &values[i]))
+            .collect()
+    });
+    rows.sort_unstable();
+    // Oversized blocks are dropped in place: the index of a million records is millions of
+    // rows, not to be copied while the run still holds every record.
+    let oversized: Vec<[i64; 1]> = rows
+        .chunk_by(|a, b| a[0] == b[0])
+        .filter(|block| block.len() > profile.max_block)
+        .map(|block| [block[0][0]])
+        .collect();
+    rows.retain(|row| oversized.binary_search(&[row[0]]).is_err());
+    insert_values(txn, OVERSIZED_COLUMNS, &oversized).await?;
+    insert_values(txn, MATCH_KEY_COLUMNS, &rows).await
+}
+
+/// A record's rows in the match index: (key hash, record, hash of its valid ID number).
+pub(super) fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) -> Vec<[i64; 3]> {
+    let id = distinct_hash(profile, values);
+    key_hashes(profile, values)
+        .into_iter()
+        .map(|key| [key, record, id])
+        .collect()
+}
+
+/// Inserts rows of integers into `table (columns)` with multi-row statements of bound
+/// values: one statement text for every full chunk, prepared once and kept in the
+/// connection's cache, instead of a new text of literals parsed for each chunk.
+async fn insert_values<const N: usize>(
+    txn: &DatabaseTransaction,
+    table: &str,
+    data: &[[i64; N]],
+) -> Result<(), DbErr> {
+    const ROWS: usize = 1_000;
+    let backend = txn.get_database_backend();
+    let text = |count: usize| {
+        format!(
+            "INSERT INTO {table} VALUES {}",
+            rows::placeholders(backend, count, N)
+        )
+    };
+    let full = text(ROWS);
+    // Each statement's values are gathered while the one before it runs.
+    overlap::write_each(txn, data.chunks(ROWS), |chunk| {
+        let sql = if chunk.len() == ROWS {
+            full.clone()
+        } else {
+            text(chunk.len())
+        };
+        let values = chunk
+            .iter()
+            .flatten()
+            .map(|v| sea_orm::Value::BigInt(Some(*v)));
+        Some(Statement::from_sql_and_values(backend, sql, values))
+    })
+    .await
+}

@@ -1,0 +1,250 @@
+//! Running the resolution engine over the register and writing what changed: links, persons
+//! (created, merged with a redirect, split off), golden records, events, review candidates
+//! and the trained model.
+//!
+//! Every run resolves all current records together, so the partition depends only on the
+//! records and the analysts' decisions, never on the order batches arrived in. Person IDs are
+//! kept stable: a cluster keeps the ID of the person most of its records belonged to; when a
+//! cluster holds several persons the oldest ID survives and the others redirect to it; a part
+//! split off gets a new ID.
+//!
+//! A run reads in this order:
+//! - [`load`]: how much of the register to resolve, its records and the analysts' decisions
+//!   (through the [`match_index`] when a batch is matched against a large register);
+//! - the engine (`crate::resolve::engine`) partitions the records into persons;
+//! - [`plan`]: what that changes — persons kept, merged, split off or created, links, events,
+//!   review candidates — worked out without the database;
+//! - [`golden_writer`] writes the golden records of the persons changed, then [`write`] the
+//!   rest of the plan.
+//!
+//! [`values`] makes the comparison values the engine compares, here and in the import.
+
+mod golden_writer;
+mod load;
+mod match_index;
+mod plan;
+pub mod values;
+mod write;
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context as _;
+use chrono::Utc;
+use sea_orm::DatabaseTransaction;
+
+use super::Register;
+use super::golden::StoredIdentity;
+use crate::db::bulk::SuspendedIndexes;
+use crate::db::{self, overlap};
+use crate::error::AppError;
+use crate::intake::SourceKind;
+use crate::resolve::cluster::Constraints;
+use crate::resolve::compare::FieldValue;
+use crate::resolve::engine::{self, Run};
+use crate::telemetry::StageTimer;
+use load::{Gathered, Scope, Seeds};
+pub use values::field_values;
+
+/// What a resolution run changed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResolutionSummary {
+    pub persons_created: u32,
+    pub persons_matched: u32,
+    pub persons_merged: u32,
+    pub persons_split: u32,
+    pub links_changed: u32,
+    pub review_candidates: u32,
+    /// The person each fresh record belongs to now.
+    pub new_record_persons: HashMap<i64, i64>,
+    /// For each person the run created (not split off): the fresh record that founded it.
+    pub founded_in: HashMap<i64, i64>,
+}
+
+/// A record the running import has just written.
+pub struct FreshRecord {
+    pub id: i64,
+    pub source: SourceKind,
+    /// `None` once an import of more records than a run holds identities for has let it go
+    /// (see [`super::IDENTITIES_HELD`]): the golden records read it back from the register.
+    pub identity: Option<StoredIdentity>,
+    /// Its comparison values, made as it was read.
+    pub values: Vec<FieldValue>,
+}
+
+/// What set a resolution run off, which says how much of the register it must look at.
+#[derive(Debug)]
+pub(super) enum Reach<'a> {
+    /// A batch of fresh records, with the indexes its bulk write set aside: they are built
+    /// while the engine runs.
+    Batch(SuspendedIndexes),
+    /// An analyst's decision on these records.
+    Records(&'a [i64]),
+    /// A request to retrain the model and resolve everything again.
+    Everything,
+}
+
+impl Register {
+    /// Retrains the match model on the whole register and resolves every record again (a
+    /// large register otherwise keeps its model until it has grown by the profile's
+    /// `retrain_growth`).
+    pub async fn resolve_all(&self, actor: &str) -> Result<ResolutionSummary, AppError> {
+        let write = self.db.write().await?;
+        let summary = self
+            .resolve_register(
+                &write.txn,
+                Vec::new(),
+                &HashMap::new(),
+                &HashMap::new(),
+                Reach::Everything,
+                actor,
+            )
+            .await?;
+        write.commit().await?;
+        Ok(summary)
+    }
+
+    /// Resolves the register inside `txn` and writes what changed. `fresh` are the records
+    /// the batches being imported just wrote (kept in memory, so they are not read back),
+    /// `batch_of` their batches; `inherited` maps a new version of a record to the person of
+    /// the version it replaces; `reach` says what set the run off.
+    ///
+    /// A small register, one that has grown much since its model was trained, or one without
+    /// a stored model is resolved whole with a model trained now (so the partition depends
+    /// only on the records and decisions, never on the order batches arrived in). Otherwise
+    /// only the persons the fresh and touched records may belong to are resolved again, with
+    /// the stored model: the batch is matched against the register through its match index.
+    ///
+    /// Errors say which step failed (`writing the links: …`); the caller's `?` makes them
+    /// internal errors.
+    #[tracing::instrument(skip_all, fields(records.fresh = fresh.len()))]
+    pub(super) async fn resolve_register(
+        &self,
+        txn: &DatabaseTransaction,
+        fresh: Vec<FreshRecord>,
+        inherited: &HashMap<i64, i64>,
+        batch_of: &HashMap<i64, i64>,
+        reach: Reach<'_>,
+        actor: &str,
+    ) -> anyhow::Result<ResolutionSummary> {
+        let now = Utc::now();
+        let mut clock = StageTimer::new();
+        let scope = match reach {
+            Reach::Everything => Scope::Whole,
+            Reach::Batch(_) | Reach::Records(_) => self
+                .scope(txn, fresh.len())
+                .await
+                .context("choosing how much of the register to resolve")?,
+        };
+        let (touched, meanwhile) = match reach {
+            Reach::Records(records) => (records, SuspendedIndexes::default()),
+            Reach::Batch(indexes) => (&[][..], indexes),
+            Reach::Everything => (&[][..], SuspendedIndexes::default()),
+        };
+        let Gathered {
+            placed,
+            members,
+            values,
+            oversized,
+        } = self
+            .gather(
+                txn,
+                &scope,
+                Seeds {
+                    fresh,
+                    inherited,
+                    touched,
+                },
+                now,
+                &mut clock,
+            )
+            .await
+            .context("loading the records to resolve")?;
+        let constraints = load::load_constraints(txn, &placed)
+            .await
+            .context("loading the analysts' decisions")?;
+        clock.lap("load");
+        let run = self
+            .run_engine(txn, &scope, &values, &oversized, &constraints, meanwhile)
+            .await?;
+        clock.lap("blocking, training, scoring, clustering");
+        if let Scope::Whole = scope {
+            match_index::rebuild_index(txn, &self.profile, &placed, &values)
+                .await
+                .context("rebuilding the match index")?;
+            clock.lap("match index written");
+        }
+        drop(values);
+        let next_person = db::next_id(txn, "person")
+            .await
+            .context("numbering new persons")?;
+        let plan = plan::plan(&placed, &run.clustering, next_person)
+            .context("planning the run's changes")?;
+        clock.lap("plan");
+        golden_writer::write_persons(txn, &plan.persons, &placed, &members, now).await?;
+        clock.lap("persons");
+        write::links(txn, &plan, now).await?;
+        clock.lap("links");
+        write::events(txn, plan.events, batch_of, actor, now).await?;
+        clock.lap("events");
+        write::reviews(txn, &scope, &placed, plan.reviews, now).await?;
+        clock.lap("review");
+        if let Scope::Whole = scope {
+            // A model trained now is stored, so every weight can be shown and later batches
+            // are matched with it.
+            write::model(txn, &self.profile, &run, now).await?;
+        }
+        report(&scope, placed.len(), &run, &plan.summary);
+        Ok(plan.summary)
+    }
+}
+
+impl Register {
+    /// Runs the engine over the records' `values` (with the stored model when the `scope` is
+    /// a part); the indexes a bulk import set aside are built on the connection's worker
+    /// meanwhile: the database has nothing else to do then.
+    async fn run_engine(
+        &self,
+        txn: &DatabaseTransaction,
+        scope: &Scope,
+        values: &[Vec<FieldValue>],
+        oversized: &HashSet<i64>,
+        constraints: &Constraints,
+        meanwhile: SuspendedIndexes,
+    ) -> anyhow::Result<Run> {
+        let stored = match scope {
+            Scope::Whole => None,
+            Scope::Part(model) => Some(model.as_ref()),
+        };
+        let building = meanwhile.len();
+        let (built, run) = overlap::while_writing(meanwhile.restore(txn), || {
+            engine::run(
+                &self.profile,
+                values,
+                |_, _| true,
+                constraints,
+                stored,
+                oversized,
+            )
+        })
+        .await;
+        built.context("building the indexes set aside")?;
+        if building > 0 {
+            tracing::debug!(indexes = building, "indexes rebuilt while the engine ran");
+        }
+        Ok(run)
+    }
+}
+
+/// Logs what a run did (figures only: never a name, ID number or phone).
+fn report(scope: &Scope, records: usize, run: &Run, summary: &ResolutionSummary) {
+    tracing::info!(
+        whole = matches!(scope, Scope::Whole),
+        records,
+        pairs = run.pairs,
+        persons.created = summary.persons_created,
+        persons.merged = summary.persons_merged,
+        persons.split = summary.persons_split,
+        review = summary.review_candidates,
+        "register resolved"
+    );
+}

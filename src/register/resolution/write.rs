@@ -1,0 +1,235 @@
+//! Writing a run's plan after its persons: links (and the redirects of merged persons),
+//! events, review candidates, and a model trained by the run.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+
+use super::load::Scope;
+use super::plan::{Event, LinkChange, Placed, Plan, Review};
+use crate::db::read_back::IN_CHUNK;
+use crate::db::{
+    self, match_model, overlap, person, record_link, resolution_event, review_candidate, rows,
+};
+use crate::resolve::engine::Run;
+use crate::resolve::profile::Profile;
+
+/// Rows per statement.
+const CHUNK: usize = 500;
+
+/// Writes the plan's new and changed links (once their persons exist) and redirects each
+/// merged person, and every person redirected to it, to the person it merged into.
+pub(super) async fn links(
+    txn: &DatabaseTransaction,
+    plan: &Plan,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let backend = txn.get_database_backend();
+    let link = |l: &LinkChange| record_link::Model {
+        source_record_id: l.record,
+        person_id: l.person,
+        weight: l.weight,
+        rule: l.rule.to_owned(),
+        explanation: l.explanation.clone(),
+        linked_at: now,
+    };
+    let relinked: Vec<record_link::Model> = plan.links.iter().map(link).collect();
+    let upsert = rows::OnConflict::Update {
+        key: vec![record_link::Column::SourceRecordId],
+        update: vec![
+            record_link::Column::PersonId,
+            record_link::Column::Weight,
+            record_link::Column::Rule,
+            record_link::Column::Explanation,
+            record_link::Column::LinkedAt,
+        ],
+    };
+    overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| {
+        rows::insert::<record_link::Entity>(backend, chunk, &upsert)
+    })
+    .await
+    .context("writing the links")?;
+    for &(absorbed, kept) in &plan.merged {
+        person::Entity::update_many()
+            .col_expr(person::Column::MergedInto, Expr::value(kept))
+            .col_expr(person::Column::UpdatedAt, Expr::value(now))
+            .filter(person::Column::Id.eq(absorbed))
+            .exec(txn)
+            .await
+            .with_context(|| format!("redirecting person {absorbed} to {kept}"))?;
+        // Persons redirected to the absorbed one now redirect to the survivor.
+        person::Entity::update_many()
+            .col_expr(person::Column::MergedInto, Expr::value(kept))
+            .filter(person::Column::MergedInto.eq(absorbed))
+            .exec(txn)
+            .await
+            .with_context(|| format!("redirecting the persons merged into {absorbed}"))?;
+    }
+    Ok(())
+}
+
+/// Appends `events` by `actor`, each record's with the batch `batch_of` says wrote it.
+pub(super) async fn events(
+    txn: &DatabaseTransaction,
+    events: Vec<Event>,
+    batch_of: &HashMap<i64, i64>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let backend = txn.get_database_backend();
+    let mut next_event = db::next_id(txn, "resolution_event").await?;
+    let event_rows = |chunk: Vec<Event>| {
+        let models: Vec<resolution_event::Model> = chunk
+            .into_iter()
+            .map(|e| {
+                let id = next_event;
+                next_event += 1;
+                resolution_event::Model {
+                    id,
+                    kind: e.kind.to_owned(),
+                    person_id: e.person,
+                    other_person_id: e.other,
+                    source_record_id: e.record,
+                    batch_id: e.record.and_then(|r| batch_of.get(&r).copied()),
+                    actor: actor.to_owned(),
+                    at: now,
+                    detail: e.detail,
+                }
+            })
+            .collect();
+        rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
+    };
+    overlap::write_each(txn, overlap::chunks_of(events, CHUNK), event_rows)
+        .await
+        .context("writing the events")
+}
+
+/// Replaces the pending review candidates among the run's `records` (all of them when the
+/// run was `Whole`) with the run's `reviews`.
+pub(super) async fn reviews(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    records: &[Placed],
+    reviews: Vec<Review>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let pending = || {
+        review_candidate::Entity::delete_many()
+            .filter(review_candidate::Column::State.eq("PENDING"))
+    };
+    match scope {
+        Scope::Whole => {
+            pending().exec(txn).await?;
+        }
+        Scope::Part(_) => {
+            let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+            for chunk in ids.chunks(IN_CHUNK) {
+                pending()
+                    .filter(
+                        sea_orm::Condition::any()
+                            .add(review_candidate::Column::RecordA.is_in(chunk.to_vec()))
+                            .add(review_candidate::Column::RecordB.is_in(chunk.to_vec())),
+                    )
+                    .exec(txn)
+                    .await?;
+            }
+        }
+    }
+    let mut next_review = db::next_id(txn, "review_candidate").await?;
+    let candidates: Vec<review_candidate::Model> = reviews
+        .into_iter()
+        .map(|r| {
+            let id = next_review;
+            next_review += 1;
+            review_candidate::Model {
+                id,
+                record_a: r.record_a,
+                record_b: r.record_b,
+                total_weight: r.weight,
+                explanation: r.explanation,
+                state: "PENDING".to_owned(),
+                decided_by: None,
+                decided_at: None,
+                created_at: now,
+            }
+        })
+        .collect();
+    let backend = txn.get_database_backend();
+    overlap::write_each(txn, candidates.chunks(CHUNK), |chunk| {
+        rows::insert::<review_candidate::Entity>(backend, chunk, &rows::OnConflict::Fail)
+    })
+    .await
+    .context("writing the review candidates")
+}
+
+/// Stores the model a run trained, so every weight can be shown and later batches are
+/// matched with it.
+pub(super) async fn model(
+    txn: &DatabaseTransaction,
+    profile: &Profile,
+    run: &Run,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let (model, blocking) = model_texts(run)?;
+    let id = db::next_id(txn, "match_model").await?;
+    match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
+        id,
+        profile: profile.name.clone(),
+        trained_at: now,
+        model,
+        blocking,
+        term_frequency: Some(run.model.stored_terms()),
+    }))
+    .exec_without_returning(txn)
+    .await
+    .context("storing the match model")?;
+    Ok(())
+}
+
+/// A run's model and blocking figures as JSON text.
+fn model_texts(run: &Run) -> anyhow::Result<(String, String)> {
+    Ok((
+        stored_json(&run.model, "the match model")?,
+        stored_json(&run.blocking, "the blocking figures")?,
+    ))
+}
+
+/// `value` as JSON text to store. One that cannot be written is an error: a model stored
+/// empty could not be read back, and every later batch would resolve the whole register
+/// again to train another.
+fn stored_json<T: serde::Serialize + ?Sized>(value: &T, what: &str) -> anyhow::Result<String> {
+    serde_json::to_string(value).with_context(|| format!("writing {what} as JSON"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::model::Model;
+
+    #[test]
+    fn a_trained_model_is_stored_as_text_it_reads_back_from() {
+        let profile = crate::config::load_profile("cn-identity").expect("profile");
+        let run = Run {
+            model: Model::untrained(&profile),
+            clustering: Default::default(),
+            blocking: Vec::new(),
+            pairs: 0,
+        };
+        let (text, blocking) = model_texts(&run).expect("texts");
+        assert_eq!(blocking, "[]");
+        let terms = run.model.stored_terms();
+        let back = Model::restore(&profile, &text, &terms).expect("read back");
+        assert_eq!(back.params, run.model.params);
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_written_is_an_error_not_an_empty_text() {
+        // JSON object keys are strings: a map keyed by pairs cannot be written.
+        let unwritable: HashMap<(u32, u32), f64> = HashMap::from([((1, 2), 0.5)]);
+        let err = stored_json(&unwritable, "the match model").expect_err("no JSON for it");
+        assert_eq!(err.to_string(), "writing the match model as JSON");
+    }
+}
