@@ -19,6 +19,7 @@ use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::privacy::escape_csv_cell;
 use crate::register::{ImportRequest, Progress, Register};
+use crate::states::Stored as _;
 
 /// paicha — the screening register hub.
 #[derive(Debug, Parser)]
@@ -466,41 +467,42 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
                 "arrival_date",
             ];
             let rows = persons.into_iter().map(|p| {
-                let phones: Vec<String> = serde_json::from_str(&p.phones).unwrap_or_default();
-                [
+                let phones: Vec<String> = serde_json::from_str(&p.phones)
+                    .with_context(|| format!("reading the stored phones of person {}", p.id))?;
+                anyhow::Ok([
                     p.id.to_string(),
                     p.name.unwrap_or_default(),
                     p.id_number.unwrap_or_default(),
                     phones.join(";"),
                     p.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-                    p.sex.unwrap_or_default(),
+                    p.sex.map(|s| s.as_str().to_owned()).unwrap_or_default(),
                     p.township.unwrap_or_default(),
                     p.village.unwrap_or_default(),
-                    p.location_status,
+                    p.location_status.as_str().to_owned(),
                     p.jurisdiction_code.unwrap_or_default(),
-                    p.hubei_link,
+                    p.hubei_link.as_str().to_owned(),
                     p.arrival_date.map(|d| d.to_string()).unwrap_or_default(),
-                ]
+                ])
             });
             match format {
                 ExportFormat::Csv => {
                     let mut w = csv::Writer::from_writer(&mut out);
                     w.write_record(header)?;
                     for row in rows {
-                        w.write_record(row.map(|v| escape_csv_cell(&v)))?;
+                        w.write_record(row?.map(|v| escape_csv_cell(&v)))?;
                     }
                     w.flush()?;
                 }
                 ExportFormat::Json => {
                     let rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
                         .map(|row| {
-                            header
+                            Ok(header
                                 .iter()
-                                .zip(row)
+                                .zip(row?)
                                 .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
-                                .collect()
+                                .collect())
                         })
-                        .collect();
+                        .collect::<anyhow::Result<_>>()?;
                     serde_json::to_writer_pretty(&mut out, &rows)?;
                     writeln!(out)?;
                 }
@@ -615,7 +617,7 @@ async fn audit_export(register: &Register, format: ExportFormat) -> anyhow::Resu
                     e.at.to_rfc3339(),
                     e.token_id.map(|t| t.to_string()).unwrap_or_default(),
                     escape_csv_cell(&e.role),
-                    escape_csv_cell(&e.kind),
+                    escape_csv_cell(e.kind.as_str()),
                     escape_csv_cell(&e.operation),
                     persons
                         .iter()
@@ -631,20 +633,20 @@ async fn audit_export(register: &Register, format: ExportFormat) -> anyhow::Resu
             let rows: Vec<serde_json::Value> = entries
                 .into_iter()
                 .map(|e| {
-                    serde_json::json!({
+                    anyhow::Ok(serde_json::json!({
                         "id": e.id,
                         "at": e.at.to_rfc3339(),
                         "token_id": e.token_id,
                         "role": e.role,
-                        "kind": e.kind,
+                        "kind": e.kind.as_str(),
                         "operation": e.operation,
                         "persons": serde_json::from_str::<serde_json::Value>(&e.persons)
-                            .unwrap_or_default(),
+                            .with_context(|| format!("reading the persons of audit entry {}", e.id))?,
                         "fields": serde_json::from_str::<serde_json::Value>(&e.fields)
-                            .unwrap_or_default(),
-                    })
+                            .with_context(|| format!("reading the fields of audit entry {}", e.id))?,
+                    }))
                 })
-                .collect();
+                .collect::<anyhow::Result<_>>()?;
             serde_json::to_writer_pretty(&mut out, &rows)?;
             writeln!(out)?;
         }

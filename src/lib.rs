@@ -20,6 +20,7 @@ pub mod parallel;
 pub mod privacy;
 pub mod register;
 pub mod resolve;
+pub mod states;
 pub mod synth;
 pub mod telemetry;
 

@@ -21,6 +21,7 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _, QueryOrder as
 use super::Principal;
 use crate::db::{Db, audit_log};
 use crate::error::AppError;
+use crate::states::Stored;
 
 /// Why an entry was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,12 +43,17 @@ impl AuditKind {
             Self::Mutation => "MUTATION",
         }
     }
+}
 
-    /// Reads the stored name back.
-    pub fn from_str_opt(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
+impl Stored for AuditKind {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn as_str(self) -> &'static str {
+        AuditKind::as_str(self)
     }
 }
+
+crate::db::stored::stored_as_text!(AuditKind);
 
 /// One audit entry to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +96,7 @@ pub async fn record(conn: &impl ConnectionTrait, entry: &AuditEntry) -> Result<(
         at: Set(Utc::now()),
         token_id: Set(entry.token_id),
         role: Set(entry.role.clone()),
-        kind: Set(entry.kind.as_str().to_owned()),
+        kind: Set(entry.kind),
         operation: Set(entry.operation.clone()),
         persons: Set(serde_json::to_string(&entry.persons).map_err(anyhow::Error::from)?),
         fields: Set(serde_json::to_string(&entry.fields).map_err(anyhow::Error::from)?),

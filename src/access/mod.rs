@@ -64,6 +64,16 @@ impl Role {
     }
 }
 
+impl crate::states::Stored for Role {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn as_str(self) -> &'static str {
+        Role::as_str(self)
+    }
+}
+
+crate::db::stored::stored_as_text!(Role);
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

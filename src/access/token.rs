@@ -163,7 +163,7 @@ pub async fn create(conn: &impl ConnectionTrait, spec: TokenSpec) -> Result<Issu
     let token = new_token();
     let row = api_token::ActiveModel {
         token_hash: Set(hash(&token)),
-        role: Set(spec.role.as_str().to_owned()),
+        role: Set(spec.role),
         township: Set(spec.township),
         partner: Set(spec.partner),
         note: Set(spec.note),
@@ -255,13 +255,9 @@ pub async fn authenticate(
 }
 
 fn principal_of(row: &api_token::Model) -> Result<Principal, AppError> {
-    let role = row
-        .role
-        .parse::<Role>()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("token {}: {e}", row.id)))?;
     Ok(Principal {
         token_id: Some(row.id),
-        role,
+        role: row.role,
         township: row.township.clone(),
         partner: row.partner.clone(),
     })

@@ -1,5 +1,6 @@
 //! `api_token`: a caller's API token, stored only as its hash, with its role and scope.
 
+use crate::access::Role;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
     pub token_hash: String,
-    pub role: String,
+    pub role: Role,
     pub township: Option<String>,
     pub partner: Option<String>,
     pub note: Option<String>,

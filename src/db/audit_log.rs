@@ -1,5 +1,6 @@
 //! `audit_log`: append-only record of every unmasked read of personal data and every change.
 
+use crate::access::audit::AuditKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -10,7 +11,7 @@ pub struct Model {
     pub at: DateTimeUtc,
     pub token_id: Option<i64>,
     pub role: String,
-    pub kind: String,
+    pub kind: AuditKind,
     pub operation: String,
     pub persons: String,
     pub fields: String,

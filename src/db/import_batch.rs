@@ -1,5 +1,6 @@
 //! `import_batch`: one file imported from one source.
 
+use crate::intake::SourceKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: i64,
-    pub source: String,
+    pub source: SourceKind,
     pub file_name: String,
     pub sha256: String,
     pub format: String,

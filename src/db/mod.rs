@@ -17,6 +17,7 @@ pub mod resolution_event;
 pub mod review_candidate;
 pub mod rows;
 pub mod source_record;
+pub mod stored;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

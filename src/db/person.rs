@@ -1,5 +1,7 @@
 //! `person`: one entry of the register, with its golden record and location status.
 
+use crate::normalize::Sex;
+use crate::states::{HubeiLink, LocationStatus};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -13,15 +15,15 @@ pub struct Model {
     pub id_number: Option<String>,
     pub phones: String,
     pub birth_date: Option<Date>,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub address: Option<String>,
     pub township: Option<String>,
     pub village: Option<String>,
-    pub location_status: String,
+    pub location_status: LocationStatus,
     pub jurisdiction_code: Option<String>,
     pub jurisdiction_name: Option<String>,
     pub location_conflict: bool,
-    pub hubei_link: String,
+    pub hubei_link: HubeiLink,
     pub origin: Option<String>,
     pub arrival_date: Option<Date>,
     pub first_reported: Option<Date>,

@@ -1,5 +1,6 @@
 //! `resolution_event`: the append-only history of how the register came to be as it is.
 
+use crate::states::EventKind;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: i64,
-    pub kind: String,
+    pub kind: EventKind,
     pub person_id: i64,
     pub other_person_id: Option<i64>,
     pub source_record_id: Option<i64>,

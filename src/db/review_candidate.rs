@@ -1,5 +1,6 @@
 //! `review_candidate`: a pair of records the engine could not decide, for an analyst.
 
+use crate::states::ReviewState;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -12,7 +13,7 @@ pub struct Model {
     #[sea_orm(column_type = "Double")]
     pub total_weight: f64,
     pub explanation: String,
-    pub state: String,
+    pub state: ReviewState,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,

@@ -1,5 +1,7 @@
 //! `source_record`: one version of one row of a source, raw and normalised, kept forever.
 
+use crate::intake::SourceKind;
+use crate::normalize::{IdClass, Sex};
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
@@ -8,7 +10,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: i64,
     pub batch_id: i64,
-    pub source: String,
+    pub source: SourceKind,
     pub record_id: String,
     pub version: i32,
     pub is_current: bool,
@@ -19,10 +21,10 @@ pub struct Model {
     pub name: Option<String>,
     pub name_pinyin: Option<String>,
     pub id_number: Option<String>,
-    pub id_class: Option<String>,
+    pub id_class: Option<IdClass>,
     pub phones: String,
     pub birth_date: Option<Date>,
-    pub sex: Option<String>,
+    pub sex: Option<Sex>,
     pub township: Option<String>,
     pub village: Option<String>,
     pub jurisdiction_code: Option<String>,

@@ -82,7 +82,7 @@ impl Mutation {
             request.sender = Some(partner);
         }
         let report = register.import(request).await?;
-        Ok(BatchReport::read(report, "Mutation.importBatch")?)
+        Ok(report.into())
     }
 
     /// Decides a review candidate: the two records are the same person or two persons. The

@@ -275,7 +275,7 @@ impl Query {
                 .kinds
                 .unwrap_or_default()
                 .into_iter()
-                .map(|k| k.as_stored().to_owned())
+                .map(crate::states::EventKind::from)
                 .collect(),
             from: filter.from,
             to: filter.to,
@@ -435,7 +435,7 @@ impl Query {
         let filter = filter.unwrap_or_default();
         check_range(filter.from.as_ref(), filter.to.as_ref(), times_reversed)?;
         let filter = AuditFilter {
-            kind: filter.kind.map(|k| k.as_stored().to_owned()),
+            kind: filter.kind.map(crate::access::audit::AuditKind::from),
             token_id: filter
                 .token_id
                 .as_ref()

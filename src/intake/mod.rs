@@ -21,7 +21,10 @@ pub use headers::{Field, HeaderLookup, HeaderMap};
 pub use report::{BatchReport, RejectedRow};
 
 /// The three kinds of source (DESIGN §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SourceKind {
     /// 大数据核查: lists pushed by the province.
     Bigdata,

@@ -12,11 +12,11 @@ pub struct RejectedRow {
 }
 
 /// The outcome of importing one file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchReport {
     /// The batch the file was recorded as (the earlier batch when it was already imported).
     pub batch_id: i64,
-    pub source: String,
+    pub source: super::SourceKind,
     pub file_name: String,
     pub format: String,
     pub sha256: String,
@@ -38,12 +38,40 @@ pub struct BatchReport {
 }
 
 impl BatchReport {
+    /// The report of batch `batch_id` before any row is read: every count zero.
+    pub fn new(
+        batch_id: i64,
+        source: super::SourceKind,
+        file_name: String,
+        format: String,
+        sha256: String,
+    ) -> Self {
+        Self {
+            batch_id,
+            source,
+            file_name,
+            format,
+            sha256,
+            already_imported: false,
+            rows_read: 0,
+            rows_accepted: 0,
+            rows_rejected: 0,
+            rejected: Vec::new(),
+            records_new: 0,
+            records_unchanged: 0,
+            records_new_version: 0,
+            persons_created: 0,
+            persons_matched: 0,
+            notices: 0,
+        }
+    }
+
     /// A few lines for a terminal.
     pub fn to_text(&self) -> String {
         let mut out = format!(
             "batch {} ({} {}, {}){}\n  rows: {} read, {} accepted, {} rejected\n  records: {} new, {} unchanged, {} new version\n  persons: {} created, {} matched\n",
             self.batch_id,
-            self.source,
+            self.source.as_db(),
             self.file_name,
             self.format,
             if self.already_imported {

@@ -17,6 +17,7 @@ use super::resolution::Reach;
 use crate::db::read_back::persons_of;
 use crate::db::{self, person, record_link, resolution_event, review_candidate, source_record};
 use crate::error::AppError;
+use crate::states::{EventKind, ReviewState, Stored as _};
 
 /// An analyst's verdict on a pair of records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,10 +29,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn as_str(self) -> &'static str {
+    /// The state a candidate decided this way is stored in.
+    fn state(self) -> ReviewState {
         match self {
-            Verdict::Same => "SAME",
-            Verdict::Different => "DIFFERENT",
+            Verdict::Same => ReviewState::Same,
+            Verdict::Different => ReviewState::Different,
         }
     }
 }
@@ -50,17 +52,17 @@ impl Register {
             .one(txn)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("没有编号为 {id} 的待审核候选")))?;
-        if candidate.state != "PENDING" {
+        if candidate.state != ReviewState::Pending {
             return Err(AppError::Conflict(format!(
                 "候选 {id} 已被裁定为 {}",
-                candidate.state
+                candidate.state.as_str()
             )));
         }
         let now = Utc::now();
         review_candidate::Entity::update_many()
             .col_expr(
                 review_candidate::Column::State,
-                Expr::value(verdict.as_str()),
+                Expr::value(verdict.state()),
             )
             .col_expr(review_candidate::Column::DecidedBy, Expr::value(actor))
             .col_expr(review_candidate::Column::DecidedAt, Expr::value(now))
@@ -70,7 +72,7 @@ impl Register {
         let persons = persons_of(txn, &[candidate.record_a, candidate.record_b]).await?;
         event(
             txn,
-            "DECISION",
+            EventKind::Decision,
             persons
                 .get(&candidate.record_a)
                 .copied()
@@ -79,7 +81,7 @@ impl Register {
             actor,
             json!({
                 "candidate": id,
-                "verdict": verdict.as_str(),
+                "verdict": verdict.state().as_str(),
                 "records": [candidate.record_a, candidate.record_b],
                 "weight": candidate.total_weight,
             }),
@@ -122,7 +124,7 @@ impl Register {
         constrain(txn, &[(ra, rb)], Verdict::Same, actor).await?;
         event(
             txn,
-            "DECISION",
+            EventKind::Decision,
             a.min(b),
             Some(a.max(b)),
             actor,
@@ -181,7 +183,7 @@ impl Register {
         constrain(txn, &together, Verdict::Same, actor).await?;
         event(
             txn,
-            "DECISION",
+            EventKind::Decision,
             id,
             None,
             actor,
@@ -238,7 +240,7 @@ async fn constrain(
                 record_b: a.max(b),
                 total_weight: 0.0,
                 explanation: "[]".to_owned(),
-                state: verdict.as_str().to_owned(),
+                state: verdict.state(),
                 decided_by: Some(actor.to_owned()),
                 decided_at: Some(now),
                 created_at: now,
@@ -284,7 +286,7 @@ async fn first_record(txn: &DatabaseTransaction, person: i64) -> Result<i64, App
 
 async fn event(
     txn: &DatabaseTransaction,
-    kind: &str,
+    kind: EventKind,
     person: i64,
     other: Option<i64>,
     actor: &str,
@@ -294,7 +296,7 @@ async fn event(
     resolution_event::Entity::insert(resolution_event::ActiveModel::from(
         resolution_event::Model {
             id,
-            kind: kind.to_owned(),
+            kind,
             person_id: person,
             other_person_id: other,
             source_record_id: None,

@@ -1,6 +1,7 @@
 //! The golden record of a person: the best value of each field across its source records,
 //! with where each came from and the conflicting values shown rather than hidden.
 
+use crate::states::{HubeiLink, LocationStatus};
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -92,61 +93,6 @@ pub struct Evidence {
     pub identity: StoredIdentity,
     /// When the record was imported: the first-report date when the record has none.
     pub imported_on: NaiveDate,
-}
-
-/// Where a person is, as the register decides it from the evidence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LocationStatus {
-    /// Living in the county: home observation applies.
-    InCounty,
-    /// Elsewhere, in the jurisdiction named: a letter goes there.
-    OutOfCounty,
-    /// Not yet verified on site.
-    PendingVerification,
-}
-
-impl LocationStatus {
-    /// Every status.
-    pub const ALL: [LocationStatus; 3] =
-        [Self::InCounty, Self::OutOfCounty, Self::PendingVerification];
-
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::InCounty => "IN_COUNTY",
-            Self::OutOfCounty => "OUT_OF_COUNTY",
-            Self::PendingVerification => "PENDING_VERIFICATION",
-        }
-    }
-
-    /// Reads the stored name back.
-    pub fn from_str_opt(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-}
-
-/// How the person is linked to Hubei.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum HubeiLink {
-    Wuhan,
-    OtherHubei,
-    Unknown,
-}
-
-impl HubeiLink {
-    /// Every value.
-    pub const ALL: [HubeiLink; 3] = [Self::Wuhan, Self::OtherHubei, Self::Unknown];
-
-    /// The name stored in the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Wuhan => "WUHAN",
-            Self::OtherHubei => "OTHER_HUBEI",
-            Self::Unknown => "UNKNOWN",
-        }
-    }
 }
 
 /// A field's chosen value and the records behind it, and the values that disagree.

@@ -8,8 +8,8 @@ pub mod import;
 pub mod query;
 pub mod resolution;
 
+pub use crate::states::{HubeiLink, LocationStatus};
 pub use decisions::Verdict;
-pub use golden::{HubeiLink, LocationStatus};
 pub use import::{ImportRequest, NoProgress, Progress};
 
 use std::sync::Arc;

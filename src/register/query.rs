@@ -10,6 +10,7 @@ use sea_orm::{
 };
 
 use super::{HubeiLink, LocationStatus, Register};
+use crate::access::audit::AuditKind;
 use crate::config::limits::{DEFAULT_PAGE, MAX_PAGE, MIN_ID_SUFFIX};
 use crate::db::{
     audit_log, import_batch, match_model, person, read_back, record_link, resolution_event,
@@ -19,6 +20,7 @@ use crate::error::AppError;
 use crate::intake::{BatchReport, RejectedRow, SourceKind};
 use crate::normalize::phone::normalize_phone;
 use crate::normalize::{IdClass, normalize_name, parse_id_number};
+use crate::states::{EventKind, ReviewState, Stored as _};
 
 /// A page of rows in key order, and the total matching the filter.
 #[derive(Debug, Clone)]
@@ -50,8 +52,8 @@ pub struct PageArgs {
 /// Which audit-log entries to list; every condition given must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
-    /// Only entries of this kind (`UNMASKED_READ`, `MUTATION`).
-    pub kind: Option<String>,
+    /// Only entries of this kind.
+    pub kind: Option<AuditKind>,
     /// Only entries of this token.
     pub token_id: Option<i64>,
     /// Only entries at or after this time.
@@ -108,8 +110,8 @@ pub struct PersonOrder {
 pub struct EventFilter {
     /// Events of this person (as the subject or as the other person of a merge or decision).
     pub person_id: Option<i64>,
-    /// Only these kinds (`CREATE`, `LINK`, `MERGE`, `SPLIT`, `DECISION`).
-    pub kinds: Vec<String>,
+    /// Only these kinds.
+    pub kinds: Vec<EventKind>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -438,7 +440,7 @@ impl Register {
             );
         }
         if !filter.kinds.is_empty() {
-            cond = cond.add(E::Kind.is_in(filter.kinds.clone()));
+            cond = cond.add(E::Kind.is_in(filter.kinds.iter().copied()));
         }
         if let Some(from) = filter.from {
             cond = cond.add(E::At.gte(from));
@@ -697,7 +699,7 @@ impl Register {
         use audit_log::Column as A;
         let mut cond = Condition::all();
         if let Some(kind) = &filter.kind {
-            cond = cond.add(A::Kind.eq(kind.clone()));
+            cond = cond.add(A::Kind.eq(*kind));
         }
         if let Some(token) = filter.token_id {
             cond = cond.add(A::TokenId.eq(token));
@@ -739,11 +741,13 @@ impl Register {
                 .map(|r| u64::try_from(r.n).unwrap_or(0))
                 .sum(),
             by_location_status: LocationStatus::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|s| (s, count_of(&statuses, s.as_str())))
                 .collect(),
             by_hubei_link: HubeiLink::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|l| (l, count_of(&links, l.as_str())))
                 .collect(),
             records_by_source: SourceKind::ALL
@@ -854,11 +858,13 @@ impl Register {
             by_day,
             by_township,
             by_status: LocationStatus::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|s| (s, count_of(&statuses, s.as_str())))
                 .collect(),
             by_hubei_link: HubeiLink::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|l| (l, count_of(&links, l.as_str())))
                 .collect(),
             by_source,
@@ -872,7 +878,8 @@ impl Register {
         args: PageArgs,
     ) -> Result<Page<review_candidate::Model>, AppError> {
         page_of(
-            review_candidate::Entity::find().filter(review_candidate::Column::State.eq("PENDING")),
+            review_candidate::Entity::find()
+                .filter(review_candidate::Column::State.eq(ReviewState::Pending)),
             review_candidate::Column::Id,
             args,
             &self.db.conn,
@@ -921,12 +928,22 @@ impl Register {
     }
 }
 
-/// The report of a stored batch.
-pub fn batch_report(b: &import_batch::Model) -> BatchReport {
+/// The report of a stored batch; its stored rejected rows that cannot be read are an error.
+pub fn batch_report(b: &import_batch::Model) -> Result<BatchReport, AppError> {
     let n = |v: i32| u32::try_from(v).unwrap_or(0);
-    BatchReport {
+    let rejected = serde_json::from_str::<Vec<RejectedRow>>(&b.rejected).map_err(|e| {
+        // Where and what kind only: the rows' reasons may quote the file's values.
+        anyhow::anyhow!(
+            "reading the rejected rows of batch {}: {:?} error at line {} column {}",
+            b.id,
+            e.classify(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(BatchReport {
         batch_id: b.id,
-        source: b.source.clone(),
+        source: b.source,
         file_name: b.file_name.clone(),
         format: b.format.clone(),
         sha256: b.sha256.clone(),
@@ -934,14 +951,14 @@ pub fn batch_report(b: &import_batch::Model) -> BatchReport {
         rows_read: n(b.rows_read),
         rows_accepted: n(b.rows_accepted),
         rows_rejected: n(b.rows_rejected),
-        rejected: serde_json::from_str::<Vec<RejectedRow>>(&b.rejected).unwrap_or_default(),
+        rejected,
         records_new: n(b.records_new),
         records_unchanged: n(b.records_unchanged),
         records_new_version: n(b.records_new_version),
         persons_created: n(b.persons_created),
         persons_matched: n(b.persons_matched),
         notices: 0,
-    }
+    })
 }
 
 impl PersonOrderField {
@@ -1066,7 +1083,7 @@ fn persons_in_pending_candidates() -> SelectStatement {
         Query::select()
             .column(side)
             .from(review_candidate::Entity)
-            .and_where(review_candidate::Column::State.eq("PENDING"))
+            .and_where(review_candidate::Column::State.eq(ReviewState::Pending))
             .to_owned()
     };
     Query::select()

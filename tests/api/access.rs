@@ -244,7 +244,7 @@ async fn a_mutation_is_audited_with_the_token_that_made_it(app: TestApp) {
     let entry = &entries[0];
     assert_eq!(entry.token_id, Some(analyst_id));
     assert_eq!(entry.role, "ANALYST");
-    assert_eq!(entry.kind, "MUTATION");
+    assert_eq!(entry.kind, audit::AuditKind::Mutation);
     assert_eq!(entry.operation, "Upload: importBatch");
     assert!(entry.at <= chrono::Utc::now());
 }
@@ -283,7 +283,7 @@ async fn a_merge_is_audited_with_the_persons_it_concerns(app: TestApp) {
         .iter()
         .find(|e| e.operation.contains("mergePersons"))
         .expect("the merge is audited");
-    assert_eq!(entry.kind, "MUTATION");
+    assert_eq!(entry.kind, audit::AuditKind::Mutation);
     let persons: Vec<i64> = serde_json::from_str(&entry.persons).expect("a JSON list");
     for id in &ids {
         assert!(persons.contains(id), "{persons:?} holds {id}");
@@ -399,9 +399,13 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
         .await
         .expect("valid payload");
     assert_eq!(principal.role, Role::Admin);
-    let admin = token::authenticate(&app.register.db().conn, &app.admin_token, chrono::Utc::now())
-        .await
-        .expect("the hub's admin token");
+    let admin = token::authenticate(
+        &app.register.db().conn,
+        &app.admin_token,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("the hub's admin token");
     assert_eq!(principal.token_id, admin.token_id);
     assert!(
         principal.token_id.is_some(),

@@ -1,6 +1,7 @@
 //! The register: the same person across sources is one person; where each person is.
 
 use paicha::intake::SourceKind::{Bigdata, External, Township};
+use paicha::states::LocationStatus::{InCounty, OutOfCounty, PendingVerification};
 
 use crate::helpers::TestApp;
 
@@ -94,11 +95,11 @@ async fn location_status_follows_the_strongest_evidence(app: TestApp) {
         }
     };
     let (s, _, _) = status(app.person_of(Township, "TS-0001").await).await;
-    assert_eq!(s, "IN_COUNTY");
+    assert_eq!(s, InCounty);
 
     let (s, conflict, jurisdiction) = status(app.person_of(Township, "TS-0009").await).await;
     assert_eq!(
-        s, "OUT_OF_COUNTY",
+        s, OutOfCounty,
         "the on-site check says she went back to Hubei"
     );
     assert!(conflict, "the notice said she is in the county");
@@ -106,12 +107,12 @@ async fn location_status_follows_the_strongest_evidence(app: TestApp) {
 
     let (s, _, _) = status(app.person_of(Bigdata, "DSJ-20200125-0008").await).await;
     assert_eq!(
-        s, "PENDING_VERIFICATION",
+        s, PendingVerification,
         "a big-data hint alone is not a check"
     );
 
     let (s, _, jurisdiction) = status(app.person_of(External, "JA17-03").await).await;
-    assert_eq!(s, "OUT_OF_COUNTY");
+    assert_eq!(s, OutOfCounty);
     assert_eq!(jurisdiction.as_deref(), Some("440305"), "深圳市南山区");
 
     let stats = app

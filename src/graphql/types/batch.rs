@@ -3,10 +3,8 @@
 use async_graphql::{ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::common::Read;
 use super::enums::Source;
 use crate::db::import_batch;
-use crate::error::AppError;
 use crate::intake;
 use crate::register;
 
@@ -65,13 +63,11 @@ pub struct BatchReport {
     pub notices: u32,
 }
 
-impl BatchReport {
-    /// The report of batch `r.batch_id`, read by `field`.
-    pub fn read(r: intake::BatchReport, field: &'static str) -> Result<Self, AppError> {
-        let read = Read::new(field, "import_batch", r.batch_id);
-        Ok(Self {
+impl From<intake::BatchReport> for BatchReport {
+    fn from(r: intake::BatchReport) -> Self {
+        Self {
             batch_id: ID::from(r.batch_id),
-            source: Some(read.state(&r.source, Source::from_stored)?),
+            source: Some(r.source.into()),
             file_name: r.file_name,
             format: r.format,
             sha256: r.sha256,
@@ -86,7 +82,7 @@ impl BatchReport {
             persons_created: r.persons_created,
             persons_matched: r.persons_matched,
             notices: r.notices,
-        })
+        }
     }
 }
 
@@ -101,9 +97,8 @@ impl ImportBatch {
         ID::from(self.0.id)
     }
     /// The source kind.
-    async fn source(&self) -> Result<Option<Source>> {
-        let read = Read::new("ImportBatch.source", "import_batch", self.0.id);
-        Ok(Some(read.state(&self.0.source, Source::from_stored)?))
+    async fn source(&self) -> Option<Source> {
+        Some(self.0.source.into())
     }
     /// The file's name.
     async fn file_name(&self) -> &str {
@@ -127,7 +122,7 @@ impl ImportBatch {
     }
     /// The batch report: counts and rejected rows.
     async fn report(&self) -> Result<BatchReport> {
-        let report = register::query::batch_report(&self.0);
-        Ok(BatchReport::read(report, "ImportBatch.report")?)
+        let report = register::query::batch_report(&self.0)?;
+        Ok(report.into())
     }
 }

@@ -105,15 +105,6 @@ impl Read {
             ))
         })
     }
-
-    /// Reads a stored state with its enum's own parser.
-    pub fn state<T>(
-        self,
-        stored: &str,
-        parse: impl FnOnce(&str) -> Option<T>,
-    ) -> Result<T, AppError> {
-        parse(stored).ok_or_else(|| self.failed("stored state is none the enum knows"))
-    }
 }
 
 /// What was found, when the caller may see it: an object out of the caller's scope answers

@@ -1,12 +1,8 @@
 //! The GraphQL enums. Each stands for the core enum named in its `remote` (async-graphql
-//! derives the conversions both ways) and reads stored names with that enum's own parser.
+//! derives the conversions both ways); the database reads and writes the core enums
+//! (`crate::states`), so an unknown stored name is an error before it reaches the API.
 
 use async_graphql::Enum;
-
-use crate::access::audit;
-use crate::intake::SourceKind;
-use crate::normalize;
-use crate::register;
 
 /// Where a record came from.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -20,16 +16,9 @@ pub enum Source {
     External,
 }
 
-impl Source {
-    /// Reads the stored name (`SourceKind::from_db`).
-    pub fn from_stored(s: &str) -> Option<Self> {
-        SourceKind::from_db(s).map(Self::from)
-    }
-}
-
 /// Where a person is, as decided from the evidence.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::register::LocationStatus")]
+#[graphql(remote = "crate::states::LocationStatus")]
 pub enum LocationStatus {
     /// Living in the county: home observation applies.
     InCounty,
@@ -39,16 +28,9 @@ pub enum LocationStatus {
     PendingVerification,
 }
 
-impl LocationStatus {
-    /// Reads the stored name (`register::LocationStatus::from_str_opt`).
-    pub fn from_stored(s: &str) -> Option<Self> {
-        register::LocationStatus::from_str_opt(s).map(Self::from)
-    }
-}
-
 /// How a person is linked to Hubei.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
-#[graphql(remote = "crate::register::HubeiLink")]
+#[graphql(remote = "crate::states::HubeiLink")]
 pub enum HubeiLink {
     /// Came from (or through) Wuhan.
     Wuhan,
@@ -56,16 +38,6 @@ pub enum HubeiLink {
     OtherHubei,
     /// No origin recorded yet.
     Unknown,
-}
-
-impl HubeiLink {
-    /// Reads the stored name (`register::HubeiLink::as_str`).
-    pub fn from_stored(s: &str) -> Option<Self> {
-        register::HubeiLink::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s)
-            .map(Self::from)
-    }
 }
 
 /// Sex, from the record or decoded from the ID number.
@@ -76,13 +48,6 @@ pub enum Sex {
     Male,
     /// 女
     Female,
-}
-
-impl Sex {
-    /// Reads the stored name (`normalize::Sex::from_str_opt`).
-    pub fn from_stored(s: &str) -> Option<Self> {
-        normalize::Sex::from_str_opt(s).map(Self::from)
-    }
 }
 
 /// How an ID number was classified.
@@ -109,22 +74,9 @@ pub enum AuditKind {
     Mutation,
 }
 
-impl AuditKind {
-    /// Reads the stored name (`audit::AuditKind::from_str_opt`).
-    pub fn from_stored(s: &str) -> Option<Self> {
-        audit::AuditKind::from_str_opt(s).map(Self::from)
-    }
-
-    /// The name stored in the database.
-    pub fn as_stored(self) -> &'static str {
-        audit::AuditKind::from(self).as_str()
-    }
-}
-
-// The only definition of the kinds until the register has an enum of its own: the register
-// writes these names as text (`src/register/`); the API reads and filters by them here.
 /// What a resolution event records.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::states::EventKind")]
 pub enum EventKind {
     /// A person entered the register with its founding record.
     Create,
@@ -138,60 +90,44 @@ pub enum EventKind {
     Decision,
 }
 
-impl EventKind {
-    /// Every kind.
-    pub const ALL: [EventKind; 5] = [
-        Self::Create,
-        Self::Link,
-        Self::Merge,
-        Self::Split,
-        Self::Decision,
-    ];
-
-    /// The name stored in the database.
-    pub fn as_stored(self) -> &'static str {
-        match self {
-            Self::Create => "CREATE",
-            Self::Link => "LINK",
-            Self::Merge => "MERGE",
-            Self::Split => "SPLIT",
-            Self::Decision => "DECISION",
-        }
-    }
-
-    /// Reads the stored name.
-    pub fn from_stored(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_stored() == s)
-    }
+/// Where a review candidate stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::states::ReviewState")]
+pub enum ReviewState {
+    /// Waiting for an analyst.
+    Pending,
+    /// Decided: the two records are one person.
+    Same,
+    /// Decided: the two records are two persons.
+    Different,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use async_graphql::resolver_utils::EnumType;
+
+    use crate::states::{self, Stored};
+
+    /// Each GraphQL enum has the core enum's values, each under its stored name.
+    fn same_names<C: Stored, G: From<C> + EnumType + PartialEq>() {
+        assert_eq!(C::ALL.len(), G::items().len());
+        for core in C::ALL {
+            let value = G::from(*core);
+            let item = G::items().iter().find(|i| i.value == value);
+            assert_eq!(item.map(|i| i.name), Some(core.as_str()));
+        }
+    }
 
     #[test]
-    fn every_stored_name_reads_back_as_its_graphql_value() {
-        for kind in SourceKind::ALL {
-            assert_eq!(Source::from_stored(kind.as_db()), Some(kind.into()));
-        }
-        for status in register::LocationStatus::ALL {
-            assert_eq!(
-                LocationStatus::from_stored(status.as_str()),
-                Some(status.into())
-            );
-        }
-        for link in register::HubeiLink::ALL {
-            assert_eq!(HubeiLink::from_stored(link.as_str()), Some(link.into()));
-        }
-        for sex in normalize::Sex::ALL {
-            assert_eq!(Sex::from_stored(sex.as_str()), Some(sex.into()));
-        }
-        for kind in audit::AuditKind::ALL {
-            assert_eq!(AuditKind::from_stored(kind.as_str()), Some(kind.into()));
-        }
-        for kind in EventKind::ALL {
-            assert_eq!(EventKind::from_stored(kind.as_stored()), Some(kind));
-        }
-        assert_eq!(HubeiLink::from_stored("NONE"), None);
+    fn every_graphql_enum_has_its_core_enums_stored_names() {
+        same_names::<crate::intake::SourceKind, Source>();
+        same_names::<states::LocationStatus, LocationStatus>();
+        same_names::<states::HubeiLink, HubeiLink>();
+        same_names::<crate::normalize::Sex, Sex>();
+        same_names::<crate::normalize::IdClass, IdClass>();
+        same_names::<states::EventKind, EventKind>();
+        same_names::<states::ReviewState, ReviewState>();
+        same_names::<crate::access::audit::AuditKind, AuditKind>();
     }
 }

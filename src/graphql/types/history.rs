@@ -28,9 +28,8 @@ impl ResolutionEvent {
         ID::from(self.0.id)
     }
     /// What happened.
-    async fn kind(&self) -> Result<Option<EventKind>> {
-        let read = self.read("ResolutionEvent.kind");
-        Ok(Some(read.state(&self.0.kind, EventKind::from_stored)?))
+    async fn kind(&self) -> Option<EventKind> {
+        Some(self.0.kind.into())
     }
     /// ID of the person it happened to (as stored: it may have been merged away since).
     async fn person_id(&self) -> ID {

@@ -179,14 +179,8 @@ impl Person {
         self.0.birth_date
     }
     /// Sex.
-    async fn sex(&self) -> Result<Option<Sex>> {
-        let read = self.read("Person.sex");
-        Ok(self
-            .0
-            .sex
-            .as_deref()
-            .map(|s| read.state(s, Sex::from_stored))
-            .transpose()?)
+    async fn sex(&self) -> Option<Sex> {
+        self.0.sex.map(Sex::from)
     }
     /// Address as written, with digit runs masked unless `unmasked: true` (as `idNumber`).
     async fn address(
@@ -206,10 +200,8 @@ impl Person {
         self.0.village.as_deref()
     }
     /// Where the person is: in the county, outside it, or not yet verified.
-    async fn location_status(&self) -> Result<LocationStatus> {
-        Ok(self
-            .read("Person.locationStatus")
-            .state(&self.0.location_status, LocationStatus::from_stored)?)
+    async fn location_status(&self) -> LocationStatus {
+        self.0.location_status.into()
     }
     /// The jurisdiction where a person outside the county is.
     async fn jurisdiction(&self) -> Option<Jurisdiction> {
@@ -223,10 +215,8 @@ impl Person {
         self.0.location_conflict
     }
     /// Wuhan, other Hubei, or unknown.
-    async fn hubei_link(&self) -> Result<HubeiLink> {
-        Ok(self
-            .read("Person.hubeiLink")
-            .state(&self.0.hubei_link, HubeiLink::from_stored)?)
+    async fn hubei_link(&self) -> HubeiLink {
+        self.0.hubei_link.into()
     }
     /// Where the person came from, as written.
     async fn origin(&self) -> Option<&str> {

@@ -172,9 +172,8 @@ impl SourceRecord {
         ID::from(self.0.id)
     }
     /// The source it came from.
-    async fn source(&self) -> Result<Option<Source>> {
-        let read = self.read("SourceRecord.source");
-        Ok(Some(read.state(&self.0.source, Source::from_stored)?))
+    async fn source(&self) -> Option<Source> {
+        Some(self.0.source.into())
     }
     /// The source's own key for the row (for external notices, the person entry's).
     async fn record_id(&self) -> &str {

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::common::Read;
+use super::enums::ReviewState;
 use super::person::{Person, person_of_record};
 use super::record::{SourceRecord, record_by_id};
 use crate::db::review_candidate;
@@ -80,9 +81,9 @@ impl ReviewCandidate {
         let read = Read::new("ReviewCandidate.explanation", "review_candidate", self.0.id);
         Ok(explanation_of(read, &self.0.explanation)?)
     }
-    /// `PENDING`, `SAME` or `DIFFERENT`.
-    async fn state(&self) -> &str {
-        &self.0.state
+    /// Waiting for an analyst, or decided.
+    async fn state(&self) -> ReviewState {
+        self.0.state.into()
     }
     /// When the engine raised it.
     async fn created_at(&self) -> DateTime<Utc> {

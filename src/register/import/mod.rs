@@ -308,14 +308,13 @@ impl Register {
         req.progress.start("import", lines as u64);
 
         let id = db::next_id(txn, "import_batch").await?;
-        let report = BatchReport {
-            batch_id: id,
-            source: req.source.as_db().to_owned(),
-            file_name: req.file_name.to_owned(),
-            format: format.as_str().to_owned(),
+        let report = BatchReport::new(
+            id,
+            req.source,
+            req.file_name.to_owned(),
+            format.as_str().to_owned(),
             sha256,
-            ..BatchReport::default()
-        };
+        );
         // The batch row comes first (records refer to it); its counts are written at the end.
         import_batch::Entity::insert(batch_model(id, &report, req.actor, now))
             .exec_without_returning(txn)
@@ -627,11 +626,13 @@ async fn already_imported(
         .filter(import_batch::Column::Sha256.eq(sha256))
         .one(txn)
         .await?;
-    Ok(batch.map(|b| {
-        let mut report = super::query::batch_report(&b);
-        mark_already_imported(&mut report);
-        report
-    }))
+    batch
+        .map(|b| {
+            let mut report = super::query::batch_report(&b)?;
+            mark_already_imported(&mut report);
+            Ok(report)
+        })
+        .transpose()
 }
 
 /// Turns a batch's report into the report of importing the same file again: nothing changed.

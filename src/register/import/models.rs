@@ -71,7 +71,7 @@ pub(super) fn record_model(
     let model = source_record::Model {
         id,
         batch_id,
-        source: source.as_db().to_owned(),
+        source,
         record_id: p.record_id,
         version,
         is_current: true,
@@ -82,10 +82,10 @@ pub(super) fn record_model(
         name: i.name.clone(),
         name_pinyin: i.name_pinyin.clone(),
         id_number: i.id_number.clone(),
-        id_class: i.id_class.map(|c| c.as_str().to_owned()),
+        id_class: i.id_class,
         phones: p.json.phones,
         birth_date: i.birth_date,
-        sex: i.sex.map(|s| s.as_str().to_owned()),
+        sex: i.sex,
         township: i.township.clone(),
         village: i.village.clone(),
         jurisdiction_code: i.jurisdiction_code.clone(),
@@ -107,7 +107,7 @@ pub(super) fn batch_model(
     let n = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
     import_batch::Model {
         id,
-        source: report.source.clone(),
+        source: report.source,
         file_name: report.file_name.clone(),
         sha256: report.sha256.clone(),
         format: report.format.clone(),

@@ -15,7 +15,9 @@ use super::load::read_identity;
 use super::plan::Placed;
 use crate::db::{person, read_back, rows};
 use crate::intake::SourceKind;
+use crate::normalize::Sex;
 use crate::register::golden::{Evidence, Golden, StoredIdentity, golden_record};
+use crate::states::Stored as _;
 
 /// Persons per upsert statement.
 const CHUNK: usize = 500;
@@ -130,15 +132,23 @@ pub(super) fn person_model(
             .value
             .as_deref()
             .and_then(|d| d.parse().ok()),
-        sex: golden.sex.value.clone(),
+        sex: golden
+            .sex
+            .value
+            .as_deref()
+            .map(|s| {
+                Sex::from_stored(s)
+                    .with_context(|| format!("the golden sex of person {id} is no sex: {s:?}"))
+            })
+            .transpose()?,
         address: golden.address.value.clone(),
         township: golden.township.value.clone(),
         village: golden.village.value.clone(),
-        location_status: golden.location_status.as_str().to_owned(),
+        location_status: golden.location_status,
         jurisdiction_code: golden.jurisdiction_code.clone(),
         jurisdiction_name: golden.jurisdiction_name.clone(),
         location_conflict: golden.location_conflict,
-        hubei_link: golden.hubei_link.as_str().to_owned(),
+        hubei_link: golden.hubei_link,
         origin: golden.origin.clone(),
         arrival_date: golden.arrival_date,
         first_reported: golden.first_reported,

@@ -25,6 +25,7 @@ use crate::resolve::block::key_hashes;
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::model::Model;
+use crate::states::ReviewState;
 use crate::telemetry::StageTimer;
 
 /// How much of the register a run resolves.
@@ -224,7 +225,7 @@ fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query
 }
 
 /// A stored record as [`load_current`] reads it: ID, source, normalised JSON, written at.
-type StoredRow = (i64, String, String, DateTime<Utc>);
+type StoredRow = (i64, SourceKind, String, DateTime<Utc>);
 
 /// The selected current records, in ID order, with the persons they are linked to. A record
 /// whose stored source, identity or raw row cannot be read is an error naming it.
@@ -254,7 +255,8 @@ async fn load_current(
                 .filter(within(source_record::Column::Id, part))
                 .into_tuple::<StoredRow>()
                 .all(txn)
-                .await?,
+                .await
+                .context("reading the current records")?,
         );
         if with_raw {
             raws.extend(
@@ -292,7 +294,7 @@ async fn load_current(
                     fresh: false,
                 },
                 member: Member {
-                    source: read_source(id, &source)?,
+                    source,
                     created_on: created.date_naive(),
                     identity: Some(Box::new(read_identity(id, &normalized)?)),
                 },
@@ -314,13 +316,6 @@ fn read_raw(record: i64, text: &str) -> anyhow::Result<serde_json::Map<String, s
         .with_context(|| format!("reading the stored raw row of record {record}"))
 }
 
-/// A record's source kind from its stored name.
-fn read_source(record: i64, text: &str) -> anyhow::Result<SourceKind> {
-    SourceKind::from_db(text).with_context(|| {
-        format!("reading the stored source of record {record}: unknown source {text:?}")
-    })
-}
-
 /// Analysts' decisions on pairs of the run's `records`, as constraints on the clustering.
 pub(super) async fn load_constraints(
     txn: &DatabaseTransaction,
@@ -331,7 +326,7 @@ pub(super) async fn load_constraints(
         .enumerate()
         .map(|(i, r)| (r.id, i as u32))
         .collect();
-    let decided: Vec<(i64, i64, i64, String)> = review_candidate::Entity::find()
+    let decided: Vec<(i64, i64, i64, ReviewState)> = review_candidate::Entity::find()
         .select_only()
         .columns([
             review_candidate::Column::Id,
@@ -339,19 +334,22 @@ pub(super) async fn load_constraints(
             review_candidate::Column::RecordB,
             review_candidate::Column::State,
         ])
-        .filter(review_candidate::Column::State.ne("PENDING"))
+        .filter(review_candidate::Column::State.ne(ReviewState::Pending))
         .into_tuple()
         .all(txn)
-        .await?;
+        .await
+        .context("reading the analysts' decided review candidates")?;
     let mut constraints = Constraints::default();
     for (id, a, b, state) in decided {
         let (Some(&a), Some(&b)) = (index_of.get(&a), index_of.get(&b)) else {
             continue;
         };
-        match state.as_str() {
-            "SAME" => constraints.same.push((a, b)),
-            "DIFFERENT" => constraints.different.push((a, b)),
-            _ => anyhow::bail!("reading the state of review candidate {id}: unknown {state:?}"),
+        match state {
+            ReviewState::Same => constraints.same.push((a, b)),
+            ReviewState::Different => constraints.different.push((a, b)),
+            ReviewState::Pending => {
+                anyhow::bail!("review candidate {id} read as decided is pending")
+            }
         }
     }
     Ok(constraints)
@@ -374,14 +372,8 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_raw_row_or_source_is_an_error_naming_the_record() {
+    fn an_unreadable_raw_row_is_an_error_naming_the_record() {
         let err = read_raw(7, "[1, 2]").expect_err("not a row");
         assert_eq!(err.to_string(), "reading the stored raw row of record 7");
-        let err = read_source(8, "FAX").expect_err("no such source");
-        assert!(err.to_string().contains("record 8"), "{err}");
-        assert_eq!(
-            read_source(9, "TOWNSHIP").expect("known"),
-            SourceKind::Township
-        );
     }
 }

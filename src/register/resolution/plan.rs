@@ -16,6 +16,7 @@ use serde_json::json;
 use super::ResolutionSummary;
 use crate::resolve::cluster::Clustering;
 use crate::resolve::model::Score;
+use crate::states::EventKind;
 
 /// Where a record of the run stood before it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -53,7 +54,7 @@ pub struct LinkChange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// `CREATE`, `LINK`, `MERGE` or `SPLIT`.
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub person: i64,
     pub other: Option<i64>,
     pub record: Option<i64>,
@@ -109,7 +110,7 @@ pub fn plan(
     for &(absorbed, kept) in &persons.merged {
         affected.insert(kept);
         plan.events.push(Event {
-            kind: "MERGE",
+            kind: EventKind::Merge,
             person: kept,
             other: Some(absorbed),
             record: None,
@@ -119,7 +120,7 @@ pub fn plan(
     for &(from, new) in &persons.split {
         affected.insert(from);
         plan.events.push(Event {
-            kind: "SPLIT",
+            kind: EventKind::Split,
             person: new,
             other: Some(from),
             record: None,
@@ -276,7 +277,11 @@ fn links(
                     }
                 }
                 plan.events.push(Event {
-                    kind: if created { "CREATE" } else { "LINK" },
+                    kind: if created {
+                        EventKind::Create
+                    } else {
+                        EventKind::Link
+                    },
                     person,
                     other: None,
                     record: Some(r.id),
@@ -368,7 +373,7 @@ mod tests {
         }
     }
 
-    fn kinds(plan: &Plan) -> Vec<(&'static str, i64, Option<i64>)> {
+    fn kinds(plan: &Plan) -> Vec<(EventKind, i64, Option<i64>)> {
         plan.events
             .iter()
             .map(|e| (e.kind, e.person, e.other))
@@ -384,7 +389,7 @@ mod tests {
         assert_eq!(plan.links.len(), 1);
         assert_eq!(plan.links[0].rule, "FOUNDER");
         assert_eq!(plan.links[0].explanation, "[]");
-        assert_eq!(kinds(&plan), [("CREATE", NEXT, None)]);
+        assert_eq!(kinds(&plan), [(EventKind::Create, NEXT, None)]);
         assert_eq!(plan.events[0].detail, r#"{"rule":"FOUNDER","weight":0.0}"#);
         assert_eq!(plan.persons, [(NEXT, vec![0])]);
     }
@@ -401,7 +406,10 @@ mod tests {
         assert_eq!(plan.links[1].weight, 12.5);
         assert_eq!(
             kinds(&plan),
-            [("CREATE", NEXT, None), ("CREATE", NEXT, None)]
+            [
+                (EventKind::Create, NEXT, None),
+                (EventKind::Create, NEXT, None)
+            ]
         );
     }
 
@@ -415,7 +423,7 @@ mod tests {
         assert!(plan.summary.founded_in.is_empty());
         assert_eq!(plan.links.len(), 1, "the linked records stay as they are");
         assert_eq!((plan.links[0].record, plan.links[0].person), (3, 5));
-        assert_eq!(kinds(&plan), [("LINK", 5, None)]);
+        assert_eq!(kinds(&plan), [(EventKind::Link, 5, None)]);
         assert_eq!(plan.persons, [(5, vec![0, 1, 2])]);
     }
 
@@ -441,7 +449,10 @@ mod tests {
             [(3, 4), (1, 4)]
         );
         assert_eq!(plan.summary.links_changed, 1);
-        assert_eq!(kinds(&plan), [("LINK", 4, None), ("MERGE", 4, Some(9))]);
+        assert_eq!(
+            kinds(&plan),
+            [(EventKind::Link, 4, None), (EventKind::Merge, 4, Some(9))]
+        );
         assert_eq!(plan.events[1].detail, r#"{"absorbed":9}"#);
         // The absorbed person keeps no record: only the survivor's golden record is written.
         assert_eq!(plan.persons, [(4, vec![0, 1, 2])]);
@@ -455,7 +466,7 @@ mod tests {
         assert_eq!(plan.summary.persons_created, 0, "a split creates nobody");
         assert_eq!((plan.links[0].record, plan.links[0].person), (3, NEXT));
         assert_eq!(plan.links[0].rule, "FOUNDER");
-        assert_eq!(kinds(&plan), [("SPLIT", NEXT, Some(5))]);
+        assert_eq!(kinds(&plan), [(EventKind::Split, NEXT, Some(5))]);
         assert_eq!(plan.events[0].detail, r#"{"split_from":5}"#);
         assert_eq!(plan.persons, [(5, vec![0, 1]), (NEXT, vec![2])]);
     }
@@ -465,7 +476,7 @@ mod tests {
         let records = [linked(1, 5), linked(2, 5)];
         let plan = plan(&records, &clustering(&[0, 1]), NEXT).expect("plan");
         assert_eq!((plan.links[0].record, plan.links[0].person), (2, NEXT));
-        assert_eq!(kinds(&plan), [("SPLIT", NEXT, Some(5))]);
+        assert_eq!(kinds(&plan), [(EventKind::Split, NEXT, Some(5))]);
     }
 
     #[test]
@@ -477,11 +488,11 @@ mod tests {
         let records = [linked(1, 5), new_version];
         let plan = plan(&records, &clustering(&[0, 0]), NEXT).expect("plan");
         assert_eq!(plan.summary.persons_matched, 1);
-        assert_eq!(kinds(&plan), [("LINK", 5, None)]);
+        assert_eq!(kinds(&plan), [(EventKind::Link, 5, None)]);
         // Alone, it still inherits the person: the old version's record left it.
         let plan = self::plan(&[new_version], &clustering(&[0]), NEXT).expect("plan");
         assert_eq!(plan.summary.new_record_persons[&3], 5);
-        assert_eq!(kinds(&plan), [("LINK", 5, None)]);
+        assert_eq!(kinds(&plan), [(EventKind::Link, 5, None)]);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::db::{
 };
 use crate::resolve::engine::Run;
 use crate::resolve::profile::Profile;
+use crate::states::ReviewState;
 
 /// Rows per statement.
 const CHUNK: usize = 500;
@@ -89,7 +90,7 @@ pub(super) async fn events(
                 next_event += 1;
                 resolution_event::Model {
                     id,
-                    kind: e.kind.to_owned(),
+                    kind: e.kind,
                     person_id: e.person,
                     other_person_id: e.other,
                     source_record_id: e.record,
@@ -118,7 +119,7 @@ pub(super) async fn reviews(
 ) -> anyhow::Result<()> {
     let pending = || {
         review_candidate::Entity::delete_many()
-            .filter(review_candidate::Column::State.eq("PENDING"))
+            .filter(review_candidate::Column::State.eq(ReviewState::Pending))
     };
     match scope {
         Scope::Whole => {
@@ -150,7 +151,7 @@ pub(super) async fn reviews(
                 record_b: r.record_b,
                 total_weight: r.weight,
                 explanation: r.explanation,
-                state: "PENDING".to_owned(),
+                state: ReviewState::Pending,
                 decided_by: None,
                 decided_at: None,
                 created_at: now,

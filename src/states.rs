@@ -1,0 +1,171 @@
+//! The states the register stores, each one Rust enum: the database entities hold these types
+//! (stored as their names, see [`crate::db::stored`]) and the GraphQL schema derives its enums
+//! from them. No state is written as a string literal anywhere else.
+//!
+//! The source kind, sex and ID class live with the code that reads them from files
+//! ([`crate::intake::SourceKind`], [`crate::normalize::Sex`], [`crate::normalize::IdClass`]);
+//! they implement [`Stored`] too.
+
+use serde::{Deserialize, Serialize};
+
+/// An enum stored in the database as its name (`IN_COUNTY`, `PENDING` …).
+pub trait Stored: Copy + Sized + 'static {
+    /// Every value, in declaration order.
+    const ALL: &'static [Self];
+
+    /// The name stored in the database and shown in the API.
+    fn as_str(self) -> &'static str;
+
+    /// The value stored as `name`, if any.
+    fn from_stored(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|v| v.as_str() == name)
+    }
+}
+
+/// Declares a stored enum: the variants with their stored names and doc lines.
+macro_rules! stored_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $stored:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $stored)] $variant, )+
+        }
+
+        impl Stored for $name {
+            const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $stored,)+
+                }
+            }
+        }
+    };
+}
+
+stored_enum! {
+    /// Where a person is, as the register decides it from the evidence.
+    pub enum LocationStatus {
+        /// Living in the county: home observation applies.
+        InCounty = "IN_COUNTY",
+        /// Elsewhere, in the jurisdiction named: a letter goes there.
+        OutOfCounty = "OUT_OF_COUNTY",
+        /// Not yet verified on site.
+        PendingVerification = "PENDING_VERIFICATION",
+    }
+}
+
+stored_enum! {
+    /// How the person is linked to Hubei.
+    pub enum HubeiLink {
+        /// Came from (or through) Wuhan.
+        Wuhan = "WUHAN",
+        /// Came from elsewhere in Hubei province.
+        OtherHubei = "OTHER_HUBEI",
+        /// No origin recorded yet.
+        Unknown = "UNKNOWN",
+    }
+}
+
+stored_enum! {
+    /// Where a review candidate stands: waiting for an analyst, or decided.
+    pub enum ReviewState {
+        /// Waiting for an analyst.
+        Pending = "PENDING",
+        /// Decided: the two records are the same person.
+        Same = "SAME",
+        /// Decided: the two records are different people.
+        Different = "DIFFERENT",
+    }
+}
+
+stored_enum! {
+    /// What a resolution event records.
+    pub enum EventKind {
+        /// A record founded a new person.
+        Create = "CREATE",
+        /// A record was linked to an existing person.
+        Link = "LINK",
+        /// Two persons were found to be one; the other person redirects here.
+        Merge = "MERGE",
+        /// Part of a person was split off into a new person.
+        Split = "SPLIT",
+        /// An analyst decided a review candidate, merged persons or split one.
+        Decision = "DECISION",
+    }
+}
+
+// The enums read from files live with their readers (normalize/ and intake/ use no database
+// types); they are stored the same way.
+
+impl Stored for crate::intake::SourceKind {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn as_str(self) -> &'static str {
+        self.as_db()
+    }
+}
+
+impl Stored for crate::normalize::Sex {
+    const ALL: &'static [Self] = &Self::ALL;
+
+    fn as_str(self) -> &'static str {
+        crate::normalize::Sex::as_str(self)
+    }
+}
+
+impl Stored for crate::normalize::IdClass {
+    const ALL: &'static [Self] = &[
+        Self::Valid,
+        Self::ChecksumFailed,
+        Self::Masked,
+        Self::Malformed,
+    ];
+
+    fn as_str(self) -> &'static str {
+        crate::normalize::IdClass::as_str(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T: Stored + PartialEq + std::fmt::Debug>() {
+        assert!(!T::ALL.is_empty());
+        for v in T::ALL {
+            assert_eq!(T::from_stored(v.as_str()), Some(*v));
+        }
+        assert_eq!(T::from_stored("NOT A STATE"), None);
+    }
+
+    #[test]
+    fn every_stored_state_reads_back_from_its_name() {
+        round_trips::<LocationStatus>();
+        round_trips::<HubeiLink>();
+        round_trips::<ReviewState>();
+        round_trips::<EventKind>();
+        round_trips::<crate::intake::SourceKind>();
+        round_trips::<crate::normalize::Sex>();
+        round_trips::<crate::normalize::IdClass>();
+    }
+
+    #[test]
+    fn serde_names_are_the_stored_names() {
+        for v in EventKind::ALL {
+            assert_eq!(
+                serde_json::to_string(v).ok(),
+                Some(format!("\"{}\"", v.as_str()))
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&LocationStatus::PendingVerification).ok(),
+            Some("\"PENDING_VERIFICATION\"".to_owned())
+        );
+    }
+}
