@@ -296,13 +296,17 @@ impl Model {
     }
 
     /// A stored model (as [`Model::stored_terms`] and serde wrote it) made usable again for
-    /// `profile`: `None` when it cannot be read or was trained for another profile.
-    pub fn restore(profile: &Profile, model: &str, terms: &str) -> Option<Self> {
-        let mut model: Model = serde_json::from_str(model).ok()?;
+    /// `profile`: `None` when it was trained for another profile; an error when it cannot be read.
+    pub fn restore(
+        profile: &Profile,
+        model: &str,
+        terms: &str,
+    ) -> Result<Option<Self>, serde_json::Error> {
+        let mut model: Model = serde_json::from_str(model)?;
         if model.profile != *profile {
-            return None;
+            return Ok(None);
         }
-        let mut stored: HashMap<String, HashMap<String, f64>> = serde_json::from_str(terms).ok()?;
+        let mut stored: HashMap<String, HashMap<String, f64>> = serde_json::from_str(terms)?;
         model.term_frequency = profile
             .fields
             .iter()
@@ -312,7 +316,7 @@ impl Model {
             })
             .collect();
         (model.groups, model.group_of) = correlated_groups(profile);
-        Some(model)
+        Ok(Some(model))
     }
 
     /// The term frequencies to store with the model, as JSON by field name: only values more
@@ -791,6 +795,15 @@ mod tests {
             .find(|f| f.field == "id_number")
             .map(|f| f.weight)
             .unwrap()
+    }
+
+    #[test]
+    fn a_stored_model_that_cannot_be_read_is_an_error_not_a_missing_model() {
+        let profile = Profile::builtin("cn-identity").unwrap().unwrap();
+        let err = Model::restore(&profile, "{\"profile\":", "{}").expect_err("truncated JSON");
+        assert!(err.is_eof(), "{err}");
+        let err = Model::restore(&profile, "[]", "{}").expect_err("not a model");
+        assert!(err.is_data(), "{err}");
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl Register {
         &self,
         txn: &DatabaseTransaction,
         fresh: usize,
-    ) -> Result<Scope, DbErr> {
+    ) -> anyhow::Result<Scope> {
         let settings = &self.profile.model;
         let current = read_back::linked_records(txn).await? + fresh;
         if current < settings.resolve_whole_below {
@@ -81,8 +81,15 @@ impl Register {
             .order_by_desc(match_model::Column::Id)
             .one(txn)
             .await?;
-        let Some(model) = stored
-            .and_then(|m| Model::restore(&self.profile, &m.model, m.term_frequency.as_deref()?))
+        // A model of another profile, or one stored without its term frequencies, is
+        // retrained; one that cannot be read is an error (`paicha resolve` trains anew).
+        let Some((id, model, Some(terms))) = stored.map(|m| (m.id, m.model, m.term_frequency))
+        else {
+            return Ok(Scope::Whole);
+        };
+        let Some(model) = Model::restore(&self.profile, &model, &terms).with_context(|| {
+            format!("reading the stored match model {id} (`paicha resolve` trains a new one)")
+        })?
         else {
             return Ok(Scope::Whole);
         };

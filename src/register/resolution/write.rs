@@ -222,7 +222,9 @@ mod tests {
         let (text, blocking) = model_texts(&run).expect("texts");
         assert_eq!(blocking, "[]");
         let terms = run.model.stored_terms();
-        let back = Model::restore(&profile, &text, &terms).expect("read back");
+        let back = Model::restore(&profile, &text, &terms)
+            .expect("readable")
+            .expect("same profile");
         assert_eq!(back.params, run.model.params);
     }
 
