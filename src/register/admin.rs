@@ -21,31 +21,31 @@ impl Register {
     }
 
     /// Creates a token as `spec` says; its secret is in the answer, shown this once.
-    #[tracing::instrument(skip_all, err(Debug))]
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn create_token(&self, spec: TokenSpec) -> Result<Issued, AppError> {
         token::create(&self.db.conn, spec).await
     }
 
     /// A new demo ADMIN token, revoking the one a previous `serve --demo` made.
-    #[tracing::instrument(skip_all, err(Debug))]
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn demo_admin_token(&self) -> Result<String, AppError> {
         token::demo_admin(&self.db.conn).await
     }
 
     /// Every token, oldest first (hashes only: no secret is stored).
-    #[tracing::instrument(skip_all, err(Debug))]
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn tokens(&self) -> Result<Vec<api_token::Model>, AppError> {
         token::list(&self.db.conn).await
     }
 
     /// Revokes token `id`; false when it was revoked already.
-    #[tracing::instrument(skip_all, fields(token.id = id), err(Debug))]
+    #[tracing::instrument(skip_all, fields(token.id = id), err(level = "debug", Debug))]
     pub async fn revoke_token(&self, id: i64) -> Result<bool, AppError> {
         token::revoke(&self.db.conn, id).await
     }
 
     /// The whole audit log, oldest first.
-    #[tracing::instrument(skip_all, err(Debug))]
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn audit_entries(&self) -> Result<Vec<audit_log::Model>, AppError> {
         audit::entries(&self.db.conn).await
     }

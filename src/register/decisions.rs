@@ -40,6 +40,7 @@ impl Verdict {
 
 impl Register {
     /// Decides a pending review candidate and re-resolves the register.
+    #[tracing::instrument(skip_all, fields(candidate.id = id), err(level = "debug", Debug))]
     pub async fn decide_candidate(
         &self,
         id: i64,
@@ -107,6 +108,7 @@ impl Register {
     }
 
     /// Makes two persons one: the older ID survives, the other redirects to it.
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn merge_persons(
         &self,
         a: i64,
@@ -148,6 +150,7 @@ impl Register {
     }
 
     /// Splits `records` off person `id` into a person of their own.
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn split_person(
         &self,
         id: i64,

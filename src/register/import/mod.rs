@@ -145,7 +145,7 @@ impl Register {
     ///
     /// Each file is written as it is read, a chunk of rows at a time, so a million-row file is
     /// never held whole; an error anywhere rolls the transaction back.
-    #[tracing::instrument(skip_all, fields(files = requests.len()), err(Debug))]
+    #[tracing::instrument(skip_all, fields(files = requests.len()), err(level = "debug", Debug))]
     pub async fn import_all(
         &self,
         requests: Vec<ImportRequest<'_>>,

@@ -87,6 +87,7 @@ impl Register {
     /// Retrains the match model on the whole register and resolves every record again (a
     /// large register otherwise keeps its model until it has grown by the profile's
     /// `retrain_growth`).
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn resolve_all(&self, actor: &str) -> Result<ResolutionSummary, AppError> {
         let write = self.db.write().await?;
         let summary = self
