@@ -1,5 +1,5 @@
 //! GraphiQL, served whole from the binary: the page (`assets/graphiql/index.html`) and the
-//! vendored GraphiQL, React and ReactDOM builds it loads (`assets/graphiql/`, sources and
+//! vendored GraphiQL, React and ReactDOM builds it loads (`assets/vendor/`, sources and
 //! licences in `fixtures/SOURCES.md`). Nothing on the page points off the server, so GraphiQL
 //! works on a network without internet.
 //!
@@ -26,13 +26,13 @@ struct Asset {
     body: &'static [u8],
 }
 
-/// An asset from `assets/graphiql/`, served under `/assets/graphiql/` at the same relative path.
+/// An asset from `assets/vendor/`, served under `/assets/graphiql/` at the same relative path.
 macro_rules! vendored {
     ($file:literal, $content_type:expr) => {
         Asset {
             path: concat!("/assets/graphiql/", $file),
             content_type: $content_type,
-            body: include_bytes!(concat!("../../assets/graphiql/", $file)),
+            body: include_bytes!(concat!("../../assets/vendor/", $file)),
         }
     };
 }

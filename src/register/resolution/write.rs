@@ -81,29 +81,26 @@ pub(super) async fn events(
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let backend = txn.get_database_backend();
-    let mut next_event = db::next_id(txn, "resolution_event").await?;
-    let event_rows = |chunk: Vec<Event>| {
+    let first = db::next_id(txn, "resolution_event").await?;
+    let numbered: Vec<(i64, Event)> = (first..).zip(events).collect();
+    let event_rows = |chunk: Vec<(i64, Event)>| {
         let models: Vec<resolution_event::Model> = chunk
             .into_iter()
-            .map(|e| {
-                let id = next_event;
-                next_event += 1;
-                resolution_event::Model {
-                    id,
-                    kind: e.kind,
-                    person_id: e.person,
-                    other_person_id: e.other,
-                    source_record_id: e.record,
-                    batch_id: e.record.and_then(|r| batch_of.get(&r).copied()),
-                    actor: actor.to_owned(),
-                    at: now,
-                    detail: e.detail,
-                }
+            .map(|(id, e)| resolution_event::Model {
+                id,
+                kind: e.kind,
+                person_id: e.person,
+                other_person_id: e.other,
+                source_record_id: e.record,
+                batch_id: e.record.and_then(|r| batch_of.get(&r).copied()),
+                actor: actor.to_owned(),
+                at: now,
+                detail: e.detail,
             })
             .collect();
         rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
     };
-    overlap::write_each(txn, overlap::chunks_of(events, CHUNK), event_rows)
+    overlap::write_each(txn, overlap::chunks_of(numbered, CHUNK), event_rows)
         .await
         .context("writing the events")
 }
@@ -139,23 +136,19 @@ pub(super) async fn reviews(
             }
         }
     }
-    let mut next_review = db::next_id(txn, "review_candidate").await?;
-    let candidates: Vec<review_candidate::Model> = reviews
-        .into_iter()
-        .map(|r| {
-            let id = next_review;
-            next_review += 1;
-            review_candidate::Model {
-                id,
-                record_a: r.record_a,
-                record_b: r.record_b,
-                total_weight: r.weight,
-                explanation: r.explanation,
-                state: ReviewState::Pending,
-                decided_by: None,
-                decided_at: None,
-                created_at: now,
-            }
+    let first = db::next_id(txn, "review_candidate").await?;
+    let candidates: Vec<review_candidate::Model> = (first..)
+        .zip(reviews)
+        .map(|(id, r)| review_candidate::Model {
+            id,
+            record_a: r.record_a,
+            record_b: r.record_b,
+            total_weight: r.weight,
+            explanation: r.explanation,
+            state: ReviewState::Pending,
+            decided_by: None,
+            decided_at: None,
+            created_at: now,
         })
         .collect();
     let backend = txn.get_database_backend();
