@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::access::{Role, token::TokenSpec};
 use crate::config::Reference;
 use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
+use crate::db::writer::WaitNotice;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
 use crate::intake::SourceKind;
@@ -193,7 +194,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { .. } | Command::Resolve => Sharing::Alone,
         _ => Sharing::Shared,
     };
-    let db = Db::connect_with(&cli.database_url, sharing).await?;
+    // A command that has to wait for another's write says so on the terminal.
+    let notice = WaitNotice::new(|message| eprintln!("{message}"));
+    let db = Db::connect_announcing(&cli.database_url, sharing, notice).await?;
     let register = Register::new(db, reference, profile);
     let outcome = match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),

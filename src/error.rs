@@ -20,7 +20,15 @@ pub mod code {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// The request ran longer than the server allows and was stopped; nothing of it was kept.
     pub const TIMEOUT: &str = "TIMEOUT";
+    /// Another write (an import, most often) held the register until the request's time ran
+    /// out; nothing was written. Retry after `Retry-After` seconds (HTTP 503).
+    pub const BUSY: &str = "BUSY";
+    /// The disk holding the database is full; nothing of the write was kept.
+    pub const STORAGE_FULL: &str = "STORAGE_FULL";
 }
+
+/// Seconds a client told `BUSY` is asked to wait before it retries.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 5;
 
 /// What went wrong, as the client sees it.
 ///
@@ -40,11 +48,29 @@ pub enum AppError {
     /// No valid token (missing, unknown, expired or revoked): `UNAUTHENTICATED` with this
     /// message.
     Unauthenticated(String),
+    /// Another writer held the register until this one had to give up: `BUSY`, naming it.
+    Busy(String),
+    /// The disk is full: `STORAGE_FULL`, naming where the database is.
+    StorageFull(String),
     /// Anything else: `INTERNAL` with a fixed message; the cause goes to the log only.
     Internal(anyhow::Error),
 }
 
 impl AppError {
+    /// `BUSY`: the writer that held the register was `holder`.
+    pub fn busy(holder: &str) -> Self {
+        Self::Busy(format!(
+            "登记册正由另一项写入占用（{holder}），本次未写入任何内容，请 {BUSY_RETRY_AFTER_SECS} 秒后重试"
+        ))
+    }
+
+    /// `STORAGE_FULL`: the disk of the database at `location` is full.
+    pub fn storage_full(location: &str) -> Self {
+        Self::StorageFull(format!(
+            "存储空间已满：{location} 所在的磁盘没有剩余空间，本次写入已撤销、未保存任何内容；请清理磁盘后重试"
+        ))
+    }
+
     /// The message the client sees.
     pub fn message(&self) -> &str {
         match self {
@@ -52,8 +78,18 @@ impl AppError {
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::Forbidden(m)
-            | Self::Unauthenticated(m) => m,
+            | Self::Unauthenticated(m)
+            | Self::Busy(m)
+            | Self::StorageFull(m) => m,
             Self::Internal(_) => "internal error",
+        }
+    }
+
+    /// The database error behind this one, if it is an internal error caused by one.
+    pub fn db_error(&self) -> Option<&sea_orm::DbErr> {
+        match self {
+            Self::Internal(cause) => cause.chain().find_map(|e| e.downcast_ref()),
+            _ => None,
         }
     }
 
@@ -73,14 +109,22 @@ impl AppError {
             Self::Conflict(_) => code::CONFLICT,
             Self::Forbidden(_) => code::FORBIDDEN,
             Self::Unauthenticated(_) => code::UNAUTHENTICATED,
+            Self::Busy(_) => code::BUSY,
+            Self::StorageFull(_) => code::STORAGE_FULL,
             Self::Internal(_) => code::INTERNAL,
         }
     }
 }
 
 impl From<sea_orm::DbErr> for AppError {
+    /// A lock held too long and a full disk are the client's to hear of; anything else is
+    /// internal. (The register names where its database is: [`crate::db::Db::explain`].)
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(err.into())
+        match crate::db::error_class(&err) {
+            Some(crate::db::ErrorClass::Busy) => Self::busy("another writer"),
+            Some(crate::db::ErrorClass::StorageFull) => Self::storage_full("the database"),
+            _ => Self::Internal(err.into()),
+        }
     }
 }
 

@@ -307,8 +307,31 @@ fn render_one(response: &GqlResponse) -> Value {
     value
 }
 
+/// True when the response failed because another write held the register (`BUSY`).
+fn is_busy(response: &GqlResponse) -> bool {
+    response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(code::BUSY))
+    })
+}
+
 fn render(batch: BatchResponse, media: MediaType) -> Response {
     match batch {
+        BatchResponse::Single(response) if is_busy(&response) => {
+            // Nothing was written: the client retries, as it would on any 503.
+            let mut http = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                media,
+                &render_one(&response),
+            );
+            http.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(crate::error::BUSY_RETRY_AFTER_SECS),
+            );
+            http
+        }
         BatchResponse::Single(response) => {
             let status = if media == MediaType::GraphqlResponseJson && is_request_error(&response) {
                 StatusCode::BAD_REQUEST

@@ -89,5 +89,10 @@ pub const BULK_MIN_RECORDS: usize = 50_000;
 /// are not held twice over through the engine); smaller runs, batches among them, read
 /// nothing back. `Register::with_identities_held` changes it.
 pub const IDENTITIES_HELD: usize = 200_000;
+/// How often a writer waiting for another process's write looks again.
+pub const WRITER_POLL: Duration = Duration::from_millis(50);
+/// How long before a request's deadline a writer still waiting for another gives up, so the
+/// client hears `BUSY` (try again) rather than `TIMEOUT`.
+pub const WRITER_BUSY_MARGIN: Duration = Duration::from_millis(500);
 /// Changes a slow subscriber may fall behind by before it misses some.
 pub const CHANGE_BUFFER: usize = 256;

@@ -18,7 +18,9 @@ pub mod review_candidate;
 pub mod rows;
 pub mod source_record;
 pub mod stored;
+pub mod writer;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -28,23 +30,30 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, Statement, TransactionTrait,
+    DbErr, RuntimeErr, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard};
+
+use crate::error::AppError;
 
 /// The default database: an SQLite file in the working directory, created when missing.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://paicha.db?mode=rwc";
 
-/// Arbitrary but fixed key of the PostgreSQL advisory lock that makes writers take turns
-/// across several paicha servers sharing one database.
-const PG_WRITER_LOCK_KEY: i64 = 0x7061_6963_6861;
-
 /// A handle on the register's database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
-    /// The connection pool; readers use it directly and never wait for the writer.
+    /// The connection pool; readers use it directly and never wait for the writer. Writes go
+    /// through [`Db::write`].
     pub conn: DatabaseConnection,
+    /// Writers of this process take turns here.
     writer: Arc<Mutex<()>>,
+    /// Who writes in this process now, for writers that wait.
+    holder: Arc<std::sync::Mutex<Option<String>>>,
+    /// The SQLite database's lock file, which writers of every process take in turn (`None`
+    /// on PostgreSQL and for an in-memory database).
+    lock_file: Option<writer::LockFile>,
+    /// Where a writer that has to wait says so.
+    notice: writer::WaitNotice,
     /// SQLite's write-ahead log, copied back into the database file after commits.
     wal: Arc<WalCheckpoints>,
 }
@@ -63,8 +72,25 @@ struct WalCheckpoints {
 pub struct WriteTxn<'a> {
     /// The transaction; commit it with [`WriteTxn::commit`].
     pub txn: DatabaseTransaction,
-    _guard: MutexGuard<'a, ()>,
+    _turn: Turn<'a>,
+    /// The lock file's lock, released when the transaction ends.
+    _lock_file: Option<std::fs::File>,
     db: &'a Db,
+}
+
+/// This process's writer turn; who holds it is forgotten when it ends.
+struct Turn<'a> {
+    _guard: MutexGuard<'a, ()>,
+    holder: &'a std::sync::Mutex<Option<String>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        *self
+            .holder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
 }
 
 tokio::task_local! {
@@ -122,8 +148,19 @@ impl Db {
     }
 
     /// Connects to `url` for the given [`Sharing`] and applies pending migrations.
-    #[tracing::instrument(skip_all, err)]
     pub async fn connect_with(url: &str, sharing: Sharing) -> anyhow::Result<Self> {
+        Self::connect_announcing(url, sharing, writer::WaitNotice::default()).await
+    }
+
+    /// Connects as [`Db::connect_with`] does, telling `notice` whenever a writer (this
+    /// connection's migrations included) has to wait for another process's (the command line
+    /// prints it).
+    #[tracing::instrument(skip_all, err)]
+    pub async fn connect_announcing(
+        url: &str,
+        sharing: Sharing,
+        notice: writer::WaitNotice,
+    ) -> anyhow::Result<Self> {
         // A rollback journal is set once connected, where a refusal can be told apart.
         let (journal, synchronous, mmap_size) = match sharing {
             Sharing::Shared => (
@@ -185,9 +222,12 @@ impl Db {
         let db = Self {
             conn,
             writer: Arc::new(Mutex::new(())),
+            holder: Arc::default(),
+            lock_file: sqlite_path(url).map(|path| writer::LockFile::beside(&path)),
+            notice,
             wal: Arc::default(),
         };
-        db.migrate().await?;
+        db.migrate_in_turn().await?;
         if sharing == Sharing::Alone && db.backend() == DbBackend::Sqlite {
             db.use_rollback_journal().await;
         }
@@ -218,29 +258,158 @@ impl Db {
             .context("Failed to apply database migrations")
     }
 
+    /// Migrates once no other process writes (a command importing alone may hold the file
+    /// for a while: this waits for it, saying so), after making sure the database can be
+    /// written at all.
+    async fn migrate_in_turn(&self) -> anyhow::Result<()> {
+        let _turn = match &self.lock_file {
+            Some(lock) => Some(
+                lock.acquire(
+                    "the start of a paicha command or server",
+                    None,
+                    &self.notice,
+                )
+                .await
+                .context("Failed to take the database's lock file")?
+                .map_err(|busy| anyhow::anyhow!("{} is writing", busy.holder))?,
+            ),
+            None => None,
+        };
+        self.refuse_read_only().await?;
+        self.migrate().await
+    }
+
+    /// Refuses an SQLite database that cannot be written, naming it and the fix, before
+    /// anything else fails on it less clearly.
+    async fn refuse_read_only(&self) -> anyhow::Result<()> {
+        if self.backend() != DbBackend::Sqlite {
+            return Ok(());
+        }
+        // One transaction, so that both statements run on the same connection of the pool.
+        let probe = async {
+            self.conn
+                .begin_with_options(TransactionOptions {
+                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                    ..TransactionOptions::default()
+                })
+                .await?
+                .rollback()
+                .await
+        };
+        match probe.await {
+            Err(e) if error_class(&e) == Some(ErrorClass::ReadOnly) => {
+                anyhow::bail!(
+                    "the database {} cannot be written (read-only file, folder or mount): \
+                     give the user running paicha write access to the file and its folder \
+                     (SQLite writes `-wal` and `-shm` files beside it), or point \
+                     --database-url elsewhere",
+                    self.location()
+                )
+            }
+            // Busy or anything else: the migration that follows says what it is.
+            _ => Ok(()),
+        }
+    }
+
+    /// Where the database is, for messages: the SQLite file, or `PostgreSQL`.
+    pub fn location(&self) -> String {
+        match &self.lock_file {
+            Some(lock) => lock.database().display().to_string(),
+            None if self.backend() == DbBackend::Postgres => "PostgreSQL".to_owned(),
+            None => "in memory".to_owned(),
+        }
+    }
+
     /// The backend in use.
     pub fn backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }
 
-    /// Begins the one write transaction allowed at a time (in this process, and across
-    /// processes on PostgreSQL through an advisory lock held until commit).
-    pub async fn write(&self) -> Result<WriteTxn<'_>, DbErr> {
-        let guard = self.writer.lock().await;
-        let txn = self.conn.begin().await?;
-        if self.backend() == DbBackend::Postgres {
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock($1)",
-                [PG_WRITER_LOCK_KEY.into()],
-            ))
-            .await?;
-        }
+    /// Begins the one write transaction allowed at a time, for `purpose` (`the import of
+    /// township.csv`, said to writers that wait for it): in this process, across processes
+    /// (the lock file beside an SQLite database, an advisory lock on PostgreSQL held until
+    /// commit) and inside SQLite (`BEGIN IMMEDIATE`). A writer waits its turn, saying so
+    /// through [`Db::connect_announcing`]; under a request's [`DEADLINE`] it gives up shortly
+    /// before it with [`AppError::Busy`].
+    pub async fn write(&self, purpose: &str) -> Result<WriteTxn<'_>, AppError> {
+        let give_up = writer::give_up_at(DEADLINE.try_with(|d| *d).ok());
+        let guard = match self.writer.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                let holder = self.writer_here();
+                self.notice.waiting_for(&holder);
+                match give_up {
+                    Some(at) => tokio::time::timeout_at(at.into(), self.writer.lock())
+                        .await
+                        .map_err(|_| AppError::busy(&holder))?,
+                    None => self.writer.lock().await,
+                }
+            }
+        };
+        let lock_file = match &self.lock_file {
+            Some(lock) => Some(
+                lock.acquire(purpose, give_up, &self.notice)
+                    .await
+                    .map_err(|e| anyhow::Error::new(e).context("taking the writer's lock file"))?
+                    .map_err(|busy| AppError::busy(&busy.holder))?,
+            ),
+            None => None,
+        };
+        let txn = match self.backend() {
+            DbBackend::Sqlite => {
+                self.conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..TransactionOptions::default()
+                    })
+                    .await?
+            }
+            _ => {
+                let txn = self.conn.begin().await?;
+                writer::lock_postgres(&txn, purpose, give_up, &self.notice)
+                    .await?
+                    .map_err(|busy| AppError::busy(&busy.holder))?;
+                txn
+            }
+        };
+        *self
+            .holder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(purpose.to_owned());
         Ok(WriteTxn {
             txn,
-            _guard: guard,
+            _turn: Turn {
+                _guard: guard,
+                holder: &self.holder,
+            },
+            _lock_file: lock_file,
             db: self,
         })
+    }
+
+    /// `err` in the client's words where it is about this database: a full disk names where
+    /// the database is; a lock that outlasted SQLite's busy timeout is `BUSY`, not internal.
+    pub fn explain(&self, err: AppError) -> AppError {
+        let class = match &err {
+            AppError::StorageFull(_) => Some(ErrorClass::StorageFull),
+            other => other.db_error().and_then(error_class),
+        };
+        match class {
+            Some(ErrorClass::StorageFull) => AppError::storage_full(&self.location()),
+            Some(ErrorClass::Busy) if matches!(err, AppError::Internal(_)) => {
+                AppError::busy("another writer")
+            }
+            _ => err,
+        }
+    }
+
+    /// Who writes in this process now, for a writer that waits.
+    fn writer_here(&self) -> String {
+        self.holder
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+            .unwrap_or_else(|| "another write of this process".to_owned())
     }
 
     /// Copies SQLite's write-ahead log back into the database file in a task of its own, so
@@ -307,6 +476,62 @@ impl Db {
         }
         Ok(())
     }
+}
+
+/// What kind of failure a database error is, where paicha answers it in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Another writer holds the lock (SQLite `BUSY`/`LOCKED`, PostgreSQL `lock_not_available`).
+    Busy,
+    /// The disk is full (SQLite `FULL`, PostgreSQL `disk_full`).
+    StorageFull,
+    /// The database cannot be written (SQLite `READONLY`).
+    ReadOnly,
+}
+
+/// The database's own code of `err`: SQLite's (extended) result code as digits, PostgreSQL's
+/// SQLSTATE.
+pub fn error_code(err: &DbErr) -> Option<String> {
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e))
+        | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.as_ref() {
+            sea_orm::sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What kind of failure `err` is, when it is one paicha answers in its own words.
+pub fn error_class(err: &DbErr) -> Option<ErrorClass> {
+    let code = error_code(err)?;
+    if let Ok(sqlite) = code.parse::<u32>() {
+        // Extended codes carry the primary code in their low byte.
+        return match sqlite & 0xff {
+            5 | 6 => Some(ErrorClass::Busy),
+            13 => Some(ErrorClass::StorageFull),
+            8 => Some(ErrorClass::ReadOnly),
+            _ => None,
+        };
+    }
+    match code.as_str() {
+        "55P03" => Some(ErrorClass::Busy),
+        "53100" => Some(ErrorClass::StorageFull),
+        "25006" => Some(ErrorClass::ReadOnly),
+        _ => None,
+    }
+}
+
+/// The file of an SQLite URL (`sqlite://paicha.db?mode=rwc`, `sqlite:paicha.db`); `None` for
+/// an in-memory database or another backend.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:" && !rest.contains("mode=memory"))
+        .then(|| PathBuf::from(path))
 }
 
 /// The next free primary key of `table` (the writer lock makes this safe).

@@ -23,13 +23,19 @@ impl Register {
     /// Creates a token as `spec` says; its secret is in the answer, shown this once.
     #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn create_token(&self, spec: TokenSpec) -> Result<Issued, AppError> {
-        token::create(&self.db.conn, spec).await
+        let write = self.db.write("a new token").await?;
+        let issued = token::create(&write.txn, spec).await?;
+        write.commit().await?;
+        Ok(issued)
     }
 
     /// A new demo ADMIN token, revoking the one a previous `serve --demo` made.
     #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn demo_admin_token(&self) -> Result<String, AppError> {
-        token::demo_admin(&self.db.conn).await
+        let write = self.db.write("the demo token").await?;
+        let token = token::demo_admin(&write.txn).await?;
+        write.commit().await?;
+        Ok(token)
     }
 
     /// Every token, oldest first (hashes only: no secret is stored).
@@ -41,7 +47,10 @@ impl Register {
     /// Revokes token `id`; false when it was revoked already.
     #[tracing::instrument(skip_all, fields(token.id = id), err(level = "debug", Debug))]
     pub async fn revoke_token(&self, id: i64) -> Result<bool, AppError> {
-        token::revoke(&self.db.conn, id).await
+        let write = self.db.write("a token revocation").await?;
+        let revoked = token::revoke(&write.txn, id).await?;
+        write.commit().await?;
+        Ok(revoked)
     }
 
     /// The whole audit log, oldest first.

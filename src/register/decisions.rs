@@ -47,7 +47,10 @@ impl Register {
         verdict: Verdict,
         actor: &str,
     ) -> Result<review_candidate::Model, AppError> {
-        let write = self.db.write().await?;
+        let write = self
+            .db
+            .write(&format!("a decision on candidate {id}"))
+            .await?;
         let txn = &write.txn;
         let candidate = review_candidate::Entity::find_by_id(id)
             .one(txn)
@@ -119,7 +122,7 @@ impl Register {
         if a == b {
             return Err(AppError::BadInput("两个编号是同一人员".into()));
         }
-        let write = self.db.write().await?;
+        let write = self.db.write("a merge of two persons").await?;
         let txn = &write.txn;
         let ra = first_record(txn, a).await?;
         let rb = first_record(txn, b).await?;
@@ -161,7 +164,7 @@ impl Register {
         if records.is_empty() {
             return Err(AppError::BadInput("请指定要拆分出的记录".into()));
         }
-        let write = self.db.write().await?;
+        let write = self.db.write("a split of a person").await?;
         let txn = &write.txn;
         let own = current_records(txn, id).await?;
         if let Some(r) = records.iter().find(|r| !own.contains(r)) {

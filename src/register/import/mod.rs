@@ -150,13 +150,26 @@ impl Register {
         &self,
         requests: Vec<ImportRequest<'_>>,
     ) -> Result<Vec<BatchReport>, AppError> {
+        self.write_imports(requests)
+            .await
+            .map_err(|e| self.db.explain(e))
+    }
+
+    async fn write_imports(
+        &self,
+        requests: Vec<ImportRequest<'_>>,
+    ) -> Result<Vec<BatchReport>, AppError> {
         let mut stage = StageTimer::new();
         // The events of the run are the importer's (one command, one importer).
         let actor = requests
             .first()
             .map_or_else(String::new, |r| r.actor.to_owned());
 
-        let write = self.db.write().await?;
+        let files: Vec<&str> = requests.iter().map(|r| r.file_name).collect();
+        let write = self
+            .db
+            .write(&format!("the import of {}", files.join(", ")))
+            .await?;
         let txn = &write.txn;
         let mut command = Command::default();
         let mut reports: Vec<BatchReport> = Vec::new();

@@ -89,7 +89,10 @@ impl Register {
     /// `retrain_growth`).
     #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn resolve_all(&self, actor: &str) -> Result<ResolutionSummary, AppError> {
-        let write = self.db.write().await?;
+        let write = self
+            .db
+            .write("the resolution of the whole register")
+            .await?;
         let summary = self
             .resolve_register(
                 &write.txn,
