@@ -49,6 +49,8 @@ pub struct Db {
     writer: Arc<Mutex<()>>,
     /// Who writes in this process now, for writers that wait.
     holder: Arc<std::sync::Mutex<Option<String>>>,
+    /// Writers of this process waiting for their turn now.
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
     /// The SQLite database's lock file, which writers of every process take in turn (`None`
     /// on PostgreSQL and for an in-memory database).
     lock_file: Option<writer::LockFile>,
@@ -155,7 +157,7 @@ impl Db {
     /// Connects as [`Db::connect_with`] does, telling `notice` whenever a writer (this
     /// connection's migrations included) has to wait for another process's (the command line
     /// prints it).
-    #[tracing::instrument(skip_all, err)]
+    #[tracing::instrument(skip_all, err(level = "debug"))]
     pub async fn connect_announcing(
         url: &str,
         sharing: Sharing,
@@ -223,6 +225,7 @@ impl Db {
             conn,
             writer: Arc::new(Mutex::new(())),
             holder: Arc::default(),
+            waiting: Arc::default(),
             lock_file: sqlite_path(url).map(|path| writer::LockFile::beside(&path)),
             notice,
             wal: Arc::default(),
@@ -263,20 +266,41 @@ impl Db {
     /// written at all.
     async fn migrate_in_turn(&self) -> anyhow::Result<()> {
         let _turn = match &self.lock_file {
-            Some(lock) => Some(
-                lock.acquire(
-                    "the start of a paicha command or server",
-                    None,
-                    &self.notice,
-                )
-                .await
-                .context("Failed to take the database's lock file")?
-                .map_err(|busy| anyhow::anyhow!("{} is writing", busy.holder))?,
-            ),
+            Some(lock) => {
+                let purpose = "the start of a paicha command or server";
+                match lock.acquire(purpose, None, &self.notice).await {
+                    Ok(turn) => {
+                        Some(turn.map_err(|busy| anyhow::anyhow!("{} is writing", busy.holder))?)
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::PermissionDenied
+                                | std::io::ErrorKind::ReadOnlyFilesystem
+                        ) =>
+                    {
+                        anyhow::bail!(self.read_only_message())
+                    }
+                    Err(e) => {
+                        return Err(anyhow::Error::new(e)
+                            .context("Failed to take the database's lock file"));
+                    }
+                }
+            }
             None => None,
         };
         self.refuse_read_only().await?;
         self.migrate().await
+    }
+
+    /// Why a database that cannot be written is refused, and the fix.
+    fn read_only_message(&self) -> String {
+        format!(
+            "the database {} cannot be written (read-only file, folder or mount): give the \
+             user running paicha write access to the file and its folder (SQLite writes \
+             `-wal`, `-shm` and `-writer` files beside it), or point --database-url elsewhere",
+            self.location()
+        )
     }
 
     /// Refuses an SQLite database that cannot be written, naming it and the fix, before
@@ -285,26 +309,24 @@ impl Db {
         if self.backend() != DbBackend::Sqlite {
             return Ok(());
         }
-        // One transaction, so that both statements run on the same connection of the pool.
+        // A write rolled back: SQLite refuses it on a read-only file, folder or mount (and
+        // `BEGIN` alone succeeds there). One transaction, so that every statement runs on the
+        // same connection of the pool.
         let probe = async {
-            self.conn
+            let txn = self
+                .conn
                 .begin_with_options(TransactionOptions {
                     sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                     ..TransactionOptions::default()
                 })
-                .await?
-                .rollback()
-                .await
+                .await?;
+            txn.execute_unprepared("CREATE TABLE paicha_write_probe (x INTEGER)")
+                .await?;
+            txn.rollback().await
         };
         match probe.await {
             Err(e) if error_class(&e) == Some(ErrorClass::ReadOnly) => {
-                anyhow::bail!(
-                    "the database {} cannot be written (read-only file, folder or mount): \
-                     give the user running paicha write access to the file and its folder \
-                     (SQLite writes `-wal` and `-shm` files beside it), or point \
-                     --database-url elsewhere",
-                    self.location()
-                )
+                anyhow::bail!(self.read_only_message())
             }
             // Busy or anything else: the migration that follows says what it is.
             _ => Ok(()),
@@ -332,6 +354,19 @@ impl Db {
     /// through [`Db::connect_announcing`]; under a request's [`DEADLINE`] it gives up shortly
     /// before it with [`AppError::Busy`].
     pub async fn write(&self, purpose: &str) -> Result<WriteTxn<'_>, AppError> {
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        let turn = self.take_turn(purpose).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        turn
+    }
+
+    /// Writers of this process waiting for their turn now (they wait for a write of this
+    /// process or of another).
+    pub fn writers_waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
+    async fn take_turn(&self, purpose: &str) -> Result<WriteTxn<'_>, AppError> {
         let give_up = writer::give_up_at(DEADLINE.try_with(|d| *d).ok());
         let guard = match self.writer.try_lock() {
             Ok(guard) => guard,

@@ -193,13 +193,15 @@ pub(super) async fn lock_postgres(
 /// The description the session holding the PostgreSQL writer lock gave itself.
 async fn postgres_holder(txn: &DatabaseTransaction) -> Result<String, DbErr> {
     let key = PG_WRITER_LOCK_KEY;
-    // A bigint advisory key is shown as its high and low halves.
+    // A bigint advisory key is shown as its high and low halves; advisory locks are per
+    // database.
     let row = txn
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT a.application_name AS holder FROM pg_locks l \
              JOIN pg_stat_activity a ON a.pid = l.pid \
              WHERE l.locktype = 'advisory' AND l.granted \
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 1",
             [(key >> 32).into(), (key & 0xffff_ffff).into()],
         ))

@@ -33,6 +33,8 @@ pub struct TestApp {
     pub admin_token: String,
     /// Whether the hub refuses requests without a token (`Access::required`).
     pub access_required: bool,
+    /// The URL of the hub's database, for a second handle or a command beside the hub.
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -219,6 +221,7 @@ pub async fn spawn_app_configured(
         client: reqwest::Client::new(),
         admin_token,
         access_required: mode == AccessMode::Required,
+        database_url: url,
         _dir: dir,
     })
 }
