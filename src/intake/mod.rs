@@ -542,9 +542,12 @@ fn check_known_columns<'k>(
         }
     }
     let (found, expected) = if json {
-        ("JSON 对象中没有可识别的字段名", "人员对象应")
+        (
+            "JSON 对象中没有可识别的字段名",
+            format!("{JSON_EXPECTED}；人员对象应"),
+        )
     } else {
-        ("表头中没有可识别的列名", "文件应有表头行，")
+        ("表头中没有可识别的列名", "文件应有表头行，".to_owned())
     };
     let needed = match identifying {
         Some(names) => format!("至少含 {} 之一", names.join("、")),

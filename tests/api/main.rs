@@ -17,6 +17,7 @@ mod intake;
 mod limits;
 mod persisted;
 mod queries;
+mod refusals;
 mod register;
 mod schema;
 mod subscriptions;
