@@ -231,7 +231,7 @@ pub struct RowReader<'a> {
 enum Pending<'a> {
     /// A CSV file read as its rows are asked for, with the keys of its columns.
     Csv {
-        rows: tabular::CsvRows<'a>,
+        rows: Box<tabular::CsvRows<'a>>,
         keys: Vec<String>,
     },
     /// Rows read whole when the file was opened.
@@ -262,7 +262,10 @@ impl<'a> RowReader<'a> {
                 let rows = tabular::CsvRows::new(tabular::decode_text(bytes)?)?;
                 check_known_columns(rows.headers(), &mut admission.headers, false)?;
                 let keys = column_keys(rows.headers());
-                let mut pending = Pending::Csv { rows, keys };
+                let mut pending = Pending::Csv {
+                    rows: Box::new(rows),
+                    keys,
+                };
                 if source != SourceKind::External {
                     return Ok(Self {
                         format,
