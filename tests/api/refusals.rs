@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 
 use paicha::config::limits::MAX_ROWS;
 use paicha::intake::SourceKind;
-use paicha::register::ImportRequest;
 use sea_orm::ConnectionTrait as _;
 
-use crate::helpers::{TestApp, import_failing_on_purpose, import_file, phone_list};
+use crate::helpers::{
+    TestApp, import_failing_on_purpose, import_file, list_failing_after, phone_list,
+};
 use crate::hostile::{assert_nothing_written, cell, refusal, xlsx_with_sheet};
 
 crate::on_every_backend!(
@@ -70,7 +71,7 @@ async fn a_file_over_the_row_limit_is_refused_by_its_count_before_anything_is_wr
     refused_by_count(&app, SourceKind::Township, "big.xlsx", &xlsx).await;
     assert_nothing_written(&app).await;
 
-    // At the limit is not over it.
+    // A file within the limit still imports.
     let report = import_file(
         &app.register,
         SourceKind::Bigdata,
@@ -239,16 +240,7 @@ async fn a_failed_import_leaves_no_write_ahead_log_behind(app: TestApp) {
         assert!(wal_bytes(db) > 0, "a commit goes to the log first");
     }
     let csv = phone_list(1_200);
-    let request = ImportRequest {
-        fail_after_records: Some(500),
-        ..ImportRequest::new(
-            SourceKind::Bigdata,
-            "list.csv",
-            csv.as_bytes().to_vec(),
-            "test",
-        )
-    };
-    import_failing_on_purpose(&app.register, request).await;
+    import_failing_on_purpose(&app.register, list_failing_after(&csv, 500)).await;
     if let Some(db) = &db {
         assert_eq!(wal_bytes(db), 0, "the log is emptied after the rollback");
     }
