@@ -5,6 +5,7 @@
 //! number and reason. A file that cannot be read at all is refused whole. Writing is the
 //! register's job.
 
+pub mod count;
 pub mod headers;
 pub mod limits;
 pub mod report;
@@ -18,6 +19,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 pub use headers::{Field, HeaderLookup, HeaderMap};
+use limits::Place;
 pub use report::{BatchReport, RejectedRow};
 
 /// The three kinds of source (DESIGN §1).
@@ -229,7 +231,7 @@ pub struct RowReader<'a> {
 enum Pending<'a> {
     /// A CSV file read as its rows are asked for, with the keys of its columns.
     Csv {
-        rows: tabular::CsvRows<'a>,
+        rows: Box<tabular::CsvRows<'a>>,
         keys: Vec<String>,
     },
     /// Rows read whole when the file was opened.
@@ -258,8 +260,12 @@ impl<'a> RowReader<'a> {
         match format {
             FileFormat::Csv => {
                 let rows = tabular::CsvRows::new(tabular::decode_text(bytes)?)?;
+                check_known_columns(rows.headers(), &mut admission.headers, false)?;
                 let keys = column_keys(rows.headers());
-                let mut pending = Pending::Csv { rows, keys };
+                let mut pending = Pending::Csv {
+                    rows: Box::new(rows),
+                    keys,
+                };
                 if source != SourceKind::External {
                     return Ok(Self {
                         format,
@@ -274,6 +280,7 @@ impl<'a> RowReader<'a> {
             }
             FileFormat::Xlsx => {
                 let table = tabular::read_xlsx(bytes)?;
+                check_known_columns(&table.headers, &mut admission.headers, false)?;
                 limits::check_cells(table.rows.len(), table.headers.len())?;
                 let keys = column_keys(&table.headers);
                 candidates.extend(table.rows.into_iter().map(|(row_number, cells)| {
@@ -286,10 +293,28 @@ impl<'a> RowReader<'a> {
                 } else {
                     ndjson_objects(bytes)?
                 };
-                check_objects(&objects)?;
-                if source == SourceKind::External
-                    && objects.iter().any(|o| o.contains_key("persons"))
-                {
+                let nested = objects.iter().any(|o| o.contains_key("persons"));
+                if nested && source != SourceKind::External {
+                    return Err(IntakeError::Unreadable(
+                        "含 persons 人员数组的协查通报只能作为外地通报协查（EXTERNAL）导入".into(),
+                    ));
+                }
+                check_objects(&objects, nested)?;
+                let persons = objects
+                    .iter()
+                    .filter_map(|o| match o.get("persons") {
+                        Some(Value::Array(persons)) => Some(persons),
+                        _ => None,
+                    })
+                    .flatten()
+                    .filter_map(Value::as_object);
+                let keys = if nested {
+                    persons.flat_map(|p| p.keys()).collect::<Vec<_>>()
+                } else {
+                    objects.iter().flat_map(|o| o.keys()).collect()
+                };
+                check_known_columns(keys, &mut admission.headers, true)?;
+                if nested {
                     notice_rows(
                         objects,
                         &mut admission.headers,
@@ -305,6 +330,13 @@ impl<'a> RowReader<'a> {
         }
         if source == SourceKind::External && notices.is_empty() {
             group_flat_notices(&mut candidates, &mut admission.headers, &mut notices);
+            if notices.is_empty() {
+                return Err(IntakeError::Unreadable(
+                    "文件中没有协查通报：外地通报协查应为含 persons 人员数组的协查通报（JSON），\
+                     或每行写明协查函编号（notice_no）的表格"
+                        .into(),
+                ));
+            }
         }
         admission.read.notices = notices;
         Ok(Self {
@@ -454,19 +486,20 @@ fn row_no(index: usize) -> u32 {
     u32::try_from(index + 1).unwrap_or(u32::MAX)
 }
 
-/// The limits of [`limits`] on JSON objects: how many, how many keys each, how long each value
-/// (nested values by their JSON text); a notice's persons count as rows too.
-fn check_objects(objects: &[Map<String, Value>]) -> Result<(), IntakeError> {
-    fn check(row: usize, object: &Map<String, Value>) -> Result<(), IntakeError> {
+/// The limits of [`limits`] on JSON objects: how many keys each, how long each value (nested
+/// values by their JSON text). Objects are data rows, or with `notices` notices whose persons
+/// are the data rows (numbered across the file).
+fn check_objects(objects: &[Map<String, Value>], notices: bool) -> Result<(), IntakeError> {
+    fn check(place: Place, object: &Map<String, Value>) -> Result<(), IntakeError> {
         if object.len() > limits::MAX_COLUMNS {
-            return Err(limits::too_many_columns(row, object.len()));
+            return Err(limits::too_many_columns(place, object.len()));
         }
         for (key, value) in object {
-            limits::check_cell(row, "", key)?;
+            limits::check_cell(place, "", key)?;
             match value {
-                Value::String(s) => limits::check_cell(row, key, s)?,
+                Value::String(s) => limits::check_cell(place, key, s)?,
                 Value::Array(_) | Value::Object(_) if key != "persons" => {
-                    limits::check_cell(row, key, &value.to_string())?;
+                    limits::check_cell(place, key, &value.to_string())?;
                 }
                 _ => {}
             }
@@ -474,69 +507,122 @@ fn check_objects(objects: &[Map<String, Value>]) -> Result<(), IntakeError> {
         Ok(())
     }
     let mut rows = 0usize;
-    for object in objects {
-        rows += 1;
-        check(rows, object)?;
+    for (n, object) in objects.iter().enumerate() {
+        if !notices {
+            check(Place::Row(n + 1), object)?;
+            continue;
+        }
+        check(Place::Notice(n + 1), object)?;
         if let Some(Value::Array(persons)) = object.get("persons") {
             for person in persons {
                 rows += 1;
                 if let Value::Object(person) = person {
-                    check(rows, person)?;
+                    check(Place::Row(rows), person)?;
                 }
             }
         }
     }
-    limits::check_rows(rows)
+    Ok(())
+}
+
+/// What a JSON file should hold, for the messages refusing one that does not.
+const JSON_EXPECTED: &str =
+    "应为对象的数组，每个对象一个人员（外地通报协查也可以是含 persons 人员数组的协查通报）";
+
+/// Refuses a file none of whose columns (a table's headers, the keys of JSON objects) intake
+/// knows, naming the columns it expected: a file without a header row, or of something else.
+fn check_known_columns<'k>(
+    columns: impl IntoIterator<Item = &'k String>,
+    headers: &mut HeaderLookup<'_>,
+    json: bool,
+) -> Result<(), IntakeError> {
+    let identifying = headers.map().identifying();
+    for column in columns {
+        if headers.field(column).is_some()
+            || identifying.is_some_and(|names| names.contains(column))
+        {
+            return Ok(());
+        }
+    }
+    let (found, expected) = if json {
+        (
+            "JSON 对象中没有可识别的字段名",
+            format!("{JSON_EXPECTED}；人员对象应"),
+        )
+    } else {
+        ("表头中没有可识别的列名", "文件应有表头行，".to_owned())
+    };
+    let needed = match identifying {
+        Some(names) => format!("至少含 {} 之一", names.join("、")),
+        None => "至少含 姓名、身份证号、手机号 之一，常用的还有 编号、性别、年龄、住址、乡镇、\
+                 村(社区)、来源地、抵达日期（英文 name、id_number、phone 等亦可）"
+            .to_owned(),
+    };
+    Err(IntakeError::Unreadable(format!(
+        "{found}：{expected}{needed}；其他列名请用映射文件指明对应的字段"
+    )))
 }
 
 fn json_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| IntakeError::Unreadable("JSON 文件必须是 UTF-8 编码".into()))?;
+    limits::check_json_rows(text)?;
     let value: Value = serde_json::from_str(text)
         .map_err(|e| IntakeError::Unreadable(format!("JSON 无法解析：{e}")))?;
-    match value {
+    let objects = match value {
         Value::Array(items) => items
             .into_iter()
             .enumerate()
             .map(|(i, item)| match item {
                 Value::Object(o) => Ok(o),
                 _ => Err(IntakeError::Unreadable(format!(
-                    "JSON 数组第 {} 项不是对象",
+                    "JSON 数组第 {} 项不是对象：{JSON_EXPECTED}",
                     i + 1
                 ))),
             })
-            .collect(),
-        Value::Object(o) => Ok(vec![o]),
-        _ => Err(IntakeError::Unreadable(
-            "JSON 文件必须是一个对象或对象数组".into(),
-        )),
+            .collect::<Result<Vec<_>, _>>()?,
+        Value::Object(o) => vec![o],
+        _ => {
+            return Err(IntakeError::Unreadable(format!(
+                "JSON 文件不是对象或对象数组：{JSON_EXPECTED}"
+            )));
+        }
+    };
+    if objects.is_empty() {
+        return Err(IntakeError::Unreadable(format!(
+            "JSON 文件没有数据：{JSON_EXPECTED}"
+        )));
     }
+    Ok(objects)
 }
 
 fn ndjson_objects(bytes: &[u8]) -> Result<Vec<Map<String, Value>>, IntakeError> {
-    limits::check_lines(bytes)?;
+    limits::check_lines(bytes, false)?;
     let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
         .map_err(|_| IntakeError::Unreadable("NDJSON 文件必须是 UTF-8 编码".into()))?;
+    limits::check_ndjson_rows(text)?;
     let mut objects = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    // Lines that are not blank are the data rows.
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        let row = objects.len() + 1;
         match serde_json::from_str::<Value>(line) {
             Ok(Value::Object(o)) => objects.push(o),
             Ok(_) => {
                 return Err(IntakeError::Unreadable(format!(
-                    "NDJSON 第 {} 行不是对象",
-                    i + 1
+                    "NDJSON 第 {row} 行不是对象：每行应为一个人员对象"
                 )));
             }
             Err(e) => {
                 return Err(IntakeError::Unreadable(format!(
-                    "NDJSON 第 {} 行无法解析：{e}",
-                    i + 1
+                    "NDJSON 第 {row} 行无法解析：{e}"
                 )));
             }
         }
+    }
+    if objects.is_empty() {
+        return Err(IntakeError::Unreadable(
+            "NDJSON 文件没有数据：每行应为一个人员对象".into(),
+        ));
     }
     Ok(objects)
 }

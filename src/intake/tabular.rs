@@ -6,7 +6,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx};
 
 use super::IntakeError;
-use super::limits;
+use super::limits::{self, Place};
 
 /// A data row with its number (from 1, the header excluded): its cells, or why it is refused.
 pub type NumberedRow = (u32, Result<Vec<String>, String>);
@@ -29,7 +29,7 @@ pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, IntakeError> {
             "文件含有二进制内容（NUL 字节），不是文本表格".into(),
         ));
     }
-    limits::check_lines(bytes)?;
+    limits::check_lines(bytes, true)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Ok(Cow::Borrowed(text));
@@ -55,9 +55,9 @@ fn check_single_encoding(bytes: &[u8]) -> Result<(), IntakeError> {
         .position(|line| std::str::from_utf8(line).is_err());
     match (utf8_chinese, other) {
         (Some(a), Some(b)) => Err(IntakeError::Unreadable(format!(
-            "文件混用了多种编码：第 {} 行是 UTF-8，第 {} 行不是，请统一保存为 UTF-8 后再导入",
-            a + 1,
-            b + 1
+            "文件混用了多种编码：{}是 UTF-8，{}不是，请统一保存为 UTF-8 后再导入",
+            limits::line_place(bytes, a, true),
+            limits::line_place(bytes, b, true),
         ))),
         _ => Ok(()),
     }
@@ -78,6 +78,11 @@ pub fn read_csv(text: &str) -> Result<Table, IntakeError> {
     })
 }
 
+/// The refusal of a table with a header and nothing under it.
+fn header_only() -> IntakeError {
+    IntakeError::Unreadable("文件只有表头，没有数据行：表头下应每行一个人员".into())
+}
+
 /// Decoded CSV text, owned or borrowed from the file's bytes, as the CSV reader reads it.
 struct Text<'a>(Cow<'a, str>);
 
@@ -95,12 +100,16 @@ pub struct CsvRows<'a> {
     record: csv::StringRecord,
     headers: Vec<String>,
     row_number: u32,
+    /// The first data row, read with the header.
+    first: Option<NumberedRow>,
 }
 
 impl<'a> CsvRows<'a> {
     /// Opens decoded text (see [`decode_text`]) and reads its header: the first row that is
-    /// not blank. Text without one is refused.
+    /// not blank. Text of more data rows than [`limits::MAX_ROWS`] is refused before any is
+    /// read; so is text without a header or without a row under it.
     pub fn new(text: Cow<'a, str>) -> Result<Self, IntakeError> {
+        limits::check_csv_rows(&text)?;
         let mut rows = Self {
             reader: csv::ReaderBuilder::new()
                 .has_headers(false)
@@ -109,15 +118,17 @@ impl<'a> CsvRows<'a> {
             record: csv::StringRecord::new(),
             headers: Vec::new(),
             row_number: 0,
+            first: None,
         };
-        while rows.read()? {
+        while rows.read(Place::Header)? {
             if rows.record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
             for h in &rows.record {
-                limits::check_cell(0, "", h)?;
+                limits::check_cell(Place::Header, "", h)?;
             }
             rows.headers = rows.record.iter().map(|h| h.trim().to_owned()).collect();
+            rows.first = Some(rows.read_row()?.ok_or_else(header_only)?);
             return Ok(rows);
         }
         Err(IntakeError::Unreadable("文件为空，没有表头".into()))
@@ -130,16 +141,26 @@ impl<'a> CsvRows<'a> {
 
     /// The next data row with its number, or `None` at the end of the text.
     pub fn next_row(&mut self) -> Result<Option<NumberedRow>, IntakeError> {
-        if !self.read()? {
+        match self.first.take() {
+            Some(first) => Ok(Some(first)),
+            None => self.read_row(),
+        }
+    }
+
+    /// Reads the next data row.
+    fn read_row(&mut self) -> Result<Option<NumberedRow>, IntakeError> {
+        let place = Place::Row(self.row_number as usize + 1);
+        if !self.read(place)? {
             return Ok(None);
         }
         self.row_number += 1;
         let row_number = self.row_number;
-        limits::check_rows(row_number as usize)?;
+        // Counted before reading (`new`): this only guards that count.
+        limits::check_row_reached(row_number as usize)?;
         let record = &self.record;
         for (i, cell) in record.iter().enumerate() {
             let header = self.headers.get(i).map_or("", String::as_str);
-            limits::check_cell(row_number as usize, header, cell)?;
+            limits::check_cell(place, header, cell)?;
         }
         let cells = if record.iter().all(|c| c.trim().is_empty()) {
             Err("空行".to_owned())
@@ -155,18 +176,14 @@ impl<'a> CsvRows<'a> {
         Ok(Some((row_number, cells)))
     }
 
-    /// Reads the next record of the text; false at its end.
-    fn read(&mut self) -> Result<bool, IntakeError> {
+    /// Reads the next record of the text, the row at `place`; false at its end.
+    fn read(&mut self, place: Place) -> Result<bool, IntakeError> {
         let more = self
             .reader
             .read_record(&mut self.record)
             .map_err(|e| IntakeError::Unreadable(format!("CSV 无法解析：{e}")))?;
         if more && self.record.len() > limits::MAX_COLUMNS {
-            let line = self.record.position().map_or(0, |p| p.line());
-            return Err(limits::too_many_columns(
-                usize::try_from(line).unwrap_or(usize::MAX),
-                self.record.len(),
-            ));
+            return Err(limits::too_many_columns(place, self.record.len()));
         }
         Ok(more)
     }
@@ -192,22 +209,29 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
     let mut reader = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(unreadable)?;
+    // The range the sheet declares, when it does: its rows below the first are data rows.
+    let declared = reader.dimensions();
+    limits::check_rows(declared.end.0.saturating_sub(declared.start.0) as usize)?;
     // Non-empty cells by absolute row, in the order the sheet stores them.
     let mut rows: Vec<(u32, Vec<(u32, Data)>)> = Vec::new();
     let mut first_column = u32::MAX;
+    // The header's row as far as the cells read so far tell (sheets store rows in order).
+    let mut first_row = u32::MAX;
     while let Some(cell) = reader.next_cell().map_err(unreadable)? {
         let (row, column) = cell.get_position();
         let value: Data = cell.get_value().clone().into();
         if value == Data::Empty {
             continue;
         }
+        first_row = first_row.min(row);
+        let data_row = (row - first_row) as usize;
         if column as usize >= limits::MAX_COLUMNS {
             return Err(limits::too_many_columns(
-                row as usize + 1,
+                Place::of_row(data_row),
                 column as usize + 1,
             ));
         }
-        limits::check_rows(row as usize)?;
+        limits::check_row_reached(data_row)?;
         first_column = first_column.min(column);
         match rows.last_mut() {
             Some((r, cells)) if *r == row => cells.push((column, value)),
@@ -245,7 +269,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
                 .headers
                 .resize((last_column - first_column + 1) as usize, String::new());
             for h in &table.headers {
-                limits::check_cell(0, "", h)?;
+                limits::check_cell(Place::Header, "", h)?;
             }
             next_row = Some(row + 1);
             continue;
@@ -273,7 +297,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
         let texts: Vec<String> = dense.iter().map(cell_text).collect();
         for (i, text) in texts.iter().enumerate() {
             let header = table.headers.get(i).map_or("", String::as_str);
-            limits::check_cell(row_number as usize, header, text)?;
+            limits::check_cell(Place::Row(row_number as usize), header, text)?;
         }
         table.rows.push((row_number, Ok(texts)));
     }
@@ -283,6 +307,9 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
     // Trailing empty rows of a sheet are formatting, not data.
     while matches!(table.rows.last(), Some((_, Err(reason))) if reason == "空行") {
         table.rows.pop();
+    }
+    if table.rows.is_empty() {
+        return Err(header_only());
     }
     Ok(table)
 }

@@ -265,6 +265,20 @@ pub async fn import_file(
         .unwrap_or_else(|e| panic!("{name} imports: {e:?}"))
 }
 
+/// A request importing `csv` as the big-data list `list.csv` that fails on purpose after
+/// writing `records` records.
+pub fn list_failing_after(csv: &str, records: usize) -> ImportRequest<'static> {
+    ImportRequest {
+        fail_after_records: Some(records),
+        ..ImportRequest::new(
+            SourceKind::Bigdata,
+            "list.csv",
+            csv.as_bytes().to_vec(),
+            "test",
+        )
+    }
+}
+
 /// Runs `request`, which fails on purpose (`fail_after_records`), and checks that it failed
 /// by that injected failure and nothing else.
 pub async fn import_failing_on_purpose(register: &Register, request: ImportRequest<'_>) {

@@ -25,13 +25,13 @@ crate::on_every_backend!(
 );
 
 /// A minimal XLSX workbook of one sheet whose `<sheetData>` is `rows`.
-fn xlsx(rows: &str) -> Vec<u8> {
+pub(crate) fn xlsx(rows: &str) -> Vec<u8> {
     xlsx_with_sheet(format!(
         r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
     ).as_bytes())
 }
 
-fn xlsx_with_sheet(sheet: &[u8]) -> Vec<u8> {
+pub(crate) fn xlsx_with_sheet(sheet: &[u8]) -> Vec<u8> {
     const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
     let parts: [(&str, &[u8]); 5] = [
         (
@@ -63,13 +63,13 @@ fn xlsx_with_sheet(sheet: &[u8]) -> Vec<u8> {
 }
 
 /// An inline-string cell.
-fn cell(reference: &str, text: &str) -> String {
+pub(crate) fn cell(reference: &str, text: &str) -> String {
     format!(r#"<c r="{reference}" t="inlineStr"><is><t>{text}</t></is></c>"#)
 }
 
 /// Imports `bytes` as file `name` of `source` and returns the refusal's message; panics when
 /// the file is not refused as unusable input.
-async fn refusal(app: &TestApp, source: SourceKind, name: &str, bytes: &[u8]) -> String {
+pub(crate) async fn refusal(app: &TestApp, source: SourceKind, name: &str, bytes: &[u8]) -> String {
     match app
         .register
         .import(ImportRequest::new(source, name, bytes.to_vec(), "test"))
@@ -80,7 +80,7 @@ async fn refusal(app: &TestApp, source: SourceKind, name: &str, bytes: &[u8]) ->
     }
 }
 
-async fn assert_nothing_written(app: &TestApp) {
+pub(crate) async fn assert_nothing_written(app: &TestApp) {
     for table in [
         "import_batch",
         "source_record",
@@ -213,8 +213,9 @@ async fn a_100_mb_line_is_refused(app: TestApp) {
     csv.resize(csv.len() + 100 * 1024 * 1024, b'x');
     csv.extend_from_slice(",note\nR2,李四,ok\n".as_bytes());
     let message = refusal(&app, SourceKind::Township, "long.csv", &csv).await;
+    // Data rows are numbered from 1, the header apart, as row rejections are.
     assert!(
-        message.contains("第 2 行") && message.contains("字节"),
+        message.contains("第 1 行") && message.contains("字节"),
         "{message}"
     );
     let mut ndjson = br#"{"name":""#.to_vec();
@@ -251,7 +252,7 @@ async fn invalid_utf8_and_mixed_encodings_are_refused(app: TestApp) {
     mixed.extend_from_slice(&gb);
     let message = refusal(&app, SourceKind::Township, "mixed.csv", &mixed).await;
     assert!(
-        message.contains("混用") && message.contains("第 3 行"),
+        message.contains("混用") && message.contains("表头是 UTF-8，第 2 行不是"),
         "{message}"
     );
 

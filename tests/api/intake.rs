@@ -4,7 +4,9 @@ use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 
-use crate::helpers::{TestApp, import_failing_on_purpose, import_file, phone_list, sample_bytes};
+use crate::helpers::{
+    TestApp, import_failing_on_purpose, import_file, list_failing_after, phone_list, sample_bytes,
+};
 
 crate::on_every_backend!(
     each_source_is_imported_from_each_format,
@@ -294,16 +296,7 @@ async fn an_unreadable_file_is_refused_whole_and_nothing_is_written(app: TestApp
 
 async fn a_failure_in_the_middle_of_a_batch_leaves_no_half_batch(app: TestApp) {
     let csv = phone_list(1_200);
-    let request = ImportRequest {
-        fail_after_records: Some(500),
-        ..ImportRequest::new(
-            SourceKind::Bigdata,
-            "list.csv",
-            csv.as_bytes().to_vec(),
-            "test",
-        )
-    };
-    import_failing_on_purpose(&app.register, request).await;
+    import_failing_on_purpose(&app.register, list_failing_after(&csv, 500)).await;
     for table in [
         "import_batch",
         "source_record",

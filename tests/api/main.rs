@@ -18,6 +18,7 @@ mod intake;
 mod limits;
 mod persisted;
 mod queries;
+mod refusals;
 mod register;
 mod schema;
 mod storage;

@@ -170,11 +170,65 @@ impl Register {
             .db
             .write(&format!("the import of {}", files.join(", ")))
             .await?;
-        let txn = &write.txn;
+        let reports = match self
+            .write_all(&write.txn, &requests, &actor, &mut stage)
+            .await
+        {
+            Ok(reports) => reports,
+            Err(e) => {
+                self.roll_back(write).await;
+                return Err(e);
+            }
+        };
+        write.commit().await?;
+        stage.lap("commit");
+        let written: Vec<i64> = reports
+            .iter()
+            .filter(|r| !r.already_imported)
+            .map(|r| r.batch_id)
+            .collect();
+        if !written.is_empty() {
+            self.announce(super::ChangeKind::Import, written).await;
+        }
+        for report in reports.iter().filter(|r| !r.already_imported) {
+            tracing::info!(
+                batch.id = report.batch_id,
+                rows.accepted = report.rows_accepted,
+                rows.rejected = report.rows_rejected,
+                records.new = report.records_new,
+                persons.created = report.persons_created,
+                "batch imported"
+            );
+        }
+        Ok(reports)
+    }
+
+    /// Rolls back an import that failed, and empties SQLite's write-ahead log of what it had
+    /// written there: a large batch spills its pages into the log before its commit, and
+    /// without this the log stays as large as the batch that never was (best effort, logged
+    /// when it fails). The writer lock is held until the log is emptied.
+    async fn roll_back(&self, write: db::WriteTxn<'_>) {
+        if let Err(e) = write.txn.rollback().await {
+            tracing::warn!(error = %e, "rolling back a failed import failed");
+        }
+        if let Err(e) = self.db.checkpoint().await {
+            tracing::warn!(error = %e, "emptying the write-ahead log after a failed import failed");
+        }
+    }
+
+    /// Writes the files of one command in `txn`, each as its own batch, and resolves them in
+    /// one run; returns their reports. Nothing is committed here.
+    async fn write_all(
+        &self,
+        txn: &DatabaseTransaction,
+        requests: &[ImportRequest<'_>],
+        actor: &str,
+        stage: &mut StageTimer,
+    ) -> Result<Vec<BatchReport>, AppError> {
         let mut command = Command::default();
         let mut reports: Vec<BatchReport> = Vec::new();
         let mut seen: Vec<(SourceKind, String)> = Vec::new();
-        for req in &requests {
+        for req in requests {
             let sha256 = hex::encode(Sha256::digest(&req.bytes));
             if let Some(report) = already_imported(txn, req.source, &sha256).await? {
                 if let Some(sender) = req.sender {
@@ -221,7 +275,7 @@ impl Register {
                     &inherited,
                     &batch_of,
                     Reach::Batch(records_indexes),
-                    &actor,
+                    actor,
                 )
                 .await?;
             for report in reports.iter_mut().filter(|r| !r.already_imported) {
@@ -263,26 +317,6 @@ impl Register {
         if !suspended.is_empty() {
             suspended.restore(txn).await?;
             stage.lap("rebuild indexes");
-        }
-        write.commit().await?;
-        stage.lap("commit");
-        let written: Vec<i64> = reports
-            .iter()
-            .filter(|r| !r.already_imported)
-            .map(|r| r.batch_id)
-            .collect();
-        if !written.is_empty() {
-            self.announce(super::ChangeKind::Import, written).await;
-        }
-        for report in reports.iter().filter(|r| !r.already_imported) {
-            tracing::info!(
-                batch.id = report.batch_id,
-                rows.accepted = report.rows_accepted,
-                rows.rejected = report.rows_rejected,
-                records.new = report.records_new,
-                persons.created = report.persons_created,
-                "batch imported"
-            );
         }
         Ok(reports)
     }
