@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod audit_store;
 pub mod bulk;
 pub mod import_batch;
 pub mod match_key;
@@ -24,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+pub use audit_store::AuditStore;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -44,6 +46,8 @@ const PG_WRITER_LOCK_KEY: i64 = 0x7061_6963_6861;
 pub struct Db {
     /// The connection pool; readers use it directly and never wait for the writer.
     pub conn: DatabaseConnection,
+    /// The audit log, beside the register: writing it never waits for the register's writer.
+    audit: AuditStore,
     writer: Arc<Mutex<()>>,
     /// SQLite's write-ahead log, copied back into the database file after commits.
     wal: Arc<WalCheckpoints>,
@@ -182,8 +186,10 @@ impl Db {
         let conn = Database::connect(options)
             .await
             .context("Failed to connect to the database")?;
+        let audit = AuditStore::open(url, &conn).await?;
         let db = Self {
             conn,
+            audit,
             writer: Arc::new(Mutex::new(())),
             wal: Arc::default(),
         };
@@ -216,6 +222,11 @@ impl Db {
         Migrator::up(&self.conn, None)
             .await
             .context("Failed to apply database migrations")
+    }
+
+    /// The audit log's store (see [`audit_store`]).
+    pub fn audit(&self) -> &AuditStore {
+        &self.audit
     }
 
     /// The backend in use.

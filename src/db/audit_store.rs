@@ -1,0 +1,295 @@
+//! Where the audit log is written: a store of its own, so that auditing a read never waits for
+//! the register's writer, and an import never fails because readers are being audited.
+//!
+//! SQLite lets one writer at a time into a database file, and an import may hold the
+//! register's for over a minute: an audit row written there would wait for it (or, written
+//! first, make the import fail). On SQLite the audit log therefore lives in a file of its own
+//! beside the register (`paicha.db` → `paicha.audit.db`), in write-ahead-log mode with its own
+//! small pool. On PostgreSQL row inserts do not conflict with the import's advisory lock: the
+//! log stays in the register's database (migration m20260104 made its table there), reached
+//! through a pool of its own so that the code path is the same.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sea_orm::sea_query::{ColumnDef, Index, Table};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DeriveIden, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::audit_log;
+
+/// Legacy audit rows copied per statement when an audit file is first made.
+const COPY_CHUNK: u64 = 1_000;
+
+/// The audit log's own connection pool, and the lock its writers take turns at. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AuditStore {
+    /// The audit log's pool: an SQLite file of its own beside the register, or on PostgreSQL
+    /// a pool of its own on the register's database.
+    pub conn: DatabaseConnection,
+    /// Audit rows are appended one at a time in this process (SQLite's busy wait is a poll).
+    lock: Arc<Mutex<()>>,
+}
+
+impl AuditStore {
+    /// Opens the audit log of the register at `register_url`, whose pool is `register`. On
+    /// SQLite the audit file is made when missing, with the rows of the register's own
+    /// `audit_log` table (the log lived there before), copied once with their IDs.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn open(register_url: &str, register: &DatabaseConnection) -> anyhow::Result<Self> {
+        let url = match register.get_database_backend() {
+            DbBackend::Sqlite => audit_url(register_url),
+            _ => register_url.to_owned(),
+        };
+        let mut options = ConnectOptions::new(url);
+        options
+            .sqlx_logging(false)
+            .acquire_timeout(Duration::from_secs(30))
+            // A pool of one writer and one reader: audit rows are few and small. One connection
+            // stays open, and none is ever retired, so that an in-memory log lives as long.
+            .max_connections(2)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    // Unmasked data leaves only once its audit row is on disk.
+                    .synchronous(SqliteSynchronous::Full)
+                    // Another process (a command beside a server) appends a row at most.
+                    .busy_timeout(Duration::from_secs(30))
+            });
+        let conn = Database::connect(options)
+            .await
+            .context("Failed to open the audit log")?;
+        if conn.get_database_backend() == DbBackend::Sqlite {
+            prepare_audit_file(&conn, register)
+                .await
+                .context("Failed to prepare the audit log's file")?;
+        }
+        Ok(Self {
+            conn,
+            lock: Arc::default(),
+        })
+    }
+
+    /// Waits for this process's other audit writers; append while holding the guard.
+    pub async fn writer(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+}
+
+/// The URL of the audit file of the SQLite register at `register_url`: the same options,
+/// `.audit` before the file's extension (`paicha.db` → `paicha.audit.db`). An in-memory
+/// register gets an in-memory log of its own.
+pub fn audit_url(register_url: &str) -> String {
+    let rest = register_url
+        .strip_prefix("sqlite://")
+        .or_else(|| register_url.strip_prefix("sqlite:"))
+        .unwrap_or(register_url);
+    let (path, params) = match rest.split_once('?') {
+        Some((path, params)) => (path, Some(params)),
+        None => (rest, None),
+    };
+    let audit_path = if path.is_empty() || path == ":memory:" {
+        ":memory:".to_owned()
+    } else {
+        let (dir, name) = match path.rsplit_once('/') {
+            Some((dir, name)) => (Some(dir), name),
+            None => (None, path),
+        };
+        let name = match name.rsplit_once('.') {
+            Some((stem, ext)) if !stem.is_empty() => format!("{stem}.audit.{ext}"),
+            _ => format!("{name}.audit"),
+        };
+        match dir {
+            Some(dir) => format!("{dir}/{name}"),
+            None => name,
+        }
+    };
+    let scheme = if audit_path == ":memory:" {
+        "sqlite:"
+    } else {
+        "sqlite://"
+    };
+    match params {
+        Some(params) => format!("{scheme}{audit_path}?{params}"),
+        None => format!("{scheme}{audit_path}"),
+    }
+}
+
+/// Makes the audit file's table, index and append-only triggers when missing — the ones
+/// migration m20260104 makes in the register — and copies the register's audit rows into it.
+/// One write transaction from its start, so that two processes opening a new file do it once.
+async fn prepare_audit_file(
+    conn: &DatabaseConnection,
+    register: &DatabaseConnection,
+) -> anyhow::Result<()> {
+    let txn = conn
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    if has_table(&txn, "audit_log").await? {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    create_audit_log(&txn).await?;
+    let copied = copy_legacy_rows(register, &txn).await?;
+    txn.commit().await?;
+    tracing::info!(audit.copied_rows = copied, "made the audit log's file");
+    Ok(())
+}
+
+/// Whether the SQLite database of `conn` has table `name`.
+async fn has_table(conn: &impl ConnectionTrait, name: &str) -> Result<bool, sea_orm::DbErr> {
+    Ok(conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            [name.into()],
+        ))
+        .await?
+        .is_some())
+}
+
+/// The columns of migration m20260104's `audit_log`.
+#[derive(DeriveIden)]
+enum AuditLog {
+    Table,
+    Id,
+    At,
+    TokenId,
+    Role,
+    Kind,
+    Operation,
+    Persons,
+    Fields,
+}
+
+/// Creates `audit_log` as migration m20260104 creates it in the register (see there for what
+/// each column holds), append-only by trigger.
+async fn create_audit_log(txn: &DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
+    txn.execute(
+        Table::create()
+            .table(AuditLog::Table)
+            .if_not_exists()
+            .col(
+                ColumnDef::new(AuditLog::Id)
+                    .big_integer()
+                    .not_null()
+                    .auto_increment()
+                    .primary_key(),
+            )
+            .col(
+                ColumnDef::new(AuditLog::At)
+                    .timestamp_with_time_zone()
+                    .not_null(),
+            )
+            .col(ColumnDef::new(AuditLog::TokenId).big_integer())
+            .col(ColumnDef::new(AuditLog::Role).string().not_null())
+            .col(ColumnDef::new(AuditLog::Kind).string().not_null())
+            .col(ColumnDef::new(AuditLog::Operation).string().not_null())
+            .col(ColumnDef::new(AuditLog::Persons).text().not_null())
+            .col(ColumnDef::new(AuditLog::Fields).text().not_null()),
+    )
+    .await?;
+    txn.execute(
+        Index::create()
+            .if_not_exists()
+            .name("ix_audit_log_at")
+            .table(AuditLog::Table)
+            .col(AuditLog::At),
+    )
+    .await?;
+    for op in ["UPDATE", "DELETE"] {
+        txn.execute_unprepared(&format!(
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_{} BEFORE {op} ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+            op.to_ascii_lowercase()
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Copies every row of the register's `audit_log` (where the log lived before it had a file
+/// of its own), IDs kept, into the new audit file; the count copied. The register's table
+/// stays as it is: it is append-only.
+async fn copy_legacy_rows(
+    register: &DatabaseConnection,
+    txn: &DatabaseTransaction,
+) -> Result<u64, sea_orm::DbErr> {
+    if !has_table(register, "audit_log").await? {
+        return Ok(0);
+    }
+    let mut after = 0;
+    let mut copied = 0;
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Id.gt(after))
+            .order_by_asc(audit_log::Column::Id)
+            .limit(COPY_CHUNK)
+            .all(register)
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(copied);
+        };
+        after = last.id;
+        copied += rows.len() as u64;
+        audit_log::Entity::insert_many(rows.into_iter().map(|row| audit_log::ActiveModel {
+            id: Set(row.id),
+            at: Set(row.at),
+            token_id: Set(row.token_id),
+            role: Set(row.role),
+            kind: Set(row.kind),
+            operation: Set(row.operation),
+            persons: Set(row.persons),
+            fields: Set(row.fields),
+        }))
+        .exec(txn)
+        .await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_file_sits_beside_the_register_with_its_options() {
+        assert_eq!(
+            audit_url("sqlite://paicha.db?mode=rwc"),
+            "sqlite://paicha.audit.db?mode=rwc"
+        );
+        assert_eq!(
+            audit_url("sqlite:///var/lib/paicha/county.sqlite?mode=rw"),
+            "sqlite:///var/lib/paicha/county.audit.sqlite?mode=rw"
+        );
+        assert_eq!(audit_url("sqlite:data/reg"), "sqlite://data/reg.audit");
+        assert_eq!(
+            audit_url("sqlite://./v1.2/.hidden"),
+            "sqlite://./v1.2/.hidden.audit"
+        );
+    }
+
+    #[test]
+    fn an_in_memory_register_has_an_in_memory_log() {
+        assert_eq!(audit_url("sqlite::memory:"), "sqlite::memory:");
+        assert_eq!(audit_url("sqlite://:memory:"), "sqlite::memory:");
+        assert_eq!(
+            audit_url("sqlite://?mode=memory"),
+            "sqlite::memory:?mode=memory"
+        );
+        assert_eq!(
+            audit_url("sqlite://reg.db?mode=memory"),
+            "sqlite://reg.audit.db?mode=memory"
+        );
+    }
+}
