@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sea_orm::sea_query::{ColumnDef, Index, Table};
+use sea_orm::sea_query::Index;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DeriveIden, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Schema,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard};
@@ -125,11 +125,15 @@ pub fn audit_url(register_url: &str) -> String {
 
 /// Makes the audit file's table, index and append-only triggers when missing — the ones
 /// migration m20260104 makes in the register — and copies the register's audit rows into it.
-/// One write transaction from its start, so that two processes opening a new file do it once.
+/// One write transaction from its start, so that two processes opening a new file do it once;
+/// none when the table is there (a read-only register opens as well).
 async fn prepare_audit_file(
     conn: &DatabaseConnection,
     register: &DatabaseConnection,
 ) -> anyhow::Result<()> {
+    if has_table(conn, "audit_log").await? {
+        return Ok(());
+    }
     let txn = conn
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
@@ -159,58 +163,22 @@ async fn has_table(conn: &impl ConnectionTrait, name: &str) -> Result<bool, sea_
         .is_some())
 }
 
-/// The columns of migration m20260104's `audit_log`.
-#[derive(DeriveIden)]
-enum AuditLog {
-    Table,
-    Id,
-    At,
-    TokenId,
-    Role,
-    Kind,
-    Operation,
-    Persons,
-    Fields,
-}
-
 /// Creates `audit_log` as migration m20260104 creates it in the register (see there for what
-/// each column holds), append-only by trigger.
+/// each column holds; the entity declares the same columns), append-only by trigger.
 async fn create_audit_log(txn: &DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
-    txn.execute(
-        Table::create()
-            .table(AuditLog::Table)
-            .if_not_exists()
-            .col(
-                ColumnDef::new(AuditLog::Id)
-                    .big_integer()
-                    .not_null()
-                    .auto_increment()
-                    .primary_key(),
-            )
-            .col(
-                ColumnDef::new(AuditLog::At)
-                    .timestamp_with_time_zone()
-                    .not_null(),
-            )
-            .col(ColumnDef::new(AuditLog::TokenId).big_integer())
-            .col(ColumnDef::new(AuditLog::Role).string().not_null())
-            .col(ColumnDef::new(AuditLog::Kind).string().not_null())
-            .col(ColumnDef::new(AuditLog::Operation).string().not_null())
-            .col(ColumnDef::new(AuditLog::Persons).text().not_null())
-            .col(ColumnDef::new(AuditLog::Fields).text().not_null()),
-    )
-    .await?;
+    let schema = Schema::new(DbBackend::Sqlite);
+    txn.execute(&schema.create_table_from_entity(audit_log::Entity))
+        .await?;
     txn.execute(
         Index::create()
-            .if_not_exists()
             .name("ix_audit_log_at")
-            .table(AuditLog::Table)
-            .col(AuditLog::At),
+            .table(audit_log::Entity)
+            .col(audit_log::Column::At),
     )
     .await?;
     for op in ["UPDATE", "DELETE"] {
         txn.execute_unprepared(&format!(
-            "CREATE TRIGGER IF NOT EXISTS audit_log_no_{} BEFORE {op} ON audit_log \
+            "CREATE TRIGGER audit_log_no_{} BEFORE {op} ON audit_log \
              BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
             op.to_ascii_lowercase()
         ))
@@ -277,6 +245,28 @@ mod tests {
             audit_url("sqlite://./v1.2/.hidden"),
             "sqlite://./v1.2/.hidden.audit"
         );
+    }
+
+    /// `type name sql` of every object of table `audit_log`.
+    async fn audit_log_schema(conn: &DatabaseConnection) -> Vec<String> {
+        conn.query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT type || ' ' || name || ' ' || sql AS s FROM sqlite_master \
+             WHERE tbl_name = 'audit_log' ORDER BY name",
+        ))
+        .await
+        .expect("the schema")
+        .iter()
+        .map(|row| row.try_get::<String>("", "s").expect("text"))
+        .collect()
+    }
+
+    #[tokio::test]
+    async fn the_audit_file_has_the_registers_audit_table_index_and_triggers() {
+        let (_dir, db) = crate::db::scratch().await;
+        let made_here = audit_log_schema(&db.audit().conn).await;
+        assert_eq!(made_here, audit_log_schema(&db.conn).await);
+        assert_eq!(made_here.len(), 4, "{made_here:?}");
     }
 
     #[test]
