@@ -13,11 +13,7 @@ pub struct Model {
     pub role: String,
     pub kind: AuditKind,
     pub operation: String,
-    /// JSON array of person IDs.
-    #[sea_orm(column_type = "Text")]
     pub persons: String,
-    /// JSON array of field names.
-    #[sea_orm(column_type = "Text")]
     pub fields: String,
 }
 

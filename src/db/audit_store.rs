@@ -13,11 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sea_orm::sea_query::Index;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
-    DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Schema,
+    DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use tokio::sync::{Mutex, MutexGuard};
@@ -123,68 +122,54 @@ pub fn audit_url(register_url: &str) -> String {
     }
 }
 
-/// Makes the audit file's table, index and append-only triggers when missing — the ones
-/// migration m20260104 makes in the register — and copies the register's audit rows into it.
-/// One write transaction from its start, so that two processes opening a new file do it once;
-/// none when the table is there (a read-only register opens as well).
+/// Makes the audit file's table, index and append-only triggers when missing — those migration
+/// m20260104 made in the (migrated) register, replayed from its schema — and copies the
+/// register's audit rows into it. One write transaction from its start, so that two processes
+/// opening a new file do it once; none when the table is there (a read-only register opens as
+/// well).
 async fn prepare_audit_file(
     conn: &DatabaseConnection,
     register: &DatabaseConnection,
 ) -> anyhow::Result<()> {
-    if has_table(conn, "audit_log").await? {
+    if !audit_log_definitions(conn).await?.is_empty() {
         return Ok(());
     }
+    let definitions = audit_log_definitions(register).await?;
+    anyhow::ensure!(
+        !definitions.is_empty(),
+        "the register has no audit_log table to copy"
+    );
     let txn = conn
         .begin_with_options(TransactionOptions {
             sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
             ..Default::default()
         })
         .await?;
-    if has_table(&txn, "audit_log").await? {
+    if !audit_log_definitions(&txn).await?.is_empty() {
         txn.rollback().await?;
         return Ok(());
     }
-    create_audit_log(&txn).await?;
+    for sql in &definitions {
+        txn.execute_unprepared(sql).await?;
+    }
     let copied = copy_legacy_rows(register, &txn).await?;
     txn.commit().await?;
     tracing::info!(audit.copied_rows = copied, "made the audit log's file");
     Ok(())
 }
 
-/// Whether the SQLite database of `conn` has table `name`.
-async fn has_table(conn: &impl ConnectionTrait, name: &str) -> Result<bool, sea_orm::DbErr> {
-    Ok(conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-            [name.into()],
-        ))
-        .await?
-        .is_some())
-}
-
-/// Creates `audit_log` as migration m20260104 creates it in the register (see there for what
-/// each column holds; the entity declares the same columns), append-only by trigger.
-async fn create_audit_log(txn: &DatabaseTransaction) -> Result<(), sea_orm::DbErr> {
-    let schema = Schema::new(DbBackend::Sqlite);
-    txn.execute(&schema.create_table_from_entity(audit_log::Entity))
-        .await?;
-    txn.execute(
-        Index::create()
-            .name("ix_audit_log_at")
-            .table(audit_log::Entity)
-            .col(audit_log::Column::At),
-    )
-    .await?;
-    for op in ["UPDATE", "DELETE"] {
-        txn.execute_unprepared(&format!(
-            "CREATE TRIGGER audit_log_no_{} BEFORE {op} ON audit_log \
-             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-            op.to_ascii_lowercase()
-        ))
-        .await?;
-    }
-    Ok(())
+/// The statements that made table `audit_log` of the SQLite database of `conn`, its index and
+/// its triggers: the table first; none when there is no such table.
+async fn audit_log_definitions(conn: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
+    conn.query_all_raw(Statement::from_string(
+        DbBackend::Sqlite,
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'audit_log' AND sql IS NOT NULL \
+         ORDER BY type <> 'table', name",
+    ))
+    .await?
+    .iter()
+    .map(|row| row.try_get_by_index::<String>(0))
+    .collect()
 }
 
 /// Copies every row of the register's `audit_log` (where the log lived before it had a file
@@ -193,10 +178,7 @@ async fn create_audit_log(txn: &DatabaseTransaction) -> Result<(), sea_orm::DbEr
 async fn copy_legacy_rows(
     register: &DatabaseConnection,
     txn: &DatabaseTransaction,
-) -> Result<u64, sea_orm::DbErr> {
-    if !has_table(register, "audit_log").await? {
-        return Ok(0);
-    }
+) -> Result<u64, DbErr> {
     let mut after = 0;
     let mut copied = 0;
     loop {
@@ -247,26 +229,19 @@ mod tests {
         );
     }
 
-    /// `type name sql` of every object of table `audit_log`.
-    async fn audit_log_schema(conn: &DatabaseConnection) -> Vec<String> {
-        conn.query_all_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT type || ' ' || name || ' ' || sql AS s FROM sqlite_master \
-             WHERE tbl_name = 'audit_log' ORDER BY name",
-        ))
-        .await
-        .expect("the schema")
-        .iter()
-        .map(|row| row.try_get::<String>("", "s").expect("text"))
-        .collect()
-    }
-
     #[tokio::test]
     async fn the_audit_file_has_the_registers_audit_table_index_and_triggers() {
         let (_dir, db) = crate::db::scratch().await;
-        let made_here = audit_log_schema(&db.audit().conn).await;
-        assert_eq!(made_here, audit_log_schema(&db.conn).await);
+        let made_here = audit_log_definitions(&db.audit().conn)
+            .await
+            .expect("the audit file's schema");
         assert_eq!(made_here.len(), 4, "{made_here:?}");
+        assert_eq!(
+            made_here,
+            audit_log_definitions(&db.conn)
+                .await
+                .expect("the register's schema")
+        );
     }
 
     #[test]

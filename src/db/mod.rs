@@ -186,6 +186,10 @@ impl Db {
         let conn = Database::connect(options)
             .await
             .context("Failed to connect to the database")?;
+        // Migrated before the audit log opens: a new audit file takes its table from here.
+        Migrator::up(&conn, None)
+            .await
+            .context("Failed to apply database migrations")?;
         let audit = AuditStore::open(url, &conn).await?;
         let db = Self {
             conn,
@@ -193,7 +197,6 @@ impl Db {
             writer: Arc::new(Mutex::new(())),
             wal: Arc::default(),
         };
-        db.migrate().await?;
         if sharing == Sharing::Alone && db.backend() == DbBackend::Sqlite {
             db.use_rollback_journal().await;
         }
