@@ -60,7 +60,7 @@ impl AuditStore {
                 o.journal_mode(SqliteJournalMode::Wal)
                     // Unmasked data leaves only once its audit row is on disk.
                     .synchronous(SqliteSynchronous::Full)
-                    // Another process (a command beside a server) appends a row at most.
+                    // A writer in another process (a second server on the file) is waited for.
                     .busy_timeout(Duration::from_secs(30))
             });
         let conn = Database::connect(options)
