@@ -1,6 +1,8 @@
 //! The audit log: who read which persons' personal data unmasked, and who changed what.
 //!
-//! Append-only (the database refuses UPDATE and DELETE on `audit_log`). Entries are gathered
+//! Append-only (the database refuses UPDATE and DELETE on `audit_log`), and kept in a store of
+//! its own ([`AuditStore`]: on SQLite a file beside the register's) so that writing it never
+//! waits for an import, nor makes one fail. Entries are gathered
 //! per GraphQL request in an [`AuditTrail`] and written by [`AuditExtension`] once the
 //! operation has run and before its response leaves: one row per kind, naming every person
 //! and field. Resolvers only note what they did — [`unmask`](super::guard::unmask) notes
@@ -16,10 +18,10 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Context, Pos, Request, Response, ServerResult, Value};
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait as _, QueryOrder as _};
+use sea_orm::{ActiveValue::Set, EntityTrait as _, QueryOrder as _};
 
 use super::Principal;
-use crate::db::{Db, audit_log};
+use crate::db::{AuditStore, Db, audit_log};
 use crate::error::AppError;
 use crate::states::Stored;
 
@@ -90,8 +92,8 @@ impl AuditEntry {
     }
 }
 
-/// Appends one entry to the audit log.
-pub async fn record(conn: &impl ConnectionTrait, entry: &AuditEntry) -> Result<(), AppError> {
+/// Appends one entry to the audit log; it is on disk when this returns.
+pub async fn record(store: &AuditStore, entry: &AuditEntry) -> Result<(), AppError> {
     let row = audit_log::ActiveModel {
         at: Set(Utc::now()),
         token_id: Set(entry.token_id),
@@ -102,15 +104,16 @@ pub async fn record(conn: &impl ConnectionTrait, entry: &AuditEntry) -> Result<(
         fields: Set(serde_json::to_string(&entry.fields).map_err(anyhow::Error::from)?),
         ..Default::default()
     };
-    audit_log::Entity::insert(row).exec(conn).await?;
+    let _writer = store.writer().await;
+    audit_log::Entity::insert(row).exec(&store.conn).await?;
     Ok(())
 }
 
 /// The whole audit log, oldest first.
-pub async fn entries(conn: &impl ConnectionTrait) -> Result<Vec<audit_log::Model>, AppError> {
+pub async fn entries(store: &AuditStore) -> Result<Vec<audit_log::Model>, AppError> {
     Ok(audit_log::Entity::find()
         .order_by_asc(audit_log::Column::Id)
-        .all(conn)
+        .all(&store.conn)
         .await?)
 }
 
@@ -163,20 +166,22 @@ pub fn note_mutation(
 /// The schema extension that gives every request an [`AuditTrail`] and writes it to the audit
 /// log when the operation has run. Install it with `Schema::build(..).extension(..)`.
 pub struct AuditExtension {
-    db: Db,
+    store: AuditStore,
 }
 
 impl AuditExtension {
     /// Writes to `db`'s audit log.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            store: db.audit().clone(),
+        }
     }
 }
 
 impl ExtensionFactory for AuditExtension {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(AuditRequest {
-            db: self.db.clone(),
+            store: self.store.clone(),
             trail: AuditTrail::default(),
             root_fields: Mutex::default(),
         })
@@ -185,7 +190,7 @@ impl ExtensionFactory for AuditExtension {
 
 /// The extension's state for one request.
 struct AuditRequest {
-    db: Db,
+    store: AuditStore,
     trail: AuditTrail,
     /// Root fields that ran (names, not aliases), and whether each was a mutation that
     /// succeeded.
@@ -273,7 +278,7 @@ impl Extension for AuditRequest {
         let mut response = next.run(ctx, operation_name).await;
         let entries = self.entries(ctx.data_opt::<Principal>(), operation_name);
         for entry in &entries {
-            if let Err(err) = record(&self.db.conn, entry).await {
+            if let Err(err) = record(&self.store, entry).await {
                 let err: async_graphql::Error = err.into();
                 if entry.kind == AuditKind::UnmaskedRead {
                     // Unmasked data never leaves unaudited.
@@ -414,7 +419,7 @@ mod tests {
         .await;
         assert_eq!(code(&refused).as_deref(), Some("FORBIDDEN"));
 
-        let log = entries(&db.conn).await.expect("log");
+        let log = entries(db.audit()).await.expect("log");
         assert_eq!(log.len(), 2, "{log:?}");
         assert_eq!(
             (log[0].kind.as_str(), log[0].operation.as_str()),

@@ -3,6 +3,7 @@
 
 pub mod api_token;
 pub mod audit_log;
+pub mod audit_store;
 pub mod bulk;
 pub mod import_batch;
 pub mod match_key;
@@ -26,6 +27,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
+pub use audit_store::AuditStore;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
@@ -45,6 +47,8 @@ pub struct Db {
     /// The connection pool; readers use it directly and never wait for the writer. Writes go
     /// through [`Db::write`].
     pub conn: DatabaseConnection,
+    /// The audit log, beside the register: writing it never waits for the register's writer.
+    audit: AuditStore,
     /// Writers of this process take turns here.
     writer: Arc<Mutex<()>>,
     /// Who writes in this process now, for writers that wait.
@@ -221,16 +225,20 @@ impl Db {
         let conn = Database::connect(options)
             .await
             .context("Failed to connect to the database")?;
+        let lock_file = sqlite_path(url).map(|path| writer::LockFile::beside(&path));
+        // Migrated before the audit log opens: a new audit file takes its table from here.
+        migrate_in_turn(&conn, lock_file.as_ref(), &notice).await?;
+        let audit = AuditStore::open(url, &conn).await?;
         let db = Self {
             conn,
+            audit,
             writer: Arc::new(Mutex::new(())),
             holder: Arc::default(),
             waiting: Arc::default(),
-            lock_file: sqlite_path(url).map(|path| writer::LockFile::beside(&path)),
+            lock_file,
             notice,
             wal: Arc::default(),
         };
-        db.migrate_in_turn().await?;
         if sharing == Sharing::Alone && db.backend() == DbBackend::Sqlite {
             db.use_rollback_journal().await;
         }
@@ -254,92 +262,14 @@ impl Db {
         }
     }
 
-    /// Applies every migration not yet applied.
-    pub async fn migrate(&self) -> anyhow::Result<()> {
-        Migrator::up(&self.conn, None)
-            .await
-            .context("Failed to apply database migrations")
-    }
-
-    /// Migrates once no other process writes (a command importing alone may hold the file
-    /// for a while: this waits for it, saying so), after making sure the database can be
-    /// written at all.
-    async fn migrate_in_turn(&self) -> anyhow::Result<()> {
-        let _turn = match &self.lock_file {
-            Some(lock) => {
-                let purpose = "the start of a paicha command or server";
-                match lock.acquire(purpose, None, &self.notice).await {
-                    Ok(turn) => {
-                        Some(turn.map_err(|busy| anyhow::anyhow!("{} is writing", busy.holder))?)
-                    }
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::PermissionDenied
-                                | std::io::ErrorKind::ReadOnlyFilesystem
-                        ) =>
-                    {
-                        anyhow::bail!(self.read_only_message())
-                    }
-                    Err(e) => {
-                        return Err(anyhow::Error::new(e)
-                            .context("Failed to take the database's lock file"));
-                    }
-                }
-            }
-            None => None,
-        };
-        self.refuse_read_only().await?;
-        self.migrate().await
-    }
-
-    /// Why a database that cannot be written is refused, and the fix.
-    fn read_only_message(&self) -> String {
-        format!(
-            "the database {} cannot be written (read-only file, folder or mount): give the \
-             user running paicha write access to the file and its folder (SQLite writes \
-             `-wal`, `-shm` and `-writer` files beside it), or point --database-url elsewhere",
-            self.location()
-        )
-    }
-
-    /// Refuses an SQLite database that cannot be written, naming it and the fix, before
-    /// anything else fails on it less clearly.
-    async fn refuse_read_only(&self) -> anyhow::Result<()> {
-        if self.backend() != DbBackend::Sqlite {
-            return Ok(());
-        }
-        // A write rolled back: SQLite refuses it on a read-only file, folder or mount (and
-        // `BEGIN` alone succeeds there). One transaction, so that every statement runs on the
-        // same connection of the pool.
-        let probe = async {
-            let txn = self
-                .conn
-                .begin_with_options(TransactionOptions {
-                    sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                    ..TransactionOptions::default()
-                })
-                .await?;
-            txn.execute_unprepared("CREATE TABLE paicha_write_probe (x INTEGER)")
-                .await?;
-            txn.rollback().await
-        };
-        match probe.await {
-            Err(e) if error_class(&e) == Some(ErrorClass::ReadOnly) => {
-                anyhow::bail!(self.read_only_message())
-            }
-            // Busy or anything else: the migration that follows says what it is.
-            _ => Ok(()),
-        }
+    /// The audit log's store (see [`audit_store`]).
+    pub fn audit(&self) -> &AuditStore {
+        &self.audit
     }
 
     /// Where the database is, for messages: the SQLite file, or `PostgreSQL`.
     pub fn location(&self) -> String {
-        match &self.lock_file {
-            Some(lock) => lock.database().display().to_string(),
-            None if self.backend() == DbBackend::Postgres => "PostgreSQL".to_owned(),
-            None => "in memory".to_owned(),
-        }
+        location_of(self.lock_file.as_ref(), self.backend())
     }
 
     /// The backend in use.
@@ -510,6 +440,85 @@ impl Db {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Migrates `conn` once no other process writes (a command importing alone may hold the file
+/// for a while: this waits for it, saying so through `notice`), after making sure the
+/// database can be written at all.
+async fn migrate_in_turn(
+    conn: &DatabaseConnection,
+    lock_file: Option<&writer::LockFile>,
+    notice: &writer::WaitNotice,
+) -> anyhow::Result<()> {
+    let backend = conn.get_database_backend();
+    let _turn = match lock_file {
+        Some(lock) => {
+            let purpose = "the start of a paicha command or server";
+            match lock.acquire(purpose, None, notice).await {
+                Ok(turn) => {
+                    Some(turn.map_err(|busy| anyhow::anyhow!("{} is writing", busy.holder))?)
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::PermissionDenied
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                    ) =>
+                {
+                    anyhow::bail!(read_only_message(&location_of(lock_file, backend)))
+                }
+                Err(e) => {
+                    return Err(
+                        anyhow::Error::new(e).context("Failed to take the database's lock file")
+                    );
+                }
+            }
+        }
+        None => None,
+    };
+    if backend == DbBackend::Sqlite && is_read_only(conn).await {
+        anyhow::bail!(read_only_message(&location_of(lock_file, backend)));
+    }
+    Migrator::up(conn, None)
+        .await
+        .context("Failed to apply database migrations")
+}
+
+/// True when SQLite refuses a write to the database (read-only file, folder or mount): a
+/// write rolled back, since `BEGIN` alone succeeds there. One transaction, so that every
+/// statement runs on the same connection of the pool. Busy or any other failure is left to
+/// the migration that follows, which says what it is.
+async fn is_read_only(conn: &DatabaseConnection) -> bool {
+    let probe = async {
+        let txn = conn
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await?;
+        txn.execute_unprepared("CREATE TABLE paicha_write_probe (x INTEGER)")
+            .await?;
+        txn.rollback().await
+    };
+    matches!(probe.await, Err(e) if error_class(&e) == Some(ErrorClass::ReadOnly))
+}
+
+/// Why a database that cannot be written is refused, and the fix.
+fn read_only_message(location: &str) -> String {
+    format!(
+        "the database {location} cannot be written (read-only file, folder or mount): give the \
+         user running paicha write access to the file and its folder (SQLite writes `-wal`, \
+         `-shm` and `-writer` files beside it), or point --database-url elsewhere"
+    )
+}
+
+/// Where a database is, for messages: the SQLite file, or `PostgreSQL`.
+fn location_of(lock_file: Option<&writer::LockFile>, backend: DbBackend) -> String {
+    match lock_file {
+        Some(lock) => lock.database().display().to_string(),
+        None if backend == DbBackend::Postgres => "PostgreSQL".to_owned(),
+        None => "in memory".to_owned(),
     }
 }
 

@@ -56,7 +56,7 @@ impl Register {
     /// The whole audit log, oldest first.
     #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn audit_entries(&self) -> Result<Vec<audit_log::Model>, AppError> {
-        audit::entries(&self.db.conn).await
+        audit::entries(self.db.audit()).await
     }
 
     /// Ends a command's use of the database: what it wrote leaves the write-ahead log, and a

@@ -239,7 +239,9 @@ async fn a_mutation_is_audited_with_the_token_that_made_it(app: TestApp) {
     // Reads with masked data are not audited.
     post(&app, Some(&analyst), STATS).await;
 
-    let entries = audit::entries(&app.register.db().conn).await.expect("log");
+    let entries = audit::entries(app.register.db().audit())
+        .await
+        .expect("log");
     assert_eq!(entries.len(), 1, "{entries:?}");
     let entry = &entries[0];
     assert_eq!(entry.token_id, Some(analyst_id));
@@ -278,7 +280,9 @@ async fn a_merge_is_audited_with_the_persons_it_concerns(app: TestApp) {
     let (_, merged) = post(&app, Some(&analyst), &merge).await;
     assert!(merged.get("errors").is_none(), "{merged}");
 
-    let entries = audit::entries(&app.register.db().conn).await.expect("log");
+    let entries = audit::entries(app.register.db().audit())
+        .await
+        .expect("log");
     let entry = entries
         .iter()
         .find(|e| e.operation.contains("mergePersons"))
@@ -300,10 +304,10 @@ async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
             "person",
         )
     };
-    audit::record(&app.register.db().conn, &entry)
+    audit::record(app.register.db().audit(), &entry)
         .await
         .expect("append");
-    let conn = &app.register.db().conn;
+    let conn = &app.register.db().audit().conn;
     for statement in ["UPDATE audit_log SET role = 'X'", "DELETE FROM audit_log"] {
         let refused = conn
             .execute_unprepared(statement)
@@ -314,7 +318,9 @@ async fn the_audit_log_refuses_updates_and_deletes(app: TestApp) {
             "{statement}: {refused}"
         );
     }
-    let entries = audit::entries(conn).await.expect("log");
+    let entries = audit::entries(app.register.db().audit())
+        .await
+        .expect("log");
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].persons, "[1,2]");
     assert_eq!(entries[0].fields, r#"["idNumber"]"#);
@@ -561,7 +567,7 @@ async fn the_token_and_audit_commands_create_list_revoke_and_export() {
             "=cmd: person",
         )
     };
-    audit::record(&register.db().conn, &entry)
+    audit::record(register.db().audit(), &entry)
         .await
         .expect("append");
 

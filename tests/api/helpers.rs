@@ -442,9 +442,17 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// Rows in a table.
+    /// Rows in a table of the register (the audit log has a store of its own: see
+    /// [`TestApp::audit_entries`]).
     pub async fn count(&self, table: &str) -> i64 {
         count_rows(&self.register, table).await
+    }
+
+    /// The whole audit log, oldest first.
+    pub async fn audit_entries(&self) -> Vec<paicha::db::audit_log::Model> {
+        paicha::access::audit::entries(self.register.db().audit())
+            .await
+            .expect("the audit log")
     }
 
     /// The person ID a current source record is linked to.

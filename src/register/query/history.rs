@@ -128,7 +128,7 @@ impl Register {
             audit_log::Entity::find().filter(filter.condition()),
             audit_log::Column::Id,
             args,
-            &self.db.conn,
+            &self.db.audit().conn,
         )
         .await
     }
