@@ -488,7 +488,7 @@ mod tests {
                 created_at: Set(now),
                 updated_at: Set(now),
             }
-            .insert(&db.conn)
+            .insert(db.writer_conn())
             .await
             .expect("insert");
             persons.push(model);

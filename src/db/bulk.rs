@@ -94,7 +94,7 @@ mod tests {
     use crate::db::Db;
 
     async fn index_names(db: &Db, table: &str) -> Vec<String> {
-        db.conn
+        db.writer_conn()
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name",
@@ -113,7 +113,7 @@ mod tests {
         let before = index_names(&db, "person").await;
         assert!(before.len() > 3, "{before:?}");
 
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         let suspended = suspend_indexes(&txn, &["person"]).await.expect("suspend");
         // Every secondary index of the table, none of the unique ones.
         assert_eq!(suspended.len(), before.len());
@@ -121,7 +121,7 @@ mod tests {
         txn.commit().await.expect("commit");
         assert_eq!(index_names(&db, "person").await, before);
 
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         let suspended = suspend_indexes(&txn, &["person", "source_record"])
             .await
             .expect("suspend");
@@ -157,7 +157,7 @@ mod tests {
         let persons = index_names(&db, "person").await;
         let records = index_names(&db, "source_record").await;
 
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         let mut suspended = suspend_indexes(&txn, &["person", "source_record"])
             .await
             .expect("suspend");

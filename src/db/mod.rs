@@ -44,9 +44,14 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://paicha.db?mode=rwc";
 /// A handle on the register's database. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
-    /// The connection pool; readers use it directly and never wait for the writer. Writes go
-    /// through [`Db::write`].
+    /// The readers' connection pool: readers use it directly and never wait for the writer.
+    /// It cannot write (SQLite `query_only`, PostgreSQL read-only transactions): every write
+    /// goes through [`Db::write`]. (A command opened [`Sharing::Alone`] has one connection,
+    /// its writer's, here too.)
     pub conn: DatabaseConnection,
+    /// The writer's connection: [`Db::write`] begins its transactions here, migrations and
+    /// checkpoints run here.
+    writer_conn: DatabaseConnection,
     /// The audit log, beside the register: writing it never waits for the register's writer.
     audit: AuditStore,
     /// Writers of this process take turns here.
@@ -167,70 +172,29 @@ impl Db {
         sharing: Sharing,
         notice: writer::WaitNotice,
     ) -> anyhow::Result<Self> {
-        // A rollback journal is set once connected, where a refusal can be told apart.
-        let (journal, synchronous, mmap_size) = match sharing {
-            Sharing::Shared => (
-                Some(SqliteJournalMode::Wal),
-                SqliteSynchronous::Normal,
-                "17179869184",
-            ),
-            // A rollback journal is only safe from power loss when synced at every step. The
-            // file is not mapped: its pages are written in place, and a mapped page read back
-            // (building an index reads whole tables) would count in the process's resident
-            // set, 3.2 GB for a first million records instead of 1.6 GB.
-            Sharing::Alone => (None, SqliteSynchronous::Full, "0"),
-        };
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(30))
-            .map_sqlx_sqlite_opts(move |o| {
-                let o = match journal {
-                    Some(mode) => o.journal_mode(mode),
-                    None => o,
-                };
-                o.synchronous(synchronous)
-                    .busy_timeout(Duration::from_secs(30))
-                    .foreign_keys(true)
-                    // Up to 128 MiB of pages cached per connection (SQLite's default is 2 MiB):
-                    // a million-record register's indexes are written at random places.
-                    .pragma("cache_size", "-131072")
-                    // Pages read through a memory map rather than copied in by `pread`: a batch
-                    // matched against a large register reads its match index and neighbours at
-                    // random places (for 10 000 records into a million: 3.8 s → 2.0 s with the
-                    // machine busy, 2.0 s → 1.7–1.9 s idle). The map is address space, not
-                    // memory, though its pages count in the resident set; SQLite maps the file
-                    // only up to its size.
-                    .pragma("mmap_size", mmap_size)
-                    // Checkpoints run after the commit, not in it: see
-                    // [`Db::checkpoint_in_background`].
-                    .pragma("wal_autocheckpoint", "0")
-                    // A new database is laid out in 16 KiB pages (SQLite's default is 4 KiB;
-                    // an existing file keeps its own). A transaction's pages go to the
-                    // write-ahead log, and every page read looks the log up first, at a cost
-                    // growing with the log's length in pages: a first million records imports
-                    // 1.3× faster (182 → 141 s, the index builds 35 → 17 s), and a batch into
-                    // it takes as long as before (see BENCHMARKS.md).
-                    .page_size(PAGE_SIZE)
-            });
-        if url.starts_with("sqlite:") {
-            // SQLite serialises writers anyway; a few readers are plenty. A command alone has
-            // its writer only: a second connection of its own would keep the journal from
-            // changing.
-            let most = if sharing == Sharing::Alone { 1 } else { 4 };
-            options.max_connections(most).min_connections(1);
-        } else {
-            options.max_connections(16);
-        }
-        let conn = Database::connect(options)
+        let writer_conn = Database::connect(pool_options(url, sharing, Pool::Writer))
             .await
             .context("Failed to connect to the database")?;
         let lock_file = sqlite_path(url).map(|path| writer::LockFile::beside(&path));
         // Migrated before the audit log opens: a new audit file takes its table from here.
-        migrate_in_turn(&conn, lock_file.as_ref(), &notice).await?;
-        let audit = AuditStore::open(url, &conn).await?;
+        migrate_in_turn(&writer_conn, lock_file.as_ref(), &notice).await?;
+        let audit = AuditStore::open(url, &writer_conn).await?;
+        if sharing == Sharing::Alone && writer_conn.get_database_backend() == DbBackend::Sqlite {
+            use_rollback_journal(&writer_conn).await;
+        }
+        // Alone, a command has one connection: a second would keep the journal from changing.
+        // An in-memory database is one connection's own: readers share the writer's.
+        let sqlite = url.starts_with("sqlite:");
+        let conn = if sqlite && (sharing == Sharing::Alone || lock_file.is_none()) {
+            writer_conn.clone()
+        } else {
+            Database::connect(pool_options(url, sharing, Pool::Readers))
+                .await
+                .context("Failed to connect to the database")?
+        };
         let db = Self {
             conn,
+            writer_conn,
             audit,
             writer: Arc::new(Mutex::new(())),
             holder: Arc::default(),
@@ -239,32 +203,33 @@ impl Db {
             notice,
             wal: Arc::default(),
         };
-        if sharing == Sharing::Alone && db.backend() == DbBackend::Sqlite {
-            db.use_rollback_journal().await;
-        }
         Ok(db)
     }
 
-    /// Moves an SQLite database opened [`Sharing::Alone`] out of its write-ahead log. SQLite
-    /// refuses at once (`database is locked`) while another process has the file open; the
-    /// log then stays, and so does everything else.
-    async fn use_rollback_journal(&self) {
-        match self
-            .conn
-            .execute_unprepared("PRAGMA journal_mode = DELETE")
+    /// Applies every migration not yet applied (on the writer's connection).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        Migrator::up(&self.writer_conn, None)
             .await
-        {
-            Ok(_) => tracing::debug!("writing alone, with a rollback journal"),
-            Err(e) => tracing::info!(
-                error = %e,
-                "the database is open elsewhere: writing through its write-ahead log"
-            ),
-        }
+            .context("Failed to apply database migrations")
+    }
+
+    /// Undoes the last `steps` migrations (on the writer's connection): for testing that a
+    /// migration can be undone and done again without losing rows.
+    pub async fn undo_migrations(&self, steps: u32) -> anyhow::Result<()> {
+        Migrator::down(&self.writer_conn, Some(steps))
+            .await
+            .context("Failed to undo database migrations")
     }
 
     /// The audit log's store (see [`audit_store`]).
     pub fn audit(&self) -> &AuditStore {
         &self.audit
+    }
+
+    /// The writer's connection, for unit tests of what writes (outside [`Db::write`]'s turns).
+    #[cfg(test)]
+    pub(crate) fn writer_conn(&self) -> &DatabaseConnection {
+        &self.writer_conn
     }
 
     /// Where the database is, for messages: the SQLite file, or `PostgreSQL`.
@@ -322,7 +287,7 @@ impl Db {
         };
         let txn = match self.backend() {
             DbBackend::Sqlite => {
-                self.conn
+                self.writer_conn
                     .begin_with_options(TransactionOptions {
                         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                         ..TransactionOptions::default()
@@ -330,7 +295,7 @@ impl Db {
                     .await?
             }
             _ => {
-                let txn = self.conn.begin().await?;
+                let txn = self.writer_conn.begin().await?;
                 writer::lock_postgres(&txn, purpose, give_up, &self.notice)
                     .await?
                     .map_err(|busy| AppError::busy(&busy.holder))?;
@@ -422,7 +387,7 @@ impl Db {
     /// ends, so that it is found as a server leaves it; nothing to do otherwise.
     pub async fn release(&self) -> Result<(), DbErr> {
         if self.journal_mode().await?.is_some_and(|m| m != "wal") {
-            self.conn
+            self.writer_conn
                 .execute_unprepared("PRAGMA journal_mode = WAL")
                 .await?;
         }
@@ -430,7 +395,8 @@ impl Db {
     }
 
     /// Copies the whole write-ahead log into the database file and empties it (SQLite), as a
-    /// command ends; nothing to do on PostgreSQL.
+    /// command ends; nothing to do on PostgreSQL. (A checkpoint is allowed to readers: it
+    /// changes no data.)
     pub async fn checkpoint(&self) -> Result<(), DbErr> {
         if self.backend() == DbBackend::Sqlite {
             let _running = self.wal.running.lock().await;
@@ -440,6 +406,102 @@ impl Db {
                 .await?;
         }
         Ok(())
+    }
+}
+
+/// Which pool of a [`Db`] a connection belongs to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    /// The writer's: transactions of [`Db::write`], migrations, checkpoints.
+    Writer,
+    /// The readers': cannot write.
+    Readers,
+}
+
+/// How the connections of `pool` to `url` are made for `sharing`.
+fn pool_options(url: &str, sharing: Sharing, pool: Pool) -> ConnectOptions {
+    // A rollback journal is set once connected, where a refusal can be told apart.
+    let (journal, synchronous, mmap_size) = match sharing {
+        Sharing::Shared => (
+            Some(SqliteJournalMode::Wal),
+            SqliteSynchronous::Normal,
+            "17179869184",
+        ),
+        // A rollback journal is only safe from power loss when synced at every step. The
+        // file is not mapped: its pages are written in place, and a mapped page read back
+        // (building an index reads whole tables) would count in the process's resident
+        // set, 3.2 GB for a first million records instead of 1.6 GB.
+        Sharing::Alone => (None, SqliteSynchronous::Full, "0"),
+    };
+    // Readers cannot write: whatever tries fails at once, in tests as in production.
+    let query_only = if pool == Pool::Readers { "ON" } else { "OFF" };
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .map_sqlx_sqlite_opts(move |o| {
+            let o = match journal {
+                Some(mode) => o.journal_mode(mode),
+                None => o,
+            };
+            o.synchronous(synchronous)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                // Up to 128 MiB of pages cached per connection (SQLite's default is 2 MiB):
+                // a million-record register's indexes are written at random places.
+                .pragma("cache_size", "-131072")
+                // Pages read through a memory map rather than copied in by `pread`: a batch
+                // matched against a large register reads its match index and neighbours at
+                // random places (for 10 000 records into a million: 3.8 s → 2.0 s with the
+                // machine busy, 2.0 s → 1.7–1.9 s idle). The map is address space, not
+                // memory, though its pages count in the resident set; SQLite maps the file
+                // only up to its size.
+                .pragma("mmap_size", mmap_size)
+                // Checkpoints run after the commit, not in it: see
+                // [`Db::checkpoint_in_background`].
+                .pragma("wal_autocheckpoint", "0")
+                // A new database is laid out in 16 KiB pages (SQLite's default is 4 KiB;
+                // an existing file keeps its own). A transaction's pages go to the
+                // write-ahead log, and every page read looks the log up first, at a cost
+                // growing with the log's length in pages: a first million records imports
+                // 1.3× faster (182 → 141 s, the index builds 35 → 17 s), and a batch into
+                // it takes as long as before (see BENCHMARKS.md).
+                .page_size(PAGE_SIZE)
+                .pragma("query_only", query_only)
+        })
+        .map_sqlx_postgres_opts(move |o| {
+            if pool == Pool::Readers {
+                o.options([("default_transaction_read_only", "on")])
+            } else {
+                o
+            }
+        });
+    // One writer at a time (its mutex and lock): one connection, two on PostgreSQL where a
+    // waiting writer looks up who holds the lock. SQLite serialises writers anyway; a few
+    // readers are plenty.
+    let most = match (url.starts_with("sqlite:"), pool) {
+        (true, Pool::Writer) => 1,
+        (true, Pool::Readers) => 4,
+        (false, Pool::Writer) => 2,
+        (false, Pool::Readers) => 16,
+    };
+    options.max_connections(most).min_connections(1);
+    options
+}
+
+/// Moves an SQLite database opened [`Sharing::Alone`] out of its write-ahead log. SQLite
+/// refuses at once (`database is locked`) while another process has the file open; the
+/// log then stays, and so does everything else.
+async fn use_rollback_journal(conn: &DatabaseConnection) {
+    match conn
+        .execute_unprepared("PRAGMA journal_mode = DELETE")
+        .await
+    {
+        Ok(_) => tracing::debug!("writing alone, with a rollback journal"),
+        Err(e) => tracing::info!(
+            error = %e,
+            "the database is open elsewhere: writing through its write-ahead log"
+        ),
     }
 }
 
@@ -533,36 +595,45 @@ pub enum ErrorClass {
     ReadOnly,
 }
 
-/// The database's own code of `err`: SQLite's (extended) result code as digits, PostgreSQL's
-/// SQLSTATE.
-pub fn error_code(err: &DbErr) -> Option<String> {
+/// The database's own error behind `err`, if any.
+fn database_error(err: &DbErr) -> Option<&(dyn sea_orm::sqlx::error::DatabaseError + 'static)> {
     match err {
         DbErr::Exec(RuntimeErr::SqlxError(e))
         | DbErr::Query(RuntimeErr::SqlxError(e))
         | DbErr::Conn(RuntimeErr::SqlxError(e)) => match e.as_ref() {
-            sea_orm::sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
+            sea_orm::sqlx::Error::Database(d) => Some(d.as_ref()),
             _ => None,
         },
         _ => None,
     }
 }
 
+/// The database's own code of `err`: SQLite's (extended) result code as digits, PostgreSQL's
+/// SQLSTATE.
+pub fn error_code(err: &DbErr) -> Option<String> {
+    database_error(err)?.code().map(|c| c.into_owned())
+}
+
 /// What kind of failure `err` is, when it is one paicha answers in its own words.
 pub fn error_class(err: &DbErr) -> Option<ErrorClass> {
-    let code = error_code(err)?;
-    if let Ok(sqlite) = code.parse::<u32>() {
-        // Extended codes carry the primary code in their low byte.
-        return match sqlite & 0xff {
-            5 | 6 => Some(ErrorClass::Busy),
-            13 => Some(ErrorClass::StorageFull),
-            8 => Some(ErrorClass::ReadOnly),
+    let error = database_error(err)?;
+    let code = error.code()?;
+    if error
+        .try_downcast_ref::<sea_orm::sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        return match code.as_ref() {
+            "55P03" => Some(ErrorClass::Busy),
+            "53100" => Some(ErrorClass::StorageFull),
+            "25006" => Some(ErrorClass::ReadOnly),
             _ => None,
         };
     }
-    match code.as_str() {
-        "55P03" => Some(ErrorClass::Busy),
-        "53100" => Some(ErrorClass::StorageFull),
-        "25006" => Some(ErrorClass::ReadOnly),
+    // SQLite: extended codes carry the primary code in their low byte.
+    match code.parse::<u32>().ok()? & 0xff {
+        5 | 6 => Some(ErrorClass::Busy),
+        13 => Some(ErrorClass::StorageFull),
+        8 => Some(ErrorClass::ReadOnly),
         _ => None,
     }
 }

@@ -113,7 +113,7 @@ mod tests {
     #[tokio::test]
     async fn statements_are_written_in_order_and_a_failure_stops_the_rest() {
         let (_dir, db) = crate::db::scratch().await;
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         txn.execute_unprepared("CREATE TABLE t (n INTEGER PRIMARY KEY, after INTEGER)")
             .await
             .expect("create");

@@ -211,7 +211,7 @@ mod tests {
     async fn identities_read_back_packed_are_the_stored_texts() {
         use sea_orm::TransactionTrait;
         let (_dir, db) = crate::db::scratch().await;
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await
             .expect("defer");

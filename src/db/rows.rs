@@ -186,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn an_upsert_overwrites_only_the_named_columns() {
         let (_dir, db) = crate::db::scratch().await;
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         // Links refer to records and persons: the check is on the statement alone.
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await
@@ -228,7 +228,7 @@ mod tests {
     #[tokio::test]
     async fn timestamps_bound_as_text_are_stored_as_the_driver_stores_them() {
         let (_dir, db) = crate::db::scratch().await;
-        let txn = db.conn.begin().await.expect("begin");
+        let txn = db.writer_conn().begin().await.expect("begin");
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await
             .expect("defer");

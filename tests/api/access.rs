@@ -43,9 +43,7 @@ async fn spawn(backend: Backend) -> Option<TestApp> {
 }
 
 async fn new_token(app: &TestApp, spec: TokenSpec) -> (i64, String) {
-    let issued = token::create(&app.register.db().conn, spec)
-        .await
-        .expect("token");
+    let issued = app.register.create_token(spec).await.expect("token");
     (issued.row.id, issued.token)
 }
 
@@ -158,15 +156,9 @@ async fn a_revoked_token_stops_working_and_the_others_keep_working(app: TestApp)
     };
     let (id, analyst) = new_token(&app, spec(&app, Role::Analyst, None, None)).await;
     assert_eq!(post(&app, Some(&analyst), STATS).await.0, StatusCode::OK);
+    assert!(app.register.revoke_token(id).await.expect("revoke"));
     assert!(
-        token::revoke(&app.register.db().conn, id)
-            .await
-            .expect("revoke")
-    );
-    assert!(
-        !token::revoke(&app.register.db().conn, id)
-            .await
-            .expect("again"),
+        !app.register.revoke_token(id).await.expect("again"),
         "revoking twice changes nothing"
     );
     let (status, body) = post(&app, Some(&analyst), STATS).await;
@@ -175,7 +167,7 @@ async fn a_revoked_token_stops_working_and_the_others_keep_working(app: TestApp)
         post(&app, Some(&app.admin_token), STATS).await.0,
         StatusCode::OK
     );
-    let missing = token::revoke(&app.register.db().conn, 9_999).await;
+    let missing = app.register.revoke_token(9_999).await;
     assert!(matches!(missing, Err(paicha::error::AppError::NotFound(_))));
 }
 
@@ -460,8 +452,8 @@ async fn a_websocket_connection_init_payload_is_authenticated(app: TestApp) {
 
 async fn serve_demo_tokens_replace_each_other(app: TestApp) {
     let conn = &app.register.db().conn;
-    let first = token::demo_admin(conn).await.expect("demo token");
-    let second = token::demo_admin(conn).await.expect("demo token");
+    let first = app.register.demo_admin_token().await.expect("demo token");
+    let second = app.register.demo_admin_token().await.expect("demo token");
     let now = chrono::Utc::now();
     let replaced = token::authenticate(conn, &first, now)
         .await

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use paicha::access::Role;
-use paicha::access::token::{self, TokenSpec};
+use paicha::access::token::TokenSpec;
 use paicha::intake::SourceKind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -40,9 +40,7 @@ impl Tokens {
         ] {
             let spec = TokenSpec::parse(role, township, partner, &app.register.reference)
                 .expect("token spec");
-            let issued = token::create(&app.register.db().conn, spec)
-                .await
-                .expect("token");
+            let issued = app.register.create_token(spec).await.expect("token");
             tokens.insert(role, issued.token);
         }
         Self(tokens)

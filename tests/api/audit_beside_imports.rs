@@ -146,6 +146,8 @@ async fn an_upgraded_register_keeps_the_audit_rows_it_held() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("old.db").display());
     let db = Db::connect(&url).await.expect("connect");
+    // The old log's rows, written as the register of an earlier version wrote them.
+    let old_log = crate::helpers::raw_connection(&url).await;
     for id in [4, 9] {
         audit_log::Entity::insert(audit_log::ActiveModel {
             id: Set(id),
@@ -157,10 +159,11 @@ async fn an_upgraded_register_keeps_the_audit_rows_it_held() {
             persons: Set("[3]".to_owned()),
             fields: Set(r#"["idNumber"]"#.to_owned()),
         })
-        .exec(&db.conn)
+        .exec(&old_log)
         .await
         .expect("a row of the old log");
     }
+    old_log.close().await.expect("close");
     db.conn.clone().close().await.expect("close");
     db.audit().conn.clone().close().await.expect("close");
     // As before the audit log had a file: none.

@@ -16,6 +16,7 @@ crate::on_every_backend!(
     two_http_imports_at_once_both_land,
     an_http_import_waits_for_another_process_writing_then_lands,
     a_command_import_waits_for_a_write_in_progress_says_for_whom_then_lands,
+    the_readers_connections_refuse_every_write,
 );
 
 /// With a short request limit of its own (`on_both_backends`: each test opens its hub).
@@ -193,4 +194,30 @@ async fn an_import_still_waiting_at_the_request_deadline_is_busy_and_writes_noth
     let (status, body) = upload(&app, "late.csv", list("L", 20)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["data"]["importBatch"]["rowsAccepted"], 20);
+}
+
+/// No write path can go around the writer: the connections readers use refuse writes
+/// (SQLite `query_only`, PostgreSQL read-only transactions), whatever the statement.
+async fn the_readers_connections_refuse_every_write(app: TestApp) {
+    use sea_orm::ConnectionTrait as _;
+    app.import_ok(paicha::intake::SourceKind::Township, "township.csv")
+        .await;
+    let readers = &app.register.db().conn;
+
+    let mut refused = Vec::new();
+    for statement in [
+        "DELETE FROM person",
+        "UPDATE source_record SET record_id = 'x'",
+        "INSERT INTO api_token (id, role, token_hash, created_at) VALUES (999, 'ADMIN', 'h', '2020-01-01')",
+        "CREATE TABLE bypass (x INTEGER)",
+    ] {
+        let error = readers
+            .execute_unprepared(statement)
+            .await
+            .expect_err("a reader cannot write");
+        refused.push(paicha::db::error_class(&error));
+    }
+
+    assert_eq!(refused, [Some(paicha::db::ErrorClass::ReadOnly); 4]);
+    assert!(app.count("person").await > 0, "nothing was deleted");
 }

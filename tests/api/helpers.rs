@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use paicha::access::authn::Mode as AccessMode;
-use paicha::access::token::{self, TokenSpec};
+use paicha::access::token::TokenSpec;
 use paicha::access::{Access, Role};
 use paicha::error::AppError;
 use paicha::http::Limits;
@@ -199,13 +199,13 @@ pub async fn spawn_app_configured(
     if let Some(rate) = rate_per_minute {
         access = access.with_rate_limit(rate);
     }
-    let admin_token = token::create(
-        &register.db().conn,
-        TokenSpec::parse(Role::Admin, None, None, &register.reference).expect("admin spec"),
-    )
-    .await
-    .expect("admin token")
-    .token;
+    let admin_token = register
+        .create_token(
+            TokenSpec::parse(Role::Admin, None, None, &register.reference).expect("admin spec"),
+        )
+        .await
+        .expect("admin token")
+        .token;
     let app =
         paicha::http::router_with_limits(paicha::graphql::schema(register.clone()), access, limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -337,6 +337,14 @@ pub fn upload_form(operations: &Value, name: &str, bytes: Vec<u8>) -> reqwest::m
             "0",
             reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
         )
+}
+
+/// A connection of its own to the database at `url`, as another tool would open it: it can
+/// write where the register's own readers cannot (a test damaging rows on purpose).
+pub async fn raw_connection(url: &str) -> sea_orm::DatabaseConnection {
+    Database::connect(url)
+        .await
+        .expect("a connection of its own")
 }
 
 /// The `paicha` command on the database at `db`, for the demo county.

@@ -189,18 +189,17 @@ async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend
 /// `m20260106` rebuilds `match_key` (as a `WITHOUT ROWID` table on SQLite): undone and done
 /// again on a register that holds keys, the index keeps every row.
 async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Backend) {
-    use migration::{Migrator, MigratorTrait};
-
     let files = files();
     let (register, _dir) = open(backend, usize::MAX).await;
     import_synthetic(&register, &files).await;
     let before = index(&register).await;
     assert!(!before.0.is_empty(), "the index holds keys");
-    let conn = &register.db().conn;
-    Migrator::down(conn, Some(1))
+    register
+        .db()
+        .undo_migrations(1)
         .await
         .expect("undo the last migration");
     assert_eq!(index(&register).await, before, "kept by the undo");
-    Migrator::up(conn, None).await.expect("apply it again");
+    register.db().migrate().await.expect("apply it again");
     assert_eq!(index(&register).await, before, "kept by the migration");
 }

@@ -125,9 +125,9 @@ async fn not_found_and_conflict_come_with_their_codes(app: TestApp) {
 async fn an_internal_error_says_nothing_of_its_cause(app: TestApp) {
     app.import_all_samples().await;
     // A golden record the server cannot read: only a damaged database does that.
-    let conn = &app.register.db().conn;
+    let conn = crate::helpers::raw_connection(&app.database_url).await;
     sea_orm::ConnectionTrait::execute_unprepared(
-        conn,
+        &conn,
         "UPDATE person SET golden = '{broken json' WHERE id = (SELECT MIN(id) FROM person WHERE merged_into IS NULL)",
     )
     .await

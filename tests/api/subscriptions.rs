@@ -2,7 +2,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use paicha::access::Role;
-use paicha::access::token::{self, TokenSpec};
+use paicha::access::token::TokenSpec;
 use paicha::intake::SourceKind;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -73,9 +73,7 @@ async fn connect(app: &TestApp, token: &str) -> Socket {
 async fn a_role_that_may_not_read_history_is_refused_the_subscription(app: TestApp) {
     let spec =
         TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
-    let issued = token::create(&app.register.db().conn, spec)
-        .await
-        .expect("token");
+    let issued = app.register.create_token(spec).await.expect("token");
     let mut socket = connect(&app, &issued.token).await;
     send(
         &mut socket,

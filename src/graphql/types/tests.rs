@@ -33,7 +33,7 @@ async fn schema_with(
 ) -> (tempfile::TempDir, PaichaSchema, crate::db::Db) {
     let (dir, db) = crate::db::scratch().await;
     for row in rows {
-        row.insert(&db.conn).await.expect("insert person");
+        row.insert(db.writer_conn()).await.expect("insert person");
     }
     let profile = Profile::builtin("cn-identity")
         .expect("built-in profile")
@@ -94,7 +94,7 @@ async fn phones_stored_as_broken_json_are_an_internal_error_not_an_empty_list() 
 async fn a_stored_state_no_enum_knows_is_an_internal_error_not_a_default() {
     let (_dir, schema, db) = schema_with(vec![person_row(1, "[]")]).await;
     // Written around the typed entity, as a damaged or hand-edited database would hold it.
-    db.conn
+    db.writer_conn()
         .execute_unprepared("UPDATE person SET hubei_link = 'SOMEWHERE' WHERE id = 1")
         .await
         .expect("damage the row");
