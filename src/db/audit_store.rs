@@ -50,9 +50,11 @@ impl AuditStore {
         options
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(30))
-            // A pool of one writer and one reader: audit rows are few and small. One connection
-            // stays open, and none is ever retired, so that an in-memory log lives as long.
-            .max_connections(2)
+            // One connection: audit rows are few and small, and a second connection opened at
+            // the same moment on a new file can find it locked while the first turns on its
+            // write-ahead log (SQLite does not wait for that). It stays open, and is never
+            // retired, so that an in-memory log lives as long.
+            .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
