@@ -7,9 +7,9 @@
 //!
 //! Every `/graphql` request passes [`admit`] first: its bearer token becomes the request's
 //! [`Principal`] (401 `UNAUTHENTICATED` otherwise, see [`Access`]), the token's rate is checked
-//! (429 `RATE_LIMITED`; without a valid token, the client address's) and the request runs
-//! under a time limit (503 `TIMEOUT`). Bodies and
-//! uploads are capped by [`Limits`] (413). Only the GraphiQL page itself needs no token: it
+//! (429 `RATE_LIMITED`; without a valid token, the client address's rate) and the request runs
+//! under a time limit (503 `TIMEOUT`). Bodies and uploads are capped by [`Limits`] (413). The
+//! operations of one request share a [`RequestBudget`] of complexity and searches. Only the GraphiQL page itself needs no token: it
 //! holds no data, and GraphiQL sends the token the user types into its headers. The page and
 //! its assets (`/assets/graphiql/…`) come from the binary (`http/graphiql.rs`).
 
