@@ -327,12 +327,16 @@ async fn serve(
         .await
         .with_context(|| format!("Failed to listen on {bind}"))?;
     tracing::info!(%bind, "paicha serving GraphQL at http://{bind}/graphql");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("Server failed")
+    // The client's address holds requests without a valid token to the rate limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("Server failed")
 }
 
 /// A progress bar on a terminal.

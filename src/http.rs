@@ -7,14 +7,16 @@
 //!
 //! Every `/graphql` request passes [`admit`] first: its bearer token becomes the request's
 //! [`Principal`] (401 `UNAUTHENTICATED` otherwise, see [`Access`]), the token's rate is checked
-//! (429 `RATE_LIMITED`) and the request runs under a time limit (503 `TIMEOUT`). Bodies and
-//! uploads are capped by [`Limits`] (413). Only the GraphiQL page itself needs no token: it
+//! (429 `RATE_LIMITED`; without a valid token, the client address's rate) and the request runs
+//! under a time limit (503 `TIMEOUT`). Bodies and uploads are capped by [`Limits`] (413). The
+//! operations of one request share a [`RequestBudget`] of complexity and searches. Only the GraphiQL page itself needs no token: it
 //! holds no data, and GraphiQL sends the token the user types into its headers. The page and
 //! its assets (`/assets/graphiql/…`) come from the binary (`http/graphiql.rs`).
 
 mod graphiql;
 
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -25,7 +27,7 @@ use async_graphql::{BatchRequest, BatchResponse, ParseRequestError, Response as 
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -42,6 +44,7 @@ use crate::config::limits::{
 };
 use crate::error::{AppError, code};
 use crate::graphql::PaichaSchema;
+use crate::graphql::budget::RequestBudget;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const APPLICATION_JSON: &str = "application/json";
@@ -135,6 +138,12 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
                 AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
+            // Without a valid token the client's address is held to the rate instead.
+            if status == StatusCode::UNAUTHORIZED
+                && let Err(wait) = state.access.check_peer_rate(peer(&request))
+            {
+                return rate_limited(media, wait);
+            }
             if let AppError::Internal(cause) = &err {
                 tracing::error!(error = format!("{cause:#}"), "token lookup failed");
             }
@@ -148,17 +157,7 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
         }
     };
     if let Err(wait) = state.access.check_rate(&principal) {
-        let seconds = wait.as_secs() + 1;
-        let mut response = error_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            media,
-            code::RATE_LIMITED,
-            &format!("请求过于频繁，请 {seconds} 秒后再试"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        return rate_limited(media, wait);
     }
     request.extensions_mut().insert(principal);
     // The deadline also stops a write transaction at its commit: a request that has run out
@@ -183,6 +182,30 @@ async fn admit(State(state): State<AppState>, mut request: Request, next: Next) 
             )
         }
     }
+}
+
+/// The address a request came from, when the server was started with it
+/// (`into_make_service_with_connect_info`).
+fn peer(request: &Request) -> Option<IpAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
+/// 429 `RATE_LIMITED`, with the seconds to wait in `Retry-After`.
+fn rate_limited(media: MediaType, wait: Duration) -> Response {
+    let seconds = wait.as_secs() + 1;
+    let mut response = error_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        code::RATE_LIMITED,
+        &crate::graphql::budget::rate_message(seconds),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 /// The media type of the response, from the request's `Accept` header.
@@ -317,6 +340,21 @@ fn is_busy(response: &GqlResponse) -> bool {
     })
 }
 
+/// The seconds to wait of a response refused for the token's rate (`RATE_LIMITED`, its
+/// searches counted), if it was.
+fn retry_after(response: &GqlResponse) -> Option<u64> {
+    response.errors.iter().find_map(|e| {
+        let extensions = e.extensions.as_ref()?;
+        if extensions.get("code")? != &async_graphql::Value::from(code::RATE_LIMITED) {
+            return None;
+        }
+        match extensions.get("retryAfter")? {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    })
+}
+
 fn render(batch: BatchResponse, media: MediaType) -> Response {
     match batch {
         BatchResponse::Single(response) if is_busy(&response) => {
@@ -330,6 +368,14 @@ fn render(batch: BatchResponse, media: MediaType) -> Response {
                 header::RETRY_AFTER,
                 HeaderValue::from(crate::error::BUSY_RETRY_AFTER_SECS),
             );
+            http
+        }
+        BatchResponse::Single(response) if retry_after(&response).is_some() => {
+            let seconds = retry_after(&response).unwrap_or(1);
+            let mut http =
+                json_response(StatusCode::TOO_MANY_REQUESTS, media, &render_one(&response));
+            http.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             http
         }
         BatchResponse::Single(response) => {
@@ -440,7 +486,9 @@ async fn graphql_get(
     let gql_request = match principal {
         Some(Extension(principal)) => gql_request.data(principal),
         None => gql_request,
-    };
+    }
+    .data(state.access.clone())
+    .data(RequestBudget::default());
     let response = state.schema.execute(gql_request.data(read_only)).await;
     // A persisted mutation named by its hash alone is only recognised once looked up.
     if response
@@ -533,10 +581,13 @@ async fn graphql_post(
         }
         other => other,
     };
+    // One budget for the whole batch: its operations are limited together.
     let batch = match principal {
         Some(Extension(principal)) => batch.data(principal),
         None => batch,
-    };
+    }
+    .data(state.access.clone())
+    .data(RequestBudget::default());
     render(state.schema.execute_batch(batch).await, media)
 }
 

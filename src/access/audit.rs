@@ -1,4 +1,5 @@
-//! The audit log: who read which persons' personal data unmasked, and who changed what.
+//! The audit log: who read which persons' personal data unmasked, who searched for a full ID
+//! number or phone (its sha256 kept, never the value), and who changed what.
 //!
 //! Append-only (the database refuses UPDATE and DELETE on `audit_log`), and kept in a store of
 //! its own ([`AuditStore`]: on SQLite a file beside the register's) so that writing it never
@@ -6,8 +7,9 @@
 //! per GraphQL request in an [`AuditTrail`] and written by [`AuditExtension`] once the
 //! operation has run and before its response leaves: one row per kind, naming every person
 //! and field. Resolvers only note what they did — [`unmask`](super::guard::unmask) notes
-//! unmasked reads, [`note_mutation`] the persons a mutation changed — and every mutation that
-//! succeeds is recorded even when its resolver notes nothing.
+//! unmasked reads, [`note_search`] the full ID numbers and phones searched for, [`note_mutation`]
+//! the persons a mutation changed — and every mutation that succeeds is recorded even when its
+//! resolver notes nothing.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,6 +21,7 @@ use async_graphql::extensions::{
 use async_graphql::{Context, Pos, Request, Response, ServerResult, Value};
 use chrono::Utc;
 use sea_orm::{ActiveValue::Set, EntityTrait as _, QueryOrder as _};
+use sha2::{Digest as _, Sha256};
 
 use super::Principal;
 use crate::db::{AuditStore, Db, audit_log};
@@ -30,18 +33,21 @@ use crate::states::Stored;
 pub enum AuditKind {
     /// ID numbers or phones were returned unmasked.
     UnmaskedRead,
+    /// The register was searched by a full ID number or phone (which confirms a masked one).
+    Search,
     /// The register was changed.
     Mutation,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 2] = [Self::UnmaskedRead, Self::Mutation];
+    pub const ALL: [AuditKind; 3] = [Self::UnmaskedRead, Self::Search, Self::Mutation];
 
-    /// The stored name (`UNMASKED_READ`, `MUTATION`).
+    /// The stored name (`UNMASKED_READ`, `SEARCH`, `MUTATION`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UnmaskedRead => "UNMASKED_READ",
+            Self::Search => "SEARCH",
             Self::Mutation => "MUTATION",
         }
     }
@@ -67,9 +73,11 @@ pub struct AuditEntry {
     pub kind: AuditKind,
     /// The GraphQL fields that ran, with the client's operation name (`GetPerson: person`).
     pub operation: String,
-    /// Persons read or changed, ascending.
+    /// Persons read, found or changed, ascending.
     pub persons: Vec<i64>,
-    /// Fields read unmasked (`idNumber`, `phones`), ascending; empty for mutations.
+    /// Fields read unmasked (`idNumber`, `phones`), ascending; for a search, what it looked for
+    /// as `idNumber:` or `phone:` and the sha256 (hex) of the normalised value; empty for
+    /// mutations.
     pub fields: Vec<String>,
 }
 
@@ -126,6 +134,9 @@ pub struct AuditTrail(Arc<Mutex<Noted>>);
 struct Noted {
     unmasked_persons: BTreeSet<i64>,
     unmasked_fields: BTreeSet<&'static str>,
+    /// `field:sha256` of every full ID number and phone searched for.
+    searched: BTreeSet<String>,
+    found_persons: BTreeSet<i64>,
     mutated_persons: BTreeSet<i64>,
 }
 
@@ -140,6 +151,21 @@ impl AuditTrail {
         let mut noted = self.noted();
         noted.unmasked_persons.insert(person);
         noted.unmasked_fields.insert(field);
+    }
+
+    /// Notes a search for full identifiers, `(field, normalised value)`: only their sha256 is
+    /// kept.
+    pub fn note_searched<'a>(&self, identifiers: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut noted = self.noted();
+        for (field, value) in identifiers {
+            let hash = hex::encode(Sha256::digest(value.as_bytes()));
+            noted.searched.insert(format!("{field}:{hash}"));
+        }
+    }
+
+    /// Notes persons a search for full identifiers found.
+    pub fn note_found(&self, persons: impl IntoIterator<Item = i64>) {
+        self.noted().found_persons.extend(persons);
     }
 
     /// Notes persons a mutation changed.
@@ -157,10 +183,32 @@ pub fn note_mutation(
     ctx: &Context<'_>,
     persons: impl IntoIterator<Item = i64>,
 ) -> Result<(), AppError> {
-    ctx.data_opt::<AuditTrail>()
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no audit trail in the request")))?
-        .note_mutated(persons);
+    trail(ctx)?.note_mutated(persons);
     Ok(())
+}
+
+/// Notes, from a search's resolver, the full ID numbers and phones it looks for,
+/// `(field, normalised value)`, before it runs; nothing when there are none.
+pub fn note_search<'a>(
+    ctx: &Context<'_>,
+    identifiers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), AppError> {
+    trail(ctx)?.note_searched(identifiers);
+    Ok(())
+}
+
+/// Notes, from a search's resolver that noted [`note_search`], the persons it found.
+pub fn note_search_found(
+    ctx: &Context<'_>,
+    persons: impl IntoIterator<Item = i64>,
+) -> Result<(), AppError> {
+    trail(ctx)?.note_found(persons);
+    Ok(())
+}
+
+fn trail<'a>(ctx: &Context<'a>) -> Result<&'a AuditTrail, AppError> {
+    ctx.data_opt::<AuditTrail>()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no audit trail in the request")))
 }
 
 /// The schema extension that gives every request an [`AuditTrail`] and writes it to the audit
@@ -228,6 +276,12 @@ impl AuditRequest {
                 .collect();
             entries.push(entry);
         }
+        if !noted.searched.is_empty() {
+            let mut entry = AuditEntry::by(principal, AuditKind::Search, &operation);
+            entry.persons = noted.found_persons.into_iter().collect();
+            entry.fields = noted.searched.into_iter().collect();
+            entries.push(entry);
+        }
         if roots.iter().any(|(_, mutated)| *mutated) || !noted.mutated_persons.is_empty() {
             let mut entry = AuditEntry::by(principal, AuditKind::Mutation, &operation);
             entry.persons = noted.mutated_persons.into_iter().collect();
@@ -280,8 +334,9 @@ impl Extension for AuditRequest {
         for entry in &entries {
             if let Err(err) = record(&self.store, entry).await {
                 let err: async_graphql::Error = err.into();
-                if entry.kind == AuditKind::UnmaskedRead {
-                    // Unmasked data never leaves unaudited.
+                if matches!(entry.kind, AuditKind::UnmaskedRead | AuditKind::Search) {
+                    // Unmasked data, or what a search by a full identifier found, never
+                    // leaves unaudited.
                     response.data = Value::Null;
                 }
                 response.errors.push(err.into_server_error(Pos::default()));

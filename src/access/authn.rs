@@ -1,5 +1,6 @@
 //! Authentication: the bearer token of an HTTP request or of a WebSocket `connection_init`
-//! payload becomes a [`Principal`]; and the rate limit each token is held to.
+//! payload becomes a [`Principal`]; and the rate limit each token — or, for a request without a
+//! valid token, each client address — is held to.
 //!
 //! Access control is on for every server `paicha serve` starts ([`Access::required`]): a
 //! request without a valid token is refused with `UNAUTHENTICATED`. [`Access::open`] exists
@@ -7,6 +8,7 @@
 //! as [`Principal::unrestricted`], while a request *with* a token is still checked and runs as
 //! that token.
 
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +33,16 @@ pub enum Mode {
     Open,
 }
 
-type Limiter = RateLimiter<Option<i64>, HashMapStateStore<Option<i64>>, DefaultClock>;
+/// Whose requests a rate counts: a token's (`None`: requests run without one, access control
+/// off), or those of a client address that sent no valid token (`None`: the address is not
+/// known, all such clients together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum RateKey {
+    Token(Option<i64>),
+    Peer(Option<IpAddr>),
+}
+
+type Limiter = RateLimiter<RateKey, HashMapStateStore<RateKey>, DefaultClock>;
 
 /// How a server authenticates its callers and limits their rate. Cheap to clone.
 #[derive(Clone)]
@@ -135,8 +146,25 @@ impl Access {
     /// Counts one request of `principal` against its token's rate: `Err(wait)` when the
     /// token must wait that long before its next request.
     pub fn check_rate(&self, principal: &Principal) -> Result<(), Duration> {
+        self.check_key(RateKey::Token(principal.token_id))
+    }
+
+    /// Counts `requests` more against `principal`'s token, one at a time (a search costs as
+    /// much as a request of its own): `Err(wait)` at the first the token may not make yet.
+    pub fn charge(&self, principal: &Principal, requests: usize) -> Result<(), Duration> {
+        (0..requests).try_for_each(|_| self.check_key(RateKey::Token(principal.token_id)))
+    }
+
+    /// Counts one request without a valid token against the address it came from (`None`:
+    /// unknown, counted with every other unknown one), so that guessing tokens is as slow as
+    /// using one.
+    pub fn check_peer_rate(&self, peer: Option<IpAddr>) -> Result<(), Duration> {
+        self.check_key(RateKey::Peer(peer))
+    }
+
+    fn check_key(&self, key: RateKey) -> Result<(), Duration> {
         self.limiter
-            .check_key(&principal.token_id)
+            .check_key(&key)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
@@ -173,17 +201,21 @@ mod tests {
     #[test]
     fn a_quota_allows_a_tenth_of_its_minute_at_once() {
         let limiter: Limiter = RateLimiter::hashmap(quota(NonZeroU32::new(20).expect("nonzero")));
-        limiter.check_key(&Some(1)).expect("the first of the burst");
-        limiter
-            .check_key(&Some(1))
-            .expect("the second of the burst");
-        let refused = limiter.check_key(&Some(1)).expect_err("burst of 2 spent");
+        let one = RateKey::Token(Some(1));
+        limiter.check_key(&one).expect("the first of the burst");
+        limiter.check_key(&one).expect("the second of the burst");
+        let refused = limiter.check_key(&one).expect_err("burst of 2 spent");
         // 20 a minute: the next request is allowed within 3 s.
         let wait = refused.wait_time_from(governor::clock::Clock::now(&DefaultClock::default()));
         assert!(
             wait > std::time::Duration::ZERO && wait <= std::time::Duration::from_secs(3),
             "{wait:?}"
         );
-        limiter.check_key(&Some(2)).expect("per token");
+        limiter
+            .check_key(&RateKey::Token(Some(2)))
+            .expect("per token");
+        limiter
+            .check_key(&RateKey::Peer(None))
+            .expect("clients without a token apart");
     }
 }

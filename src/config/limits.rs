@@ -27,9 +27,17 @@ pub const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// Deepest query accepted (the standard introspection query of GraphiQL and graphql-js needs
 /// about 15 levels).
 pub const MAX_DEPTH: usize = 20;
-/// Most complex query accepted: every field counts 1, a connection's selection once per item
-/// of the largest page it may return.
+/// Most complex request accepted, all operations of a JSON array batch together: every field
+/// counts 1, a connection's selection once per item of the largest page it may return, and
+/// every root field [`ROOT_FIELD_COST`] more.
 pub const MAX_COMPLEXITY: usize = 5_000;
+/// What every root field costs beyond its selection: each runs queries of its own, so a
+/// thousand aliases of a cheap field are not cheap.
+pub const ROOT_FIELD_COST: usize = 50;
+/// Most searches (`searchPersons`, `personByIdNumber`) one request may run, aliases and the
+/// operations of a batch together; each also counts against the token's rate as a request of
+/// its own.
+pub const MAX_SEARCHES: usize = 10;
 /// Persisted queries kept (automatic persisted queries: a client sends a query's sha256 and
 /// the query only when the server does not know it yet).
 pub const PERSISTED_QUERIES: usize = 1_000;
@@ -48,7 +56,8 @@ pub const MIN_ID_SUFFIX: usize = 4;
 // ---- Access ---------------------------------------------------------------------------------
 
 /// Requests per minute a token may send by default (bursts of a tenth of it at once);
-/// `serve --rate-limit` changes it.
+/// `serve --rate-limit` changes it. Requests without a valid token are held to the same rate
+/// per client address.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 
 // ---- Files (intake) -------------------------------------------------------------------------

@@ -1,17 +1,16 @@
 //! The GraphQL schema: queries, mutations and subscriptions over the register (DESIGN §2).
 
+pub mod budget;
 pub mod connection;
 pub mod loaders;
 pub mod mutation;
+pub mod persisted;
 pub mod query;
 pub mod subscription;
 pub mod types;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{SDLExportOptions, Schema, ServerError, ServerResult, Variables};
@@ -80,9 +79,8 @@ impl Extension for ReadOnlyGuard {
 /// Builds the schema over `register`.
 pub fn schema(register: Register) -> PaichaSchema {
     Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
-        .extension(ApolloPersistedQueries::new(LruCacheStorage::new(
-            PERSISTED_QUERIES,
-        )))
+        .extension(persisted::PersistedQueries::new(PERSISTED_QUERIES))
+        .extension(budget::Budget)
         .extension(ReadOnlyGuard)
         .extension(loaders::PerRequestLoaders(register.clone()))
         // Every unmasked read and every mutation reaches the audit log (src/access/audit.rs).

@@ -14,6 +14,7 @@ use super::types::{
     parse_id, visible,
 };
 use crate::access::Permission;
+use crate::access::audit::{note_search, note_search_found};
 use crate::access::guard::visible_rows;
 use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
@@ -220,7 +221,8 @@ impl Query {
     /// Persons found by a name (Simplified or Traditional characters, or toneless pinyin
     /// with or without spaces), a full ID number, the last four or more characters of an ID
     /// number, or a phone; matched on the golden record and on every current source record.
-    /// A Relay connection ordered by person ID.
+    /// A Relay connection ordered by person ID. At most 10 searches a request; a search by a
+    /// full ID number or phone is audited.
     #[graphql(
         guard = "Permission::ReadPersons.guard()",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
@@ -237,7 +239,12 @@ impl Query {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
         let visible = visible_rows::<person::Entity>(ctx)?;
+        let searched = register.searched_identifiers(&text);
+        note_search(ctx, searched.iter().map(|s| (s.field, s.value.as_str())))?;
         let page = register.search_persons(&text, args, visible).await?;
+        if !searched.is_empty() {
+            note_search_found(ctx, page.items.iter().map(|p| p.id))?;
+        }
         prime_persons(ctx, &page.items).await?;
         Ok(PersonConnection::from_page(
             page,
@@ -312,7 +319,8 @@ impl Query {
     }
 
     /// The person with this ID number (15 or 18 digits, any formatting). A person outside
-    /// the caller's township answers null, as one that does not exist.
+    /// the caller's township answers null, as one that does not exist. A search: at most 10
+    /// a request, and audited.
     #[graphql(guard = "Permission::ReadPersons.guard()")]
     async fn person_by_id_number(
         &self,
@@ -320,8 +328,17 @@ impl Query {
         id_number: String,
     ) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
-        let found = register.person_by_id_number(&id_number).await?;
-        Ok(visible(ctx, found)?.map(Person))
+        let searched = register.searched_identifiers(&id_number);
+        note_search(
+            ctx,
+            searched
+                .iter()
+                .filter(|s| s.field == "idNumber")
+                .map(|s| (s.field, s.value.as_str())),
+        )?;
+        let found = visible(ctx, register.person_by_id_number(&id_number).await?)?;
+        note_search_found(ctx, found.iter().map(|p| p.id))?;
+        Ok(found.map(Person))
     }
 
     /// Source records as they arrived, as a Relay connection ordered by record ID. A township

@@ -47,12 +47,13 @@ impl AuditEntry {
     async fn operation(&self) -> &str {
         &self.0.operation
     }
-    /// IDs of the persons read or changed.
+    /// IDs of the persons read, found (a search) or changed.
     async fn persons(&self) -> Result<Vec<ID>> {
         let persons: Vec<i64> = self.read("AuditEntry.persons").json(&self.0.persons)?;
         Ok(ids(&persons))
     }
-    /// The fields read unmasked (`idNumber`, `phones` …); empty for changes.
+    /// The fields read unmasked (`idNumber`, `phones` …); for a search, what it looked for
+    /// (`idNumber:` or `phone:` and the sha256 of the normalised value); empty for changes.
     async fn fields(&self) -> Result<Vec<String>> {
         Ok(self.read("AuditEntry.fields").json(&self.0.fields)?)
     }

@@ -70,6 +70,9 @@ pub enum IdClass {
 pub enum AuditKind {
     /// ID numbers, phones or addresses were returned unmasked.
     UnmaskedRead,
+    /// The register was searched by a full ID number or phone (`fields` holds what was
+    /// looked for, `idNumber:` or `phone:` and the sha256 of the normalised value).
+    Search,
     /// The register was changed (an import, a decision, a merge, a split).
     Mutation,
 }

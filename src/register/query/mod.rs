@@ -17,3 +17,4 @@ pub use page::{Cursor, Page, PageArgs};
 pub use person_filter::{DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
+pub use search::SearchedIdentifier;

@@ -39,6 +39,35 @@ impl Register {
     }
 }
 
+/// A full identifier a search looks for: searching by one confirms a value that is shown
+/// masked, so such searches are audited (with a hash of the value, never the value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchedIdentifier {
+    /// `idNumber` or `phone`.
+    pub field: &'static str,
+    /// The normalised value (an 18-character ID number, a phone's digits).
+    pub value: String,
+}
+
+impl Register {
+    /// The full ID number and phone `text` would be searched by (none for a name, an ID
+    /// ending, or text that is no search at all).
+    pub fn searched_identifiers(&self, text: &str) -> Vec<SearchedIdentifier> {
+        let Ok(keys) = SearchKeys::parse(text, self) else {
+            return Vec::new();
+        };
+        let id_number = keys.id_number.map(|value| SearchedIdentifier {
+            field: "idNumber",
+            value,
+        });
+        let phone = keys.phone.map(|value| SearchedIdentifier {
+            field: "phone",
+            value,
+        });
+        id_number.into_iter().chain(phone).collect()
+    }
+}
+
 /// What a search text can be, folded with the normalisers to the stored forms.
 #[derive(Debug, Default)]
 struct SearchKeys {
