@@ -50,7 +50,6 @@ pub fn escape_csv_cell(value: &str) -> String {
     }
 }
 
-
 /// `text` with every phone, ID number and birth date in it masked (the rule above).
 ///
 /// ```text
@@ -155,7 +154,20 @@ fn is_joiner(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            '-' | '—' | '–' | '_' | '~' | '.' | '(' | ')' | '（' | '）' | '+' | '\'' | '‘' | '’' | '`'
+            '-' | '—'
+                | '–'
+                | '_'
+                | '~'
+                | '.'
+                | '('
+                | ')'
+                | '（'
+                | '）'
+                | '+'
+                | '\''
+                | '‘'
+                | '’'
+                | '`'
         )
 }
 
@@ -225,7 +237,6 @@ fn date_end(chars: &[char], start: usize) -> Option<usize> {
     alone(end).then_some(end)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +267,10 @@ mod tests {
     #[test]
     fn phones_and_id_numbers_are_masked_however_they_are_written() {
         for (text, masked) in [
-            ("电话13912345678已联系，住3号楼", "电话139****5678已联系，住3号楼"),
+            (
+                "电话13912345678已联系，住3号楼",
+                "电话139****5678已联系，住3号楼",
+            ),
             ("158 1623 1919", "158 **** 1919"),
             ("139-0000-1111", "139-****-1111"),
             ("+86 158 1623 1919", "+86 1** **** 1919"),
@@ -344,7 +358,11 @@ mod tests {
     fn spelled(digits: String) -> impl Strategy<Value = String> {
         let grouped = prop::sample::select(vec![" ", "-", "", " - ", "　"]);
         (grouped, 0usize..5, any::<bool>()).prop_map(move |(sep, style, lower_x)| {
-            let d = if lower_x { digits.replace('X', "x") } else { digits.clone() };
+            let d = if lower_x {
+                digits.replace('X', "x")
+            } else {
+                digits.clone()
+            };
             match style {
                 0 => d,
                 1 => d
