@@ -82,12 +82,15 @@ pub fn mask_text(text: &str) -> String {
             continue;
         }
         let end = run_end(&chars, i);
-        let positions: Vec<usize> = (i..end).filter(|&k| is_position(&chars, k)).collect();
-        let (keep_start, keep_end) = kept_ends(positions.len());
-        for k in i..end {
-            let rank = positions.iter().position(|&p| p == k);
-            let hidden = rank.is_some_and(|r| r >= keep_start && r + keep_end < positions.len());
-            out.push(if hidden { '*' } else { original[k] });
+        let n = (i..end).filter(|&k| is_position(&chars, k)).count();
+        let (keep_start, keep_end) = kept_ends(n);
+        let mut rank = 0;
+        for (k, c) in original.iter().enumerate().take(end).skip(i) {
+            let hidden = is_position(&chars, k) && rank >= keep_start && rank + keep_end < n;
+            if is_position(&chars, k) {
+                rank += 1;
+            }
+            out.push(if hidden { '*' } else { *c });
         }
         i = end;
     }

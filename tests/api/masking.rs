@@ -96,7 +96,7 @@ async fn a_masked_id_number_and_the_birth_dates_served_beside_it_never_rebuild_t
         assert_eq!(masked, compact, "the masked part is the birth date");
         for written in [born, compact.as_str()] {
             assert!(
-                !seen.contains(&written),
+                !seen.contains(written),
                 "person {} serves {written} beside its masked ID number: {seen}",
                 node["id"]
             );
