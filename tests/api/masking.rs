@@ -161,6 +161,16 @@ fn attack_file() -> Secrets {
     Secrets { file, digits }
 }
 
+async fn import_attack(app: &TestApp, secrets: &Secrets) {
+    import_file(
+        &app.register,
+        SourceKind::Bigdata,
+        "attack.json",
+        &secrets.file,
+    )
+    .await;
+}
+
 /// Asserts that none of `secrets` can be read in `served`, however it is spelled there, and
 /// that the phone finder finds no phone in any of its text.
 fn assert_nothing_leaks(served: &Value, secrets: &Secrets) {
@@ -200,13 +210,7 @@ const RECORD: &str =
 async fn phones_and_id_numbers_written_any_way_reach_an_analyst_masked(app: TestApp) {
     let secrets = attack_file();
     app.import_all_samples().await;
-    import_file(
-        &app.register,
-        SourceKind::Bigdata,
-        "attack.json",
-        &secrets.file,
-    )
-    .await;
+    import_attack(&app, &secrets).await;
     let token = analyst_token(&app).await;
 
     let records = Value::Array(every_node(&app, Some(&token), "sourceRecords", RECORD).await);
@@ -256,13 +260,7 @@ async fn the_subscription_pushes_records_masked(app: TestApp) {
     .await;
     // The subscription is registered once the server has read the message; give it a moment.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    import_file(
-        &app.register,
-        SourceKind::Bigdata,
-        "attack.json",
-        &secrets.file,
-    )
-    .await;
+    import_attack(&app, &secrets).await;
     let message = next_json(&mut socket).await;
     assert_eq!(message["type"], "next", "{message}");
     assert!(message["payload"].get("errors").is_none(), "{message}");
