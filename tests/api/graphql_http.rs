@@ -1,6 +1,6 @@
 //! GraphQL over HTTP: queries, pagination, uploads, media types and status codes.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, sample_bytes};
 use paicha::intake::SourceKind;
@@ -98,7 +98,8 @@ async fn persons_are_listed_as_a_relay_connection_page_by_page(app: TestApp) {
 async fn a_person_is_found_by_id_number_written_any_way(app: TestApp) {
     app.import_all_samples().await;
     let query = r#"query($n: String!) { personByIdNumber(idNumber: $n) {
-        name idNumber full: idNumber(unmasked: true) birthDate sex } }"#;
+        name idNumber full: idNumber(unmasked: true) birthDate birthYear
+        born: birthDate(unmasked: true) sex } }"#;
     for written in [
         "420902196705200246",
         "420902670520024",
@@ -109,7 +110,13 @@ async fn a_person_is_found_by_id_number_written_any_way(app: TestApp) {
         assert_eq!(person["name"], "黄丽华", "{written}");
         assert_eq!(person["idNumber"], "420902********0246");
         assert_eq!(person["full"], "420902196705200246");
-        assert_eq!(person["birthDate"], "1967-05-20");
+        assert_eq!(
+            person["birthDate"],
+            Value::Null,
+            "masked beside the masked ID number"
+        );
+        assert_eq!(person["birthYear"], 1967);
+        assert_eq!(person["born"], "1967-05-20");
         assert_eq!(person["sex"], "FEMALE");
     }
     let bad = app.gql(query, json!({ "n": "12345" })).await;

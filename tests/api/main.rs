@@ -17,6 +17,7 @@ mod hostile;
 mod incremental;
 mod intake;
 mod limits;
+mod masking;
 mod oracles;
 mod persisted;
 mod queries;

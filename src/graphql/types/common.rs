@@ -2,12 +2,13 @@
 //! personal values, and reading stored values back (an unreadable one is an error).
 
 use async_graphql::{Context, ID, SimpleObject};
+use chrono::NaiveDate;
 use serde::de::DeserializeOwned;
 
 use crate::access::Scoped;
 use crate::access::guard::in_scope;
 use crate::error::AppError;
-use crate::privacy::{mask_digits_in_text, mask_id_number, mask_phone};
+use crate::privacy::{mask_json, mask_text};
 
 /// Reads the ID of a `what` (`人员`, `批次` …) given by the client.
 pub fn parse_id(id: &ID, what: &str) -> Result<i64, AppError> {
@@ -42,17 +43,32 @@ impl Shown {
 
     /// An ID number: `420102********1234` masked.
     pub fn id_number(self, value: &str) -> String {
-        self.masked_by(value, mask_id_number)
+        self.text(value)
     }
 
     /// A phone: `138****5678` masked.
     pub fn phone(self, value: &str) -> String {
-        self.masked_by(value, mask_phone)
+        self.text(value)
     }
 
-    /// Free text (an address, a raw cell): every run of digits masked.
+    /// Free text (an address, an origin, a record key): every phone, ID number and birth date
+    /// in it masked (`privacy::mask_text`).
     pub fn text(self, value: &str) -> String {
-        self.masked_by(value, mask_digits_in_text)
+        self.masked_by(value, mask_text)
+    }
+
+    /// Raw JSON: every string and number masked as `text`, at any depth.
+    pub fn json(self, mut value: serde_json::Value) -> serde_json::Value {
+        if !self.unmasked {
+            mask_json(&mut value);
+        }
+        value
+    }
+
+    /// A birth date: none when masked, since a masked ID number hides exactly the birth date
+    /// (only its year, `privacy`'s rule, is served then).
+    pub fn birth_date(self, value: Option<NaiveDate>) -> Option<NaiveDate> {
+        value.filter(|_| self.unmasked)
     }
 
     fn masked_by(self, value: &str, mask: fn(&str) -> String) -> String {
@@ -169,5 +185,8 @@ mod tests {
         assert_eq!(masked.phone("13812345678"), "138****5678");
         assert_eq!(masked.id_number("420102199001011234"), "420102********1234");
         assert_eq!(Shown::new(true).phone("13812345678"), "13812345678");
+        let born = NaiveDate::from_ymd_opt(1990, 1, 1);
+        assert_eq!(masked.birth_date(born), None);
+        assert_eq!(Shown::new(true).birth_date(born), born);
     }
 }

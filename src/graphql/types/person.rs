@@ -1,7 +1,7 @@
 //! A person of the register, its golden record, and how its records are linked to it.
 
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 
 use super::common::{Jurisdiction, Read, Shown, ids, visible};
 use super::enums::{HubeiLink, LocationStatus, Sex};
@@ -68,7 +68,7 @@ impl GoldenRecord {
     async fn name(&self) -> GoldenValue {
         GoldenValue::from_field(&self.golden.name, str::to_owned)
     }
-    /// The valid ID number the records give.
+    /// The valid ID number the records give (masked unless asked unmasked).
     async fn id_number(&self) -> GoldenValue {
         GoldenValue::from_field(&self.golden.id_number, |v| self.shown.id_number(v))
     }
@@ -80,9 +80,10 @@ impl GoldenRecord {
             .map(|p| GoldenValue::from_field(p, |v| self.shown.phone(v)))
             .collect()
     }
-    /// Birth date (`YYYY-MM-DD`).
+    /// Birth date (`YYYY-MM-DD`); the year only (`1990-**-**`) unless asked unmasked, as a
+    /// masked ID number hides exactly the birth date.
     async fn birth_date(&self) -> GoldenValue {
-        GoldenValue::from_field(&self.golden.birth_date, str::to_owned)
+        GoldenValue::from_field(&self.golden.birth_date, |v| self.shown.text(v))
     }
     /// Sex (`MALE` or `FEMALE`).
     async fn sex(&self) -> GoldenValue {
@@ -174,15 +175,26 @@ impl Person {
         let phones: Vec<String> = self.read("Person.phones").json(&self.0.phones)?;
         Ok(phones.iter().map(|p| shown.phone(p)).collect())
     }
-    /// Birth date, from a valid ID number when there is one.
-    async fn birth_date(&self) -> Option<NaiveDate> {
-        self.0.birth_date
+    /// Birth date, from a valid ID number when there is one; null unless `unmasked: true`
+    /// (as `idNumber`): a masked ID number hides exactly the birth date, so a masked reader
+    /// gets `birthYear` only.
+    async fn birth_date(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<Option<NaiveDate>> {
+        let shown = self.reveal(ctx, "birthDate", unmasked)?;
+        Ok(shown.birth_date(self.0.birth_date))
+    }
+    /// Year of birth (shown to every reader, unlike the full `birthDate`).
+    async fn birth_year(&self) -> Option<i32> {
+        self.0.birth_date.map(|d| d.year())
     }
     /// Sex.
     async fn sex(&self) -> Option<Sex> {
         self.0.sex.map(Sex::from)
     }
-    /// Address as written, with digit runs masked unless `unmasked: true` (as `idNumber`).
+    /// Address as written, with phones and ID numbers masked unless `unmasked: true` (as `idNumber`).
     async fn address(
         &self,
         ctx: &Context<'_>,
@@ -218,9 +230,15 @@ impl Person {
     async fn hubei_link(&self) -> HubeiLink {
         self.0.hubei_link.into()
     }
-    /// Where the person came from, as written.
-    async fn origin(&self) -> Option<&str> {
-        self.0.origin.as_deref()
+    /// Where the person came from, as written; phones, ID numbers and birth dates in it masked
+    /// unless `unmasked: true` (as `idNumber`).
+    async fn origin(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<Option<String>> {
+        let shown = self.reveal(ctx, "origin", unmasked)?;
+        Ok(self.0.origin.as_deref().map(|o| shown.text(o)))
     }
     /// Earliest arrival date reported.
     async fn arrival_date(&self) -> Option<NaiveDate> {
@@ -231,7 +249,8 @@ impl Person {
         self.0.first_reported
     }
     /// The golden record field by field: which records each value came from, and conflicts;
-    /// ID numbers, phones and addresses masked unless `unmasked: true` (as `idNumber`).
+    /// ID numbers, phones, addresses and birth dates masked unless `unmasked: true` (as
+    /// `idNumber`).
     async fn golden(
         &self,
         ctx: &Context<'_>,

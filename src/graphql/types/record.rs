@@ -1,7 +1,7 @@
 //! A source record as it arrived and as it was normalised.
 
 use async_graphql::{ComplexObject, Context, ID, Json, Object, Result, SimpleObject};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 
 use super::common::{Jurisdiction, Read, Shown, visible};
 use super::enums::{IdClass, Sex, Source};
@@ -63,8 +63,11 @@ pub struct NormalizedIdentity {
     pub id_candidates: Vec<String>,
     /// Phones from the phone columns and from free text.
     pub phones: Vec<RecordPhone>,
-    /// Birth date, from the ID number or the record.
+    /// Birth date, from the ID number or the record; null unless asked unmasked (a masked ID
+    /// number hides exactly the birth date): see `birthYear`.
     pub birth_date: Option<NaiveDate>,
+    /// Year of birth, shown to every reader.
+    pub birth_year: Option<i32>,
     /// Sex, from the record or the ID number.
     pub sex: Option<Sex>,
     /// Township of the county gazetteer.
@@ -91,7 +94,8 @@ pub struct NormalizedIdentity {
 
 #[ComplexObject]
 impl NormalizedIdentity {
-    /// The address as written (digit runs masked unless asked unmasked).
+    /// The address as written (phones, ID numbers and birth dates masked unless asked
+    /// unmasked).
     async fn address(&self) -> Option<String> {
         self.address.as_deref().map(|a| self.shown.text(a))
     }
@@ -116,7 +120,8 @@ impl NormalizedIdentity {
                     from_text: p.from_text,
                 })
                 .collect(),
-            birth_date: i.birth_date,
+            birth_date: shown.birth_date(i.birth_date),
+            birth_year: i.birth_date.map(|d| d.year()),
             sex: i.sex.map(Sex::from),
             township: i.township,
             village: i.village,
@@ -175,9 +180,15 @@ impl SourceRecord {
     async fn source(&self) -> Option<Source> {
         Some(self.0.source.into())
     }
-    /// The source's own key for the row (for external notices, the person entry's).
-    async fn record_id(&self) -> &str {
-        &self.0.record_id
+    /// The source's own key for the row (for external notices, the person entry's); a key
+    /// that is a phone or an ID number is masked unless `unmasked: true` (as `raw`).
+    async fn record_id(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<String> {
+        let shown = self.reveal(ctx, "recordId", unmasked).await?;
+        Ok(shown.text(&self.0.record_id))
     }
     /// 1 for the first content seen under this record ID, then 2, 3 …
     async fn version(&self) -> i32 {
@@ -195,25 +206,19 @@ impl SourceRecord {
     async fn batch_id(&self) -> ID {
         ID::from(self.0.batch_id)
     }
-    /// Every column as it arrived, by original header; digit runs (ID numbers, phones) masked
-    /// unless `unmasked: true` (ADMIN and the record's TOWNSHIP only; audited).
+    /// Every column as it arrived, by original header; phones, ID numbers and birth dates
+    /// masked in every value at any depth (numbers included) unless `unmasked: true` (ADMIN and the record's TOWNSHIP only; audited).
     async fn raw(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false)] unmasked: bool,
     ) -> Result<Json<serde_json::Value>> {
         let shown = self.reveal(ctx, "raw", unmasked).await?;
-        let mut raw: serde_json::Value = self.read("SourceRecord.raw").json(&self.0.raw)?;
-        if let serde_json::Value::Object(map) = &mut raw {
-            for value in map.values_mut() {
-                if let serde_json::Value::String(s) = value {
-                    *s = shown.text(s);
-                }
-            }
-        }
-        Ok(Json(raw))
+        let raw: serde_json::Value = self.read("SourceRecord.raw").json(&self.0.raw)?;
+        Ok(Json(shown.json(raw)))
     }
-    /// The identity after normalisation; ID numbers, phones and the address masked unless
+    /// The identity after normalisation; ID numbers, phones, the birth date and the address
+    /// masked unless
     /// `unmasked: true` (as `raw`).
     async fn normalized(
         &self,
