@@ -28,8 +28,8 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use authn::Access;
-pub use session::Session;
 pub use guard::{Permission, RoleGuard, Scope, Scoped, ScopedEntity, row_filter};
+pub use session::Session;
 
 /// What a token may do (DESIGN §2 "Access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum)]

@@ -17,11 +17,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use async_graphql::http::WebSocketProtocols;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Data, Executor, Request, Response, ServerError};
-use async_graphql::http::WebSocketProtocols;
-use axum::http::{HeaderMap, header};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::http::{HeaderMap, header};
 use futures_util::stream::{self, BoxStream};
 use futures_util::{SinkExt as _, StreamExt as _, future};
 use tokio::sync::watch;

@@ -25,3 +25,4 @@ mod schema;
 mod storage;
 mod subscriptions;
 mod synth;
+mod websocket_access;

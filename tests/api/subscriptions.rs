@@ -15,11 +15,11 @@ crate::on_every_backend!(
     a_role_that_may_not_read_history_is_refused_the_subscription,
 );
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next JSON message of the socket (pings skipped), within ten seconds.
-async fn next_json(socket: &mut Socket) -> Value {
+pub async fn next_json(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
             .await
@@ -35,7 +35,7 @@ async fn next_json(socket: &mut Socket) -> Value {
     }
 }
 
-async fn send(socket: &mut Socket, value: Value) {
+pub async fn send(socket: &mut Socket, value: Value) {
     socket
         .send(Message::Text(value.to_string().into()))
         .await
@@ -43,7 +43,7 @@ async fn send(socket: &mut Socket, value: Value) {
 }
 
 /// A socket on `/graphql/ws` past `connection_init` with `token`, acknowledged.
-async fn connect(app: &TestApp, token: &str) -> Socket {
+pub async fn connect(app: &TestApp, token: &str) -> Socket {
     let mut request = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .expect("request");
