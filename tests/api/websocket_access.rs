@@ -170,7 +170,7 @@ async fn operations_over_the_socket_count_against_the_tokens_rate(app: TestApp) 
 }
 
 async fn an_operation_over_the_socket_runs_under_the_time_limit(app: TestApp) {
-    // A millisecond: far less than the many reads of `SLOW` take.
+    // A millisecond: far less than the many reads of `slow` take.
     let limits = Limits {
         timeout: Duration::from_millis(1),
         ..Limits::default()
@@ -181,14 +181,18 @@ async fn an_operation_over_the_socket_runs_under_the_time_limit(app: TestApp) {
         return;
     };
     let mut socket = connect(&app, &app.admin_token).await;
-    let payload = answer(&mut socket, "1", STATS).await;
+    let slow: String = (0..200)
+        .map(|i| format!("s{i}: stats {{ persons }} "))
+        .collect();
+    let slow = format!("{{ {slow}}}");
+    let payload = answer(&mut socket, "1", &slow).await;
     assert_eq!(
         payload["errors"][0]["extensions"]["code"], "TIMEOUT",
         "{payload}"
     );
     // A subscription's events are not timed: its setup is accepted.
     subscribe(&mut socket, "2", CHANGES).await;
-    let payload = answer(&mut socket, "3", STATS).await;
+    let payload = answer(&mut socket, "3", &slow).await;
     assert_eq!(
         payload["errors"][0]["extensions"]["code"], "TIMEOUT",
         "{payload}"
