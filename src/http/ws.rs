@@ -203,28 +203,12 @@ pub(super) async fn serve(
         });
     let lapsed = async {
         let watched = async {
-            let opened = sessions
-                .wait_for(Option::is_some)
-                .await
-                .map(|opened| opened.clone());
-            match opened.ok().flatten() {
-                Some(opened) => opened.lapsed().await.message().to_owned(),
-                None => future::pending().await,
-            }
-        };
-        let refused = async {
-            let reason = closing
-                .wait_for(Option::is_some)
-                .await
-                .map(|reason| reason.clone());
-            match reason.ok().flatten() {
-                Some(reason) => reason,
-                None => future::pending().await,
-            }
+            let opened = first_set(&mut sessions).await;
+            opened.lapsed().await.message().to_owned()
         };
         tokio::select! {
             reason = watched => reason,
-            reason = refused => reason,
+            reason = first_set(&mut closing) => reason,
         }
     };
     futures_util::pin_mut!(messages, lapsed);
@@ -249,5 +233,17 @@ pub(super) async fn serve(
                 None => break,
             },
         }
+    }
+}
+
+/// The value `receiver` holds once one is set; never, should its sender go first.
+async fn first_set<T: Clone>(receiver: &mut watch::Receiver<Option<T>>) -> T {
+    let set = receiver
+        .wait_for(Option::is_some)
+        .await
+        .map(|value| value.clone());
+    match set.ok().flatten() {
+        Some(value) => value,
+        None => future::pending().await,
     }
 }

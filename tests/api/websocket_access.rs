@@ -12,7 +12,7 @@ use paicha::http::Limits;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{AccessMode, Backend, TestApp, raw_connection, spawn_app_configured};
+use crate::helpers::{TestApp, raw_connection, spawn_like};
 use crate::subscriptions::{Socket, connect, next_json};
 
 crate::on_every_backend!(
@@ -26,13 +26,6 @@ crate::on_every_backend!(
 
 const STATS: &str = "{ stats { persons } }";
 const CHANGES: &str = "subscription { registerChanges { kind } }";
-
-fn backend_of(app: &TestApp) -> Backend {
-    match app.register.db().backend() {
-        sea_orm::DbBackend::Postgres => Backend::Postgres,
-        _ => Backend::Sqlite,
-    }
-}
 
 async fn analyst(
     app: &TestApp,
@@ -142,14 +135,7 @@ async fn an_expiring_token_closes_its_socket_and_ends_its_subscription(app: Test
 
 async fn operations_over_the_socket_count_against_the_tokens_rate(app: TestApp) {
     // 10 a minute: a burst of 1, then one every 6 s.
-    let Some(app) = spawn_app_configured(
-        backend_of(&app),
-        AccessMode::Required,
-        Limits::default(),
-        NonZeroU32::new(10),
-    )
-    .await
-    else {
+    let Some(app) = spawn_like(&app, Limits::default(), NonZeroU32::new(10)).await else {
         return;
     };
     let mut socket = connect(&app, &app.admin_token).await;
@@ -175,9 +161,7 @@ async fn an_operation_over_the_socket_runs_under_the_time_limit(app: TestApp) {
         timeout: Duration::from_millis(1),
         ..Limits::default()
     };
-    let Some(app) =
-        spawn_app_configured(backend_of(&app), AccessMode::Required, limits, None).await
-    else {
+    let Some(app) = spawn_like(&app, limits, None).await else {
         return;
     };
     let mut socket = connect(&app, &app.admin_token).await;
