@@ -14,6 +14,7 @@
 //! its assets (`/assets/graphiql/…`) come from the binary (`http/graphiql.rs`).
 
 mod graphiql;
+mod ws;
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -24,7 +25,6 @@ use std::time::Duration;
 use async_graphql::http::MultipartOptions;
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError, Response as GqlResponse};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
@@ -611,24 +611,29 @@ async fn drain(data: &mut axum::body::BodyDataStream, limit: usize) {
     let _ = tokio::time::timeout(DRAIN_TIME, discard).await;
 }
 
-/// Subscriptions over a WebSocket. The connection is accepted only once its `connection_init`
-/// payload carries a valid token (`{"Authorization": "Bearer …"}`): [`Access::on_connection_init`]
-/// puts the caller into the data of every operation of the connection, or closes it.
+/// GraphQL over a WebSocket. The connection is accepted only once its `connection_init`
+/// payload carries a valid token (`{"Authorization": "Bearer …"}`); each of its operations is
+/// then checked as an HTTP request is (`http/ws.rs`).
 async fn graphql_ws(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let AppState { schema, access, .. } = state;
+    let Some(protocol) = ws::protocol(&headers) else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            MediaType::Json,
+            "Sec-WebSocket-Protocol must offer graphql-transport-ws or graphql-ws",
+        );
+    };
+    let AppState {
+        schema,
+        access,
+        limits,
+    } = state;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    access.on_connection_init(payload).await
-                })
-                .serve()
-        })
+        .on_upgrade(move |socket| ws::serve(socket, schema, access, limits, protocol))
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ use governor::clock::{Clock as _, DefaultClock};
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 
-use super::{Principal, token};
+use super::token::{self, Standing};
+use super::{Principal, Session};
 use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
 use crate::db::Db;
 use crate::error::AppError;
@@ -48,7 +49,7 @@ type Limiter = RateLimiter<RateKey, HashMapStateStore<RateKey>, DefaultClock>;
 #[derive(Clone)]
 pub struct Access {
     mode: Mode,
-    db: Db,
+    pub(super) db: Db,
     limiter: Arc<Limiter>,
     clock: DefaultClock,
 }
@@ -107,14 +108,7 @@ impl Access {
         &self,
         payload: &serde_json::Value,
     ) -> Result<Principal, AppError> {
-        let value = match payload.as_object().and_then(|o| {
-            o.iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-                .map(|(_, v)| v)
-        }) {
-            None => None,
-            Some(v) => Some(v.as_str().ok_or_else(malformed)?),
-        };
+        let value = connection_init_value(payload)?;
         self.authenticate_value(value).await
     }
 
@@ -130,17 +124,32 @@ impl Access {
         Ok(data)
     }
 
+    /// The [`Session`] of a WebSocket connection whose `connection_init` payload is
+    /// `payload` (as [`Self::authenticate_connection_init`]).
+    pub async fn open_session(&self, payload: &serde_json::Value) -> Result<Session, AppError> {
+        let value = connection_init_value(payload)?;
+        let standing = self.standing(value).await?;
+        Ok(Session::new(self.clone(), standing))
+    }
+
     async fn authenticate_value(&self, value: Option<&str>) -> Result<Principal, AppError> {
+        Ok(self.standing(value).await?.principal)
+    }
+
+    async fn standing(&self, value: Option<&str>) -> Result<Standing, AppError> {
         let Some(value) = value else {
             return match self.mode {
-                Mode::Open => Ok(Principal::unrestricted()),
+                Mode::Open => Ok(Standing {
+                    principal: Principal::unrestricted(),
+                    expires_at: None,
+                }),
                 Mode::Required => Err(AppError::Unauthenticated(
                     "需要令牌：请在 Authorization 头中提供 Bearer 令牌".into(),
                 )),
             };
         };
         let token = bearer(value).ok_or_else(malformed)?;
-        token::authenticate(&self.db.conn, token, Utc::now()).await
+        token::standing(&self.db.conn, token, Utc::now()).await
     }
 
     /// Counts one request of `principal` against its token's rate: `Err(wait)` when the
@@ -172,6 +181,18 @@ impl Access {
 fn quota(per_minute: NonZeroU32) -> Quota {
     let burst = NonZeroU32::new(per_minute.get() / 10).unwrap_or(NonZeroU32::MIN);
     Quota::per_minute(per_minute).allow_burst(burst)
+}
+
+/// The `Authorization` value of a `connection_init` payload (the key in any case).
+fn connection_init_value(payload: &serde_json::Value) -> Result<Option<&str>, AppError> {
+    match payload.as_object().and_then(|o| {
+        o.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v)
+    }) {
+        None => Ok(None),
+        Some(v) => Ok(Some(v.as_str().ok_or_else(malformed)?)),
+    }
 }
 
 fn malformed() -> AppError {

@@ -7,6 +7,8 @@
 //! - [`authn`]: the `Authorization: Bearer …` header of HTTP requests and the WebSocket
 //!   `connection_init` payload, the access mode (required, or open for tests) and the rate
 //!   limit per token.
+//! - [`session`]: a WebSocket connection's hold on its token, checked on every operation so
+//!   a revoked or expired token stops working on an open connection too.
 //! - [`guard`]: what each role may do, in one table ([`Permission`]), enforced by GraphQL field
 //!   guards; which township or jurisdiction each object belongs to ([`Scoped`]), and the row
 //!   filter list queries apply ([`row_filter`]).
@@ -18,6 +20,7 @@
 pub mod audit;
 pub mod authn;
 pub mod guard;
+pub mod session;
 pub mod submission;
 pub mod token;
 
@@ -26,6 +29,7 @@ use std::str::FromStr;
 
 pub use authn::Access;
 pub use guard::{Permission, RoleGuard, Scope, Scoped, ScopedEntity, row_filter};
+pub use session::Session;
 
 /// What a token may do (DESIGN §2 "Access").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, async_graphql::Enum)]

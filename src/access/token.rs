@@ -1,6 +1,8 @@
 //! API tokens: created with a role and scope, shown once, stored only as a hash, revocable,
 //! optionally expiring; and the lookup that turns a presented token into a [`Principal`].
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use rand::{RngCore as _, SeedableRng as _};
 use sea_orm::{
@@ -8,6 +10,7 @@ use sea_orm::{
     QueryFilter as _, QueryOrder as _,
 };
 use sha2::{Digest as _, Sha256};
+use tokio::sync::watch;
 
 use super::{Principal, Role};
 use crate::config::Reference;
@@ -233,6 +236,37 @@ pub async fn authenticate(
     presented: &str,
     now: DateTime<Utc>,
 ) -> Result<Principal, AppError> {
+    Ok(standing(conn, presented, now).await?.principal)
+}
+
+/// A token that works: the caller it stands for and when it stops working.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub principal: Principal,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Every revocation this process commits bumps this number, so a WebSocket connection
+/// notices it without reading its token again on every operation ([`super::Session`]).
+static REVOCATIONS: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// The number of revocations this process has committed, and word of the next one.
+pub fn revocations() -> watch::Receiver<u64> {
+    REVOCATIONS.subscribe()
+}
+
+/// Tells the open connections of this process that a token was revoked: called once the
+/// revocation is committed.
+pub fn announce_revocation() {
+    REVOCATIONS.send_modify(|generation| *generation = generation.wrapping_add(1));
+}
+
+/// [`authenticate`], with the token's expiry.
+pub async fn standing(
+    conn: &impl ConnectionTrait,
+    presented: &str,
+    now: DateTime<Utc>,
+) -> Result<Standing, AppError> {
     let presented = presented.trim();
     let invalid = || AppError::Unauthenticated("令牌无效".into());
     if !presented.starts_with(TOKEN_PREFIX)
@@ -245,13 +279,43 @@ pub async fn authenticate(
         .one(conn)
         .await?
         .ok_or_else(invalid)?;
+    standing_of(&row, now)
+}
+
+/// Token `id` read again, as [`standing`] would find it at `now`.
+pub async fn recheck(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<Standing, AppError> {
+    let row = api_token::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("令牌无效".into()))?;
+    standing_of(&row, now)
+}
+
+fn standing_of(row: &api_token::Model, now: DateTime<Utc>) -> Result<Standing, AppError> {
     if row.revoked_at.is_some() {
-        return Err(AppError::Unauthenticated("令牌已被吊销".into()));
+        return Err(revoked());
     }
     if row.expires_at.is_some_and(|at| at <= now) {
-        return Err(AppError::Unauthenticated("令牌已过期".into()));
+        return Err(expired());
     }
-    principal_of(&row)
+    Ok(Standing {
+        principal: principal_of(row)?,
+        expires_at: row.expires_at,
+    })
+}
+
+/// `UNAUTHENTICATED`: the token was revoked.
+pub fn revoked() -> AppError {
+    AppError::Unauthenticated("令牌已被吊销".into())
+}
+
+/// `UNAUTHENTICATED`: the token has expired.
+pub fn expired() -> AppError {
+    AppError::Unauthenticated("令牌已过期".into())
 }
 
 fn principal_of(row: &api_token::Model) -> Result<Principal, AppError> {

@@ -50,6 +50,9 @@ impl Register {
         let write = self.db.write("a token revocation").await?;
         let revoked = token::revoke(&write.txn, id).await?;
         write.commit().await?;
+        if revoked {
+            token::announce_revocation();
+        }
         Ok(revoked)
     }
 

@@ -230,6 +230,20 @@ pub async fn spawn_app_configured(
     })
 }
 
+/// Another hub on `app`'s backend, refusing requests without a token, with the given HTTP
+/// limits and per-token rate (`None`: the default rate).
+pub async fn spawn_like(
+    app: &TestApp,
+    limits: Limits,
+    rate_per_minute: Option<std::num::NonZeroU32>,
+) -> Option<TestApp> {
+    let backend = match app.register.db().backend() {
+        sea_orm::DbBackend::Postgres => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    spawn_app_configured(backend, AccessMode::Required, limits, rate_per_minute).await
+}
+
 /// A big-data list of `rows` distinct persons, each with a name and a phone (CSV).
 pub fn phone_list(rows: usize) -> String {
     let mut csv = String::from("record_id,name,phone\n");

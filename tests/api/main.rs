@@ -27,3 +27,4 @@ mod schema;
 mod storage;
 mod subscriptions;
 mod synth;
+mod websocket_access;

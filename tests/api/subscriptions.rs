@@ -15,7 +15,7 @@ crate::on_every_backend!(
     a_role_that_may_not_read_history_is_refused_the_subscription,
 );
 
-type Socket =
+pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// The next JSON message of the socket (pings skipped), within ten seconds.
