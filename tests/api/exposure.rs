@@ -1,0 +1,127 @@
+//! What a caller may learn beyond what it may see (issue 18): another township's records
+//! through a person's nested fields, whether someone is in the register through a partner's
+//! batch report, single persons through a dashboard's small groups.
+
+use paicha::access::Role;
+use paicha::access::token::TokenSpec;
+use paicha::intake::SourceKind;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, import_file};
+
+crate::on_every_backend!(
+    a_township_officer_sees_only_its_townships_records_of_a_person_on_every_path,
+);
+
+/// A token of `role` (TOWNSHIP: of `township`; PARTNER: of `partner`).
+pub(crate) async fn token(
+    app: &TestApp,
+    role: Role,
+    township: Option<&str>,
+    partner: Option<&str>,
+) -> String {
+    let spec =
+        TokenSpec::parse(role, township, partner, &app.register.reference).expect("token spec");
+    app.register.create_token(spec).await.expect("token").token
+}
+
+/// One person reported twice by 柳林镇 and once by 城关镇 (with another address).
+async fn import_a_person_of_two_townships(app: &TestApp) {
+    import_file(
+        &app.register,
+        SourceKind::Township,
+        "liulin.csv",
+        "record_id,township,name,id_number,phone,address\n\
+         L1,柳林镇,张伟,420102198507150036,13871234501,柳林镇柳林村1号\n\
+         L2,柳林镇,张伟,420102198507150036,13871234501,柳林镇柳林村1号\n",
+    )
+    .await;
+    import_file(
+        &app.register,
+        SourceKind::Township,
+        "chengguan.csv",
+        "record_id,township,name,id_number,phone,address\n\
+         C1,城关镇,张伟,420102198507150036,13900001111,城关镇东大街9号\n",
+    )
+    .await;
+}
+
+/// Every `"sourceRecordIds"` and record `"id"` in `value`.
+fn record_ids_in(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v) {
+                    ("sourceRecordIds", Value::Array(ids)) => {
+                        out.extend(ids.iter().filter_map(|i| i.as_str().map(str::to_owned)));
+                    }
+                    _ => record_ids_in(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| record_ids_in(v, out)),
+        _ => {}
+    }
+}
+
+const PERSON_WITH_RECORDS: &str = "fragment P on Person { id township \
+    records { id recordId raw normalized { township } } \
+    links { record { id recordId } } \
+    golden { address { value sourceRecordIds conflicts { value sourceRecordIds } } \
+             phones { value sourceRecordIds conflicts { value sourceRecordIds } } \
+             township { value sourceRecordIds conflicts { value sourceRecordIds } } } }";
+
+async fn a_township_officer_sees_only_its_townships_records_of_a_person_on_every_path(
+    app: TestApp,
+) {
+    import_a_person_of_two_townships(&app).await;
+    let person = app.person_of(SourceKind::Township, "C1").await;
+    assert_eq!(person, app.person_of(SourceKind::Township, "L1").await);
+    let admin = app
+        .gql_data(
+            &format!("query($id: ID!) {{ person(id: $id) {{ ...P }} }} {PERSON_WITH_RECORDS}"),
+            json!({ "id": person.to_string() }),
+        )
+        .await;
+    let records = admin["person"]["records"].as_array().expect("records");
+    assert_eq!(records.len(), 3, "{admin}");
+    assert_eq!(admin["person"]["township"], "柳林镇", "{admin}");
+    let elsewhere = records.iter().find(|r| r["recordId"] == "C1").expect("C1")["id"]
+        .as_str()
+        .expect("ID")
+        .to_owned();
+    let mut admin_sources = Vec::new();
+    record_ids_in(&admin, &mut admin_sources);
+    assert!(admin_sources.contains(&elsewhere), "{admin}");
+
+    let officer = token(&app, Role::Township, Some("柳林镇"), None).await;
+    for query in [
+        format!("query($id: ID!) {{ person(id: $id) {{ ...P }} }} {PERSON_WITH_RECORDS}"),
+        format!(
+            "query($id: ID!) {{ persons(first: 10) {{ edges {{ node {{ ...P }} }} }} \
+             sourceRecords(first: 10) {{ edges {{ node {{ person {{ ...P }} }} }} }} \
+             x: person(id: $id) {{ ...P }} }} {PERSON_WITH_RECORDS}"
+        ),
+    ] {
+        let (_, body) = app
+            .post_as(Some(&officer), &query, json!({ "id": person.to_string() }))
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let text = body.to_string();
+        assert!(
+            !text.contains("城关镇"),
+            "another township's record: {body}"
+        );
+        // Its phone stays a phone of the person (as `Person.phones`), but no record of it.
+        let mut seen = Vec::new();
+        record_ids_in(&body, &mut seen);
+        assert!(!seen.is_empty(), "{body}");
+        assert!(!seen.contains(&elsewhere), "{body}");
+        let found = body["data"]["person"]
+            .as_object()
+            .or_else(|| body["data"]["x"].as_object())
+            .expect("the person of its township");
+        assert_eq!(found["records"].as_array().map(Vec::len), Some(2), "{body}");
+        assert_eq!(found["links"].as_array().map(Vec::len), Some(2), "{body}");
+    }
+}
