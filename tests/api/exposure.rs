@@ -11,6 +11,7 @@ use crate::helpers::{TestApp, import_file};
 
 crate::on_every_backend!(
     a_township_officer_sees_only_its_townships_records_of_a_person_on_every_path,
+    a_partners_batch_report_never_says_whether_someone_is_in_the_register,
 );
 
 /// A token of `role` (TOWNSHIP: of `township`; PARTNER: of `partner`).
@@ -124,4 +125,75 @@ async fn a_township_officer_sees_only_its_townships_records_of_a_person_on_every
         assert_eq!(found["records"].as_array().map(Vec::len), Some(2), "{body}");
         assert_eq!(found["links"].as_array().map(Vec::len), Some(2), "{body}");
     }
+}
+
+/// A notice from Wuhan (江岸区) about one person with ID number `id_number`.
+fn notice_about(id_number: &str, number: u32) -> Vec<u8> {
+    serde_json::to_vec(&json!([{
+        "notice_no": format!("鄂汉岸防控协〔2020〕{number}号"),
+        "sending_jurisdiction": "湖北省武汉市江岸区",
+        "send_date": "2020-01-28",
+        "persons": [{
+            "record_id": format!("JA{number}-01"),
+            "name": "张伟",
+            "id_number": id_number,
+            "current_address": "青溪县城关镇东大街社区幸福路8号",
+        }],
+    }]))
+    .expect("JSON")
+}
+
+const REPORT: &str = "rowsRead rowsAccepted rowsRejected rejected { row } notices \
+    recordsNew recordsUnchanged recordsNewVersion personsCreated personsMatched";
+
+async fn a_partners_batch_report_never_says_whether_someone_is_in_the_register(app: TestApp) {
+    import_a_person_of_two_townships(&app).await;
+    let partner = token(&app, Role::Partner, None, Some("420102")).await;
+    let operations = json!({
+        "query": format!("mutation($f: Upload!) {{ importBatch(source: EXTERNAL, file: $f) {{ {REPORT} }} }}"),
+        "variables": { "f": null },
+    });
+    // A real ID number (in the register) and an invented one (valid, not in it).
+    let mut answers = Vec::new();
+    for (number, id_number) in [(17, "420102198507150036"), (18, "420102198709090959")] {
+        let (_, body) = app
+            .upload_as(
+                Some(&partner),
+                &operations,
+                "notice.json",
+                notice_about(id_number, number),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+        let report = body["data"]["importBatch"].clone();
+        assert_eq!(report["rowsAccepted"], 1, "{body}");
+        for figure in [
+            "recordsNew",
+            "recordsUnchanged",
+            "recordsNewVersion",
+            "personsCreated",
+            "personsMatched",
+        ] {
+            assert!(report[figure].is_null(), "{figure}: {body}");
+        }
+        answers.push(report);
+    }
+    assert_eq!(answers[0], answers[1], "the two answers tell nothing apart");
+
+    // The admin's reports of the same batches say what matched.
+    let admin = app
+        .gql_data(
+            &format!("{{ importBatches {{ edges {{ node {{ report {{ {REPORT} }} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    let reports: Vec<&Value> = admin["importBatches"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| &e["node"]["report"])
+        .collect();
+    assert_eq!(reports.len(), 4, "{admin}");
+    assert_eq!(reports[2]["personsMatched"], 1, "{admin}");
+    assert_eq!(reports[3]["personsCreated"], 1, "{admin}");
 }
