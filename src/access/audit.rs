@@ -1,4 +1,5 @@
-//! The audit log: who read which persons' personal data unmasked, and who changed what.
+//! The audit log: who read which persons' personal data unmasked, who changed what, and who
+//! wrote the register out on the command line (`paicha export`).
 //!
 //! Append-only (the database refuses UPDATE and DELETE on `audit_log`), and kept in a store of
 //! its own ([`AuditStore`]: on SQLite a file beside the register's) so that writing it never
@@ -32,17 +33,20 @@ pub enum AuditKind {
     UnmaskedRead,
     /// The register was changed.
     Mutation,
+    /// The register was written out by the command line (`paicha export`).
+    Export,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 2] = [Self::UnmaskedRead, Self::Mutation];
+    pub const ALL: [AuditKind; 3] = [Self::UnmaskedRead, Self::Mutation, Self::Export];
 
-    /// The stored name (`UNMASKED_READ`, `MUTATION`).
+    /// The stored name (`UNMASKED_READ`, `MUTATION`, `EXPORT`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UnmaskedRead => "UNMASKED_READ",
             Self::Mutation => "MUTATION",
+            Self::Export => "EXPORT",
         }
     }
 }
