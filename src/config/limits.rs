@@ -64,6 +64,9 @@ pub const MAX_ROWS: usize = 1_048_576;
 pub const MAX_COLUMNS: usize = 1_000;
 /// Cells in one file, rows × header columns: each becomes a value in memory.
 pub const MAX_CELLS: usize = 40_000_000;
+/// Rejected rows a batch report keeps with their reasons (the first ones); the report counts
+/// them all.
+pub const MAX_REJECTED_ROWS_KEPT: usize = 1_000;
 /// Characters in one cell: Excel's cell limit.
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// Bytes in one line of a text file (CSV, NDJSON).

@@ -47,9 +47,10 @@ pub struct BatchReport {
     pub rows_read: u32,
     /// Rows kept.
     pub rows_accepted: u32,
-    /// Rows refused.
+    /// Rows refused, all of them counted.
     pub rows_rejected: u32,
-    /// Each refused row with its number and reason.
+    /// The refused rows with their numbers and reasons: the first 1 000 of them (`rowsRejected`
+    /// counts them all).
     pub rejected: Vec<RejectedRow>,
     /// Records seen for the first time (null for a PARTNER: see `personsMatched`).
     pub records_new: Option<u32>,
