@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::access::audit::{self, AuditEntry, AuditKind};
 use crate::access::{Role, token::TokenSpec};
 use crate::config::Reference;
-use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
+use crate::config::limits::{DASHBOARD_MIN_GROUP, DEFAULT_REQUESTS_PER_MINUTE};
 use crate::db::writer::WaitNotice;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
@@ -60,6 +60,10 @@ pub enum Command {
         /// Requests a minute each token may send.
         #[arg(long, env = "PAICHA_RATE_LIMIT", default_value_t = NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN))]
         rate_limit: NonZeroU32,
+        /// Fewest persons a group of an aggregate may count for a DASHBOARD token; smaller
+        /// groups are withheld.
+        #[arg(long, env = "PAICHA_MIN_GROUP", default_value_t = DASHBOARD_MIN_GROUP)]
+        min_group: u64,
     },
     /// Create, list and revoke API tokens.
     Token {
@@ -209,7 +213,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             rate_limit,
-        } => serve(register.clone(), bind, demo, rate_limit).await,
+            min_group,
+        } => {
+            let register = register.clone().with_min_group(min_group);
+            serve(register, bind, demo, rate_limit).await
+        }
         Command::Token { action } => token(&register, action).await,
         Command::Audit {
             action: AuditCommand::Export { format },

@@ -51,6 +51,10 @@ pub const MIN_ID_SUFFIX: usize = 4;
 /// `serve --rate-limit` changes it.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 
+/// Fewest persons a group of an aggregate may count for a DASHBOARD caller: smaller groups
+/// are withheld (`suppressedBelow`); `serve --min-group` changes it.
+pub const DASHBOARD_MIN_GROUP: u64 = 5;
+
 // ---- Files (intake) -------------------------------------------------------------------------
 //
 // No file — careless or hostile — may exhaust the hub's memory or time: a file beyond these

@@ -124,18 +124,12 @@ async fn every_export_is_written_to_the_audit_log_and_can_be_masked(app: crate::
         .await;
     let persons = app.count("person").await;
     let export = |args: &[&str]| {
-        let out = paicha_command(&app.database_url)
-            .env("USER", "clerk-wang")
-            .arg("export")
-            .args(args)
-            .output()
-            .expect("run paicha export");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8")
+        crate::helpers::run_ok(
+            paicha_command(&app.database_url)
+                .env("USER", "clerk-wang")
+                .arg("export")
+                .args(args),
+        )
     };
     let full = export(&["persons"]);
     assert!(full.contains("420102198507150036"), "{full}");

@@ -12,6 +12,7 @@ use crate::helpers::{TestApp, import_file};
 crate::on_every_backend!(
     a_township_officer_sees_only_its_townships_records_of_a_person_on_every_path,
     a_partners_batch_report_never_says_whether_someone_is_in_the_register,
+    a_dashboard_never_sees_a_group_small_enough_to_single_someone_out,
 );
 
 /// A token of `role` (TOWNSHIP: of `township`; PARTNER: of `partner`).
@@ -196,4 +197,73 @@ async fn a_partners_batch_report_never_says_whether_someone_is_in_the_register(a
     assert_eq!(reports.len(), 4, "{admin}");
     assert_eq!(reports[2]["personsMatched"], 1, "{admin}");
     assert_eq!(reports[3]["personsCreated"], 1, "{admin}");
+}
+
+const FIGURES: &str = "{ aggregates { persons suppressedBelow \
+      byDay { day count } byTownship { township count } byStatus { status count } \
+      byHubeiLink { link count } bySource { source count } \
+      newPersonsPerDay { day source count } } \
+    stats { persons suppressedBelow byLocationStatus { status count } \
+      byHubeiLink { link count } recordsBySource { source count } } }";
+
+/// Every `"count"` in `value`, with the path of lists it is in.
+fn counts_in(value: &Value, path: &str, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                if key == "count" {
+                    out.push((path.to_owned(), v.clone()));
+                } else {
+                    counts_in(v, &format!("{path}.{key}"), out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| counts_in(v, path, out)),
+        _ => {}
+    }
+}
+
+async fn a_dashboard_never_sees_a_group_small_enough_to_single_someone_out(app: TestApp) {
+    app.import_all_samples().await;
+    let admin = app.gql_data(FIGURES, json!({})).await;
+    assert!(admin["aggregates"]["suppressedBelow"].is_null(), "{admin}");
+    let mut admin_counts = Vec::new();
+    counts_in(&admin, "", &mut admin_counts);
+    let small = |v: &Value| v.as_u64().is_some_and(|n| (1..5).contains(&n));
+    assert!(
+        admin_counts.iter().any(|(_, c)| small(c)),
+        "the samples hold small groups: {admin}"
+    );
+
+    let dashboard = token(&app, Role::Dashboard, None, None).await;
+    let (_, body) = app.post_as(Some(&dashboard), FIGURES, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let data = &body["data"];
+    assert_eq!(data["aggregates"]["suppressedBelow"], 5, "{body}");
+    assert_eq!(data["stats"]["suppressedBelow"], 5, "{body}");
+    let mut shown = Vec::new();
+    counts_in(data, "", &mut shown);
+    assert_eq!(shown.len(), admin_counts.len(), "the same groups, listed");
+    for ((path, count), (_, truth)) in shown.iter().zip(&admin_counts) {
+        assert!(!small(count), "{path}: {count} in {body}");
+        if small(truth) {
+            assert!(count.is_null(), "{path}: {truth} shown as {count}");
+        }
+    }
+    // What was withheld of a list adding up to the total cannot be told from the total: the
+    // withheld counts add up to the minimum at least.
+    for list in ["byStatus", "byHubeiLink"] {
+        let truths = admin["aggregates"][list].as_array().expect("list");
+        let shown = data["aggregates"][list].as_array().expect("list");
+        let withheld: u64 = truths
+            .iter()
+            .zip(shown)
+            .filter(|(_, s)| s["count"].is_null())
+            .map(|(t, _)| t["count"].as_u64().expect("count"))
+            .sum();
+        assert!(
+            withheld == 0 || withheld >= 5,
+            "{list}: {withheld} withheld in {body}"
+        );
+    }
 }

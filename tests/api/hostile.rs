@@ -2,14 +2,13 @@
 //! written. The files are made here (nothing big is committed).
 
 use std::io::{Cursor, Write as _};
-use std::process::Command;
 
 use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 use rand::{RngCore as _, SeedableRng as _};
 
-use crate::helpers::{TestApp, import_file, upload_form};
+use crate::helpers::{TestApp, import_file, paicha_command, upload_form};
 
 crate::on_every_backend!(
     a_truncated_xlsx_is_refused,
@@ -385,20 +384,7 @@ fn exported_csv_values_that_look_like_formulas_are_escaped() {
         "record_id,name,phone\n=1+1,=HYPERLINK(\"http://evil.example\"),13800138000\n@SUM,+张三,13900139000\n",
     )
     .expect("write");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_paicha"))
-            .env("DATABASE_URL", &db)
-            .env_remove("PAICHA_COUNTY")
-            .args(args)
-            .output()
-            .expect("run paicha");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8")
-    };
+    let run = |args: &[&str]| crate::helpers::run_ok(paicha_command(&db).args(args));
     run(&["import", "township", file.to_str().expect("path")]);
     let records = run(&["export", "records"]);
     assert!(records.contains("township,'=1+1,"), "{records}");
