@@ -11,14 +11,15 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::access::audit::{self, AuditEntry, AuditKind};
 use crate::access::{Role, token::TokenSpec};
 use crate::config::Reference;
-use crate::config::limits::DEFAULT_REQUESTS_PER_MINUTE;
+use crate::config::limits::{DASHBOARD_MIN_GROUP, DEFAULT_REQUESTS_PER_MINUTE};
 use crate::db::writer::WaitNotice;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
 use crate::intake::SourceKind;
-use crate::privacy::escape_csv_cell;
+use crate::privacy::{escape_csv_cell, mask_text};
 use crate::register::{ImportRequest, Progress, Register};
 use crate::states::Stored as _;
 
@@ -59,6 +60,10 @@ pub enum Command {
         /// Requests a minute each token may send.
         #[arg(long, env = "PAICHA_RATE_LIMIT", default_value_t = NonZeroU32::new(DEFAULT_REQUESTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN))]
         rate_limit: NonZeroU32,
+        /// Fewest persons a group of an aggregate may count for a DASHBOARD token; smaller
+        /// groups are withheld.
+        #[arg(long, env = "PAICHA_MIN_GROUP", default_value_t = DASHBOARD_MIN_GROUP)]
+        min_group: u64,
     },
     /// Create, list and revoke API tokens.
     Token {
@@ -84,13 +89,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the register out on standard output.
+    /// Write the register out on standard output; every export is written to the audit log
+    /// (the OS user, the command and the rows) before any row leaves.
     Export {
         /// records (`source,record_id,person_id`) or persons.
         what: ExportWhat,
         /// Output format.
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
+        /// Mask ID numbers and phones (`420102********1234`, `138****5678`).
+        #[arg(long)]
+        masked: bool,
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` holds the same.
     Schema,
@@ -204,7 +213,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             bind,
             demo,
             rate_limit,
-        } => serve(register.clone(), bind, demo, rate_limit).await,
+            min_group,
+        } => {
+            let register = register.clone().with_min_group(min_group);
+            serve(register, bind, demo, rate_limit).await
+        }
         Command::Token { action } => token(&register, action).await,
         Command::Audit {
             action: AuditCommand::Export { format },
@@ -215,7 +228,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             map,
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
-        Command::Export { what, format } => export(&register, what, format).await,
+        Command::Export {
+            what,
+            format,
+            masked,
+        } => export(&register, what, format, masked).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
         Command::Resolve => resolve(&register).await,
     };
@@ -413,7 +430,53 @@ async fn import(
     Ok(())
 }
 
-async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> anyhow::Result<()> {
+/// The user the command runs as, as the OS tells it (`USER`, else `LOGNAME`).
+fn os_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Writes the audit entry of an export of `rows` rows; the export runs only once it is on disk.
+async fn audit_export_of(
+    register: &Register,
+    what: ExportWhat,
+    format: ExportFormat,
+    masked: bool,
+    rows: usize,
+) -> anyhow::Result<()> {
+    let name = |value: Option<clap::builder::PossibleValue>| {
+        value.map(|v| v.get_name().to_owned()).unwrap_or_default()
+    };
+    let what_name = name(what.to_possible_value());
+    let format_name = name(format.to_possible_value());
+    let shown = if masked { " --masked" } else { "" };
+    let entry = AuditEntry {
+        token_id: None,
+        role: "CLI".to_owned(),
+        kind: AuditKind::Export,
+        operation: format!(
+            "paicha export {what_name} --format {format_name}{shown} by OS user {}; filter: none (the whole register); {rows} rows",
+            os_user()
+        ),
+        persons: Vec::new(),
+        fields: match what {
+            ExportWhat::Persons if !masked => vec!["idNumber".to_owned(), "phones".to_owned()],
+            _ => Vec::new(),
+        },
+    };
+    audit::record(register.db().audit(), &entry)
+        .await
+        .map_err(AppError::into_anyhow)
+        .context("Failed to write the export to the audit log: nothing exported")
+}
+
+async fn export(
+    register: &Register,
+    what: ExportWhat,
+    format: ExportFormat,
+    masked: bool,
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match what {
@@ -422,6 +485,7 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
                 .export_records()
                 .await
                 .map_err(AppError::into_anyhow)?;
+            audit_export_of(register, what, format, masked, rows.len()).await?;
             let rows = rows.into_iter().map(|(source, record_id, person)| {
                 let source = SourceKind::from_db(&source).map_or(source, |s| s.as_cli().to_owned());
                 (source, record_id, person)
@@ -473,43 +537,56 @@ async fn export(register: &Register, what: ExportWhat, format: ExportFormat) -> 
                 "hubei_link",
                 "arrival_date",
             ];
-            let rows = persons.into_iter().map(|p| {
-                let phones: Vec<String> = serde_json::from_str(&p.phones)
-                    .with_context(|| format!("reading the stored phones of person {}", p.id))?;
-                anyhow::Ok([
-                    p.id.to_string(),
-                    p.name.unwrap_or_default(),
-                    p.id_number.unwrap_or_default(),
-                    phones.join(";"),
-                    p.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-                    p.sex.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                    p.township.unwrap_or_default(),
-                    p.village.unwrap_or_default(),
-                    p.location_status.as_str().to_owned(),
-                    p.jurisdiction_code.unwrap_or_default(),
-                    p.hubei_link.as_str().to_owned(),
-                    p.arrival_date.map(|d| d.to_string()).unwrap_or_default(),
-                ])
-            });
+            let shown = |value: String, mask: fn(&str) -> String| {
+                if masked { mask(&value) } else { value }
+            };
+            let rows = persons
+                .into_iter()
+                .map(|p| {
+                    let phones: Vec<String> = serde_json::from_str(&p.phones)
+                        .with_context(|| format!("reading the stored phones of person {}", p.id))?;
+                    let phones: Vec<String> =
+                        phones.into_iter().map(|v| shown(v, mask_text)).collect();
+                    anyhow::Ok([
+                        p.id.to_string(),
+                        p.name.unwrap_or_default(),
+                        p.id_number.map(|v| shown(v, mask_text)).unwrap_or_default(),
+                        phones.join(";"),
+                        // Masked to its year with the ID number (privacy.rs).
+                        p.birth_date
+                            .map(|d| shown(d.to_string(), mask_text))
+                            .unwrap_or_default(),
+                        p.sex.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                        p.township.unwrap_or_default(),
+                        p.village.unwrap_or_default(),
+                        p.location_status.as_str().to_owned(),
+                        p.jurisdiction_code.unwrap_or_default(),
+                        p.hubei_link.as_str().to_owned(),
+                        p.arrival_date.map(|d| d.to_string()).unwrap_or_default(),
+                    ])
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            audit_export_of(register, what, format, masked, rows.len()).await?;
             match format {
                 ExportFormat::Csv => {
                     let mut w = csv::Writer::from_writer(&mut out);
                     w.write_record(header)?;
                     for row in rows {
-                        w.write_record(row?.map(|v| escape_csv_cell(&v)))?;
+                        w.write_record(row.map(|v| escape_csv_cell(&v)))?;
                     }
                     w.flush()?;
                 }
                 ExportFormat::Json => {
                     let rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
+                        .into_iter()
                         .map(|row| {
-                            Ok(header
+                            header
                                 .iter()
-                                .zip(row?)
+                                .zip(row)
                                 .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String(v)))
-                                .collect())
+                                .collect()
                         })
-                        .collect::<anyhow::Result<_>>()?;
+                        .collect();
                     serde_json::to_writer_pretty(&mut out, &rows)?;
                     writeln!(out)?;
                 }

@@ -1,5 +1,6 @@
 //! The audit log: who read which persons' personal data unmasked, who searched for a full ID
-//! number or phone (its sha256 kept, never the value), and who changed what.
+//! number or phone (its sha256 kept, never the value), who changed what, and who wrote the
+//! register out on the command line (`paicha export`).
 //!
 //! Append-only (the database refuses UPDATE and DELETE on `audit_log`), and kept in a store of
 //! its own ([`AuditStore`]: on SQLite a file beside the register's) so that writing it never
@@ -37,18 +38,26 @@ pub enum AuditKind {
     Search,
     /// The register was changed.
     Mutation,
+    /// The register was written out by the command line (`paicha export`).
+    Export,
 }
 
 impl AuditKind {
     /// Every kind.
-    pub const ALL: [AuditKind; 3] = [Self::UnmaskedRead, Self::Search, Self::Mutation];
+    pub const ALL: [AuditKind; 4] = [
+        Self::UnmaskedRead,
+        Self::Search,
+        Self::Mutation,
+        Self::Export,
+    ];
 
-    /// The stored name (`UNMASKED_READ`, `SEARCH`, `MUTATION`).
+    /// The stored name (`UNMASKED_READ`, `SEARCH`, `MUTATION`, `EXPORT`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::UnmaskedRead => "UNMASKED_READ",
             Self::Search => "SEARCH",
             Self::Mutation => "MUTATION",
+            Self::Export => "EXPORT",
         }
     }
 }

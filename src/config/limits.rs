@@ -60,6 +60,10 @@ pub const MIN_ID_SUFFIX: usize = 4;
 /// per client address.
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 
+/// Fewest persons a group of an aggregate may count for a DASHBOARD caller: smaller groups
+/// are withheld (`suppressedBelow`); `serve --min-group` changes it.
+pub const DASHBOARD_MIN_GROUP: u64 = 5;
+
 // ---- Files (intake) -------------------------------------------------------------------------
 //
 // No file — careless or hostile — may exhaust the hub's memory or time: a file beyond these
@@ -73,6 +77,9 @@ pub const MAX_ROWS: usize = 1_048_576;
 pub const MAX_COLUMNS: usize = 1_000;
 /// Cells in one file, rows × header columns: each becomes a value in memory.
 pub const MAX_CELLS: usize = 40_000_000;
+/// Rejected rows a batch report keeps with their reasons (the first ones); the report counts
+/// them all.
+pub const MAX_REJECTED_ROWS_KEPT: usize = 1_000;
 /// Characters in one cell: Excel's cell limit.
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// Bytes in one line of a text file (CSV, NDJSON).

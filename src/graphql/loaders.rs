@@ -1,7 +1,12 @@
 //! DataLoaders: every relation a page of objects asks for is read in one batch per relation,
 //! not once per object (no N+1). Each key type names one relation.
+//!
+//! The loaders read the register as it is; what a caller may see of a relation is decided
+//! once, by the scoped readers here ([`records_of_person`], [`visible_records`]), which every
+//! path to a person's records uses: a TOWNSHIP caller sees only its township's records,
+//! whether it lists them, reads a person's links or records, or a golden value's sources.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
@@ -10,6 +15,8 @@ use async_graphql::extensions::{
 };
 use async_graphql::{Context, Request, ServerResult};
 
+use crate::access::Scoped as _;
+use crate::access::guard::principal;
 use crate::config::limits::LOADER_DELAY;
 use crate::db::{person, record_link, resolution_event, source_record};
 use crate::register::Register;
@@ -77,7 +84,44 @@ pub async fn prime_persons(
     Ok(())
 }
 
-/// A person's current source records with their links.
+/// A person's current source records with their links that the caller may see, oldest first.
+pub async fn records_of_person(
+    ctx: &Context<'_>,
+    person: i64,
+) -> async_graphql::Result<Vec<(source_record::Model, record_link::Model)>> {
+    let caller = principal(ctx)?;
+    let loader = ctx.data::<RegisterLoader>()?;
+    let mut linked = loader
+        .load_one(LinksOfPerson(person))
+        .await?
+        .unwrap_or_default();
+    linked.retain(|(record, _)| caller.may_see(record.scope()));
+    Ok(linked)
+}
+
+/// Of the source records `records`, those the caller may see (all of them for a caller that
+/// sees everything).
+pub async fn visible_records(
+    ctx: &Context<'_>,
+    records: Vec<i64>,
+) -> async_graphql::Result<HashSet<i64>> {
+    let caller = principal(ctx)?;
+    if caller.sees_everything() {
+        return Ok(records.into_iter().collect());
+    }
+    let loader = ctx.data::<RegisterLoader>()?;
+    let found = loader
+        .load_many(records.into_iter().map(RecordById))
+        .await?;
+    Ok(found
+        .into_values()
+        .filter(|record| caller.may_see(record.scope()))
+        .map(|record| record.id)
+        .collect())
+}
+
+/// A person's current source records with their links, all of them: read them through
+/// [`records_of_person`], which leaves out those the caller may not see.
 #[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
 pub struct LinksOfPerson(pub i64);
 

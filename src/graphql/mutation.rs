@@ -42,7 +42,8 @@ impl Mutation {
     /// Imports one file (multipart upload, GraphQL multipart request spec) of one source kind.
     /// The file's extension decides its format (`.csv`, `.xlsx`, `.json`, `.ndjson`); an
     /// optional `mapping` file (TOML `"column" = "field"`) names headers paicha does not know.
-    /// A partner may import external notices (`source: EXTERNAL`) only.
+    /// A partner may import external notices (`source: EXTERNAL`) only, and its report says
+    /// what was accepted and rejected, never what matched (those figures are null).
     #[graphql(guard = "Permission::Import.guard().or(Permission::SubmitNotice.guard())")]
     async fn import_batch(
         &self,
@@ -82,7 +83,7 @@ impl Mutation {
             request.sender = Some(partner);
         }
         let report = register.import(request).await?;
-        Ok(report.into())
+        Ok(BatchReport::from(report).for_caller(principal))
     }
 
     /// Decides a review candidate: the two records are the same person or two persons. The

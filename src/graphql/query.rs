@@ -15,7 +15,7 @@ use super::types::{
 };
 use crate::access::Permission;
 use crate::access::audit::{note_search, note_search_found};
-use crate::access::guard::visible_rows;
+use crate::access::guard::{principal, visible_rows};
 use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
 use crate::register::Register;
@@ -297,7 +297,8 @@ impl Query {
 
     /// Dashboard figures over the persons `filter` selects (all persons by default): counts
     /// by day first reported, township, location status, Hubei link and source, and new
-    /// persons per day per source.
+    /// persons per day per source. For a DASHBOARD caller, groups of fewer persons than
+    /// `suppressedBelow` are withheld.
     #[graphql(guard = "Permission::ReadAggregates.guard()")]
     async fn aggregates(
         &self,
@@ -306,7 +307,8 @@ impl Query {
     ) -> Result<Aggregates> {
         let register = ctx.data::<Register>()?;
         let filter = filter.unwrap_or_default().into_filter()?;
-        Ok(register.aggregates(&filter).await?.into())
+        let min = min_group(ctx, register)?;
+        Ok(Aggregates::shown(register.aggregates(&filter).await?, min))
     }
 
     /// A person by ID. An ID merged into another person answers with the surviving person.
@@ -470,10 +472,18 @@ impl Query {
     }
 
     /// The register's headline figures: persons by location status and Hubei link, records
-    /// by source.
+    /// by source. For a DASHBOARD caller, groups of fewer than `suppressedBelow` are withheld.
     #[graphql(guard = "Permission::ReadAggregates.guard()")]
     async fn stats(&self, ctx: &Context<'_>) -> Result<Stats> {
         let register = ctx.data::<Register>()?;
-        Ok(register.stats().await?.into())
+        let min = min_group(ctx, register)?;
+        Ok(Stats::shown(register.stats().await?, min))
     }
+}
+
+/// The fewest persons a group may count for the caller: the register's minimum for a caller
+/// who reads aggregates only (a dashboard), `None` for one who may read the persons anyway.
+fn min_group(ctx: &Context<'_>, register: &Register) -> Result<Option<u64>, AppError> {
+    let caller = principal(ctx)?;
+    Ok((!Permission::ReadPersons.allows(caller.role)).then(|| register.min_group()))
 }

@@ -20,6 +20,8 @@ use sha2::{Digest, Sha256};
 
 pub use headers::{Field, HeaderLookup, HeaderMap};
 use limits::Place;
+
+use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
 pub use report::{BatchReport, RejectedRow};
 
 /// The three kinds of source (DESIGN §1).
@@ -209,8 +211,22 @@ pub fn read_file(
 #[derive(Debug, Default)]
 pub struct FileRead {
     pub rows_read: u32,
+    /// Rows rejected, all of them counted.
+    pub rows_rejected: u32,
+    /// The first [`MAX_REJECTED_ROWS_KEPT`] rejected rows with their reasons: a report of a
+    /// million rejected rows would help no clerk and cost the hub its memory and storage.
     pub rejected: Vec<RejectedRow>,
     pub notices: Vec<NoticeIn>,
+}
+
+impl FileRead {
+    /// Counts a rejected row, and keeps it when fewer than [`MAX_REJECTED_ROWS_KEPT`] are.
+    fn reject(&mut self, row: u32, reason: String) {
+        self.rows_rejected = self.rows_rejected.saturating_add(1);
+        if self.rejected.len() < MAX_REJECTED_ROWS_KEPT {
+            self.rejected.push(RejectedRow { row, reason });
+        }
+    }
 }
 
 /// Reads one file of a source, handing its accepted rows on a few at a time.
@@ -430,10 +446,10 @@ impl Admission<'_> {
             Ok(mut row) => {
                 row.row_number = row_number;
                 if let Some(first) = self.seen.get(&row.record_id) {
-                    self.read.rejected.push(RejectedRow {
-                        row: row_number,
-                        reason: format!("编号“{}”与第 {first} 行重复", row.record_id),
-                    });
+                    self.read.reject(
+                        row_number,
+                        format!("编号“{}”与第 {first} 行重复", row.record_id),
+                    );
                     None
                 } else {
                     self.seen.insert(row.record_id.clone(), row_number);
@@ -441,10 +457,7 @@ impl Admission<'_> {
                 }
             }
             Err(reason) => {
-                self.read.rejected.push(RejectedRow {
-                    row: row_number,
-                    reason,
-                });
+                self.read.reject(row_number, reason);
                 None
             }
         }

@@ -24,7 +24,9 @@ pub struct BatchReport {
     pub already_imported: bool,
     pub rows_read: u32,
     pub rows_accepted: u32,
+    /// Rows rejected, all of them counted.
     pub rows_rejected: u32,
+    /// The first rejected rows (`config::limits::MAX_REJECTED_ROWS_KEPT`) with their reasons.
     pub rejected: Vec<RejectedRow>,
     /// Records seen for the first time.
     pub records_new: u32,

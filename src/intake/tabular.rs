@@ -147,24 +147,29 @@ impl<'a> CsvRows<'a> {
         }
     }
 
-    /// Reads the next data row.
+    /// Reads the next data row. A blank row (every cell empty) is no row: it is skipped,
+    /// though it keeps its number, so that row numbers stay those of the file.
     fn read_row(&mut self) -> Result<Option<NumberedRow>, IntakeError> {
-        let place = Place::Row(self.row_number as usize + 1);
-        if !self.read(place)? {
-            return Ok(None);
+        loop {
+            let place = Place::Row(self.row_number as usize + 1);
+            if !self.read(place)? {
+                return Ok(None);
+            }
+            self.row_number += 1;
+            // Counted before reading (`new`): this only guards that count.
+            limits::check_row_reached(self.row_number as usize)?;
+            if !self.record.iter().all(|c| c.trim().is_empty()) {
+                break;
+            }
         }
-        self.row_number += 1;
+        let place = Place::Row(self.row_number as usize);
         let row_number = self.row_number;
-        // Counted before reading (`new`): this only guards that count.
-        limits::check_row_reached(row_number as usize)?;
         let record = &self.record;
         for (i, cell) in record.iter().enumerate() {
             let header = self.headers.get(i).map_or("", String::as_str);
             limits::check_cell(place, header, cell)?;
         }
-        let cells = if record.iter().all(|c| c.trim().is_empty()) {
-            Err("空行".to_owned())
-        } else if record.len() > self.headers.len() {
+        let cells = if record.len() > self.headers.len() {
             Err(format!(
                 "该行有 {} 列，表头只有 {} 列",
                 record.len(),
@@ -194,7 +199,8 @@ impl<'a> CsvRows<'a> {
 ///
 /// The container is checked first ([`limits::check_zip`]: ZIP bombs), and the sheet is read
 /// cell by cell, so that a cell far out (`XFD1048576`) is refused by the row and column limits
-/// instead of making a grid of billions of empty cells.
+/// instead of making a grid of billions of empty cells. Empty rows are no rows: a sheet whose
+/// one data row is at row 1 048 000 holds one row.
 pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
     limits::check_zip(bytes)?;
     let mut workbook = Xlsx::new(Cursor::new(bytes))
@@ -274,18 +280,17 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
             next_row = Some(row + 1);
             continue;
         }
-        // Rows the sheet skipped are empty rows of the table.
-        for _ in next_row.unwrap_or(row)..row {
-            row_number += 1;
-            table.rows.push((row_number, Err("空行".into())));
-        }
+        // Rows the sheet skipped are empty rows: no rows of the table, though they keep their
+        // numbers, so that row numbers stay those of the sheet.
+        row_number += row - next_row.unwrap_or(row);
         next_row = Some(row + 1);
         row_number += 1;
-        limits::check_cells(row_number as usize, table.headers.len())?;
         if dense.iter().all(|c| cell_text(c).trim().is_empty()) {
-            table.rows.push((row_number, Err("空行".into())));
             continue;
         }
+        // Only rows with content are held: memory follows the cells the file holds, never
+        // the rows it declares or skips.
+        limits::check_cells(table.rows.len() + 1, table.headers.len())?;
         if let Some(pos) = dense.iter().position(|c| matches!(c, Data::Error(_))) {
             let header = table.headers.get(pos).cloned().unwrap_or_default();
             table.rows.push((
@@ -303,10 +308,6 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Table, IntakeError> {
     }
     if table.headers.is_empty() {
         return Err(IntakeError::Unreadable("工作表为空，没有表头".into()));
-    }
-    // Trailing empty rows of a sheet are formatting, not data.
-    while matches!(table.rows.last(), Some((_, Err(reason))) if reason == "空行") {
-        table.rows.pop();
     }
     if table.rows.is_empty() {
         return Err(header_only());

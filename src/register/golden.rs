@@ -134,7 +134,70 @@ pub struct Golden {
     pub first_reported: Option<NaiveDate>,
 }
 
+impl GoldenField {
+    /// Keeps only the sources `keep` admits, and only the conflicts some kept source gives.
+    fn retain_sources(&mut self, keep: &impl Fn(i64) -> bool) {
+        self.sources.retain(|r| keep(*r));
+        for conflict in &mut self.conflicts {
+            conflict.sources.retain(|r| keep(*r));
+        }
+        self.conflicts.retain(|c| !c.sources.is_empty());
+    }
+}
+
 impl Golden {
+    /// Every source record any field names (chosen values and conflicts).
+    pub fn source_records(&self) -> Vec<i64> {
+        let mut records: Vec<i64> = self
+            .fields()
+            .flat_map(|f| {
+                f.sources
+                    .iter()
+                    .chain(f.conflicts.iter().flat_map(|c| c.sources.iter()))
+                    .copied()
+            })
+            .collect();
+        records.sort_unstable();
+        records.dedup();
+        records
+    }
+
+    /// Keeps only the sources `keep` admits: a conflict no kept record gives is dropped (its
+    /// value came from records the reader may not see).
+    pub fn retain_sources(&mut self, keep: impl Fn(i64) -> bool) {
+        for field in self.fields_mut() {
+            field.retain_sources(&keep);
+        }
+    }
+
+    fn fields(&self) -> impl Iterator<Item = &GoldenField> {
+        [
+            &self.name,
+            &self.id_number,
+            &self.birth_date,
+            &self.sex,
+            &self.address,
+            &self.township,
+            &self.village,
+        ]
+        .into_iter()
+        .chain(self.phones.iter())
+    }
+
+    fn fields_mut(&mut self) -> impl Iterator<Item = &mut GoldenField> {
+        [
+            &mut self.name,
+            &mut self.id_number,
+            &mut self.birth_date,
+            &mut self.sex,
+            &mut self.address,
+            &mut self.township,
+            &mut self.village,
+        ]
+        .into_iter()
+        .chain(self.phones.iter_mut())
+    }
+
     /// The person's phones, most reported first.
     pub fn phone_numbers(&self) -> Vec<String> {
         self.phones.iter().filter_map(|p| p.value.clone()).collect()

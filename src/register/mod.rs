@@ -19,7 +19,9 @@ use sea_orm::{ColumnTrait as _, EntityTrait, QuerySelect};
 use tokio::sync::{Mutex, broadcast};
 
 use crate::config::Reference;
-use crate::config::limits::{BULK_MIN_RECORDS, CHANGE_BUFFER, IDENTITIES_HELD};
+use crate::config::limits::{
+    BULK_MIN_RECORDS, CHANGE_BUFFER, DASHBOARD_MIN_GROUP, IDENTITIES_HELD,
+};
 use crate::db::{Db, resolution_event};
 use crate::resolve::profile::Profile;
 
@@ -42,6 +44,9 @@ pub struct Register {
     /// larger run lets them go once their comparison values are made and reads them back for
     /// golden records.
     identities_held: usize,
+    /// Fewest persons a group of an aggregate may count for a caller who sees aggregates
+    /// only (see [`DASHBOARD_MIN_GROUP`]).
+    min_group: u64,
 }
 
 /// What kind of write changed the register.
@@ -76,7 +81,20 @@ impl Register {
             announced: Arc::new(Mutex::new(0)),
             bulk_min_records: BULK_MIN_RECORDS,
             identities_held: IDENTITIES_HELD,
+            min_group: DASHBOARD_MIN_GROUP,
         }
+    }
+
+    /// The same register, withholding from dashboards the groups of aggregates smaller than
+    /// `persons` (see [`DASHBOARD_MIN_GROUP`]).
+    pub fn with_min_group(mut self, persons: u64) -> Self {
+        self.min_group = persons;
+        self
+    }
+
+    /// Fewest persons a group of an aggregate may count for a dashboard.
+    pub fn min_group(&self) -> u64 {
+        self.min_group
     }
 
     /// The same register, holding the identities of at most `records` records through a

@@ -114,3 +114,72 @@ fn files_of_one_command_report_persons_created_and_matched_per_batch() {
     assert_eq!(reports[1]["persons_matched"], 1);
     assert_eq!(reports[1]["persons_created"], 4);
 }
+
+crate::on_every_backend!(every_export_is_written_to_the_audit_log_and_can_be_masked,);
+
+/// `paicha export` writes every full ID number and phone: each export is audited (the OS user,
+/// the command, the rows) and `--masked` masks them.
+async fn every_export_is_written_to_the_audit_log_and_can_be_masked(app: crate::helpers::TestApp) {
+    app.import_ok(paicha::intake::SourceKind::Township, "township.csv")
+        .await;
+    let persons = app.count("person").await;
+    let export = |args: &[&str]| {
+        crate::helpers::run_ok(
+            paicha_command(&app.database_url)
+                .env("USER", "clerk-wang")
+                .arg("export")
+                .args(args),
+        )
+    };
+    let full = export(&["persons"]);
+    assert!(full.contains("420102198507150036"), "{full}");
+    let masked = export(&["persons", "--masked", "--format", "json"]);
+    assert!(!masked.contains("420102198507150036"), "{masked}");
+    assert!(!masked.contains("13871234501"), "{masked}");
+    assert!(masked.contains("420102********0036"), "{masked}");
+    assert!(masked.contains("138****4501"), "{masked}");
+    export(&["records"]);
+
+    let exports: Vec<_> = app
+        .audit_entries()
+        .await
+        .into_iter()
+        .filter(|e| e.kind == paicha::access::audit::AuditKind::Export)
+        .collect();
+    assert_eq!(exports.len(), 3, "{exports:?}");
+    for entry in &exports {
+        assert_eq!(entry.role, "CLI");
+        assert!(
+            entry.operation.contains("clerk-wang"),
+            "{}",
+            entry.operation
+        );
+    }
+    assert!(
+        exports[0].operation.contains("export persons --format csv")
+            && exports[0].operation.contains(&format!("; {persons} rows")),
+        "{}",
+        exports[0].operation
+    );
+    assert_eq!(exports[0].fields, r#"["idNumber","phones"]"#);
+    assert!(
+        exports[1].operation.contains("--masked"),
+        "{}",
+        exports[1].operation
+    );
+    assert_eq!(exports[1].fields, "[]");
+    assert!(
+        exports[2].operation.contains("export records"),
+        "{}",
+        exports[2].operation
+    );
+
+    // Through the API, the admin reads them under their own kind.
+    let data = app
+        .gql_data(
+            "{ auditLog(filter: { kind: EXPORT }) { totalCount } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(data["auditLog"]["totalCount"], 3, "{data}");
+}

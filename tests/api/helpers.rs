@@ -372,6 +372,17 @@ pub fn paicha_command(db: &str) -> std::process::Command {
     cmd
 }
 
+/// Runs `command`, which must succeed, and returns its standard output.
+pub fn run_ok(command: &mut std::process::Command) -> String {
+    let out = command.output().expect("run paicha");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
 impl TestApp {
     /// The `/graphql` URL.
     pub fn graphql_url(&self) -> String {

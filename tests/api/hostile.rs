@@ -2,14 +2,13 @@
 //! written. The files are made here (nothing big is committed).
 
 use std::io::{Cursor, Write as _};
-use std::process::Command;
 
 use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 use rand::{RngCore as _, SeedableRng as _};
 
-use crate::helpers::{TestApp, import_file, upload_form};
+use crate::helpers::{TestApp, import_file, paicha_command, upload_form};
 
 crate::on_every_backend!(
     a_truncated_xlsx_is_refused,
@@ -22,6 +21,9 @@ crate::on_every_backend!(
     invalid_utf8_and_mixed_encodings_are_refused,
     formulas_in_cells_are_never_evaluated,
     an_upload_beyond_the_size_limit_is_refused_over_http,
+    an_xlsx_with_its_one_data_row_far_down_holds_one_row_and_rejects_none,
+    blank_rows_are_no_rows_and_keep_the_numbers_of_the_rows_after_them,
+    a_batch_keeps_the_first_thousand_rejected_rows_and_counts_them_all,
 );
 
 /// A minimal XLSX workbook of one sheet whose `<sheetData>` is `rows`.
@@ -382,20 +384,7 @@ fn exported_csv_values_that_look_like_formulas_are_escaped() {
         "record_id,name,phone\n=1+1,=HYPERLINK(\"http://evil.example\"),13800138000\n@SUM,+张三,13900139000\n",
     )
     .expect("write");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_paicha"))
-            .env("DATABASE_URL", &db)
-            .env_remove("PAICHA_COUNTY")
-            .args(args)
-            .output()
-            .expect("run paicha");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8")
-    };
+    let run = |args: &[&str]| crate::helpers::run_ok(paicha_command(&db).args(args));
     run(&["import", "township", file.to_str().expect("path")]);
     let records = run(&["export", "records"]);
     assert!(records.contains("township,'=1+1,"), "{records}");
@@ -408,4 +397,92 @@ fn exported_csv_values_that_look_like_formulas_are_escaped() {
             .lines()
             .any(|l| l.split(',').any(|c| c.starts_with('=')))
     );
+}
+
+/// A 1.6 KB workbook whose one data row is at row 1 048 000 once took the hub to 1.4 GB and
+/// stored a million rejected empty rows: empty rows are no rows.
+async fn an_xlsx_with_its_one_data_row_far_down_holds_one_row_and_rejects_none(app: TestApp) {
+    let far = 1_048_000;
+    let book = xlsx(&format!(
+        r#"<row r="1">{}{}</row><row r="{far}">{}{}</row>"#,
+        cell("A1", "姓名"),
+        cell("B1", "手机号"),
+        cell(&format!("A{far}"), "张三"),
+        cell(&format!("B{far}"), "13800138000")
+    ));
+    assert!(book.len() < 4096, "{} bytes", book.len());
+    let report = import_file(&app.register, SourceKind::Township, "far.xlsx", &book).await;
+    assert_eq!(
+        (report.rows_read, report.rows_accepted, report.rows_rejected),
+        (1, 1, 0)
+    );
+    assert!(report.rejected.is_empty());
+    let stored = app
+        .gql_data(
+            "{ importBatches { edges { node { report { rowsRejected rejected { row } } } } } \
+               sourceRecords { edges { node { rowNumber } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let node = &stored["importBatches"]["edges"][0]["node"]["report"];
+    assert_eq!(node["rowsRejected"], 0, "{stored}");
+    // The row keeps its number in the sheet (data rows numbered from 1 under the header).
+    assert_eq!(
+        stored["sourceRecords"]["edges"][0]["node"]["rowNumber"],
+        far - 1,
+        "{stored}"
+    );
+}
+
+async fn blank_rows_are_no_rows_and_keep_the_numbers_of_the_rows_after_them(app: TestApp) {
+    let csv = "name,phone,remark\n,,\n张三,13800138000,\n , ,\n,,\n李四,,无号码\n,,note\n";
+    let report = import_file(&app.register, SourceKind::Township, "blank.csv", csv).await;
+    assert_eq!(
+        (report.rows_read, report.rows_accepted, report.rows_rejected),
+        (3, 2, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.rejected[0].row, 6, "{report:?}");
+    let book = xlsx(&format!(
+        r#"<row r="1">{}{}</row><row r="2"></row><row r="3">{}{}</row><row r="5">{}</row><row r="9"><c r="A9"/></row>"#,
+        cell("A1", "姓名"),
+        cell("B1", "备注"),
+        cell("A3", "张三"),
+        cell("B3", "13800138000"),
+        cell("B5", "无人"),
+    ));
+    let report = import_file(&app.register, SourceKind::Township, "blank.xlsx", &book).await;
+    assert_eq!(
+        (report.rows_read, report.rows_accepted, report.rows_rejected),
+        (2, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.rejected[0].row, 4, "{report:?}");
+}
+
+async fn a_batch_keeps_the_first_thousand_rejected_rows_and_counts_them_all(app: TestApp) {
+    let kept = paicha::config::limits::MAX_REJECTED_ROWS_KEPT;
+    let mut csv = String::from("name,phone,remark\n张三,13800138000,\n");
+    for i in 0..kept + 500 {
+        csv.push_str(&format!(",,没有姓名和号码 {i}\n"));
+    }
+    let report = import_file(&app.register, SourceKind::Township, "many.csv", &csv).await;
+    let total = u32::try_from(kept + 500).expect("small");
+    assert_eq!(report.rows_rejected, total);
+    assert_eq!(report.rows_read, total + 1);
+    assert_eq!(report.rejected.len(), kept);
+    assert_eq!(report.rejected[0].row, 2);
+    assert_eq!(
+        report.rejected[kept - 1].row,
+        u32::try_from(kept + 1).expect("small")
+    );
+    let stored = app
+        .gql_data(
+            "{ importBatches { edges { node { report { rowsRejected rejected { row } } } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let node = &stored["importBatches"]["edges"][0]["node"]["report"];
+    assert_eq!(node["rowsRejected"], total);
+    assert_eq!(node["rejected"].as_array().map(Vec::len), Some(kept));
 }

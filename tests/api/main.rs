@@ -10,6 +10,7 @@ mod bulk;
 mod cli;
 mod concurrency;
 mod decisions;
+mod exposure;
 mod febrl;
 mod graphiql;
 mod graphql_http;

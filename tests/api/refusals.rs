@@ -166,12 +166,13 @@ async fn json_that_is_not_what_its_source_expects_is_refused_saying_what_was_exp
 
 async fn file_level_messages_number_rows_as_row_rejections_do(app: TestApp) {
     // A blank line before the header, then rows: the second data row is row 2 whether it is
-    // rejected (a blank row) or refuses the file (a cell too long, too many columns).
+    // rejected (a cell more than the header) or refuses the file (a cell too long, too many
+    // columns).
     let rejected = import_file(
         &app.register,
         SourceKind::Township,
         "rows.csv",
-        "\n姓名,手机号\n张三,13800138000\n,\n",
+        "\n姓名,手机号\n张三,13800138000\n李四,13900139000,多\n",
     )
     .await;
     assert_eq!(rejected.rejected[0].row, 2);

@@ -2,13 +2,12 @@
 //! their truth, `paicha eval` scores the register against a truth.
 
 use std::collections::{BTreeSet, HashMap};
-use std::process::Command;
 
 use paicha::Reference;
 use paicha::eval::{PairwiseScores, TruthFormat, pairwise, parse_truth, predicted_rows};
 use paicha::synth::{SynthFiles, generate};
 
-use crate::helpers::{TestApp, import_synthetic, paicha_command};
+use crate::helpers::{TestApp, import_synthetic, paicha_command, run_ok};
 
 crate::on_every_backend!(
     importing_the_synthetic_files_accepts_exactly_the_truth_rows,
@@ -223,16 +222,6 @@ async fn eval_of_the_imported_register_agrees_with_a_brute_force_pair_count(app:
         (1.0, 1.0, 1.0)
     );
     assert_eq!(itself.tp, scores.true_pairs);
-}
-
-fn run_ok(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run paicha");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
 }
 
 #[test]

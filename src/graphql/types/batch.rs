@@ -1,9 +1,11 @@
 //! An imported file and its batch report.
 
-use async_graphql::{ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::enums::Source;
+use crate::access::guard::principal;
+use crate::access::{Principal, Role};
 use crate::db::import_batch;
 use crate::intake;
 use crate::register;
@@ -45,20 +47,23 @@ pub struct BatchReport {
     pub rows_read: u32,
     /// Rows kept.
     pub rows_accepted: u32,
-    /// Rows refused.
+    /// Rows refused, all of them counted.
     pub rows_rejected: u32,
-    /// Each refused row with its number and reason.
+    /// The refused rows with their numbers and reasons: the first 1 000 of them (`rowsRejected`
+    /// counts them all).
     pub rejected: Vec<RejectedRow>,
-    /// Records seen for the first time.
-    pub records_new: u32,
-    /// Records whose content had been imported before.
-    pub records_unchanged: u32,
-    /// Records that existed with other content: stored as a new version.
-    pub records_new_version: u32,
-    /// Persons added to the register.
-    pub persons_created: u32,
-    /// Persons already in the register that gained records.
-    pub persons_matched: u32,
+    /// Records seen for the first time (null for a PARTNER: see `personsMatched`).
+    pub records_new: Option<u32>,
+    /// Records whose content had been imported before (null for a PARTNER).
+    pub records_unchanged: Option<u32>,
+    /// Records that existed with other content: stored as a new version (null for a PARTNER).
+    pub records_new_version: Option<u32>,
+    /// Persons added to the register (null for a PARTNER).
+    pub persons_created: Option<u32>,
+    /// Persons already in the register that gained records. Null for a PARTNER, as every
+    /// figure of what the file matched: a partner learns what was accepted and rejected,
+    /// never whether someone is in the register.
+    pub persons_matched: Option<u32>,
     /// External notices in the file.
     pub notices: u32,
 }
@@ -76,13 +81,28 @@ impl From<intake::BatchReport> for BatchReport {
             rows_accepted: r.rows_accepted,
             rows_rejected: r.rows_rejected,
             rejected: r.rejected.into_iter().map(RejectedRow::from).collect(),
-            records_new: r.records_new,
-            records_unchanged: r.records_unchanged,
-            records_new_version: r.records_new_version,
-            persons_created: r.persons_created,
-            persons_matched: r.persons_matched,
+            records_new: Some(r.records_new),
+            records_unchanged: Some(r.records_unchanged),
+            records_new_version: Some(r.records_new_version),
+            persons_created: Some(r.persons_created),
+            persons_matched: Some(r.persons_matched),
             notices: r.notices,
         }
+    }
+}
+
+impl BatchReport {
+    /// The report as `caller` may read it: without what the file matched in the register for
+    /// a PARTNER (whether an ID number's person existed is not a partner's to learn).
+    pub fn for_caller(mut self, caller: &Principal) -> Self {
+        if caller.role == Role::Partner {
+            self.records_new = None;
+            self.records_unchanged = None;
+            self.records_new_version = None;
+            self.persons_created = None;
+            self.persons_matched = None;
+        }
+        self
     }
 }
 
@@ -120,9 +140,9 @@ impl ImportBatch {
     async fn imported_at(&self) -> DateTime<Utc> {
         self.0.imported_at
     }
-    /// The batch report: counts and rejected rows.
-    async fn report(&self) -> Result<BatchReport> {
+    /// The batch report: counts and rejected rows (for a PARTNER, without what it matched).
+    async fn report(&self, ctx: &Context<'_>) -> Result<BatchReport> {
         let report = register::query::batch_report(&self.0)?;
-        Ok(report.into())
+        Ok(BatchReport::from(report).for_caller(principal(ctx)?))
     }
 }

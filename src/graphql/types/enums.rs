@@ -75,6 +75,9 @@ pub enum AuditKind {
     Search,
     /// The register was changed (an import, a decision, a merge, a split).
     Mutation,
+    /// The register was written out on the command line (`paicha export`): the OS user, the
+    /// command and the number of rows are in `operation`.
+    Export,
 }
 
 /// What a resolution event records.

@@ -12,7 +12,9 @@ use crate::access::Scoped as _;
 use crate::access::guard::unmask;
 use crate::db::{person, record_link, source_record};
 use crate::error::AppError;
-use crate::graphql::loaders::{EventsOfPerson, LinksOfPerson, PersonOfRecord, RegisterLoader};
+use crate::graphql::loaders::{
+    EventsOfPerson, PersonOfRecord, RegisterLoader, records_of_person, visible_records,
+};
 use crate::register::golden::{Golden, GoldenField};
 
 /// A person of the register: the golden record of all source records found to be them.
@@ -250,17 +252,21 @@ impl Person {
     }
     /// The golden record field by field: which records each value came from, and conflicts;
     /// ID numbers, phones, addresses and birth dates masked unless `unmasked: true` (as
-    /// `idNumber`).
+    /// `idNumber`). Only the records the caller may see are named, and only the conflicting
+    /// values they give (a TOWNSHIP caller: its township's records, as `records`).
     async fn golden(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false)] unmasked: bool,
     ) -> Result<GoldenRecord> {
         let shown = self.reveal(ctx, "golden", unmasked)?;
-        let golden = self.read("Person.golden").json(&self.0.golden)?;
+        let mut golden: Golden = self.read("Person.golden").json(&self.0.golden)?;
+        let seen = visible_records(ctx, golden.source_records()).await?;
+        golden.retain_sources(|r| seen.contains(&r));
         Ok(GoldenRecord { golden, shown })
     }
-    /// The person's current source records, each with why it was linked.
+    /// The person's current source records, each with why it was linked (those the caller may
+    /// see: a TOWNSHIP caller, its township's).
     async fn links(&self, ctx: &Context<'_>) -> Result<Vec<RecordLink>> {
         Ok(self
             .linked(ctx)
@@ -269,7 +275,8 @@ impl Person {
             .map(|(record, link)| RecordLink { record, link })
             .collect())
     }
-    /// The person's current source records, oldest first.
+    /// The person's current source records, oldest first (those the caller may see, as
+    /// `sourceRecords`).
     async fn records(&self, ctx: &Context<'_>) -> Result<Vec<SourceRecord>> {
         Ok(self
             .linked(ctx)
@@ -320,11 +327,7 @@ impl Person {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Vec<(source_record::Model, record_link::Model)>> {
-        let loader = ctx.data::<RegisterLoader>()?;
-        Ok(loader
-            .load_one(LinksOfPerson(self.0.id))
-            .await?
-            .unwrap_or_default())
+        records_of_person(ctx, self.0.id).await
     }
 }
 

@@ -6,14 +6,15 @@ use chrono::NaiveDate;
 use super::enums::{HubeiLink, LocationStatus, Source};
 use crate::intake::SourceKind;
 use crate::register;
+use crate::register::query::suppression::{suppress, suppress_one};
 
 /// A count of persons in one location status.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct LocationStatusCount {
     /// The status.
     pub status: LocationStatus,
-    /// Persons in it.
-    pub count: u64,
+    /// Persons in it (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
 }
 
 /// A count of persons with one Hubei link.
@@ -21,8 +22,8 @@ pub struct LocationStatusCount {
 pub struct HubeiLinkCount {
     /// The link.
     pub link: HubeiLink,
-    /// Persons with it.
-    pub count: u64,
+    /// Persons with it (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
 }
 
 /// A count of current source records from one source.
@@ -30,15 +31,15 @@ pub struct HubeiLinkCount {
 pub struct SourceCount {
     /// The source.
     pub source: Source,
-    /// Current records from it.
-    pub count: u64,
+    /// Current records from it (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
 }
 
 /// The register's headline figures.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Stats {
-    /// Persons in the register.
-    pub persons: u64,
+    /// Persons in the register (null: withheld, see `suppressedBelow`).
+    pub persons: Option<u64>,
     /// Persons by location status (every status listed, zero included).
     pub by_location_status: Vec<LocationStatusCount>,
     /// Persons by Hubei link.
@@ -47,6 +48,10 @@ pub struct Stats {
     pub records_by_source: Vec<SourceCount>,
     /// Import batches.
     pub batches: u64,
+    /// For a DASHBOARD caller, the fewest persons a count may show: smaller counts are null,
+    /// and so is the next smallest count of the same list when the total would give a
+    /// withheld one away. Null for callers who may read persons (nothing is withheld).
+    pub suppressed_below: Option<u64>,
 }
 
 /// Persons first reported on one day.
@@ -54,8 +59,8 @@ pub struct Stats {
 pub struct DayCount {
     /// The day.
     pub day: NaiveDate,
-    /// Persons.
-    pub count: u64,
+    /// Persons (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
 }
 
 /// Persons of one township.
@@ -63,8 +68,8 @@ pub struct DayCount {
 pub struct TownshipCount {
     /// The township (null: not known in a township of the county).
     pub township: Option<String>,
-    /// Persons.
-    pub count: u64,
+    /// Persons (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
 }
 
 /// Persons a source reported for the first time on one day.
@@ -74,15 +79,15 @@ pub struct DaySourceCount {
     pub day: NaiveDate,
     /// The source.
     pub source: Source,
-    /// Persons.
-    pub count: u64,
+    /// Persons (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
 }
 
 /// Dashboard figures over the persons a filter selects, computed in one request.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct Aggregates {
-    /// Persons selected.
-    pub persons: u64,
+    /// Persons selected (null: withheld, see `suppressedBelow`).
+    pub persons: Option<u64>,
     /// Persons by the day they were first reported, oldest first.
     pub by_day: Vec<DayCount>,
     /// Persons by township, most first.
@@ -97,10 +102,15 @@ pub struct Aggregates {
     /// Time series: persons each source reported for the first time, per day and source
     /// (the record's report date, else the day it was imported).
     pub new_persons_per_day: Vec<DaySourceCount>,
+    /// For a DASHBOARD caller, the fewest persons a count may show: smaller counts are null,
+    /// and so is the next smallest count of the same list (of a source's days, in
+    /// `newPersonsPerDay`) when the total would give a withheld one away. Null for callers
+    /// who may read persons (nothing is withheld).
+    pub suppressed_below: Option<u64>,
 }
 
-impl From<(register::LocationStatus, u64)> for LocationStatusCount {
-    fn from((status, count): (register::LocationStatus, u64)) -> Self {
+impl From<(register::LocationStatus, Option<u64>)> for LocationStatusCount {
+    fn from((status, count): (register::LocationStatus, Option<u64>)) -> Self {
         Self {
             status: status.into(),
             count,
@@ -108,8 +118,8 @@ impl From<(register::LocationStatus, u64)> for LocationStatusCount {
     }
 }
 
-impl From<(register::HubeiLink, u64)> for HubeiLinkCount {
-    fn from((link, count): (register::HubeiLink, u64)) -> Self {
+impl From<(register::HubeiLink, Option<u64>)> for HubeiLinkCount {
+    fn from((link, count): (register::HubeiLink, Option<u64>)) -> Self {
         Self {
             link: link.into(),
             count,
@@ -117,8 +127,8 @@ impl From<(register::HubeiLink, u64)> for HubeiLinkCount {
     }
 }
 
-impl From<(SourceKind, u64)> for SourceCount {
-    fn from((source, count): (SourceKind, u64)) -> Self {
+impl From<(SourceKind, Option<u64>)> for SourceCount {
+    fn from((source, count): (SourceKind, Option<u64>)) -> Self {
         Self {
             source: source.into(),
             count,
@@ -126,55 +136,91 @@ impl From<(SourceKind, u64)> for SourceCount {
     }
 }
 
-impl From<(NaiveDate, u64)> for DayCount {
-    fn from((day, count): (NaiveDate, u64)) -> Self {
+impl From<(NaiveDate, Option<u64>)> for DayCount {
+    fn from((day, count): (NaiveDate, Option<u64>)) -> Self {
         Self { day, count }
     }
 }
 
-impl From<(Option<String>, u64)> for TownshipCount {
-    fn from((township, count): (Option<String>, u64)) -> Self {
+impl From<(Option<String>, Option<u64>)> for TownshipCount {
+    fn from((township, count): (Option<String>, Option<u64>)) -> Self {
         Self { township, count }
     }
 }
 
-impl From<(NaiveDate, SourceKind, u64)> for DaySourceCount {
-    fn from((day, source, count): (NaiveDate, SourceKind, u64)) -> Self {
-        Self {
+/// Each group of one breakdown of the register's figures as its GraphQL count, the counts
+/// withheld below `min` when there is one (`register::query::suppression`).
+fn counts<K, U: From<(K, Option<u64>)>>(groups: Vec<(K, u64)>, min: Option<u64>) -> Vec<U> {
+    let shown = match min {
+        Some(min) => suppress(&groups.iter().map(|(_, n)| *n).collect::<Vec<_>>(), min),
+        None => groups.iter().map(|(_, n)| Some(*n)).collect(),
+    };
+    groups
+        .into_iter()
+        .zip(shown)
+        .map(|((key, _), count)| U::from((key, count)))
+        .collect()
+}
+
+/// A total, withheld below `min` when there is one.
+fn total(count: u64, min: Option<u64>) -> Option<u64> {
+    match min {
+        Some(min) => suppress_one(count, min),
+        None => Some(count),
+    }
+}
+
+/// The series of new persons per day per source, each source's days one breakdown (they add
+/// up to the source's count in `bySource`).
+fn series(rows: Vec<(NaiveDate, SourceKind, u64)>, min: Option<u64>) -> Vec<DaySourceCount> {
+    let mut shown: Vec<Option<u64>> = rows.iter().map(|(_, _, n)| Some(*n)).collect();
+    if let Some(min) = min {
+        for source in SourceKind::ALL {
+            let of_source: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].1 == source).collect();
+            let counts: Vec<u64> = of_source.iter().map(|&i| rows[i].2).collect();
+            for (i, count) in of_source.into_iter().zip(suppress(&counts, min)) {
+                shown[i] = count;
+            }
+        }
+    }
+    rows.into_iter()
+        .zip(shown)
+        .map(|((day, source, _), count)| DaySourceCount {
             day,
             source: source.into(),
             count,
-        }
-    }
+        })
+        .collect()
 }
 
-/// Each group of the register's figures as its GraphQL count.
-fn counts<T, U: From<T>>(groups: Vec<T>) -> Vec<U> {
-    groups.into_iter().map(U::from).collect()
-}
-
-impl From<register::query::Stats> for Stats {
-    fn from(s: register::query::Stats) -> Self {
+impl Stats {
+    /// The headline figures as shown to a caller held to groups of at least `min` persons
+    /// (`None`: a caller who may read persons, shown everything).
+    pub fn shown(s: register::query::Stats, min: Option<u64>) -> Self {
         Self {
-            persons: s.persons,
-            by_location_status: counts(s.by_location_status),
-            by_hubei_link: counts(s.by_hubei_link),
-            records_by_source: counts(s.records_by_source),
+            persons: total(s.persons, min),
+            by_location_status: counts(s.by_location_status, min),
+            by_hubei_link: counts(s.by_hubei_link, min),
+            records_by_source: counts(s.records_by_source, min),
             batches: s.batches,
+            suppressed_below: min,
         }
     }
 }
 
-impl From<register::query::Aggregates> for Aggregates {
-    fn from(a: register::query::Aggregates) -> Self {
+impl Aggregates {
+    /// The dashboard figures as shown to a caller held to groups of at least `min` persons
+    /// (`None`: a caller who may read persons, shown everything).
+    pub fn shown(a: register::query::Aggregates, min: Option<u64>) -> Self {
         Self {
-            persons: a.persons,
-            by_day: counts(a.by_day),
-            by_township: counts(a.by_township),
-            by_status: counts(a.by_status),
-            by_hubei_link: counts(a.by_hubei_link),
-            by_source: counts(a.by_source),
-            new_persons_per_day: counts(a.new_per_day_by_source),
+            persons: total(a.persons, min),
+            by_day: counts(a.by_day, min),
+            by_township: counts(a.by_township, min),
+            by_status: counts(a.by_status, min),
+            by_hubei_link: counts(a.by_hubei_link, min),
+            by_source: counts(a.by_source, min),
+            new_persons_per_day: series(a.new_per_day_by_source, min),
+            suppressed_below: min,
         }
     }
 }

@@ -420,7 +420,7 @@ impl Register {
         let Batch { mut report, .. } = batch;
         report.rows_read = read.rows_read;
         report.rows_accepted = u32::try_from(accepted).unwrap_or(u32::MAX);
-        report.rows_rejected = u32::try_from(read.rejected.len()).unwrap_or(u32::MAX);
+        report.rows_rejected = read.rows_rejected;
         report.rejected = read.rejected;
         report.notices = u32::try_from(read.notices.len()).unwrap_or(u32::MAX);
         // Every column written again (a model converts to an update of nothing changed).

@@ -10,6 +10,7 @@ mod records;
 mod relations;
 mod review;
 mod search;
+pub mod suppression;
 
 pub use figures::{Aggregates, Stats};
 pub use history::{AuditFilter, EventFilter};
