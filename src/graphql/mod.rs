@@ -6,6 +6,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod persisted;
 pub mod query;
+pub mod rules;
 pub mod subscription;
 pub mod types;
 

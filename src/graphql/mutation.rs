@@ -44,7 +44,7 @@ impl Mutation {
     /// optional `mapping` file (TOML `"column" = "field"`) names headers paicha does not know.
     /// A partner may import external notices (`source: EXTERNAL`) only, and its report says
     /// what was accepted and rejected, never what matched (those figures are null).
-    #[graphql(guard = "Permission::Import.guard().or(Permission::SubmitNotice.guard())")]
+    #[graphql(guard = "super::rules::guard(\"importBatch\")")]
     async fn import_batch(
         &self,
         ctx: &Context<'_>,
@@ -89,7 +89,7 @@ impl Mutation {
     /// Decides a review candidate: the two records are the same person or two persons. The
     /// decision is a constraint every later resolution run honours; the register is
     /// re-resolved at once.
-    #[graphql(guard = "Permission::Resolve.guard()")]
+    #[graphql(guard = "super::rules::guard(\"decideCandidate\")")]
     async fn decide_candidate(
         &self,
         ctx: &Context<'_>,
@@ -115,7 +115,7 @@ impl Mutation {
     }
 
     /// Makes two persons one. The older ID survives; the other answers with it from now on.
-    #[graphql(guard = "Permission::Resolve.guard()")]
+    #[graphql(guard = "super::rules::guard(\"mergePersons\")")]
     async fn merge_persons(
         &self,
         ctx: &Context<'_>,
@@ -132,7 +132,7 @@ impl Mutation {
     }
 
     /// Splits the given source records off a person into a new person (with a new ID).
-    #[graphql(guard = "Permission::Resolve.guard()")]
+    #[graphql(guard = "super::rules::guard(\"splitPerson\")")]
     async fn split_person(
         &self,
         ctx: &Context<'_>,

@@ -191,7 +191,7 @@ impl Query {
         reason = "a Relay connection with a filter and an order"
     )]
     #[graphql(
-        guard = "Permission::ReadPersons.guard()",
+        guard = "super::rules::guard(\"persons\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn persons(
@@ -224,7 +224,7 @@ impl Query {
     /// A Relay connection ordered by person ID. At most 10 searches a request; a search by a
     /// full ID number or phone is audited.
     #[graphql(
-        guard = "Permission::ReadPersons.guard()",
+        guard = "super::rules::guard(\"searchPersons\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn search_persons(
@@ -256,7 +256,7 @@ impl Query {
     /// The append-only history of the register (creations, links, merges, splits,
     /// decisions), oldest first, as a Relay connection.
     #[graphql(
-        guard = "Permission::ReadHistory.guard()",
+        guard = "super::rules::guard(\"events\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn events(
@@ -299,7 +299,7 @@ impl Query {
     /// by day first reported, township, location status, Hubei link and source, and new
     /// persons per day per source. For a DASHBOARD caller, groups of fewer persons than
     /// `suppressedBelow` are withheld.
-    #[graphql(guard = "Permission::ReadAggregates.guard()")]
+    #[graphql(guard = "super::rules::guard(\"aggregates\")")]
     async fn aggregates(
         &self,
         ctx: &Context<'_>,
@@ -313,7 +313,7 @@ impl Query {
 
     /// A person by ID. An ID merged into another person answers with the surviving person.
     /// A person outside the caller's township answers null, as one that does not exist.
-    #[graphql(guard = "Permission::ReadPersons.guard()")]
+    #[graphql(guard = "super::rules::guard(\"person\")")]
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
         let found = register.person(parse_id(&id, "人员")?).await?;
@@ -323,7 +323,7 @@ impl Query {
     /// The person with this ID number (15 or 18 digits, any formatting). A person outside
     /// the caller's township answers null, as one that does not exist. A search: at most 10
     /// a request, and audited.
-    #[graphql(guard = "Permission::ReadPersons.guard()")]
+    #[graphql(guard = "super::rules::guard(\"personByIdNumber\")")]
     async fn person_by_id_number(
         &self,
         ctx: &Context<'_>,
@@ -346,7 +346,7 @@ impl Query {
     /// Source records as they arrived, as a Relay connection ordered by record ID. A township
     /// officer gets its township's records only.
     #[graphql(
-        guard = "Permission::ReadRecords.guard()",
+        guard = "super::rules::guard(\"sourceRecords\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn source_records(
@@ -382,7 +382,7 @@ impl Query {
     /// Import batches, oldest first, as a Relay connection (none for a township officer:
     /// batches belong to no township).
     #[graphql(
-        guard = "Permission::ReadRecords.guard()",
+        guard = "super::rules::guard(\"importBatches\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn import_batches(
@@ -406,7 +406,7 @@ impl Query {
 
     /// Pairs of records the engine could not decide, waiting for an analyst.
     #[graphql(
-        guard = "Permission::ReadReview.guard()",
+        guard = "super::rules::guard(\"reviewCandidates\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn review_candidates(
@@ -428,7 +428,7 @@ impl Query {
     }
 
     /// The trained match model of the latest resolution run (none before the first import).
-    #[graphql(guard = "Permission::ReadReview.guard()")]
+    #[graphql(guard = "super::rules::guard(\"matchModel\")")]
     async fn match_model(&self, ctx: &Context<'_>) -> Result<Option<MatchModel>> {
         let register = ctx.data::<Register>()?;
         Ok(register.latest_model().await?.map(MatchModel))
@@ -437,7 +437,7 @@ impl Query {
     /// The append-only audit log (unmasked reads and changes, with who and when), oldest
     /// first, as a Relay connection. Admins only.
     #[graphql(
-        guard = "Permission::ReadAudit.guard()",
+        guard = "super::rules::guard(\"auditLog\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
     async fn audit_log(
@@ -473,7 +473,7 @@ impl Query {
 
     /// The register's headline figures: persons by location status and Hubei link, records
     /// by source. For a DASHBOARD caller, groups of fewer than `suppressedBelow` are withheld.
-    #[graphql(guard = "Permission::ReadAggregates.guard()")]
+    #[graphql(guard = "super::rules::guard(\"stats\")")]
     async fn stats(&self, ctx: &Context<'_>) -> Result<Stats> {
         let register = ctx.data::<Register>()?;
         let min = min_group(ctx, register)?;

@@ -6,7 +6,6 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::types::{ResolutionEvent, ids};
-use crate::access::Permission;
 use crate::config::limits::MAX_PAGE;
 use crate::register::{self, Register};
 
@@ -69,7 +68,7 @@ impl Subscription {
     /// Every change committed to the register from now on (imports and analysts'
     /// decisions), optionally only of the given kinds. A subscriber too slow to keep up
     /// skips the changes it fell behind on rather than holding the server up.
-    #[graphql(guard = "Permission::ReadHistory.guard()")]
+    #[graphql(guard = "super::rules::guard(\"registerChanges\")")]
     async fn register_changes(
         &self,
         ctx: &Context<'_>,

@@ -1,12 +1,14 @@
 //! The role × operation matrix: every root query and mutation of the schema (enumerated by
-//! introspection, so a new field without a rule here fails) as every role and without a token,
+//! introspection, so a new field without a call here or a declared rule in
+//! `paicha::graphql::rules` fails) as every role and without a token,
 //! allowed or refused; the township scope on lookups, search, lists and records; masking per
 //! role; the audit log of unmasked reads and the actor of changes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use paicha::access::Role;
 use paicha::access::token::TokenSpec;
+use paicha::access::{Permission, Role};
+use paicha::graphql::rules;
 use paicha::intake::SourceKind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -128,11 +130,32 @@ async fn root_fields(app: &TestApp, type_key: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// An operation of the matrix: how to call one root field, and who may.
+/// How the matrix calls a root field; who may call it is the field's declared rule
+/// (`paicha::graphql::rules::ROOT_FIELDS`), the same the field's guard reads.
 struct Case {
     field: &'static str,
-    allowed: &'static [Role],
     call: Call,
+    /// The one of the field's declared permissions this call's arguments need, where they
+    /// narrow it (`importBatch` of a township file needs `Import`; `SubmitNotice` admits
+    /// external notices only).
+    narrowed_to: Option<Permission>,
+}
+
+impl Case {
+    /// Whether `role` may make this call, by the field's declared rule.
+    fn allows(&self, role: Role) -> bool {
+        match self.narrowed_to {
+            Some(permission) => {
+                assert!(
+                    rules::permissions(self.field).contains(&permission),
+                    "{} is not declared with {permission:?}",
+                    self.field
+                );
+                permission.allows(role)
+            }
+            None => rules::allows(self.field, role),
+        }
+    }
 }
 
 enum Call {
@@ -142,104 +165,100 @@ enum Call {
     Upload(&'static str, &'static str),
 }
 
-const READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Township];
-const COMMAND_CENTRE: &[Role] = &[Role::Admin, Role::Analyst];
-const AGGREGATES: &[Role] = &[Role::Admin, Role::Analyst, Role::Dashboard];
-
-/// The role × operation table of DESIGN §2 "Access", written out field by field.
+/// A call of every root field (who may make it is declared in `rules::ROOT_FIELDS`).
 fn cases() -> Vec<Case> {
     use Call::{Json, Upload};
     vec![
         Case {
             field: "persons",
-            allowed: READERS,
             call: Json(
                 "{ persons(first: 3) { totalCount edges { node { id name township idNumber phones } } } }",
             ),
+            narrowed_to: None,
         },
         Case {
             field: "searchPersons",
-            allowed: READERS,
             call: Json(
                 "{ searchPersons(text: \"黄丽华\") { totalCount edges { node { id township } } } }",
             ),
+            narrowed_to: None,
         },
         Case {
             field: "person",
-            allowed: READERS,
             call: Json("query($person: ID!) { person(id: $person) { id } }"),
+            narrowed_to: None,
         },
         Case {
             field: "personByIdNumber",
-            allowed: READERS,
             call: Json(
                 "query($idNumber: String!) { personByIdNumber(idNumber: $idNumber) { id } }",
             ),
+            narrowed_to: None,
         },
         Case {
             field: "sourceRecords",
-            allowed: READERS,
             call: Json("{ sourceRecords(first: 3) { totalCount edges { node { id recordId } } } }"),
+            narrowed_to: None,
         },
         Case {
             field: "importBatches",
-            allowed: READERS,
             call: Json("{ importBatches(first: 3) { totalCount } }"),
+            narrowed_to: None,
         },
         Case {
             field: "events",
-            allowed: COMMAND_CENTRE,
             call: Json("{ events(first: 3) { totalCount edges { node { kind actor } } } }"),
+            narrowed_to: None,
         },
         Case {
             field: "reviewCandidates",
-            allowed: COMMAND_CENTRE,
             call: Json("{ reviewCandidates(first: 3) { totalCount } }"),
+            narrowed_to: None,
         },
         Case {
             field: "matchModel",
-            allowed: COMMAND_CENTRE,
             call: Json("{ matchModel { __typename } }"),
+            narrowed_to: None,
         },
         Case {
             field: "aggregates",
-            allowed: AGGREGATES,
             call: Json("{ aggregates { persons byTownship { township count } } }"),
+            narrowed_to: None,
         },
         Case {
             field: "stats",
-            allowed: AGGREGATES,
             call: Json("{ stats { persons } }"),
+            narrowed_to: None,
         },
         Case {
             field: "auditLog",
-            allowed: &[Role::Admin],
             call: Json("{ auditLog(first: 3) { totalCount } }"),
+            narrowed_to: None,
         },
         Case {
             field: "importBatch",
-            allowed: COMMAND_CENTRE,
             call: Upload("TOWNSHIP", "township.csv"),
+            narrowed_to: Some(Permission::Import),
         },
         Case {
             field: "importBatch",
-            allowed: &[Role::Admin, Role::Analyst, Role::Partner],
             call: Upload("EXTERNAL", WUHAN_NOTICES),
+            narrowed_to: None,
         },
         Case {
             field: "decideCandidate",
-            allowed: COMMAND_CENTRE,
             call: Json("mutation { decideCandidate(id: \"999999\", decision: SAME) { id } }"),
+            narrowed_to: None,
         },
         Case {
             field: "mergePersons",
-            allowed: COMMAND_CENTRE,
             call: Json("mutation { mergePersons(a: \"999998\", b: \"999999\") { id } }"),
+            narrowed_to: None,
         },
         Case {
             field: "splitPerson",
-            allowed: COMMAND_CENTRE,
             call: Json("mutation { splitPerson(id: \"999999\", recordIds: [\"999999\"]) { id } }"),
+            narrowed_to: None,
         },
     ]
 }
@@ -255,8 +274,16 @@ async fn every_operation_is_allowed_or_refused_as_the_role_table_says(app: TestA
     let covered: BTreeSet<String> = cases.iter().map(|c| c.field.to_owned()).collect();
     assert_eq!(
         schema_fields, covered,
-        "a root field without a rule in the matrix"
+        "a root field without a call in the matrix"
     );
+    // Every root field, subscriptions included, has a declared rule, and every rule a field.
+    let mut all_fields = schema_fields.clone();
+    all_fields.extend(root_fields(&app, "subscriptionType").await);
+    let declared: BTreeSet<String> = rules::ROOT_FIELDS
+        .iter()
+        .map(|(field, _)| (*field).to_owned())
+        .collect();
+    assert_eq!(all_fields, declared, "a root field without a declared rule");
     // Subscriptions are checked over the WebSocket in tests/api/subscriptions.rs and access.rs.
     assert_eq!(
         root_fields(&app, "subscriptionType").await,
@@ -292,7 +319,7 @@ async fn every_operation_is_allowed_or_refused_as_the_role_table_says(app: TestA
                     assert_eq!(codes, ["UNAUTHENTICATED"], "{who}");
                     assert!(body.get("data").is_none(), "{who}");
                 }
-                Some(role) if case.allowed.contains(&role) => {
+                Some(role) if case.allows(role) => {
                     assert_eq!(status, StatusCode::OK, "{who}");
                     assert!(
                         codes
