@@ -330,26 +330,25 @@ fn render_one(response: &GqlResponse) -> Value {
     value
 }
 
-/// True when the response failed because another write held the register (`BUSY`).
-fn is_busy(response: &GqlResponse) -> bool {
-    response.errors.iter().any(|e| {
-        e.extensions
-            .as_ref()
-            .and_then(|x| x.get("code"))
-            .is_some_and(|c| *c == async_graphql::Value::from(code::BUSY))
-    })
-}
-
-/// The seconds to wait of a response refused for the token's rate (`RATE_LIMITED`, its
-/// searches counted), if it was.
-fn retry_after(response: &GqlResponse) -> Option<u64> {
+/// The status and `Retry-After` seconds of a response that failed only for now: another
+/// write held the register (`BUSY`, 503) or the token's rate ran out (`RATE_LIMITED`, 429,
+/// its searches counted). Nothing was written; the client retries.
+fn retry_later(response: &GqlResponse) -> Option<(StatusCode, u64)> {
     response.errors.iter().find_map(|e| {
         let extensions = e.extensions.as_ref()?;
-        if extensions.get("code")? != &async_graphql::Value::from(code::RATE_LIMITED) {
-            return None;
-        }
-        match extensions.get("retryAfter")? {
-            async_graphql::Value::Number(n) => n.as_u64(),
+        match extensions.get("code")? {
+            c if *c == async_graphql::Value::from(code::BUSY) => Some((
+                StatusCode::SERVICE_UNAVAILABLE,
+                crate::error::BUSY_RETRY_AFTER_SECS,
+            )),
+            c if *c == async_graphql::Value::from(code::RATE_LIMITED) => {
+                match extensions.get("retryAfter")? {
+                    async_graphql::Value::Number(n) => {
+                        Some((StatusCode::TOO_MANY_REQUESTS, n.as_u64()?))
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     })
@@ -357,34 +356,20 @@ fn retry_after(response: &GqlResponse) -> Option<u64> {
 
 fn render(batch: BatchResponse, media: MediaType) -> Response {
     match batch {
-        BatchResponse::Single(response) if is_busy(&response) => {
-            // Nothing was written: the client retries, as it would on any 503.
-            let mut http = json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                media,
-                &render_one(&response),
-            );
-            http.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(crate::error::BUSY_RETRY_AFTER_SECS),
-            );
-            http
-        }
-        BatchResponse::Single(response) if retry_after(&response).is_some() => {
-            let seconds = retry_after(&response).unwrap_or(1);
-            let mut http =
-                json_response(StatusCode::TOO_MANY_REQUESTS, media, &render_one(&response));
-            http.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            http
-        }
         BatchResponse::Single(response) => {
+            let body = render_one(&response);
+            if let Some((status, seconds)) = retry_later(&response) {
+                let mut http = json_response(status, media, &body);
+                http.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                return http;
+            }
             let status = if media == MediaType::GraphqlResponseJson && is_request_error(&response) {
                 StatusCode::BAD_REQUEST
             } else {
                 StatusCode::OK
             };
-            json_response(status, media, &render_one(&response))
+            json_response(status, media, &body)
         }
         BatchResponse::Batch(responses) => json_response(
             StatusCode::OK,

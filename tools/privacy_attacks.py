@@ -49,24 +49,10 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+from soak import find_binary, free_port  # noqa: E402  (the same server plumbing)
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 TIMEOUT_S = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def find_binary(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    target = Path(os.environ.get("CARGO_TARGET_DIR") or REPO / "target")
-    for profile in ("release", "debug"):
-        if (target / profile / "paicha").is_file():
-            return str(target / profile / "paicha")
-    sys.exit("no paicha binary: build one (`cargo build`) or pass --bin")
 
 
 class Hub:

@@ -128,12 +128,14 @@ impl RoleGuard {
         if self.roles.contains(&principal.role) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "{} 令牌无权执行此操作",
-                principal.role
-            )))
+            Err(forbidden(principal.role))
         }
     }
+}
+
+/// `FORBIDDEN`: a `role` token may not do this.
+pub fn forbidden(role: Role) -> AppError {
+    AppError::Forbidden(format!("{role} 令牌无权执行此操作"))
 }
 
 impl Guard for RoleGuard {

@@ -5,7 +5,7 @@
 
 use async_graphql::{Context, Guard};
 
-use crate::access::guard::{Permission, principal};
+use crate::access::guard::{Permission, forbidden, principal};
 use crate::access::{Principal, Role};
 use crate::error::AppError;
 
@@ -68,10 +68,7 @@ impl DeclaredGuard {
         if allows(self.field, caller.role) {
             Ok(())
         } else {
-            Err(AppError::Forbidden(format!(
-                "{} 令牌无权执行此操作",
-                caller.role
-            )))
+            Err(forbidden(caller.role))
         }
     }
 }

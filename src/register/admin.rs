@@ -15,11 +15,6 @@ impl Register {
         Access::required(self.db.clone())
     }
 
-    /// Access control that lets every request through as an administrator (tests, tools).
-    pub fn access_open(&self) -> Access {
-        Access::open(self.db.clone())
-    }
-
     /// Creates a token as `spec` says; its secret is in the answer, shown this once.
     #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn create_token(&self, spec: TokenSpec) -> Result<Issued, AppError> {
