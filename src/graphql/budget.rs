@@ -126,6 +126,30 @@ fn bad_input(message: String) -> ServerError {
     async_graphql::Error::from(AppError::BadInput(message)).into_server_error(Pos::default())
 }
 
+/// The refusal of a request whose operations together cost `spent` (this one `cost`): the
+/// message says how the cost is counted, `extensions.cost` and `extensions.limit` carry the
+/// figures.
+fn too_costly(cost: usize, spent: usize) -> ServerError {
+    let message = if spent == cost {
+        format!("查询过于复杂（Query is too complex）：成本 {spent}，上限 {MAX_COMPLEXITY}")
+    } else {
+        format!(
+            "查询过于复杂（Query is too complex）：本批请求合计成本 {spent}（本操作 {cost}），\
+             上限 {MAX_COMPLEXITY}"
+        )
+    };
+    async_graphql::Error::new(format!(
+        "{message}。每个字段在结果中每出现一次计 1，连接按所请求页的条数计，\
+         每个根字段另计 {ROOT_FIELD_COST}；请减少 first/last 或所选字段"
+    ))
+    .extend_with(|_, e| {
+        e.set("code", code::BAD_USER_INPUT);
+        e.set("cost", spent);
+        e.set("limit", MAX_COMPLEXITY);
+    })
+    .into_server_error(Pos::default())
+}
+
 #[async_graphql::async_trait::async_trait]
 impl Extension for BudgetRequest {
     async fn parse_query(
@@ -183,10 +207,7 @@ impl Extension for BudgetRequest {
             .fetch_add(cost, Ordering::Relaxed)
             .saturating_add(cost);
         if spent > MAX_COMPLEXITY {
-            return Err(vec![bad_input(format!(
-                "Query is too complex: {spent} (every root field counts {ROOT_FIELD_COST} more, \
-                 a batch's operations together), at most {MAX_COMPLEXITY}"
-            ))]);
+            return Err(vec![too_costly(cost, spent)]);
         }
         Ok(result)
     }

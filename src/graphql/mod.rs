@@ -16,7 +16,7 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{SDLExportOptions, Schema, ServerError, ServerResult, Variables};
 
-use crate::config::limits::{MAX_COMPLEXITY, MAX_DEPTH, PERSISTED_QUERIES};
+use crate::config::limits::{MAX_DEPTH, PERSISTED_QUERIES};
 use crate::register::Register;
 
 /// The schema type served at `/graphql`.
@@ -90,7 +90,7 @@ pub fn schema(register: Register) -> PaichaSchema {
         ))
         .data(register)
         .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+        // The cost is checked by `budget::Budget`, which names it and the limit in the error.
         .finish()
 }
 

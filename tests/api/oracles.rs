@@ -192,8 +192,9 @@ async fn a_batch_of_cheap_aliases_is_too_complex_taken_together(app: TestApp) {
         assert!(message(response).contains("too complex"), "{response}");
     }
 
-    // 10 operations of 20 (1 040 each) together exceed 5 000: the fifth and after are refused.
-    let batch: Vec<Value> = (0..10).map(|_| json!({ "query": aliases(20) })).collect();
+    // 10 operations of 100 (5 200 each) together exceed 25 000: the fifth and after are
+    // refused.
+    let batch: Vec<Value> = (0..10).map(|_| json!({ "query": aliases(100) })).collect();
     let (_, body) = post(&app, &app.admin_token, Value::Array(batch)).await;
     let answers = body.as_array().expect("a batch answer");
     assert!(
