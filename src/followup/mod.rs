@@ -1,0 +1,4 @@
+//! Follow-up of the persons of the register (DESIGN §1 "The register"): pure rules, no
+//! database. Where each person is, read from the evidence of their records.
+
+pub mod remarks;
