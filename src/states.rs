@@ -132,6 +132,30 @@ impl Stored for crate::normalize::IdClass {
     }
 }
 
+stored_enum! {
+    /// Where a person's home medical observation (居家医学观察) stands.
+    pub enum ObservationState {
+        /// Within the observation period (14 days from arrival by default).
+        UnderObservation = "UNDER_OBSERVATION",
+        /// The period is over with no open fever alert.
+        Released = "RELEASED",
+        /// Moved to concentrated quarantine or a hospital.
+        Transferred = "TRANSFERRED",
+        /// The team cannot reach the person.
+        LostContact = "LOST_CONTACT",
+    }
+}
+
+stored_enum! {
+    /// One of the two daily temperature checks.
+    pub enum Slot {
+        /// The morning check (due by noon, China time, by default).
+        Morning = "MORNING",
+        /// The afternoon check (due by 20:00, China time, by default).
+        Afternoon = "AFTERNOON",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +174,8 @@ mod tests {
         round_trips::<HubeiLink>();
         round_trips::<ReviewState>();
         round_trips::<EventKind>();
+        round_trips::<ObservationState>();
+        round_trips::<Slot>();
         round_trips::<crate::intake::SourceKind>();
         round_trips::<crate::normalize::Sex>();
         round_trips::<crate::normalize::IdClass>();
