@@ -1,6 +1,7 @@
 //! What the hub runs with: the county gazetteer, the national division table, the matching
 //! profile, and every limit and timeout ([`limits`]).
 
+mod followup;
 pub mod limits;
 
 use std::path::Path;
@@ -21,25 +22,33 @@ pub struct Reference {
     pub gazetteer: Arc<Gazetteer>,
     /// Provinces, cities and counties of China with their GB/T 2260 codes.
     pub divisions: &'static Divisions,
+    /// Home observation and temperature checks (`[followup]` of the county file).
+    pub followup: Arc<crate::followup::observation::Rules>,
 }
 
 impl Reference {
     /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
     pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
-        let gazetteer = match county {
+        let (gazetteer, rules) = match county {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| {
                     format!("Failed to read the county file {}", path.display())
                 })?;
-                parse_gazetteer(&text).with_context(|| {
-                    format!("Failed to parse the county file {}", path.display())
-                })?
+                parse_gazetteer(&text)
+                    .and_then(|g| Ok((g, followup::rules(&text)?)))
+                    .with_context(|| {
+                        format!("Failed to parse the county file {}", path.display())
+                    })?
             }
-            None => parse_gazetteer(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+            None => (
+                parse_gazetteer(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+                followup::rules(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+            ),
         };
         Ok(Self {
             gazetteer: Arc::new(gazetteer),
             divisions: Divisions::embedded(),
+            followup: Arc::new(rules),
         })
     }
 }
