@@ -41,6 +41,10 @@ pub struct Cli {
         global = true
     )]
     pub profile: String,
+    /// The county's today (`YYYY-MM-DD`, China time) for every rule that depends on the date:
+    /// observation days, due checks, alerts. The real date when not given.
+    #[arg(long, env = "PAICHA_TODAY", global = true)]
+    pub today: Option<chrono::NaiveDate>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -193,7 +197,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", crate::graphql::sdl());
         return Ok(());
     }
-    let reference = Reference::load(cli.county.as_deref())?;
+    let reference = Reference::load(cli.county.as_deref())?.with_today(cli.today);
     if let Command::Synth { persons, seed, out } = &cli.command {
         return synth(*persons, *seed, out, &reference);
     }

@@ -1,6 +1,7 @@
 //! What the hub runs with: the county gazetteer, the national division table, the matching
 //! profile, and every limit and timeout ([`limits`]).
 
+pub mod clock;
 mod followup;
 pub mod limits;
 
@@ -24,6 +25,8 @@ pub struct Reference {
     pub divisions: &'static Divisions,
     /// Home observation and temperature checks (`[followup]` of the county file).
     pub followup: Arc<crate::followup::observation::Rules>,
+    /// The county's today: the real date, or the one pinned by `--today`.
+    pub clock: clock::Clock,
 }
 
 impl Reference {
@@ -49,7 +52,14 @@ impl Reference {
             gazetteer: Arc::new(gazetteer),
             divisions: Divisions::embedded(),
             followup: Arc::new(rules),
+            clock: clock::Clock::real(),
         })
+    }
+
+    /// The same reference with its clock pinned to `today` (`--today`), or real when `None`.
+    pub fn with_today(mut self, today: Option<chrono::NaiveDate>) -> Self {
+        self.clock = today.map_or_else(clock::Clock::real, clock::Clock::pinned);
+        self
     }
 }
 
