@@ -63,7 +63,9 @@ async fn a_notice_keeps_its_header_with_its_records(app: TestApp) {
     let mut external_only = 0;
     for r in &external {
         let notice = &r["notice"];
-        let number = notice["number"].as_str().expect("every person has its notice");
+        let number = notice["number"]
+            .as_str()
+            .expect("every person has its notice");
         assert!(!number.is_empty());
         let code = notice["sendingJurisdiction"]["code"]
             .as_str()
@@ -326,7 +328,10 @@ async fn another_senders_record_id_does_not_overwrite_a_record(app: TestApp) {
             .len(),
         5
     );
-    assert_eq!(read_back["recordIdConflicts"][0]["recordId"], json!("JA17-01"));
+    assert_eq!(
+        read_back["recordIdConflicts"][0]["recordId"],
+        json!("JA17-01")
+    );
 
     // Importing it again changes nothing and reports nothing new.
     let again = import_file(
@@ -417,7 +422,11 @@ async fn a_correction_of_the_same_person_is_still_a_new_version(app: TestApp) {
         notice(sender, "协〔2020〕1号", corrected),
     )
     .await;
-    assert_eq!((again.records_new, again.records_new_version), (0, 1), "{again:?}");
+    assert_eq!(
+        (again.records_new, again.records_new_version),
+        (0, 1),
+        "{again:?}"
+    );
     assert!(again.record_id_conflicts.is_empty());
     assert_eq!(records(&app, "EXTERNAL").await.len(), 1);
 }

@@ -31,9 +31,11 @@ pub struct NoticeFilterInput {
 impl NoticeFilterInput {
     /// The register's filter; `BAD_USER_INPUT` for a range that ends before it starts.
     pub fn into_filter(self) -> Result<NoticeFilter, AppError> {
-        check_range(self.send_date_from.as_ref(), self.send_date_to.as_ref(), || {
-            "发函日期的起始日期晚于结束日期".to_owned()
-        })?;
+        check_range(
+            self.send_date_from.as_ref(),
+            self.send_date_to.as_ref(),
+            || "发函日期的起始日期晚于结束日期".to_owned(),
+        )?;
         Ok(NoticeFilter {
             sending_jurisdiction: self.sending_jurisdiction,
             number: self.number,
@@ -74,19 +76,19 @@ impl Notice {
     /// The jurisdiction that sent it, from the national division table (null when the
     /// sender's name resolves to no division: see `sender`).
     async fn sending_jurisdiction(&self, ctx: &Context<'_>) -> Result<Option<Jurisdiction>> {
-        let register = ctx.data::<Register>()?;
-        Ok(self
-            .0
-            .sending_jurisdiction_code
-            .as_ref()
-            .map(|code| Jurisdiction {
-                code: code.clone(),
-                name: register
-                    .reference
-                    .divisions
-                    .full_name(code)
-                    .or_else(|| Some(self.0.sending_jurisdiction.clone())),
-            }))
+        let divisions = ctx.data::<Register>()?.reference.divisions;
+        // Notices stored before their sender's code was kept are resolved as they are read.
+        let code = self.0.sending_jurisdiction_code.clone().or_else(|| {
+            divisions
+                .resolve_place(&self.0.sending_jurisdiction)
+                .map(|d| d.code.clone())
+        });
+        Ok(code.map(|code| Jurisdiction {
+            name: divisions
+                .full_name(&code)
+                .or_else(|| Some(self.0.sending_jurisdiction.clone())),
+            code,
+        }))
     }
     /// The sender as written on the notice.
     async fn sender(&self) -> &str {

@@ -27,12 +27,12 @@ use sha2::{Digest, Sha256};
 use super::Register;
 use super::resolution::{FreshRecord, Reach};
 use crate::access::submission;
+use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
 use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::read_back::{linked_records, persons_of};
 use crate::db::{self, import_batch, notice, source_record};
 use crate::db::{overlap, rows};
 use crate::error::AppError;
-use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
 use crate::intake::{self, BatchReport, HeaderMap, RecordIdConflict, SourceKind};
 use crate::normalize::IdClass;
 use crate::telemetry::StageTimer;
@@ -101,9 +101,14 @@ enum Plan {
     Unchanged,
     /// A record the register did not hold, written as `version` (1 unless its record ID
     /// already named another person's record in the same scope).
-    New { version: i32 },
+    New {
+        version: i32,
+    },
     /// A new version of the same person's record `old_id`.
-    NewVersion { old_id: i64, version: i32 },
+    NewVersion {
+        old_id: i64,
+        version: i32,
+    },
 }
 
 /// What the files of one command have written so far, for the resolution run at its end.
@@ -562,8 +567,15 @@ impl Register {
                     command.inherited.insert(record, *person);
                 }
                 let notice_id = p.notice.and_then(|i| notice_ids.get(i).copied());
-                let (model, identity, values) =
-                    record_model(record, batch_id, source, version, p, (notice_id, scope), now);
+                let (model, identity, values) = record_model(
+                    record,
+                    batch_id,
+                    source,
+                    version,
+                    p,
+                    (notice_id, scope),
+                    now,
+                );
                 chunk.push(model);
                 command.batch_of.insert(record, batch_id);
                 command.fresh.push(FreshRecord {
@@ -691,7 +703,8 @@ struct Stored {
 
 /// The reason for a record ID whose stored record is another person, when no finer one
 /// applies.
-const SAME_ID_OTHER_PERSON: &str = "该编号已有属于另一人的记录：已作为新记录导入，未作为原记录的新版本";
+const SAME_ID_OTHER_PERSON: &str =
+    "该编号已有属于另一人的记录：已作为新记录导入，未作为原记录的新版本";
 
 /// Why the row `p` is not a new version of the stored record `e` but another person's
 /// record under the same record ID, or `None` when it may be the same person (a correction
@@ -699,16 +712,19 @@ const SAME_ID_OTHER_PERSON: &str = "该编号已有属于另一人的记录：�
 /// numbers are valid and differ (a typo fixed leaves one of them invalid).
 fn other_person(e: &Existing, p: &Prepared) -> Option<&'static str> {
     let i = &p.identity.identity;
-    let differ = |a: &Option<String>, b: &Option<String>| {
-        matches!((a, b), (Some(a), Some(b)) if a != b)
-    };
+    let differ =
+        |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
     let name_differs = differ(&e.name, &i.name);
     let id_differs = differ(&e.id_number, &i.id_number);
     if name_differs && id_differs {
-        Some("该编号已有记录，但姓名和身份证号均不同，是另一人：已作为新记录导入，未作为原记录的新版本")
+        Some(
+            "该编号已有记录，但姓名和身份证号均不同，是另一人：已作为新记录导入，未作为原记录的新版本",
+        )
     } else if id_differs && e.id_class == Some(IdClass::Valid) && i.id_class == Some(IdClass::Valid)
     {
-        Some("该编号已有记录，但两个有效身份证号不同，是另一人：已作为新记录导入，未作为原记录的新版本")
+        Some(
+            "该编号已有记录，但两个有效身份证号不同，是另一人：已作为新记录导入，未作为原记录的新版本",
+        )
     } else {
         None
     }

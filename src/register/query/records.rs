@@ -74,8 +74,8 @@ pub fn batch_report(b: &import_batch::Model) -> Result<BatchReport, AppError> {
             e.column()
         )
     })?;
-    let record_id_conflicts =
-        serde_json::from_str::<Vec<RecordIdConflict>>(&b.record_id_conflicts).map_err(|e| {
+    let record_id_conflicts = serde_json::from_str::<Vec<RecordIdConflict>>(&b.record_id_conflicts)
+        .map_err(|e| {
             anyhow::anyhow!(
                 "reading the record ID conflicts of batch {}: {:?} error at line {} column {}",
                 b.id,
