@@ -5,7 +5,13 @@
 use paicha::intake::SourceKind;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, import_file, sample_bytes};
+use paicha::access::Role;
+use paicha::access::token::TokenSpec;
+use paicha::http::Limits;
+
+use crate::helpers::{
+    AccessMode, Backend, TestApp, import_file, sample_bytes, spawn_app_configured,
+};
 
 crate::on_every_backend!(
     a_notice_keeps_its_header_with_its_records,
@@ -13,7 +19,14 @@ crate::on_every_backend!(
     another_senders_record_id_does_not_overwrite_a_record,
     a_record_id_of_the_same_sender_for_another_person_is_a_conflict_not_a_new_version,
     a_correction_of_the_same_person_is_still_a_new_version,
+    a_township_record_id_is_its_townships,
 );
+
+/// Tests that open a hub of their own (with tokens required).
+mod with_tokens {
+    use super::a_township_officer_lists_the_notices_about_its_township;
+    crate::on_both_backends!(a_township_officer_lists_the_notices_about_its_township);
+}
 
 /// The demo county's three files, as `serve --demo` imports them.
 async fn seed_demo(app: &TestApp) {
@@ -429,4 +442,78 @@ async fn a_correction_of_the_same_person_is_still_a_new_version(app: TestApp) {
     );
     assert!(again.record_id_conflicts.is_empty());
     assert_eq!(records(&app, "EXTERNAL").await.len(), 1);
+}
+
+async fn a_township_record_id_is_its_townships(app: TestApp) {
+    let header = "编号,乡镇,村(社区),姓名,身份证号码,联系电话\n";
+    let a = format!("{header}T-1,城关镇,河口村,张伟,420102198507150036,13871234501\n");
+    let b = format!("{header}T-1,白鹭镇,白鹭湖村,赵磊,411502198812190158,13349761234\n");
+    import_file(&app.register, SourceKind::Township, "a.csv", a).await;
+    let other = import_file(&app.register, SourceKind::Township, "b.csv", b).await;
+    // Another township's T-1 is its own record, not a new version of the first.
+    assert_eq!(
+        (other.records_new, other.records_new_version),
+        (1, 0),
+        "{other:?}"
+    );
+    assert!(other.record_id_conflicts.is_empty());
+    assert_eq!(records(&app, "TOWNSHIP").await.len(), 2);
+}
+
+async fn a_township_officer_lists_the_notices_about_its_township(backend: Backend) {
+    let Some(app) =
+        spawn_app_configured(backend, AccessMode::Required, Limits::default(), None).await
+    else {
+        return;
+    };
+    seed_demo(&app).await;
+    let token = |role: Role, township: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let spec =
+                TokenSpec::parse(role, township, None, &app.register.reference).expect("spec");
+            app.register.create_token(spec).await.expect("token").token
+        }
+    };
+    let officer = token(Role::Township, Some("龙井乡")).await;
+    let query = "{ notices(first: 10) { totalCount edges { node { number
+        records { normalized { township } } contact(unmasked: true) } } } }";
+    let (_, body) = app.post_as(Some(&officer), query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let notices = &body["data"]["notices"];
+    let total = notices["totalCount"].as_i64().expect("total");
+    assert!((1..5).contains(&total), "{body}");
+    for e in notices["edges"].as_array().expect("edges") {
+        let records = e["node"]["records"].as_array().expect("records");
+        assert!(!records.is_empty(), "{body}");
+        for r in records {
+            assert_eq!(r["normalized"]["township"], json!("龙井乡"), "{body}");
+        }
+        // The officer who answers the notice may call its sender.
+        let contact = e["node"]["contact"].as_str().expect("contact");
+        assert!(!contact.contains('*'), "{contact}");
+    }
+
+    // An analyst lists them all, masked, and may not unmask the contact.
+    let analyst = token(Role::Analyst, None).await;
+    let (_, body) = app
+        .post_as(
+            Some(&analyst),
+            "{ notices(first: 10) { totalCount edges { node { contact } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(body["data"]["notices"]["totalCount"], json!(5), "{body}");
+    let (_, body) = app
+        .post_as(
+            Some(&analyst),
+            "{ notices(first: 1) { edges { node { contact(unmasked: true) } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        json!("FORBIDDEN"),
+        "{body}"
+    );
 }
