@@ -416,32 +416,58 @@ async fn a_record_id_of_the_same_sender_for_another_person_is_a_conflict_not_a_n
 }
 
 async fn a_correction_of_the_same_person_is_still_a_new_version(app: TestApp) {
-    let person = json!({ "record_id": "01", "name": "张伟", "sex": "男",
-        "id_number": "420102198507150036", "phone": "13871234501" });
-    let mut corrected = person.clone();
-    corrected["phone"] = json!("13871234599");
     let sender = "湖北省武汉市江岸区";
-    import_file(
-        &app.register,
-        SourceKind::External,
-        "a.json",
-        notice(sender, "协〔2020〕1号", person),
-    )
-    .await;
-    let again = import_file(
-        &app.register,
-        SourceKind::External,
-        "a2.json",
-        notice(sender, "协〔2020〕1号", corrected),
-    )
-    .await;
+    let import = |name: &'static str, person: Value| {
+        let app = &app;
+        async move {
+            import_file(
+                &app.register,
+                SourceKind::External,
+                name,
+                notice(sender, "协〔2020〕1号", person),
+            )
+            .await
+        }
+    };
+    // An ID number with a typo (its check digit fails), then the notice corrected: the
+    // same person's record in a new version.
+    let person = json!({ "record_id": "01", "name": "张伟", "sex": "男",
+        "id_number": "420102198507150037", "phone": "13871234501" });
+    import("a.json", person.clone()).await;
+    let mut corrected = person.clone();
+    corrected["id_number"] = json!("420102198507150036");
+    let again = import("a2.json", corrected.clone()).await;
     assert_eq!(
         (again.records_new, again.records_new_version),
         (0, 1),
         "{again:?}"
     );
     assert!(again.record_id_conflicts.is_empty());
+    // Another phone too.
+    corrected["phone"] = json!("13871234599");
+    let third = import("a3.json", corrected.clone()).await;
+    assert_eq!(
+        (third.records_new, third.records_new_version),
+        (0, 1),
+        "{third:?}"
+    );
     assert_eq!(records(&app, "EXTERNAL").await.len(), 1);
+
+    // The same name with another valid ID number is another person of that name.
+    let mut namesake = corrected;
+    namesake["id_number"] = json!("411502198812190158");
+    let other = import("a4.json", namesake).await;
+    assert_eq!(
+        (other.records_new, other.records_new_version),
+        (1, 0),
+        "{other:?}"
+    );
+    assert_eq!(other.record_id_conflicts.len(), 1);
+    assert!(
+        other.record_id_conflicts[0].reason.contains("有效身份证号"),
+        "{other:?}"
+    );
+    assert_eq!(records(&app, "EXTERNAL").await.len(), 2);
 }
 
 async fn a_township_record_id_is_its_townships(app: TestApp) {
