@@ -23,6 +23,10 @@ pub struct Model {
     pub persons_created: i32,
     pub persons_matched: i32,
     pub rejected: String,
+    /// External notices in the file.
+    pub notices: i32,
+    /// Record IDs that arrived for another person (JSON list of `RecordIdConflict`).
+    pub record_id_conflicts: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,8 @@ pub struct Model {
     pub batch_id: i64,
     pub notice_no: String,
     pub sending_jurisdiction: String,
+    /// The GB/T 2260 code the sender's name resolves to (null when it does not).
+    pub sending_jurisdiction_code: Option<String>,
     pub send_date: Option<Date>,
     pub contact: Option<String>,
     pub note: Option<String>,

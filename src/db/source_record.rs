@@ -12,6 +12,9 @@ pub struct Model {
     pub batch_id: i64,
     pub source: SourceKind,
     pub record_id: String,
+    /// Who the record ID belongs to (see `register::import::record_scope`): a record ID is
+    /// unique only within its sender.
+    pub record_scope: String,
     pub version: i32,
     pub is_current: bool,
     pub row_number: i32,

@@ -6,7 +6,7 @@
 use async_graphql::connection::PageInfo;
 
 use super::types::{
-    AuditEntry, ImportBatch, Person, ResolutionEvent, ReviewCandidate, SourceRecord,
+    AuditEntry, ImportBatch, Notice, Person, ResolutionEvent, ReviewCandidate, SourceRecord,
 };
 use crate::config::limits::{DEFAULT_PAGE, MAX_PAGE};
 use crate::error::AppError;
@@ -98,6 +98,8 @@ connection!(
     AuditEntry,
     "audit-log entries"
 );
+
+connection!(NoticeConnection, NoticeEdge, Notice, "external notices");
 
 /// The cursor of a row listed by its ID alone.
 pub fn id_cursor(id: i64) -> Cursor {

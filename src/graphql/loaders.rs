@@ -225,3 +225,20 @@ impl Loader<EventsOfPerson> for Loaders {
         Ok(rekey(found, EventsOfPerson))
     }
 }
+
+/// An external notice by ID (the notice of a record).
+#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq)]
+pub struct NoticeById(pub i64);
+
+impl Loader<NoticeById> for Loaders {
+    type Value = crate::db::notice::Model;
+    type Error = async_graphql::Error;
+
+    async fn load(
+        &self,
+        keys: &[NoticeById],
+    ) -> Result<HashMap<NoticeById, Self::Value>, Self::Error> {
+        let found = self.register.notices_by_id(&ids(keys, |k| k.0)).await?;
+        Ok(found.into_iter().map(|n| (NoticeById(n.id), n)).collect())
+    }
+}

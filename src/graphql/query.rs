@@ -404,6 +404,34 @@ impl Query {
         ))
     }
 
+    /// External notices (协查函) with their headers, oldest first, as a Relay connection:
+    /// by sender (code, prefix-aware), number and send date. A township officer lists the
+    /// notices with persons in its township.
+    #[graphql(
+        guard = "super::rules::guard(\"notices\")",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
+    async fn notices(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::types::NoticeFilterInput>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<super::connection::NoticeConnection> {
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, before, first, last)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let visible = crate::register::query::notice_visibility(principal(ctx)?);
+        let page = register.notices(&filter, args, visible).await?;
+        Ok(super::connection::NoticeConnection::from_page(
+            page,
+            |n| id_cursor(n.id),
+            super::types::Notice,
+        ))
+    }
+
     /// Pairs of records the engine could not decide, waiting for an analyst.
     #[graphql(
         guard = "super::rules::guard(\"reviewCandidates\")",

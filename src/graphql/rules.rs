@@ -25,6 +25,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("reviewCandidates", &[Permission::ReadReview]),
     ("matchModel", &[Permission::ReadReview]),
     ("auditLog", &[Permission::ReadAudit]),
+    ("notices", &[Permission::ReadRecords]),
     // Mutations.
     (
         "importBatch",

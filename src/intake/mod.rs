@@ -22,7 +22,7 @@ pub use headers::{Field, HeaderLookup, HeaderMap};
 use limits::Place;
 
 use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
-pub use report::{BatchReport, RejectedRow};
+pub use report::{BatchReport, RecordIdConflict, RejectedRow};
 
 /// The three kinds of source (DESIGN §1).
 #[derive(

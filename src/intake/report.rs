@@ -11,6 +11,18 @@ pub struct RejectedRow {
     pub reason: String,
 }
 
+/// A row whose record ID the register already held for another person: imported as a new
+/// record, not as a new version of the other person's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordIdConflict {
+    /// Data row number (1 = the first row after the header).
+    pub row: u32,
+    /// The record ID the row and the stored record share.
+    pub record_id: String,
+    /// Why the row was not taken for a new version, in Chinese.
+    pub reason: String,
+}
+
 /// The outcome of importing one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchReport {
@@ -37,6 +49,9 @@ pub struct BatchReport {
     pub persons_created: u32,
     pub persons_matched: u32,
     pub notices: u32,
+    /// Rows whose record ID the register held for another person (imported as new records).
+    #[serde(default)]
+    pub record_id_conflicts: Vec<RecordIdConflict>,
 }
 
 impl BatchReport {
@@ -65,6 +80,7 @@ impl BatchReport {
             persons_created: 0,
             persons_matched: 0,
             notices: 0,
+            record_id_conflicts: Vec::new(),
         }
     }
 
@@ -92,6 +108,14 @@ impl BatchReport {
         );
         for r in &self.rejected {
             out.push_str(&format!("  rejected row {}: {}\n", r.row, r.reason));
+        }
+        for c in &self.record_id_conflicts {
+            out.push_str(&format!(
+                "  record ID conflict, row {} ({}): {}\n",
+                c.row,
+                crate::privacy::mask_text(&c.record_id),
+                c.reason
+            ));
         }
         out
     }

@@ -236,6 +236,11 @@ fn cases() -> Vec<Case> {
             narrowed_to: None,
         },
         Case {
+            field: "notices",
+            call: Json("{ notices(first: 3) { totalCount edges { node { number } } } }"),
+            narrowed_to: None,
+        },
+        Case {
             field: "importBatch",
             call: Upload("TOWNSHIP", "township.csv"),
             narrowed_to: Some(Permission::Import),

@@ -19,6 +19,7 @@ mod incremental;
 mod intake;
 mod limits;
 mod masking;
+mod notices;
 mod oracles;
 mod persisted;
 mod queries;

@@ -28,6 +28,31 @@ impl From<intake::RejectedRow> for RejectedRow {
     }
 }
 
+/// A row whose record ID the register already held for another person: imported as a new
+/// record, not as a new version of the other person's (a record ID is unique only within its
+/// sender, and a sender may reuse one).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RecordIdConflict {
+    /// Data row number (1 = the first row after the header; for notices, the person's
+    /// position among all persons of the file).
+    pub row_number: u32,
+    /// The record ID the row shares with the other person's record (masked where it is a
+    /// phone or an ID number).
+    pub record_id: String,
+    /// Why the row was taken for another person, in Chinese.
+    pub reason: String,
+}
+
+impl From<intake::RecordIdConflict> for RecordIdConflict {
+    fn from(c: intake::RecordIdConflict) -> Self {
+        Self {
+            row_number: c.row,
+            record_id: crate::privacy::mask_text(&c.record_id),
+            reason: c.reason,
+        }
+    }
+}
+
 /// What importing one file read, kept, refused and changed.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct BatchReport {
@@ -66,6 +91,10 @@ pub struct BatchReport {
     pub persons_matched: Option<u32>,
     /// External notices in the file.
     pub notices: u32,
+    /// Rows whose record ID the register held for another person's record: imported as new
+    /// records and listed here, the other person's record left as it was (null for a
+    /// PARTNER, as every figure of what the file matched).
+    pub record_id_conflicts: Option<Vec<RecordIdConflict>>,
 }
 
 impl From<intake::BatchReport> for BatchReport {
@@ -87,6 +116,12 @@ impl From<intake::BatchReport> for BatchReport {
             persons_created: Some(r.persons_created),
             persons_matched: Some(r.persons_matched),
             notices: r.notices,
+            record_id_conflicts: Some(
+                r.record_id_conflicts
+                    .into_iter()
+                    .map(RecordIdConflict::from)
+                    .collect(),
+            ),
         }
     }
 }
@@ -101,6 +136,7 @@ impl BatchReport {
             self.records_new_version = None;
             self.persons_created = None;
             self.persons_matched = None;
+            self.record_id_conflicts = None;
         }
         self
     }

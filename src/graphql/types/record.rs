@@ -5,6 +5,7 @@ use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 
 use super::common::{Jurisdiction, Read, Shown, visible};
 use super::enums::{IdClass, Sex, Source};
+use super::notice::{Notice, notice_by_id};
 use super::person::{Person, person_of_record};
 use crate::access::Scoped as _;
 use crate::access::guard::unmask;
@@ -243,6 +244,14 @@ impl SourceRecord {
     /// When it was stored.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// The external notice (协查函) the record is a person of, with its header (number,
+    /// sender, send date, contact); null for records of other sources.
+    async fn notice(&self, ctx: &Context<'_>) -> Result<Option<Notice>> {
+        match self.0.notice_id {
+            Some(id) => notice_by_id(ctx, id).await,
+            None => Ok(None),
+        }
     }
 }
 

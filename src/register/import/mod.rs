@@ -8,7 +8,7 @@
 mod models;
 mod reading;
 
-use models::{batch_model, insert_all, notice_model, record_model};
+use models::{batch_model, insert_all, notice_model, notice_scope, record_model};
 use reading::{NORMALISE_CHUNK, Normaliser, Prepared, Reading, read_in_background, reader_lost};
 
 use std::collections::{BTreeSet, HashMap};
@@ -20,19 +20,21 @@ use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Statement,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 use sha2::{Digest, Sha256};
 
 use super::Register;
 use super::resolution::{FreshRecord, Reach};
 use crate::access::submission;
+use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
 use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::read_back::{linked_records, persons_of};
 use crate::db::{self, import_batch, notice, source_record};
 use crate::db::{overlap, rows};
 use crate::error::AppError;
-use crate::intake::{self, BatchReport, HeaderMap, SourceKind};
+use crate::intake::{self, BatchReport, HeaderMap, RecordIdConflict, SourceKind};
+use crate::normalize::IdClass;
 use crate::telemetry::StageTimer;
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
@@ -97,8 +99,16 @@ impl<'a> ImportRequest<'a> {
 /// What happens to a prepared row in this batch.
 enum Plan {
     Unchanged,
-    New,
-    NewVersion { old_id: i64, old_version: i32 },
+    /// A record the register did not hold, written as `version` (1 unless its record ID
+    /// already named another person's record in the same scope).
+    New {
+        version: i32,
+    },
+    /// A new version of the same person's record `old_id`.
+    NewVersion {
+        old_id: i64,
+        version: i32,
+    },
 }
 
 /// What the files of one command have written so far, for the resolution run at its end.
@@ -119,6 +129,8 @@ struct Batch<'r> {
     id: i64,
     report: BatchReport,
     notice_ids: Vec<i64>,
+    /// The record scope of each notice's persons (see [`record_scope`]).
+    notice_scopes: Vec<String>,
     now: chrono::DateTime<Utc>,
     /// Records of the file written so far.
     written: usize,
@@ -370,11 +382,14 @@ impl Register {
         let notice_ids: Vec<i64> = (0..notices.len() as i64)
             .map(|i| first_notice + i)
             .collect();
-        let notice_models: Vec<notice::ActiveModel> = notices
+        let notice_rows: Vec<notice::Model> = notices
             .iter()
             .zip(&notice_ids)
-            .map(|(n, nid)| notice_model(*nid, id, n, today))
+            .map(|(n, nid)| notice_model(*nid, id, n, today, self.reference.divisions))
             .collect();
+        let notice_scopes: Vec<String> = notice_rows.iter().map(notice_scope).collect();
+        let notice_models: Vec<notice::ActiveModel> =
+            notice_rows.into_iter().map(Into::into).collect();
         insert_all(txn, notice_models).await?;
 
         let mut batch = Batch {
@@ -382,6 +397,7 @@ impl Register {
             id,
             report,
             notice_ids,
+            notice_scopes,
             now,
             written: 0,
             look_up: holds_source(txn, req.source).await?,
@@ -440,27 +456,62 @@ impl Register {
         command: &mut Command,
     ) -> Result<(), AppError> {
         let req = batch.req;
-        let existing = if batch.look_up {
-            current_versions(txn, req.source, &prepared).await?
+        let scopes: Vec<String> = prepared
+            .iter()
+            .map(|p| record_scope(req.source, p, &batch.notice_scopes))
+            .collect();
+        let mut existing = if batch.look_up {
+            stored_versions(txn, req.source, &prepared).await?
         } else {
             HashMap::new()
         };
+        let report = &mut batch.report;
         let plans: Vec<Plan> = prepared
             .iter()
-            .map(|p| match existing.get(&p.record_id) {
-                None => Plan::New,
-                Some(e) if e.hash == p.content_hash => Plan::Unchanged,
-                Some(e) => Plan::NewVersion {
-                    old_id: e.id,
-                    old_version: e.version,
-                },
+            .zip(&scopes)
+            .map(|(p, scope)| {
+                let key = (scope.clone(), p.record_id.clone());
+                let Some(stored) = existing.get_mut(&key) else {
+                    return Plan::New { version: 1 };
+                };
+                if stored.current.iter().any(|e| e.hash == p.content_hash) {
+                    return Plan::Unchanged;
+                }
+                stored.max_version += 1;
+                let version = stored.max_version;
+                // The newest current version that is the row's person (a correction).
+                match stored
+                    .current
+                    .iter()
+                    .rev()
+                    .find(|e| other_person(e, p).is_none())
+                {
+                    Some(e) => Plan::NewVersion {
+                        old_id: e.id,
+                        version,
+                    },
+                    None => {
+                        let reason = stored
+                            .current
+                            .iter()
+                            .find_map(|e| other_person(e, p))
+                            .unwrap_or(SAME_ID_OTHER_PERSON);
+                        if report.record_id_conflicts.len() < MAX_REJECTED_ROWS_KEPT {
+                            report.record_id_conflicts.push(RecordIdConflict {
+                                row: p.row_number,
+                                record_id: p.record_id.clone(),
+                                reason: reason.to_owned(),
+                            });
+                        }
+                        Plan::New { version }
+                    }
+                }
             })
             .collect();
-        let report = &mut batch.report;
         for plan in &plans {
             match plan {
                 Plan::Unchanged => report.records_unchanged += 1,
-                Plan::New => report.records_new += 1,
+                Plan::New { .. } => report.records_new += 1,
                 Plan::NewVersion { .. } => report.records_new_version += 1,
             }
         }
@@ -492,6 +543,7 @@ impl Register {
         let mut next_record = db::next_id(txn, "source_record").await?;
         let mut pending = prepared
             .into_iter()
+            .zip(scopes)
             .zip(plans)
             .filter(|(_, plan)| !matches!(plan, Plan::Unchanged))
             .peekable();
@@ -502,11 +554,10 @@ impl Register {
         let mut make_chunk = || -> Option<(Statement, usize)> {
             pending.peek()?;
             let mut chunk = Vec::with_capacity(CHUNK);
-            for (p, plan) in pending.by_ref().take(CHUNK) {
+            for ((p, scope), plan) in pending.by_ref().take(CHUNK) {
                 let version = match plan {
                     Plan::Unchanged => continue,
-                    Plan::New => 1,
-                    Plan::NewVersion { old_version, .. } => old_version + 1,
+                    Plan::New { version } | Plan::NewVersion { version, .. } => version,
                 };
                 let record = next_record;
                 next_record += 1;
@@ -516,8 +567,15 @@ impl Register {
                     command.inherited.insert(record, *person);
                 }
                 let notice_id = p.notice.and_then(|i| notice_ids.get(i).copied());
-                let (model, identity, values) =
-                    record_model(record, batch_id, source, version, p, notice_id, now);
+                let (model, identity, values) = record_model(
+                    record,
+                    batch_id,
+                    source,
+                    version,
+                    p,
+                    (notice_id, scope),
+                    now,
+                );
                 chunk.push(model);
                 command.batch_of.insert(record, batch_id);
                 command.fresh.push(FreshRecord {
@@ -610,39 +668,127 @@ impl Register {
     }
 }
 
-struct Existing {
-    id: i64,
-    version: i32,
-    hash: String,
+/// Who a row's record ID belongs to: a record ID is unique only within its sender. An
+/// external notice's person: the notice's sender and number; a township check: its township;
+/// a big-data list: the province, the one sender of such lists (the empty scope). A row and
+/// a stored record are the same record only when source, scope and record ID all agree.
+fn record_scope(source: SourceKind, p: &Prepared, notice_scopes: &[String]) -> String {
+    match source {
+        SourceKind::External => p
+            .notice
+            .and_then(|i| notice_scopes.get(i))
+            .cloned()
+            .unwrap_or_default(),
+        SourceKind::Township => p.identity.identity.township.clone().unwrap_or_default(),
+        SourceKind::Bigdata => String::new(),
+    }
 }
 
-async fn current_versions(
+/// A current version of a record the register holds, as far as deciding what a row with
+/// its key is.
+struct Existing {
+    id: i64,
+    hash: String,
+    name: Option<String>,
+    id_number: Option<String>,
+    id_class: Option<IdClass>,
+}
+
+/// The stored versions of one record key: the newest version number, and its current
+/// versions (one, unless a record ID arrived for another person: then one per person).
+struct Stored {
+    max_version: i32,
+    current: Vec<Existing>,
+}
+
+/// The reason for a record ID whose stored record is another person, when no finer one
+/// applies.
+const SAME_ID_OTHER_PERSON: &str =
+    "该编号已有属于另一人的记录：已作为新记录导入，未作为原记录的新版本";
+
+/// Why the row `p` is not a new version of the stored record `e` but another person's
+/// record under the same record ID, or `None` when it may be the same person (a correction
+/// of some fields). Another person: both the name and the ID number differ, or both ID
+/// numbers are valid and differ (a typo fixed leaves one of them invalid).
+fn other_person(e: &Existing, p: &Prepared) -> Option<&'static str> {
+    let i = &p.identity.identity;
+    let differ =
+        |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
+    let name_differs = differ(&e.name, &i.name);
+    let id_differs = differ(&e.id_number, &i.id_number);
+    if name_differs && id_differs {
+        Some(
+            "该编号已有记录，但姓名和身份证号均不同，是另一人：已作为新记录导入，未作为原记录的新版本",
+        )
+    } else if id_differs && e.id_class == Some(IdClass::Valid) && i.id_class == Some(IdClass::Valid)
+    {
+        Some(
+            "该编号已有记录，但两个有效身份证号不同，是另一人：已作为新记录导入，未作为原记录的新版本",
+        )
+    } else {
+        None
+    }
+}
+
+/// The stored versions of the keys of `prepared` in `source`, by (scope, record ID).
+async fn stored_versions(
     txn: &DatabaseTransaction,
     source: SourceKind,
     prepared: &[Prepared],
-) -> Result<HashMap<String, Existing>, DbErr> {
-    let mut existing = HashMap::new();
-    let ids: Vec<String> = prepared.iter().map(|p| p.record_id.clone()).collect();
+) -> Result<HashMap<(String, String), Stored>, DbErr> {
+    type Row = (
+        i64,
+        String,
+        String,
+        i32,
+        bool,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<IdClass>,
+    );
+    let mut stored: HashMap<(String, String), Stored> = HashMap::new();
+    let mut ids: Vec<String> = prepared.iter().map(|p| p.record_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<(i64, String, i32, String)> = source_record::Entity::find()
+        let rows: Vec<Row> = source_record::Entity::find()
             .select_only()
             .columns([
                 source_record::Column::Id,
+                source_record::Column::RecordScope,
                 source_record::Column::RecordId,
                 source_record::Column::Version,
+                source_record::Column::IsCurrent,
                 source_record::Column::ContentHash,
+                source_record::Column::Name,
+                source_record::Column::IdNumber,
+                source_record::Column::IdClass,
             ])
             .filter(source_record::Column::Source.eq(source.as_db()))
-            .filter(source_record::Column::IsCurrent.eq(true))
             .filter(source_record::Column::RecordId.is_in(chunk.to_vec()))
+            .order_by_asc(source_record::Column::Version)
             .into_tuple()
             .all(txn)
             .await?;
-        for (id, record_id, version, hash) in rows {
-            existing.insert(record_id, Existing { id, version, hash });
+        for (id, scope, record_id, version, is_current, hash, name, id_number, id_class) in rows {
+            let key = stored.entry((scope, record_id)).or_insert(Stored {
+                max_version: 0,
+                current: Vec::new(),
+            });
+            key.max_version = key.max_version.max(version);
+            if is_current {
+                key.current.push(Existing {
+                    id,
+                    hash,
+                    name,
+                    id_number,
+                    id_class,
+                });
+            }
         }
     }
-    Ok(existing)
+    Ok(stored)
 }
 
 /// A file refused whole: the reason, after the file's name.
@@ -690,4 +836,5 @@ fn mark_already_imported(report: &mut BatchReport) {
     report.records_new_version = 0;
     report.persons_created = 0;
     report.persons_matched = 0;
+    report.record_id_conflicts.clear();
 }

@@ -8,7 +8,7 @@ use super::CHUNK;
 use super::reading::Prepared;
 use crate::db::{import_batch, notice, source_record};
 use crate::intake::{BatchReport, Field, NoticeIn, SourceKind};
-use crate::normalize;
+use crate::normalize::{self, Divisions};
 use crate::register::golden::StoredIdentity;
 use crate::resolve::compare::FieldValue;
 
@@ -31,25 +31,38 @@ where
     Ok(())
 }
 
+/// The stored notice of a file's notice: its header as written, the sender's name resolved
+/// to its division code (national table) when it can be.
 pub(super) fn notice_model(
     id: i64,
     batch_id: i64,
     n: &NoticeIn,
     today: NaiveDate,
-) -> notice::ActiveModel {
+    divisions: &Divisions,
+) -> notice::Model {
     let get = |f: Field| n.fields.get(&f).cloned();
+    let sending_jurisdiction =
+        get(Field::SendingJurisdiction).unwrap_or_else(|| "（未注明）".to_owned());
+    let sending_jurisdiction_code = divisions
+        .resolve_place(&sending_jurisdiction)
+        .map(|d| d.code.clone());
     notice::Model {
         id,
         batch_id,
         notice_no: get(Field::NoticeNo).unwrap_or_else(|| "（无编号）".to_owned()),
-        sending_jurisdiction: get(Field::SendingJurisdiction)
-            .unwrap_or_else(|| "（未注明）".to_owned()),
+        sending_jurisdiction,
+        sending_jurisdiction_code,
         send_date: get(Field::SendDate).and_then(|d| normalize::parse_date(&d, today).ok()),
         contact: get(Field::Contact),
         note: n.raw.get("note").and_then(Value::as_str).map(str::to_owned),
         raw: json_text(&n.raw),
     }
-    .into()
+}
+
+/// Who a notice's record IDs belong to: its sender and its number, as stored (the migration
+/// that brought `record_scope` wrote the same for the notices before it).
+pub(super) fn notice_scope(n: &notice::Model) -> String {
+    format!("{}/{}", n.sending_jurisdiction, n.notice_no)
 }
 
 /// The stored record of a prepared row, and the identity and values the resolution run goes
@@ -63,7 +76,7 @@ pub(super) fn record_model(
     source: SourceKind,
     version: i32,
     p: Prepared,
-    notice_id: Option<i64>,
+    (notice_id, record_scope): (Option<i64>, String),
     now: chrono::DateTime<Utc>,
 ) -> (source_record::Model, StoredIdentity, Vec<FieldValue>) {
     let identity = p.identity;
@@ -73,6 +86,7 @@ pub(super) fn record_model(
         batch_id,
         source,
         record_id: p.record_id,
+        record_scope,
         version,
         is_current: true,
         row_number: i32::try_from(p.row_number).unwrap_or(i32::MAX),
@@ -122,6 +136,8 @@ pub(super) fn batch_model(
         persons_created: n(report.persons_created),
         persons_matched: n(report.persons_matched),
         rejected: json_text(&report.rejected),
+        notices: n(report.notices),
+        record_id_conflicts: json_text(&report.record_id_conflicts),
     }
     .into()
 }

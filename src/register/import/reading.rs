@@ -102,6 +102,12 @@ impl Normaliser {
         let notice = row.notice.and_then(|i| notices.get(i));
         let reference = reference_date(row, notice, self.today);
         let get = |f: Field| row.get(f);
+        let header = |f: Field| notice.and_then(|n| n.fields.get(&f)).map(String::as_str);
+        // The notice's sender is where its persons came from (the jurisdiction that found
+        // them there), when the row names no origin of its own and the sender is a division
+        // of the national table: a Wuhan district's notice links its persons to Wuhan.
+        let sender = header(Field::SendingJurisdiction)
+            .filter(|s| self.reference.divisions.resolve_place(s).is_some());
         let notes: Vec<&str> = [Field::Remark, Field::Symptoms]
             .into_iter()
             .filter_map(get)
@@ -121,9 +127,14 @@ impl Normaliser {
             current_location: get(Field::CurrentLocation)
                 .or(get(Field::CurrentAddress))
                 .or(get(Field::Address)),
-            origin: get(Field::Origin),
+            origin: get(Field::Origin)
+                .filter(|o| !o.trim().is_empty())
+                .or(sender),
             arrival_date: get(Field::ArrivalDate),
-            report_date: get(Field::ReportDate).or(get(Field::BatchDate)),
+            // A notice's persons were reported on the day it was sent.
+            report_date: get(Field::ReportDate)
+                .or(get(Field::BatchDate))
+                .or(header(Field::SendDate)),
             notes,
         };
         let ctx = NormalizeContext {

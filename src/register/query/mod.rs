@@ -3,6 +3,7 @@
 mod export;
 mod figures;
 mod history;
+mod notices;
 mod page;
 mod person_filter;
 mod persons;
@@ -14,6 +15,7 @@ pub mod suppression;
 
 pub use figures::{Aggregates, Stats};
 pub use history::{AuditFilter, EventFilter};
+pub use notices::{NoticeFilter, notice_visibility};
 pub use page::{Cursor, Page, PageArgs};
 pub use person_filter::{DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};

@@ -5,7 +5,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 use super::page::{Page, PageArgs, page_of};
 use crate::db::{import_batch, source_record};
 use crate::error::AppError;
-use crate::intake::{BatchReport, RejectedRow, SourceKind};
+use crate::intake::{BatchReport, RecordIdConflict, RejectedRow, SourceKind};
 use crate::register::Register;
 
 /// Which source records to list.
@@ -74,6 +74,16 @@ pub fn batch_report(b: &import_batch::Model) -> Result<BatchReport, AppError> {
             e.column()
         )
     })?;
+    let record_id_conflicts = serde_json::from_str::<Vec<RecordIdConflict>>(&b.record_id_conflicts)
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "reading the record ID conflicts of batch {}: {:?} error at line {} column {}",
+                b.id,
+                e.classify(),
+                e.line(),
+                e.column()
+            )
+        })?;
     Ok(BatchReport {
         batch_id: b.id,
         source: b.source,
@@ -90,6 +100,7 @@ pub fn batch_report(b: &import_batch::Model) -> Result<BatchReport, AppError> {
         records_new_version: n(b.records_new_version),
         persons_created: n(b.persons_created),
         persons_matched: n(b.persons_matched),
-        notices: 0,
+        notices: n(b.notices),
+        record_id_conflicts,
     })
 }
