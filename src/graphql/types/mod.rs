@@ -24,6 +24,7 @@ pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,
 };
+pub use stats::{AggregateGroup, GroupBy, GroupKeys};
 
 #[cfg(test)]
 mod tests;
