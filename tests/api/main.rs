@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod aggregates;
 mod access_matrix;
 mod audit_beside_imports;
 mod bulk;
