@@ -9,9 +9,9 @@ use super::connection::{
 };
 use super::loaders::prime_persons;
 use super::types::{
-    AggregateGroup, Aggregates, AuditEntry, AuditKind, GroupBy, EventKind, HubeiLink, ImportBatch, LocationStatus,
-    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats, check_range,
-    parse_id, visible,
+    AggregateGroup, Aggregates, AuditEntry, AuditKind, EventKind, GroupBy, HubeiLink, ImportBatch,
+    LocationStatus, MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord,
+    Stats, check_range, parse_id, visible,
 };
 use crate::access::Permission;
 use crate::access::audit::{note_search, note_search_found};
@@ -355,8 +355,11 @@ impl Query {
         let register = ctx.data::<Register>()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let min = min_group(ctx, register)?;
-        let by: Vec<crate::register::query::GroupBy> =
-            group_by.unwrap_or_default().into_iter().map(Into::into).collect();
+        let by: Vec<crate::register::query::GroupBy> = group_by
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
         let days = days.unwrap_or_default();
         check_range(days.from.as_ref(), days.to.as_ref(), || {
             "days 的起始日期晚于结束日期".to_owned()
@@ -365,9 +368,17 @@ impl Query {
             from: days.from,
             to: days.to,
         };
-        let groups = register.groups(&filter, &by, days).await?;
+        // The groups are counted only when asked for (the arguments are checked either way).
+        let groups = if ctx.look_ahead().field("groups").exists() {
+            Some(register.groups(&filter, &by, days).await?)
+        } else {
+            register.check_groups(&by, days)?;
+            None
+        };
         let mut aggregates = Aggregates::shown(register.aggregates(&filter).await?, min);
-        aggregates.groups = AggregateGroup::shown(groups, min);
+        if let Some(groups) = groups {
+            aggregates.groups = AggregateGroup::shown(groups, min);
+        }
         Ok(aggregates)
     }
 

@@ -95,7 +95,13 @@ async fn groups_cross_tabulate_the_register_with_every_township_and_every_day(ap
 
     // Township x status: every township of the gazetteer under every status, zero included.
     let townships = county_townships(&app);
-    let by = groups(&app, json!(["TOWNSHIP", "STATUS"]), json!(null), json!(null)).await;
+    let by = groups(
+        &app,
+        json!(["TOWNSHIP", "STATUS"]),
+        json!(null),
+        json!(null),
+    )
+    .await;
     let statuses = ["IN_COUNTY", "OUT_OF_COUNTY", "PENDING_VERIFICATION"];
     for t in &townships {
         for s in statuses {
@@ -123,7 +129,10 @@ async fn groups_cross_tabulate_the_register_with_every_township_and_every_day(ap
     assert_eq!(by.len(), 3, "{by:?}");
     for g in &by {
         let source = g["keys"]["source"].as_str().expect("source");
-        let want = persons.iter().filter(|p| sources(p).contains(source)).count() as u64;
+        let want = persons
+            .iter()
+            .filter(|p| sources(p).contains(source))
+            .count() as u64;
         assert_eq!(g["count"].as_u64(), Some(want), "{source}");
     }
 
@@ -143,7 +152,9 @@ async fn groups_cross_tabulate_the_register_with_every_township_and_every_day(ap
         .iter()
         .map(|g| {
             (
-                g["keys"]["jurisdiction"]["code"].as_str().map(str::to_owned),
+                g["keys"]["jurisdiction"]["code"]
+                    .as_str()
+                    .map(str::to_owned),
                 g["count"].as_u64().expect("n"),
             )
         })
@@ -170,9 +181,16 @@ async fn groups_cross_tabulate_the_register_with_every_township_and_every_day(ap
     let (first, last) = (days[0], days[days.len() - 1]);
     let by = groups(&app, json!(["HUBEI_LINK", "DAY"]), json!(null), json!(null)).await;
     let span = (date(last) - date(first)).num_days() as usize + 1;
-    assert_eq!(by.len(), 3 * span, "3 links x every day from {first} to {last}");
+    assert_eq!(
+        by.len(),
+        3 * span,
+        "3 links x every day from {first} to {last}"
+    );
     for link in ["WUHAN", "OTHER_HUBEI", "UNKNOWN"] {
-        let series: Vec<&Value> = by.iter().filter(|g| g["keys"]["hubeiLink"] == link).collect();
+        let series: Vec<&Value> = by
+            .iter()
+            .filter(|g| g["keys"]["hubeiLink"] == link)
+            .collect();
         assert_eq!(series.len(), span);
         assert_eq!(series[0]["keys"]["day"], first);
         assert_eq!(series[span - 1]["keys"]["day"], last);
@@ -304,12 +322,11 @@ async fn a_dashboard_sees_no_small_group_in_any_row_column_or_running_total(app:
                 d => d.to_uppercase(),
             })
             .collect();
-        let truth = app
-            .gql_data(DASHBOARD_GROUPS, json!({ "by": by }))
-            .await["aggregates"]["groups"]
-            .as_array()
-            .expect("groups")
-            .clone();
+        let truth =
+            app.gql_data(DASHBOARD_GROUPS, json!({ "by": by })).await["aggregates"]["groups"]
+                .as_array()
+                .expect("groups")
+                .clone();
         let (_, body) = app
             .post_as(Some(&dashboard), DASHBOARD_GROUPS, json!({ "by": by }))
             .await;
@@ -345,7 +362,9 @@ async fn a_dashboard_sees_no_small_group_in_any_row_column_or_running_total(app:
                     .collect();
                 let sum: u64 = withheld.iter().sum();
                 // (Or everything: a line of fewer than 5 persons in all.)
-                let everything = line.iter().all(|&i| count(i) == 0 || shown[i]["count"].is_null());
+                let everything = line
+                    .iter()
+                    .all(|&i| count(i) == 0 || shown[i]["count"].is_null());
                 assert!(
                     withheld.is_empty() || (withheld.len() >= 2 && sum >= 5) || everything,
                     "{dims:?} along {dim}: {withheld:?} withheld"
@@ -463,10 +482,20 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
         )
         .await;
     let want = expected(&persons, |p| {
-        p["locationStatus"] == "IN_COUNTY" && p["hubeiLink"] == "WUHAN" && sources(p).contains("TOWNSHIP")
+        p["locationStatus"] == "IN_COUNTY"
+            && p["hubeiLink"] == "WUHAN"
+            && sources(p).contains("TOWNSHIP")
     });
-    assert_eq!(data["persons"]["totalCount"].as_u64(), Some(want.len() as u64));
-    check("no status", json!({ "locationStatus": [] }), BTreeSet::new()).await;
+    assert_eq!(
+        data["persons"]["totalCount"].as_u64(),
+        Some(want.len() as u64)
+    );
+    check(
+        "no status",
+        json!({ "locationStatus": [] }),
+        BTreeSet::new(),
+    )
+    .await;
     check(
         "two links",
         json!({ "hubeiLink": ["WUHAN", "OTHER_HUBEI"] }),
@@ -485,7 +514,10 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
 
     // Missing a source: not yet checked on site.
     let unchecked = expected(&persons, |p| !sources(p).contains("TOWNSHIP"));
-    assert!(!unchecked.is_empty(), "the samples have persons not yet checked");
+    assert!(
+        !unchecked.is_empty(),
+        "the samples have persons not yet checked"
+    );
     check(
         "missingSource",
         json!({ "missingSource": "TOWNSHIP" }),
@@ -511,7 +543,12 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
     let city = &code[..4];
     let of_city = in_jurisdiction(city);
     assert!(!of_city.is_empty());
-    check("jurisdiction of a city", json!({ "jurisdiction": city }), of_city.clone()).await;
+    check(
+        "jurisdiction of a city",
+        json!({ "jurisdiction": city }),
+        of_city.clone(),
+    )
+    .await;
     check(
         "jurisdiction of a city, as a city's code",
         json!({ "jurisdiction": format!("{city}00") }),
@@ -530,7 +567,12 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
         in_jurisdiction(&code),
     )
     .await;
-    check("Hubei", json!({ "jurisdiction": "42" }), in_jurisdiction("42")).await;
+    check(
+        "Hubei",
+        json!({ "jurisdiction": "42" }),
+        in_jurisdiction("42"),
+    )
+    .await;
     check(
         "the county",
         json!({ "jurisdiction": county.clone() }),
@@ -543,18 +585,29 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
             json!({}),
         )
         .await;
-    assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{bad}");
+    assert_eq!(
+        bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{bad}"
+    );
 
     // Conflicts on the fields named.
     for (field, keep) in [
-        ("NAME", &(|p: &Value| conflicted(p, "name")) as &dyn Fn(&Value) -> bool),
+        (
+            "NAME",
+            &(|p: &Value| conflicted(p, "name")) as &dyn Fn(&Value) -> bool,
+        ),
         ("ID_NUMBER", &|p: &Value| conflicted(p, "idNumber")),
         ("ADDRESS", &|p: &Value| conflicted(p, "address")),
         ("LOCATION", &|p: &Value| {
             p["locationConflict"] == true || conflicted(p, "township") || conflicted(p, "village")
         }),
     ] {
-        check("conflicts", json!({ "conflicts": [field] }), expected(&persons, keep)).await;
+        check(
+            "conflicts",
+            json!({ "conflicts": [field] }),
+            expected(&persons, keep),
+        )
+        .await;
     }
     let name_or_location = expected(&persons, |p| {
         conflicted(p, "name")
@@ -576,7 +629,10 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
         .find_map(|p| p["township"].as_str())
         .expect("a township")
         .to_owned();
-    let stem: String = township.chars().take(township.chars().count() - 1).collect();
+    let stem: String = township
+        .chars()
+        .take(township.chars().count() - 1)
+        .collect();
     check(
         "township without its suffix",
         json!({ "township": stem }),

@@ -4,8 +4,8 @@
 mod helpers;
 
 mod access;
-mod aggregates;
 mod access_matrix;
+mod aggregates;
 mod audit_beside_imports;
 mod bulk;
 mod cli;

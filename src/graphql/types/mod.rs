@@ -20,11 +20,11 @@ pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
 pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
 pub use review::{MatchExplanation, ReviewCandidate};
+pub use stats::{AggregateGroup, GroupBy, GroupKeys};
 pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,
 };
-pub use stats::{AggregateGroup, GroupBy, GroupKeys};
 
 #[cfg(test)]
 mod tests;

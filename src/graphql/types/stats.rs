@@ -118,7 +118,8 @@ pub struct Aggregates {
     /// person found by two sources counts once under each when grouped by `SOURCE`. For a
     /// DASHBOARD caller, a group of fewer persons than `suppressedBelow` is null, and so are
     /// the next smallest groups of the same row or column (of the same stretch of days
-    /// between two running totals shown) until the withheld ones add up to the minimum.
+    /// between two running totals shown) until the withheld ones of each are two at least
+    /// and add up to the minimum.
     pub groups: Vec<AggregateGroup>,
     /// When the newest import batch was committed: the figures hold everything imported
     /// until then (null before the first import).

@@ -208,14 +208,35 @@ impl Register {
         days: DateRange,
     ) -> Result<Groups, AppError> {
         self.check_person_filter(filter)?;
+        let dims = self.check_groups(by, days)?;
+        let day_dim = dims.iter().position(|d| *d == GroupBy::Day);
+        let backend = self.db.backend();
+        let statement = self.group_statement(&dims, self.person_condition(filter));
+        let rows = self
+            .db
+            .conn
+            .query_all_raw(backend.build(&statement))
+            .await?;
+        let mut counted: Vec<(Vec<Option<String>>, u64)> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let keys = (0..dims.len())
+                .map(|i| row.try_get::<Option<String>>("", &format!("k{i}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            counted.push((keys, count(row.try_get::<i64>("", "n")?)));
+        }
+        self.cross_tabulate(dims, day_dim, days, &counted)
+    }
+
+    /// The dimensions of `by`, each once in the order given; `BAD_USER_INPUT` for `days`
+    /// without `DAY`, or a range that ends before it starts.
+    pub fn check_groups(&self, by: &[GroupBy], days: DateRange) -> Result<Vec<GroupBy>, AppError> {
         let mut dims: Vec<GroupBy> = Vec::new();
         for d in by {
             if !dims.contains(d) {
                 dims.push(*d);
             }
         }
-        let day_dim = dims.iter().position(|d| *d == GroupBy::Day);
-        if day_dim.is_none() && (days.from.is_some() || days.to.is_some()) {
+        if !dims.contains(&GroupBy::Day) && (days.from.is_some() || days.to.is_some()) {
             return Err(AppError::BadInput(
                 "日期范围 days 只用于按日（DAY）分组".into(),
             ));
@@ -225,17 +246,7 @@ impl Register {
         {
             return Err(AppError::BadInput("days 的起始日期晚于结束日期".into()));
         }
-        let backend = self.db.backend();
-        let statement = self.group_statement(&dims, self.person_condition(filter));
-        let rows = self.db.conn.query_all_raw(backend.build(&statement)).await?;
-        let mut counted: Vec<(Vec<Option<String>>, u64)> = Vec::with_capacity(rows.len());
-        for row in rows {
-            let keys = (0..dims.len())
-                .map(|i| row.try_get::<Option<String>>("", &format!("k{i}")))
-                .collect::<Result<Vec<_>, _>>()?;
-            counted.push((keys, count(row.try_get::<i64>("", "n")?)));
-        }
-        self.cross_tabulate(dims, day_dim, days, &counted)
+        Ok(dims)
     }
 
     /// `SELECT k0, k1, …, COUNT(*) AS n FROM (SELECT <key expressions> FROM person … WHERE
@@ -300,7 +311,9 @@ impl Register {
             .expr_as(Expr::cust("COUNT(*)"), "n")
             .from_subquery(keyed, "g");
         for i in 0..dims.len() {
-            grouped.column(format!("k{i}")).group_by_col(format!("k{i}"));
+            grouped
+                .column(format!("k{i}"))
+                .group_by_col(format!("k{i}"));
         }
         grouped
     }
@@ -347,8 +360,11 @@ impl Register {
                 GroupBy::Jurisdiction => observed(i),
                 GroupBy::Day => {
                     let seen = observed(i);
-                    let parsed: Vec<NaiveDate> =
-                        seen.iter().flatten().filter_map(|d| d.parse().ok()).collect();
+                    let parsed: Vec<NaiveDate> = seen
+                        .iter()
+                        .flatten()
+                        .filter_map(|d| d.parse().ok())
+                        .collect();
                     let from = days.from.or_else(|| parsed.iter().min().copied());
                     let to = days.to.or_else(|| parsed.iter().max().copied());
                     let mut keys = Vec::new();
@@ -360,7 +376,11 @@ impl Register {
                             return Err(too_many_groups(n));
                         }
                         day_range = Some((from, to));
-                        keys.extend(from.iter_days().take_while(|d| *d <= to).map(|d| Some(d.to_string())));
+                        keys.extend(
+                            from.iter_days()
+                                .take_while(|d| *d <= to)
+                                .map(|d| Some(d.to_string())),
+                        );
                     }
                     if seen.contains(&None) {
                         keys.push(None);
@@ -373,7 +393,9 @@ impl Register {
         let shape: Vec<usize> = domains.iter().map(Vec::len).collect();
         let cells = shape
             .iter()
-            .try_fold(1usize, |n, &k| n.checked_mul(k).filter(|n| *n <= MAX_GROUPS))
+            .try_fold(1usize, |n, &k| {
+                n.checked_mul(k).filter(|n| *n <= MAX_GROUPS)
+            })
             .ok_or_else(|| too_many_groups(shape.iter().map(|&k| k as u64).product()))?;
         let strides: Vec<usize> = (0..shape.len())
             .map(|i| shape[i + 1..].iter().product())
@@ -391,7 +413,9 @@ impl Register {
             for (i, key) in keys.iter().enumerate() {
                 let position = match (Some(i) == day_dim, day_range, key) {
                     (true, Some((from, to)), Some(day)) => {
-                        let Ok(day) = day.parse::<NaiveDate>() else { continue 'rows };
+                        let Ok(day) = day.parse::<NaiveDate>() else {
+                            continue 'rows;
+                        };
                         if day > to {
                             continue 'rows;
                         }
@@ -414,7 +438,7 @@ impl Register {
         let mut running: Vec<Option<u64>> = vec![None; cells];
         if let (Some(d), Some((from, to))) = (day_dim, day_range) {
             let dated = usize::try_from((to - from).num_days()).unwrap_or(0) + 1;
-            for start in (0..cells).filter(|c| (c / strides[d]) % shape[d] == 0) {
+            for start in (0..cells).filter(|c| (c / strides[d]).is_multiple_of(shape[d])) {
                 let mut total = before[start];
                 for p in 0..dated {
                     let cell = start + p * strides[d];
@@ -462,7 +486,8 @@ impl Register {
     fn jurisdiction_name(&self, code: &str) -> Option<String> {
         let county = &self.reference.gazetteer;
         self.reference.divisions.full_name(code).or_else(|| {
-            (code == county.code).then(|| format!("{}{}{}", county.province, county.city, county.name))
+            (code == county.code)
+                .then(|| format!("{}{}{}", county.province, county.city, county.name))
         })
     }
 }

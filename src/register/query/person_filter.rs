@@ -96,9 +96,8 @@ impl Register {
     pub(super) fn person_condition(&self, filter: &PersonFilter) -> Condition {
         let mut cond = Condition::all().add(person::Column::MergedInto.is_null());
         if let Some(statuses) = &filter.location_status {
-            cond = cond.add(
-                person::Column::LocationStatus.is_in(statuses.iter().map(|s| s.as_str())),
-            );
+            cond =
+                cond.add(person::Column::LocationStatus.is_in(statuses.iter().map(|s| s.as_str())));
         }
         let township = filter.township.as_ref().map(|t| {
             self.reference
@@ -185,7 +184,8 @@ impl Register {
         let Ok(prefix) = jurisdiction_prefix(code) else {
             return Condition::all().add(Expr::cust("1 = 0"));
         };
-        let mut any = Condition::any().add(person::Column::JurisdictionCode.like(format!("{prefix}%")));
+        let mut any =
+            Condition::any().add(person::Column::JurisdictionCode.like(format!("{prefix}%")));
         if self.reference.gazetteer.code.starts_with(&prefix) {
             any = any.add(person::Column::LocationStatus.eq(LocationStatus::InCounty.as_str()));
         }
@@ -204,7 +204,7 @@ fn jurisdiction_prefix(code: &str) -> Result<String, AppError> {
         )));
     }
     let mut prefix = code;
-    while prefix.len() > 2 && prefix.len() % 2 == 0 && prefix.ends_with("00") {
+    while prefix.len() > 2 && prefix.len().is_multiple_of(2) && prefix.ends_with("00") {
         prefix = &prefix[..prefix.len() - 2];
     }
     Ok(prefix.to_owned())

@@ -64,7 +64,7 @@ pub fn suppress_table(
         .collect();
     let line_starts = |d: usize| -> Vec<usize> {
         (0..counts.len())
-            .filter(|c| shape[d] > 0 && (c / strides[d]) % shape[d] == 0)
+            .filter(|c| shape[d] > 0 && (c / strides[d]).is_multiple_of(shape[d]))
             .collect()
     };
     let along = |d: usize, start: usize| -> Vec<usize> {
@@ -90,7 +90,9 @@ pub fn suppress_table(
     for line in &day_lines {
         let mut known: Option<u64> = None;
         for &cell in line {
-            let Some(total) = total_at(cell) else { continue };
+            let Some(total) = total_at(cell) else {
+                continue;
+            };
             // Before the first day: the persons reported before the series.
             let last = *known.get_or_insert(total.saturating_sub(counts[cell]));
             let rise = total.saturating_sub(last);
@@ -197,7 +199,11 @@ mod tests {
         assert_eq!(withheld, vec![0, 1, 3, 4], "{shown:?}");
         for line in [[0, 1, 2].as_slice(), &[3, 4, 5], &[0, 3], &[1, 4], &[2, 5]] {
             let counts = [1u64, 7, 12, 6, 6, 9];
-            let hidden: u64 = line.iter().filter(|&&i| shown[i].is_none()).map(|&i| counts[i]).sum();
+            let hidden: u64 = line
+                .iter()
+                .filter(|&&i| shown[i].is_none())
+                .map(|&i| counts[i])
+                .sum();
             assert!(hidden == 0 || hidden >= 5, "{line:?}: {hidden}");
         }
         // No dimension: the one group is the total.
@@ -215,8 +221,12 @@ mod tests {
         // Between the totals shown, what is withheld adds up to 5 at least (or nothing).
         assert_eq!(shown, vec![None, None, None, None], "{shown:?}");
         // Large days: everything shown.
-        let (shown, totals) =
-            suppress_table(&[5, 0, 6], &[3], Some((0, &[Some(25), Some(25), Some(31)])), 5);
+        let (shown, totals) = suppress_table(
+            &[5, 0, 6],
+            &[3],
+            Some((0, &[Some(25), Some(25), Some(31)])),
+            5,
+        );
         assert_eq!(shown, vec![Some(5), Some(0), Some(6)]);
         assert_eq!(totals, vec![Some(25), Some(25), Some(31)]);
     }
