@@ -269,7 +269,7 @@ async fn groups_cross_tabulate_the_register_with_every_township_and_every_day(ap
             "days",
         ),
         (
-            r#"{ aggregates(groupBy: [DAY, TOWNSHIP, STATUS, SOURCE], days: { from: "2000-01-01", to: "2030-01-01" }) { persons } }"#,
+            r#"{ aggregates(groupBy: [DAY, TOWNSHIP, STATUS, SOURCE], days: { from: "2000-01-01", to: "2030-01-01" }) { groups { count } } }"#,
             "分组过多",
         ),
     ] {
