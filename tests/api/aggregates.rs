@@ -490,6 +490,21 @@ async fn filters_take_several_values_jurisdiction_prefixes_missing_sources_and_c
         data["persons"]["totalCount"].as_u64(),
         Some(want.len() as u64)
     );
+    // ... and as a variable of the single type an old client declared.
+    let data = app
+        .gql_data(
+            "query($s: LocationStatus, $l: HubeiLink) {
+               persons(filter: { locationStatus: $s, hubeiLink: $l }) { totalCount } }",
+            json!({ "s": "IN_COUNTY", "l": "WUHAN" }),
+        )
+        .await;
+    let want = expected(&persons, |p| {
+        p["locationStatus"] == "IN_COUNTY" && p["hubeiLink"] == "WUHAN"
+    });
+    assert_eq!(
+        data["persons"]["totalCount"].as_u64(),
+        Some(want.len() as u64)
+    );
     check(
         "no status",
         json!({ "locationStatus": [] }),
