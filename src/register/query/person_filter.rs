@@ -80,8 +80,18 @@ impl Register {
                 .match_village(township.as_deref(), village)
                 .is_none()
         {
+            let in_townships: Vec<&str> = gazetteer
+                .townships
+                .iter()
+                .filter(|t| gazetteer.match_village(Some(&t.name), village).is_some())
+                .map(|t| t.name.as_str())
+                .collect();
             return Err(AppError::BadInput(match &township {
                 Some(t) => format!("未知的村（社区）：{t}没有{village}"),
+                None if in_townships.len() > 1 => format!(
+                    "{village}在多个乡镇都有（{}）：请同时给出乡镇",
+                    in_townships.join("、")
+                ),
                 None => format!("未知的村（社区）：{village}"),
             }));
         }
