@@ -294,3 +294,22 @@ fn persons_in_pending_candidates() -> SelectStatement {
         )
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jurisdiction_is_matched_by_its_code_less_the_zeros_of_a_province_or_city() {
+        let prefix = |c: &str| jurisdiction_prefix(c).ok();
+        assert_eq!(prefix("42").as_deref(), Some("42"));
+        assert_eq!(prefix("420000").as_deref(), Some("42"));
+        assert_eq!(prefix("4201").as_deref(), Some("4201"));
+        assert_eq!(prefix("420100").as_deref(), Some("4201"));
+        assert_eq!(prefix(" 420102 ").as_deref(), Some("420102"));
+        assert_eq!(prefix("420102001").as_deref(), Some("420102001"));
+        for bad in ["4", "武汉", "42a1", "4201020010001", ""] {
+            assert!(prefix(bad).is_none(), "{bad}");
+        }
+    }
+}
