@@ -15,6 +15,7 @@ crate::on_every_backend!(
     a_dashboard_sees_no_small_group_in_any_row_column_or_running_total,
     filters_take_several_values_jurisdiction_prefixes_missing_sources_and_conflicts,
     an_unknown_place_in_a_filter_is_refused_by_name,
+    a_cross_tabulation_is_one_sql_statement_whatever_the_register_holds,
 );
 
 const PERSON_FIELDS: &str = "id township village locationStatus hubeiLink firstReported \
@@ -681,4 +682,26 @@ async fn an_unknown_place_in_a_filter_is_refused_by_name(app: TestApp) {
             assert!(message.contains(named), "{message}");
         }
     }
+}
+
+async fn a_cross_tabulation_is_one_sql_statement_whatever_the_register_holds(app: TestApp) {
+    let without = "{ aggregates { persons } }";
+    let with = "{ aggregates(groupBy: [TOWNSHIP, SOURCE, DAY], days: { from: \"2020-01-01\", to: \"2020-03-01\" }) {
+                   persons groups { count runningTotal } } }";
+    let mut extra = Vec::new();
+    for size in [20, 120] {
+        let files = paicha::synth::generate(
+            size,
+            20_200_127 + size as u64,
+            &paicha::Reference::load(None).expect("demo county"),
+        );
+        crate::helpers::import_synthetic(&app.register, &files).await;
+        let (plain, _) = crate::queries::statements_for(&app, without).await;
+        let (grouped, data) = crate::queries::statements_for(&app, with).await;
+        let groups = data["aggregates"]["groups"].as_array().expect("groups");
+        let counted: u64 = groups.iter().filter_map(|g| g["count"].as_u64()).sum();
+        assert!(counted > 0, "{data}");
+        extra.push(grouped - plain);
+    }
+    assert_eq!(extra, vec![1, 1], "the groups are counted by one GROUP BY");
 }
