@@ -9,9 +9,9 @@ use super::connection::{
 };
 use super::loaders::prime_persons;
 use super::types::{
-    Aggregates, AuditEntry, AuditKind, EventKind, HubeiLink, ImportBatch, LocationStatus,
-    MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord, Stats, check_range,
-    parse_id, visible,
+    AggregateGroup, Aggregates, AuditEntry, AuditKind, EventKind, GroupBy, HubeiLink, ImportBatch,
+    LocationStatus, MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord,
+    Stats, check_range, parse_id, visible,
 };
 use crate::access::Permission;
 use crate::access::audit::{note_search, note_search_found};
@@ -45,21 +45,33 @@ impl DateRangeInput {
     }
 }
 
+/// The days of a day series (`aggregates(groupBy: [DAY])`); an end left out is the first or
+/// last day of the data.
+#[derive(InputObject, Clone, Copy, Debug, Default)]
+pub struct DayRangeInput {
+    /// First day listed.
+    pub from: Option<NaiveDate>,
+    /// Last day listed.
+    pub to: Option<NaiveDate>,
+}
+
 /// Which persons to list. Every condition given must hold; leave a field out not to filter
-/// on it.
+/// on it. A list of values holds when any of them does (a single value is accepted for a
+/// list, as GraphQL coerces it); an empty list selects no one. A township or village the
+/// county gazetteer does not know is `BAD_USER_INPUT`, not an empty answer.
 #[derive(InputObject, Clone, Debug, Default)]
 pub struct PersonFilterInput {
-    /// Only persons in this location status.
-    pub location_status: Option<LocationStatus>,
+    /// Only persons in one of these location statuses.
+    pub location_status: Option<Vec<LocationStatus>>,
     /// Only persons of this township (any spelling the gazetteer knows).
     pub township: Option<String>,
     /// Only persons of this village or community (any spelling the gazetteer knows; give the
     /// township too when village names repeat across townships).
     pub village: Option<String>,
-    /// Only persons with a current record from this source.
-    pub source: Option<Source>,
-    /// Only persons with this link to Hubei: Wuhan, other Hubei, or unknown.
-    pub hubei_link: Option<HubeiLink>,
+    /// Only persons with a current record from one of these sources.
+    pub source: Option<Vec<Source>>,
+    /// Only persons with one of these links to Hubei: Wuhan, other Hubei, or unknown.
+    pub hubei_link: Option<Vec<HubeiLink>>,
     /// Only persons whose (earliest) arrival date is in this range.
     pub arrival_date: Option<DateRangeInput>,
     /// Only persons first reported in this range.
@@ -70,20 +82,51 @@ pub struct PersonFilterInput {
     /// True: only persons whose sources disagree (on a golden-record field or on where they
     /// are); false: only those whose sources agree.
     pub has_conflicts: Option<bool>,
+    /// Only persons in this jurisdiction: a GB/T 2260 code or its prefix, matched against the
+    /// person's jurisdiction code (`42`: all of Hubei; `4201` or `420100`: all of Wuhan;
+    /// `420102`: 江岸区). Persons in the county count as in the county's own code.
+    pub jurisdiction: Option<String>,
+    /// Only persons no current record of this source has found yet (`TOWNSHIP`: not yet
+    /// checked on site).
+    pub missing_source: Option<Source>,
+    /// Only persons whose golden record has a conflict on one of these fields.
+    pub conflicts: Option<Vec<ConflictField>>,
+}
+
+/// A field of the golden record whose sources can disagree.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::register::query::ConflictField")]
+pub enum ConflictField {
+    /// The name.
+    Name,
+    /// The ID number.
+    IdNumber,
+    /// Where the person is: in or out of the county, the township or the village.
+    Location,
+    /// The address.
+    Address,
 }
 
 impl PersonFilterInput {
-    fn into_filter(self) -> Result<PersonFilter, AppError> {
+    /// The register's filter; `BAD_USER_INPUT` for a date range that ends before it starts
+    /// (names are checked against the gazetteer by `Register::check_person_filter`).
+    pub(crate) fn into_filter(self) -> Result<PersonFilter, AppError> {
+        fn each<G, C: From<G>>(values: Option<Vec<G>>) -> Option<Vec<C>> {
+            values.map(|v| v.into_iter().map(C::from).collect())
+        }
         Ok(PersonFilter {
-            location_status: self.location_status.map(Into::into),
+            location_status: each(self.location_status),
             township: self.township,
             village: self.village,
-            source: self.source.map(Into::into),
-            hubei_link: self.hubei_link.map(Into::into),
+            source: each(self.source),
+            hubei_link: each(self.hubei_link),
             arrival_date: DateRangeInput::checked(self.arrival_date, "抵达日期")?,
             first_reported: DateRangeInput::checked(self.first_reported, "首次报告日期")?,
             review_pending: self.review_pending,
             has_conflicts: self.has_conflicts,
+            jurisdiction: self.jurisdiction,
+            missing_source: self.missing_source.map(Into::into),
+            conflicts: each(self.conflicts),
         })
     }
 }
@@ -297,18 +340,46 @@ impl Query {
 
     /// Dashboard figures over the persons `filter` selects (all persons by default): counts
     /// by day first reported, township, location status, Hubei link and source, and new
-    /// persons per day per source. For a DASHBOARD caller, groups of fewer persons than
-    /// `suppressedBelow` are withheld.
+    /// persons per day per source; and `groups`, the persons cross-tabulated by `groupBy`
+    /// (each dimension once, in the order given; a day series over `days`, by default the
+    /// days of the data, with a running total). For a DASHBOARD caller, groups of fewer
+    /// persons than `suppressedBelow` are withheld.
     #[graphql(guard = "super::rules::guard(\"aggregates\")")]
     async fn aggregates(
         &self,
         ctx: &Context<'_>,
         filter: Option<PersonFilterInput>,
+        group_by: Option<Vec<GroupBy>>,
+        days: Option<DayRangeInput>,
     ) -> Result<Aggregates> {
         let register = ctx.data::<Register>()?;
         let filter = filter.unwrap_or_default().into_filter()?;
         let min = min_group(ctx, register)?;
-        Ok(Aggregates::shown(register.aggregates(&filter).await?, min))
+        let by: Vec<crate::register::query::GroupBy> = group_by
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let days = days.unwrap_or_default();
+        check_range(days.from.as_ref(), days.to.as_ref(), || {
+            "days 的起始日期晚于结束日期".to_owned()
+        })?;
+        let days = DateRange {
+            from: days.from,
+            to: days.to,
+        };
+        // The groups are counted only when asked for (the arguments are checked either way).
+        let groups = if ctx.look_ahead().field("groups").exists() {
+            Some(register.groups(&filter, &by, days).await?)
+        } else {
+            register.check_groups(&by, days)?;
+            None
+        };
+        let mut aggregates = Aggregates::shown(register.aggregates(&filter).await?, min);
+        if let Some(groups) = groups {
+            aggregates.groups = AggregateGroup::shown(groups, min);
+        }
+        Ok(aggregates)
     }
 
     /// A person by ID. An ID merged into another person answers with the surviving person.

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod access_matrix;
+mod aggregates;
 mod audit_beside_imports;
 mod bulk;
 mod cli;

@@ -612,7 +612,7 @@ async fn aggregates_count_the_register_in_one_request(app: TestApp) {
 
 /// SQL statements one GraphQL request runs, counted by sea-orm's metric callback on a
 /// connection of its own.
-async fn statements_for(app: &TestApp, query: &str) -> (usize, Value) {
+pub(crate) async fn statements_for(app: &TestApp, query: &str) -> (usize, Value) {
     let counter = Arc::new(AtomicUsize::new(0));
     let mut db = app.register.db().clone();
     let seen = counter.clone();

@@ -1,12 +1,13 @@
 //! Headline figures and dashboard aggregates.
 
-use async_graphql::SimpleObject;
-use chrono::NaiveDate;
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use super::common::Jurisdiction;
 use super::enums::{HubeiLink, LocationStatus, Source};
 use crate::intake::SourceKind;
 use crate::register;
-use crate::register::query::suppression::{suppress, suppress_one};
+use crate::register::query::suppression::{suppress, suppress_one, suppress_table};
 
 /// A count of persons in one location status.
 #[derive(SimpleObject, Clone, Debug)]
@@ -48,6 +49,9 @@ pub struct Stats {
     pub records_by_source: Vec<SourceCount>,
     /// Import batches.
     pub batches: u64,
+    /// When the newest import batch was committed: the figures hold everything imported
+    /// until then (null before the first import).
+    pub data_as_of: Option<DateTime<Utc>>,
     /// For a DASHBOARD caller, the fewest persons a count may show: smaller counts are null,
     /// and so is the next smallest count of the same list when the total would give a
     /// withheld one away. Null for callers who may read persons (nothing is withheld).
@@ -107,6 +111,113 @@ pub struct Aggregates {
     /// `newPersonsPerDay`) when the total would give a withheld one away. Null for callers
     /// who may read persons (nothing is withheld).
     pub suppressed_below: Option<u64>,
+    /// The persons selected, cross-tabulated by the `groupBy` argument: one group for every
+    /// combination of keys, zero counts included (every township of the county gazetteer,
+    /// every status, link and source, every jurisdiction someone is in, every day of `days`),
+    /// ordered by the keys in `groupBy` order. Without `groupBy`, one group: everyone. A
+    /// person found by two sources counts once under each when grouped by `SOURCE`. For a
+    /// DASHBOARD caller, a group of fewer persons than `suppressedBelow` is null, and so are
+    /// the next smallest groups of the same row or column (of the same stretch of days
+    /// between two running totals shown) until the withheld ones of each are two at least
+    /// and add up to the minimum.
+    pub groups: Vec<AggregateGroup>,
+    /// When the newest import batch was committed: the figures hold everything imported
+    /// until then (null before the first import).
+    pub data_as_of: Option<DateTime<Utc>>,
+}
+
+/// A dimension `aggregates` can cross-tabulate the persons by.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::register::query::GroupBy")]
+pub enum GroupBy {
+    /// The township (every township of the county gazetteer listed, zero included; null:
+    /// persons without a township of the county).
+    Township,
+    /// The location status.
+    Status,
+    /// The link to Hubei.
+    HubeiLink,
+    /// Each source with a current record of the person: a person found by two sources is
+    /// counted once under each, so these groups can add up to more than the persons.
+    Source,
+    /// The county-level jurisdiction (GB/T 2260): where an out-of-county person is, the
+    /// county itself for an in-county person; null for persons pending verification.
+    Jurisdiction,
+    /// The day the person was first reported, every day of the range listed (null: persons
+    /// without one); each group has a running total.
+    Day,
+}
+
+/// The keys of one group: the value of each dimension grouped by; null for the dimensions
+/// not grouped by, and for a group of persons without a value.
+#[derive(SimpleObject, Clone, Debug, Default)]
+pub struct GroupKeys {
+    /// `TOWNSHIP`: the township.
+    pub township: Option<String>,
+    /// `STATUS`: the location status.
+    pub status: Option<LocationStatus>,
+    /// `HUBEI_LINK`: the link to Hubei.
+    pub hubei_link: Option<HubeiLink>,
+    /// `SOURCE`: the source.
+    pub source: Option<Source>,
+    /// `JURISDICTION`: the county-level jurisdiction.
+    pub jurisdiction: Option<Jurisdiction>,
+    /// `DAY`: the day first reported.
+    pub day: Option<NaiveDate>,
+}
+
+/// One group of a cross-tabulation.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AggregateGroup {
+    /// What the persons of the group share.
+    pub keys: GroupKeys,
+    /// Persons in the group (null: withheld, see `suppressedBelow`).
+    pub count: Option<u64>,
+    /// Grouped by `DAY`, on a day: the persons with the same other keys first reported on
+    /// that day or before, those before the range asked included (null on the group without
+    /// a day, and when withheld: a dashboard is shown a running total only where it tells no
+    /// group of fewer than `suppressedBelow` persons away).
+    pub running_total: Option<u64>,
+}
+
+impl AggregateGroup {
+    /// The groups of a cross-tabulation as shown to a caller held to groups of at least
+    /// `min` persons (`None`: a caller who may read persons, shown everything).
+    pub fn shown(g: register::query::Groups, min: Option<u64>) -> Vec<Self> {
+        let counts: Vec<u64> = g.groups.iter().map(|x| x.count).collect();
+        let running: Vec<Option<u64>> = g.groups.iter().map(|x| x.running_total).collect();
+        let (counts, running) = match min {
+            Some(min) => {
+                let day = g
+                    .dims
+                    .iter()
+                    .position(|d| *d == register::query::GroupBy::Day);
+                suppress_table(&counts, &g.shape, day.map(|d| (d, running.as_slice())), min)
+            }
+            None => (counts.into_iter().map(Some).collect(), running),
+        };
+        g.groups
+            .into_iter()
+            .zip(counts.into_iter().zip(running))
+            .map(|(group, (count, running_total))| {
+                let k = group.keys;
+                Self {
+                    keys: GroupKeys {
+                        township: k.township,
+                        status: k.status.map(Into::into),
+                        hubei_link: k.hubei_link.map(Into::into),
+                        source: k.source.map(Into::into),
+                        jurisdiction: k
+                            .jurisdiction
+                            .map(|(code, name)| Jurisdiction { code, name }),
+                        day: k.day,
+                    },
+                    count,
+                    running_total,
+                }
+            })
+            .collect()
+    }
 }
 
 impl From<(register::LocationStatus, Option<u64>)> for LocationStatusCount {
@@ -203,6 +314,7 @@ impl Stats {
             by_hubei_link: counts(s.by_hubei_link, min),
             records_by_source: counts(s.records_by_source, min),
             batches: s.batches,
+            data_as_of: s.data_as_of,
             suppressed_below: min,
         }
     }
@@ -210,7 +322,8 @@ impl Stats {
 
 impl Aggregates {
     /// The dashboard figures as shown to a caller held to groups of at least `min` persons
-    /// (`None`: a caller who may read persons, shown everything).
+    /// (`None`: a caller who may read persons, shown everything); `groups` empty (see
+    /// [`AggregateGroup::shown`]).
     pub fn shown(a: register::query::Aggregates, min: Option<u64>) -> Self {
         Self {
             persons: total(a.persons, min),
@@ -221,6 +334,8 @@ impl Aggregates {
             by_source: counts(a.by_source, min),
             new_persons_per_day: series(a.new_per_day_by_source, min),
             suppressed_below: min,
+            groups: Vec::new(),
+            data_as_of: a.data_as_of,
         }
     }
 }

@@ -13,11 +13,11 @@ mod review;
 mod search;
 pub mod suppression;
 
-pub use figures::{Aggregates, Stats};
+pub use figures::{Aggregates, Group, GroupBy, GroupKeys, Groups, MAX_GROUPS, Stats};
 pub use history::{AuditFilter, EventFilter};
 pub use notices::{NoticeFilter, notice_visibility};
 pub use page::{Cursor, Page, PageArgs};
-pub use person_filter::{DateRange, PersonFilter};
+pub use person_filter::{ConflictField, DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
 pub use search::SearchedIdentifier;

@@ -1,10 +1,11 @@
 //! Which persons a list or a figure selects, as one SQL condition.
 
 use chrono::NaiveDate;
-use sea_orm::sea_query::{Query, SelectStatement};
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
 
 use crate::db::{person, record_link, review_candidate, source_record};
+use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::register::{HubeiLink, LocationStatus, Register};
 use crate::states::{ReviewState, Stored as _};
@@ -16,30 +17,97 @@ pub struct DateRange {
     pub to: Option<NaiveDate>,
 }
 
-/// Which persons to list. Every condition given must hold (AND); later capabilities
-/// (observation, alerts, letters) add their conditions here.
+/// A golden-record field whose sources can disagree, for [`PersonFilter::conflicts`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConflictField {
+    /// The name.
+    Name,
+    /// The ID number.
+    IdNumber,
+    /// Where the person is: the location status (in or out of the county), the township or
+    /// the village.
+    Location,
+    /// The address.
+    Address,
+}
+
+/// Which persons to list. Every condition given must hold (AND); a list of values holds when
+/// any of them does (OR), and an empty list selects no one. Later capabilities (observation,
+/// alerts, letters) add their conditions here.
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
-    pub location_status: Option<LocationStatus>,
+    /// Persons in one of these location statuses.
+    pub location_status: Option<Vec<LocationStatus>>,
     pub township: Option<String>,
     pub village: Option<String>,
-    /// Persons with a current record from this source.
-    pub source: Option<SourceKind>,
-    pub hubei_link: Option<HubeiLink>,
+    /// Persons with a current record from one of these sources.
+    pub source: Option<Vec<SourceKind>>,
+    /// Persons with one of these Hubei links.
+    pub hubei_link: Option<Vec<HubeiLink>>,
     pub arrival_date: DateRange,
     pub first_reported: DateRange,
     /// Persons with (true) or without (false) a review candidate waiting for an analyst.
     pub review_pending: Option<bool>,
     /// Persons whose sources disagree (on a golden-record field or on where they are).
     pub has_conflicts: Option<bool>,
+    /// A GB/T 2260 code or its prefix (`42`: Hubei, `4201`/`420100`: Wuhan, `420102`): persons
+    /// whose jurisdiction is in it (in-county persons are in the county's own code).
+    pub jurisdiction: Option<String>,
+    /// Persons no current record of this source has found yet.
+    pub missing_source: Option<SourceKind>,
+    /// Persons whose golden record has a conflict on one of these fields.
+    pub conflicts: Option<Vec<ConflictField>>,
 }
 
 impl Register {
-    /// The SQL condition of a persons filter (live persons only).
+    /// `BAD_USER_INPUT` when `filter` names a township or village the county gazetteer does
+    /// not know (after the usual normalisation: Traditional characters, missing suffixes,
+    /// aliases) or a jurisdiction that is not a GB/T 2260 code or prefix: such a filter would
+    /// answer nothing, which reads as "no one there" rather than "not understood".
+    pub fn check_person_filter(&self, filter: &PersonFilter) -> Result<(), AppError> {
+        let gazetteer = &self.reference.gazetteer;
+        let township = match &filter.township {
+            Some(t) => Some(
+                gazetteer
+                    .match_township(t)
+                    .ok_or_else(|| AppError::BadInput(format!("未知的乡镇：{t}")))?
+                    .name,
+            ),
+            None => None,
+        };
+        if let Some(village) = &filter.village
+            && gazetteer
+                .match_village(township.as_deref(), village)
+                .is_none()
+        {
+            let in_townships: Vec<&str> = gazetteer
+                .townships
+                .iter()
+                .filter(|t| gazetteer.match_village(Some(&t.name), village).is_some())
+                .map(|t| t.name.as_str())
+                .collect();
+            return Err(AppError::BadInput(match &township {
+                Some(t) => format!("未知的村（社区）：{t}没有{village}"),
+                None if in_townships.len() > 1 => format!(
+                    "{village}在多个乡镇都有（{}）：请同时给出乡镇",
+                    in_townships.join("、")
+                ),
+                None => format!("未知的村（社区）：{village}"),
+            }));
+        }
+        if let Some(code) = &filter.jurisdiction {
+            jurisdiction_prefix(code)?;
+        }
+        Ok(())
+    }
+
+    /// The SQL condition of a persons filter (live persons only). Names the gazetteer does
+    /// not know select no one: [`Register::check_person_filter`] refuses them first.
     pub(super) fn person_condition(&self, filter: &PersonFilter) -> Condition {
         let mut cond = Condition::all().add(person::Column::MergedInto.is_null());
-        if let Some(status) = filter.location_status {
-            cond = cond.add(person::Column::LocationStatus.eq(status.as_str()));
+        if let Some(statuses) = &filter.location_status {
+            cond =
+                cond.add(person::Column::LocationStatus.is_in(statuses.iter().map(|s| s.as_str())));
         }
         let township = filter.township.as_ref().map(|t| {
             self.reference
@@ -58,17 +126,18 @@ impl Register {
                 .map_or_else(|| village.clone(), |m| m.name);
             cond = cond.add(person::Column::Village.eq(name));
         }
-        if let Some(source) = filter.source {
+        if let Some(sources) = &filter.source {
+            cond = cond.add(person::Column::Id.in_subquery(persons_with_current(sources)));
+        }
+        if let Some(source) = filter.missing_source {
             cond = cond.add(
-                person::Column::Id.in_subquery(persons_with_records(
-                    Condition::all()
-                        .add(source_record::Column::IsCurrent.eq(true))
-                        .add(source_record::Column::Source.eq(source.as_db())),
-                )),
+                Condition::all()
+                    .add(person::Column::Id.in_subquery(persons_with_current(&[source])))
+                    .not(),
             );
         }
-        if let Some(link) = filter.hubei_link {
-            cond = cond.add(person::Column::HubeiLink.eq(link.as_str()));
+        if let Some(links) = &filter.hubei_link {
+            cond = cond.add(person::Column::HubeiLink.is_in(links.iter().map(|l| l.as_str())));
         }
         cond = cond
             .add(date_range(person::Column::ArrivalDate, filter.arrival_date))
@@ -91,8 +160,84 @@ impl Register {
                 .add(person::Column::Golden.like(r#"%"conflicts":[{%"#));
             cond = cond.add(if conflicts { any } else { any.not() });
         }
+        if let Some(code) = &filter.jurisdiction {
+            cond = cond.add(self.jurisdiction_condition(code));
+        }
+        if let Some(fields) = &filter.conflicts {
+            let backend = self.db.backend();
+            let mut any = Condition::any();
+            for field in fields {
+                any = match field {
+                    ConflictField::Name => any.add(golden_conflict(backend, "name")),
+                    ConflictField::IdNumber => any.add(golden_conflict(backend, "id_number")),
+                    ConflictField::Address => any.add(golden_conflict(backend, "address")),
+                    ConflictField::Location => any
+                        .add(person::Column::LocationConflict.eq(true))
+                        .add(golden_conflict(backend, "township"))
+                        .add(golden_conflict(backend, "village")),
+                };
+            }
+            // An empty list selects no one, as an empty list of statuses does.
+            cond = cond.add(if fields.is_empty() {
+                Condition::all().add(Expr::cust("1 = 0"))
+            } else {
+                any
+            });
+        }
         cond
     }
+
+    /// The persons in the jurisdiction `code` names (a code or a prefix of one): those out of
+    /// the county whose jurisdiction code starts with it, and the in-county persons when the
+    /// county's own code does. A code that is no prefix selects no one.
+    fn jurisdiction_condition(&self, code: &str) -> Condition {
+        let Ok(prefix) = jurisdiction_prefix(code) else {
+            return Condition::all().add(Expr::cust("1 = 0"));
+        };
+        let mut any =
+            Condition::any().add(person::Column::JurisdictionCode.like(format!("{prefix}%")));
+        if self.reference.gazetteer.code.starts_with(&prefix) {
+            any = any.add(person::Column::LocationStatus.eq(LocationStatus::InCounty.as_str()));
+        }
+        any
+    }
+}
+
+/// The prefix a jurisdiction filter matches codes by: the digits given, less the `00` pairs a
+/// province or city code ends with (`420000` is `42`, `420100` is `4201`, `420102` itself).
+/// `BAD_USER_INPUT` unless it is 2 to 12 digits.
+fn jurisdiction_prefix(code: &str) -> Result<String, AppError> {
+    let code = code.trim();
+    if !(2..=12).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::BadInput(format!(
+            "辖区应为 2 至 12 位的行政区划代码（GB/T 2260）或其前缀：{code}"
+        )));
+    }
+    let mut prefix = code;
+    while prefix.len() > 2 && prefix.len().is_multiple_of(2) && prefix.ends_with("00") {
+        prefix = &prefix[..prefix.len() - 2];
+    }
+    Ok(prefix.to_owned())
+}
+
+/// The golden record's `field` lists at least one conflicting value (the golden record is a
+/// JSON document in a TEXT column on both backends).
+fn golden_conflict(backend: sea_orm::DbBackend, field: &str) -> Expr {
+    Expr::cust(match backend {
+        sea_orm::DbBackend::Postgres => {
+            format!("jsonb_array_length((person.golden::jsonb) -> '{field}' -> 'conflicts') > 0")
+        }
+        _ => format!("json_array_length(person.golden, '$.{field}.conflicts') > 0"),
+    })
+}
+
+/// The persons with a current record from one of `sources`.
+fn persons_with_current(sources: &[SourceKind]) -> SelectStatement {
+    persons_with_records(
+        Condition::all()
+            .add(source_record::Column::IsCurrent.eq(true))
+            .add(source_record::Column::Source.is_in(sources.iter().map(|s| s.as_db()))),
+    )
 }
 
 fn date_range(col: person::Column, range: DateRange) -> Condition {
@@ -148,4 +293,23 @@ fn persons_in_pending_candidates() -> SelectStatement {
                 ),
         )
         .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jurisdiction_is_matched_by_its_code_less_the_zeros_of_a_province_or_city() {
+        let prefix = |c: &str| jurisdiction_prefix(c).ok();
+        assert_eq!(prefix("42").as_deref(), Some("42"));
+        assert_eq!(prefix("420000").as_deref(), Some("42"));
+        assert_eq!(prefix("4201").as_deref(), Some("4201"));
+        assert_eq!(prefix("420100").as_deref(), Some("4201"));
+        assert_eq!(prefix(" 420102 ").as_deref(), Some("420102"));
+        assert_eq!(prefix("420102001").as_deref(), Some("420102001"));
+        for bad in ["4", "武汉", "42a1", "4201020010001", ""] {
+            assert!(prefix(bad).is_none(), "{bad}");
+        }
+    }
 }

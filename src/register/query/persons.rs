@@ -38,6 +38,7 @@ impl Register {
         args: PageArgs,
         visible: Condition,
     ) -> Result<Page<person::Model>, AppError> {
+        self.check_person_filter(filter)?;
         let cond = self.person_condition(filter).add(visible);
         let key = SortKey {
             column: order.field.column(),
