@@ -73,7 +73,7 @@ pub struct PersonFilterInput {
 }
 
 impl PersonFilterInput {
-    fn into_filter(self) -> Result<PersonFilter, AppError> {
+    pub(crate) fn into_filter(self) -> Result<PersonFilter, AppError> {
         Ok(PersonFilter {
             location_status: self.location_status.map(Into::into),
             township: self.township,

@@ -1,6 +1,7 @@
 //! Reading the register: pages of persons, records and batches, and the headline figures.
 
 mod export;
+mod export_persons;
 mod figures;
 mod history;
 mod page;
@@ -12,6 +13,7 @@ mod review;
 mod search;
 pub mod suppression;
 
+pub use export_persons::{EXPORT_HEADER, ExportFormat, PersonSheet};
 pub use figures::{Aggregates, Stats};
 pub use history::{AuditFilter, EventFilter};
 pub use page::{Cursor, Page, PageArgs};
