@@ -517,7 +517,10 @@ async fn with_etag(response: Response, request: &HeaderMap) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-cache"),
     );
-    headers.insert(header::VARY, HeaderValue::from_static("authorization, accept"));
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("authorization, accept"),
+    );
     headers.insert(header::ETAG, etag.clone());
     if parts.status == StatusCode::OK && none_match(request, &etag) {
         let mut not_modified = Response::new(Body::empty());

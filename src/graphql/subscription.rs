@@ -132,7 +132,9 @@ impl Subscription {
 
 /// Waits for the next committed change, then takes every change already waiting behind it,
 /// so that a burst is answered once; false once the register is gone.
-async fn next_change(receiver: &mut tokio::sync::broadcast::Receiver<register::RegisterChange>) -> bool {
+async fn next_change(
+    receiver: &mut tokio::sync::broadcast::Receiver<register::RegisterChange>,
+) -> bool {
     match receiver.recv().await {
         Ok(_) | Err(RecvError::Lagged(_)) => {}
         Err(RecvError::Closed) => return false,

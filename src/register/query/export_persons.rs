@@ -165,7 +165,11 @@ fn row(p: &person::Model, sources: &[SourceKind], unmasked: bool) -> Result<Vec<
             .map(|d| shown(&d.to_string()))
             .unwrap_or_default(),
         text(&p.id_number),
-        phones.iter().map(|v| shown(v)).collect::<Vec<_>>().join("；"),
+        phones
+            .iter()
+            .map(|v| shown(v))
+            .collect::<Vec<_>>()
+            .join("；"),
         p.township.clone().unwrap_or_default(),
         p.village.clone().unwrap_or_default(),
         text(&p.address),
@@ -258,7 +262,8 @@ impl PersonSheet {
         sheet.set_name("人员").map_err(internal)?;
         sheet.set_freeze_panes(1, 0).map_err(internal)?;
         for (col, title) in (0u16..).zip(EXPORT_HEADER) {
-            let width = if matches!(title, "身份证号" | "联系电话" | "现住址" | "来源地") {
+            let width = if matches!(title, "身份证号" | "联系电话" | "现住址" | "来源地")
+            {
                 24
             } else {
                 12
@@ -320,8 +325,7 @@ mod tests {
     fn xlsx_is_a_workbook_calamine_reads_back() {
         use calamine::{Reader as _, Xlsx};
         let bytes = sheet().encode(ExportFormat::Xlsx).expect("xlsx");
-        let mut workbook: Xlsx<_> =
-            Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
+        let mut workbook: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("a workbook");
         let range = workbook.worksheet_range("人员").expect("the sheet");
         let rows: Vec<Vec<String>> = range
             .rows()
