@@ -1,5 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
-//! (subscriptions over `graphql-transport-ws`) and `/health`.
+//! (subscriptions over `graphql-transport-ws`), `/exports/{id}` (the files `exportPersons`
+//! makes, for the token that made them: `http/exports.rs`) and `/health`. A persisted query's
+//! GET answer carries an `ETag` and answers `If-None-Match` with 304.
 //!
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
 //! follows the GraphQL-over-HTTP specification: media types chosen by `Accept`, mutations
