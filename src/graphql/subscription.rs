@@ -132,9 +132,7 @@ impl Subscription {
 
 /// Waits for the next committed change, then takes every change already waiting behind it,
 /// so that a burst is answered once; false once the register is gone.
-async fn next_change(
-    receiver: &mut tokio::sync::broadcast::Receiver<register::RegisterChange>,
-) -> bool {
+async fn next_change<T: Clone>(receiver: &mut tokio::sync::broadcast::Receiver<T>) -> bool {
     match receiver.recv().await {
         Ok(_) | Err(RecvError::Lagged(_)) => {}
         Err(RecvError::Closed) => return false,
@@ -144,5 +142,28 @@ async fn next_change(
             Ok(_) | Err(TryRecvError::Lagged(_)) => {}
             Err(TryRecvError::Empty | TryRecvError::Closed) => return true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_changes_is_answered_once() {
+        let (sender, mut receiver) = tokio::sync::broadcast::channel::<u32>(8);
+        for change in 0..3 {
+            sender.send(change).expect("a receiver");
+        }
+        assert!(next_change(&mut receiver).await, "the burst");
+        // Nothing left of it: the next call waits for the next change.
+        assert!(
+            matches!(receiver.try_recv(), Err(TryRecvError::Empty)),
+            "the burst was taken whole"
+        );
+        sender.send(3).expect("a receiver");
+        assert!(next_change(&mut receiver).await);
+        drop(sender);
+        assert!(!next_change(&mut receiver).await, "the register is gone");
     }
 }

@@ -71,7 +71,12 @@ impl ExportStore {
 
     /// `BUSY` unless `bytes` more fit beside the files not yet expired.
     pub fn check_room(&self, bytes: usize) -> Result<(), AppError> {
-        let mut files = self.files();
+        self.room(&mut self.files(), bytes)
+    }
+
+    /// [`ExportStore::check_room`] under the lock already held on `files`, expired files
+    /// dropped first.
+    fn room(&self, files: &mut HashMap<String, Stored>, bytes: usize) -> Result<(), AppError> {
         let now = Instant::now();
         files.retain(|_, f| f.expires > now);
         let held: usize = files.values().map(|f| f.bytes.len()).sum();
@@ -92,14 +97,15 @@ impl ExportStore {
         format: ExportFormat,
         bytes: Vec<u8>,
     ) -> Result<Kept, AppError> {
-        self.check_room(bytes.len())?;
+        let mut files = self.files();
+        self.room(&mut files, bytes.len())?;
         let mut id = [0u8; 16];
         rand::rngs::StdRng::from_os_rng().fill_bytes(&mut id);
         let id = hex::encode(id);
         let expires_at = Utc::now()
             + chrono::Duration::from_std(EXPORT_TTL).unwrap_or(chrono::Duration::hours(1));
         let path = format!("/exports/{id}.{}", format.extension());
-        self.files().insert(
+        files.insert(
             id,
             Stored {
                 owner,
