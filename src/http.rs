@@ -422,6 +422,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "实时变更（订阅）",
         "# 每次导入或裁定提交后推送\nsubscription Changes {\n  registerChanges {\n    kind at batchIds eventCount\n    events(first: 20) { kind person { id name } }\n  }\n}\n",
     ),
+    (
+        "看板实时计数（订阅）",
+        "# 开始时推送一次，此后每次导入或裁定提交后推送（DASHBOARD 令牌可用，小组计数隐去）\nsubscription Counts {\n  statsChanged {\n    persons batches suppressedBelow\n    byLocationStatus { status count }\n    byHubeiLink { link count }\n  }\n}\n",
+    ),
+    (
+        "导出名单（CSV/XLSX）",
+        "# 按筛选条件导出人员名单（按角色脱敏，写入审计日志）；用同一令牌 GET 返回的 url 下载，1 小时内有效\nmutation ExportInCounty {\n  exportPersons(filter: { locationStatus: IN_COUNTY }, format: XLSX) {\n    url rows expiresAt\n  }\n}\n",
+    ),
 ];
 
 /// The operation type a query document would run, when it can be told.
