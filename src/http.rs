@@ -1,5 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
-//! (subscriptions over `graphql-transport-ws`) and `/health`.
+//! (subscriptions over `graphql-transport-ws`), `/exports/{id}` (the files `exportPersons`
+//! makes, for the token that made them: `http/exports.rs`) and `/health`. A persisted query's
+//! GET answer carries an `ETag` and answers `If-None-Match` with 304.
 //!
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
 //! follows the GraphQL-over-HTTP specification: media types chosen by `Accept`, mutations
@@ -13,6 +15,7 @@
 //! holds no data, and GraphiQL sends the token the user types into its headers. The page and
 //! its assets (`/assets/graphiql/…`) come from the binary (`http/graphiql.rs`).
 
+pub mod exports;
 mod graphiql;
 mod ws;
 
@@ -35,6 +38,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
 use tokio_util::compat::TokioAsyncReadCompatExt;
 use tokio_util::io::StreamReader;
 
@@ -75,6 +79,8 @@ struct AppState {
     schema: PaichaSchema,
     access: Access,
     limits: Limits,
+    /// The files `exportPersons` made, served at `/exports/{id}` (`http/exports.rs`).
+    exports: exports::ExportStore,
 }
 
 /// The router of the whole server, with the default [`Limits`].
@@ -88,9 +94,11 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
         schema,
         access,
         limits,
+        exports: exports::ExportStore::default(),
     };
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/exports/{file}", get(exports::download))
         .route_layer(middleware::from_fn_with_state(state.clone(), admit))
         // Added after the layer: a WebSocket authenticates in its `connection_init` message
         // (browsers cannot set headers on a WebSocket), see [`graphql_ws`].
@@ -414,6 +422,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "实时变更（订阅）",
         "# 每次导入或裁定提交后推送\nsubscription Changes {\n  registerChanges {\n    kind at batchIds eventCount\n    events(first: 20) { kind person { id name } }\n  }\n}\n",
     ),
+    (
+        "看板实时计数（订阅）",
+        "# 开始时推送一次，此后每次导入或裁定提交后推送（DASHBOARD 令牌可用，小组计数隐去）\nsubscription Counts {\n  statsChanged {\n    persons batches suppressedBelow\n    byLocationStatus { status count }\n    byHubeiLink { link count }\n  }\n}\n",
+    ),
+    (
+        "导出名单（CSV/XLSX）",
+        "# 按筛选条件导出人员名单（按角色脱敏，写入审计日志）；用同一令牌 GET 返回的 url 下载，1 小时内有效\nmutation ExportInCounty {\n  exportPersons(filter: { locationStatus: IN_COUNTY }, format: XLSX) {\n    url rows expiresAt\n  }\n}\n",
+    ),
 ];
 
 /// The operation type a query document would run, when it can be told.
@@ -473,7 +489,9 @@ async fn graphql_get(
         None => gql_request,
     }
     .data(state.access.clone())
+    .data(state.exports.clone())
     .data(RequestBudget::default());
+    let persisted = is_persisted(&gql_request);
     let response = state.schema.execute(gql_request.data(read_only)).await;
     // A persisted mutation named by its hash alone is only recognised once looked up.
     if response
@@ -483,7 +501,63 @@ async fn graphql_get(
     {
         return method_not_allowed(media);
     }
-    render(BatchResponse::Single(response), media)
+    let cacheable = persisted && response.errors.is_empty();
+    let rendered = render(BatchResponse::Single(response), media);
+    if cacheable {
+        return with_etag(rendered, &headers).await;
+    }
+    rendered
+}
+
+/// A persisted query's answer with a strong `ETag` (the sha256 of its body) and
+/// `Cache-Control: private, no-cache`: a client may keep it but asks again each time, and a
+/// request whose `If-None-Match` names the ETag is answered `304 Not Modified` without a body.
+/// The answer depends on the caller's token, hence `private` and `Vary: Authorization`.
+async fn with_etag(response: Response, request: &HeaderMap) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let etag = format!("\"{}\"", hex::encode(Sha256::digest(&bytes)));
+    let Ok(etag) = HeaderValue::from_str(&etag) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let headers = &mut parts.headers;
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-cache"),
+    );
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("authorization, accept"),
+    );
+    headers.insert(header::ETAG, etag.clone());
+    if parts.status == StatusCode::OK && none_match(request, &etag) {
+        let mut not_modified = Response::new(Body::empty());
+        *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
+        for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
+            if let Some(value) = parts.headers.get(&name) {
+                not_modified.headers_mut().insert(name, value.clone());
+            }
+        }
+        return not_modified;
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// True when the request's `If-None-Match` names `etag` (or is `*`); weak tags compare by
+/// their value, as RFC 9110 has it for `If-None-Match`.
+fn none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
+    let Ok(etag) = etag.to_str() else {
+        return false;
+    };
+    request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 async fn graphql_post(
@@ -572,6 +646,7 @@ async fn graphql_post(
         None => batch,
     }
     .data(state.access.clone())
+    .data(state.exports.clone())
     .data(RequestBudget::default());
     render(state.schema.execute_batch(batch).await, media)
 }
@@ -615,6 +690,7 @@ async fn graphql_ws(
         schema,
         access,
         limits,
+        ..
     } = state;
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)

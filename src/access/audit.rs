@@ -38,7 +38,7 @@ pub enum AuditKind {
     Search,
     /// The register was changed.
     Mutation,
-    /// The register was written out by the command line (`paicha export`).
+    /// The register was written out: by the command line (`paicha export`) or `exportPersons`.
     Export,
 }
 
@@ -245,6 +245,11 @@ impl ExtensionFactory for AuditExtension {
     }
 }
 
+/// Mutations that change nothing in the register and write an audit entry of their own
+/// instead of `MUTATION` (`exportPersons`: an `EXPORT` entry, on disk before its file can be
+/// fetched).
+const SELF_AUDITED: &[&str] = &["exportPersons"];
+
 /// The extension's state for one request.
 struct AuditRequest {
     store: AuditStore,
@@ -324,11 +329,12 @@ impl Extension for AuditRequest {
         let is_mutation =
             ctx.schema_env.registry.mutation_type.as_deref() == Some(info.parent_type);
         let name = info.name.to_owned();
+        let changes = is_mutation && !SELF_AUDITED.contains(&info.name);
         let result = next.run(ctx, info).await;
         self.root_fields
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .push((name, is_mutation && result.is_ok()));
+            .push((name, changes && result.is_ok()));
         result
     }
 

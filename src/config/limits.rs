@@ -114,3 +114,14 @@ pub const WRITER_POLL: Duration = Duration::from_millis(50);
 pub const WRITER_BUSY_MARGIN: Duration = Duration::from_millis(500);
 /// Changes a slow subscriber may fall behind by before it misses some.
 pub const CHANGE_BUFFER: usize = 256;
+
+// ---- Exports --------------------------------------------------------------------------------
+
+/// Most persons one `exportPersons` may write; a filter selecting more is refused, naming the
+/// limit, rather than cut short.
+pub const MAX_EXPORT_ROWS: usize = 100_000;
+/// How long a file made by `exportPersons` can be downloaded (`GET /exports/{id}`).
+pub const EXPORT_TTL: Duration = Duration::from_secs(60 * 60);
+/// Bytes all export files waiting to be downloaded may hold together (they are kept in
+/// memory); an export that would go beyond it is refused until older ones expire.
+pub const MAX_EXPORT_STORE_BYTES: usize = 256 * 1024 * 1024;

@@ -1,6 +1,7 @@
 //! Root mutations.
 
-use async_graphql::{Context, Object, Result, Upload};
+use async_graphql::{Context, Object, Result, SimpleObject, Upload};
+use chrono::{DateTime, Utc};
 use std::io::Read;
 
 use super::types::{BatchReport, Person, ReviewCandidate, Source, parse_id};
@@ -9,6 +10,32 @@ use crate::access::guard::principal;
 use crate::access::{Permission, Role};
 use crate::error::AppError;
 use crate::register::{ImportRequest, Register};
+
+/// The format of an export file.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "crate::register::query::ExportFormat")]
+pub enum ExportFormat {
+    /// CSV in UTF-8 with a byte-order mark (Excel opens the Chinese as it is), CRLF line ends;
+    /// a cell a spreadsheet would run as a formula starts with `'`.
+    Csv,
+    /// An Excel workbook (`.xlsx`) of one sheet, `人员`, every cell text.
+    Xlsx,
+}
+
+/// A file of persons made by `exportPersons`, waiting to be downloaded.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PersonExport {
+    /// Where to download the file: a path on this server (`/exports/{id}.csv`, 128 random
+    /// bits), fetched with `GET` and the same token that made it (`Authorization: Bearer …`);
+    /// 404 for any other token and once it has expired.
+    pub url: String,
+    /// When the file is deleted (an hour after it was made).
+    pub expires_at: DateTime<Utc>,
+    /// Persons in the file (one row each, below the header row).
+    pub rows: u64,
+    /// The file's format.
+    pub format: ExportFormat,
+}
 
 /// An analyst's verdict on a pair of records.
 #[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -150,5 +177,85 @@ impl Mutation {
             .await?;
         note_mutation(ctx, [id, split.id])?;
         Ok(Person(split))
+    }
+
+    /// Writes the persons `filter` selects (all by default; the filter of `persons`) to a
+    /// file for download, one row per person under Chinese headers (姓名, 性别, 身份证号,
+    /// 联系电话, 乡镇, 村（社区）, 现住址, 与湖北关联, 状态, 首次报告日期, 来源 …), by person ID.
+    /// Masked as the caller reads persons; `unmasked: true` (ADMIN and TOWNSHIP only) writes ID
+    /// numbers, phones, birth dates, addresses and origins as stored. A TOWNSHIP token exports
+    /// its township only. At most 100 000 persons (more is `BAD_USER_INPUT`: narrow the
+    /// filter). Every export is written to the audit log (kind `EXPORT`: the filter, the row
+    /// count, and for an unmasked one the persons) before the file can be fetched. A mutation:
+    /// it makes a file and an audit entry, so it is not sent over GET.
+    #[graphql(guard = "super::rules::guard(\"exportPersons\")")]
+    async fn export_persons(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::query::PersonFilterInput>,
+        format: ExportFormat,
+        #[graphql(default = false)] unmasked: bool,
+    ) -> Result<PersonExport> {
+        use crate::access::audit::{self, AuditEntry, AuditKind};
+        use crate::access::guard::visible_rows;
+        use crate::config::limits::MAX_EXPORT_ROWS;
+        use crate::db::{person, source_record};
+        use crate::http::exports::ExportStore;
+
+        let register = ctx.data::<Register>()?;
+        let caller = principal(ctx)?;
+        let store = ctx.data_opt::<ExportStore>().ok_or_else(|| {
+            AppError::BadInput("导出文件只能通过 HTTP 请求（POST /graphql）生成".into())
+        })?;
+        if unmasked && !Permission::ReadUnmasked.allows(caller.role) {
+            return Err(AppError::Forbidden(format!(
+                "{} 令牌只能导出脱敏的身份证号和手机号",
+                caller.role
+            ))
+            .into());
+        }
+        // The filter as the caller wrote it (GraphQL syntax), for the audit log.
+        let described = ctx
+            .field()
+            .arguments()?
+            .into_iter()
+            .find(|(name, _)| name.as_str() == "filter")
+            .map_or_else(|| "{}".to_owned(), |(_, value)| value.to_string());
+        let filter = filter.unwrap_or_default().into_filter()?;
+        let sheet = register
+            .export_person_sheet(
+                &filter,
+                visible_rows::<person::Entity>(ctx)?,
+                visible_rows::<source_record::Entity>(ctx)?,
+                unmasked,
+                MAX_EXPORT_ROWS,
+            )
+            .await?;
+        let bytes = sheet.encode(format.into())?;
+        store.check_room(bytes.len())?;
+        let rows = sheet.persons.len();
+        let mut entry = AuditEntry::by(
+            Some(caller),
+            AuditKind::Export,
+            format!(
+                "exportPersons(format: {}, unmasked: {unmasked}, filter: {described}): {rows} rows",
+                crate::register::query::ExportFormat::from(format).as_str()
+            ),
+        );
+        if unmasked {
+            entry.persons = sheet.persons;
+            entry.fields = ["address", "birthDate", "idNumber", "origin", "phones"]
+                .map(str::to_owned)
+                .to_vec();
+        }
+        // On disk before the file can be fetched: no export leaves unaudited.
+        audit::record(register.db().audit(), &entry).await?;
+        let kept = store.keep(caller.token_id, format.into(), bytes)?;
+        Ok(PersonExport {
+            url: kept.path,
+            expires_at: kept.expires_at,
+            rows: u64::try_from(rows).unwrap_or(u64::MAX),
+            format,
+        })
     }
 }

@@ -34,8 +34,10 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("decideCandidate", &[Permission::Resolve]),
     ("mergePersons", &[Permission::Resolve]),
     ("splitPerson", &[Permission::Resolve]),
+    ("exportPersons", &[Permission::ReadPersons]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
+    ("statsChanged", &[Permission::ReadAggregates]),
 ];
 
 /// The permissions root field `field` is declared with; none for a field not declared.

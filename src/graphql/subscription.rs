@@ -3,9 +3,11 @@
 use async_graphql::{Context, Enum, ID, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::types::{ResolutionEvent, ids};
+use super::types::{ResolutionEvent, Stats, ids};
+use crate::access::Permission;
+use crate::access::guard::principal;
 use crate::config::limits::MAX_PAGE;
 use crate::register::{self, Register};
 
@@ -97,5 +99,71 @@ impl Subscription {
                 }
             },
         ))
+    }
+
+    /// The register's headline figures (as the `stats` query answers them): once when the
+    /// subscription starts, then after every committed change (an import or an analyst's
+    /// decision). Changes that arrive together are answered with one push of the figures
+    /// after the last of them. Counts only, so open to DASHBOARD tokens: for them, groups of
+    /// fewer than `suppressedBelow` are withheld, as in `stats`.
+    #[graphql(guard = "super::rules::guard(\"statsChanged\")")]
+    async fn stats_changed(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Result<Stats>>> {
+        let register = ctx.data::<Register>()?.clone();
+        let caller = principal(ctx)?;
+        let min = (!Permission::ReadPersons.allows(caller.role)).then(|| register.min_group());
+        // Subscribed before the first figures are read: no change falls between the two.
+        let receiver = register.subscribe();
+        Ok(futures_util::stream::unfold(
+            (register, receiver, true),
+            move |(register, mut receiver, first)| async move {
+                if !first && !next_change(&mut receiver).await {
+                    return None;
+                }
+                let stats = register
+                    .stats()
+                    .await
+                    .map(|s| Stats::shown(s, min))
+                    .map_err(async_graphql::Error::from);
+                Some((stats, (register, receiver, false)))
+            },
+        ))
+    }
+}
+
+/// Waits for the next committed change, then takes every change already waiting behind it,
+/// so that a burst is answered once; false once the register is gone.
+async fn next_change<T: Clone>(receiver: &mut tokio::sync::broadcast::Receiver<T>) -> bool {
+    match receiver.recv().await {
+        Ok(_) | Err(RecvError::Lagged(_)) => {}
+        Err(RecvError::Closed) => return false,
+    }
+    loop {
+        match receiver.try_recv() {
+            Ok(_) | Err(TryRecvError::Lagged(_)) => {}
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_burst_of_changes_is_answered_once() {
+        let (sender, mut receiver) = tokio::sync::broadcast::channel::<u32>(8);
+        for change in 0..3 {
+            sender.send(change).expect("a receiver");
+        }
+        assert!(next_change(&mut receiver).await, "the burst");
+        // Nothing left of it: the next call waits for the next change.
+        assert!(
+            matches!(receiver.try_recv(), Err(TryRecvError::Empty)),
+            "the burst was taken whole"
+        );
+        sender.send(3).expect("a receiver");
+        assert!(next_change(&mut receiver).await);
+        drop(sender);
+        assert!(!next_change(&mut receiver).await, "the register is gone");
     }
 }

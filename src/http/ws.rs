@@ -15,6 +15,7 @@
 //! socket can be closed with a code of paicha's choosing.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use async_graphql::http::WebSocketProtocols;
@@ -31,8 +32,8 @@ use crate::access::{Access, Session};
 use crate::error::{AppError, code};
 use crate::graphql::PaichaSchema;
 
-/// The close code of a connection whose token was revoked or has expired (as 4401 of
-/// `graphql-transport-ws` for a missing authentication).
+/// The close code of a connection whose token is refused at `connection_init`, or was revoked
+/// or has expired since (as 4401 of `graphql-transport-ws` for a missing authentication).
 pub const CLOSE_UNAUTHENTICATED: u16 = 4401;
 
 /// The executor of one connection's operations.
@@ -173,8 +174,20 @@ pub(super) async fn serve(
         session: Arc::clone(&session),
         close: Arc::new(close),
     };
+    // A `connection_init` refused for its token closes the socket with 4401 and the reason,
+    // as a revoked token does, rather than async-graphql's 1002 for any refusal.
+    let refused = Arc::new(AtomicBool::new(false));
+    let refused_init = Arc::clone(&refused);
     let on_connection_init = move |payload: serde_json::Value| async move {
-        let opened = Arc::new(access.open_session(&payload).await?);
+        let opened = match access.open_session(&payload).await {
+            Ok(opened) => Arc::new(opened),
+            Err(err) => {
+                if matches!(err, AppError::Unauthenticated(_)) {
+                    refused_init.store(true, Ordering::Relaxed);
+                }
+                return Err(err.into());
+            }
+        };
         let mut data = Data::default();
         data.insert(opened.principal().clone());
         session.send_replace(Some(opened));
@@ -195,6 +208,11 @@ pub(super) async fn serve(
         .map(|message| match message {
             async_graphql::http::WsMessage::Text(text) => Message::Text(text.into()),
             async_graphql::http::WsMessage::Close(code, reason) => {
+                let code = if refused.load(Ordering::Relaxed) {
+                    CLOSE_UNAUTHENTICATED
+                } else {
+                    code
+                };
                 Message::Close(Some(CloseFrame {
                     code,
                     reason: reason.into(),

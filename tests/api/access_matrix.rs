@@ -265,6 +265,11 @@ fn cases() -> Vec<Case> {
             call: Json("mutation { splitPerson(id: \"999999\", recordIds: [\"999999\"]) { id } }"),
             narrowed_to: None,
         },
+        Case {
+            field: "exportPersons",
+            call: Json("mutation { exportPersons(format: CSV) { rows } }"),
+            narrowed_to: None,
+        },
     ]
 }
 
@@ -292,7 +297,7 @@ async fn every_operation_is_allowed_or_refused_as_the_role_table_says(app: TestA
     // Subscriptions are checked over the WebSocket in tests/api/subscriptions.rs and access.rs.
     assert_eq!(
         root_fields(&app, "subscriptionType").await,
-        BTreeSet::from(["registerChanges".to_owned()])
+        BTreeSet::from(["registerChanges".to_owned(), "statsChanged".to_owned()])
     );
 
     // An in-scope person of the township officer, with its ID number.

@@ -1,6 +1,7 @@
 //! Reading the register: pages of persons, records and batches, and the headline figures.
 
 mod export;
+mod export_persons;
 mod figures;
 mod history;
 mod notices;
@@ -13,6 +14,7 @@ mod review;
 mod search;
 pub mod suppression;
 
+pub use export_persons::{EXPORT_HEADER, ExportFormat, PersonSheet};
 pub use figures::{Aggregates, Group, GroupBy, GroupKeys, Groups, MAX_GROUPS, Stats};
 pub use history::{AuditFilter, EventFilter};
 pub use notices::{NoticeFilter, notice_visibility};
