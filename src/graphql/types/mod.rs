@@ -19,7 +19,7 @@ pub use history::ResolutionEvent;
 pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
 pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
-pub use review::{MatchExplanation, ReviewCandidate};
+pub use review::{MatchExplanation, RecordPair, ReviewCandidate, ReviewFilterInput, ReviewOrder};
 pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,

@@ -19,3 +19,4 @@ pub use person_filter::{DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
 pub use search::SearchedIdentifier;
+pub use review::{ReviewFilter, ReviewItem, ReviewOrder, ReviewPairRow, review_cursor};
