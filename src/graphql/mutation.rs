@@ -96,7 +96,9 @@ impl Mutation {
     async fn decide_candidate(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The candidate (`ReviewCandidate.id`, or the `id` of one of its `pairs`).")]
+        #[graphql(
+            desc = "The candidate (`ReviewCandidate.id`, or the `id` of one of its `pairs`)."
+        )]
         id: async_graphql::ID,
         #[graphql(desc = "Same person or two persons.")] decision: Decision,
         #[graphql(desc = "Why: kept with the decision and shown as `ReviewCandidate.note`.")]

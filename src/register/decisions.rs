@@ -329,8 +329,7 @@ async fn constrain(
     };
     let backend = txn.get_database_backend();
     for chunk in rows.chunks(500) {
-        if let Some(statement) = rows::insert::<review_candidate::Entity>(backend, chunk, &upsert)
-        {
+        if let Some(statement) = rows::insert::<review_candidate::Entity>(backend, chunk, &upsert) {
             txn.execute_raw(statement).await?;
         }
     }

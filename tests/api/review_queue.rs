@@ -140,20 +140,28 @@ async fn persons_decided_different_are_not_asked_again_through_another_record(ap
     let p1_f3 = pair_of(&nodes, "P1", "F3")["id"].clone();
 
     let decided = decide(&app, &p1_f1, "DIFFERENT", Some("电话是家里座机，不是本人")).await;
-    assert_eq!(decided["data"]["decideCandidate"]["state"], "DIFFERENT", "{decided}");
+    assert_eq!(
+        decided["data"]["decideCandidate"]["state"], "DIFFERENT",
+        "{decided}"
+    );
     assert_ne!(app.person_of(Bigdata, "P1").await, father);
 
     // Neither now nor after a later run does the father's other record bring the pair back.
     for round in 0..2 {
         let pending = queue(&app, json!(null)).await;
         assert!(
-            !pending.iter().any(|n| joins(n, "P1", "F3") || joins(n, "P1", "F1")),
+            !pending
+                .iter()
+                .any(|n| joins(n, "P1", "F3") || joins(n, "P1", "F1")),
             "round {round}: asked again after the persons were decided apart: {pending:#?}"
         );
         app.import_ok(Township, "township.csv").await;
     }
     let again = decide(&app, &p1_f3, "SAME", None).await;
-    assert_eq!(again["errors"][0]["extensions"]["code"], "CONFLICT", "{again}");
+    assert_eq!(
+        again["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{again}"
+    );
     let expected = format!(
         "编号为 {} 的候选已不存在：两人已由编号为 {} 的候选判定为不同人（DIFFERENT）",
         p1_f3.as_str().expect("id"),
@@ -168,8 +176,14 @@ async fn a_candidate_decided_or_gone_says_which_and_why(app: TestApp) {
     let p1_f1 = pair_of(&nodes, "P1", "F1")["id"].clone();
     let p1_f3 = pair_of(&nodes, "P1", "F3")["id"].clone();
     let decided = decide(&app, &p1_f1, "SAME", Some("同一户，本人手机")).await;
-    assert_eq!(decided["data"]["decideCandidate"]["state"], "SAME", "{decided}");
-    assert_eq!(decided["data"]["decideCandidate"]["note"], "同一户，本人手机");
+    assert_eq!(
+        decided["data"]["decideCandidate"]["state"], "SAME",
+        "{decided}"
+    );
+    assert_eq!(
+        decided["data"]["decideCandidate"]["note"],
+        "同一户，本人手机"
+    );
 
     let twice = decide(&app, &p1_f1, "DIFFERENT", None).await;
     assert_eq!(twice["errors"][0]["extensions"]["code"], "CONFLICT");
@@ -182,7 +196,10 @@ async fn a_candidate_decided_or_gone_says_which_and_why(app: TestApp) {
     );
 
     let gone = decide(&app, &p1_f3, "DIFFERENT", None).await;
-    assert_eq!(gone["errors"][0]["extensions"]["code"], "CONFLICT", "{gone}");
+    assert_eq!(
+        gone["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{gone}"
+    );
     assert_eq!(
         gone["errors"][0]["message"],
         format!(
@@ -221,7 +238,10 @@ async fn the_queue_is_per_pair_of_persons_with_rivals_weighed_and_filters(app: T
             node["pairProbability"].as_f64().expect("raw"),
         );
         assert!(raw > 0.9, "the pair alone looks like a match: {node:#}");
-        assert!(p < raw && p <= 0.5 + 1e-9, "a rival halves it at most: {node:#}");
+        assert!(
+            p < raw && p <= 0.5 + 1e-9,
+            "a rival halves it at most: {node:#}"
+        );
         adjusted += p;
     }
     assert!(adjusted <= 1.0 + 1e-9, "one record, one person at most");
@@ -231,7 +251,11 @@ async fn the_queue_is_per_pair_of_persons_with_rivals_weighed_and_filters(app: T
     // Township: either person's; an unknown name is refused by name.
     assert_eq!(queue(&app, json!({ "township": "城关镇" })).await.len(), 2);
     assert_eq!(queue(&app, json!({ "township": "城关" })).await.len(), 2);
-    assert!(queue(&app, json!({ "township": "新华街道" })).await.is_empty());
+    assert!(
+        queue(&app, json!({ "township": "新华街道" }))
+            .await
+            .is_empty()
+    );
     let unknown = app
         .gql(QUEUE, json!({ "filter": { "township": "火星镇" } }))
         .await;

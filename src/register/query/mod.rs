@@ -18,5 +18,5 @@ pub use page::{Cursor, Page, PageArgs};
 pub use person_filter::{DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
-pub use search::SearchedIdentifier;
 pub use review::{ReviewFilter, ReviewItem, ReviewOrder, ReviewPairRow, review_cursor};
+pub use search::SearchedIdentifier;

@@ -187,9 +187,7 @@ impl Register {
                     .gazetteer
                     .match_township(t)
                     .map(|m| m.name)
-                    .ok_or_else(|| {
-                        AppError::BadInput(format!("本县没有名为「{t}」的乡镇"))
-                    })
+                    .ok_or_else(|| AppError::BadInput(format!("本县没有名为「{t}」的乡镇")))
             })
             .transpose()?;
         if let Some(min) = filter.min_probability
@@ -205,10 +203,7 @@ impl Register {
             .order_by_asc(review_candidate::Column::Id)
             .all(&self.db.conn)
             .await?;
-        let records: Vec<i64> = rows
-            .iter()
-            .flat_map(|r| [r.record_a, r.record_b])
-            .collect();
+        let records: Vec<i64> = rows.iter().flat_map(|r| [r.record_a, r.record_b]).collect();
         let person_of = persons_of(&self.db.conn, &records).await?;
         let adjusted = adjusted_probabilities(&rows, &person_of);
 

@@ -127,11 +127,8 @@ pub(super) async fn reviews(
     reviews: Vec<Review>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<u32> {
-    let index_of: HashMap<i64, usize> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id, i))
-        .collect();
+    let index_of: HashMap<i64, usize> =
+        records.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
     let cluster_of = |record: i64| index_of.get(&record).and_then(|&i| cluster.get(i)).copied();
     let existing = candidates_among(txn, scope, records)
         .await
