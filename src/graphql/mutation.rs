@@ -91,17 +91,14 @@ impl Mutation {
     /// constraint every later resolution run honours, and no other pair of records of the
     /// same two persons is proposed again; the register is re-resolved at once. `note` (up
     /// to 2000 characters) is kept with the decision. A candidate already decided or no
-    /// longer pending is a `CONFLICT` that says which and why.
+    /// longer pending is a `CONFLICT` that says which and why. `id` is the candidate's ID or
+    /// the ID of one of its `pairs`.
     #[graphql(guard = "super::rules::guard(\"decideCandidate\")")]
     async fn decide_candidate(
         &self,
         ctx: &Context<'_>,
-        #[graphql(
-            desc = "The candidate (`ReviewCandidate.id`, or the `id` of one of its `pairs`)."
-        )]
         id: async_graphql::ID,
-        #[graphql(desc = "Same person or two persons.")] decision: Decision,
-        #[graphql(desc = "Why: kept with the decision and shown as `ReviewCandidate.note`.")]
+        decision: Decision,
         note: Option<String>,
     ) -> Result<ReviewCandidate> {
         let register = ctx.data::<Register>()?;
