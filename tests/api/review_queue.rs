@@ -3,6 +3,7 @@
 //! the queue per pair of persons (filter, order, rival-weighed probability, notes).
 
 use paicha::intake::SourceKind::{Bigdata, Township};
+use paicha::register::query::{PageArgs, ReviewFilter, ReviewOrder};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, import_family_with_a_shared_phone, import_file};
@@ -266,6 +267,26 @@ async fn the_queue_is_per_pair_of_persons_with_rivals_weighed_and_filters(app: T
             .is_some_and(|m| m.contains("火星镇")),
         "{unknown}"
     );
+
+    // A caller scoped to a township sees its township's candidates only (none without one).
+    let scoped = |township: Option<&'static str>| {
+        let register = &app.register;
+        async move {
+            register
+                .review_queue(
+                    &ReviewFilter::default(),
+                    ReviewOrder::default(),
+                    &PageArgs::default(),
+                    Some(township),
+                )
+                .await
+                .expect("queue")
+                .total
+        }
+    };
+    assert_eq!(scoped(Some("城关镇")).await, 2);
+    assert_eq!(scoped(Some("新华街道")).await, 0);
+    assert_eq!(scoped(None).await, 0);
 
     // Orders and pages.
     let ordered = app

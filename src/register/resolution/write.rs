@@ -219,6 +219,10 @@ pub(super) async fn reviews(
                 decision.id,
                 verdict_words(decision.state)
             ),
+            (None, _, _) | (_, None, _) if matches!(scope, Scope::Whole) => {
+                // A whole run places every current record: the other was replaced.
+                "其中一条记录已被新版本取代".to_owned()
+            }
             _ => "重新比对后，两条记录已不足以列为待审核候选".to_owned(),
         };
         withdrawn.entry(reason).or_default().push(row.id);
