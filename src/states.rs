@@ -73,7 +73,7 @@ stored_enum! {
 }
 
 stored_enum! {
-    /// Where a review candidate stands: waiting for an analyst, or decided.
+    /// Where a review candidate stands: waiting for an analyst, decided, or withdrawn.
     pub enum ReviewState {
         /// Waiting for an analyst.
         Pending = "PENDING",
@@ -81,6 +81,10 @@ stored_enum! {
         Same = "SAME",
         /// Decided: the two records are different people.
         Different = "DIFFERENT",
+        /// Left the queue undecided: a later run no longer proposes the pair (its records
+        /// were merged, the two persons were decided on through another pair, or they no
+        /// longer look alike). A run that proposes it again reopens it under the same ID.
+        Withdrawn = "WITHDRAWN",
     }
 }
 

@@ -10,6 +10,7 @@ mod m20260104_000001_create_access_and_audit;
 mod m20260105_000001_create_match_index;
 mod m20260106_000001_match_key_without_rowid;
 mod m20260107_000001_notice_header;
+mod m20260108_000001_review_pairs;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260105_000001_create_match_index::Migration),
             Box::new(m20260106_000001_match_key_without_rowid::Migration),
             Box::new(m20260107_000001_notice_header::Migration),
+            Box::new(m20260108_000001_review_pairs::Migration),
         ]
     }
 }

@@ -1,4 +1,5 @@
-//! `review_candidate`: a pair of records the engine could not decide, for an analyst.
+//! `review_candidate`: a pair of records the engine could not decide, for an analyst. One row
+//! per pair (`record_a < record_b`, unique): a pair keeps its ID across resolution runs.
 
 use crate::states::ReviewState;
 use sea_orm::entity::prelude::*;
@@ -17,6 +18,10 @@ pub struct Model {
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
+    /// What the analyst wrote with the decision.
+    pub note: Option<String>,
+    /// Why a `WITHDRAWN` candidate left the queue, as the API says it.
+    pub closed_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

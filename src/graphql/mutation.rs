@@ -9,6 +9,7 @@ use crate::access::audit::note_mutation;
 use crate::access::guard::principal;
 use crate::access::{Permission, Role};
 use crate::error::AppError;
+use crate::register::query::ReviewItem;
 use crate::register::{ImportRequest, Register};
 
 /// The format of an export file.
@@ -113,21 +114,26 @@ impl Mutation {
         Ok(BatchReport::from(report).for_caller(principal))
     }
 
-    /// Decides a review candidate: the two records are the same person or two persons. The
-    /// decision is a constraint every later resolution run honours; the register is
-    /// re-resolved at once.
+    /// Decides a review candidate: the two persons are one person or two. The decision is a
+    /// constraint every later resolution run honours, and no other pair of records of the
+    /// same two persons is proposed again; the register is re-resolved at once. `note` (up
+    /// to 2000 characters) is kept with the decision. A candidate already decided or no
+    /// longer pending is a `CONFLICT` that says which and why. `id` is the candidate's ID or
+    /// the ID of one of its `pairs`.
     #[graphql(guard = "super::rules::guard(\"decideCandidate\")")]
     async fn decide_candidate(
         &self,
         ctx: &Context<'_>,
         id: async_graphql::ID,
         decision: Decision,
+        note: Option<String>,
     ) -> Result<ReviewCandidate> {
         let register = ctx.data::<Register>()?;
         let decided = register
             .decide_candidate(
                 parse_id(&id, "候选")?,
                 decision.into(),
+                note.as_deref(),
                 &principal(ctx)?.actor(),
             )
             .await?;
@@ -138,7 +144,7 @@ impl Mutation {
             }
         }
         note_mutation(ctx, persons)?;
-        Ok(ReviewCandidate(decided))
+        Ok(ReviewCandidate(ReviewItem::single(decided)))
     }
 
     /// Makes two persons one. The older ID survives; the other answers with it from now on.

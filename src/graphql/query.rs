@@ -10,8 +10,8 @@ use super::connection::{
 use super::loaders::prime_persons;
 use super::types::{
     AggregateGroup, Aggregates, AuditEntry, AuditKind, EventKind, GroupBy, HubeiLink, ImportBatch,
-    LocationStatus, MatchModel, Person, ResolutionEvent, ReviewCandidate, Source, SourceRecord,
-    Stats, check_range, parse_id, visible,
+    LocationStatus, MatchModel, Person, ResolutionEvent, ReviewCandidate, ReviewFilterInput,
+    ReviewOrder, Source, SourceRecord, Stats, check_range, parse_id, visible,
 };
 use crate::access::Permission;
 use crate::access::audit::{note_search, note_search_found};
@@ -20,7 +20,7 @@ use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
 use crate::register::Register;
 use crate::register::query::{
-    AuditFilter, DateRange, EventFilter, PersonFilter, PersonOrder, RecordFilter,
+    AuditFilter, DateRange, EventFilter, PersonFilter, PersonOrder, RecordFilter, review_cursor,
 };
 
 /// An inclusive range of days; leave an end out to keep it open.
@@ -503,14 +503,20 @@ impl Query {
         ))
     }
 
-    /// Pairs of records the engine could not decide, waiting for an analyst.
+    /// The review queue: one item per pair of persons the engine could not decide are one,
+    /// with their pairs of records inside, pending ones by default, most probable first.
+    /// `filter.township` keeps candidates either of whose persons lives there (an unknown
+    /// name is `BAD_USER_INPUT`); a caller scoped to a township sees only its township's.
     #[graphql(
         guard = "super::rules::guard(\"reviewCandidates\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
     )]
+    #[allow(clippy::too_many_arguments)]
     async fn review_candidates(
         &self,
         ctx: &Context<'_>,
+        filter: Option<ReviewFilterInput>,
+        order_by: Option<ReviewOrder>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
@@ -518,10 +524,20 @@ impl Query {
     ) -> Result<ReviewCandidateConnection> {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
-        let page = register.review_candidates(args).await?;
+        let caller = principal(ctx)?;
+        let only_township = (!caller.sees_everything()).then_some(caller.township.as_deref());
+        let order = order_by.unwrap_or_default().into();
+        let page = register
+            .review_queue(
+                &filter.unwrap_or_default().into(),
+                order,
+                &args,
+                only_township,
+            )
+            .await?;
         Ok(ReviewCandidateConnection::from_page(
             page,
-            |c| id_cursor(c.id),
+            |c| review_cursor(c, order),
             ReviewCandidate,
         ))
     }

@@ -3,19 +3,22 @@
 //! state `SAME` or `DIFFERENT`) that every later resolution run honours, and each re-resolves
 //! the register at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::json;
 
 use super::Register;
 use super::resolution::Reach;
 use crate::db::read_back::persons_of;
-use crate::db::{self, person, record_link, resolution_event, review_candidate, source_record};
+use crate::db::{
+    self, person, record_link, resolution_event, review_candidate, rows, source_record,
+};
 use crate::error::AppError;
 use crate::states::{EventKind, ReviewState, Stored as _};
 
@@ -39,14 +42,26 @@ impl Verdict {
 }
 
 impl Register {
-    /// Decides a pending review candidate and re-resolves the register.
+    /// Decides a pending review candidate and re-resolves the register; `note` is kept with
+    /// the decision. The decision is between the two persons: the run it sets off withdraws
+    /// the other pending pairs of the same two persons (see `resolution::write::reviews`).
+    ///
+    /// A candidate already decided or withdrawn is a conflict that says which and why
+    /// (`编号为 7 的候选已于 … 判定为同一人（SAME）`, `编号为 7 的候选已不存在：两条记录已合并为同一人`).
     #[tracing::instrument(skip_all, fields(candidate.id = id), err(level = "debug", Debug))]
     pub async fn decide_candidate(
         &self,
         id: i64,
         verdict: Verdict,
+        note: Option<&str>,
         actor: &str,
     ) -> Result<review_candidate::Model, AppError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
+            return Err(AppError::BadInput(format!(
+                "备注不能超过 {NOTE_MAX_CHARS} 个字符"
+            )));
+        }
         let write = self
             .db
             .write(&format!("a decision on candidate {id}"))
@@ -55,12 +70,9 @@ impl Register {
         let candidate = review_candidate::Entity::find_by_id(id)
             .one(txn)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("没有编号为 {id} 的待审核候选")))?;
-        if candidate.state != ReviewState::Pending {
-            return Err(AppError::Conflict(format!(
-                "候选 {id} 已被裁定为 {}",
-                candidate.state.as_str()
-            )));
+            .ok_or_else(|| AppError::NotFound(format!("没有编号为 {id} 的审核候选")))?;
+        if let Some(why) = not_pending(&candidate) {
+            return Err(AppError::Conflict(why));
         }
         let now = Utc::now();
         review_candidate::Entity::update_many()
@@ -70,6 +82,10 @@ impl Register {
             )
             .col_expr(review_candidate::Column::DecidedBy, Expr::value(actor))
             .col_expr(review_candidate::Column::DecidedAt, Expr::value(now))
+            .col_expr(
+                review_candidate::Column::Note,
+                Expr::value(note.map(str::to_owned)),
+            )
             .filter(review_candidate::Column::Id.eq(id))
             .exec(txn)
             .await?;
@@ -226,7 +242,50 @@ impl Register {
     }
 }
 
-/// Stores analysts' constraints on pairs of records.
+/// The longest note an analyst may keep with a decision, in characters.
+pub const NOTE_MAX_CHARS: usize = 2000;
+
+/// Why a candidate can no longer be decided, in the words of the API's answer; `None` while
+/// it is pending.
+pub fn not_pending(candidate: &review_candidate::Model) -> Option<String> {
+    let id = candidate.id;
+    match candidate.state {
+        ReviewState::Pending => None,
+        ReviewState::Same | ReviewState::Different => {
+            let when = candidate.decided_at.map_or_else(String::new, |at| {
+                format!("于 {} ", at.format("%Y-%m-%d %H:%M UTC"))
+            });
+            let by = candidate
+                .decided_by
+                .as_deref()
+                .map_or_else(String::new, |who| format!("由 {who} "));
+            Some(format!(
+                "编号为 {id} 的候选已{when}{by}判定为{}，不能再次判定",
+                verdict_words(candidate.state)
+            ))
+        }
+        ReviewState::Withdrawn => Some(format!(
+            "编号为 {id} 的候选已不存在：{}",
+            candidate
+                .closed_reason
+                .as_deref()
+                .unwrap_or("重新比对后已不再列为待审核候选")
+        )),
+    }
+}
+
+/// A decided state in the words of the API's answers: `同一人（SAME）`, `不同人（DIFFERENT）`.
+pub(crate) fn verdict_words(state: ReviewState) -> &'static str {
+    match state {
+        ReviewState::Same => "同一人（SAME）",
+        ReviewState::Different => "不同人（DIFFERENT）",
+        ReviewState::Pending => "待审核（PENDING）",
+        ReviewState::Withdrawn => "已撤回（WITHDRAWN）",
+    }
+}
+
+/// Stores analysts' constraints on pairs of records: a pair already stored (pending,
+/// withdrawn or decided) keeps its row and ID and takes the new verdict.
 async fn constrain(
     txn: &DatabaseTransaction,
     pairs: &[(i64, i64)],
@@ -234,30 +293,45 @@ async fn constrain(
     actor: &str,
 ) -> Result<(), AppError> {
     let now = Utc::now();
-    let mut next = db::next_id(txn, "review_candidate").await?;
-    let rows: Vec<review_candidate::ActiveModel> = pairs
+    let pairs: BTreeSet<(i64, i64)> = pairs
         .iter()
-        .map(|&(a, b)| {
-            let id = next;
-            next += 1;
-            review_candidate::Model {
-                id,
-                record_a: a.min(b),
-                record_b: a.max(b),
-                total_weight: 0.0,
-                explanation: "[]".to_owned(),
-                state: verdict.state(),
-                decided_by: Some(actor.to_owned()),
-                decided_at: Some(now),
-                created_at: now,
-            }
-            .into()
+        .filter(|(a, b)| a != b)
+        .map(|&(a, b)| (a.min(b), a.max(b)))
+        .collect();
+    let first = db::next_id(txn, "review_candidate").await?;
+    let rows: Vec<review_candidate::Model> = (first..)
+        .zip(pairs)
+        .map(|(id, (a, b))| review_candidate::Model {
+            id,
+            record_a: a,
+            record_b: b,
+            total_weight: 0.0,
+            explanation: "[]".to_owned(),
+            state: verdict.state(),
+            decided_by: Some(actor.to_owned()),
+            decided_at: Some(now),
+            created_at: now,
+            note: None,
+            closed_reason: None,
         })
         .collect();
+    let upsert = rows::OnConflict::Update {
+        key: vec![
+            review_candidate::Column::RecordA,
+            review_candidate::Column::RecordB,
+        ],
+        update: vec![
+            review_candidate::Column::State,
+            review_candidate::Column::DecidedBy,
+            review_candidate::Column::DecidedAt,
+            review_candidate::Column::ClosedReason,
+        ],
+    };
+    let backend = txn.get_database_backend();
     for chunk in rows.chunks(500) {
-        review_candidate::Entity::insert_many(chunk.iter().cloned())
-            .exec_without_returning(txn)
-            .await?;
+        if let Some(statement) = rows::insert::<review_candidate::Entity>(backend, chunk, &upsert) {
+            txn.execute_raw(statement).await?;
+        }
     }
     Ok(())
 }

@@ -160,7 +160,7 @@ async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend
     // SAME: the two records' persons become one, and nothing else changes.
     let same = &pending[0];
     register
-        .decide_candidate(same.id, Verdict::Same, "analyst")
+        .decide_candidate(same.id, Verdict::Same, None, "analyst")
         .await
         .expect("decide SAME");
     let persons = persons_of(&register, same).await;
@@ -179,7 +179,7 @@ async fn a_decision_in_a_large_register_resolves_the_persons_it_concerns(backend
         .find(|c| c.record_a != same.record_a && c.record_b != same.record_b)
         .expect("a second candidate");
     register
-        .decide_candidate(different.id, Verdict::Different, "analyst")
+        .decide_candidate(different.id, Verdict::Different, None, "analyst")
         .await
         .expect("decide DIFFERENT");
     let persons = persons_of(&register, different).await;

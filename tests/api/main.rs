@@ -28,6 +28,7 @@ mod persisted;
 mod queries;
 mod refusals;
 mod register;
+mod review_queue;
 mod schema;
 mod storage;
 mod subscriptions;

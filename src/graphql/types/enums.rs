@@ -106,6 +106,8 @@ pub enum ReviewState {
     Same,
     /// Decided: the two records are two persons.
     Different,
+    /// Left the queue undecided: no longer proposed (see `closedReason`).
+    Withdrawn,
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
 pub use notice::{Notice, NoticeFilterInput};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
 pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
-pub use review::{MatchExplanation, ReviewCandidate};
+pub use review::{MatchExplanation, RecordPair, ReviewCandidate, ReviewFilterInput, ReviewOrder};
 pub use stats::{AggregateGroup, GroupBy, GroupKeys};
 pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,

@@ -22,4 +22,5 @@ pub use page::{Cursor, Page, PageArgs};
 pub use person_filter::{ConflictField, DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
+pub use review::{ReviewFilter, ReviewItem, ReviewOrder, ReviewPairRow, review_cursor};
 pub use search::SearchedIdentifier;

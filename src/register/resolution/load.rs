@@ -341,7 +341,7 @@ pub(super) async fn load_constraints(
             review_candidate::Column::RecordB,
             review_candidate::Column::State,
         ])
-        .filter(review_candidate::Column::State.ne(ReviewState::Pending))
+        .filter(review_candidate::Column::State.is_in([ReviewState::Same, ReviewState::Different]))
         .into_tuple()
         .all(txn)
         .await
@@ -354,8 +354,8 @@ pub(super) async fn load_constraints(
         match state {
             ReviewState::Same => constraints.same.push((a, b)),
             ReviewState::Different => constraints.different.push((a, b)),
-            ReviewState::Pending => {
-                anyhow::bail!("review candidate {id} read as decided is pending")
+            ReviewState::Pending | ReviewState::Withdrawn => {
+                anyhow::bail!("review candidate {id} read as decided is undecided")
             }
         }
     }

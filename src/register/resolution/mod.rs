@@ -181,7 +181,7 @@ impl Register {
         let next_person = db::next_id(txn, "person")
             .await
             .context("numbering new persons")?;
-        let plan = plan::plan(&placed, &run.clustering, next_person)
+        let mut plan = plan::plan(&placed, &run.clustering, next_person)
             .context("planning the run's changes")?;
         clock.lap("plan");
         golden_writer::write_persons(txn, &plan.persons, &placed, &members, now).await?;
@@ -190,7 +190,15 @@ impl Register {
         clock.lap("links");
         write::events(txn, plan.events, batch_of, actor, now).await?;
         clock.lap("events");
-        write::reviews(txn, &scope, &placed, plan.reviews, now).await?;
+        plan.summary.review_candidates = write::reviews(
+            txn,
+            &scope,
+            &placed,
+            &run.clustering.cluster,
+            plan.reviews,
+            now,
+        )
+        .await?;
         clock.lap("review");
         if let Scope::Whole = scope {
             // A model trained now is stored, so every weight can be shown and later batches

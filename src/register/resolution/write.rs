@@ -1,7 +1,7 @@
 //! Writing a run's plan after its persons: links (and the redirects of merged persons),
 //! events, review candidates, and a model trained by the run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -14,6 +14,7 @@ use crate::db::read_back::IN_CHUNK;
 use crate::db::{
     self, match_model, overlap, person, record_link, resolution_event, review_candidate, rows,
 };
+use crate::register::decisions::verdict_words;
 use crate::resolve::engine::Run;
 use crate::resolve::profile::Profile;
 use crate::states::ReviewState;
@@ -105,58 +106,180 @@ pub(super) async fn events(
         .context("writing the events")
 }
 
-/// Replaces the pending review candidates among the run's `records` (all of them when the
-/// run was `Whole`) with the run's `reviews`.
+/// Writes the run's `reviews` over the candidates among its `records` (all of them when the
+/// run was `Whole`); `cluster` is the engine's cluster of each record. Returns how many
+/// candidates the run leaves pending.
+///
+/// A candidate is its pair of records (stored low record first, unique), so it keeps its ID
+/// from run to run: a pair proposed again updates its row (weight and explanation), a
+/// withdrawn pair proposed again is reopened under its old ID, a new pair gets a new ID.
+///
+/// An analyst's decision is between two persons: a pair across two clusters that an
+/// analyst's decided pair already lies across is not proposed again, whichever records it
+/// joins. A pending pair the run does not propose is withdrawn (`WITHDRAWN`) with the reason
+/// the API gives when it is asked to decide it: its records were merged, its persons were
+/// decided on through another pair, or it no longer looks alike enough.
 pub(super) async fn reviews(
     txn: &DatabaseTransaction,
     scope: &Scope,
     records: &[Placed],
+    cluster: &[u32],
     reviews: Vec<Review>,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let pending = || {
-        review_candidate::Entity::delete_many()
-            .filter(review_candidate::Column::State.eq(ReviewState::Pending))
-    };
-    match scope {
-        Scope::Whole => {
-            pending().exec(txn).await?;
+) -> anyhow::Result<u32> {
+    let index_of: HashMap<i64, usize> =
+        records.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+    let cluster_of = |record: i64| index_of.get(&record).and_then(|&i| cluster.get(i)).copied();
+    let existing = candidates_among(txn, scope, records)
+        .await
+        .context("reading the review candidates of the run's records")?;
+    // The analysts' decisions still lying across two clusters: (low, high) cluster → row.
+    let mut decided: HashMap<(u32, u32), &review_candidate::Model> = HashMap::new();
+    for row in existing.values() {
+        if !matches!(row.state, ReviewState::Same | ReviewState::Different) {
+            continue;
         }
-        Scope::Part(_) => {
-            let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
-            for chunk in ids.chunks(IN_CHUNK) {
-                pending()
-                    .filter(
-                        sea_orm::Condition::any()
-                            .add(review_candidate::Column::RecordA.is_in(chunk.to_vec()))
-                            .add(review_candidate::Column::RecordB.is_in(chunk.to_vec())),
-                    )
-                    .exec(txn)
-                    .await?;
-            }
+        if let (Some(ca), Some(cb)) = (cluster_of(row.record_a), cluster_of(row.record_b))
+            && ca != cb
+        {
+            decided.entry((ca.min(cb), ca.max(cb))).or_insert(row);
         }
     }
-    let first = db::next_id(txn, "review_candidate").await?;
-    let candidates: Vec<review_candidate::Model> = (first..)
-        .zip(reviews)
-        .map(|(id, r)| review_candidate::Model {
+    let across = |a: i64, b: i64| match (cluster_of(a), cluster_of(b)) {
+        (Some(ca), Some(cb)) if ca != cb => decided.get(&(ca.min(cb), ca.max(cb))).copied(),
+        _ => None,
+    };
+
+    let mut next = db::next_id(txn, "review_candidate").await?;
+    let mut proposed: HashSet<(i64, i64)> = HashSet::new();
+    let mut rows: Vec<review_candidate::Model> = Vec::new();
+    for r in reviews {
+        let key = (r.record_a.min(r.record_b), r.record_a.max(r.record_b));
+        if across(key.0, key.1).is_some() || !proposed.insert(key) {
+            continue;
+        }
+        let (id, created_at) = match existing.get(&key) {
+            Some(row) if matches!(row.state, ReviewState::Same | ReviewState::Different) => {
+                // Decided, yet its records are apart and no decision lies across them:
+                // the decision stands, the pair is not asked again.
+                proposed.remove(&key);
+                continue;
+            }
+            Some(row) => (row.id, row.created_at),
+            None => {
+                next += 1;
+                (next - 1, now)
+            }
+        };
+        rows.push(review_candidate::Model {
             id,
-            record_a: r.record_a,
-            record_b: r.record_b,
+            record_a: key.0,
+            record_b: key.1,
             total_weight: r.weight,
             explanation: r.explanation,
             state: ReviewState::Pending,
             decided_by: None,
             decided_at: None,
-            created_at: now,
-        })
-        .collect();
+            created_at,
+            note: None,
+            closed_reason: None,
+        });
+    }
+    let pending = rows.len() as u32;
+    let upsert = rows::OnConflict::Update {
+        key: vec![
+            review_candidate::Column::RecordA,
+            review_candidate::Column::RecordB,
+        ],
+        update: vec![
+            review_candidate::Column::TotalWeight,
+            review_candidate::Column::Explanation,
+            review_candidate::Column::State,
+            review_candidate::Column::DecidedBy,
+            review_candidate::Column::DecidedAt,
+            review_candidate::Column::ClosedReason,
+        ],
+    };
     let backend = txn.get_database_backend();
-    overlap::write_each(txn, candidates.chunks(CHUNK), |chunk| {
-        rows::insert::<review_candidate::Entity>(backend, chunk, &rows::OnConflict::Fail)
+    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| {
+        rows::insert::<review_candidate::Entity>(backend, chunk, &upsert)
     })
     .await
-    .context("writing the review candidates")
+    .context("writing the review candidates")?;
+
+    let mut withdrawn: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for (key, row) in &existing {
+        if row.state != ReviewState::Pending || proposed.contains(key) {
+            continue;
+        }
+        let reason = match (cluster_of(key.0), cluster_of(key.1), across(key.0, key.1)) {
+            (Some(ca), Some(cb), _) if ca == cb => "两条记录已合并为同一人".to_owned(),
+            (_, _, Some(decision)) => format!(
+                "两人已由编号为 {} 的候选判定为{}",
+                decision.id,
+                verdict_words(decision.state)
+            ),
+            (None, _, _) | (_, None, _) if matches!(scope, Scope::Whole) => {
+                // A whole run places every current record: the other was replaced.
+                "其中一条记录已被新版本取代".to_owned()
+            }
+            _ => "重新比对后，两条记录已不足以列为待审核候选".to_owned(),
+        };
+        withdrawn.entry(reason).or_default().push(row.id);
+    }
+    for (reason, ids) in withdrawn {
+        for chunk in ids.chunks(IN_CHUNK) {
+            review_candidate::Entity::update_many()
+                .col_expr(
+                    review_candidate::Column::State,
+                    Expr::value(ReviewState::Withdrawn),
+                )
+                .col_expr(
+                    review_candidate::Column::ClosedReason,
+                    Expr::value(reason.clone()),
+                )
+                .col_expr(review_candidate::Column::DecidedAt, Expr::value(now))
+                .filter(review_candidate::Column::Id.is_in(chunk.to_vec()))
+                .exec(txn)
+                .await
+                .context("withdrawing the review candidates no longer proposed")?;
+        }
+    }
+    Ok(pending)
+}
+
+/// Every review candidate (any state) with a record among the run's `records` (all of them
+/// when the run is `Whole`), by its pair.
+async fn candidates_among(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    records: &[Placed],
+) -> Result<HashMap<(i64, i64), review_candidate::Model>, sea_orm::DbErr> {
+    let mut found = HashMap::new();
+    let mut keep = |rows: Vec<review_candidate::Model>| {
+        for row in rows {
+            found.insert((row.record_a, row.record_b), row);
+        }
+    };
+    match scope {
+        Scope::Whole => keep(review_candidate::Entity::find().all(txn).await?),
+        Scope::Part(_) => {
+            let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+            for chunk in ids.chunks(IN_CHUNK) {
+                keep(
+                    review_candidate::Entity::find()
+                        .filter(
+                            sea_orm::Condition::any()
+                                .add(review_candidate::Column::RecordA.is_in(chunk.to_vec()))
+                                .add(review_candidate::Column::RecordB.is_in(chunk.to_vec())),
+                        )
+                        .all(txn)
+                        .await?,
+                );
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Stores the model a run trained, so every weight can be shown and later batches are
