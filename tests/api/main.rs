@@ -13,6 +13,7 @@ mod decisions;
 mod exposure;
 mod febrl;
 mod graphiql;
+mod golden;
 mod graphql_http;
 mod hostile;
 mod incremental;
