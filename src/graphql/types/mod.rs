@@ -9,6 +9,7 @@ mod model;
 mod person;
 mod record;
 mod review;
+mod search;
 mod stats;
 
 pub use audit::AuditEntry;
@@ -20,6 +21,7 @@ pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
 pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
 pub use review::{MatchExplanation, ReviewCandidate};
+pub use search::{MatchedOn, PersonSearchConnection, PersonSearchHit};
 pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,

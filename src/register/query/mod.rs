@@ -18,4 +18,4 @@ pub use page::{Cursor, Page, PageArgs};
 pub use person_filter::{DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
-pub use search::SearchedIdentifier;
+pub use search::{MatchedOn, SearchHit, SearchedIdentifier, hit_cursor};
