@@ -26,6 +26,7 @@ mod queries;
 mod refusals;
 mod register;
 mod schema;
+mod search;
 mod storage;
 mod subscriptions;
 mod synth;

@@ -279,7 +279,8 @@ struct SearchQuery {
     /// The ways the pinyin splits into syllables (`ü` written `v`): typed, or the name's
     /// own when the text is a name of two characters or more.
     pinyin: Vec<Syllabified>,
-    /// True when `pinyin` is the name's (a name written with other characters read alike).
+    /// True when `pinyin` is the name's: it then finds a name written with other characters
+    /// read the same (not merely alike).
     pinyin_of_name: bool,
     /// Typed letters without separators (`tomlee`), matched against the whole pinyin.
     compact_pinyin: Option<String>,
@@ -490,7 +491,7 @@ impl SearchQuery {
             let best = self
                 .pinyin
                 .iter()
-                .filter_map(|split| pinyin_quality(split, &heard))
+                .filter_map(|split| pinyin_quality(split, &heard, !self.pinyin_of_name))
                 .max();
             let penalty = if self.pinyin_of_name {
                 OTHER_CHARACTERS
@@ -542,8 +543,8 @@ fn ending_quality(len: usize) -> u32 {
 /// number of syllables from the start, each heard alike (`syllable_distance`: the first, the
 /// surname, only by the table of confusable initials and finals, the others also by a
 /// one-letter typo), at most one whole syllable apart in all (one and a half from three
-/// syllables on). `None` when they do not match.
-fn pinyin_quality(typed: &Syllabified, heard: &[String]) -> Option<u32> {
+/// syllables on), when `alike` allows it. `None` when they do not match.
+fn pinyin_quality(typed: &Syllabified, heard: &[String], alike: bool) -> Option<u32> {
     let (m, n) = (typed.syllables.len(), heard.len());
     if m == 0 || m > n {
         return None;
@@ -560,7 +561,11 @@ fn pinyin_quality(typed: &Syllabified, heard: &[String]) -> Option<u32> {
         same &= t == h;
         cost += c;
     }
-    let limit = if m <= 2 { 1.0 } else { 1.5 };
+    let limit = match (alike, m) {
+        (false, _) => 0.0,
+        (true, ..=2) => 1.0,
+        (true, _) => 1.5,
+    };
     if cost > limit {
         return None;
     }
@@ -589,7 +594,7 @@ mod tests {
             .collect();
         syllabify(&fold_typed_pinyin(typed).unwrap_or_default())
             .iter()
-            .filter_map(|split| pinyin_quality(split, &heard))
+            .filter_map(|split| pinyin_quality(split, &heard, true))
             .max()
     }
 
