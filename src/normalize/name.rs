@@ -320,7 +320,8 @@ pub fn fold_typed_pinyin(text: &str) -> Option<String> {
                 out.push(' ');
                 last_letter = false;
             }
-            None if c.is_whitespace() || matches!(c, '\'' | '’' | '‘' | '`' | '-' | '.' | '·') => {
+            None if c.is_whitespace() || matches!(c, '\'' | '’' | '‘' | '`' | '-' | '.' | '·') =>
+            {
                 out.push(' ');
                 last_letter = false;
             }

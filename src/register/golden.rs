@@ -429,9 +429,9 @@ fn place(evidence: &[Evidence]) -> Place {
         vote(agreeing, true, village_of).value
     });
     let address = anchor_address.or_else(|| {
-        let agreeing = evidence.iter().filter(|e| {
-            agrees(&township_of(e), &township) && agrees(&village_of(e), &village)
-        });
+        let agreeing = evidence
+            .iter()
+            .filter(|e| agrees(&township_of(e), &township) && agrees(&village_of(e), &village));
         vote(agreeing, true, address_of).value
     });
     let mut address = field_of(evidence, address, address_of);
@@ -510,9 +510,11 @@ fn id_number(evidence: &[Evidence]) -> GoldenField {
             others.entry(number.to_owned()).or_default().push(e.record);
         }
     }
-    field
-        .conflicts
-        .extend(others.into_iter().map(|(value, sources)| GoldenConflict { value, sources }));
+    field.conflicts.extend(
+        others
+            .into_iter()
+            .map(|(value, sources)| GoldenConflict { value, sources }),
+    );
     field.conflicts.sort_by(|a, b| a.value.cmp(&b.value));
     field
 }
@@ -532,18 +534,27 @@ pub(crate) fn near_miss(a: &str, b: &str) -> bool {
             _ => false,
         };
     }
-    let (short, long) = if a.len() < b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() < b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     if long.len() != short.len() + 1 {
         return false;
     }
-    let start = short.iter().zip(long.iter()).take_while(|(s, l)| s == l).count();
+    let start = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(s, l)| s == l)
+        .count();
     short[start..] == long[start + 1..]
 }
 
 /// True when a masked number (`*` for each hidden character) shows nothing that contradicts
 /// `number`.
 fn masked_agrees(masked: &str, number: &str) -> bool {
-    let (masked, number): (Vec<char>, Vec<char>) = (masked.chars().collect(), number.chars().collect());
+    let (masked, number): (Vec<char>, Vec<char>) =
+        (masked.chars().collect(), number.chars().collect());
     masked.len() == number.len()
         && masked
             .iter()
@@ -697,7 +708,12 @@ mod tests {
     #[test]
     fn the_place_is_the_newest_on_site_checks_township_village_and_address_together() {
         let g = golden_record(&[
-            placed(1, SourceKind::Township, (Some("高桥乡"), None, Some("高桥乡")), 26),
+            placed(
+                1,
+                SourceKind::Township,
+                (Some("高桥乡"), None, Some("高桥乡")),
+                26,
+            ),
             placed(
                 2,
                 SourceKind::Township,
@@ -715,7 +731,12 @@ mod tests {
 
         // The newer check wins even when it was imported first (a lower record ID).
         let g = golden_record(&[
-            placed(1, SourceKind::Township, (Some("杨柳乡"), Some("梅岭村"), None), 29),
+            placed(
+                1,
+                SourceKind::Township,
+                (Some("杨柳乡"), Some("梅岭村"), None),
+                29,
+            ),
             placed(2, SourceKind::Township, (Some("高桥乡"), None, None), 26),
         ]);
         assert_eq!(g.township.value.as_deref(), Some("杨柳乡"));
@@ -725,7 +746,12 @@ mod tests {
     #[test]
     fn without_an_on_site_check_the_village_and_address_follow_the_chosen_township() {
         let g = golden_record(&[
-            placed(1, SourceKind::External, (Some("高桥乡"), None, Some("高桥乡")), 26),
+            placed(
+                1,
+                SourceKind::External,
+                (Some("高桥乡"), None, Some("高桥乡")),
+                26,
+            ),
             placed(2, SourceKind::External, (Some("高桥乡"), None, None), 26),
             placed(
                 3,
@@ -739,8 +765,18 @@ mod tests {
         assert_eq!(g.address.value.as_deref(), Some("高桥乡"));
         // Fields the newest check leaves out come from records that agree with it.
         let g = golden_record(&[
-            placed(1, SourceKind::Bigdata, (Some("杨柳乡"), Some("梅岭村"), None), 25),
-            placed(2, SourceKind::Bigdata, (Some("高桥乡"), Some("罗洼村"), None), 25),
+            placed(
+                1,
+                SourceKind::Bigdata,
+                (Some("杨柳乡"), Some("梅岭村"), None),
+                25,
+            ),
+            placed(
+                2,
+                SourceKind::Bigdata,
+                (Some("高桥乡"), Some("罗洼村"), None),
+                25,
+            ),
             placed(3, SourceKind::Township, (Some("高桥乡"), None, None), 26),
         ]);
         assert_eq!(g.township.value.as_deref(), Some("高桥乡"));
@@ -813,13 +849,22 @@ mod tests {
     #[test]
     fn a_shorter_or_differently_written_form_of_the_address_is_no_conflict() {
         let address = |record, text: &str| {
-            placed(record, SourceKind::Bigdata, (Some("高桥乡"), None, Some(text)), 20)
+            placed(
+                record,
+                SourceKind::Bigdata,
+                (Some("高桥乡"), None, Some(text)),
+                20,
+            )
         };
         let g = golden_record(&[
             placed(
                 1,
                 SourceKind::Township,
-                (Some("高桥乡"), Some("高桥村"), Some("河南省信阳市青溪县高桥乡高桥村5组")),
+                (
+                    Some("高桥乡"),
+                    Some("高桥村"),
+                    Some("河南省信阳市青溪县高桥乡高桥村5组"),
+                ),
                 26,
             ),
             address(2, "信阳市青溪县高桥乡"),
@@ -831,7 +876,12 @@ mod tests {
             Some("河南省信阳市青溪县高桥乡高桥村5组")
         );
         assert_eq!(g.address.sources, vec![1, 3]);
-        let conflicts: Vec<&str> = g.address.conflicts.iter().map(|c| c.value.as_str()).collect();
+        let conflicts: Vec<&str> = g
+            .address
+            .conflicts
+            .iter()
+            .map(|c| c.value.as_str())
+            .collect();
         assert_eq!(conflicts, vec!["高桥乡罗洼村2组"]);
     }
 }

@@ -14,7 +14,8 @@ crate::on_every_backend!(
 
 const HEADER: &str = "record_id,township,village,name,sex,age,id_number,phone,address,origin,arrival_date,report_date\n";
 
-const GOLDEN: &str = "query($id: ID!) { person(id: $id) { township village address(unmasked: true) hasConflicts
+const GOLDEN: &str =
+    "query($id: ID!) { person(id: $id) { township village address(unmasked: true) hasConflicts
     golden(unmasked: true) {
       township { value conflicts { value } }
       village { value }

@@ -13,6 +13,7 @@ crate::on_every_backend!(
     tone_marks_apostrophes_and_traditional_characters_are_read,
     phone_and_id_endings_say_what_they_matched,
     a_search_combines_with_the_persons_filter_and_pages_in_rank_order,
+    an_ending_longer_than_masking_shows_is_audited_by_its_hash,
 );
 
 const PEOPLE: &str = "record_id,township,village,name,sex,age,id_number,phone,address,report_date\n\
@@ -181,10 +182,7 @@ async fn a_search_combines_with_the_persons_filter_and_pages_in_rank_order(app: 
     let mut after: Option<String> = None;
     loop {
         let data = app
-            .gql_data(
-                SEARCH,
-                json!({ "t": "pan", "first": 1, "after": after }),
-            )
+            .gql_data(SEARCH, json!({ "t": "pan", "first": 1, "after": after }))
             .await["searchPersons"]
             .clone();
         assert_eq!(data["totalCount"], all.len(), "{data}");
@@ -196,4 +194,31 @@ async fn a_search_combines_with_the_persons_filter_and_pages_in_rank_order(app: 
         assert!(paged.len() <= all.len(), "{paged:?}");
     }
     assert_eq!(paged, all);
+}
+
+async fn an_ending_longer_than_masking_shows_is_audited_by_its_hash(app: TestApp) {
+    people(&app).await;
+    let data = app
+        .gql_data(
+            r#"query Ends { shown: searchPersons(text: "5678") { totalCount }
+                            longer: searchPersons(text: "345678") { totalCount } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["shown"]["totalCount"], 1, "{data}");
+    assert_eq!(data["longer"]["totalCount"], 1, "{data}");
+    let log = app.audit_entries().await;
+    let searches: Vec<_> = log.iter().filter(|e| e.kind.as_str() == "SEARCH").collect();
+    // Four digits are what a masked phone shows: only the longer ending is audited.
+    assert_eq!(searches.len(), 1, "{log:?}");
+    let hash = |v: &str| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(v));
+    assert_eq!(
+        searches[0].fields,
+        json!([
+            format!("idNumberEnding:{}", hash("345678")),
+            format!("phoneEnding:{}", hash("345678")),
+        ])
+        .to_string()
+    );
+    assert!(!format!("{log:?}").contains("345678"));
 }

@@ -24,7 +24,7 @@ use crate::db::{person, record_link, source_record};
 use crate::error::AppError;
 use crate::normalize::name::{
     Syllabified, fold_syllable, fold_typed_pinyin, fold_width, is_han, pinyin_syllables,
-    stored_syllable, syllable_distance, syllabify,
+    stored_syllable, syllabify, syllable_distance,
 };
 use crate::normalize::phone::normalize_phone;
 use crate::normalize::{IdClass, normalize_name, parse_id_number};
@@ -103,7 +103,10 @@ impl Register {
                 source_record::Column::IdNumber,
                 source_record::Column::Phones,
             ])
-            .join(JoinType::InnerJoin, source_record::Relation::RecordLink.def())
+            .join(
+                JoinType::InnerJoin,
+                source_record::Relation::RecordLink.def(),
+            )
             .filter(query.record_condition())
             .filter(
                 record_link::Column::PersonId.in_subquery(
@@ -223,39 +226,36 @@ fn window(
 /// masked, so such searches are audited (with a hash of the value, never the value).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchedIdentifier {
-    /// `idNumber` or `phone`.
+    /// `idNumber`, `phone`, `idNumberEnding` or `phoneEnding`.
     pub field: &'static str,
-    /// The normalised value (an 18-character ID number, a phone's digits).
+    /// The normalised value (an 18-character ID number, a phone's digits, an ending).
     pub value: String,
 }
 
 impl Register {
-    /// The full ID number and phone `text` would be searched by (none for a name, an ID
-    /// ending, a phone ending, or text that is no search at all).
+    /// The identifiers `text` would be searched by that confirm more than a masked value
+    /// shows: a full ID number or phone, and an ending of either longer than the four
+    /// characters masking leaves (none for a name, a four-character ending, or text that is
+    /// no search at all).
     pub fn searched_identifiers(&self, text: &str) -> Vec<SearchedIdentifier> {
         let Ok(query) = SearchQuery::parse(text, self) else {
             return Vec::new();
         };
-        let id_number = query.id_number.map(|value| SearchedIdentifier {
-            field: "idNumber",
-            value,
-        });
-        let phone = query.phone.map(|value| SearchedIdentifier {
-            field: "phone",
-            value,
-        });
-        id_number.into_iter().chain(phone).collect()
+        let beyond_shown = |ending: &String| ending.len() > MIN_ID_SUFFIX;
+        [
+            ("idNumber", query.id_number),
+            ("phone", query.phone),
+            ("idNumberEnding", query.id_suffix.filter(beyond_shown)),
+            ("phoneEnding", query.phone_ending.filter(beyond_shown)),
+        ]
+        .into_iter()
+        .filter_map(|(field, value)| value.map(|value| SearchedIdentifier { field, value }))
+        .collect()
     }
 }
 
 /// (person ID, name, pinyin, ID number, phones as JSON) of a person or of one of its records.
-type Identifiers = (
-    i64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-);
+type Identifiers = (i64, Option<String>, Option<String>, Option<String>, String);
 
 /// How well a person matches so far, and on what.
 #[derive(Debug, Default)]
@@ -479,7 +479,10 @@ impl SearchQuery {
                 by_name = true;
             } else if let Some(rest) = name.strip_prefix(typed.as_str()) {
                 let left = u32::try_from(rest.chars().count()).unwrap_or(u32::MAX);
-                score.add(MatchedOn::Name, NAME_BEGINNING.saturating_sub(Ord::min(left, 5)));
+                score.add(
+                    MatchedOn::Name,
+                    NAME_BEGINNING.saturating_sub(Ord::min(left, 5)),
+                );
                 by_name = true;
             }
         }
@@ -603,24 +606,43 @@ mod tests {
         let whole = quality("gao min", "gao min").expect("whole");
         let alike = quality("gao ming", "gao min").expect("heard alike");
         let beginning = quality("huang li", "huang li hua").expect("beginning");
-        assert!(whole > beginning && beginning > alike, "{whole} {beginning} {alike}");
+        assert!(
+            whole > beginning && beginning > alike,
+            "{whole} {beginning} {alike}"
+        );
         assert_eq!(quality("gāo mǐn", "gao min"), Some(whole));
         assert_eq!(quality("GaoMin", "gao min"), Some(whole));
         assert!(quality("pan", "pan jian guo").is_some());
         assert!(quality("huangl", "huang li hua").is_some());
         assert!(quality("zang wei", "zhang wei").is_some());
         assert!(quality("lv fang", "lü fang").is_some());
+        // A name typed in characters finds other characters read the same, not alike.
+        let name = Syllabified {
+            syllables: vec!["gao".into(), "min".into()],
+            open: false,
+        };
+        let heard = |p: &str| p.split(' ').map(str::to_owned).collect::<Vec<_>>();
+        assert!(pinyin_quality(&name, &heard("gao min"), false).is_some());
+        assert_eq!(pinyin_quality(&name, &heard("gao ming"), false), None);
         assert_eq!(quality("lü fang", "lü fang"), Some(whole));
     }
 
     #[test]
     fn pinyin_far_from_the_name_does_not_match() {
-        assert_eq!(quality("gao ming", "guo min"), None, "the surname is not typo-tolerant");
+        assert_eq!(
+            quality("gao ming", "guo min"),
+            None,
+            "the surname is not typo-tolerant"
+        );
         assert_eq!(quality("xi'an", "xian na"), None);
         assert!(quality("xian", "xi an na").is_some());
         assert_eq!(quality("huang li hua", "huang li"), None);
         assert_eq!(quality("zhang wei", "zang pei"), None);
-        assert_eq!(quality("li ming", "ning min"), None, "more than one syllable apart");
+        assert_eq!(
+            quality("li ming", "ning min"),
+            None,
+            "more than one syllable apart"
+        );
     }
 
     #[test]
