@@ -242,10 +242,15 @@ impl Register {
             return Vec::new();
         };
         let beyond_shown = |ending: &String| ending.len() > MIN_ID_SUFFIX;
+        // A whole phone is audited as one, not also as the ending of an ID number.
+        let id_ending = query
+            .id_suffix
+            .filter(beyond_shown)
+            .filter(|ending| query.phone.as_ref() != Some(ending));
         [
             ("idNumber", query.id_number),
             ("phone", query.phone),
-            ("idNumberEnding", query.id_suffix.filter(beyond_shown)),
+            ("idNumberEnding", id_ending),
             ("phoneEnding", query.phone_ending.filter(beyond_shown)),
         ]
         .into_iter()
