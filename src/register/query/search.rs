@@ -30,6 +30,10 @@ use crate::normalize::phone::normalize_phone;
 use crate::normalize::{IdClass, normalize_name, parse_id_number};
 use crate::register::Register;
 
+/// Most candidates whose records are read by listing their IDs (more are read through the
+/// candidates' condition again, as a subquery).
+const LISTED_CANDIDATES: usize = 1_000;
+
 /// What a search hit matched on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum MatchedOn {
@@ -108,15 +112,17 @@ impl Register {
                 source_record::Relation::RecordLink.def(),
             )
             .filter(query.record_condition())
-            .filter(
+            .filter(if candidates.len() <= LISTED_CANDIDATES {
+                record_link::Column::PersonId.is_in(candidates.iter().map(|c| c.0))
+            } else {
                 record_link::Column::PersonId.in_subquery(
                     Query::select()
                         .column(person::Column::Id)
                         .from(person::Entity)
                         .cond_where(cond)
                         .to_owned(),
-                ),
-            )
+                )
+            })
             .into_tuple()
             .all(&self.db.conn)
             .await?;
