@@ -54,6 +54,12 @@ pub const MAX_PAGE: u64 = 500;
 pub const DEFAULT_PAGE: u64 = 50;
 /// Fewest trailing ID characters a search accepts (fewer would list half the register).
 pub const MIN_ID_SUFFIX: usize = 4;
+/// Fewest trailing digits of a phone a search accepts.
+pub const MIN_PHONE_ENDING: usize = 4;
+/// Most persons one search weighs (its hits are ordered by how well they match, so every
+/// person the text may find is read): a text that finds more asks for a fuller name or a
+/// filter.
+pub const MAX_SEARCH_CANDIDATES: usize = 20_000;
 
 // ---- Access ---------------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ pub fn id_cursor(id: i64) -> Cursor {
 
 /// A cursor as the client sees it: the row ID, then (for lists ordered by another column)
 /// `:` and that column's value as JSON.
-fn encode_cursor(cursor: &Cursor) -> String {
+pub(crate) fn encode_cursor(cursor: &Cursor) -> String {
     match &cursor.value {
         None => cursor.id.to_string(),
         Some(value) => format!("{}:{value}", cursor.id),

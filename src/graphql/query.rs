@@ -10,8 +10,8 @@ use super::connection::{
 use super::loaders::prime_persons;
 use super::types::{
     AggregateGroup, Aggregates, AuditEntry, AuditKind, EventKind, GroupBy, HubeiLink, ImportBatch,
-    LocationStatus, MatchModel, Person, ResolutionEvent, ReviewCandidate, ReviewFilterInput,
-    ReviewOrder, Source, SourceRecord, Stats, check_range, parse_id, visible,
+    LocationStatus, MatchModel, Person, PersonSearchConnection, ResolutionEvent, ReviewCandidate,
+    ReviewFilterInput, ReviewOrder, Source, SourceRecord, Stats, check_range, parse_id, visible,
 };
 use crate::access::Permission;
 use crate::access::audit::{note_search, note_search_found};
@@ -261,11 +261,18 @@ impl Query {
         ))
     }
 
-    /// Persons found by a name (Simplified or Traditional characters, or toneless pinyin
-    /// with or without spaces), a full ID number, the last four or more characters of an ID
-    /// number, or a phone; matched on the golden record and on every current source record.
-    /// A Relay connection ordered by person ID. At most 10 searches a request; a search by a
-    /// full ID number or phone is audited.
+    /// Persons found by what is remembered of them: a name or its beginning (a surname
+    /// alone), in Simplified or Traditional characters; pinyin, whole, its beginning
+    /// (`pan`, `huang li`) or heard alike (`gao ming` finds 高敏), tone marks (`gāo mǐn`),
+    /// apostrophes (`xi'an`) and spaces accepted; a full ID number or its last four or more
+    /// characters; a phone or its last four or more digits. Matched on the golden record and
+    /// on every current source record, among the persons `filter` selects (as `persons`);
+    /// best match first, each hit saying what it matched on (`matchedOn`). At most 10
+    /// searches a request; a search by a full ID number or phone is audited.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a Relay connection with a search text and a filter"
+    )]
     #[graphql(
         guard = "super::rules::guard(\"searchPersons\")",
         complexity = "super::connection::page_complexity(first, last, child_complexity)"
@@ -274,26 +281,27 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         text: String,
+        filter: Option<PersonFilterInput>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
-    ) -> Result<PersonConnection> {
+    ) -> Result<PersonSearchConnection> {
         let register = ctx.data::<Register>()?;
         let args = page_args(after, before, first, last)?;
+        let filter = filter.unwrap_or_default().into_filter()?;
         let visible = visible_rows::<person::Entity>(ctx)?;
         let searched = register.searched_identifiers(&text);
         note_search(ctx, searched.iter().map(|s| (s.field, s.value.as_str())))?;
-        let page = register.search_persons(&text, args, visible).await?;
+        let page = register
+            .search_persons(&text, &filter, args, visible)
+            .await?;
         if !searched.is_empty() {
-            note_search_found(ctx, page.items.iter().map(|p| p.id))?;
+            note_search_found(ctx, page.items.iter().map(|h| h.person.id))?;
         }
-        prime_persons(ctx, &page.items).await?;
-        Ok(PersonConnection::from_page(
-            page,
-            |p| id_cursor(p.id),
-            Person,
-        ))
+        let persons: Vec<person::Model> = page.items.iter().map(|h| h.person.clone()).collect();
+        prime_persons(ctx, &persons).await?;
+        Ok(PersonSearchConnection::from_page(page))
     }
 
     /// The append-only history of the register (creations, links, merges, splits,

@@ -291,6 +291,253 @@ pub(crate) fn canonical_text(text: &str) -> String {
     out
 }
 
+/// Pinyin as a person types it in a search, folded to the form [`pinyin_syllables`] holds:
+/// lower case, tone marks (`gāo mǐn`) and tone numbers (`gao1`) dropped, `ü` written `v`, and
+/// every separator (white space, apostrophes as in `xi'an`, dashes, dots) made one space.
+/// `None` when the text holds anything else (digits other than tone numbers, Han characters).
+pub fn fold_typed_pinyin(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut last_letter = false;
+    for c in text.chars().map(fold_width) {
+        let folded = match c {
+            'a'..='z' => Some(c),
+            'A'..='Z' => Some(c.to_ascii_lowercase()),
+            'ā' | 'á' | 'ǎ' | 'à' | 'Ā' | 'Á' | 'Ǎ' | 'À' => Some('a'),
+            'ē' | 'é' | 'ě' | 'è' | 'Ē' | 'É' | 'Ě' | 'È' | 'ê' => Some('e'),
+            'ī' | 'í' | 'ǐ' | 'ì' | 'Ī' | 'Í' | 'Ǐ' | 'Ì' => Some('i'),
+            'ō' | 'ó' | 'ǒ' | 'ò' | 'Ō' | 'Ó' | 'Ǒ' | 'Ò' => Some('o'),
+            'ū' | 'ú' | 'ǔ' | 'ù' | 'Ū' | 'Ú' | 'Ǔ' | 'Ù' => Some('u'),
+            'ü' | 'ǖ' | 'ǘ' | 'ǚ' | 'ǜ' | 'Ü' | 'Ǖ' | 'Ǘ' | 'Ǚ' | 'Ǜ' => Some('v'),
+            _ => None,
+        };
+        match folded {
+            Some(letter) => {
+                out.push(letter);
+                last_letter = true;
+            }
+            // A tone number ends a syllable.
+            None if ('1'..='5').contains(&c) && last_letter => {
+                out.push(' ');
+                last_letter = false;
+            }
+            None if c.is_whitespace() || matches!(c, '\'' | '’' | '‘' | '`' | '-' | '.' | '·') =>
+            {
+                out.push(' ');
+                last_letter = false;
+            }
+            None => return None,
+        }
+    }
+    let folded = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!folded.is_empty()).then_some(folded)
+}
+
+/// A syllable of stored pinyin (`lü`) in the typed form [`pinyin_syllables`] holds (`lv`).
+pub fn fold_syllable(syllable: &str) -> Cow<'_, str> {
+    if syllable.contains('ü') {
+        Cow::Owned(syllable.replace('ü', "v"))
+    } else {
+        Cow::Borrowed(syllable)
+    }
+}
+
+/// A typed syllable (`lv`) as stored pinyin writes it (`lü`).
+pub fn stored_syllable(syllable: &str) -> Cow<'_, str> {
+    if syllable.contains('v') {
+        Cow::Owned(syllable.replace('v', "ü"))
+    } else {
+        Cow::Borrowed(syllable)
+    }
+}
+
+/// Every toneless pinyin syllable a Han character is read with (`ü` written `v`), and every
+/// beginning of one (`zh`, `zha`, `zhan` of `zhang`).
+struct Syllables {
+    whole: std::collections::HashSet<String>,
+    beginnings: std::collections::HashSet<String>,
+}
+
+fn syllables() -> &'static Syllables {
+    static SYLLABLES: std::sync::OnceLock<Syllables> = std::sync::OnceLock::new();
+    SYLLABLES.get_or_init(|| {
+        let mut whole = std::collections::HashSet::new();
+        for c in ('\u{4E00}'..='\u{9FFF}').chain('\u{3400}'..='\u{4DBF}') {
+            // Interjections read without a vowel (呣 `m`, 嗯 `ng`) are no syllables of names.
+            if let Some(p) = c.to_pinyin() {
+                let syllable = fold_syllable(p.plain());
+                if syllable.bytes().all(|b| b.is_ascii_lowercase())
+                    && syllable.contains(['a', 'e', 'i', 'o', 'u', 'v'])
+                {
+                    whole.insert(syllable.into_owned());
+                }
+            }
+        }
+        for (_, reading) in SURNAME_READINGS {
+            whole.extend(reading.split(' ').map(str::to_owned));
+        }
+        let beginnings = whole
+            .iter()
+            .flat_map(|s| (1..=s.len()).map(move |k| s[..k].to_owned()))
+            .collect();
+        Syllables { whole, beginnings }
+    })
+}
+
+/// The toneless pinyin syllables Han characters are read with, `ü` written `v`.
+pub fn pinyin_syllables() -> impl Iterator<Item = &'static str> {
+    syllables().whole.iter().map(String::as_str)
+}
+
+/// True when `text` is one pinyin syllable (`ü` written `v`).
+pub fn is_pinyin_syllable(text: &str) -> bool {
+    syllables().whole.contains(text)
+}
+
+/// Typed pinyin split into syllables: `huangli` → `huang li`; `xian` → `xian` and `xi an`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Syllabified {
+    pub syllables: Vec<String>,
+    /// True when the last syllable may be unfinished (`huang l`, `pan` for `pang`).
+    pub open: bool,
+}
+
+/// Most ways one typed text is split into syllables.
+const MAX_SPLITS: usize = 16;
+
+/// Every way folded typed pinyin (see [`fold_typed_pinyin`]) splits into syllables, at most
+/// [`MAX_SPLITS`]: a space always separates syllables; a run of letters is split wherever the
+/// pieces are all syllables; the last run of the text, when it splits no such way, may end
+/// with the beginning of one (`huangl`). Empty when the text is not pinyin.
+pub fn syllabify(folded: &str) -> Vec<Syllabified> {
+    let chunks: Vec<&str> = folded.split(' ').filter(|c| !c.is_empty()).collect();
+    let mut splits = vec![Syllabified {
+        syllables: Vec::new(),
+        open: false,
+    }];
+    for (k, chunk) in chunks.iter().enumerate() {
+        let last = k + 1 == chunks.len();
+        let mut ways = Vec::new();
+        split_chunk(chunk, last, &mut Vec::new(), &mut ways);
+        // A run that splits into whole syllables is not read as unfinished (`an` is not
+        // `a n…`).
+        if ways.iter().any(|(_, open)| !open) {
+            ways.retain(|(_, open)| !open);
+        }
+        if ways.is_empty() {
+            return Vec::new();
+        }
+        splits = splits
+            .iter()
+            .flat_map(|so_far| {
+                ways.iter().map(move |(pieces, open)| {
+                    let mut syllables = so_far.syllables.clone();
+                    syllables.extend(pieces.iter().cloned());
+                    Syllabified {
+                        syllables,
+                        open: *open,
+                    }
+                })
+            })
+            .take(MAX_SPLITS)
+            .collect();
+    }
+    splits
+}
+
+fn split_chunk(
+    rest: &str,
+    last: bool,
+    pieces: &mut Vec<String>,
+    ways: &mut Vec<(Vec<String>, bool)>,
+) {
+    if ways.len() >= MAX_SPLITS {
+        return;
+    }
+    if rest.is_empty() {
+        ways.push((pieces.clone(), false));
+        return;
+    }
+    let table = syllables();
+    // Longest first: the split with the fewest syllables comes first.
+    for end in (1..=rest.len()).rev() {
+        let piece = &rest[..end];
+        if table.whole.contains(piece) {
+            pieces.push(piece.to_owned());
+            split_chunk(&rest[end..], last, pieces, ways);
+            pieces.pop();
+        }
+    }
+    if last && !table.whole.contains(rest) && table.beginnings.contains(rest) {
+        pieces.push(rest.to_owned());
+        ways.push((pieces.clone(), true));
+        pieces.pop();
+    }
+}
+
+/// Initials heard alike in many dialects: flat and retroflex, n and l, f and h, r and l.
+const CONFUSED_INITIALS: &[(&str, &str)] = &[
+    ("z", "zh"),
+    ("c", "ch"),
+    ("s", "sh"),
+    ("n", "l"),
+    ("f", "h"),
+    ("r", "l"),
+];
+
+/// Finals heard alike: front and back nasals, and `u` / `ü` after n and l.
+const CONFUSED_FINALS: &[(&str, &str)] = &[
+    ("an", "ang"),
+    ("en", "eng"),
+    ("in", "ing"),
+    ("ian", "iang"),
+    ("uan", "uang"),
+    ("u", "v"),
+    ("ue", "ve"),
+];
+
+const INITIALS: &[&str] = &[
+    "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r",
+    "z", "c", "s", "y", "w",
+];
+
+/// A syllable's initial and final (`zhang` → `zh`, `ang`; `an` → ``, `an`).
+fn initial_and_final(syllable: &str) -> (&str, &str) {
+    INITIALS
+        .iter()
+        .find(|i| syllable.starts_with(**i) && syllable.len() > i.len())
+        .map_or(("", syllable), |i| syllable.split_at(i.len()))
+}
+
+/// The cost of one part heard instead of another: 0 alike, ½ confusable, none otherwise.
+fn part_cost(a: &str, b: &str, table: &[(&str, &str)]) -> Option<f32> {
+    if a == b {
+        Some(0.0)
+    } else if table
+        .iter()
+        .any(|(x, y)| (*x == a && *y == b) || (*x == b && *y == a))
+    {
+        Some(0.5)
+    } else {
+        None
+    }
+}
+
+/// How far typed syllable `typed` is from syllable `heard` (both `ü` written `v`): 0 when
+/// equal, ½ for each confusable initial or final ([`CONFUSED_INITIALS`],
+/// [`CONFUSED_FINALS`]: `min`/`ming`, `zhang`/`zang`, `lin`/`nin`), 1 for another one-letter
+/// typo when `typos` allows it; `None` when farther.
+pub fn syllable_distance(typed: &str, heard: &str, typos: bool) -> Option<f32> {
+    if typed == heard {
+        return Some(0.0);
+    }
+    let (ti, tf) = initial_and_final(typed);
+    let (hi, hf) = initial_and_final(heard);
+    let confusable = part_cost(ti, hi, CONFUSED_INITIALS)
+        .zip(part_cost(tf, hf, CONFUSED_FINALS))
+        .map(|(i, f)| i + f);
+    confusable.or_else(|| (typos && strsim::levenshtein(typed, heard) == 1).then_some(1.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,6 +657,52 @@ mod tests {
         assert_eq!(canonical_text("湖北省 武漢市"), "湖北省武汉市");
         assert_eq!(canonical_text("瀋陽"), "沈阳");
         assert!(matches!(simplify("abc"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn typed_pinyin_loses_tone_marks_numbers_and_apostrophes() {
+        assert_eq!(fold_typed_pinyin("gāo mǐn").as_deref(), Some("gao min"));
+        assert_eq!(fold_typed_pinyin("Gao1Min3").as_deref(), Some("gao min"));
+        assert_eq!(fold_typed_pinyin("xi'an").as_deref(), Some("xi an"));
+        assert_eq!(fold_typed_pinyin("lǚ").as_deref(), Some("lv"));
+        assert_eq!(fold_typed_pinyin("ＰＡＮ").as_deref(), Some("pan"));
+        assert_eq!(fold_typed_pinyin("pan7"), None);
+        assert_eq!(fold_typed_pinyin("潘"), None);
+        assert_eq!(fold_typed_pinyin(" ' "), None);
+    }
+
+    fn splits(text: &str) -> Vec<(String, bool)> {
+        syllabify(&fold_typed_pinyin(text).unwrap_or_default())
+            .into_iter()
+            .map(|s| (s.syllables.join(" "), s.open))
+            .collect()
+    }
+
+    #[test]
+    fn typed_pinyin_splits_into_syllables_every_way_it_can() {
+        assert_eq!(splits("huangli")[0], ("huang li".to_owned(), false));
+        let xian = splits("xian");
+        assert!(xian.contains(&("xian".to_owned(), false)), "{xian:?}");
+        assert!(xian.contains(&("xi an".to_owned(), false)), "{xian:?}");
+        assert_eq!(splits("xi'an"), vec![("xi an".to_owned(), false)]);
+        assert!(splits("huang l").contains(&("huang l".to_owned(), true)));
+        assert!(splits("zh").contains(&("zh".to_owned(), true)));
+        assert!(splits("lv").contains(&("lv".to_owned(), false)));
+        assert!(splits("tom").is_empty() || splits("tom").iter().all(|(_, open)| *open));
+        assert!(splits("qqq").is_empty());
+        assert!(is_pinyin_syllable("zhuang") && !is_pinyin_syllable("zhuong"));
+    }
+
+    #[test]
+    fn syllables_heard_alike_are_near() {
+        assert_eq!(syllable_distance("ming", "min", false), Some(0.5));
+        assert_eq!(syllable_distance("zang", "zhang", false), Some(0.5));
+        assert_eq!(syllable_distance("nin", "ling", false), Some(1.0));
+        assert_eq!(syllable_distance("lu", "lv", false), Some(0.5));
+        assert_eq!(syllable_distance("gao", "guo", false), None);
+        assert_eq!(syllable_distance("gao", "guo", true), Some(1.0));
+        assert_eq!(syllable_distance("gao", "gao", false), Some(0.0));
+        assert_eq!(syllable_distance("an", "ang", false), Some(0.5));
     }
 
     proptest! {

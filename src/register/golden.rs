@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::intake::SourceKind;
+use crate::normalize::name::canonical_text;
 use crate::normalize::{IdClass, Identity, Phone, Problem, Sex};
 
 /// What is stored of a record's identity: the normalised fields plus the address and origin
@@ -198,6 +199,12 @@ impl Golden {
         .chain(self.phones.iter_mut())
     }
 
+    /// True when the sources disagree: on where the person is, or on a golden-record field
+    /// (as the persons filter `hasConflicts` reads the stored record).
+    pub fn has_conflicts(&self) -> bool {
+        self.location_conflict || self.fields().any(|f| !f.conflicts.is_empty())
+    }
+
     /// The person's phones, most reported first.
     pub fn phone_numbers(&self) -> Vec<String> {
         self.phones.iter().filter_map(|p| p.value.clone()).collect()
@@ -207,7 +214,7 @@ impl Golden {
 /// Picks the value most records agree on; ties go to the stronger source, then the older
 /// record. Values from the strongest source present beat weaker sources when `by_rank`.
 fn vote<'a>(
-    evidence: &'a [Evidence],
+    evidence: impl IntoIterator<Item = &'a Evidence>,
     by_rank: bool,
     value: impl Fn(&'a Evidence) -> Option<String>,
 ) -> GoldenField {
@@ -262,21 +269,18 @@ pub fn golden_record(evidence: &[Evidence]) -> Golden {
         .iter()
         .find(|e| e.identity.identity.name == name.value)
         .and_then(|e| e.identity.identity.name_pinyin.clone());
-    let id_number = vote(evidence, false, |e| {
-        let i = &e.identity.identity;
-        (i.id_class == Some(IdClass::Valid))
-            .then(|| i.id_number.clone())
-            .flatten()
-    });
+    let id_number = id_number(evidence);
     let birth_date = vote(evidence, false, |e| {
         e.identity.identity.birth_date.map(|d| d.to_string())
     });
     let sex = vote(evidence, false, |e| {
         e.identity.identity.sex.map(|s| s.as_str().to_owned())
     });
-    let address = vote(evidence, true, |e| e.identity.address.clone());
-    let township = vote(evidence, true, |e| e.identity.identity.township.clone());
-    let village = vote(evidence, true, |e| e.identity.identity.village.clone());
+    let Place {
+        township,
+        village,
+        address,
+    } = place(evidence);
 
     let mut phones: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for e in evidence {
@@ -344,6 +348,220 @@ pub fn golden_record(evidence: &[Evidence]) -> Golden {
     }
 }
 
+/// The field that chose `chosen` among the values `value` gives: the records giving it are its
+/// sources, every other value a conflict.
+fn field_of<'a>(
+    evidence: &'a [Evidence],
+    chosen: Option<String>,
+    value: impl Fn(&'a Evidence) -> Option<String>,
+) -> GoldenField {
+    let Some(chosen) = chosen else {
+        return GoldenField::default();
+    };
+    let mut others: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    let mut sources = Vec::new();
+    for e in evidence {
+        match value(e) {
+            Some(v) if v == chosen => sources.push(e.record),
+            Some(v) => others.entry(v).or_default().push(e.record),
+            None => {}
+        }
+    }
+    GoldenField {
+        value: Some(chosen),
+        sources,
+        conflicts: others
+            .into_iter()
+            .map(|(value, sources)| GoldenConflict { value, sources })
+            .collect(),
+    }
+}
+
+/// The place fields, chosen together so that a township, a village and an address of
+/// different records are never mixed.
+struct Place {
+    township: GoldenField,
+    village: GoldenField,
+    address: GoldenField,
+}
+
+/// The day a record's check or report was made (its import day when it gives none).
+fn checked_on(e: &Evidence) -> NaiveDate {
+    e.identity.identity.report_date.unwrap_or(e.imported_on)
+}
+
+/// True when a record's value `given` does not contradict the value `chosen` (either missing,
+/// or equal).
+fn agrees(given: &Option<String>, chosen: &Option<String>) -> bool {
+    match (given, chosen) {
+        (Some(g), Some(c)) => g == c,
+        _ => true,
+    }
+}
+
+/// The place of a person: the township, village and address of the newest on-site check
+/// (a TOWNSHIP record that names a place), each field it leaves out filled by a vote among
+/// the records that agree with what is chosen so far; without an on-site check, the
+/// township by vote (the stronger source first), then the village among the records of
+/// that township, then the address among the records of both.
+fn place(evidence: &[Evidence]) -> Place {
+    let township_of = |e: &Evidence| e.identity.identity.township.clone();
+    let village_of = |e: &Evidence| e.identity.identity.village.clone();
+    let address_of = |e: &Evidence| e.identity.address.clone();
+    let anchor = evidence
+        .iter()
+        .filter(|e| e.source == SourceKind::Township)
+        .filter(|e| township_of(e).is_some() || village_of(e).is_some() || address_of(e).is_some())
+        .max_by_key(|e| (checked_on(e), e.record));
+    let (anchor_township, anchor_village, anchor_address) = anchor
+        .map(|e| (township_of(e), village_of(e), address_of(e)))
+        .unwrap_or_default();
+    let township = anchor_township.or_else(|| {
+        let agreeing = evidence
+            .iter()
+            .filter(|e| agrees(&village_of(e), &anchor_village));
+        vote(agreeing, true, township_of).value
+    });
+    let village = anchor_village.or_else(|| {
+        let agreeing = evidence
+            .iter()
+            .filter(|e| agrees(&township_of(e), &township));
+        vote(agreeing, true, village_of).value
+    });
+    let address = anchor_address.or_else(|| {
+        let agreeing = evidence
+            .iter()
+            .filter(|e| agrees(&township_of(e), &township) && agrees(&village_of(e), &village));
+        vote(agreeing, true, address_of).value
+    });
+    let mut address = field_of(evidence, address, address_of);
+    settle_address_forms(&mut address);
+    Place {
+        township: field_of(evidence, township, township_of),
+        village: field_of(evidence, village, village_of),
+        address,
+    }
+}
+
+/// An address as compared: full-width folded, Simplified, without white space or
+/// punctuation.
+fn address_key(address: &str) -> String {
+    canonical_text(address)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect()
+}
+
+/// Addresses that only write the chosen one differently are no conflict: the same after
+/// normalisation (its records become sources of the chosen value), or a shorter or longer
+/// form of it (`信阳市青溪县高桥乡` beside `河南省信阳市青溪县高桥乡高桥村5组`).
+fn settle_address_forms(field: &mut GoldenField) {
+    let Some(chosen) = field.value.as_deref().map(address_key) else {
+        return;
+    };
+    let mut same = Vec::new();
+    field.conflicts.retain(|c| {
+        let key = address_key(&c.value);
+        if key == chosen {
+            same.extend(c.sources.iter().copied());
+            false
+        } else {
+            key.is_empty() || !(chosen.contains(&key) || key.contains(&chosen))
+        }
+    });
+    if !same.is_empty() {
+        field.sources.extend(same);
+        field.sources.sort_unstable();
+    }
+}
+
+/// The golden ID number: the valid number most records give. Another valid number is a
+/// conflict, and so is a number that fails its checksum (most often a near miss of the chosen
+/// one: one digit wrong, two neighbours swapped), a malformed one that is a near miss of it
+/// (one character dropped or added), and a masked number its visible characters contradict.
+/// A masked number consistent with the chosen one is no conflict.
+fn id_number(evidence: &[Evidence]) -> GoldenField {
+    let valid = |e: &Evidence| {
+        let i = &e.identity.identity;
+        (i.id_class == Some(IdClass::Valid))
+            .then(|| i.id_number.clone())
+            .flatten()
+    };
+    let mut field = vote(evidence, false, valid);
+    let Some(chosen) = field.value.clone() else {
+        return field;
+    };
+    let mut others: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for e in evidence {
+        let i = &e.identity.identity;
+        let Some(number) = i.id_number.as_deref().filter(|n| *n != chosen) else {
+            continue;
+        };
+        let conflicting = match i.id_class {
+            // An 18-character number that differs disagrees, a near miss above all.
+            Some(IdClass::ChecksumFailed) => true,
+            // Text that is no number at all disagrees only when it is a typo of the chosen one.
+            Some(IdClass::Malformed) => near_miss(number, &chosen),
+            Some(IdClass::Masked) => !masked_agrees(number, &chosen),
+            // Valid numbers were voted on; a number without a class is not one.
+            Some(IdClass::Valid) | None => false,
+        };
+        if conflicting {
+            others.entry(number.to_owned()).or_default().push(e.record);
+        }
+    }
+    field.conflicts.extend(
+        others
+            .into_iter()
+            .map(|(value, sources)| GoldenConflict { value, sources }),
+    );
+    field.conflicts.sort_by(|a, b| a.value.cmp(&b.value));
+    field
+}
+
+/// True when `a` is one typo away from `b`: one character different, two neighbouring
+/// characters swapped, or one character dropped or added.
+pub(crate) fn near_miss(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a == b {
+        return false;
+    }
+    if a.len() == b.len() {
+        let diffs: Vec<usize> = (0..a.len()).filter(|&k| a[k] != b[k]).collect();
+        return match diffs.as_slice() {
+            [_] => true,
+            [x, y] => *y == x + 1 && a[*x] == b[*y] && a[*y] == b[*x],
+            _ => false,
+        };
+    }
+    let (short, long) = if a.len() < b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() != short.len() + 1 {
+        return false;
+    }
+    let start = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(s, l)| s == l)
+        .count();
+    short[start..] == long[start + 1..]
+}
+
+/// True when a masked number (`*` for each hidden character) shows nothing that contradicts
+/// `number`.
+fn masked_agrees(masked: &str, number: &str) -> bool {
+    let (masked, number): (Vec<char>, Vec<char>) =
+        (masked.chars().collect(), number.chars().collect());
+    masked.len() == number.len()
+        && masked
+            .iter()
+            .zip(&number)
+            .all(|(m, n)| *m == '*' || m.eq_ignore_ascii_case(n))
+}
+
 /// The location status from the strongest source that says where the person is; sources that
 /// say otherwise raise the conflict flag.
 fn location(evidence: &[Evidence]) -> (LocationStatus, Option<String>, Option<String>, bool) {
@@ -353,8 +571,9 @@ fn location(evidence: &[Evidence]) -> (LocationStatus, Option<String>, Option<St
         .collect();
     let conflict = said.iter().any(|(_, a)| *a) && said.iter().any(|(_, a)| !*a);
     let strongest = said.iter().max_by_key(|(e, inside)| {
-        // Among equals, the newer record and then "outside" (the more specific claim) win.
-        (e.source.location_rank(), e.record, !*inside)
+        // Among equals, the newer check (as the place is chosen), the newer record and then
+        // "outside" (the more specific claim) win.
+        (e.source.location_rank(), checked_on(e), e.record, !*inside)
     });
     match strongest {
         Some((e, true)) if e.source != SourceKind::Bigdata => {
@@ -469,5 +688,200 @@ mod tests {
         assert_eq!(g.name.value.as_deref(), Some("王芳"));
         assert_eq!(g.name.sources, vec![1, 2]);
         assert_eq!(g.name.conflicts[0].value, "汪芳");
+    }
+
+    /// A record of `source` at `place` (township, village, address), checked on January `day`.
+    fn placed(
+        record: i64,
+        source: SourceKind,
+        place: (Option<&str>, Option<&str>, Option<&str>),
+        day: u32,
+    ) -> Evidence {
+        let mut e = evidence(record, source, "潘建国", None);
+        e.identity.identity.township = place.0.map(str::to_owned);
+        e.identity.identity.village = place.1.map(str::to_owned);
+        e.identity.address = place.2.map(str::to_owned);
+        e.identity.identity.report_date = NaiveDate::from_ymd_opt(2020, 1, day);
+        e
+    }
+
+    #[test]
+    fn the_place_is_the_newest_on_site_checks_township_village_and_address_together() {
+        let g = golden_record(&[
+            placed(
+                1,
+                SourceKind::Township,
+                (Some("高桥乡"), None, Some("高桥乡")),
+                26,
+            ),
+            placed(
+                2,
+                SourceKind::Township,
+                (Some("杨柳乡"), Some("梅岭村"), Some("杨柳乡梅岭村3组")),
+                28,
+            ),
+            placed(3, SourceKind::Bigdata, (Some("高桥乡"), None, None), 30),
+        ]);
+        assert_eq!(g.township.value.as_deref(), Some("杨柳乡"));
+        assert_eq!(g.village.value.as_deref(), Some("梅岭村"));
+        assert_eq!(g.address.value.as_deref(), Some("杨柳乡梅岭村3组"));
+        assert_eq!(g.township.sources, vec![2]);
+        assert_eq!(g.township.conflicts[0].value, "高桥乡");
+        assert_eq!(g.township.conflicts[0].sources, vec![1, 3]);
+
+        // The newer check wins even when it was imported first (a lower record ID).
+        let g = golden_record(&[
+            placed(
+                1,
+                SourceKind::Township,
+                (Some("杨柳乡"), Some("梅岭村"), None),
+                29,
+            ),
+            placed(2, SourceKind::Township, (Some("高桥乡"), None, None), 26),
+        ]);
+        assert_eq!(g.township.value.as_deref(), Some("杨柳乡"));
+        assert_eq!(g.village.value.as_deref(), Some("梅岭村"));
+    }
+
+    #[test]
+    fn without_an_on_site_check_the_village_and_address_follow_the_chosen_township() {
+        let g = golden_record(&[
+            placed(
+                1,
+                SourceKind::External,
+                (Some("高桥乡"), None, Some("高桥乡")),
+                26,
+            ),
+            placed(2, SourceKind::External, (Some("高桥乡"), None, None), 26),
+            placed(
+                3,
+                SourceKind::Bigdata,
+                (Some("杨柳乡"), Some("梅岭村"), Some("杨柳乡梅岭村")),
+                27,
+            ),
+        ]);
+        assert_eq!(g.township.value.as_deref(), Some("高桥乡"));
+        assert_eq!(g.village.value, None, "梅岭村 is a village of 杨柳乡");
+        assert_eq!(g.address.value.as_deref(), Some("高桥乡"));
+        // Fields the newest check leaves out come from records that agree with it.
+        let g = golden_record(&[
+            placed(
+                1,
+                SourceKind::Bigdata,
+                (Some("杨柳乡"), Some("梅岭村"), None),
+                25,
+            ),
+            placed(
+                2,
+                SourceKind::Bigdata,
+                (Some("高桥乡"), Some("罗洼村"), None),
+                25,
+            ),
+            placed(3, SourceKind::Township, (Some("高桥乡"), None, None), 26),
+        ]);
+        assert_eq!(g.township.value.as_deref(), Some("高桥乡"));
+        assert_eq!(g.village.value.as_deref(), Some("罗洼村"));
+    }
+
+    fn with_id(record: i64, number: &str, class: IdClass) -> Evidence {
+        let mut e = evidence(record, SourceKind::Township, "潘建国", None);
+        e.identity.identity.id_number = Some(number.to_owned());
+        e.identity.identity.id_class = Some(class);
+        e
+    }
+
+    #[test]
+    fn a_near_miss_of_the_golden_id_number_is_a_conflict_and_a_consistent_masked_one_is_not() {
+        let golden = "411599198104300378";
+        let g = golden_record(&[
+            with_id(1, golden, IdClass::Valid),
+            with_id(2, golden, IdClass::Valid),
+            with_id(3, "411599198104300379", IdClass::ChecksumFailed),
+            with_id(4, "411599198140300378", IdClass::ChecksumFailed),
+            with_id(5, "411599********0378", IdClass::Masked),
+        ]);
+        assert_eq!(g.id_number.value.as_deref(), Some(golden));
+        let conflicts: Vec<(&str, &[i64])> = g
+            .id_number
+            .conflicts
+            .iter()
+            .map(|c| (c.value.as_str(), c.sources.as_slice()))
+            .collect();
+        assert_eq!(
+            conflicts,
+            vec![
+                ("411599198104300379", &[3][..]),
+                ("411599198140300378", &[4][..]),
+            ]
+        );
+        assert!(g.has_conflicts());
+
+        let g = golden_record(&[
+            with_id(1, golden, IdClass::Valid),
+            with_id(2, "411599********0378", IdClass::Masked),
+            with_id(3, "41159919810430378", IdClass::Malformed),
+        ]);
+        assert_eq!(g.id_number.conflicts[0].value, "41159919810430378");
+        let g = golden_record(&[
+            with_id(1, golden, IdClass::Valid),
+            with_id(2, "411599********0378", IdClass::Masked),
+            with_id(3, "12345", IdClass::Malformed),
+        ]);
+        assert!(g.id_number.conflicts.is_empty(), "{:?}", g.id_number);
+        assert!(!g.has_conflicts());
+        let g = golden_record(&[
+            with_id(1, golden, IdClass::Valid),
+            with_id(2, "411599********1234", IdClass::Masked),
+        ]);
+        assert_eq!(g.id_number.conflicts[0].sources, vec![2]);
+    }
+
+    #[test]
+    fn near_misses_are_one_typo_away() {
+        assert!(near_miss("411599198104300378", "411599198104300379"));
+        assert!(near_miss("411599198104300378", "411599198140300378"));
+        assert!(near_miss("41159919810430378", "411599198104300378"));
+        assert!(!near_miss("411599198104300378", "411599198104300378"));
+        assert!(!near_miss("411599198104300378", "411599198104311378"));
+        assert!(!near_miss("411599198104300378", "411599198401300378"));
+    }
+
+    #[test]
+    fn a_shorter_or_differently_written_form_of_the_address_is_no_conflict() {
+        let address = |record, text: &str| {
+            placed(
+                record,
+                SourceKind::Bigdata,
+                (Some("高桥乡"), None, Some(text)),
+                20,
+            )
+        };
+        let g = golden_record(&[
+            placed(
+                1,
+                SourceKind::Township,
+                (
+                    Some("高桥乡"),
+                    Some("高桥村"),
+                    Some("河南省信阳市青溪县高桥乡高桥村5组"),
+                ),
+                26,
+            ),
+            address(2, "信阳市青溪县高桥乡"),
+            address(3, "河南省信阳市青溪县高桥乡 高桥村５组"),
+            address(4, "高桥乡罗洼村2组"),
+        ]);
+        assert_eq!(
+            g.address.value.as_deref(),
+            Some("河南省信阳市青溪县高桥乡高桥村5组")
+        );
+        assert_eq!(g.address.sources, vec![1, 3]);
+        let conflicts: Vec<&str> = g
+            .address
+            .conflicts
+            .iter()
+            .map(|c| c.value.as_str())
+            .collect();
+        assert_eq!(conflicts, vec!["高桥乡罗洼村2组"]);
     }
 }

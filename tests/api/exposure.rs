@@ -27,23 +27,24 @@ pub(crate) async fn token(
     app.register.create_token(spec).await.expect("token").token
 }
 
-/// One person reported twice by 柳林镇 and once by 城关镇 (with another address).
+/// One person reported twice by 柳林镇 and, in an older check, once by 城关镇 (with another
+/// address): the newest on-site check places the person in 柳林镇.
 async fn import_a_person_of_two_townships(app: &TestApp) {
     import_file(
         &app.register,
         SourceKind::Township,
         "liulin.csv",
-        "record_id,township,name,id_number,phone,address\n\
-         L1,柳林镇,张伟,420102198507150036,13871234501,柳林镇柳林村1号\n\
-         L2,柳林镇,张伟,420102198507150036,13871234501,柳林镇柳林村1号\n",
+        "record_id,township,name,id_number,phone,address,report_date\n\
+         L1,柳林镇,张伟,420102198507150036,13871234501,柳林镇柳林村1号,2020-01-28\n\
+         L2,柳林镇,张伟,420102198507150036,13871234501,柳林镇柳林村1号,2020-01-28\n",
     )
     .await;
     import_file(
         &app.register,
         SourceKind::Township,
         "chengguan.csv",
-        "record_id,township,name,id_number,phone,address\n\
-         C1,城关镇,张伟,420102198507150036,13900001111,城关镇东大街9号\n",
+        "record_id,township,name,id_number,phone,address,report_date\n\
+         C1,城关镇,张伟,420102198507150036,13900001111,城关镇东大街9号,2020-01-26\n",
     )
     .await;
 }

@@ -10,6 +10,7 @@ mod notice;
 mod person;
 mod record;
 mod review;
+mod search;
 mod stats;
 
 pub use audit::AuditEntry;
@@ -22,6 +23,7 @@ pub use notice::{Notice, NoticeFilterInput};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
 pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
 pub use review::{MatchExplanation, RecordPair, ReviewCandidate, ReviewFilterInput, ReviewOrder};
+pub use search::{MatchedOn, PersonSearchConnection, PersonSearchHit};
 pub use stats::{AggregateGroup, GroupBy, GroupKeys};
 pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,

@@ -228,6 +228,13 @@ impl Person {
     async fn location_conflict(&self) -> bool {
         self.0.location_conflict
     }
+    /// True when the sources disagree on where the person is or on a field of the golden
+    /// record (an ID number one typo away included); the persons filter `hasConflicts`
+    /// selects the same persons.
+    async fn has_conflicts(&self) -> Result<bool> {
+        let golden: Golden = self.read("Person.hasConflicts").json(&self.0.golden)?;
+        Ok(golden.has_conflicts())
+    }
     /// Wuhan, other Hubei, or unknown.
     async fn hubei_link(&self) -> HubeiLink {
         self.0.hubei_link.into()

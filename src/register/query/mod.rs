@@ -23,4 +23,4 @@ pub use person_filter::{ConflictField, DateRange, PersonFilter};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
 pub use review::{ReviewFilter, ReviewItem, ReviewOrder, ReviewPairRow, review_cursor};
-pub use search::SearchedIdentifier;
+pub use search::{MatchedOn, SearchHit, SearchedIdentifier, hit_cursor};
