@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod access_matrix;
 mod aggregates;
+mod analyst_questions;
 mod audit_beside_imports;
 mod bulk;
 mod cli;
