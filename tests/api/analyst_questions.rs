@@ -56,7 +56,10 @@ async fn counts_by_hubei_link_and_place(app: TestApp) {
     assert_eq!(int(&data["aggregates"]["persons"]), persons);
     assert!(data["aggregates"]["dataAsOf"].is_string(), "{data}");
     let groups = groups(&data);
-    assert_eq!(groups.iter().map(|g| int(&g["count"])).sum::<i64>(), persons);
+    assert_eq!(
+        groups.iter().map(|g| int(&g["count"])).sum::<i64>(),
+        persons
+    );
     // Every township of the gazetteer is listed, at zero too.
     let townships: std::collections::BTreeSet<&str> = groups
         .iter()
@@ -107,7 +110,10 @@ async fn unverified_arrivals_in_a_township(app: TestApp) {
     let filter = json!({ "township": township, "missingSource": "TOWNSHIP" });
     let answer = app.gql_data(query, json!({ "f": filter })).await;
     let nodes = answer["persons"]["edges"].as_array().expect("edges");
-    assert_eq!(int(&answer["persons"]["totalCount"]), int(&busiest["count"]));
+    assert_eq!(
+        int(&answer["persons"]["totalCount"]),
+        int(&busiest["count"])
+    );
     for n in nodes {
         let sources: Vec<&str> = n["node"]["records"]
             .as_array()
@@ -161,7 +167,10 @@ async fn new_persons_per_day_by_source(app: TestApp) {
     for (source, days) in &by_source {
         // Every day of the range, empty days included, with a running total.
         assert_eq!(days.len(), 14, "{source}: {days:?}");
-        assert!(days.iter().any(|d| d.1 == 0), "{source}: an empty day filled");
+        assert!(
+            days.iter().any(|d| d.1 == 0),
+            "{source}: an empty day filled"
+        );
         let mut running = days[0].2 - days[0].1;
         for (day, count, total) in days {
             running += count;
@@ -177,7 +186,10 @@ async fn new_persons_per_day_by_source(app: TestApp) {
     }
     // The notices are on their send dates, not on the day the file was imported.
     let external = &by_source["EXTERNAL"];
-    assert!(external.iter().map(|d| d.1).sum::<i64>() > 0, "{external:?}");
+    assert!(
+        external.iter().map(|d| d.1).sum::<i64>() > 0,
+        "{external:?}"
+    );
 }
 
 async fn conflicts_and_why(app: TestApp) {
@@ -192,7 +204,10 @@ async fn conflicts_and_why(app: TestApp) {
         )
         .await;
     let edges = data["persons"]["edges"].as_array().expect("edges");
-    assert!(!edges.is_empty(), "the demo has persons whose sources disagree");
+    assert!(
+        !edges.is_empty(),
+        "the demo has persons whose sources disagree"
+    );
     for e in edges {
         let golden = &e["node"]["golden"];
         assert_eq!(e["node"]["hasConflicts"], true, "{e}");
@@ -242,9 +257,9 @@ async fn search_by_fragments(app: TestApp) {
     let edges = data["searchPersons"]["edges"].as_array().expect("edges");
     assert!(!edges.is_empty(), "{data}");
     assert!(
-        edges
-            .iter()
-            .all(|e| e["node"]["name"].as_str().is_some_and(|n| n.starts_with('潘'))),
+        edges.iter().all(|e| e["node"]["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with('潘'))),
         "{data}"
     );
 }
@@ -308,7 +323,10 @@ async fn the_review_queue_with_a_decision(app: TestApp) {
         .iter()
         .filter_map(|e| e["node"]["matchProbability"].as_f64())
         .collect();
-    assert!(probabilities.windows(2).all(|w| w[0] >= w[1]), "{probabilities:?}");
+    assert!(
+        probabilities.windows(2).all(|w| w[0] >= w[1]),
+        "{probabilities:?}"
+    );
     let first = &edges[0]["node"];
     let id = first["id"].as_str().expect("id");
     let decided = app
@@ -343,7 +361,11 @@ async fn the_review_queue_with_a_decision(app: TestApp) {
         .collect();
     assert!(!untouched.is_empty(), "{before}");
     for item in &untouched {
-        assert!(new_ids.contains(&item["id"]), "candidate {} was renumbered", item["id"]);
+        assert!(
+            new_ids.contains(&item["id"]),
+            "candidate {} was renumbered",
+            item["id"]
+        );
     }
     // The two records are of one person now.
     let app = &app;
