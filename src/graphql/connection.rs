@@ -49,12 +49,12 @@ macro_rules! connection {
                         node: node(item),
                     })
                     .collect();
-                let page_info = PageInfo {
-                    has_previous_page: page.has_previous,
-                    has_next_page: page.has_next,
-                    start_cursor: edges.first().map(|e| e.cursor.clone()),
-                    end_cursor: edges.last().map(|e| e.cursor.clone()),
-                };
+                let page_info = $crate::graphql::connection::page_info(
+                    page.has_previous,
+                    page.has_next,
+                    edges.first().map(|e| &e.cursor),
+                    edges.last().map(|e| &e.cursor),
+                );
                 Self {
                     total_count: page.total,
                     page_info,
@@ -160,6 +160,21 @@ pub fn page_args(
         first: page_size(first, "first")?,
         last: page_size(last, "last")?,
     })
+}
+
+/// The page info of a page whose first and last edges have these cursors.
+pub(crate) fn page_info(
+    has_previous: bool,
+    has_next: bool,
+    first: Option<&String>,
+    last: Option<&String>,
+) -> PageInfo {
+    PageInfo {
+        has_previous_page: has_previous,
+        has_next_page: has_next,
+        start_cursor: first.cloned(),
+        end_cursor: last.cloned(),
+    }
 }
 
 /// The complexity of a connection field: its selection counted once per item of the largest

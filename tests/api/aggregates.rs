@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::exposure::token;
 use crate::helpers::TestApp;
+use crate::queries::all_persons;
 
 crate::on_every_backend!(
     groups_cross_tabulate_the_register_with_every_township_and_every_day,
@@ -17,31 +18,6 @@ crate::on_every_backend!(
     an_unknown_place_in_a_filter_is_refused_by_name,
     a_cross_tabulation_is_one_sql_statement_whatever_the_register_holds,
 );
-
-const PERSON_FIELDS: &str = "id township village locationStatus hubeiLink firstReported \
-    locationConflict jurisdiction { code } \
-    golden { name { conflicts { value } } idNumber { conflicts { value } } \
-             address { conflicts { value } } township { conflicts { value } } \
-             village { conflicts { value } } } \
-    records { source }";
-
-/// Every person of the register with the fields the groups and filters look at.
-async fn all_persons(app: &TestApp) -> Vec<Value> {
-    let data = app
-        .gql_data(
-            &format!(
-                "{{ persons(first: 100) {{ totalCount edges {{ node {{ {PERSON_FIELDS} }} }} }} }}"
-            ),
-            json!({}),
-        )
-        .await;
-    let edges = data["persons"]["edges"].as_array().expect("edges").clone();
-    assert_eq!(
-        data["persons"]["totalCount"].as_u64(),
-        Some(edges.len() as u64)
-    );
-    edges.into_iter().map(|e| e["node"].clone()).collect()
-}
 
 fn sources(p: &Value) -> BTreeSet<String> {
     p["records"]

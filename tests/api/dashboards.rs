@@ -13,7 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::helpers::TestApp;
-use crate::subscriptions::{Socket, connect, next_json, send};
+use crate::subscriptions::{Socket, assert_subscription_forbidden, connect, next_json, send};
 
 crate::on_every_backend!(
     a_dashboard_gets_the_stats_at_start_and_after_every_change,
@@ -107,20 +107,8 @@ async fn a_role_without_aggregates_is_refused_stats_changed(app: TestApp) {
     let spec = TokenSpec::parse(Role::Partner, None, Some("420100"), &app.register.reference)
         .expect("spec");
     let partner = app.register.create_token(spec).await.expect("token").token;
-    let mut socket = connect(&app, &partner).await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query":
-            "subscription { statsChanged { batches } }" } }),
-    )
-    .await;
-    let message = next_json(&mut socket).await;
-    assert_eq!(message["type"], "next", "{message}");
-    assert!(message["payload"]["data"].is_null(), "{message}");
-    assert_eq!(
-        message["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
-        "{message}"
-    );
+    assert_subscription_forbidden(&app, &partner, "subscription { statsChanged { batches } }")
+        .await;
 }
 
 fn persisted(query: &str) -> Value {

@@ -18,15 +18,15 @@ crate::on_every_backend!(
 );
 
 const PERSON_FIELDS: &str = "id name namePinyin township village locationStatus hubeiLink \
-    arrivalDate firstReported updatedAt locationConflict \
+    arrivalDate firstReported updatedAt locationConflict jurisdiction { code } \
     golden { name { conflicts { value } } idNumber { conflicts { value } } \
              birthDate { conflicts { value } } sex { conflicts { value } } \
              address { conflicts { value } } township { conflicts { value } } \
              village { conflicts { value } } phones { conflicts { value } } } \
     records { source }";
 
-/// Every person of the register with the fields the filters look at.
-async fn all_persons(app: &TestApp) -> Vec<Value> {
+/// Every person of the register (at most 100) with the fields filters and groups look at.
+pub(crate) async fn all_persons(app: &TestApp) -> Vec<Value> {
     let data = app
         .gql_data(
             &format!(

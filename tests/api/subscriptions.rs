@@ -74,14 +74,23 @@ async fn a_role_that_may_not_read_history_is_refused_the_subscription(app: TestA
     let spec =
         TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
     let issued = app.register.create_token(spec).await.expect("token");
-    let mut socket = connect(&app, &issued.token).await;
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query":
-            "subscription { registerChanges { kind } }" } }),
+    assert_subscription_forbidden(
+        &app,
+        &issued.token,
+        "subscription { registerChanges { kind } }",
     )
     .await;
-    // The guard's refusal is a field error: a result with no data and FORBIDDEN.
+}
+
+/// Subscribing to `query` as `token` is refused: the guard's refusal is a field error, a
+/// result with no data and FORBIDDEN.
+pub(crate) async fn assert_subscription_forbidden(app: &TestApp, token: &str, query: &str) {
+    let mut socket = connect(app, token).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
     let message = next_json(&mut socket).await;
     assert_eq!(message["type"], "next", "{message}");
     assert!(message["payload"]["data"].is_null(), "{message}");

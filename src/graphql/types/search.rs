@@ -5,7 +5,7 @@ use async_graphql::connection::PageInfo;
 use async_graphql::{Enum, SimpleObject};
 
 use super::person::Person;
-use crate::graphql::connection::encode_cursor;
+use crate::graphql::connection::{encode_cursor, page_info};
 use crate::register::query::{Page, SearchHit, hit_cursor};
 
 /// What a search hit matched on.
@@ -63,12 +63,12 @@ impl PersonSearchConnection {
                 node: Person(hit.person),
             })
             .collect();
-        let page_info = PageInfo {
-            has_previous_page: page.has_previous,
-            has_next_page: page.has_next,
-            start_cursor: edges.first().map(|e| e.cursor.clone()),
-            end_cursor: edges.last().map(|e| e.cursor.clone()),
-        };
+        let page_info = page_info(
+            page.has_previous,
+            page.has_next,
+            edges.first().map(|e| &e.cursor),
+            edges.last().map(|e| &e.cursor),
+        );
         Self {
             total_count: page.total,
             page_info,
