@@ -197,7 +197,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", crate::graphql::sdl());
         return Ok(());
     }
-    let reference = Reference::load(cli.county.as_deref())?.with_today(cli.today);
+    // The demo replays its scenario's last day unless told which day it is.
+    let today = match cli.command {
+        Command::Serve { demo: true, .. } => cli.today.or_else(crate::demo::scenario_last_day),
+        _ => cli.today,
+    };
+    let reference = Reference::load(cli.county.as_deref())?.with_today(today);
     if let Command::Synth { persons, seed, out } = &cli.command {
         return synth(*persons, *seed, out, &reference);
     }
@@ -341,6 +346,11 @@ async fn serve(
             .map_err(AppError::into_anyhow)?;
         // On standard output, not in the log: the token is a secret shown to the operator once.
         println!("demo ADMIN token (shown once; send it as `Authorization: Bearer …`):\n{token}");
+        if let Some(day) = register.reference.clock.pin() {
+            println!(
+                "the county's today is {day}, the demo scenario's last day (--today to change)"
+            );
+        }
     }
     let access = register.access_required().with_rate_limit(rate_limit);
     let app = crate::http::router(crate::graphql::schema(register), access);
