@@ -396,23 +396,31 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "在县外的人员（去向）",
-        "# 在县外的人员及其所在地（协查函的对象）\nquery OutOfCounty {\n  persons(first: 50, filter: { locationStatus: OUT_OF_COUNTY }) {\n    totalCount\n    edges { node { id name jurisdiction { code name } arrivalDate firstReported } }\n  }\n}\n",
+        "# 在县外的人员及其所在地（协查函的对象）\nquery OutOfCounty {\n  persons(first: 50, filter: { locationStatus: [OUT_OF_COUNTY] }) {\n    totalCount\n    edges { node { id name jurisdiction { code name } arrivalDate firstReported } }\n  }\n  # 按所在县（市、区）汇总；jurisdiction: \"4201\" 即武汉市全部\n  aggregates(filter: { locationStatus: [OUT_OF_COUNTY] }, groupBy: [JURISDICTION]) {\n    groups { keys { jurisdiction { code name } } count }\n  }\n}\n",
     ),
     (
         "待核实的大数据人员",
-        "# 仅见于大数据名单、尚待乡镇实地核实的人员（核查任务清单）\nquery PendingVerification {\n  persons(first: 100, filter: { locationStatus: PENDING_VERIFICATION, source: BIGDATA }) {\n    totalCount\n    edges { node { id name phones township records { source recordId } } }\n  }\n}\n",
+        "# 仅见于大数据名单、尚待乡镇实地核实的人员（核查任务清单）\nquery PendingVerification {\n  persons(first: 100, filter: { locationStatus: [PENDING_VERIFICATION], missingSource: TOWNSHIP }) {\n    totalCount\n    edges { node { id name phones township records { source recordId } } }\n  }\n}\n",
     ),
     (
         "查找一个人",
-        "# 姓名（简体、繁体或拼音）、身份证号或其末四位以上、电话号码均可\nquery Search {\n  searchPersons(text: \"黄丽华\") {\n    totalCount\n    edges { node { id name idNumber phones locationStatus\n      links { rule weight record { source recordId } } } }\n  }\n}\n",
+        "# 姓氏、姓名开头（简体、繁体或拼音，如 pan、huang li、gao ming）、身份证号或电话的末四位以上均可\nquery Search {\n  searchPersons(text: \"huang li\", filter: { locationStatus: [IN_COUNTY, PENDING_VERIFICATION] }) {\n    totalCount\n    edges { matchedOn matchQuality node { id name idNumber phones locationStatus\n      links { rule weight record { source recordId } } } }\n  }\n}\n",
     ),
     (
         "来源不一致与待审核",
-        "# 来源之间有冲突的人员，以及等待人工审核的疑似同一人\nquery Conflicts {\n  conflicts: persons(first: 50, filter: { hasConflicts: true }) {\n    totalCount\n    edges { node { id name locationConflict golden { name { value conflicts { value } } } } }\n  }\n  reviewCandidates(first: 20) {\n    totalCount\n    edges { node { id matchProbability a { source recordId } b { source recordId } } }\n  }\n}\n",
+        "# 来源之间有冲突的人员，以及等待人工审核的疑似同一人\nquery Conflicts {\n  conflicts: persons(first: 50, filter: { conflicts: [NAME, ID_NUMBER, LOCATION] }) {\n    totalCount\n    edges { node { id name locationConflict golden {\n      name { value conflicts { value } } idNumber { value conflicts { value } } } } }\n  }\n  reviewCandidates(filter: { minProbability: 0.5 }, first: 20) {\n    totalCount\n    edges { node { id matchProbability pairProbability personA { id name } personB { id name }\n      pairs { a { source recordId } b { source recordId } explanation { field level weight } } } }\n  }\n}\n",
     ),
     (
         "看板汇总",
-        "# 看板：按日、乡镇、来源、状态汇总，及每日各来源新增人员\nquery Dashboard {\n  aggregates {\n    persons\n    byStatus { status count }\n    byHubeiLink { link count }\n    byTownship { township count }\n    bySource { source count }\n    byDay { day count }\n    newPersonsPerDay { day source count }\n  }\n}\n",
+        "# 看板：按日、乡镇、来源、状态汇总，及每日各来源新增人员\nquery Dashboard {\n  aggregates {\n    persons\n    dataAsOf\n    byStatus { status count }\n    byHubeiLink { link count }\n    byTownship { township count }\n    bySource { source count }\n    byDay { day count }\n    newPersonsPerDay { day source count }\n  }\n}\n",
+    ),
+    (
+        "每日新增（按来源）",
+        "# 每日各来源新增人员，空白日补零，附累计\nquery NewPerDay {\n  aggregates(groupBy: [DAY, SOURCE], days: { from: \"2020-01-20\", to: \"2020-02-01\" }) {\n    groups { keys { day source } count runningTotal }\n  }\n}\n",
+    ),
+    (
+        "外地协查通报",
+        "# 外地发来的协查通报（按发函单位，4201 即武汉市全部）及其人员\nquery Notices {\n  notices(filter: { sendingJurisdiction: \"4201\" }, first: 20) {\n    totalCount\n    edges { node { number sender sendDate recordCount\n      records { recordId person { id name hubeiLink firstReported } } } }\n  }\n}\n",
     ),
     (
         "变更历史",
