@@ -1,0 +1,191 @@
+//! Where each person is, decided from evidence: a township form that finds the person away,
+//! the pieces of evidence shown with the one that decided, and a `LOCATION` event for each
+//! change of status.
+
+use paicha::intake::SourceKind::{Bigdata, Township};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, import_file};
+
+crate::on_every_backend!(
+    a_township_form_that_finds_the_person_away_places_them_outside_the_county,
+    a_form_that_says_away_without_a_place_keeps_the_person_off_in_county,
+    the_status_does_not_depend_on_the_order_the_forms_arrive,
+);
+
+const ID: &str = "411599200303069949";
+
+fn township_form(record: &str, date: &str, remark: &str) -> String {
+    format!(
+        "编号,乡镇,村(社区),姓名,身份证号码,联系电话,核查日期,备注\n\
+         {record},白鹭镇,白鹭湖村,任婷婷,{ID},18004603184,{date},{remark}\n"
+    )
+}
+
+fn big_data_hint() -> String {
+    format!(
+        "序号,姓名,身份证号,手机号,现所在地,批次日期\n\
+         B1,任婷婷,{ID},18004603184,青溪县白鹭镇,2020-01-25\n"
+    )
+}
+
+const PERSON: &str = r#"query($id: ID!) { person(id: $id) {
+    locationStatus locationConflict jurisdiction { code name } township
+    locationEvidence { source recordId status place { code name } township village
+                       reportDate rule deciding }
+    events { kind detail sourceRecord { recordId } } } }"#;
+
+async fn person(app: &TestApp, id: i64) -> Value {
+    app.gql_data(PERSON, json!({ "id": id.to_string() }))
+        .await
+        .get("person")
+        .cloned()
+        .expect("person")
+}
+
+fn location_events(person: &Value) -> Vec<(String, String, Value)> {
+    person["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "LOCATION")
+        .map(|e| {
+            (
+                e["detail"]["from"].as_str().unwrap_or_default().to_owned(),
+                e["detail"]["to"].as_str().unwrap_or_default().to_owned(),
+                e["sourceRecord"]["recordId"].clone(),
+            )
+        })
+        .collect()
+}
+
+async fn a_township_form_that_finds_the_person_away_places_them_outside_the_county(app: TestApp) {
+    import_file(&app.register, Bigdata, "list.csv", big_data_hint()).await;
+    let id = app.person_of(Bigdata, "B1").await;
+    let p = person(&app, id).await;
+    assert_eq!(p["locationStatus"], "PENDING_VERIFICATION", "{p}");
+    let evidence = p["locationEvidence"].as_array().expect("evidence");
+    assert_eq!(evidence.len(), 1, "{p}");
+    assert_eq!(evidence[0]["rule"], "bigdata.location");
+    assert_eq!(evidence[0]["status"], "IN_COUNTY");
+    assert_eq!(evidence[0]["township"], "白鹭镇");
+    assert_eq!(evidence[0]["deciding"], true);
+    assert!(location_events(&p).is_empty(), "a new person's first status is no change");
+
+    // The township checks her at home.
+    import_file(
+        &app.register,
+        Township,
+        "check1.csv",
+        township_form("T1", "2020-01-26", "居家隔离"),
+    )
+    .await;
+    assert_eq!(app.person_of(Township, "T1").await, id);
+    let p = person(&app, id).await;
+    assert_eq!(p["locationStatus"], "IN_COUNTY", "{p}");
+    assert_eq!(p["locationConflict"], false);
+    let deciding: Vec<&Value> = p["locationEvidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .filter(|e| e["deciding"] == true)
+        .collect();
+    assert_eq!(deciding.len(), 1, "{p}");
+    assert_eq!(deciding[0]["rule"], "remark.at_home");
+    assert_eq!(deciding[0]["recordId"], "T1");
+    assert_eq!(
+        location_events(&p),
+        vec![(
+            "PENDING_VERIFICATION".to_owned(),
+            "IN_COUNTY".to_owned(),
+            json!("T1")
+        )]
+    );
+
+    // Three days later, a relative reports she is at work in Zhengzhou.
+    import_file(
+        &app.register,
+        Township,
+        "check2.csv",
+        township_form("T2", "2020-01-29", "家属代报，本人现在郑州市金水区上班"),
+    )
+    .await;
+    let p = person(&app, id).await;
+    assert_eq!(p["locationStatus"], "OUT_OF_COUNTY", "{p}");
+    assert_eq!(p["jurisdiction"]["code"], "410105", "{p}");
+    assert_eq!(p["locationConflict"], true, "the earlier check found her at home");
+    let evidence = p["locationEvidence"].as_array().expect("evidence");
+    assert_eq!(evidence.len(), 3, "{p}");
+    let decided = evidence
+        .iter()
+        .find(|e| e["deciding"] == true)
+        .expect("a deciding piece");
+    assert_eq!(decided["source"], "TOWNSHIP");
+    assert_eq!(decided["rule"], "remark.stays_at");
+    assert_eq!(decided["status"], "OUT_OF_COUNTY");
+    assert_eq!(decided["place"]["code"], "410105");
+    assert_eq!(decided["reportDate"], "2020-01-29");
+    assert_eq!(
+        location_events(&p),
+        vec![
+            (
+                "PENDING_VERIFICATION".to_owned(),
+                "IN_COUNTY".to_owned(),
+                json!("T1")
+            ),
+            ("IN_COUNTY".to_owned(), "OUT_OF_COUNTY".to_owned(), json!("T2")),
+        ]
+    );
+
+    // The persons filter and the events listing read the new kind too.
+    let events = app
+        .gql_data(
+            "{ events(filter: { kinds: [LOCATION] }, first: 10) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(events["events"]["totalCount"], 2, "{events}");
+}
+
+async fn a_form_that_says_away_without_a_place_keeps_the_person_off_in_county(app: TestApp) {
+    import_file(
+        &app.register,
+        Township,
+        "check.csv",
+        township_form("T1", "2020-01-29", "电话已联系；本人已返回工作地"),
+    )
+    .await;
+    let id = app.person_of(Township, "T1").await;
+    let p = person(&app, id).await;
+    assert_eq!(p["locationStatus"], "OUT_OF_COUNTY", "{p}");
+    assert_eq!(p["jurisdiction"], Value::Null);
+    let evidence = p["locationEvidence"].as_array().expect("evidence");
+    assert_eq!(evidence.len(), 1, "{p}");
+    assert_eq!(evidence[0]["rule"], "remark.away_unnamed");
+    assert_eq!(evidence[0]["place"], Value::Null);
+}
+
+async fn the_status_does_not_depend_on_the_order_the_forms_arrive(app: TestApp) {
+    // The newer form (away) arrives first, the older (at home) after it.
+    import_file(
+        &app.register,
+        Township,
+        "check2.csv",
+        township_form("T2", "2020-01-29", "在武汉未回"),
+    )
+    .await;
+    import_file(
+        &app.register,
+        Township,
+        "check1.csv",
+        township_form("T1", "2020-01-26", "已返乡，居家隔离"),
+    )
+    .await;
+    import_file(&app.register, Bigdata, "list.csv", big_data_hint()).await;
+    let id = app.person_of(Township, "T1").await;
+    let p = person(&app, id).await;
+    assert_eq!(p["locationStatus"], "OUT_OF_COUNTY", "{p}");
+    assert_eq!(p["jurisdiction"]["code"], "420100", "{p}");
+    assert_eq!(p["locationConflict"], true);
+    assert!(location_events(&p).is_empty(), "the status never changed: {p}");
+}
