@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::followup::evidence::{Claim, Piece, decide};
 use crate::intake::SourceKind;
 use crate::normalize::name::canonical_text;
-use crate::followup::evidence::{Claim, Piece, decide};
 use crate::normalize::{IdClass, Identity, Phone, Problem, RemarkLocation, Sex};
 
 /// What is stored of a record's identity: the normalised fields plus the address and origin
@@ -308,8 +308,13 @@ pub fn golden_record(evidence: &[Evidence]) -> Golden {
         .collect();
     phones.sort_by_key(|p| std::cmp::Reverse(p.sources.len()));
 
-    let (location_status, jurisdiction_code, jurisdiction_name, location_conflict, location_evidence) =
-        location(evidence);
+    let (
+        location_status,
+        jurisdiction_code,
+        jurisdiction_name,
+        location_conflict,
+        location_evidence,
+    ) = location(evidence);
 
     let hubei_link = if evidence
         .iter()

@@ -2,6 +2,8 @@
 //! the pieces of evidence shown with the one that decided, and a `LOCATION` event for each
 //! change of status.
 
+use paicha::access::Role;
+use paicha::access::token::TokenSpec;
 use paicha::intake::SourceKind::{Bigdata, Township};
 use serde_json::{Value, json};
 
@@ -11,6 +13,7 @@ crate::on_every_backend!(
     a_township_form_that_finds_the_person_away_places_them_outside_the_county,
     a_form_that_says_away_without_a_place_keeps_the_person_off_in_county,
     the_status_does_not_depend_on_the_order_the_forms_arrive,
+    pending_persons_are_on_the_worklist_of_the_township_a_hint_points_to,
 );
 
 const ID: &str = "411599200303069949";
@@ -70,7 +73,10 @@ async fn a_township_form_that_finds_the_person_away_places_them_outside_the_coun
     assert_eq!(evidence[0]["status"], "IN_COUNTY");
     assert_eq!(evidence[0]["township"], "白鹭镇");
     assert_eq!(evidence[0]["deciding"], true);
-    assert!(location_events(&p).is_empty(), "a new person's first status is no change");
+    assert!(
+        location_events(&p).is_empty(),
+        "a new person's first status is no change"
+    );
 
     // The township checks her at home.
     import_file(
@@ -113,7 +119,10 @@ async fn a_township_form_that_finds_the_person_away_places_them_outside_the_coun
     let p = person(&app, id).await;
     assert_eq!(p["locationStatus"], "OUT_OF_COUNTY", "{p}");
     assert_eq!(p["jurisdiction"]["code"], "410105", "{p}");
-    assert_eq!(p["locationConflict"], true, "the earlier check found her at home");
+    assert_eq!(
+        p["locationConflict"], true,
+        "the earlier check found her at home"
+    );
     let evidence = p["locationEvidence"].as_array().expect("evidence");
     assert_eq!(evidence.len(), 3, "{p}");
     let decided = evidence
@@ -133,7 +142,11 @@ async fn a_township_form_that_finds_the_person_away_places_them_outside_the_coun
                 "IN_COUNTY".to_owned(),
                 json!("T1")
             ),
-            ("IN_COUNTY".to_owned(), "OUT_OF_COUNTY".to_owned(), json!("T2")),
+            (
+                "IN_COUNTY".to_owned(),
+                "OUT_OF_COUNTY".to_owned(),
+                json!("T2")
+            ),
         ]
     );
 
@@ -187,5 +200,93 @@ async fn the_status_does_not_depend_on_the_order_the_forms_arrive(app: TestApp) 
     assert_eq!(p["locationStatus"], "OUT_OF_COUNTY", "{p}");
     assert_eq!(p["jurisdiction"]["code"], "420100", "{p}");
     assert_eq!(p["locationConflict"], true);
-    assert!(location_events(&p).is_empty(), "the status never changed: {p}");
+    assert!(
+        location_events(&p).is_empty(),
+        "the status never changed: {p}"
+    );
+}
+
+const WORKLIST: &str = r#"query($t: String) { verificationWorklist(township: $t, first: 10) {
+    totalCount edges { node { person { id } hint { source recordId text } arrivalDate origin } } } }"#;
+
+async fn worklist(app: &TestApp, token: Option<&str>, township: Option<&str>) -> Value {
+    let (_, body) = app.post_as(token, WORKLIST, json!({ "t": township })).await;
+    body
+}
+
+async fn pending_persons_are_on_the_worklist_of_the_township_a_hint_points_to(app: TestApp) {
+    let list = format!(
+        "序号,姓名,身份证号,手机号,来源地,抵达日期,现所在地,批次日期\n\
+         B1,任婷婷,{ID},18004603184,武汉市江岸区,2020-01-20,青溪县白鹭镇,2020-01-25\n\
+         B2,罗飞,,13366252056,武汉,2020-01-22,,2020-01-25\n"
+    );
+    import_file(&app.register, Bigdata, "list.csv", list).await;
+    let hinted = app.person_of(Bigdata, "B1").await.to_string();
+    let unhinted = app.person_of(Bigdata, "B2").await.to_string();
+    let admin = app.access_required.then_some(app.admin_token.as_str());
+
+    let body = worklist(&app, admin, Some("白鹭")).await;
+    let list = &body["data"]["verificationWorklist"];
+    assert_eq!(list["totalCount"], 1, "{body}");
+    let item = &list["edges"][0]["node"];
+    assert_eq!(item["person"]["id"], hinted.as_str());
+    assert_eq!(item["hint"]["source"], "BIGDATA");
+    assert_eq!(item["hint"]["recordId"], "B1");
+    assert_eq!(item["hint"]["text"], "白鹭镇");
+    assert_eq!(item["arrivalDate"], "2020-01-20");
+    assert_eq!(item["origin"], "武汉市江岸区");
+
+    let body = worklist(&app, admin, None).await;
+    let list = &body["data"]["verificationWorklist"];
+    assert_eq!(list["totalCount"], 1, "the county's own list: {body}");
+    assert_eq!(list["edges"][0]["node"]["person"]["id"], unhinted.as_str());
+    assert_eq!(list["edges"][0]["node"]["hint"], Value::Null);
+
+    let body = worklist(&app, admin, Some("火星镇")).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("火星镇")),
+        "{body}"
+    );
+
+    // A township officer sees its own township's list, not another's.
+    let spec = TokenSpec::parse(
+        Role::Township,
+        Some("白鹭镇"),
+        None,
+        &app.register.reference,
+    )
+    .expect("spec");
+    let officer = app.register.create_token(spec).await.expect("token").token;
+    if app.access_required {
+        let body = worklist(&app, Some(&officer), None).await;
+        assert_eq!(
+            body["data"]["verificationWorklist"]["totalCount"], 1,
+            "{body}"
+        );
+        let body = worklist(&app, Some(&officer), Some("马岗乡")).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+            "{body}"
+        );
+    }
+
+    // The township's check settles her: she leaves the list.
+    import_file(
+        &app.register,
+        Township,
+        "check.csv",
+        township_form("T1", "2020-01-26", "居家隔离"),
+    )
+    .await;
+    let body = worklist(&app, admin, Some("白鹭镇")).await;
+    assert_eq!(
+        body["data"]["verificationWorklist"]["totalCount"], 0,
+        "{body}"
+    );
 }

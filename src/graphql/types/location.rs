@@ -4,8 +4,8 @@ use async_graphql::{ID, SimpleObject};
 use chrono::NaiveDate;
 
 use super::common::{Jurisdiction, Shown};
-use crate::db::source_record;
 use super::enums::{LocationStatus, Source};
+use crate::db::source_record;
 use crate::register::golden::LocationPiece;
 
 /// One source record's word on where the person is, read by a named rule.

@@ -13,6 +13,7 @@ mod record;
 mod review;
 mod search;
 mod stats;
+mod worklist;
 
 pub use audit::AuditEntry;
 pub use batch::{BatchReport, ImportBatch, RecordIdConflict, RejectedRow};
@@ -31,6 +32,7 @@ pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,
 };
+pub use worklist::{WorklistHint, WorklistItem};
 
 #[cfg(test)]
 mod tests;

@@ -14,8 +14,7 @@ use crate::access::guard::unmask;
 use crate::db::{person, record_link, source_record};
 use crate::error::AppError;
 use crate::graphql::loaders::{
-    EventsOfPerson, PersonOfRecord, RecordById, RegisterLoader, records_of_person,
-    visible_records,
+    EventsOfPerson, PersonOfRecord, RecordById, RegisterLoader, records_of_person, visible_records,
 };
 use crate::register::golden::{Golden, GoldenField};
 
@@ -238,7 +237,12 @@ impl Person {
         let caller = crate::access::guard::principal(ctx)?;
         let loader = ctx.data::<RegisterLoader>()?;
         let records = loader
-            .load_many(golden.location_evidence.iter().map(|p| RecordById(p.record)))
+            .load_many(
+                golden
+                    .location_evidence
+                    .iter()
+                    .map(|p| RecordById(p.record)),
+            )
             .await?;
         Ok(golden
             .location_evidence

@@ -299,7 +299,10 @@ fn golden_rows(
             person_model(person, &golden, now)
         })
         .collect::<anyhow::Result<Vec<person::Model>>>()?;
-    Ok((rows::insert::<person::Entity>(backend, &models, upsert), changes))
+    Ok((
+        rows::insert::<person::Entity>(backend, &models, upsert),
+        changes,
+    ))
 }
 
 /// What the thread answers a chunk with: its statement (none for a chunk of no persons).
@@ -321,10 +324,10 @@ impl GoldenWriter {
             key: vec![person::Column::Id],
             update: person_columns_kept_fresh(),
         };
-        let (jobs, chunks) =
-            std::sync::mpsc::sync_channel::<(GoldenChunk, HashMap<i64, LocationStatus>)>(
-                GOLDEN_AHEAD,
-            );
+        let (jobs, chunks) = std::sync::mpsc::sync_channel::<(
+            GoldenChunk,
+            HashMap<i64, LocationStatus>,
+        )>(GOLDEN_AHEAD);
         let (sender, statements) = tokio::sync::mpsc::channel(GOLDEN_AHEAD);
         std::thread::Builder::new()
             .name("paicha-golden".to_owned())
@@ -419,9 +422,13 @@ mod tests {
             ],
         )];
         let upsert = rows::OnConflict::Fail;
-        let (statement, changes) =
-            golden_rows((chunk, HashMap::new()), DbBackend::Sqlite, &upsert, Utc::now())
-                .expect("rows");
+        let (statement, changes) = golden_rows(
+            (chunk, HashMap::new()),
+            DbBackend::Sqlite,
+            &upsert,
+            Utc::now(),
+        )
+        .expect("rows");
         let statement = statement.expect("a statement");
         assert!(changes.is_empty());
         assert!(
@@ -438,8 +445,13 @@ mod tests {
                 IdentityIn::Stored(String::new()),
             )],
         )];
-        let err = golden_rows((corrupt, HashMap::new()), DbBackend::Sqlite, &upsert, Utc::now())
-            .expect_err("an empty text is no identity");
+        let err = golden_rows(
+            (corrupt, HashMap::new()),
+            DbBackend::Sqlite,
+            &upsert,
+            Utc::now(),
+        )
+        .expect_err("an empty text is no identity");
         assert!(err.to_string().contains("record 9"), "{err}");
     }
 }
