@@ -7,13 +7,14 @@ use paicha::access::token::TokenSpec;
 use paicha::intake::SourceKind::{Bigdata, Township};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, import_file};
+use crate::helpers::{TestApp, import_file, paicha_command, run_ok};
 
 crate::on_every_backend!(
     a_township_form_that_finds_the_person_away_places_them_outside_the_county,
     a_form_that_says_away_without_a_place_keeps_the_person_off_in_county,
     the_status_does_not_depend_on_the_order_the_forms_arrive,
     pending_persons_are_on_the_worklist_of_the_township_a_hint_points_to,
+    the_worklist_is_exported_for_paper_masked_unless_asked_and_audited,
 );
 
 const ID: &str = "411599200303069949";
@@ -289,4 +290,85 @@ async fn pending_persons_are_on_the_worklist_of_the_township_a_hint_points_to(ap
         body["data"]["verificationWorklist"]["totalCount"], 0,
         "{body}"
     );
+}
+
+async fn the_worklist_is_exported_for_paper_masked_unless_asked_and_audited(app: TestApp) {
+    let list = format!(
+        "序号,姓名,身份证号,手机号,来源地,抵达日期,现所在地,批次日期\n\
+         B1,任婷婷,{ID},18004603184,武汉市江岸区,2020-01-20,青溪县白鹭镇白鹭湖村,2020-01-25\n"
+    );
+    import_file(&app.register, Bigdata, "list.csv", list).await;
+    let export = |args: &[&str]| {
+        run_ok(
+            paicha_command(&app.database_url)
+                .env("USER", "clerk-li")
+                .args(["export", "worklist"])
+                .args(args),
+        )
+    };
+    let masked = export(&["--township", "白鹭", "--format", "csv"]);
+    let mut lines = masked.lines();
+    assert_eq!(
+        lines.next(),
+        Some("\u{feff}姓名,联系电话,线索来源,线索,抵达日期,来源地")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("任婷婷,180****3184,大数据核查,白鹭镇白鹭湖村,2020-01-20,武汉市江岸区"),
+        "{masked}"
+    );
+    assert_eq!(lines.next(), None);
+    let full = export(&["--township", "白鹭镇", "--unmasked"]);
+    assert!(full.contains("18004603184"), "{full}");
+    let county = export(&[]);
+    assert_eq!(county.lines().count(), 1, "nobody without a hint: {county}");
+
+    let out = paicha_command(&app.database_url)
+        .args([
+            "export",
+            "worklist",
+            "--township",
+            "白鹭镇",
+            "--format",
+            "xlsx",
+        ])
+        .output()
+        .expect("run paicha");
+    assert!(out.status.success());
+    assert!(out.stdout.starts_with(b"PK"), "an XLSX workbook");
+
+    let out = paicha_command(&app.database_url)
+        .args(["export", "worklist", "--township", "火星镇"])
+        .output()
+        .expect("run paicha");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("火星镇"));
+
+    let exports: Vec<_> = app
+        .audit_entries()
+        .await
+        .into_iter()
+        .filter(|e| e.kind == paicha::access::audit::AuditKind::Export)
+        .collect();
+    assert_eq!(exports.len(), 4, "{exports:?}");
+    assert!(
+        exports[..3]
+            .iter()
+            .all(|e| e.role == "CLI" && e.operation.contains("clerk-li")),
+        "{exports:?}"
+    );
+    assert!(
+        exports[0]
+            .operation
+            .contains("export worklist --township 白鹭镇 --format csv"),
+        "{}",
+        exports[0].operation
+    );
+    assert_eq!(exports[0].fields, "[]");
+    assert!(
+        exports[1].operation.contains("--unmasked"),
+        "{}",
+        exports[1].operation
+    );
+    assert_eq!(exports[1].fields, r#"["phones"]"#);
 }

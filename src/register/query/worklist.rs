@@ -3,11 +3,16 @@
 //! notice's destination), the others on the county's own list, until a township record or an
 //! analyst settles where they are.
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use std::collections::HashMap;
 
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::export_persons::{PersonSheet, source_label};
 use super::page::{Page, PageArgs, page_of};
-use crate::db::person;
+use crate::db::{person, source_record};
 use crate::error::AppError;
+use crate::intake::SourceKind;
+use crate::privacy::mask_text;
 use crate::register::Register;
 use crate::register::golden::Golden;
 use crate::states::{LocationStatus, Stored as _};
@@ -45,20 +50,84 @@ impl Register {
         page_of(select, person::Column::Id, args, &self.db.conn).await
     }
 
-    /// Every person of the worklist of `township` (as [`Self::verification_worklist`]), for
-    /// an export.
-    pub async fn worklist_rows(
+    /// The worklist of `township` (as [`Self::verification_worklist`], every person on it)
+    /// as the rows of [`WORKLIST_HEADER`], for offices that work on paper; phones, and ID
+    /// numbers and phones in free text, masked unless `unmasked` (names are shown, as the API
+    /// shows them).
+    pub async fn worklist_sheet(
         &self,
         township: Option<&str>,
-    ) -> Result<Vec<person::Model>, AppError> {
-        use sea_orm::QueryOrder as _;
-        Ok(person::Entity::find()
+        unmasked: bool,
+    ) -> Result<PersonSheet, AppError> {
+        let persons = person::Entity::find()
             .filter(worklist_condition(township))
             .order_by_asc(person::Column::Id)
             .all(&self.db.conn)
-            .await?)
+            .await?;
+        let mut hints = Vec::with_capacity(persons.len());
+        for p in &persons {
+            let golden: Golden = serde_json::from_str(&p.golden).map_err(|e| {
+                AppError::Internal(anyhow::anyhow!(
+                    "reading the golden record of person {}: {e}",
+                    p.id
+                ))
+            })?;
+            hints.push(worklist_hint(&golden));
+        }
+        let wanted: Vec<i64> = hints.iter().flatten().map(|h| h.record).collect();
+        let mut sources: HashMap<i64, SourceKind> = HashMap::new();
+        for chunk in wanted.chunks(500) {
+            let rows: Vec<(i64, SourceKind)> = source_record::Entity::find()
+                .select_only()
+                .column(source_record::Column::Id)
+                .column(source_record::Column::Source)
+                .filter(source_record::Column::Id.is_in(chunk.to_vec()))
+                .into_tuple()
+                .all(&self.db.conn)
+                .await?;
+            sources.extend(rows);
+        }
+        let shown = |text: &str| {
+            if unmasked {
+                text.to_owned()
+            } else {
+                mask_text(text)
+            }
+        };
+        let mut sheet = PersonSheet::default();
+        for (p, hint) in persons.into_iter().zip(hints) {
+            let phones: Vec<String> = serde_json::from_str(&p.phones).unwrap_or_default();
+            let (source, text) = match hint {
+                Some(h) => (
+                    sources
+                        .get(&h.record)
+                        .map_or("", |s| source_label(*s))
+                        .to_owned(),
+                    h.text,
+                ),
+                None => (String::new(), String::new()),
+            };
+            sheet.rows.push(vec![
+                p.name.clone().unwrap_or_default(),
+                phones
+                    .iter()
+                    .map(|v| shown(v))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                source,
+                text,
+                p.arrival_date.map(|d| d.to_string()).unwrap_or_default(),
+                p.origin.as_deref().map(shown).unwrap_or_default(),
+            ]);
+            sheet.persons.push(p.id);
+        }
+        Ok(sheet)
     }
 }
+
+/// The columns of an exported worklist.
+pub const WORKLIST_HEADER: [&str; 6] =
+    ["姓名", "联系电话", "线索来源", "线索", "抵达日期", "来源地"];
 
 /// The persons of a worklist: pending, not merged away, of the township (or of none).
 fn worklist_condition(township: Option<&str>) -> Condition {
