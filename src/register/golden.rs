@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::followup::evidence::{Claim, Piece, decide};
+use crate::followup::evidence::{Claim, Piece, decide, within};
 use crate::intake::SourceKind;
 use crate::normalize::name::canonical_text;
 use crate::normalize::{IdClass, Identity, Phone, Problem, RemarkLocation, Sex};
@@ -627,11 +627,19 @@ fn piece_of(e: &Evidence) -> Option<(Piece, Option<String>)> {
     {
         let rule = remark_rule(&r.rule);
         return Some(if r.away {
-            // Away without a place: the form's own place outside the county, if it has one.
-            let (code, name) = match (&r.code, i.in_county) {
+            // The form's own place outside the county when the remark names none, or names
+            // a division that place lies in (`返回孝感` with an address in 孝感市孝南区): the
+            // more specific of two places that agree.
+            let own = (i.in_county == Some(false))
+                .then_some(i.jurisdiction_code.as_deref())
+                .flatten();
+            let (code, name) = match (&r.code, own) {
+                (Some(named), Some(own)) if within(own, named) => {
+                    (i.jurisdiction_code.clone(), i.jurisdiction_name.clone())
+                }
                 (Some(_), _) => (r.code.clone(), r.name.clone()),
-                (None, Some(false)) => (i.jurisdiction_code.clone(), i.jurisdiction_name.clone()),
-                (None, _) => (None, None),
+                (None, Some(_)) => (i.jurisdiction_code.clone(), i.jurisdiction_name.clone()),
+                (None, None) => (None, None),
             };
             (piece(Claim::Outside { jurisdiction: code }, rule), name)
         } else {
@@ -809,6 +817,131 @@ mod tests {
         let g = golden_record(&[evidence(1, SourceKind::Bigdata, "王芳", Some(false))]);
         assert_eq!(g.location_status, LocationStatus::OutOfCounty);
         assert_eq!(g.jurisdiction_code.as_deref(), Some("420102"));
+    }
+
+    /// A township form of January `day` whose remark the reader read as `remark`.
+    fn form(record: i64, day: u32, remark: Option<RemarkLocation>) -> Evidence {
+        let mut e = evidence(record, SourceKind::Township, "王芳", Some(true));
+        e.identity.identity.township = Some("白鹭镇".into());
+        e.identity.identity.report_date = NaiveDate::from_ymd_opt(2020, 1, day);
+        e.identity.identity.remark = remark;
+        e
+    }
+
+    fn away(code: Option<&str>, rule: &str) -> Option<RemarkLocation> {
+        Some(RemarkLocation {
+            away: true,
+            code: code.map(str::to_owned),
+            name: code.map(|_| "湖北省孝感市".to_owned()),
+            rule: rule.to_owned(),
+            ..RemarkLocation::default()
+        })
+    }
+
+    #[test]
+    fn a_township_form_whose_remark_says_away_places_the_person_outside() {
+        let g = golden_record(&[
+            form(1, 26, None),
+            form(2, 29, away(Some("420900"), "remark.went_to")),
+        ]);
+        assert_eq!(g.location_status, LocationStatus::OutOfCounty);
+        assert_eq!(g.jurisdiction_code.as_deref(), Some("420900"));
+        assert_eq!(g.jurisdiction_name.as_deref(), Some("湖北省孝感市"));
+        assert!(g.location_conflict);
+        let rules: Vec<(&str, bool)> = g
+            .location_evidence
+            .iter()
+            .map(|p| (p.rule.as_str(), p.deciding))
+            .collect();
+        assert_eq!(
+            rules,
+            vec![("township.cell", false), ("remark.went_to", true)]
+        );
+
+        // Away without a place: off IN_COUNTY all the same.
+        let g = golden_record(&[form(1, 29, away(None, "remark.away_unnamed"))]);
+        assert_eq!(g.location_status, LocationStatus::OutOfCounty);
+        assert_eq!(g.jurisdiction_code, None);
+
+        // A remark naming the city of the form's own address keeps the address's county.
+        let mut e = form(1, 29, away(Some("420900"), "remark.went_to"));
+        e.identity.identity.in_county = Some(false);
+        e.identity.identity.jurisdiction_code = Some("420902".into());
+        e.identity.identity.jurisdiction_name = Some("湖北省孝感市孝南区".into());
+        let g = golden_record(&[e]);
+        assert_eq!(g.jurisdiction_code.as_deref(), Some("420902"));
+
+        // At home per the remark, in the township it names.
+        let home = Some(RemarkLocation {
+            away: false,
+            township: Some("马岗乡".into()),
+            rule: "remark.at_home".into(),
+            ..RemarkLocation::default()
+        });
+        let g = golden_record(&[form(1, 29, home)]);
+        assert_eq!(g.location_status, LocationStatus::InCounty);
+        assert_eq!(g.location_evidence[0].township.as_deref(), Some("马岗乡"));
+    }
+
+    mod order {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn piece() -> impl Strategy<Value = (u8, u32, u8)> {
+            (0u8..3, 20u32..31, 0u8..5)
+        }
+
+        fn record(i: usize, (source, day, claim): (u8, u32, u8)) -> Evidence {
+            let source = [
+                SourceKind::Bigdata,
+                SourceKind::External,
+                SourceKind::Township,
+            ][usize::from(source)];
+            let mut e = evidence(i64::try_from(i).unwrap_or(0), source, "王芳", None);
+            e.identity.identity.report_date = NaiveDate::from_ymd_opt(2020, 1, day);
+            let id = &mut e.identity.identity;
+            match claim {
+                0 => {
+                    id.in_county = Some(true);
+                    id.township = Some("白鹭镇".into());
+                }
+                1 => {
+                    id.in_county = Some(false);
+                    id.jurisdiction_code = Some("420102".into());
+                }
+                2 => {
+                    id.in_county = Some(false);
+                    id.jurisdiction_code = Some("420900".into());
+                }
+                3 => id.remark = away(None, "remark.away_unnamed"),
+                _ => id.remark = away(Some("410100"), "remark.stays_at"),
+            }
+            e
+        }
+
+        proptest! {
+            #[test]
+            fn the_location_does_not_depend_on_the_order_records_arrive(
+                raw in proptest::collection::vec(piece(), 0..8),
+                seed in any::<u64>(),
+            ) {
+                let records: Vec<Evidence> =
+                    raw.into_iter().enumerate().map(|(i, p)| record(i, p)).collect();
+                let mut shuffled = records.clone();
+                let n = shuffled.len();
+                for i in (1..n).rev() {
+                    let j = usize::try_from(seed.rotate_left(u32::try_from(i).unwrap_or(0)))
+                        .unwrap_or(0)
+                        % (i + 1);
+                    shuffled.swap(i, j);
+                }
+                let (a, b) = (golden_record(&records), golden_record(&shuffled));
+                prop_assert_eq!(a.location_status, b.location_status);
+                prop_assert_eq!(a.jurisdiction_code, b.jurisdiction_code);
+                prop_assert_eq!(a.location_conflict, b.location_conflict);
+                prop_assert_eq!(a.location_evidence, b.location_evidence);
+            }
+        }
     }
 
     #[test]
