@@ -96,14 +96,22 @@ pub enum Command {
     /// Write the register out on standard output; every export is written to the audit log
     /// (the OS user, the command and the rows) before any row leaves.
     Export {
-        /// records (`source,record_id,person_id`) or persons.
+        /// records (`source,record_id,person_id`), persons, or a township's verification
+        /// worklist (`--township`; without it, the county's own list).
         what: ExportWhat,
-        /// Output format.
+        /// Output format (xlsx: the worklist only).
         #[arg(long, value_enum, default_value = "csv")]
         format: ExportFormat,
         /// Mask ID numbers and phones (`420102********1234`, `138****5678`).
         #[arg(long)]
         masked: bool,
+        /// The worklist's township (a name of the county gazetteer).
+        #[arg(long)]
+        township: Option<String>,
+        /// Write the worklist's phones and the ID numbers and phones in its free text
+        /// unmasked (masked by default); audited.
+        #[arg(long)]
+        unmasked: bool,
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` holds the same.
     Schema,
@@ -182,6 +190,7 @@ pub enum AuditCommand {
 pub enum ExportWhat {
     Records,
     Persons,
+    Worklist,
 }
 
 /// How `export` writes it.
@@ -189,6 +198,8 @@ pub enum ExportWhat {
 pub enum ExportFormat {
     Csv,
     Json,
+    /// An Excel workbook (the worklist only).
+    Xlsx,
 }
 
 /// Runs a parsed command line.
@@ -238,9 +249,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
         Command::Export {
+            what: ExportWhat::Worklist,
+            format,
+            township,
+            unmasked,
+            ..
+        } => export_worklist(&register, township.as_deref(), format, unmasked).await,
+        Command::Export {
             what,
             format,
             masked,
+            ..
         } => export(&register, what, format, masked).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
         Command::Resolve => resolve(&register).await,
@@ -485,12 +504,68 @@ async fn audit_export_of(
         .context("Failed to write the export to the audit log: nothing exported")
 }
 
+/// Writes the verification worklist of `township` (the county's own list without one) on
+/// standard output, as CSV (UTF-8 with a byte-order mark) or XLSX, after its audit entry.
+async fn export_worklist(
+    register: &Register,
+    township: Option<&str>,
+    format: ExportFormat,
+    unmasked: bool,
+) -> anyhow::Result<()> {
+    use crate::register::query::{ExportFormat as Sheet, WORKLIST_HEADER, encode_sheet};
+    let sheet_format = match format {
+        ExportFormat::Csv => Sheet::Csv,
+        ExportFormat::Xlsx => Sheet::Xlsx,
+        ExportFormat::Json => anyhow::bail!("核查清单只能导出为 csv 或 xlsx"),
+    };
+    let township = township
+        .map(|t| register.worklist_township(t))
+        .transpose()
+        .map_err(AppError::into_anyhow)?;
+    let sheet = register
+        .worklist_sheet(township.as_deref(), unmasked)
+        .await
+        .map_err(AppError::into_anyhow)?;
+    let entry = AuditEntry {
+        token_id: None,
+        role: "CLI".to_owned(),
+        kind: AuditKind::Export,
+        operation: format!(
+            "paicha export worklist --township {} --format {}{} by OS user {}; {} rows",
+            township.as_deref().unwrap_or("(county)"),
+            sheet_format.extension(),
+            if unmasked { " --unmasked" } else { "" },
+            os_user(),
+            sheet.rows.len()
+        ),
+        persons: sheet.persons.clone(),
+        fields: if unmasked {
+            vec!["phones".to_owned()]
+        } else {
+            Vec::new()
+        },
+    };
+    audit::record(register.db().audit(), &entry)
+        .await
+        .map_err(AppError::into_anyhow)
+        .context("Failed to write the export to the audit log: nothing exported")?;
+    let bytes = encode_sheet(&WORKLIST_HEADER, "核查清单", &sheet.rows, sheet_format)
+        .map_err(AppError::into_anyhow)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes)?;
+    out.flush()?;
+    Ok(())
+}
+
 async fn export(
     register: &Register,
     what: ExportWhat,
     format: ExportFormat,
     masked: bool,
 ) -> anyhow::Result<()> {
+    if let ExportFormat::Xlsx = format {
+        anyhow::bail!("xlsx 只用于导出核查清单（paicha export worklist）");
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match what {
@@ -517,7 +592,7 @@ async fn export(
                     }
                     w.flush()?;
                 }
-                ExportFormat::Json => {
+                ExportFormat::Json | ExportFormat::Xlsx => {
                     let rows: Vec<_> = rows
                         .map(|(source, record_id, person_id)| {
                             serde_json::json!({
@@ -531,6 +606,9 @@ async fn export(
                     writeln!(out)?;
                 }
             }
+        }
+        ExportWhat::Worklist => {
+            anyhow::bail!("核查清单请用 paicha export worklist --township 乡镇 导出");
         }
         ExportWhat::Persons => {
             let persons = register
@@ -590,7 +668,7 @@ async fn export(
                     }
                     w.flush()?;
                 }
-                ExportFormat::Json => {
+                ExportFormat::Json | ExportFormat::Xlsx => {
                     let rows: Vec<serde_json::Map<String, serde_json::Value>> = rows
                         .into_iter()
                         .map(|row| {
@@ -688,6 +766,9 @@ fn scope_text(row: &crate::db::api_token::Model) -> String {
 }
 
 async fn audit_export(register: &Register, format: ExportFormat) -> anyhow::Result<()> {
+    if let ExportFormat::Xlsx = format {
+        anyhow::bail!("xlsx 只用于导出核查清单（paicha export worklist）");
+    }
     let entries = register
         .audit_entries()
         .await
@@ -727,7 +808,7 @@ async fn audit_export(register: &Register, format: ExportFormat) -> anyhow::Resu
             }
             w.flush()?;
         }
-        ExportFormat::Json => {
+        ExportFormat::Json | ExportFormat::Xlsx => {
             let rows: Vec<serde_json::Value> = entries
                 .into_iter()
                 .map(|e| {

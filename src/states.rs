@@ -101,6 +101,8 @@ stored_enum! {
         Split = "SPLIT",
         /// An analyst decided a review candidate, merged persons or split one.
         Decision = "DECISION",
+        /// The person's location status changed (old and new status, the deciding record).
+        Location = "LOCATION",
     }
 }
 

@@ -123,7 +123,7 @@ fn disagree(a: &Claim, b: &Claim) -> bool {
 
 /// True when division `inner` lies within division `outer` (`420102` within `420100` and
 /// `420000`), both six-digit codes whose trailing zeros mark their level.
-fn within(inner: &str, outer: &str) -> bool {
+pub fn within(inner: &str, outer: &str) -> bool {
     inner.starts_with(outer.trim_end_matches("00"))
 }
 

@@ -67,6 +67,12 @@ macro_rules! connection {
 
 connection!(PersonConnection, PersonEdge, Person, "persons");
 connection!(
+    WorklistConnection,
+    WorklistEdge,
+    super::types::WorklistItem,
+    "persons to verify on site"
+);
+connection!(
     SourceRecordConnection,
     SourceRecordEdge,
     SourceRecord,

@@ -483,6 +483,54 @@ impl Query {
         ))
     }
 
+    /// A township's verification worklist, in person ID order, as a Relay connection: the
+    /// persons still `PENDING_VERIFICATION` whose hints (a base-station or train location, an
+    /// address, a notice's destination) point to `township`, until a township record or an
+    /// analyst settles them; `township: null` is the county's own list of persons with no
+    /// hint of a township. An unknown township is `BAD_USER_INPUT`; a township officer gets
+    /// its own township's list only (`township: null` is its own list; another township is
+    /// `FORBIDDEN`).
+    #[graphql(
+        guard = "super::rules::guard(\"verificationWorklist\")",
+        complexity = "super::connection::page_complexity(first, last, child_complexity)"
+    )]
+    async fn verification_worklist(
+        &self,
+        ctx: &Context<'_>,
+        township: Option<String>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<super::connection::WorklistConnection> {
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, before, first, last)?;
+        let township = township
+            .map(|t| register.worklist_township(&t))
+            .transpose()?;
+        // A township officer's list is its own township's (the default when none is named).
+        let caller = principal(ctx)?;
+        let township = match (&caller.township, township) {
+            (Some(own), None) => Some(own.clone()),
+            (Some(own), Some(asked)) if &asked != own => {
+                return Err(AppError::Forbidden(format!(
+                    "乡镇令牌只能查看本乡镇（{own}）的核查清单"
+                ))
+                .into());
+            }
+            (_, township) => township,
+        };
+        let visible = visible_rows::<crate::db::person::Entity>(ctx)?;
+        let page = register
+            .verification_worklist(township.as_deref(), args, visible)
+            .await?;
+        Ok(super::connection::WorklistConnection::from_page(
+            page,
+            |p| id_cursor(p.id),
+            super::types::WorklistItem,
+        ))
+    }
+
     /// External notices (协查函) with their headers, oldest first, as a Relay connection:
     /// by sender (code, prefix-aware), number and send date. A township officer lists the
     /// notices with persons in its township.

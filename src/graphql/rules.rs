@@ -26,6 +26,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("matchModel", &[Permission::ReadReview]),
     ("auditLog", &[Permission::ReadAudit]),
     ("notices", &[Permission::ReadRecords]),
+    ("verificationWorklist", &[Permission::ReadPersons]),
     // Mutations.
     (
         "importBatch",

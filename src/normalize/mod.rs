@@ -19,7 +19,7 @@ pub use id_number::{IdClass, ParsedId, parse_id_number};
 pub use name::{NormalizedName, normalize_name};
 pub use phone::{Phone, PhoneKind, extract_phones_from_text, parse_phones};
 pub use place::{Gazetteer, GazetteerTownship, PlaceMatch};
-pub use record::{Identity, NormalizeContext, RawIdentity, normalize_record};
+pub use record::{Identity, NormalizeContext, RawIdentity, RemarkLocation, normalize_record};
 pub use sex::{Sex, parse_sex};
 
 use std::borrow::Cow;

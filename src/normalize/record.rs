@@ -95,10 +95,36 @@ pub struct Identity {
     pub arrival_date: Option<NaiveDate>,
     /// Report / check date.
     pub report_date: Option<NaiveDate>,
+    /// What the record's remark says of where the person is, when it says something
+    /// (`本人已返回工作地`, `在武汉未回`); read by `followup::remarks::read_remark`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<RemarkLocation>,
     /// Everything found wrong or doubtful, field by field (the register stores them in a
     /// column of their own, so a stored identity leaves an empty list out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+}
+
+/// Where a remark puts the person: away (at a named division or not) or at home.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemarkLocation {
+    /// True when the remark says the person is outside the county.
+    pub away: bool,
+    /// The division where the person is away, when named (county level when named, else the
+    /// city or province).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// Its full name (`湖北省武汉市`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The township of the county the remark names, when at home there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub township: Option<String>,
+    /// The village the remark names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
+    /// The rule that read it (`remark.went_to` …).
+    pub rule: String,
 }
 
 /// Normalises one record's identity fields against the reference data.

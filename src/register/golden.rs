@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::followup::evidence::{Claim, Piece, decide, within};
 use crate::intake::SourceKind;
 use crate::normalize::name::canonical_text;
-use crate::normalize::{IdClass, Identity, Phone, Problem, Sex};
+use crate::normalize::{IdClass, Identity, Phone, Problem, RemarkLocation, Sex};
 
 /// What is stored of a record's identity: the normalised fields plus the address and origin
 /// as written (the register shows them; the matcher does not compare them yet).
@@ -51,6 +52,8 @@ struct FlatIdentity {
     arrival_date: Option<NaiveDate>,
     report_date: Option<NaiveDate>,
     #[serde(default)]
+    remark: Option<RemarkLocation>,
+    #[serde(default)]
     problems: Vec<Problem>,
     address: Option<String>,
     origin: Option<String>,
@@ -78,6 +81,7 @@ impl From<FlatIdentity> for StoredIdentity {
                 origin_hubei: f.origin_hubei,
                 arrival_date: f.arrival_date,
                 report_date: f.report_date,
+                remark: f.remark,
                 problems: f.problems,
             },
             address: f.address,
@@ -129,6 +133,9 @@ pub struct Golden {
     pub jurisdiction_code: Option<String>,
     pub jurisdiction_name: Option<String>,
     pub location_conflict: bool,
+    /// Every piece of location evidence, oldest report first, and which one decided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub location_evidence: Vec<LocationPiece>,
     pub hubei_link: HubeiLink,
     pub origin: Option<String>,
     pub arrival_date: Option<NaiveDate>,
@@ -301,8 +308,13 @@ pub fn golden_record(evidence: &[Evidence]) -> Golden {
         .collect();
     phones.sort_by_key(|p| std::cmp::Reverse(p.sources.len()));
 
-    let (location_status, jurisdiction_code, jurisdiction_name, location_conflict) =
-        location(evidence);
+    let (
+        location_status,
+        jurisdiction_code,
+        jurisdiction_name,
+        location_conflict,
+        location_evidence,
+    ) = location(evidence);
 
     let hubei_link = if evidence
         .iter()
@@ -341,6 +353,7 @@ pub fn golden_record(evidence: &[Evidence]) -> Golden {
         jurisdiction_code,
         jurisdiction_name,
         location_conflict,
+        location_evidence,
         hubei_link,
         origin,
         arrival_date,
@@ -562,32 +575,152 @@ fn masked_agrees(masked: &str, number: &str) -> bool {
             .all(|(m, n)| *m == '*' || m.eq_ignore_ascii_case(n))
 }
 
-/// The location status from the strongest source that says where the person is; sources that
-/// say otherwise raise the conflict flag.
-fn location(evidence: &[Evidence]) -> (LocationStatus, Option<String>, Option<String>, bool) {
-    let said: Vec<(&Evidence, bool)> = evidence
-        .iter()
-        .filter_map(|e| e.identity.identity.in_county.map(|inside| (e, inside)))
-        .collect();
-    let conflict = said.iter().any(|(_, a)| *a) && said.iter().any(|(_, a)| !*a);
-    let strongest = said.iter().max_by_key(|(e, inside)| {
-        // Among equals, the newer check (as the place is chosen), the newer record and then
-        // "outside" (the more specific claim) win.
-        (e.source.location_rank(), checked_on(e), e.record, !*inside)
-    });
-    match strongest {
-        Some((e, true)) if e.source != SourceKind::Bigdata => {
-            (LocationStatus::InCounty, None, None, conflict)
-        }
-        Some((e, false)) => (
-            LocationStatus::OutOfCounty,
-            e.identity.identity.jurisdiction_code.clone(),
-            e.identity.identity.jurisdiction_name.clone(),
-            conflict,
-        ),
-        // A big-data hint alone that the person is here still needs an on-site check.
-        _ => (LocationStatus::PendingVerification, None, None, conflict),
+/// One piece of location evidence as the golden record keeps it: what one record says of
+/// where the person is, read by which rule, and whether it decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationPiece {
+    pub record: i64,
+    pub source: SourceKind,
+    /// What the record says: `IN_COUNTY` or `OUT_OF_COUNTY`.
+    pub status: LocationStatus,
+    /// The division outside the county, when named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The township and village in the county, when named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub township: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub village: Option<String>,
+    pub report_date: NaiveDate,
+    pub rule: String,
+    #[serde(default)]
+    pub deciding: bool,
+}
+
+/// The stable name of a remark rule as stored (`remark.went_to` …).
+fn remark_rule(stored: &str) -> &'static str {
+    use crate::followup::remarks::RemarkRule as R;
+    [R::StaysAt, R::WentTo, R::AwayUnnamed, R::AtHome]
+        .into_iter()
+        .map(R::as_str)
+        .find(|r| *r == stored)
+        .unwrap_or("remark")
+}
+
+/// What one record says of where the person is, with the division name of an outside claim:
+/// a township form's remark first (an on-site check that found the person away, or at
+/// home), then the record's own place (its township cell, its address, a notice's address,
+/// a big-data location).
+fn piece_of(e: &Evidence) -> Option<(Piece, Option<String>)> {
+    let i = &e.identity.identity;
+    let piece = |claim, rule| Piece {
+        record: e.record,
+        source: e.source,
+        report_date: checked_on(e),
+        claim,
+        rule,
+    };
+    if e.source == SourceKind::Township
+        && let Some(r) = &i.remark
+    {
+        let rule = remark_rule(&r.rule);
+        return Some(if r.away {
+            // The form's own place outside the county when the remark names none, or names
+            // a division that place lies in (`返回孝感` with an address in 孝感市孝南区): the
+            // more specific of two places that agree.
+            let own = (i.in_county == Some(false))
+                .then_some(i.jurisdiction_code.as_deref())
+                .flatten();
+            let (code, name) = match (&r.code, own) {
+                (Some(named), Some(own)) if within(own, named) => {
+                    (i.jurisdiction_code.clone(), i.jurisdiction_name.clone())
+                }
+                (Some(_), _) => (r.code.clone(), r.name.clone()),
+                (None, Some(_)) => (i.jurisdiction_code.clone(), i.jurisdiction_name.clone()),
+                (None, None) => (None, None),
+            };
+            (piece(Claim::Outside { jurisdiction: code }, rule), name)
+        } else {
+            let claim = Claim::InCounty {
+                township: r.township.clone().or_else(|| i.township.clone()),
+                village: r.village.clone().or_else(|| i.village.clone()),
+            };
+            (piece(claim, rule), None)
+        });
     }
+    let inside = i.in_county?;
+    let rule = match (e.source, inside) {
+        (SourceKind::Township, true) if i.township.is_some() => "township.cell",
+        (SourceKind::Township, _) => "township.address",
+        (SourceKind::External, _) => "notice.address",
+        (SourceKind::Bigdata, _) => "bigdata.location",
+    };
+    Some(if inside {
+        let claim = Claim::InCounty {
+            township: i.township.clone(),
+            village: i.village.clone(),
+        };
+        (piece(claim, rule), None)
+    } else {
+        let claim = Claim::Outside {
+            jurisdiction: i.jurisdiction_code.clone(),
+        };
+        (piece(claim, rule), i.jurisdiction_name.clone())
+    })
+}
+
+/// Where the person is ([`decide`] over one piece of evidence per record that says), the
+/// jurisdiction of the deciding piece when outside, the conflict flag, and every piece.
+fn location(
+    evidence: &[Evidence],
+) -> (
+    LocationStatus,
+    Option<String>,
+    Option<String>,
+    bool,
+    Vec<LocationPiece>,
+) {
+    let read: Vec<(Piece, Option<String>)> = evidence.iter().filter_map(piece_of).collect();
+    let pieces: Vec<Piece> = read.iter().map(|(p, _)| p.clone()).collect();
+    let decision = decide(&pieces);
+    let mut shown: Vec<LocationPiece> = read
+        .into_iter()
+        .map(|(p, name)| {
+            let deciding = decision.deciding == Some(p.record);
+            let (status, code, township, village) = match p.claim {
+                Claim::InCounty { township, village } => {
+                    (LocationStatus::InCounty, None, township, village)
+                }
+                Claim::Outside { jurisdiction } => {
+                    (LocationStatus::OutOfCounty, jurisdiction, None, None)
+                }
+            };
+            LocationPiece {
+                record: p.record,
+                source: p.source,
+                status,
+                name: name.filter(|_| code.is_some()),
+                code,
+                township,
+                village,
+                report_date: p.report_date,
+                rule: p.rule.to_owned(),
+                deciding,
+            }
+        })
+        .collect();
+    shown.sort_by_key(|p| (p.report_date, p.record));
+    let (code, name) = match decision.status {
+        LocationStatus::OutOfCounty => shown
+            .iter()
+            .find(|p| p.deciding)
+            .map(|p| (p.code.clone(), p.name.clone()))
+            .unwrap_or_default(),
+        _ => (None, None),
+    };
+    (decision.status, code, name, decision.conflict, shown)
 }
 
 #[cfg(test)]
@@ -623,6 +756,14 @@ mod tests {
                 origin_hubei: Some(true),
                 arrival_date: Some(date(20)),
                 report_date: Some(date(26)),
+                remark: Some(RemarkLocation {
+                    away: true,
+                    code: Some("420100".into()),
+                    name: Some("湖北省武汉市".into()),
+                    township: None,
+                    village: None,
+                    rule: "remark.stays_at".into(),
+                }),
                 problems: vec![Problem::new(
                     "ID_CHECKSUM_FAILED",
                     "id_number",
@@ -676,6 +817,131 @@ mod tests {
         let g = golden_record(&[evidence(1, SourceKind::Bigdata, "王芳", Some(false))]);
         assert_eq!(g.location_status, LocationStatus::OutOfCounty);
         assert_eq!(g.jurisdiction_code.as_deref(), Some("420102"));
+    }
+
+    /// A township form of January `day` whose remark the reader read as `remark`.
+    fn form(record: i64, day: u32, remark: Option<RemarkLocation>) -> Evidence {
+        let mut e = evidence(record, SourceKind::Township, "王芳", Some(true));
+        e.identity.identity.township = Some("白鹭镇".into());
+        e.identity.identity.report_date = NaiveDate::from_ymd_opt(2020, 1, day);
+        e.identity.identity.remark = remark;
+        e
+    }
+
+    fn away(code: Option<&str>, rule: &str) -> Option<RemarkLocation> {
+        Some(RemarkLocation {
+            away: true,
+            code: code.map(str::to_owned),
+            name: code.map(|_| "湖北省孝感市".to_owned()),
+            rule: rule.to_owned(),
+            ..RemarkLocation::default()
+        })
+    }
+
+    #[test]
+    fn a_township_form_whose_remark_says_away_places_the_person_outside() {
+        let g = golden_record(&[
+            form(1, 26, None),
+            form(2, 29, away(Some("420900"), "remark.went_to")),
+        ]);
+        assert_eq!(g.location_status, LocationStatus::OutOfCounty);
+        assert_eq!(g.jurisdiction_code.as_deref(), Some("420900"));
+        assert_eq!(g.jurisdiction_name.as_deref(), Some("湖北省孝感市"));
+        assert!(g.location_conflict);
+        let rules: Vec<(&str, bool)> = g
+            .location_evidence
+            .iter()
+            .map(|p| (p.rule.as_str(), p.deciding))
+            .collect();
+        assert_eq!(
+            rules,
+            vec![("township.cell", false), ("remark.went_to", true)]
+        );
+
+        // Away without a place: off IN_COUNTY all the same.
+        let g = golden_record(&[form(1, 29, away(None, "remark.away_unnamed"))]);
+        assert_eq!(g.location_status, LocationStatus::OutOfCounty);
+        assert_eq!(g.jurisdiction_code, None);
+
+        // A remark naming the city of the form's own address keeps the address's county.
+        let mut e = form(1, 29, away(Some("420900"), "remark.went_to"));
+        e.identity.identity.in_county = Some(false);
+        e.identity.identity.jurisdiction_code = Some("420902".into());
+        e.identity.identity.jurisdiction_name = Some("湖北省孝感市孝南区".into());
+        let g = golden_record(&[e]);
+        assert_eq!(g.jurisdiction_code.as_deref(), Some("420902"));
+
+        // At home per the remark, in the township it names.
+        let home = Some(RemarkLocation {
+            away: false,
+            township: Some("马岗乡".into()),
+            rule: "remark.at_home".into(),
+            ..RemarkLocation::default()
+        });
+        let g = golden_record(&[form(1, 29, home)]);
+        assert_eq!(g.location_status, LocationStatus::InCounty);
+        assert_eq!(g.location_evidence[0].township.as_deref(), Some("马岗乡"));
+    }
+
+    mod order {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn piece() -> impl Strategy<Value = (u8, u32, u8)> {
+            (0u8..3, 20u32..31, 0u8..5)
+        }
+
+        fn record(i: usize, (source, day, claim): (u8, u32, u8)) -> Evidence {
+            let source = [
+                SourceKind::Bigdata,
+                SourceKind::External,
+                SourceKind::Township,
+            ][usize::from(source)];
+            let mut e = evidence(i64::try_from(i).unwrap_or(0), source, "王芳", None);
+            e.identity.identity.report_date = NaiveDate::from_ymd_opt(2020, 1, day);
+            let id = &mut e.identity.identity;
+            match claim {
+                0 => {
+                    id.in_county = Some(true);
+                    id.township = Some("白鹭镇".into());
+                }
+                1 => {
+                    id.in_county = Some(false);
+                    id.jurisdiction_code = Some("420102".into());
+                }
+                2 => {
+                    id.in_county = Some(false);
+                    id.jurisdiction_code = Some("420900".into());
+                }
+                3 => id.remark = away(None, "remark.away_unnamed"),
+                _ => id.remark = away(Some("410100"), "remark.stays_at"),
+            }
+            e
+        }
+
+        proptest! {
+            #[test]
+            fn the_location_does_not_depend_on_the_order_records_arrive(
+                raw in proptest::collection::vec(piece(), 0..8),
+                seed in any::<u64>(),
+            ) {
+                let records: Vec<Evidence> =
+                    raw.into_iter().enumerate().map(|(i, p)| record(i, p)).collect();
+                let mut shuffled = records.clone();
+                let n = shuffled.len();
+                for i in (1..n).rev() {
+                    let j = usize::try_from(seed.rotate_left(u32::try_from(i).unwrap_or(0)))
+                        .unwrap_or(0)
+                        % (i + 1);
+                    shuffled.swap(i, j);
+                }
+                let (a, b) = (golden_record(&records), golden_record(&shuffled));
+                prop_assert_eq!(a.location_status, b.location_status);
+                prop_assert_eq!(a.jurisdiction_code, b.jurisdiction_code);
+                prop_assert_eq!(a.location_conflict, b.location_conflict);
+                prop_assert_eq!(a.location_evidence, b.location_evidence);
+            }
+        }
     }
 
     #[test]

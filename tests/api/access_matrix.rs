@@ -241,6 +241,13 @@ fn cases() -> Vec<Case> {
             narrowed_to: None,
         },
         Case {
+            field: "verificationWorklist",
+            call: Json(
+                "{ verificationWorklist(first: 3) { totalCount edges { node { arrivalDate } } } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
             field: "importBatch",
             call: Upload("TOWNSHIP", "township.csv"),
             narrowed_to: Some(Permission::Import),

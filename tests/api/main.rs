@@ -23,6 +23,7 @@ mod hostile;
 mod incremental;
 mod intake;
 mod limits;
+mod location;
 mod masking;
 mod notices;
 mod oracles;

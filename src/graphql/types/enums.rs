@@ -94,6 +94,9 @@ pub enum EventKind {
     Split,
     /// An analyst decided: same, different, merge or split.
     Decision,
+    /// The person's location status changed: `detail` gives the old and new status (`from`,
+    /// `to`) and the deciding record and rule.
+    Location,
 }
 
 /// Where a review candidate stands.

@@ -5,6 +5,7 @@ mod batch;
 mod common;
 mod enums;
 mod history;
+mod location;
 mod model;
 mod notice;
 mod person;
@@ -12,12 +13,14 @@ mod record;
 mod review;
 mod search;
 mod stats;
+mod worklist;
 
 pub use audit::AuditEntry;
 pub use batch::{BatchReport, ImportBatch, RecordIdConflict, RejectedRow};
 pub use common::{Jurisdiction, Read, Shown, check_range, ids, parse_id, visible};
 pub use enums::{AuditKind, EventKind, HubeiLink, IdClass, LocationStatus, Sex, Source};
 pub use history::ResolutionEvent;
+pub use location::LocationEvidence;
 pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
 pub use notice::{Notice, NoticeFilterInput};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
@@ -29,6 +32,7 @@ pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,
 };
+pub use worklist::{WorklistHint, WorklistItem};
 
 #[cfg(test)]
 mod tests;

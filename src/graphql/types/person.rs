@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use super::common::{Jurisdiction, Read, Shown, ids, visible};
 use super::enums::{HubeiLink, LocationStatus, Sex};
 use super::history::ResolutionEvent;
+use super::location::LocationEvidence;
 use super::record::SourceRecord;
 use super::review::{MatchExplanation, explanation_of};
 use crate::access::Scoped as _;
@@ -13,7 +14,7 @@ use crate::access::guard::unmask;
 use crate::db::{person, record_link, source_record};
 use crate::error::AppError;
 use crate::graphql::loaders::{
-    EventsOfPerson, PersonOfRecord, RegisterLoader, records_of_person, visible_records,
+    EventsOfPerson, PersonOfRecord, RecordById, RegisterLoader, records_of_person, visible_records,
 };
 use crate::register::golden::{Golden, GoldenField};
 
@@ -227,6 +228,32 @@ impl Person {
     /// True when the sources disagree on where the person is.
     async fn location_conflict(&self) -> bool {
         self.0.location_conflict
+    }
+    /// Every piece of evidence of where the person is, oldest report first: each current
+    /// record that says, what it says, the rule that read it, and which piece decided
+    /// `locationStatus`. Records the caller may not see are shown without their ID.
+    async fn location_evidence(&self, ctx: &Context<'_>) -> Result<Vec<LocationEvidence>> {
+        let golden: Golden = self.read("Person.locationEvidence").json(&self.0.golden)?;
+        let caller = crate::access::guard::principal(ctx)?;
+        let loader = ctx.data::<RegisterLoader>()?;
+        let records = loader
+            .load_many(
+                golden
+                    .location_evidence
+                    .iter()
+                    .map(|p| RecordById(p.record)),
+            )
+            .await?;
+        Ok(golden
+            .location_evidence
+            .into_iter()
+            .map(|p| {
+                let record = records
+                    .get(&RecordById(p.record))
+                    .filter(|r| caller.may_see(r.scope()));
+                LocationEvidence::of(p, record)
+            })
+            .collect())
     }
     /// True when the sources disagree on where the person is or on a field of the golden
     /// record (an ID number one typo away included); the persons filter `hasConflicts`

@@ -10,6 +10,7 @@ use super::models::json_text;
 use super::{ImportRequest, refused};
 use crate::Reference;
 use crate::error::AppError;
+use crate::followup::remarks::RemarkFinding;
 use crate::intake::{self, Field, HeaderMap, NoticeIn, SourceRow};
 use crate::normalize::{self, NormalizeContext, RawIdentity};
 use crate::register::golden::StoredIdentity;
@@ -142,8 +143,12 @@ impl Normaliser {
             gazetteer: &self.reference.gazetteer,
             reference_date: reference,
         };
+        let mut identity = normalize::normalize_record(&raw, &ctx);
+        identity.remark = get(Field::Remark).and_then(|text| {
+            remark_location(text, &self.reference.gazetteer, self.reference.divisions)
+        });
         StoredIdentity {
-            identity: normalize::normalize_record(&raw, &ctx),
+            identity,
             address: get(Field::Address)
                 .or(get(Field::CurrentAddress))
                 .map(str::to_owned),
@@ -255,6 +260,38 @@ pub(super) fn read_in_background(
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot start a reading thread: {e}")))?;
     Ok(Rows { receiver })
+}
+
+/// What a remark says of where the person is, as the normalised identity keeps it.
+pub(crate) fn remark_location(
+    text: &str,
+    gazetteer: &normalize::Gazetteer,
+    divisions: &normalize::Divisions,
+) -> Option<normalize::RemarkLocation> {
+    let reading = crate::followup::remarks::read_remark(text, gazetteer, divisions)?;
+    let rule = reading.rule.as_str().to_owned();
+    Some(match reading.finding {
+        RemarkFinding::Away(division) => normalize::RemarkLocation {
+            away: true,
+            code: division.map(|d| d.code.clone()),
+            name: division.map(|d| {
+                divisions
+                    .full_name(&d.code)
+                    .unwrap_or_else(|| d.name.clone())
+            }),
+            township: None,
+            village: None,
+            rule,
+        },
+        RemarkFinding::Home { township, village } => normalize::RemarkLocation {
+            away: false,
+            code: None,
+            name: None,
+            township,
+            village,
+            rule,
+        },
+    })
 }
 
 /// The reading thread broke the order of its messages.

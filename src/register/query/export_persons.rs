@@ -214,7 +214,7 @@ fn status_label(status: LocationStatus) -> &'static str {
     }
 }
 
-fn source_label(source: SourceKind) -> &'static str {
+pub(super) fn source_label(source: SourceKind) -> &'static str {
     match source {
         SourceKind::Bigdata => "大数据核查",
         SourceKind::Township => "镇办实地核查",
@@ -225,62 +225,74 @@ fn source_label(source: SourceKind) -> &'static str {
 impl PersonSheet {
     /// The file of the sheet in `format`, its header first.
     pub fn encode(&self, format: ExportFormat) -> Result<Vec<u8>, AppError> {
-        match format {
-            ExportFormat::Csv => self.csv(),
-            ExportFormat::Xlsx => self.xlsx(),
-        }
+        encode_sheet(&EXPORT_HEADER, "人员", &self.rows, format)
     }
+}
 
-    /// UTF-8 with a byte-order mark and CRLF line ends, as Excel opens it; a cell that a
-    /// spreadsheet would run as a formula is escaped (`privacy::escape_csv_cell`).
-    fn csv(&self) -> Result<Vec<u8>, AppError> {
-        let internal = |e: csv::Error| AppError::Internal(anyhow::Error::from(e));
-        let mut out = "\u{feff}".as_bytes().to_vec();
-        {
-            let mut writer = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(&mut out);
-            writer.write_record(EXPORT_HEADER).map_err(internal)?;
-            for row in &self.rows {
-                writer
-                    .write_record(row.iter().map(|v| escape_csv_cell(v)))
-                    .map_err(internal)?;
-            }
+/// A sheet of `rows` under `header` as a file in `format`: CSV in UTF-8 with a byte-order
+/// mark and CRLF line ends, as Excel opens it, or a workbook of one sheet named `name`, the
+/// header row frozen. A cell that a spreadsheet would run as a formula is escaped
+/// (`privacy::escape_csv_cell`); every workbook cell is a string, never a formula.
+pub fn encode_sheet(
+    header: &[&str],
+    name: &str,
+    rows: &[Vec<String>],
+    format: ExportFormat,
+) -> Result<Vec<u8>, AppError> {
+    match format {
+        ExportFormat::Csv => csv_sheet(header, rows),
+        ExportFormat::Xlsx => xlsx_sheet(header, name, rows),
+    }
+}
+
+fn csv_sheet(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let internal = |e: csv::Error| AppError::Internal(anyhow::Error::from(e));
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
+        writer.write_record(header).map_err(internal)?;
+        for row in rows {
             writer
-                .flush()
-                .map_err(|e| AppError::Internal(anyhow::Error::from(e)))?;
+                .write_record(row.iter().map(|v| escape_csv_cell(v)))
+                .map_err(internal)?;
         }
-        Ok(out)
+        writer
+            .flush()
+            .map_err(|e| AppError::Internal(anyhow::Error::from(e)))?;
     }
+    Ok(out)
+}
 
-    /// One sheet, the header row frozen; every cell a string (never a formula).
-    fn xlsx(&self) -> Result<Vec<u8>, AppError> {
-        let internal = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::Error::from(e));
-        let mut workbook = rust_xlsxwriter::Workbook::new();
-        let sheet = workbook
-            .add_worksheet_with_constant_memory()
-            .map_err(internal)?;
-        sheet.set_name("人员").map_err(internal)?;
-        sheet.set_freeze_panes(1, 0).map_err(internal)?;
-        for (col, title) in (0u16..).zip(EXPORT_HEADER) {
-            let width = if matches!(title, "身份证号" | "联系电话" | "现住址" | "来源地")
-            {
-                24
-            } else {
-                12
-            };
-            sheet.set_column_width(col, width).map_err(internal)?;
-            sheet.write_string(0, col, title).map_err(internal)?;
-        }
-        for (row, cells) in (1u32..).zip(&self.rows) {
-            for (col, cell) in (0u16..).zip(cells) {
-                if !cell.is_empty() {
-                    sheet.write_string(row, col, cell).map_err(internal)?;
-                }
+fn xlsx_sheet(header: &[&str], name: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, AppError> {
+    let internal = |e: rust_xlsxwriter::XlsxError| AppError::Internal(anyhow::Error::from(e));
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(internal)?;
+    sheet.set_name(name).map_err(internal)?;
+    sheet.set_freeze_panes(1, 0).map_err(internal)?;
+    for (col, title) in (0u16..).zip(header) {
+        let width = if matches!(
+            *title,
+            "身份证号" | "联系电话" | "现住址" | "来源地" | "线索"
+        ) {
+            24
+        } else {
+            12
+        };
+        sheet.set_column_width(col, width).map_err(internal)?;
+        sheet.write_string(0, col, *title).map_err(internal)?;
+    }
+    for (row, cells) in (1u32..).zip(rows) {
+        for (col, cell) in (0u16..).zip(cells) {
+            if !cell.is_empty() {
+                sheet.write_string(row, col, cell).map_err(internal)?;
             }
         }
-        workbook.save_to_buffer().map_err(internal)
     }
+    workbook.save_to_buffer().map_err(internal)
 }
 
 #[cfg(test)]

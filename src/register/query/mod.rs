@@ -13,8 +13,9 @@ mod relations;
 mod review;
 mod search;
 pub mod suppression;
+mod worklist;
 
-pub use export_persons::{EXPORT_HEADER, ExportFormat, PersonSheet};
+pub use export_persons::{EXPORT_HEADER, ExportFormat, PersonSheet, encode_sheet};
 pub use figures::{Aggregates, Group, GroupBy, GroupKeys, Groups, MAX_GROUPS, Stats};
 pub use history::{AuditFilter, EventFilter};
 pub use notices::{NoticeFilter, notice_visibility};
@@ -24,3 +25,4 @@ pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
 pub use review::{ReviewFilter, ReviewItem, ReviewOrder, ReviewPairRow, review_cursor};
 pub use search::{MatchedOn, SearchHit, SearchedIdentifier, hit_cursor};
+pub use worklist::{WORKLIST_HEADER, WorklistHint, worklist_hint};

@@ -12,12 +12,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
 
 use super::load::read_identity;
-use super::plan::Placed;
+use super::plan::{Event, Placed};
 use crate::db::{person, read_back, rows};
 use crate::intake::SourceKind;
 use crate::normalize::Sex;
 use crate::register::golden::{Evidence, Golden, StoredIdentity, golden_record};
-use crate::states::Stored as _;
+use crate::states::{EventKind, LocationStatus, Stored as _};
 
 /// Persons per upsert statement.
 const CHUNK: usize = 500;
@@ -36,14 +36,20 @@ pub(super) struct Member {
 
 /// Writes the golden records of `persons` (each with its records' indices into `placed` and
 /// `members`), inserting new persons and updating the others.
+///
+/// Returns a `LOCATION` event for each person already in the register (an ID below
+/// `first_new`) whose location status the rewrite changes, with the old and new status and
+/// the deciding record.
 pub(super) async fn write_persons(
     txn: &DatabaseTransaction,
     persons: &[(i64, Vec<usize>)],
     placed: &[Placed],
     members: &[Member],
+    first_new: i64,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Event>> {
     let mut golden = GoldenWriter::start(txn.get_database_backend(), now)?;
+    let mut changes = Vec::new();
     let mut chunks = persons.chunks(CHUNK);
     // Time spent reading identities back, waiting for golden records and writing them.
     let (mut reading, mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
@@ -61,7 +67,15 @@ pub(super) async fn write_persons(
             let stored = read_back::normalized_of(txn, &missing)
                 .await
                 .context("reading back the identities of a chunk of persons")?;
-            golden.send(golden_chunk(chunk, placed, members, stored)?)?;
+            let existing: Vec<i64> = chunk
+                .iter()
+                .map(|(p, _)| *p)
+                .filter(|p| *p < first_new)
+                .collect();
+            let statuses = stored_statuses(txn, &existing)
+                .await
+                .context("reading the location status of a chunk of persons")?;
+            golden.send((golden_chunk(chunk, placed, members, stored)?, statuses))?;
             reading += started.elapsed();
         }
         let started = Instant::now();
@@ -69,14 +83,16 @@ pub(super) async fn write_persons(
         waiting += started.elapsed();
         match next {
             None => break,
-            Some(Some(statement)) => {
-                let started = Instant::now();
-                txn.execute_raw(statement)
-                    .await
-                    .context("writing a chunk of golden records")?;
-                writing += started.elapsed();
+            Some((statement, events)) => {
+                changes.extend(events);
+                if let Some(statement) = statement {
+                    let started = Instant::now();
+                    txn.execute_raw(statement)
+                        .await
+                        .context("writing a chunk of golden records")?;
+                    writing += started.elapsed();
+                }
             }
-            Some(None) => {}
         }
     }
     tracing::debug!(
@@ -85,7 +101,55 @@ pub(super) async fn write_persons(
         writing = writing.as_millis() as u64,
         "persons written (ms)"
     );
-    Ok(())
+    Ok(changes)
+}
+
+/// The stored location status of each of `persons` (those in the register).
+async fn stored_statuses(
+    txn: &DatabaseTransaction,
+    persons: &[i64],
+) -> anyhow::Result<HashMap<i64, LocationStatus>> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QuerySelect as _};
+    if persons.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, String)> = person::Entity::find()
+        .select_only()
+        .column(person::Column::Id)
+        .column(person::Column::LocationStatus)
+        .filter(person::Column::Id.is_in(persons.to_vec()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    rows.into_iter()
+        .map(|(id, status)| {
+            let status = LocationStatus::from_stored(&status)
+                .with_context(|| format!("person {id} has no location status: {status:?}"))?;
+            Ok((id, status))
+        })
+        .collect()
+}
+
+/// The `LOCATION` event of a person whose status changed from `old` to the golden record's.
+fn location_change(person: i64, old: LocationStatus, golden: &Golden) -> Option<Event> {
+    if old == golden.location_status {
+        return None;
+    }
+    let deciding = golden.location_evidence.iter().find(|p| p.deciding);
+    Some(Event {
+        kind: EventKind::Location,
+        person,
+        other: None,
+        record: deciding.map(|p| p.record),
+        detail: serde_json::json!({
+            "from": old.as_str(),
+            "to": golden.location_status.as_str(),
+            "record": deciding.map(|p| p.record),
+            "rule": deciding.map(|p| p.rule.as_str()),
+            "jurisdiction": golden.jurisdiction_code,
+        })
+        .to_string(),
+    })
 }
 
 /// The person columns a resolution run rewrites (not the ID, the creation time or a redirect).
@@ -205,11 +269,12 @@ fn golden_chunk(
 
 /// The upsert of one chunk's golden records: the person rows from `chunk`.
 fn golden_rows(
-    chunk: GoldenChunk,
+    (chunk, statuses): (GoldenChunk, HashMap<i64, LocationStatus>),
     backend: DbBackend,
     upsert: &rows::OnConflict<person::Column>,
     now: DateTime<Utc>,
-) -> anyhow::Result<Option<Statement>> {
+) -> Answer {
+    let mut changes = Vec::new();
     let models = chunk
         .into_iter()
         .map(|(person, records)| {
@@ -227,20 +292,27 @@ fn golden_rows(
                     })
                 })
                 .collect::<anyhow::Result<Vec<Evidence>>>()?;
-            person_model(person, &golden_record(&evidence), now)
+            let golden = golden_record(&evidence);
+            if let Some(old) = statuses.get(&person) {
+                changes.extend(location_change(person, *old, &golden));
+            }
+            person_model(person, &golden, now)
         })
         .collect::<anyhow::Result<Vec<person::Model>>>()?;
-    Ok(rows::insert::<person::Entity>(backend, &models, upsert))
+    Ok((
+        rows::insert::<person::Entity>(backend, &models, upsert),
+        changes,
+    ))
 }
 
 /// What the thread answers a chunk with: its statement (none for a chunk of no persons).
-type Answer = anyhow::Result<Option<Statement>>;
+type Answer = anyhow::Result<(Option<Statement>, Vec<Event>)>;
 
 /// A thread that turns chunks of persons into the statements that upsert their golden
 /// records, in the order the chunks were sent. It stops when its [`GoldenWriter`] is dropped
 /// or after the first chunk it cannot make.
 struct GoldenWriter {
-    jobs: std::sync::mpsc::SyncSender<GoldenChunk>,
+    jobs: std::sync::mpsc::SyncSender<(GoldenChunk, HashMap<i64, LocationStatus>)>,
     statements: tokio::sync::mpsc::Receiver<Answer>,
     /// Chunks sent and not yet answered.
     in_flight: usize,
@@ -252,7 +324,10 @@ impl GoldenWriter {
             key: vec![person::Column::Id],
             update: person_columns_kept_fresh(),
         };
-        let (jobs, chunks) = std::sync::mpsc::sync_channel::<GoldenChunk>(GOLDEN_AHEAD);
+        let (jobs, chunks) = std::sync::mpsc::sync_channel::<(
+            GoldenChunk,
+            HashMap<i64, LocationStatus>,
+        )>(GOLDEN_AHEAD);
         let (sender, statements) = tokio::sync::mpsc::channel(GOLDEN_AHEAD);
         std::thread::Builder::new()
             .name("paicha-golden".to_owned())
@@ -280,7 +355,7 @@ impl GoldenWriter {
     }
 
     /// Hands a chunk of persons to the thread.
-    fn send(&mut self, chunk: GoldenChunk) -> anyhow::Result<()> {
+    fn send(&mut self, chunk: (GoldenChunk, HashMap<i64, LocationStatus>)) -> anyhow::Result<()> {
         self.jobs.send(chunk).map_err(|_| stopped())?;
         self.in_flight += 1;
         Ok(())
@@ -288,7 +363,7 @@ impl GoldenWriter {
 
     /// The statement of the oldest chunk unanswered (`Some(None)` for a chunk of no
     /// persons), or `None` when every chunk sent has been answered.
-    async fn next(&mut self) -> anyhow::Result<Option<Option<Statement>>> {
+    async fn next(&mut self) -> anyhow::Result<Option<(Option<Statement>, Vec<Event>)>> {
         if self.in_flight == 0 {
             return Ok(None);
         }
@@ -347,9 +422,15 @@ mod tests {
             ],
         )];
         let upsert = rows::OnConflict::Fail;
-        let statement = golden_rows(chunk, DbBackend::Sqlite, &upsert, Utc::now())
-            .expect("rows")
-            .expect("a statement");
+        let (statement, changes) = golden_rows(
+            (chunk, HashMap::new()),
+            DbBackend::Sqlite,
+            &upsert,
+            Utc::now(),
+        )
+        .expect("rows");
+        let statement = statement.expect("a statement");
+        assert!(changes.is_empty());
         assert!(
             statement.sql.starts_with("INSERT INTO"),
             "{}",
@@ -364,8 +445,13 @@ mod tests {
                 IdentityIn::Stored(String::new()),
             )],
         )];
-        let err = golden_rows(corrupt, DbBackend::Sqlite, &upsert, Utc::now())
-            .expect_err("an empty text is no identity");
+        let err = golden_rows(
+            (corrupt, HashMap::new()),
+            DbBackend::Sqlite,
+            &upsert,
+            Utc::now(),
+        )
+        .expect_err("an empty text is no identity");
         assert!(err.to_string().contains("record 9"), "{err}");
     }
 }

@@ -184,7 +184,10 @@ impl Register {
         let mut plan = plan::plan(&placed, &run.clustering, next_person)
             .context("planning the run's changes")?;
         clock.lap("plan");
-        golden_writer::write_persons(txn, &plan.persons, &placed, &members, now).await?;
+        let moved =
+            golden_writer::write_persons(txn, &plan.persons, &placed, &members, next_person, now)
+                .await?;
+        plan.events.extend(moved);
         clock.lap("persons");
         write::links(txn, &plan, now).await?;
         clock.lap("links");
