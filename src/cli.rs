@@ -343,6 +343,7 @@ async fn serve(
         println!("demo ADMIN token (shown once; send it as `Authorization: Bearer …`):\n{token}");
     }
     let access = register.access_required().with_rate_limit(rate_limit);
+    let sweeper = register.spawn_followup_sweeper();
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -357,7 +358,9 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
-    .context("Server failed")
+    .context("Server failed")?;
+    sweeper.abort();
+    Ok(())
 }
 
 /// A progress bar on a terminal.

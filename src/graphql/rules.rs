@@ -26,6 +26,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("matchModel", &[Permission::ReadReview]),
     ("auditLog", &[Permission::ReadAudit]),
     ("notices", &[Permission::ReadRecords]),
+    ("alerts", &[Permission::ReadPersons]),
     // Mutations.
     (
         "importBatch",
@@ -35,6 +36,20 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("mergePersons", &[Permission::Resolve]),
     ("splitPerson", &[Permission::Resolve]),
     ("exportPersons", &[Permission::ReadPersons]),
+    (
+        "updateObservation",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    (
+        "recordTemperature",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    (
+        "acknowledgeAlert",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    ("resolveAlert", &[Permission::FieldWork, Permission::Resolve]),
+    ("assignTeam", &[Permission::FieldWork, Permission::Resolve]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),
