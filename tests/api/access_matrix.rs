@@ -270,6 +270,42 @@ fn cases() -> Vec<Case> {
             call: Json("mutation { exportPersons(format: CSV) { rows } }"),
             narrowed_to: None,
         },
+        Case {
+            field: "alerts",
+            call: Json("{ alerts(first: 3) { totalCount edges { node { id kind state } } } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "updateObservation",
+            call: Json(
+                "mutation { updateObservation(personId: \"999999\", state: LOST_CONTACT) { state } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "recordTemperature",
+            call: Json(
+                "mutation { recordTemperature(personId: \"999999\", celsius: 36.5, takenAt: \"2020-01-25T00:00:00Z\") { correction } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "acknowledgeAlert",
+            call: Json("mutation { acknowledgeAlert(id: \"999999\") { state } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "resolveAlert",
+            call: Json("mutation { resolveAlert(id: \"999999\") { state } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "assignTeam",
+            call: Json(
+                "mutation { assignTeam(personId: \"999999\", members: []) { role } }",
+            ),
+            narrowed_to: None,
+        },
     ]
 }
 

@@ -15,6 +15,7 @@ mod dashboards;
 mod decisions;
 mod exports;
 mod exposure;
+mod followup;
 mod febrl;
 mod golden;
 mod graphiql;
