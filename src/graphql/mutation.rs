@@ -179,7 +179,11 @@ impl Mutation {
         let register = ctx.data::<Register>()?;
         let alert = alert_in_scope(ctx, &id).await?;
         let answered = register
-            .answer_alert(alert.id, crate::states::AlertState::Resolved, note.as_deref())
+            .answer_alert(
+                alert.id,
+                crate::states::AlertState::Resolved,
+                note.as_deref(),
+            )
             .await?;
         note_mutation(ctx, [alert.person_id])?;
         Ok(super::types::followup::Alert(answered))

@@ -48,7 +48,10 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         "acknowledgeAlert",
         &[Permission::FieldWork, Permission::Resolve],
     ),
-    ("resolveAlert", &[Permission::FieldWork, Permission::Resolve]),
+    (
+        "resolveAlert",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
     ("assignTeam", &[Permission::FieldWork, Permission::Resolve]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),

@@ -301,9 +301,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             field: "assignTeam",
-            call: Json(
-                "mutation { assignTeam(personId: \"999999\", members: []) { role } }",
-            ),
+            call: Json("mutation { assignTeam(personId: \"999999\", members: []) { role } }"),
             narrowed_to: None,
         },
     ]

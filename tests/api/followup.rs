@@ -196,7 +196,10 @@ async fn readings_are_refused_corrected_and_a_fever_raises_an_alert(app: TestApp
     let slot = first["data"]["recordTemperature"]["reading"]["slot"].clone();
     // The same slot again: a correction, kept beside the first.
     let second = record(&app, zhang, 36.8, now - chrono::Duration::minutes(1)).await;
-    assert_eq!(second["data"]["recordTemperature"]["correction"], true, "{second}");
+    assert_eq!(
+        second["data"]["recordTemperature"]["correction"], true,
+        "{second}"
+    );
     assert_eq!(second["data"]["recordTemperature"]["reading"]["slot"], slot);
     let readings = app
         .gql_data(
@@ -238,7 +241,11 @@ async fn readings_are_refused_corrected_and_a_fever_raises_an_alert(app: TestApp
             .is_some_and(|m| m.contains("不在居家医学观察中")),
         "{released}"
     );
-    assert_eq!(app.count("temperature_reading").await, 2, "nothing refused is kept");
+    assert_eq!(
+        app.count("temperature_reading").await,
+        2,
+        "nothing refused is kept"
+    );
 
     // A fever: an alert, acknowledged then resolved, once each.
     let fever = record_as(&app, None, zhang, 37.3, taken, Some("AFTERNOON")).await;
@@ -261,7 +268,10 @@ async fn readings_are_refused_corrected_and_a_fever_raises_an_alert(app: TestApp
         }
     };
     let acknowledged = answer("acknowledgeAlert").await;
-    assert_eq!(acknowledged["data"]["acknowledgeAlert"]["state"], "ACKNOWLEDGED");
+    assert_eq!(
+        acknowledged["data"]["acknowledgeAlert"]["state"],
+        "ACKNOWLEDGED"
+    );
     assert_eq!(error_code(&answer("acknowledgeAlert").await), "CONFLICT");
     let resolved = answer("resolveAlert").await;
     assert_eq!(resolved["data"]["resolveAlert"]["state"], "RESOLVED");
@@ -289,24 +299,31 @@ async fn a_missed_check_raises_one_alert_and_a_taken_check_none(app: TestApp) {
     assert_eq!(missed["totalCount"].as_u64(), Some(report.missed as u64));
     assert!(edges.iter().all(|e| e["node"]["state"] == "OPEN"));
     for person in [zhang, li] {
+        let id = person.to_string();
         assert!(
-            edges
-                .iter()
-                .any(|e| e["node"]["personId"] == person.to_string()),
+            edges.iter().any(|e| e["node"]["personId"] == id.as_str()),
             "{person}: {missed}"
         );
     }
+    let (zhang_id, today_text) = (zhang.to_string(), today.to_string());
     assert!(
-        !edges.iter().any(|e| e["node"]["personId"] == zhang.to_string()
-            && e["node"]["date"] == today.to_string()
-            && e["node"]["slot"] == slot),
+        !edges
+            .iter()
+            .any(|e| e["node"]["personId"] == zhang_id.as_str()
+                && e["node"]["date"] == today_text.as_str()
+                && e["node"]["slot"] == slot),
         "the check taken is not missed: {missed}"
     );
     // Sweeping again raises nothing new.
     let again = app.register.sweep_followup_at(later).await.expect("sweep");
     assert_eq!(again.missed, 0);
     // The township filter.
-    let here = alerts(&app, None, json!({ "kind": "MISSED_CHECK", "township": "長嶺" })).await;
+    let here = alerts(
+        &app,
+        None,
+        json!({ "kind": "MISSED_CHECK", "township": "長嶺" }),
+    )
+    .await;
     let here_edges = here["edges"].as_array().expect("edges");
     assert!(!here_edges.is_empty());
     assert!(here_edges.iter().all(|e| e["node"]["township"] == "长岭镇"));
@@ -386,11 +403,16 @@ async fn the_team_filter_lists_persons_under_observation_without_all_five(app: T
 async fn a_township_officer_follows_its_own_township_only(app: TestApp) {
     let (_, [zhang, _, li]) = seeded(&app).await;
     let now = app.register.reference.clock.now();
-    let spec = TokenSpec::parse(Role::Township, Some("城关镇"), None, &app.register.reference)
-        .expect("spec");
+    let spec = TokenSpec::parse(
+        Role::Township,
+        Some("城关镇"),
+        None,
+        &app.register.reference,
+    )
+    .expect("spec");
     let officer = app.register.create_token(spec).await.expect("token").token;
-    let spec = TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference)
-        .expect("spec");
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
     let dashboard = app.register.create_token(spec).await.expect("token").token;
     let taken = now - chrono::Duration::minutes(1);
 
@@ -411,9 +433,8 @@ async fn a_township_officer_follows_its_own_township_only(app: TestApp) {
         0
     );
     // An alert of another township cannot be answered.
-    let theirs = alerts(&app, None, json!({ "township": "长岭镇" })).await["edges"][0]["node"]
-        ["id"]
-        .clone();
+    let theirs =
+        alerts(&app, None, json!({ "township": "长岭镇" })).await["edges"][0]["node"]["id"].clone();
     let (_, body) = app
         .post_as(
             Some(&officer),
@@ -442,7 +463,10 @@ async fn an_observation_changed_by_hand_stays_as_set(app: TestApp) {
     let update = "mutation($id: ID!, $s: ObservationState!, $p: String) {
         updateObservation(personId: $id, state: $s, place: $p, note: \"送县人民医院\") { state place note } }";
     let no_place = app
-        .gql(update, json!({ "id": zhang.to_string(), "s": "TRANSFERRED" }))
+        .gql(
+            update,
+            json!({ "id": zhang.to_string(), "s": "TRANSFERRED" }),
+        )
         .await;
     assert_eq!(error_code(&no_place), "BAD_USER_INPUT");
     let moved = app
@@ -455,7 +479,11 @@ async fn an_observation_changed_by_hand_stays_as_set(app: TestApp) {
     assert_eq!(moved["updateObservation"]["place"], "县人民医院");
     // The sweep leaves it, after the period too; readings are refused.
     app.register
-        .sweep_followup_at(at(today.checked_add_days(Days::new(20)).expect("date"), 9, 0))
+        .sweep_followup_at(at(
+            today.checked_add_days(Days::new(20)).expect("date"),
+            9,
+            0,
+        ))
         .await
         .expect("sweep");
     let seen = observation(&app, zhang).await;

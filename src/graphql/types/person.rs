@@ -314,10 +314,7 @@ impl Person {
     }
     /// The person's home medical observation (居家医学观察); null for a person who has never
     /// been placed in the county.
-    async fn observation(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<super::followup::Observation>> {
+    async fn observation(&self, ctx: &Context<'_>) -> Result<Option<super::followup::Observation>> {
         let register = ctx.data::<crate::register::Register>()?;
         Ok(register
             .observation_of(self.0.id)

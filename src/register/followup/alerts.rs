@@ -94,7 +94,10 @@ impl Register {
         let note = clean_note(note)?;
         let now = self.reference.clock.now();
         let write = self.db.write("an alert's answer").await?;
-        let Some(alert) = followup_alert::Entity::find_by_id(id).one(&write.txn).await? else {
+        let Some(alert) = followup_alert::Entity::find_by_id(id)
+            .one(&write.txn)
+            .await?
+        else {
             return Err(AppError::NotFound(format!("预警 {id} 不存在")));
         };
         let allowed = match state {

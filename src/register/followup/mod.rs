@@ -17,12 +17,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait, IntoActiveModel as _,
-    QueryFilter as _, QuerySelect as _, Set,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel as _, QueryFilter as _, QuerySelect as _, Set,
 };
 
-use super::{ChangeKind, Register};
 use super::decisions::NOTE_MAX_CHARS as MAX_NOTE_CHARS;
+use super::{ChangeKind, Register};
 use crate::db::{followup_alert, next_id, observation, person, temperature_reading};
 use crate::error::AppError;
 use crate::followup::observation::{
@@ -35,6 +35,10 @@ pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Rows inserted per statement (well under SQLite's bound parameters).
 const INSERT_CHUNK: usize = 500;
+
+/// A person in the county as an observation needs them: ID, township, arrival date, first
+/// report.
+type InCounty = (i64, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -120,20 +124,19 @@ impl Register {
         let rules = self.reference.followup.clone();
         let write = self.db.write("the follow-up of observations").await?;
         let txn = &write.txn;
-        let in_county: Vec<(i64, Option<String>, Option<NaiveDate>, Option<NaiveDate>)> =
-            person::Entity::find()
-                .select_only()
-                .columns([
-                    person::Column::Id,
-                    person::Column::Township,
-                    person::Column::ArrivalDate,
-                    person::Column::FirstReported,
-                ])
-                .filter(person::Column::MergedInto.is_null())
-                .filter(person::Column::LocationStatus.eq(LocationStatus::InCounty))
-                .into_tuple()
-                .all(txn)
-                .await?;
+        let in_county: Vec<InCounty> = person::Entity::find()
+            .select_only()
+            .columns([
+                person::Column::Id,
+                person::Column::Township,
+                person::Column::ArrivalDate,
+                person::Column::FirstReported,
+            ])
+            .filter(person::Column::MergedInto.is_null())
+            .filter(person::Column::LocationStatus.eq(LocationStatus::InCounty))
+            .into_tuple()
+            .all(txn)
+            .await?;
         let mut existing: HashMap<i64, observation::Model> = observation::Entity::find()
             .all(txn)
             .await?
@@ -518,4 +521,3 @@ impl Register {
         Ok(readings)
     }
 }
-

@@ -47,8 +47,7 @@ impl Register {
                     member.role.as_str()
                 )));
             }
-            if name.chars().count() > MAX_FIELD_CHARS || phone.chars().count() > MAX_FIELD_CHARS
-            {
+            if name.chars().count() > MAX_FIELD_CHARS || phone.chars().count() > MAX_FIELD_CHARS {
                 return Err(AppError::BadInput(format!(
                     "角色 {} 的姓名或电话过长",
                     member.role.as_str()

@@ -167,9 +167,9 @@ impl Register {
             cond = cond.add(self.jurisdiction_condition(code));
         }
         if let Some(incomplete) = filter.team_incomplete {
-            cond = cond.add(person::Column::Id.in_subquery(persons_under_observation_with_team(
-                !incomplete,
-            )));
+            cond = cond.add(
+                person::Column::Id.in_subquery(persons_under_observation_with_team(!incomplete)),
+            );
         }
         if let Some(fields) = &filter.conflicts {
             let backend = self.db.backend();
