@@ -189,6 +189,29 @@ impl Mutation {
         Ok(super::types::followup::Alert(answered))
     }
 
+    /// Imports a temperature sheet (CSV or XLSX, multipart upload) as townships keep them:
+    /// one row per person and day, the person named by person ID (`人员编号`), ID number
+    /// (`身份证号`) or name and phone (`姓名`, `联系电话`), then `日期`, `上午` and `下午`
+    /// readings (taken at 08:00 and 15:00 China time). Each reading is checked as
+    /// `recordTemperature` checks it; a row with a reading refused is refused whole and
+    /// reported with its number and why. The rows taken are written in one transaction. A
+    /// TOWNSHIP token records for its township's persons only.
+    #[graphql(guard = "super::rules::guard(\"importTemperatures\")")]
+    async fn import_temperatures(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+    ) -> Result<super::types::followup::TemperatureSheetReport> {
+        use crate::access::Scoped as _;
+        let register = ctx.data::<Register>()?;
+        let caller = principal(ctx)?;
+        let (file_name, bytes) = read_upload(ctx, &file)?;
+        let report = register
+            .import_temperatures(&file_name, &bytes, |p| caller.may_see(p.scope()))
+            .await?;
+        Ok(report.into())
+    }
+
     /// Sets the responsible team (五包一) of a person who has a home observation: the members
     /// given replace the team, one per role (`TOWNSHIP_CADRE`, `VILLAGE_CADRE`,
     /// `VILLAGE_DOCTOR`, `POLICE_OFFICER`, `GRID_WORKER`), each with a name and a phone.

@@ -53,6 +53,10 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         &[Permission::FieldWork, Permission::Resolve],
     ),
     ("assignTeam", &[Permission::FieldWork, Permission::Resolve]),
+    (
+        "importTemperatures",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

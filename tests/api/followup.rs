@@ -21,6 +21,7 @@ crate::on_every_backend!(
     a_township_officer_follows_its_own_township_only,
     an_observation_changed_by_hand_stays_as_set,
     a_fever_alert_reaches_a_subscriber_within_a_second,
+    a_temperature_sheet_is_taken_row_by_row_and_bad_rows_are_reported,
 );
 
 /// Three persons checked on site: 张伟 in 城关镇 arrived two days ago, 刘芳 in 城关镇 a month
@@ -529,4 +530,119 @@ async fn a_fever_alert_reaches_a_subscriber_within_a_second(app: TestApp) {
     );
     send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
     socket.close(None).await.expect("close");
+}
+
+async fn import_sheet(app: &TestApp, name: &str, sheet: Vec<u8>) -> Value {
+    let operations = json!({
+        "query": "mutation($f: Upload!) { importTemperatures(file: $f) {
+            rows readings corrections fevers rejected { row reason } } }",
+        "variables": { "f": null },
+    });
+    app.upload_as(Some(&app.admin_token), &operations, name, sheet)
+        .await
+        .1
+}
+
+async fn a_temperature_sheet_is_taken_row_by_row_and_bad_rows_are_reported(app: TestApp) {
+    let (today, [zhang, liu, li]) = seeded(&app).await;
+    let day = today.pred_opt().expect("date");
+    let sheet = format!(
+        "人员编号,身份证号,姓名,联系电话,日期,上午,下午\n\
+         {zhang},,,,{day},36.5,36.7℃\n\
+         ,411599199206180260,,,{day},37.5,\n\
+         ,,刘丽,186 3761 2345,{day},,36.6\n\
+         {liu},,,,{day},36.5,\n\
+         {zhang},,,,{day},45,\n\
+         999999,,,,{day},36.5,\n\
+         {zhang},,,,昨天,36.5,\n\
+         {zhang},,,,{day},,\n"
+    );
+    let body = import_sheet(&app, "体温.csv", sheet.into_bytes()).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let report = &body["data"]["importTemperatures"];
+    assert_eq!(report["rows"], 8, "{report}");
+    assert_eq!(report["readings"], 4, "{report}");
+    assert_eq!(report["fevers"], 1, "{report}");
+    assert_eq!(report["corrections"], 0, "{report}");
+    let rejected: Vec<u64> = report["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|r| r["row"].as_u64().expect("row"))
+        .collect();
+    assert_eq!(rejected, vec![5, 6, 7, 8, 9], "{report}");
+    let reason = |row: usize| report["rejected"][row]["reason"].as_str().expect("reason");
+    assert!(reason(0).contains("不在居家医学观察中"), "{report}");
+    assert!(reason(1).contains("45"), "{report}");
+    assert!(reason(3).contains("日期"), "{report}");
+    assert_eq!(app.count("temperature_reading").await, 4);
+    let open = alerts(&app, None, json!({ "kind": "FEVER" })).await;
+    assert_eq!(open["edges"][0]["node"]["personId"], li.to_string());
+    assert_eq!(open["edges"][0]["node"]["slot"], "MORNING");
+
+    // The same sheet again: every reading a correction, nothing counted twice.
+    let again = format!("人员编号,日期,上午,下午\n{zhang},{day},36.5,36.7\n");
+    let body = import_sheet(&app, "体温.csv", again.into_bytes()).await;
+    assert_eq!(
+        body["data"]["importTemperatures"]["corrections"], 2,
+        "{body}"
+    );
+    let readings = app
+        .gql_data(
+            "query($id: ID!) { person(id: $id) { readings { corrected } } }",
+            json!({ "id": zhang.to_string() }),
+        )
+        .await;
+    let counted = readings["person"]["readings"]
+        .as_array()
+        .expect("readings")
+        .iter()
+        .filter(|r| r["corrected"] == false)
+        .count();
+    assert_eq!(counted, 2);
+
+    // A sheet without the columns it needs, or not a sheet, is refused whole.
+    let body = import_sheet(&app, "体温.csv", "姓名,日期\n张伟,2020-01-01\n".into()).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    let body = import_sheet(&app, "体温.json", b"[]".to_vec()).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    assert_eq!(app.count("temperature_reading").await, 6);
+}
+
+/// `paicha import temperatures`, on a county whose today is pinned: the report per file, rows
+/// refused with their numbers.
+#[test]
+fn the_command_line_imports_a_temperature_sheet() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    crate::helpers::run_ok(
+        crate::helpers::paicha_command(&db)
+            .args(["--today", "2020-01-27", "import", "township"])
+            .arg(crate::helpers::sample("township.csv")),
+    );
+    // 张伟 arrived on 21 January: observed until 3 February.
+    let sheet = dir.path().join("体温.csv");
+    std::fs::write(
+        &sheet,
+        "身份证号,日期,上午,下午\n\
+         420102198507150036,2020-01-26,36.5,38.0\n\
+         420102198507150036,2020-01-19,36.5,\n",
+    )
+    .expect("write the sheet");
+    let out = crate::helpers::run_ok(
+        crate::helpers::paicha_command(&db)
+            .args(["--today", "2020-01-27", "import", "temperatures", "--json"])
+            .arg(&sheet),
+    );
+    let reports: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(reports[0]["rows"], 2, "{reports}");
+    assert_eq!(reports[0]["readings"], 2, "{reports}");
+    assert_eq!(reports[0]["fevers"], 1, "{reports}");
+    assert_eq!(reports[0]["rejected"][0]["row"], 3, "{reports}");
+    assert!(
+        reports[0]["rejected"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("观察期")),
+        "{reports}"
+    );
 }

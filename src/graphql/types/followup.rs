@@ -319,3 +319,46 @@ impl TeamMember {
         unmask(ctx, self.person, scope, field, requested).map(Shown::new)
     }
 }
+
+/// A row of a temperature sheet not taken.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct RejectedReading {
+    /// The row's number in the file (the header is row 1).
+    pub row: u32,
+    /// Why, in Chinese.
+    pub reason: String,
+}
+
+/// What `importTemperatures` did.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TemperatureSheetReport {
+    /// Data rows read.
+    pub rows: u32,
+    /// Readings written.
+    pub readings: u32,
+    /// Readings that corrected an earlier one of the same day and slot.
+    pub corrections: u32,
+    /// Fever alerts raised.
+    pub fevers: u32,
+    /// Rows not taken, with their numbers and why.
+    pub rejected: Vec<RejectedReading>,
+}
+
+impl From<crate::register::followup::TemperatureSheetReport> for TemperatureSheetReport {
+    fn from(r: crate::register::followup::TemperatureSheetReport) -> Self {
+        Self {
+            rows: r.rows,
+            readings: r.readings,
+            corrections: r.corrections,
+            fevers: r.fevers,
+            rejected: r
+                .rejected
+                .into_iter()
+                .map(|x| RejectedReading {
+                    row: x.row,
+                    reason: x.reason,
+                })
+                .collect(),
+        }
+    }
+}

@@ -8,9 +8,11 @@
 //! period is over and raises the missed-check alerts.
 
 mod alerts;
+mod sheet;
 mod teams;
 
 pub use alerts::{AlertFilter, AlertPage};
+pub use sheet::{RejectedReading, TemperatureSheetReport};
 pub use teams::TeamMemberInput;
 
 use std::collections::{HashMap, HashSet};
@@ -409,101 +411,46 @@ impl Register {
         let rules = self.reference.followup.clone();
         let now = self.reference.clock.now();
         let slot = slot.unwrap_or_else(|| slot_of(taken_at, &rules));
-        let date = china_date(taken_at);
         let write = self.db.write("a temperature reading").await?;
-        let txn = &write.txn;
         let observed = observation::Entity::find_by_id(person_id)
-            .one(txn)
-            .await?
-            .filter(|o| o.active && o.state == ObservationState::UnderObservation);
-        let Some(observed) = observed else {
-            return Err(AppError::BadInput(format!(
-                "人员 {person_id} 不在居家医学观察中，不能录入体温"
-            )));
-        };
-        check_reading(celsius, taken_at, now, &period_of(&observed), &rules)
-            .map_err(|refusal| AppError::BadInput(refusal.to_string()))?;
-        let same_slot = || {
-            Condition::all()
-                .add(temperature_reading::Column::PersonId.eq(person_id))
-                .add(temperature_reading::Column::Date.eq(date))
-                .add(temperature_reading::Column::Slot.eq(slot))
-        };
-        let earlier = temperature_reading::Entity::update_many()
-            .col_expr(
-                temperature_reading::Column::Superseded,
-                sea_orm::sea_query::Expr::value(true),
-            )
-            .filter(same_slot())
-            .filter(temperature_reading::Column::Superseded.eq(false))
-            .exec(txn)
+            .one(&write.txn)
             .await?;
-        let reading = temperature_reading::ActiveModel {
-            id: Set(next_id(txn, "temperature_reading").await?),
-            person_id: Set(person_id),
-            date: Set(date),
-            slot: Set(slot),
-            celsius: Set(celsius),
-            taken_at: Set(taken_at),
-            recorded_at: Set(now),
-            superseded: Set(false),
-        }
-        .insert(txn)
-        .await?;
-        // The check is done now: a missed-check alert for it is answered.
-        followup_alert::Entity::update_many()
-            .col_expr(
-                followup_alert::Column::State,
-                sea_orm::sea_query::Expr::value(AlertState::Resolved.as_str()),
-            )
-            .col_expr(
-                followup_alert::Column::Note,
-                sea_orm::sea_query::Expr::value("已补录体温"),
-            )
-            .col_expr(
-                followup_alert::Column::UpdatedAt,
-                sea_orm::sea_query::Expr::value(now),
-            )
-            .filter(followup_alert::Column::PersonId.eq(person_id))
-            .filter(followup_alert::Column::Kind.eq(AlertKind::MissedCheck))
-            .filter(followup_alert::Column::Date.eq(date))
-            .filter(followup_alert::Column::Slot.eq(slot))
-            .filter(followup_alert::Column::State.ne(AlertState::Resolved))
-            .exec(txn)
-            .await?;
-        let alert = if is_fever(celsius, &rules) {
-            Some(
-                followup_alert::ActiveModel {
-                    id: Set(next_id(txn, "followup_alert").await?),
-                    person_id: Set(person_id),
-                    township: Set(observed.township.clone()),
-                    kind: Set(AlertKind::Fever),
-                    date: Set(date),
-                    slot: Set(slot),
-                    celsius: Set(Some(celsius)),
-                    state: Set(AlertState::Open),
-                    note: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }
-                .insert(txn)
-                .await?,
-            )
-        } else {
-            None
-        };
+        let observed = self
+            .check_reading_of(person_id, observed.as_ref(), celsius, taken_at, now)
+            .map_err(AppError::BadInput)?;
+        let recorded =
+            write_reading(&write.txn, observed, celsius, taken_at, slot, now, &rules).await?;
         write.commit().await?;
-        let kind = if alert.is_some() {
+        let kind = if recorded.alert.is_some() {
             ChangeKind::Alert
         } else {
             ChangeKind::Observation
         };
         self.announce(kind, Vec::new()).await;
-        Ok(Recorded {
-            reading,
-            corrected: earlier.rows_affected > 0,
-            alert,
-        })
+        Ok(recorded)
+    }
+
+    /// The observation a reading of `person_id` goes to, or why it is refused (in Chinese).
+    pub(crate) fn check_reading_of<'a>(
+        &self,
+        person_id: i64,
+        observed: Option<&'a observation::Model>,
+        celsius: f64,
+        taken_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<&'a observation::Model, String> {
+        let observed = observed
+            .filter(|o| o.active && o.state == ObservationState::UnderObservation)
+            .ok_or_else(|| format!("人员 {person_id} 不在居家医学观察中，不能录入体温"))?;
+        check_reading(
+            celsius,
+            taken_at,
+            now,
+            &period_of(observed),
+            &self.reference.followup,
+        )
+        .map_err(|refusal| refusal.to_string())?;
+        Ok(observed)
     }
 
     /// Every reading of a person, oldest check first (a superseded reading before the one
@@ -520,4 +467,93 @@ impl Register {
         readings.sort_by_key(|r| (r.date, slot_order(r.slot), r.id));
         Ok(readings)
     }
+}
+
+/// Writes a reading checked already (see [`Register::check_reading_of`]): the earlier reading
+/// of its day and slot superseded, a missed-check alert of that slot answered, a fever alert
+/// raised for a fever.
+pub(crate) async fn write_reading(
+    txn: &sea_orm::DatabaseTransaction,
+    observed: &observation::Model,
+    celsius: f64,
+    taken_at: DateTime<Utc>,
+    slot: Slot,
+    now: DateTime<Utc>,
+    rules: &crate::followup::observation::Rules,
+) -> Result<Recorded, AppError> {
+    let person_id = observed.person_id;
+    let date = china_date(taken_at);
+    let earlier = temperature_reading::Entity::update_many()
+        .col_expr(
+            temperature_reading::Column::Superseded,
+            sea_orm::sea_query::Expr::value(true),
+        )
+        .filter(
+            Condition::all()
+                .add(temperature_reading::Column::PersonId.eq(person_id))
+                .add(temperature_reading::Column::Date.eq(date))
+                .add(temperature_reading::Column::Slot.eq(slot)),
+        )
+        .filter(temperature_reading::Column::Superseded.eq(false))
+        .exec(txn)
+        .await?;
+    let reading = temperature_reading::ActiveModel {
+        id: Set(next_id(txn, "temperature_reading").await?),
+        person_id: Set(person_id),
+        date: Set(date),
+        slot: Set(slot),
+        celsius: Set(celsius),
+        taken_at: Set(taken_at),
+        recorded_at: Set(now),
+        superseded: Set(false),
+    }
+    .insert(txn)
+    .await?;
+    // The check is done now: a missed-check alert for it is answered.
+    followup_alert::Entity::update_many()
+        .col_expr(
+            followup_alert::Column::State,
+            sea_orm::sea_query::Expr::value(AlertState::Resolved.as_str()),
+        )
+        .col_expr(
+            followup_alert::Column::Note,
+            sea_orm::sea_query::Expr::value("已补录体温"),
+        )
+        .col_expr(
+            followup_alert::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(followup_alert::Column::PersonId.eq(person_id))
+        .filter(followup_alert::Column::Kind.eq(AlertKind::MissedCheck))
+        .filter(followup_alert::Column::Date.eq(date))
+        .filter(followup_alert::Column::Slot.eq(slot))
+        .filter(followup_alert::Column::State.ne(AlertState::Resolved))
+        .exec(txn)
+        .await?;
+    let alert = if is_fever(celsius, rules) {
+        Some(
+            followup_alert::ActiveModel {
+                id: Set(next_id(txn, "followup_alert").await?),
+                person_id: Set(person_id),
+                township: Set(observed.township.clone()),
+                kind: Set(AlertKind::Fever),
+                date: Set(date),
+                slot: Set(slot),
+                celsius: Set(Some(celsius)),
+                state: Set(AlertState::Open),
+                note: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(txn)
+            .await?,
+        )
+    } else {
+        None
+    };
+    Ok(Recorded {
+        reading,
+        corrected: earlier.rows_affected > 0,
+        alert,
+    })
 }
