@@ -81,8 +81,8 @@ pub enum Command {
     },
     /// Import files of one source kind (bigdata, township or external).
     Import {
-        /// bigdata | township | external, or temperatures (temperature sheets of persons
-        /// under home observation)
+        /// bigdata | township | external; or temperatures (temperature sheets of persons
+        /// under home observation), or teams (their responsible teams, 五包一)
         source: ImportWhat,
         /// CSV, XLSX, JSON or NDJSON files, each imported as one batch.
         #[arg(required = true)]
@@ -246,6 +246,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
             ..
         } => import_temperatures(&register, &files, json).await,
+        Command::Import {
+            source: ImportWhat::Teams,
+            files,
+            json,
+            ..
+        } => import_teams(&register, &files, json).await,
         Command::Export {
             what,
             format,
@@ -401,6 +407,8 @@ pub enum ImportWhat {
     Source(SourceKind),
     /// Temperature sheets (`importTemperatures`).
     Temperatures,
+    /// Team sheets (五包一, as `assignTeam`).
+    Teams,
 }
 
 impl std::str::FromStr for ImportWhat {
@@ -410,8 +418,13 @@ impl std::str::FromStr for ImportWhat {
         if s.trim().eq_ignore_ascii_case("temperatures") {
             return Ok(Self::Temperatures);
         }
+        if s.trim().eq_ignore_ascii_case("teams") {
+            return Ok(Self::Teams);
+        }
         s.parse::<SourceKind>().map(Self::Source).map_err(|_| {
-            format!("unknown source kind '{s}': use bigdata, township, external or temperatures")
+            format!(
+                "unknown source kind '{s}': use bigdata, township, external, temperatures or teams"
+            )
         })
     }
 }
@@ -442,6 +455,40 @@ async fn import_temperatures(
                 report.readings,
                 report.corrections,
                 report.fevers,
+                report.rejected.len()
+            );
+            for rejected in &report.rejected {
+                println!("  第 {} 行：{}", rejected.row, rejected.reason);
+            }
+        }
+        reports.push(report);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}
+
+/// Imports team sheets (五包一), one after the other; prints each one's report.
+async fn import_teams(register: &Register, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for path in files {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let report = register
+            .import_teams(&name, &bytes, |_| true)
+            .await
+            .map_err(AppError::into_anyhow)
+            .with_context(|| format!("Failed to import {}", path.display()))?;
+        if !json {
+            println!(
+                "{name}：{} 行，为 {} 人分配包保团队，未录入 {} 行",
+                report.rows,
+                report.teams,
                 report.rejected.len()
             );
             for rejected in &report.rejected {

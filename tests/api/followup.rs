@@ -609,7 +609,7 @@ async fn a_temperature_sheet_is_taken_row_by_row_and_bad_rows_are_reported(app: 
     assert_eq!(app.count("temperature_reading").await, 6);
 }
 
-/// `paicha import temperatures`, on a county whose today is pinned: the report per file, rows
+/// `paicha import temperatures` and `paicha import teams`, on a county whose today is pinned: the report per file, rows
 /// refused with their numbers.
 #[test]
 fn the_command_line_imports_a_temperature_sheet() {
@@ -645,4 +645,26 @@ fn the_command_line_imports_a_temperature_sheet() {
             .is_some_and(|r| r.contains("观察期")),
         "{reports}"
     );
+
+    // A team sheet (五包一): one row per person, a name and a phone per role.
+    let teams = dir.path().join("包保.csv");
+    std::fs::write(
+        &teams,
+        "身份证号,乡镇干部,乡镇干部电话,村干部,村干部电话,村医,村医电话,民警,民警电话,网格员,网格员电话\n\
+         420102198507150036,王强,13900000001,李娜,13900000002,赵敏,13900000003,孙杰,13900000004,周平,13900000005\n\
+         411599199003080227,王强,13900000001,,,,,,,,\n\
+         420102198507150036,王强,,,,,,,,,\n\
+         420102198507150036,,,,,,,,,,\n",
+    )
+    .expect("write the sheet");
+    let out = crate::helpers::run_ok(
+        crate::helpers::paicha_command(&db)
+            .args(["--today", "2020-01-27", "import", "teams", "--json"])
+            .arg(&teams),
+    );
+    let reports: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(reports[0]["rows"], 4, "{reports}");
+    assert_eq!(reports[0]["teams"], 2, "{reports}");
+    assert_eq!(reports[0]["rejected"][0]["row"], 4, "{reports}");
+    assert_eq!(reports[0]["rejected"][1]["row"], 5, "{reports}");
 }

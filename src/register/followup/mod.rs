@@ -12,7 +12,7 @@ mod sheet;
 mod teams;
 
 pub use alerts::{AlertFilter, AlertPage};
-pub use sheet::{RejectedReading, TemperatureSheetReport};
+pub use sheet::{RejectedReading, TeamSheetReport, TemperatureSheetReport};
 pub use teams::TeamMemberInput;
 
 use std::collections::{HashMap, HashSet};

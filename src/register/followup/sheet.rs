@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sea_orm::{ColumnTrait as _, EntityTrait, QueryFilter as _, QuerySelect as _};
 
+use super::teams::{TeamMemberInput, clean_team, write_team};
 use super::{Recorded, write_reading};
 use crate::db::{observation, person};
 use crate::error::AppError;
@@ -18,7 +19,7 @@ use crate::intake::tabular::{CsvRows, Table, decode_text, read_xlsx};
 use crate::normalize::date::parse_date;
 use crate::normalize::phone::normalize_phone;
 use crate::register::{ChangeKind, Register};
-use crate::states::Slot;
+use crate::states::{Slot, Stored as _, TeamRole};
 
 /// Most data rows a sheet may hold.
 const MAX_ROWS: usize = 20_000;
@@ -71,6 +72,46 @@ const COLUMNS: &[(Column, &[&str])] = &[
         Column::Afternoon,
         &["afternoon", "下午", "下午体温", "晚", "晚上", "午检"],
     ),
+    (
+        Column::Member(TeamRole::TownshipCadre),
+        &["township_cadre", "乡镇干部", "镇干部", "包保乡镇干部"],
+    ),
+    (
+        Column::MemberPhone(TeamRole::TownshipCadre),
+        &["township_cadre_phone", "乡镇干部电话", "镇干部电话"],
+    ),
+    (
+        Column::Member(TeamRole::VillageCadre),
+        &["village_cadre", "村干部", "包保村干部"],
+    ),
+    (
+        Column::MemberPhone(TeamRole::VillageCadre),
+        &["village_cadre_phone", "村干部电话"],
+    ),
+    (
+        Column::Member(TeamRole::VillageDoctor),
+        &["village_doctor", "村医", "乡村医生"],
+    ),
+    (
+        Column::MemberPhone(TeamRole::VillageDoctor),
+        &["village_doctor_phone", "村医电话", "乡村医生电话"],
+    ),
+    (
+        Column::Member(TeamRole::PoliceOfficer),
+        &["police_officer", "民警", "片区民警"],
+    ),
+    (
+        Column::MemberPhone(TeamRole::PoliceOfficer),
+        &["police_officer_phone", "民警电话", "片区民警电话"],
+    ),
+    (
+        Column::Member(TeamRole::GridWorker),
+        &["grid_worker", "网格员"],
+    ),
+    (
+        Column::MemberPhone(TeamRole::GridWorker),
+        &["grid_worker_phone", "网格员电话"],
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -82,6 +123,10 @@ enum Column {
     Date,
     Morning,
     Afternoon,
+    /// A team member's name, of a role.
+    Member(TeamRole),
+    /// A team member's phone, of a role.
+    MemberPhone(TeamRole),
 }
 
 /// A reading of a row, ready to check.
@@ -119,6 +164,28 @@ fn read_table(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
             "体温表应为 CSV 或 XLSX 文件：{file_name}"
         ))),
     }
+}
+
+/// Which column of `table` each known header is (the first of each).
+fn columns_of(table: &Table) -> HashMap<Column, usize> {
+    let mut columns: HashMap<Column, usize> = HashMap::new();
+    for (index, header) in table.headers.iter().enumerate() {
+        let folded = fold_header(header);
+        if let Some((column, _)) = COLUMNS
+            .iter()
+            .find(|(_, names)| names.iter().any(|n| fold_header(n) == folded))
+        {
+            columns.entry(*column).or_insert(index);
+        }
+    }
+    columns
+}
+
+/// Whether a sheet's columns can name a person.
+fn identifies(columns: &HashMap<Column, usize>) -> bool {
+    columns.contains_key(&Column::PersonId)
+        || columns.contains_key(&Column::IdNumber)
+        || (columns.contains_key(&Column::Name) && columns.contains_key(&Column::Phone))
 }
 
 /// A temperature cell: `36.5`, `36.5℃`, `36.5°C`; none when empty.
@@ -165,20 +232,8 @@ impl Register {
         may_see: impl Fn(&person::Model) -> bool,
     ) -> Result<TemperatureSheetReport, AppError> {
         let table = read_table(file_name, bytes)?;
-        let mut columns: HashMap<Column, usize> = HashMap::new();
-        for (index, header) in table.headers.iter().enumerate() {
-            let folded = fold_header(header);
-            if let Some((column, _)) = COLUMNS
-                .iter()
-                .find(|(_, names)| names.iter().any(|n| fold_header(n) == folded))
-            {
-                columns.entry(*column).or_insert(index);
-            }
-        }
-        let identifies = columns.contains_key(&Column::PersonId)
-            || columns.contains_key(&Column::IdNumber)
-            || (columns.contains_key(&Column::Name) && columns.contains_key(&Column::Phone));
-        if !identifies
+        let columns = columns_of(&table);
+        if !identifies(&columns)
             || !columns.contains_key(&Column::Date)
             || !(columns.contains_key(&Column::Morning) || columns.contains_key(&Column::Afternoon))
         {
@@ -294,6 +349,40 @@ impl Register {
         today: NaiveDate,
         may_see: &impl Fn(&person::Model) -> bool,
     ) -> Result<Result<Vec<(person::Model, Slot, f64, DateTime<Utc>)>, String>, AppError> {
+        let person = match self.person_of_row(cell, may_see).await? {
+            Ok(person) => person,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let Some(date) = cell(Column::Date) else {
+            return Ok(Err("缺少日期".into()));
+        };
+        let Ok(date) = parse_date(date, today) else {
+            return Ok(Err(format!("日期“{date}”无法识别")));
+        };
+        let mut readings = Vec::new();
+        for (column, slot) in [
+            (Column::Morning, Slot::Morning),
+            (Column::Afternoon, Slot::Afternoon),
+        ] {
+            let Some(text) = cell(column) else {
+                continue;
+            };
+            match celsius(text) {
+                Ok(Some(c)) => readings.push((person.clone(), slot, c, taken_at(date, slot))),
+                Ok(None) => {}
+                Err(reason) => return Ok(Err(reason)),
+            }
+        }
+        Ok(Ok(readings))
+    }
+
+    /// The person a row names (by person ID, ID number, or name and phone) among those the
+    /// caller may see, or why none.
+    async fn person_of_row<'c>(
+        &self,
+        cell: &impl Fn(Column) -> Option<&'c str>,
+        may_see: &impl Fn(&person::Model) -> bool,
+    ) -> Result<Result<person::Model, String>, AppError> {
         let person = if let Some(id) = cell(Column::PersonId) {
             match id.parse::<i64>() {
                 Ok(id) => self.person(id).await?,
@@ -325,29 +414,114 @@ impl Register {
         } else {
             return Ok(Err("没有人员编号、身份证号或姓名加电话".into()));
         };
-        let Some(person) = person.filter(|p| may_see(p)) else {
-            return Ok(Err("找不到此人（或不在当前令牌的乡镇范围内）".into()));
-        };
-        let Some(date) = cell(Column::Date) else {
-            return Ok(Err("缺少日期".into()));
-        };
-        let Ok(date) = parse_date(date, today) else {
-            return Ok(Err(format!("日期“{date}”无法识别")));
-        };
-        let mut readings = Vec::new();
-        for (column, slot) in [
-            (Column::Morning, Slot::Morning),
-            (Column::Afternoon, Slot::Afternoon),
-        ] {
-            let Some(text) = cell(column) else {
-                continue;
+        Ok(person
+            .filter(|p| may_see(p))
+            .ok_or_else(|| "找不到此人（或不在当前令牌的乡镇范围内）".to_owned()))
+    }
+
+    /// Imports a team sheet (五包一): one row per person (by person ID, ID number, or name
+    /// and phone; `may_see` says which persons the caller may assign), with a name and a
+    /// phone column for each role (`乡镇干部`, `乡镇干部电话`, `村干部`, `村医`, `民警`, `网格员`
+    /// …). A row's members replace the person's team, as `assignTeam` does. Rows refused are
+    /// reported; the others are written in one transaction.
+    pub async fn import_teams(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        may_see: impl Fn(&person::Model) -> bool,
+    ) -> Result<TeamSheetReport, AppError> {
+        let table = read_table(file_name, bytes)?;
+        let columns = columns_of(&table);
+        let has_member = columns.keys().any(|c| matches!(c, Column::Member(_)));
+        if !identifies(&columns) || !has_member {
+            return Err(AppError::BadInput(
+                "包保表须有人员编号、身份证号或姓名加电话一列，及乡镇干部、村干部、村医、民警、网格员的姓名和电话列"
+                    .into(),
+            ));
+        }
+        let mut report = TeamSheetReport::default();
+        let mut pending = Vec::new();
+        for (number, cells) in table.rows {
+            let row = number + 1;
+            report.rows += 1;
+            let cells = match cells {
+                Ok(cells) => cells,
+                Err(reason) => {
+                    report.rejected.push(RejectedReading { row, reason });
+                    continue;
+                }
             };
-            match celsius(text) {
-                Ok(Some(c)) => readings.push((person.clone(), slot, c, taken_at(date, slot))),
-                Ok(None) => {}
-                Err(reason) => return Ok(Err(reason)),
+            let cell = |c: Column| {
+                columns
+                    .get(&c)
+                    .and_then(|i| cells.get(*i))
+                    .map(|v| v.trim())
+                    .filter(|v| !v.is_empty())
+            };
+            let person = match self.person_of_row(&cell, &may_see).await? {
+                Ok(person) => person,
+                Err(reason) => {
+                    report.rejected.push(RejectedReading { row, reason });
+                    continue;
+                }
+            };
+            let members: Vec<TeamMemberInput> = TeamRole::ALL
+                .iter()
+                .filter_map(|role| {
+                    let name = cell(Column::Member(*role));
+                    let phone = cell(Column::MemberPhone(*role));
+                    (name.is_some() || phone.is_some()).then(|| TeamMemberInput {
+                        role: *role,
+                        name: name.unwrap_or_default().to_owned(),
+                        phone: phone.unwrap_or_default().to_owned(),
+                    })
+                })
+                .collect();
+            if members.is_empty() {
+                report.rejected.push(RejectedReading {
+                    row,
+                    reason: "没有包保责任人".into(),
+                });
+                continue;
+            }
+            match clean_team(&members) {
+                Ok(members) => pending.push((row, person.id, members)),
+                Err(reason) => report.rejected.push(RejectedReading { row, reason }),
             }
         }
-        Ok(Ok(readings))
+        let now = self.reference.clock.now();
+        let write = self.db.write("a team sheet").await?;
+        for (row, person_id, members) in pending {
+            if observation::Entity::find_by_id(person_id)
+                .one(&write.txn)
+                .await?
+                .is_none()
+            {
+                report.rejected.push(RejectedReading {
+                    row,
+                    reason: format!("人员 {person_id} 没有居家医学观察记录（不在县内）"),
+                });
+                continue;
+            }
+            write_team(&write.txn, person_id, members, now).await?;
+            report.teams += 1;
+        }
+        write.commit().await?;
+        report.rejected.sort_by_key(|r| r.row);
+        if report.teams > 0 {
+            self.announce(ChangeKind::Observation, Vec::new()).await;
+        }
+        Ok(report)
     }
+}
+
+/// What a team sheet import did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TeamSheetReport {
+    /// Data rows read.
+    pub rows: u32,
+    /// Teams assigned.
+    pub teams: u32,
+    /// Rows not taken.
+    pub rejected: Vec<RejectedReading>,
 }

@@ -30,37 +30,11 @@ impl Register {
         person_id: i64,
         members: &[TeamMemberInput],
     ) -> Result<Vec<team_member::Model>, AppError> {
-        let mut roles = HashSet::new();
-        let mut cleaned = Vec::new();
-        for member in members {
-            if !roles.insert(member.role) {
-                return Err(AppError::BadInput(format!(
-                    "角色 {} 重复：每个角色只能有一名成员",
-                    member.role.as_str()
-                )));
-            }
-            let name = member.name.trim();
-            let phone = member.phone.trim();
-            if name.is_empty() || phone.is_empty() {
-                return Err(AppError::BadInput(format!(
-                    "角色 {} 的成员须填写姓名和电话",
-                    member.role.as_str()
-                )));
-            }
-            if name.chars().count() > MAX_FIELD_CHARS || phone.chars().count() > MAX_FIELD_CHARS {
-                return Err(AppError::BadInput(format!(
-                    "角色 {} 的姓名或电话过长",
-                    member.role.as_str()
-                )));
-            }
-            let phone = normalize_phone(phone).map_or_else(|| phone.to_owned(), |p| p.number);
-            cleaned.push((member.role, name.to_owned(), phone));
-        }
+        let cleaned = clean_team(members).map_err(AppError::BadInput)?;
         let now = self.reference.clock.now();
         let write = self.db.write("a team assignment").await?;
-        let txn = &write.txn;
         if observation::Entity::find_by_id(person_id)
-            .one(txn)
+            .one(&write.txn)
             .await?
             .is_none()
         {
@@ -68,27 +42,9 @@ impl Register {
                 "人员 {person_id} 没有居家医学观察记录（不在县内），不能分配包保责任人"
             )));
         }
-        team_member::Entity::delete_many()
-            .filter(team_member::Column::PersonId.eq(person_id))
-            .exec(txn)
-            .await?;
-        let mut next = next_id(txn, "team_member").await?;
-        let mut team = Vec::new();
-        for (role, name, phone) in cleaned {
-            let row = team_member::ActiveModel {
-                id: Set(next),
-                person_id: Set(person_id),
-                role: Set(role),
-                name: Set(name),
-                phone: Set(phone),
-                assigned_at: Set(now),
-            };
-            next += 1;
-            team.push(sea_orm::ActiveModelTrait::insert(row, txn).await?);
-        }
+        let team = write_team(&write.txn, person_id, cleaned, now).await?;
         write.commit().await?;
         self.announce(ChangeKind::Observation, Vec::new()).await;
-        team.sort_by_key(|m| TeamRole::ALL.iter().position(|r| *r == m.role));
         Ok(team)
     }
 
@@ -101,4 +57,62 @@ impl Register {
         team.sort_by_key(|m| TeamRole::ALL.iter().position(|r| *r == m.role));
         Ok(team)
     }
+}
+
+/// The members given, checked (one per role, a name and a phone each, not too long) and
+/// trimmed, phones normalised; or why not, in Chinese.
+pub(crate) fn clean_team(members: &[TeamMemberInput]) -> Result<Vec<TeamMemberInput>, String> {
+    let mut roles = HashSet::new();
+    let mut cleaned = Vec::new();
+    for member in members {
+        let role = member.role.as_str();
+        if !roles.insert(member.role) {
+            return Err(format!("角色 {role} 重复：每个角色只能有一名成员"));
+        }
+        let name = member.name.trim();
+        let phone = member.phone.trim();
+        if name.is_empty() || phone.is_empty() {
+            return Err(format!("角色 {role} 的成员须填写姓名和电话"));
+        }
+        if name.chars().count() > MAX_FIELD_CHARS || phone.chars().count() > MAX_FIELD_CHARS {
+            return Err(format!("角色 {role} 的姓名或电话过长"));
+        }
+        let phone = normalize_phone(phone).map_or_else(|| phone.to_owned(), |p| p.number);
+        cleaned.push(TeamMemberInput {
+            role: member.role,
+            name: name.to_owned(),
+            phone,
+        });
+    }
+    Ok(cleaned)
+}
+
+/// Replaces the team of `person_id` with `members` (cleaned by [`clean_team`]); the team in
+/// the order of the roles.
+pub(crate) async fn write_team(
+    txn: &sea_orm::DatabaseTransaction,
+    person_id: i64,
+    members: Vec<TeamMemberInput>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<team_member::Model>, AppError> {
+    team_member::Entity::delete_many()
+        .filter(team_member::Column::PersonId.eq(person_id))
+        .exec(txn)
+        .await?;
+    let mut next = next_id(txn, "team_member").await?;
+    let mut team = Vec::new();
+    for member in members {
+        let row = team_member::ActiveModel {
+            id: Set(next),
+            person_id: Set(person_id),
+            role: Set(member.role),
+            name: Set(member.name),
+            phone: Set(member.phone),
+            assigned_at: Set(now),
+        };
+        next += 1;
+        team.push(sea_orm::ActiveModelTrait::insert(row, txn).await?);
+    }
+    team.sort_by_key(|m| TeamRole::ALL.iter().position(|r| *r == m.role));
+    Ok(team)
 }
