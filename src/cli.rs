@@ -214,10 +214,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let register = Register::new(db, reference, profile);
     // Commands that read or change the register bring its follow-up up to date first
     // (releases, missed checks), as the server does every minute.
-    if matches!(cli.command, Command::Import { .. } | Command::Export { .. })
-        && let Err(e) = register.sweep_followup().await
-    {
-        tracing::warn!(error = ?e, "the follow-up sweep failed");
+    if matches!(cli.command, Command::Import { .. } | Command::Export { .. }) {
+        let swept = match register.sync_observations().await {
+            Ok(_) => register.sweep_followup().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = swept {
+            tracing::warn!(error = ?e, "the follow-up sweep failed");
+        }
     }
     let outcome = match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),

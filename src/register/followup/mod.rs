@@ -4,8 +4,8 @@
 //!
 //! Every person `IN_COUNTY` has an observation row: [`Register::sync_observations`] brings the
 //! rows up to date after each import and decision, and [`Register::sweep_followup`] (the
-//! server's background task, and commands that read the register) releases observations whose
-//! period is over and raises the missed-check alerts.
+//! server's background task every minute, and commands that read the register) releases
+//! observations whose period is over and raises the missed-check alerts.
 
 mod alerts;
 mod sheet;
@@ -45,7 +45,7 @@ type InCounty = (i64, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SweepReport {
-    /// Observations started (persons newly in the county).
+    /// Observations started (persons newly in the county), by a sync.
     pub started: usize,
     /// Observations released because their period is over.
     pub released: usize,
@@ -242,9 +242,9 @@ impl Register {
         Ok(report)
     }
 
-    /// Brings the follow-up up to date now: observations (see
-    /// [`Register::sync_observations`]) and missed checks. Run by the server every minute
-    /// and by commands that read the register; announces what changed.
+    /// Brings the follow-up up to date now: releases the observations whose period is over
+    /// (no fever open) and raises the missed-check alerts. Run by the server every minute and
+    /// by commands that read the register; announces what changed.
     pub async fn sweep_followup(&self) -> Result<SweepReport, AppError> {
         self.sweep_followup_at(self.reference.clock.now()).await
     }
@@ -255,6 +255,10 @@ impl Register {
     pub fn spawn_followup_sweeper(&self) -> tokio::task::JoinHandle<()> {
         let register = self.clone();
         tokio::spawn(async move {
+            // A register written before observations existed gets them at once.
+            if let Err(e) = register.sync_observations().await {
+                tracing::warn!(error = ?e, "could not bring the observations up to date");
+            }
             let mut every = tokio::time::interval(SWEEP_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
@@ -268,14 +272,57 @@ impl Register {
 
     /// [`Register::sweep_followup`] as at `now` (tests move the present this way).
     pub async fn sweep_followup_at(&self, now: DateTime<Utc>) -> Result<SweepReport, AppError> {
-        let mut report = self.sync_observations_on(china_date(now), now).await?;
+        let mut report = SweepReport {
+            released: self.release_over(china_date(now), now).await?,
+            ..SweepReport::default()
+        };
         report.missed = self.raise_missed_checks(now).await?;
         if report.missed > 0 {
             self.announce(ChangeKind::Alert, Vec::new()).await;
-        } else if report.released > 0 || report.started > 0 {
+        } else if report.released > 0 {
             self.announce(ChangeKind::Observation, Vec::new()).await;
         }
         Ok(report)
+    }
+
+    /// Releases the observations under way (not set by hand) whose period ended before
+    /// `today` and whose person has no fever alert left open; returns how many. (Imports and
+    /// decisions start and move observations: see [`Register::sync_observations`].)
+    async fn release_over(&self, today: NaiveDate, now: DateTime<Utc>) -> Result<usize, AppError> {
+        let write = self.db.write("the release of observations").await?;
+        let txn = &write.txn;
+        let over: Vec<i64> = observation::Entity::find()
+            .select_only()
+            .column(observation::Column::PersonId)
+            .filter(observation::Column::Active.eq(true))
+            .filter(observation::Column::Manual.eq(false))
+            .filter(observation::Column::State.eq(ObservationState::UnderObservation))
+            .filter(observation::Column::EndDate.lt(today))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let fevers = if over.is_empty() {
+            HashSet::new()
+        } else {
+            open_fevers(txn).await?
+        };
+        let released: Vec<i64> = over.into_iter().filter(|p| !fevers.contains(p)).collect();
+        for ids in released.chunks(INSERT_CHUNK) {
+            observation::Entity::update_many()
+                .col_expr(
+                    observation::Column::State,
+                    sea_orm::sea_query::Expr::value(ObservationState::Released.as_str()),
+                )
+                .col_expr(
+                    observation::Column::UpdatedAt,
+                    sea_orm::sea_query::Expr::value(now),
+                )
+                .filter(observation::Column::PersonId.is_in(ids.to_vec()))
+                .exec(txn)
+                .await?;
+        }
+        write.commit().await?;
+        Ok(released.len())
     }
 
     /// Raises a `MISSED_CHECK` alert for every check of an observation under way whose hour
@@ -295,6 +342,12 @@ impl Register {
             return Ok(0);
         }
         let mut taken: HashMap<i64, Vec<(NaiveDate, Slot)>> = HashMap::new();
+        // Only the days of the observations under way matter.
+        let since = watched
+            .iter()
+            .map(|o| o.start_date)
+            .min()
+            .unwrap_or(NaiveDate::MIN);
         let readings: Vec<(i64, NaiveDate, Slot)> = temperature_reading::Entity::find()
             .select_only()
             .columns([
@@ -302,6 +355,7 @@ impl Register {
                 temperature_reading::Column::Date,
                 temperature_reading::Column::Slot,
             ])
+            .filter(temperature_reading::Column::Date.gte(since))
             .into_tuple()
             .all(txn)
             .await?;
@@ -316,6 +370,7 @@ impl Register {
                 followup_alert::Column::Slot,
             ])
             .filter(followup_alert::Column::Kind.eq(AlertKind::MissedCheck))
+            .filter(followup_alert::Column::Date.gte(since))
             .into_tuple()
             .all(txn)
             .await?;
