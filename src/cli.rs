@@ -81,8 +81,9 @@ pub enum Command {
     },
     /// Import files of one source kind (bigdata, township or external).
     Import {
-        /// bigdata | township | external
-        source: SourceKind,
+        /// bigdata | township | external; or temperatures (temperature sheets of persons
+        /// under home observation), or teams (their responsible teams, 五包一)
+        source: ImportWhat,
         /// CSV, XLSX, JSON or NDJSON files, each imported as one batch.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -227,6 +228,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let notice = WaitNotice::new(|message| eprintln!("{message}"));
     let db = Db::connect_announcing(&cli.database_url, sharing, notice).await?;
     let register = Register::new(db, reference, profile);
+    // Commands that read or change the register bring its follow-up up to date first
+    // (releases, missed checks), as the server does every minute.
+    if matches!(cli.command, Command::Import { .. } | Command::Export { .. }) {
+        let swept = match register.sync_observations().await {
+            Ok(_) => register.sweep_followup().await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = swept {
+            tracing::warn!(error = ?e, "the follow-up sweep failed");
+        }
+    }
     let outcome = match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),
         Command::Serve {
@@ -243,11 +255,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             action: AuditCommand::Export { format },
         } => audit_export(&register, format).await,
         Command::Import {
-            source,
+            source: ImportWhat::Source(source),
             files,
             map,
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
+        Command::Import {
+            source: ImportWhat::Temperatures,
+            files,
+            json,
+            ..
+        } => import_temperatures(&register, &files, json).await,
+        Command::Import {
+            source: ImportWhat::Teams,
+            files,
+            json,
+            ..
+        } => import_teams(&register, &files, json).await,
         Command::Export {
             what: ExportWhat::Worklist,
             format,
@@ -372,6 +396,7 @@ async fn serve(
         }
     }
     let access = register.access_required().with_rate_limit(rate_limit);
+    let sweeper = register.spawn_followup_sweeper();
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -386,7 +411,9 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
-    .context("Server failed")
+    .context("Server failed")?;
+    sweeper.abort();
+    Ok(())
 }
 
 /// A progress bar on a terminal.
@@ -404,6 +431,109 @@ impl Progress for Bar {
     fn finish(&self) {
         self.0.finish_and_clear();
     }
+}
+
+/// What `paicha import` reads: files of a source kind, or temperature sheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportWhat {
+    /// Files of persons from one source.
+    Source(SourceKind),
+    /// Temperature sheets (`importTemperatures`).
+    Temperatures,
+    /// Team sheets (五包一, as `assignTeam`).
+    Teams,
+}
+
+impl std::str::FromStr for ImportWhat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("temperatures") {
+            return Ok(Self::Temperatures);
+        }
+        if s.trim().eq_ignore_ascii_case("teams") {
+            return Ok(Self::Teams);
+        }
+        s.parse::<SourceKind>().map(Self::Source).map_err(|_| {
+            format!(
+                "unknown source kind '{s}': use bigdata, township, external, temperatures or teams"
+            )
+        })
+    }
+}
+
+/// Imports temperature sheets, one after the other; prints each one's report.
+async fn import_temperatures(
+    register: &Register,
+    files: &[PathBuf],
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for path in files {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let report = register
+            .import_temperatures(&name, &bytes, |_| true)
+            .await
+            .map_err(AppError::into_anyhow)
+            .with_context(|| format!("Failed to import {}", path.display()))?;
+        if !json {
+            println!(
+                "{name}：{} 行，录入体温 {} 条（其中更正 {} 条），发热预警 {} 条，未录入 {} 行",
+                report.rows,
+                report.readings,
+                report.corrections,
+                report.fevers,
+                report.rejected.len()
+            );
+            for rejected in &report.rejected {
+                println!("  第 {} 行：{}", rejected.row, rejected.reason);
+            }
+        }
+        reports.push(report);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}
+
+/// Imports team sheets (五包一), one after the other; prints each one's report.
+async fn import_teams(register: &Register, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let mut reports = Vec::new();
+    for path in files {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let report = register
+            .import_teams(&name, &bytes, |_| true)
+            .await
+            .map_err(AppError::into_anyhow)
+            .with_context(|| format!("Failed to import {}", path.display()))?;
+        if !json {
+            println!(
+                "{name}：{} 行，为 {} 人分配包保团队，未录入 {} 行",
+                report.rows,
+                report.teams,
+                report.rejected.len()
+            );
+            for rejected in &report.rejected {
+                println!("  第 {} 行：{}", rejected.row, rejected.reason);
+            }
+        }
+        reports.push(report);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
 }
 
 async fn import(

@@ -162,6 +162,44 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// What a follow-up alert is about.
+    pub enum AlertKind {
+        /// A reading at or above the fever threshold (37.3 °C by default).
+        Fever = "FEVER",
+        /// A check whose hour passed without a reading.
+        MissedCheck = "MISSED_CHECK",
+    }
+}
+
+stored_enum! {
+    /// Where a follow-up alert stands.
+    pub enum AlertState {
+        /// Raised, nobody has answered it yet.
+        Open = "OPEN",
+        /// Someone has seen it and is on it.
+        Acknowledged = "ACKNOWLEDGED",
+        /// Dealt with.
+        Resolved = "RESOLVED",
+    }
+}
+
+stored_enum! {
+    /// A member's role in a person's responsible team (五包一).
+    pub enum TeamRole {
+        /// 乡镇干部.
+        TownshipCadre = "TOWNSHIP_CADRE",
+        /// 村干部.
+        VillageCadre = "VILLAGE_CADRE",
+        /// 村医.
+        VillageDoctor = "VILLAGE_DOCTOR",
+        /// 民警.
+        PoliceOfficer = "POLICE_OFFICER",
+        /// 网格员.
+        GridWorker = "GRID_WORKER",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +220,9 @@ mod tests {
         round_trips::<EventKind>();
         round_trips::<ObservationState>();
         round_trips::<Slot>();
+        round_trips::<AlertKind>();
+        round_trips::<AlertState>();
+        round_trips::<TeamRole>();
         round_trips::<crate::intake::SourceKind>();
         round_trips::<crate::normalize::Sex>();
         round_trips::<crate::normalize::IdClass>();

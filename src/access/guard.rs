@@ -339,6 +339,15 @@ impl ScopedEntity for source_record::Entity {
     }
 }
 
+impl ScopedEntity for crate::db::followup_alert::Entity {
+    fn township_column() -> Option<crate::db::followup_alert::Column> {
+        Some(crate::db::followup_alert::Column::Township)
+    }
+    fn jurisdiction_column() -> Option<crate::db::followup_alert::Column> {
+        None
+    }
+}
+
 /// Import batches belong to no township or jurisdiction: only the roles that see everything
 /// list them.
 impl ScopedEntity for import_batch::Entity {

@@ -64,9 +64,188 @@ fn read_upload(ctx: &Context<'_>, upload: &Upload) -> Result<(String, Vec<u8>), 
     Ok((name, bytes))
 }
 
+/// The person `id` (the one it redirects to), `NOT_FOUND` when there is none and
+/// `FORBIDDEN` when the caller may not see them.
+async fn person_in_scope(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+) -> Result<crate::db::person::Model> {
+    let register = ctx.data::<Register>()?;
+    let id = parse_id(id, "人员")?;
+    let person = register
+        .person(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("人员 {id} 不存在")))?;
+    crate::access::guard::ensure_visible(ctx, &person)?;
+    Ok(person)
+}
+
+/// The alert `id`, `NOT_FOUND` when there is none or the caller may not see it.
+async fn alert_in_scope(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+) -> Result<crate::db::followup_alert::Model> {
+    let register = ctx.data::<Register>()?;
+    let id = parse_id(id, "预警")?;
+    let missing = || AppError::NotFound(format!("预警 {id} 不存在"));
+    let alert = register.alert(id).await?.ok_or_else(missing)?;
+    Ok(crate::access::guard::in_scope(ctx, alert)?.ok_or_else(missing)?)
+}
+
 /// The root of every mutation.
 #[Object]
 impl Mutation {
+    /// Sets a person's home observation by hand: `TRANSFERRED` (to concentrated quarantine or
+    /// a hospital: `place` is required), `LOST_CONTACT`, `RELEASED` early, or back to
+    /// `UNDER_OBSERVATION` (the register then releases it on its own when the period is over).
+    /// `note` up to 2000 characters. A TOWNSHIP token changes its township's persons only.
+    #[graphql(guard = "super::rules::guard(\"updateObservation\")")]
+    async fn update_observation(
+        &self,
+        ctx: &Context<'_>,
+        person_id: async_graphql::ID,
+        state: super::types::followup::ObservationState,
+        place: Option<String>,
+        note: Option<String>,
+    ) -> Result<super::types::followup::Observation> {
+        let register = ctx.data::<Register>()?;
+        let person = person_in_scope(ctx, &person_id).await?;
+        let updated = register
+            .update_observation(person.id, state.into(), place.as_deref(), note.as_deref())
+            .await?;
+        note_mutation(ctx, [person.id])?;
+        Ok(super::types::followup::Observation(updated))
+    }
+
+    /// Records a temperature reading of a person under home observation, taken at `takenAt`,
+    /// for `slot` (when not given: `MORNING` before the morning check's hour, China time,
+    /// `AFTERNOON` after). Refused with `BAD_USER_INPUT` outside 34–43 °C, in the future, on a
+    /// day outside the observation, or for a person not under observation. A second reading
+    /// of the same day and slot is a correction: both are kept, the later one counts. A
+    /// reading at or above 37.3 °C raises a `FEVER` alert, pushed to `registerChanges`
+    /// (kind `ALERT`) once committed.
+    #[graphql(guard = "super::rules::guard(\"recordTemperature\")")]
+    async fn record_temperature(
+        &self,
+        ctx: &Context<'_>,
+        person_id: async_graphql::ID,
+        celsius: f64,
+        taken_at: DateTime<Utc>,
+        slot: Option<super::types::followup::Slot>,
+    ) -> Result<super::types::followup::TemperatureRecorded> {
+        let register = ctx.data::<Register>()?;
+        let person = person_in_scope(ctx, &person_id).await?;
+        let recorded = register
+            .record_temperature(person.id, celsius, taken_at, slot.map(Into::into))
+            .await?;
+        note_mutation(ctx, [person.id])?;
+        Ok(super::types::followup::TemperatureRecorded {
+            reading: recorded.reading.into(),
+            correction: recorded.corrected,
+            alert: recorded.alert.map(super::types::followup::Alert),
+        })
+    }
+
+    /// Acknowledges an open alert (someone is on it), with an optional note.
+    #[graphql(guard = "super::rules::guard(\"acknowledgeAlert\")")]
+    async fn acknowledge_alert(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+        note: Option<String>,
+    ) -> Result<super::types::followup::Alert> {
+        let register = ctx.data::<Register>()?;
+        let alert = alert_in_scope(ctx, &id).await?;
+        let answered = register
+            .answer_alert(
+                alert.id,
+                crate::states::AlertState::Acknowledged,
+                note.as_deref(),
+            )
+            .await?;
+        note_mutation(ctx, [alert.person_id])?;
+        Ok(super::types::followup::Alert(answered))
+    }
+
+    /// Resolves an open or acknowledged alert, with an optional note. A person whose period
+    /// is over is released once no fever alert of theirs is left open.
+    #[graphql(guard = "super::rules::guard(\"resolveAlert\")")]
+    async fn resolve_alert(
+        &self,
+        ctx: &Context<'_>,
+        id: async_graphql::ID,
+        note: Option<String>,
+    ) -> Result<super::types::followup::Alert> {
+        let register = ctx.data::<Register>()?;
+        let alert = alert_in_scope(ctx, &id).await?;
+        let answered = register
+            .answer_alert(
+                alert.id,
+                crate::states::AlertState::Resolved,
+                note.as_deref(),
+            )
+            .await?;
+        note_mutation(ctx, [alert.person_id])?;
+        Ok(super::types::followup::Alert(answered))
+    }
+
+    /// Imports a temperature sheet (CSV or XLSX, multipart upload) as townships keep them:
+    /// one row per person and day, the person named by person ID (`人员编号`), ID number
+    /// (`身份证号`) or name and phone (`姓名`, `联系电话`), then `日期`, `上午` and `下午`
+    /// readings (taken at 08:00 and 15:00 China time). Each reading is checked as
+    /// `recordTemperature` checks it; a row with a reading refused is refused whole and
+    /// reported with its number and why. The rows taken are written in one transaction. A
+    /// TOWNSHIP token records for its township's persons only.
+    #[graphql(guard = "super::rules::guard(\"importTemperatures\")")]
+    async fn import_temperatures(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+    ) -> Result<super::types::followup::TemperatureSheetReport> {
+        use crate::access::Scoped as _;
+        let register = ctx.data::<Register>()?;
+        let caller = principal(ctx)?;
+        let (file_name, bytes) = read_upload(ctx, &file)?;
+        let report = register
+            .import_temperatures(&file_name, &bytes, |p| caller.may_see(p.scope()))
+            .await?;
+        Ok(report.into())
+    }
+
+    /// Sets the responsible team (五包一) of a person who has a home observation: the members
+    /// given replace the team, one per role (`TOWNSHIP_CADRE`, `VILLAGE_CADRE`,
+    /// `VILLAGE_DOCTOR`, `POLICE_OFFICER`, `GRID_WORKER`), each with a name and a phone.
+    /// Persons under observation without all five are listed by
+    /// `persons(filter: { teamIncomplete: true })`.
+    #[graphql(guard = "super::rules::guard(\"assignTeam\")")]
+    async fn assign_team(
+        &self,
+        ctx: &Context<'_>,
+        person_id: async_graphql::ID,
+        members: Vec<super::types::followup::TeamMemberInput>,
+    ) -> Result<Vec<super::types::followup::TeamMember>> {
+        let register = ctx.data::<Register>()?;
+        let person = person_in_scope(ctx, &person_id).await?;
+        let members: Vec<crate::register::followup::TeamMemberInput> = members
+            .into_iter()
+            .map(|m| crate::register::followup::TeamMemberInput {
+                role: m.role.into(),
+                name: m.name,
+                phone: m.phone,
+            })
+            .collect();
+        let team = register.assign_team(person.id, &members).await?;
+        note_mutation(ctx, [person.id])?;
+        Ok(team
+            .into_iter()
+            .map(|row| super::types::followup::TeamMember {
+                row,
+                person: person.id,
+                township: person.township.clone(),
+            })
+            .collect())
+    }
+
     /// Imports one file (multipart upload, GraphQL multipart request spec) of one source kind.
     /// The file's extension decides its format (`.csv`, `.xlsx`, `.json`, `.ndjson`); an
     /// optional `mapping` file (TOML `"column" = "field"`) names headers paicha does not know.

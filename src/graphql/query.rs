@@ -91,6 +91,9 @@ pub struct PersonFilterInput {
     pub missing_source: Option<Source>,
     /// Only persons whose golden record has a conflict on one of these fields.
     pub conflicts: Option<Vec<ConflictField>>,
+    /// True: only persons under home observation whose responsible team (五包一) lacks one of
+    /// the five roles; false: only those under observation whose team is complete.
+    pub team_incomplete: Option<bool>,
 }
 
 /// A field of the golden record whose sources can disagree.
@@ -127,6 +130,7 @@ impl PersonFilterInput {
             jurisdiction: self.jurisdiction,
             missing_source: self.missing_source.map(Into::into),
             conflicts: each(self.conflicts),
+            team_incomplete: self.team_incomplete,
         })
     }
 }
@@ -557,6 +561,59 @@ impl Query {
             |n| id_cursor(n.id),
             super::types::Notice,
         ))
+    }
+
+    /// Follow-up alerts (fevers and missed temperature checks), newest first, as a Relay
+    /// connection (`first` and `after`). `filter.township` takes any spelling the gazetteer
+    /// knows (an unknown name is `BAD_USER_INPUT`). A TOWNSHIP token sees its township's
+    /// alerts only. Missed checks are found by the server's background sweep (every minute).
+    #[graphql(
+        guard = "super::rules::guard(\"alerts\")",
+        complexity = "super::connection::page_complexity(first, None, child_complexity)"
+    )]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<super::types::followup::AlertFilterInput>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<super::types::followup::AlertConnection> {
+        use super::types::followup::{Alert, AlertConnection, AlertEdge};
+        let register = ctx.data::<Register>()?;
+        let args = page_args(after, None, first, None)?;
+        let filter = filter.unwrap_or_default();
+        let filter = crate::register::followup::AlertFilter {
+            kind: filter.kind.map(Into::into),
+            state: filter.state.map(Into::into),
+            township: filter.township,
+        };
+        let page = register
+            .alerts(
+                &filter,
+                visible_rows::<crate::db::followup_alert::Entity>(ctx)?,
+                args.first,
+                args.after.map(|c| c.id),
+            )
+            .await?;
+        let edges: Vec<AlertEdge> = page
+            .items
+            .into_iter()
+            .map(|a| AlertEdge {
+                cursor: a.id.to_string(),
+                node: Alert(a),
+            })
+            .collect();
+        let page_info = super::connection::page_info(
+            page.has_previous,
+            page.has_next,
+            edges.first().map(|e| &e.cursor),
+            edges.last().map(|e| &e.cursor),
+        );
+        Ok(AlertConnection {
+            total_count: page.total,
+            page_info,
+            edges,
+        })
     }
 
     /// The review queue: one item per pair of persons the engine could not decide are one,

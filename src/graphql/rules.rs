@@ -27,6 +27,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("auditLog", &[Permission::ReadAudit]),
     ("notices", &[Permission::ReadRecords]),
     ("verificationWorklist", &[Permission::ReadPersons]),
+    ("alerts", &[Permission::ReadPersons]),
     // Mutations.
     (
         "importBatch",
@@ -36,6 +37,27 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("mergePersons", &[Permission::Resolve]),
     ("splitPerson", &[Permission::Resolve]),
     ("exportPersons", &[Permission::ReadPersons]),
+    (
+        "updateObservation",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    (
+        "recordTemperature",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    (
+        "acknowledgeAlert",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    (
+        "resolveAlert",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    ("assignTeam", &[Permission::FieldWork, Permission::Resolve]),
+    (
+        "importTemperatures",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

@@ -19,6 +19,11 @@ pub enum ChangeKind {
     Import,
     /// An analyst decided a review candidate, merged persons or split one.
     Decision,
+    /// A person's home observation changed: started or released by the register, updated by
+    /// hand, a temperature recorded, a team assigned.
+    Observation,
+    /// A follow-up alert was raised (a fever, a missed check) or answered.
+    Alert,
 }
 
 /// A committed change of the register.

@@ -3,6 +3,7 @@
 
 mod admin;
 pub mod decisions;
+pub mod followup;
 pub mod golden;
 pub mod import;
 pub mod query;
@@ -56,6 +57,11 @@ pub enum ChangeKind {
     Import,
     /// An analyst decided a candidate, merged persons or split one.
     Decision,
+    /// A person's home observation changed: started, released, updated by hand, a reading
+    /// recorded, a team assigned.
+    Observation,
+    /// A follow-up alert was raised (a fever, a missed check) or answered.
+    Alert,
 }
 
 /// A committed change of the register, announced to subscribers after the commit.
@@ -125,6 +131,20 @@ impl Register {
     /// Announces a committed change with the events written since the last announcement.
     /// Called after the commit, so a subscriber that reads on finds the change.
     pub(crate) async fn announce(&self, kind: ChangeKind, batch_ids: Vec<i64>) {
+        if matches!(kind, ChangeKind::Import | ChangeKind::Decision) {
+            // On a task of its own, outside the request's deadline: the change is committed
+            // already, and this write must not be cut off at its commit.
+            let register = self.clone();
+            let synced = tokio::spawn(async move { register.sync_observations().await }).await;
+            if let Err(e) = synced
+                .map_err(|e| e.to_string())
+                .and_then(|r| r.map_err(|e| format!("{e:?}")))
+            {
+                // The change is committed; the server's next start or sweep of a command
+                // brings the observations up to date.
+                tracing::warn!(error = %e, "could not bring the observations up to date");
+            }
+        }
         let mut announced = self.announced.lock().await;
         let newest: Result<Option<Option<i64>>, _> = resolution_event::Entity::find()
             .select_only()

@@ -89,12 +89,24 @@ fn upload_bytes(file: &str) -> Vec<u8> {
 }
 
 /// `importBatch` of a sample file as a multipart upload.
+/// The "source" of an upload case that imports a temperature sheet.
+const TEMPERATURES: &str = "TEMPERATURES";
+
 async fn upload(
     app: &TestApp,
     token: Option<&str>,
     source: &str,
     file: &str,
 ) -> (StatusCode, Value) {
+    if source == TEMPERATURES {
+        // A temperature sheet whose only row names no person: read, the row refused.
+        let operations = json!({
+            "query": "mutation($f: Upload!) { importTemperatures(file: $f) { rows rejected { row reason } } }",
+            "variables": { "f": null },
+        });
+        let sheet = b"person_id,date,morning\n999999,2020-01-25,36.5\n".to_vec();
+        return app.upload_as(token, &operations, file, sheet).await;
+    }
     let operations = json!({
         "query": format!(
             "mutation($f: Upload!) {{ importBatch(source: {source}, file: $f) {{ batchId }} }}"
@@ -275,6 +287,45 @@ fn cases() -> Vec<Case> {
         Case {
             field: "exportPersons",
             call: Json("mutation { exportPersons(format: CSV) { rows } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "alerts",
+            call: Json("{ alerts(first: 3) { totalCount edges { node { id kind state } } } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "updateObservation",
+            call: Json(
+                "mutation { updateObservation(personId: \"999999\", state: LOST_CONTACT) { state } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "recordTemperature",
+            call: Json(
+                "mutation { recordTemperature(personId: \"999999\", celsius: 36.5, takenAt: \"2020-01-25T00:00:00Z\") { correction } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "acknowledgeAlert",
+            call: Json("mutation { acknowledgeAlert(id: \"999999\") { state } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "resolveAlert",
+            call: Json("mutation { resolveAlert(id: \"999999\") { state } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "importTemperatures",
+            call: Upload(TEMPERATURES, "temperatures.csv"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "assignTeam",
+            call: Json("mutation { assignTeam(personId: \"999999\", members: []) { role } }"),
             narrowed_to: None,
         },
     ]

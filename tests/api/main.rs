@@ -16,6 +16,7 @@ mod decisions;
 mod exports;
 mod exposure;
 mod febrl;
+mod followup;
 mod golden;
 mod graphiql;
 mod graphql_http;

@@ -4,6 +4,7 @@ mod audit;
 mod batch;
 mod common;
 mod enums;
+pub mod followup;
 mod history;
 mod location;
 mod model;

@@ -339,6 +339,44 @@ impl Person {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
+    /// The person's home medical observation (居家医学观察); null for a person who has never
+    /// been placed in the county.
+    async fn observation(&self, ctx: &Context<'_>) -> Result<Option<super::followup::Observation>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .observation_of(self.0.id)
+            .await?
+            .map(super::followup::Observation))
+    }
+    /// Every temperature reading of the person, oldest check first; a reading a later one of
+    /// the same day and slot corrected is kept, marked `corrected`.
+    async fn readings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::followup::TemperatureReading>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .readings_of(self.0.id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+    /// The person's responsible team (五包一), in the order of the roles; phones masked
+    /// unless asked unmasked.
+    async fn team(&self, ctx: &Context<'_>) -> Result<Vec<super::followup::TeamMember>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .team_of(self.0.id)
+            .await?
+            .into_iter()
+            .map(|row| super::followup::TeamMember {
+                row,
+                person: self.0.id,
+                township: self.0.township.clone(),
+            })
+            .collect())
+    }
 }
 
 impl Person {

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition};
 
-use crate::db::{person, record_link, review_candidate, source_record};
+use crate::db::{observation, person, record_link, review_candidate, source_record};
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::register::{HubeiLink, LocationStatus, Register};
@@ -57,6 +57,9 @@ pub struct PersonFilter {
     pub missing_source: Option<SourceKind>,
     /// Persons whose golden record has a conflict on one of these fields.
     pub conflicts: Option<Vec<ConflictField>>,
+    /// True: persons under observation whose team (五包一) lacks a role; false: persons under
+    /// observation whose team is complete.
+    pub team_incomplete: Option<bool>,
 }
 
 impl Register {
@@ -162,6 +165,11 @@ impl Register {
         }
         if let Some(code) = &filter.jurisdiction {
             cond = cond.add(self.jurisdiction_condition(code));
+        }
+        if let Some(incomplete) = filter.team_incomplete {
+            cond = cond.add(
+                person::Column::Id.in_subquery(persons_under_observation_with_team(!incomplete)),
+            );
         }
         if let Some(fields) = &filter.conflicts {
             let backend = self.db.backend();
@@ -270,6 +278,23 @@ pub(super) fn persons_with_records(cond: Condition) -> SelectStatement {
 }
 
 /// The persons one of whose records is in a review candidate waiting for an analyst.
+/// Persons under observation whose team holds every role (`complete`) or lacks one.
+fn persons_under_observation_with_team(complete: bool) -> SelectStatement {
+    use crate::states::{ObservationState, TeamRole};
+    let roles = TeamRole::ALL.len();
+    let compare = if complete { ">=" } else { "<" };
+    Query::select()
+        .column(observation::Column::PersonId)
+        .from(observation::Entity)
+        .and_where(observation::Column::Active.eq(true))
+        .and_where(observation::Column::State.eq(ObservationState::UnderObservation))
+        .and_where(Expr::cust(format!(
+            "(SELECT COUNT(DISTINCT team_member.role) FROM team_member \
+             WHERE team_member.person_id = observation.person_id) {compare} {roles}"
+        )))
+        .to_owned()
+}
+
 fn persons_in_pending_candidates() -> SelectStatement {
     let pending = |side: review_candidate::Column| {
         Query::select()
