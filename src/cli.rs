@@ -261,17 +261,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
         Command::Import {
-            source: ImportWhat::Temperatures,
+            source: sheet @ (ImportWhat::Temperatures | ImportWhat::Teams),
             files,
             json,
             ..
-        } => import_temperatures(&register, &files, json).await,
-        Command::Import {
-            source: ImportWhat::Teams,
-            files,
-            json,
-            ..
-        } => import_teams(&register, &files, json).await,
+        } => import_sheets(&register, sheet, &files, json).await,
         Command::Export {
             what: ExportWhat::Worklist,
             format,
@@ -462,9 +456,11 @@ impl std::str::FromStr for ImportWhat {
     }
 }
 
-/// Imports temperature sheets, one after the other; prints each one's report.
-async fn import_temperatures(
+/// Imports follow-up sheets (temperatures or teams), one after the other; prints each one's
+/// report, or all of them as JSON.
+async fn import_sheets(
     register: &Register,
+    sheet: ImportWhat,
     files: &[PathBuf],
     json: bool,
 ) -> anyhow::Result<()> {
@@ -476,55 +472,45 @@ async fn import_temperatures(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let report = register
-            .import_temperatures(&name, &bytes, |_| true)
-            .await
-            .map_err(AppError::into_anyhow)
-            .with_context(|| format!("Failed to import {}", path.display()))?;
-        if !json {
-            println!(
-                "{name}：{} 行，录入体温 {} 条（其中更正 {} 条），发热预警 {} 条，未录入 {} 行",
-                report.rows,
-                report.readings,
-                report.corrections,
-                report.fevers,
-                report.rejected.len()
-            );
-            for rejected in &report.rejected {
-                println!("  第 {} 行：{}", rejected.row, rejected.reason);
+        let failed = || format!("Failed to import {}", path.display());
+        let (summary, rejected, report) = match sheet {
+            ImportWhat::Teams => {
+                let r = register
+                    .import_teams(&name, &bytes, |_| true)
+                    .await
+                    .map_err(AppError::into_anyhow)
+                    .with_context(failed)?;
+                let summary = format!(
+                    "{} 行，为 {} 人分配包保团队，未录入 {} 行",
+                    r.rows,
+                    r.teams,
+                    r.rejected.len()
+                );
+                (summary, r.rejected.clone(), serde_json::to_value(&r)?)
             }
-        }
-        reports.push(report);
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    }
-    Ok(())
-}
-
-/// Imports team sheets (五包一), one after the other; prints each one's report.
-async fn import_teams(register: &Register, files: &[PathBuf], json: bool) -> anyhow::Result<()> {
-    let mut reports = Vec::new();
-    for path in files {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let report = register
-            .import_teams(&name, &bytes, |_| true)
-            .await
-            .map_err(AppError::into_anyhow)
-            .with_context(|| format!("Failed to import {}", path.display()))?;
+            ImportWhat::Source(source) => {
+                anyhow::bail!("{source} files are not follow-up sheets")
+            }
+            ImportWhat::Temperatures => {
+                let r = register
+                    .import_temperatures(&name, &bytes, |_| true)
+                    .await
+                    .map_err(AppError::into_anyhow)
+                    .with_context(failed)?;
+                let summary = format!(
+                    "{} 行，录入体温 {} 条（其中更正 {} 条），发热预警 {} 条，未录入 {} 行",
+                    r.rows,
+                    r.readings,
+                    r.corrections,
+                    r.fevers,
+                    r.rejected.len()
+                );
+                (summary, r.rejected.clone(), serde_json::to_value(&r)?)
+            }
+        };
         if !json {
-            println!(
-                "{name}：{} 行，为 {} 人分配包保团队，未录入 {} 行",
-                report.rows,
-                report.teams,
-                report.rejected.len()
-            );
-            for rejected in &report.rejected {
+            println!("{name}：{summary}");
+            for rejected in &rejected {
                 println!("  第 {} 行：{}", rejected.row, rejected.reason);
             }
         }

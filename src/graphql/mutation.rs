@@ -80,6 +80,22 @@ async fn person_in_scope(
     Ok(person)
 }
 
+/// Moves the alert `id` (one the caller may see) to `state` with `note`.
+async fn answer_alert(
+    ctx: &Context<'_>,
+    id: &async_graphql::ID,
+    state: crate::states::AlertState,
+    note: Option<String>,
+) -> Result<super::types::followup::Alert> {
+    let register = ctx.data::<Register>()?;
+    let alert = alert_in_scope(ctx, id).await?;
+    let answered = register
+        .answer_alert(alert.id, state, note.as_deref())
+        .await?;
+    note_mutation(ctx, [alert.person_id])?;
+    Ok(super::types::followup::Alert(answered))
+}
+
 /// The alert `id`, `NOT_FOUND` when there is none or the caller may not see it.
 async fn alert_in_scope(
     ctx: &Context<'_>,
@@ -154,17 +170,7 @@ impl Mutation {
         id: async_graphql::ID,
         note: Option<String>,
     ) -> Result<super::types::followup::Alert> {
-        let register = ctx.data::<Register>()?;
-        let alert = alert_in_scope(ctx, &id).await?;
-        let answered = register
-            .answer_alert(
-                alert.id,
-                crate::states::AlertState::Acknowledged,
-                note.as_deref(),
-            )
-            .await?;
-        note_mutation(ctx, [alert.person_id])?;
-        Ok(super::types::followup::Alert(answered))
+        answer_alert(ctx, &id, crate::states::AlertState::Acknowledged, note).await
     }
 
     /// Resolves an open or acknowledged alert, with an optional note. A person whose period
@@ -176,17 +182,7 @@ impl Mutation {
         id: async_graphql::ID,
         note: Option<String>,
     ) -> Result<super::types::followup::Alert> {
-        let register = ctx.data::<Register>()?;
-        let alert = alert_in_scope(ctx, &id).await?;
-        let answered = register
-            .answer_alert(
-                alert.id,
-                crate::states::AlertState::Resolved,
-                note.as_deref(),
-            )
-            .await?;
-        note_mutation(ctx, [alert.person_id])?;
-        Ok(super::types::followup::Alert(answered))
+        answer_alert(ctx, &id, crate::states::AlertState::Resolved, note).await
     }
 
     /// Imports a temperature sheet (CSV or XLSX, multipart upload) as townships keep them:
