@@ -16,6 +16,7 @@ pub mod followup;
 pub mod graphql;
 pub mod http;
 pub mod intake;
+pub mod letters;
 pub mod normalize;
 pub mod parallel;
 pub mod privacy;
