@@ -39,16 +39,24 @@ const SEAL_RADIUS: f32 = 52.0;
 pub(super) enum Item {
     /// One line of text, from `x` on `baseline`.
     Text {
+        /// Where the line starts.
         x: f32,
+        /// The line's baseline.
         baseline: f32,
+        /// The font size in points.
         size: f32,
+        /// The line, one line of text.
         text: String,
+        /// Set in gray rather than black (the seal placeholder's label).
         gray: bool,
     },
     /// A straight line.
     Line {
+        /// One end.
         from: (f32, f32),
+        /// The other end.
         to: (f32, f32),
+        /// The stroke's width in points.
         width: f32,
     },
     /// A light gray filled rectangle (the table's header row).
@@ -60,8 +68,11 @@ pub(super) enum Item {
 /// One page and what is drawn on it.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Page {
+    /// The page's width in points (A4 portrait for the letter, landscape for the list).
     pub width: f32,
+    /// The page's height in points.
     pub height: f32,
+    /// What is drawn, in drawing order.
     pub items: Vec<Item>,
 }
 

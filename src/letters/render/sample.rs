@@ -14,7 +14,7 @@ pub(crate) fn person(n: usize) -> LetterPerson {
     LetterPerson {
         person_id: n as i64 + 1,
         name: NAMES[n % NAMES.len()].to_owned(),
-        sex: if n % 2 == 0 { "男" } else { "女" }.to_owned(),
+        sex: if n.is_multiple_of(2) { "男" } else { "女" }.to_owned(),
         id_number: format!("42090219900101{:04}", 1000 + n),
         phone: format!("1380000{:04}", n),
         current_address: format!(
@@ -23,7 +23,7 @@ pub(crate) fn person(n: usize) -> LetterPerson {
             n % 4 + 1
         ),
         arrival_date: "2020-01-23".to_owned(),
-        hubei_link: if n % 3 == 0 {
+        hubei_link: if n.is_multiple_of(3) {
             "武汉"
         } else {
             "湖北其他地区"
