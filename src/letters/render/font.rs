@@ -1,7 +1,7 @@
 //! The font every letter's PDF embeds: Noto Serif CJK SC, subset to GBK and shipped in the
 //! repository (`assets/fonts/`), so a letter shows its Chinese on a machine without CJK fonts.
 //! Text is set glyph by glyph from the font's character map (CJK needs no shaping); a
-//! character the font lacks is drawn as the font's box glyph and counted, never dropped.
+//! character the font lacks is drawn as a white square (□) and counted, never dropped.
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -28,7 +28,7 @@ pub(super) struct Face {
 /// One glyph of a line, its advance in ems.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct PlacedGlyph {
-    /// The glyph in the font; 0 (the box) for a character the font lacks.
+    /// The glyph in the font; the white square's for a character the font lacks.
     pub glyph: u32,
     /// The advance, in ems.
     pub advance: f32,
@@ -59,10 +59,13 @@ impl Face {
         })
     }
 
-    /// The glyph of `c` and its advance in ems; glyph 0 (the box) when the font lacks `c`.
+    /// The glyph of `c`, its advance in ems and whether the font has `c`; the glyph of `□`
+    /// (white square) when it has not, which the PDF's text still maps to `c`.
     pub fn glyph(&self, c: char) -> (u32, f32, bool) {
         let found = self.charmap.map(c);
-        let glyph = found.unwrap_or(GlyphId::NOTDEF);
+        let glyph = found
+            .or_else(|| self.charmap.map('□'))
+            .unwrap_or(GlyphId::NOTDEF);
         let advance = self
             .metrics
             .advance_width(glyph)
@@ -156,7 +159,7 @@ mod tests {
             assert!(face.glyph(c).2, "{c} is in the font");
         }
         assert!(!face.glyph('\u{20000}').2);
-        assert_eq!(face.glyph('\u{20000}').0, 0);
+        assert_eq!(face.glyph('\u{20000}').0, face.glyph('□').0);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The letter with its list as PDF: the laid-out pages ([`super::layout`]) painted with krilla,
 //! which embeds a subset of the shipped CJK font holding only the glyphs the letter uses, with
 //! a ToUnicode map, so the text can be searched and copied. A character the font lacks is drawn
-//! as the font's box glyph (its text still maps to the character) and a warning says how many
+//! as a white square (□; its text still maps to the character) and a warning says how many
 //! there were, without saying which (they come from personal data).
 
 use krilla::Document;
@@ -24,7 +24,7 @@ use crate::error::AppError;
 pub(super) struct Pdf {
     /// The file.
     pub bytes: Vec<u8>,
-    /// Characters drawn as the box glyph.
+    /// Characters the font lacks, drawn as □.
     pub missing: usize,
     /// The number of pages.
     pub pages: usize,
@@ -58,7 +58,7 @@ pub(super) fn render(document: &LetterDocument) -> Result<Pdf, AppError> {
     if missing > 0 {
         tracing::warn!(
             missing,
-            "letter PDF: characters missing from the embedded font are drawn as boxes"
+            "letter PDF: characters missing from the embedded font are drawn as □"
         );
     }
     Ok(Pdf {
