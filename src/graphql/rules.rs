@@ -28,6 +28,11 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("notices", &[Permission::ReadRecords]),
     ("verificationWorklist", &[Permission::ReadPersons]),
     ("alerts", &[Permission::ReadPersons]),
+    (
+        "dailyReports",
+        &[Permission::ReadAggregates, Permission::ReadPersons],
+    ),
+    ("briefing", &[Permission::ReadAggregates]),
     // Mutations.
     (
         "importBatch",
@@ -58,6 +63,11 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         "importTemperatures",
         &[Permission::FieldWork, Permission::Resolve],
     ),
+    (
+        "fileDailyReport",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    ("recordCase", &[Permission::FieldWork, Permission::Resolve]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

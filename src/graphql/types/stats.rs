@@ -56,6 +56,9 @@ pub struct Stats {
     /// and so is the next smallest count of the same list when the total would give a
     /// withheld one away. Null for callers who may read persons (nothing is withheld).
     pub suppressed_below: Option<u64>,
+    /// Townships of the county with no daily report dated the county's today (日报告；a zero
+    /// report counts as filed), in the gazetteer's order. Names only, no personal data.
+    pub reports_missing_today: Vec<String>,
 }
 
 /// Persons first reported on one day.
@@ -316,6 +319,7 @@ impl Stats {
             batches: s.batches,
             data_as_of: s.data_as_of,
             suppressed_below: min,
+            reports_missing_today: Vec::new(),
         }
     }
 }
