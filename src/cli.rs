@@ -274,7 +274,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
         Command::Import {
-            source: sheet @ (ImportWhat::Temperatures | ImportWhat::Teams | ImportWhat::DailyReports),
+            source:
+                sheet @ (ImportWhat::Temperatures | ImportWhat::Teams | ImportWhat::DailyReports),
             files,
             json,
             ..

@@ -108,7 +108,9 @@ async fn seed_reports(register: &Register) -> Result<(), AppError> {
     }
     let in_county: Vec<i64> = crate::db::person::Entity::find()
         .filter(crate::db::person::Column::MergedInto.is_null())
-        .filter(crate::db::person::Column::LocationStatus.eq(crate::states::LocationStatus::InCounty))
+        .filter(
+            crate::db::person::Column::LocationStatus.eq(crate::states::LocationStatus::InCounty),
+        )
         .order_by_asc(crate::db::person::Column::Id)
         .all(&register.db().conn)
         .await?

@@ -35,11 +35,15 @@ pub struct Reference {
 impl Reference {
     /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
     pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
-        let report_rules = reports::rules(county.map_or(Ok(DEFAULT_COUNTY.to_owned()), |path| {
-            std::fs::read_to_string(path)
-                .with_context(|| format!("Failed to read the county file {}", path.display()))
-        })?
-        .as_str())
+        let report_rules = reports::rules(
+            county
+                .map_or(Ok(DEFAULT_COUNTY.to_owned()), |path| {
+                    std::fs::read_to_string(path).with_context(|| {
+                        format!("Failed to read the county file {}", path.display())
+                    })
+                })?
+                .as_str(),
+        )
         .context("Failed to parse the [reports] table of the county file")?;
         let (gazetteer, rules) = match county {
             Some(path) => {

@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn a_county_file_without_the_table_has_the_default_hour() {
-        assert_eq!(rules("name = \"x\"\n").expect("rules"), ReportRules::default());
+        assert_eq!(
+            rules("name = \"x\"\n").expect("rules"),
+            ReportRules::default()
+        );
         assert_eq!(
             rules("[reports]\ndue_hour = 9\n").expect("rules").due_hour,
             9

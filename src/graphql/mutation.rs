@@ -251,11 +251,6 @@ impl Mutation {
             .collect())
     }
 
-    /// Imports one file (multipart upload, GraphQL multipart request spec) of one source kind.
-    /// The file's extension decides its format (`.csv`, `.xlsx`, `.json`, `.ndjson`); an
-    /// optional `mapping` file (TOML `"column" = "field"`) names headers paicha does not know.
-    /// A partner may import external notices (`source: EXTERNAL`) only, and its report says
-    /// what was accepted and rejected, never what matched (those figures are null).
     /// Files a township's daily report for `date` (default: the county's today): `newPersons`
     /// found that day, zero being a report (零报告). One report per township and day: a later
     /// filing replaces the earlier, which stays in the history. A TOWNSHIP token files for
@@ -272,8 +267,7 @@ impl Mutation {
         let register = ctx.data::<Register>()?;
         let caller = principal(ctx)?;
         let canonical = register.canonical_township(&township)?;
-        if caller.role == Role::Township && caller.township.as_deref() != Some(canonical.as_str())
-        {
+        if caller.role == Role::Township && caller.township.as_deref() != Some(canonical.as_str()) {
             return Err(AppError::Forbidden(format!("只能填报本乡镇的日报：{canonical}")).into());
         }
         let date = date.unwrap_or_else(|| register.reference.clock.today());
@@ -318,6 +312,11 @@ impl Mutation {
         Ok(super::types::reports::CaseRecord(row))
     }
 
+    /// Imports one file (multipart upload, GraphQL multipart request spec) of one source kind.
+    /// The file's extension decides its format (`.csv`, `.xlsx`, `.json`, `.ndjson`); an
+    /// optional `mapping` file (TOML `"column" = "field"`) names headers paicha does not know.
+    /// A partner may import external notices (`source: EXTERNAL`) only, and its report says
+    /// what was accepted and rejected, never what matched (those figures are null).
     #[graphql(guard = "super::rules::guard(\"importBatch\")")]
     async fn import_batch(
         &self,

@@ -79,8 +79,7 @@ fn is_heading(line: &str) -> bool {
 /// The `.docx` file of the briefing's `text`.
 pub fn render(text: &str) -> anyhow::Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     for (name, content) in [
         ("[Content_Types].xml", CONTENT_TYPES.to_owned()),
         ("_rels/.rels", RELS.to_owned()),

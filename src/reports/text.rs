@@ -37,8 +37,7 @@ pub fn render(briefing: &Briefing) -> anyhow::Result<String> {
         year: briefing.date.year(),
         month: briefing.date.month(),
         day: briefing.date.day(),
-        team_all: briefing.value("under_observation") > 0
-            && briefing.value("team_incomplete") == 0,
+        team_all: briefing.value("under_observation") > 0 && briefing.value("team_incomplete") == 0,
         letters_all: briefing.letters.all_covered(outside),
         without_letter: briefing
             .letters
@@ -49,7 +48,9 @@ pub fn render(briefing: &Briefing) -> anyhow::Result<String> {
     };
     let mut env = Environment::new();
     env.add_template("briefing", TEMPLATE)?;
-    let text = env.get_template("briefing")?.render(minijinja::value::Serde(&context))?;
+    let text = env
+        .get_template("briefing")?
+        .render(minijinja::value::Serde(&context))?;
     Ok(text.trim_end().to_owned() + "\n")
 }
 
@@ -90,9 +91,15 @@ mod tests {
         ))
         .expect("text");
         assert!(text.contains("一、疫情总体情况"), "{text}");
-        assert!(text.contains("在我县居住与湖北、武汉有关联人员10人，在县外2人"), "{text}");
+        assert!(
+            text.contains("在我县居住与湖北、武汉有关联人员10人，在县外2人"),
+            "{text}"
+        );
         assert!(!text.contains("全部落实了监管责任"), "{text}");
-        assert!(text.contains("已落实监管责任5人，尚有3人正在落实"), "{text}");
+        assert!(
+            text.contains("已落实监管责任5人，尚有3人正在落实"),
+            "{text}"
+        );
         assert!(!text.contains("已发函通知所在地落实"), "{text}");
         assert!(text.contains("尚有2人待发函"), "{text}");
         assert!(text.contains("未报告的乡镇（街道）1个：城关镇"), "{text}");
@@ -116,6 +123,9 @@ mod tests {
         ))
         .expect("text");
         assert!(text.contains("全部落实了监管责任"), "{text}");
-        assert!(text.contains("已发函通知所在地落实居家医学观察措施"), "{text}");
+        assert!(
+            text.contains("已发函通知所在地落实居家医学观察措施"),
+            "{text}"
+        );
     }
 }

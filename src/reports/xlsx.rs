@@ -42,7 +42,11 @@ pub fn render(briefing: &Briefing, townships: &[TownshipFigures]) -> Result<Vec<
         sheet.write_string(
             row,
             columns + 1,
-            if township.reported { "已报" } else { "未报" },
+            if township.reported {
+                "已报"
+            } else {
+                "未报"
+            },
         )?;
         if let Some(stated) = township.stated {
             sheet.write_number(row, columns + 2, stated as f64)?;

@@ -349,9 +349,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             field: "recordCase",
-            call: Json(
-                "mutation { recordCase(personId: \"999999\", status: SUSPECTED) { id } }",
-            ),
+            call: Json("mutation { recordCase(personId: \"999999\", status: SUSPECTED) { id } }"),
             narrowed_to: None,
         },
     ]

@@ -88,7 +88,10 @@ async fn every_briefing_figure_equals_its_persons_list_on_the_demo(app: TestApp)
     let text = briefing["text"].as_str().expect("text");
     assert!(text.contains("一、疫情总体情况"), "{text}");
     let in_county = value(&briefing, "in_county");
-    assert!(in_county > 0 && value(&briefing, "outside") > 0, "{briefing}");
+    assert!(
+        in_county > 0 && value(&briefing, "outside") > 0,
+        "{briefing}"
+    );
     assert!(
         text.contains(&format!(
             "共摸排在我县居住与湖北、武汉有关联人员{in_county}人，在县外{}人",
@@ -116,7 +119,10 @@ async fn every_briefing_figure_equals_its_persons_list_on_the_demo(app: TestApp)
     // dailyReports on the last day: some reported, some missing, one corrected (differs).
     let reports = app.gql_data(DAILY, json!({ "d": last })).await["dailyReports"].clone();
     let reports = reports.as_array().expect("reports");
-    assert_eq!(reports.len(), app.register.reference.gazetteer.townships.len());
+    assert_eq!(
+        reports.len(),
+        app.register.reference.gazetteer.townships.len()
+    );
     let missing = reports.iter().filter(|r| r["status"] == "MISSING").count();
     assert_eq!(missing, paicha::demo::DEMO_MISSING_REPORTS);
     assert!(reports.iter().any(|r| r["status"] == "REPORTED"));
@@ -201,7 +207,9 @@ async fn a_past_days_briefing_is_unchanged_by_later_imports(app: TestApp) {
         .expect("report");
     let after = app.gql_data(BRIEFING, json!({ "d": d })).await;
     assert_eq!(before, after);
-    let later = app.gql_data(BRIEFING, json!({ "d": day(2020, 1, 28) })).await;
+    let later = app
+        .gql_data(BRIEFING, json!({ "d": day(2020, 1, 28) }))
+        .await;
     assert_eq!(value(&later["briefing"], "linked_total"), 2);
     assert_eq!(value(&later["briefing"], "new_today"), 1);
 }
@@ -218,15 +226,22 @@ async fn zero_and_later_reports_keep_their_history_and_missing_townships_show(ap
     assert_eq!(zero["fileDailyReport"]["report"]["township"], "城关镇");
     assert_eq!(zero["fileDailyReport"]["report"]["newPersons"], 0);
     let again = app
-        .gql_data(file, json!({ "t": "城关镇", "d": d, "n": 2, "note": "更正" }))
+        .gql_data(
+            file,
+            json!({ "t": "城关镇", "d": d, "n": 2, "note": "更正" }),
+        )
         .await;
     assert_eq!(again["fileDailyReport"]["replaced"], true);
-    let refused = app.gql(file, json!({ "t": "城关镇", "d": d, "n": -1 })).await;
+    let refused = app
+        .gql(file, json!({ "t": "城关镇", "d": d, "n": -1 }))
+        .await;
     assert_eq!(
         refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
         "{refused}"
     );
-    let unknown = app.gql(file, json!({ "t": "火星镇", "d": d, "n": 0 })).await;
+    let unknown = app
+        .gql(file, json!({ "t": "火星镇", "d": d, "n": 0 }))
+        .await;
     assert_eq!(unknown["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
 
     let reports = app.gql_data(DAILY, json!({ "d": d })).await["dailyReports"].clone();
@@ -244,9 +259,16 @@ async fn zero_and_later_reports_keep_their_history_and_missing_townships_show(ap
     );
     assert_eq!(chengguan["registerCount"], 0);
     assert_eq!(chengguan["differs"], true);
-    let missing: Vec<&Value> = reports.iter().filter(|r| r["status"] == "MISSING").collect();
+    let missing: Vec<&Value> = reports
+        .iter()
+        .filter(|r| r["status"] == "MISSING")
+        .collect();
     assert_eq!(missing.len(), reports.len() - 1);
-    assert!(missing.iter().all(|r| r["report"].is_null() && r["differs"] == false));
+    assert!(
+        missing
+            .iter()
+            .all(|r| r["report"].is_null() && r["differs"] == false)
+    );
 
     // The sheet: a bad row is reported with its number, the good rows go in together.
     let sheet = "乡镇,日期,新增人数,备注\n新华街道,2020-01-30,0,零报告\n火星镇,2020-01-30,1,\n\
@@ -265,8 +287,13 @@ async fn zero_and_later_reports_keep_their_history_and_missing_townships_show(ap
 }
 
 async fn a_township_files_for_its_own_township_only(app: TestApp) {
-    let spec = TokenSpec::parse(Role::Township, Some("城关镇"), None, &app.register.reference)
-        .expect("spec");
+    let spec = TokenSpec::parse(
+        Role::Township,
+        Some("城关镇"),
+        None,
+        &app.register.reference,
+    )
+    .expect("spec");
     let token = app.register.create_token(spec).await.expect("token").token;
     let file = "mutation($t: String!) { fileDailyReport(township: $t, date: \"2020-01-30\", newPersons: 0) { replaced } }";
     let (_, own) = app
@@ -280,12 +307,15 @@ async fn a_township_files_for_its_own_township_only(app: TestApp) {
     let (_, listed) = app
         .post_as(Some(&token), DAILY, json!({ "d": "2020-01-30" }))
         .await;
-    let listed = listed["data"]["dailyReports"].as_array().expect("list").clone();
+    let listed = listed["data"]["dailyReports"]
+        .as_array()
+        .expect("list")
+        .clone();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["township"], "城关镇");
     // A dashboard reads the briefing's counts, not the persons.
-    let spec = TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference)
-        .expect("spec");
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
     let dashboard = app.register.create_token(spec).await.expect("token").token;
     let (_, briefing) = app
         .post_as(Some(&dashboard), BRIEFING, json!({ "d": "2020-01-30" }))
@@ -352,8 +382,11 @@ async fn a_case_status_keeps_its_history_on_the_person(app: TestApp) {
     let record = "mutation($p: ID!, $s: CaseStatus!, $d: NaiveDate) {
         recordCase(personId: $p, status: $s, date: $d) { status date } }";
     for (status, date) in [("SUSPECTED", "2020-01-26"), ("CONFIRMED", "2020-01-28")] {
-        app.gql_data(record, json!({ "p": id.to_string(), "s": status, "d": date }))
-            .await;
+        app.gql_data(
+            record,
+            json!({ "p": id.to_string(), "s": status, "d": date }),
+        )
+        .await;
     }
     let data = app
         .gql_data(
@@ -390,8 +423,7 @@ async fn the_briefing_documents_hold_its_text(app: TestApp) {
     let briefing = app.register.briefing(last).await.expect("briefing");
     let text = paicha::reports::text::render(&briefing).expect("text");
     let docx = paicha::reports::docx::render(&text).expect("docx");
-    let mut archive =
-        zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("the DOCX is a zip");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(docx)).expect("the DOCX is a zip");
     let mut xml = String::new();
     std::io::Read::read_to_string(
         &mut archive.by_name("word/document.xml").expect("document"),

@@ -239,7 +239,10 @@ pub fn filter_json(filter: &PersonFilter) -> Value {
             m.insert(key.into(), value);
         }
     };
-    put("locationStatus", filter.location_status.as_deref().map(names));
+    put(
+        "locationStatus",
+        filter.location_status.as_deref().map(names),
+    );
     put("township", filter.township.as_ref().map(|t| json!(t)));
     put("village", filter.village.as_ref().map(|v| json!(v)));
     put("source", filter.source.as_deref().map(names));
@@ -248,7 +251,10 @@ pub fn filter_json(filter: &PersonFilter) -> Value {
     put("firstReported", range(filter.first_reported));
     put("reviewPending", filter.review_pending.map(|b| json!(b)));
     put("hasConflicts", filter.has_conflicts.map(|b| json!(b)));
-    put("jurisdiction", filter.jurisdiction.as_ref().map(|j| json!(j)));
+    put(
+        "jurisdiction",
+        filter.jurisdiction.as_ref().map(|j| json!(j)),
+    );
     put(
         "missingSource",
         filter.missing_source.map(|s| json!(s.as_str())),

@@ -124,8 +124,16 @@ fn definitions(
             located(LocationStatus::PendingVerification),
         ),
         ("by_bigdata", "大数据核查发现", sourced(SourceKind::Bigdata)),
-        ("by_township", "镇办实地核查发现", sourced(SourceKind::Township)),
-        ("by_external", "外地通报协查发现", sourced(SourceKind::External)),
+        (
+            "by_township",
+            "镇办实地核查发现",
+            sourced(SourceKind::Township),
+        ),
+        (
+            "by_external",
+            "外地通报协查发现",
+            sourced(SourceKind::External),
+        ),
         (
             "new_today",
             "当日新增",
@@ -136,9 +144,21 @@ fn definitions(
             "居家医学观察中",
             observed(ObservationState::UnderObservation),
         ),
-        ("released", "已解除观察", observed(ObservationState::Released)),
-        ("transferred", "已转运", observed(ObservationState::Transferred)),
-        ("lost_contact", "失联", observed(ObservationState::LostContact)),
+        (
+            "released",
+            "已解除观察",
+            observed(ObservationState::Released),
+        ),
+        (
+            "transferred",
+            "已转运",
+            observed(ObservationState::Transferred),
+        ),
+        (
+            "lost_contact",
+            "失联",
+            observed(ObservationState::LostContact),
+        ),
         (
             "team_complete",
             "已落实监管责任（五包一）",
@@ -193,7 +213,11 @@ impl Register {
                 "县外尚未发函人数",
                 letters.persons_without_letter,
             ),
-            ("letter_replies", "已收到回函（份）", letters.replies_received),
+            (
+                "letter_replies",
+                "已收到回函（份）",
+                letters.replies_received,
+            ),
         ] {
             figures.push(Figure {
                 key,

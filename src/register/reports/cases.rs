@@ -2,7 +2,9 @@
 //! recording kept as its history.
 
 use chrono::NaiveDate;
-use sea_orm::{ActiveModelTrait as _, ColumnTrait as _, EntityTrait, QueryFilter as _, QueryOrder as _, Set};
+use sea_orm::{
+    ActiveModelTrait as _, ColumnTrait as _, EntityTrait, QueryFilter as _, QueryOrder as _, Set,
+};
 
 use super::clean_note;
 use crate::db::{case_status, next_id, person};

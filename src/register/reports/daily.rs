@@ -9,12 +9,12 @@ use sea_orm::{
 
 use super::clean_note;
 use crate::db::{daily_report, followup_alert, next_id};
-use sea_orm::DatabaseTransaction;
 use crate::error::AppError;
 use crate::followup::observation::{china, china_date};
 use crate::register::query::{DateRange, PersonFilter};
 use crate::register::{ChangeKind, Register};
 use crate::states::{AlertKind, AlertState};
+use sea_orm::DatabaseTransaction;
 
 /// Most new persons one report may state.
 const MAX_NEW_PERSONS: i64 = 100_000;
@@ -102,7 +102,8 @@ impl Register {
         filed_by: &str,
     ) -> Result<DailyReportFiled, AppError> {
         let township = self.canonical_township(township)?;
-        check_report(date, new_persons, self.reference.clock.today()).map_err(AppError::BadInput)?;
+        check_report(date, new_persons, self.reference.clock.today())
+            .map_err(AppError::BadInput)?;
         let note = clean_note(note)?;
         let now = self.reference.clock.now();
         let write = self.db.write("a daily report").await?;

@@ -49,12 +49,25 @@ enum Column {
 const COLUMNS: &[(Column, &[&str])] = &[
     (
         Column::Township,
-        &["township", "乡镇", "镇(街道)", "乡镇(街道)", "镇办", "乡镇街道"],
+        &[
+            "township",
+            "乡镇",
+            "镇(街道)",
+            "乡镇(街道)",
+            "镇办",
+            "乡镇街道",
+        ],
     ),
     (Column::Date, &["date", "日期", "报告日期", "上报日期"]),
     (
         Column::NewPersons,
-        &["new_persons", "newpersons", "新增人数", "新增", "新增排查人数"],
+        &[
+            "new_persons",
+            "newpersons",
+            "新增人数",
+            "新增",
+            "新增排查人数",
+        ],
     ),
     (Column::Note, &["note", "remark", "备注"]),
 ];
