@@ -105,6 +105,9 @@ pub struct PersonFilterInput {
     pub open_alert: Option<Vec<super::types::followup::AlertKind>>,
     /// Only persons with a temperature reading (not corrected by a later one) on this day.
     pub temperature_on: Option<NaiveDate>,
+    /// Only persons found, counted once, by one of these sources: the strongest source among
+    /// their current records (a township's on-site check, then a notice, then big data).
+    pub found_by: Option<Vec<Source>>,
 }
 
 /// A field of the golden record whose sources can disagree.
@@ -147,6 +150,7 @@ impl PersonFilterInput {
             case_as_of: self.case_as_of,
             open_alert: each(self.open_alert),
             temperature_on: self.temperature_on,
+            found_by: each(self.found_by),
         })
     }
 }
@@ -721,11 +725,7 @@ impl Query {
     async fn stats(&self, ctx: &Context<'_>) -> Result<Stats> {
         let register = ctx.data::<Register>()?;
         let min = min_group(ctx, register)?;
-        let mut stats = Stats::shown(register.stats().await?, min);
-        stats.reports_missing_today = register
-            .townships_missing(register.reference.clock.today())
-            .await?;
-        Ok(stats)
+        Ok(Stats::with_reports(register, min).await?)
     }
 
     /// Every township of the county on `date` (default: the county's today) with its daily

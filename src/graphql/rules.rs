@@ -28,10 +28,8 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("notices", &[Permission::ReadRecords]),
     ("verificationWorklist", &[Permission::ReadPersons]),
     ("alerts", &[Permission::ReadPersons]),
-    (
-        "dailyReports",
-        &[Permission::ReadAggregates, Permission::ReadPersons],
-    ),
+    // Reports with their notes: not for DASHBOARD, which reads `stats.reportsMissingToday`.
+    ("dailyReports", &[Permission::ReadPersons]),
     ("briefing", &[Permission::ReadAggregates]),
     // Mutations.
     (

@@ -87,6 +87,13 @@ async fn every_briefing_figure_equals_its_persons_list_on_the_demo(app: TestApp)
     let briefing = figures_match_their_lists(&app, last).await;
     let text = briefing["text"].as_str().expect("text");
     assert!(text.contains("一、疫情总体情况"), "{text}");
+    // How they were found: each person once, so the sources add up to the total.
+    assert_eq!(
+        value(&briefing, "by_township")
+            + value(&briefing, "by_external")
+            + value(&briefing, "by_bigdata"),
+        value(&briefing, "linked_total")
+    );
     let in_county = value(&briefing, "in_county");
     assert!(
         in_county > 0 && value(&briefing, "outside") > 0,
@@ -325,6 +332,25 @@ async fn a_township_files_for_its_own_township_only(app: TestApp) {
         .post_as(Some(&dashboard), "{ persons { totalCount } }", json!({}))
         .await;
     assert_eq!(persons["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    // Nor the reports' notes: the missing townships of today, in the stats.
+    let (_, reports) = app
+        .post_as(Some(&dashboard), DAILY, json!({ "d": "2020-01-30" }))
+        .await;
+    assert_eq!(reports["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let (_, stats) = app
+        .post_as(
+            Some(&dashboard),
+            "{ stats { reportsMissingToday } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        stats["data"]["stats"]["reportsMissingToday"]
+            .as_array()
+            .map(Vec::len),
+        Some(app.register.reference.gazetteer.townships.len()),
+        "nobody reported today: {stats}"
+    );
 }
 
 async fn a_report_not_filed_by_the_due_hour_is_an_alert_until_filed(app: TestApp) {
@@ -443,4 +469,72 @@ async fn the_briefing_documents_hold_its_text(app: TestApp) {
         calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx)).expect("xlsx opens");
     let sheet = calamine::Reader::worksheet_range(&mut workbook, "分乡镇").expect("sheet");
     assert_eq!(sheet.height(), townships.len() + 2);
+}
+
+#[test]
+fn the_command_line_imports_report_sheets_and_writes_the_briefing() {
+    use crate::helpers::{paicha_command, run_ok, sample};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    run_ok(
+        paicha_command(&db)
+            .args(["import", "township"])
+            .arg(sample("township.csv")),
+    );
+    let sheet = dir.path().join("daily.csv");
+    std::fs::write(
+        &sheet,
+        "乡镇,日期,新增人数\n城关镇,2020-01-30,0\n不存在乡,2020-01-30,1\n",
+    )
+    .expect("sheet");
+    let out = run_ok(
+        paicha_command(&db)
+            .args(["import", "daily-reports", "--json"])
+            .arg(&sheet),
+    );
+    let reports: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(reports[0]["filed"], 1, "{out}");
+    assert_eq!(reports[0]["rejected"][0]["row"], 3, "{out}");
+
+    let text = run_ok(paicha_command(&db).args(["report", "briefing", "--date", "2020-01-30"]));
+    assert!(text.contains("一、疫情总体情况"), "{text}");
+    assert!(text.contains("截至2020年1月30日24时"), "{text}");
+    let docx = dir.path().join("briefing.docx");
+    run_ok(
+        paicha_command(&db)
+            .args([
+                "report",
+                "briefing",
+                "--date",
+                "2020-01-30",
+                "--format",
+                "docx",
+            ])
+            .arg("--out")
+            .arg(&docx),
+    );
+    let mut archive =
+        zip::ZipArchive::new(std::fs::File::open(&docx).expect("docx")).expect("the DOCX is a zip");
+    let mut xml = String::new();
+    std::io::Read::read_to_string(
+        &mut archive.by_name("word/document.xml").expect("document"),
+        &mut xml,
+    )
+    .expect("UTF-8");
+    assert!(xml.contains("一、疫情总体情况") && xml.contains("w:eastAsia"));
+    let xlsx = dir.path().join("briefing.xlsx");
+    run_ok(
+        paicha_command(&db)
+            .args([
+                "report",
+                "briefing",
+                "--date",
+                "2020-01-30",
+                "--format",
+                "xlsx",
+            ])
+            .arg("--out")
+            .arg(&xlsx),
+    );
+    assert!(std::fs::metadata(&xlsx).expect("xlsx").len() > 0);
 }

@@ -308,6 +308,19 @@ fn series(rows: Vec<(NaiveDate, SourceKind, u64)>, min: Option<u64>) -> Vec<DayS
 }
 
 impl Stats {
+    /// [`Stats::shown`] with the townships whose daily report for the county's today is
+    /// missing.
+    pub async fn with_reports(
+        register: &crate::register::Register,
+        min: Option<u64>,
+    ) -> Result<Self, crate::error::AppError> {
+        let mut stats = Self::shown(register.stats().await?, min);
+        stats.reports_missing_today = register
+            .townships_missing(register.reference.clock.today())
+            .await?;
+        Ok(stats)
+    }
+
     /// The headline figures as shown to a caller held to groups of at least `min` persons
     /// (`None`: a caller who may read persons, shown everything).
     pub fn shown(s: register::query::Stats, min: Option<u64>) -> Self {

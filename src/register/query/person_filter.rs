@@ -71,6 +71,20 @@ pub struct PersonFilter {
     pub open_alert: Option<Vec<crate::states::AlertKind>>,
     /// Persons with a temperature reading (not superseded) taken on this day.
     pub temperature_on: Option<NaiveDate>,
+    /// Persons counted once by how they were found: the strongest source among their current
+    /// records ([`found_by_order`]: a township check, then a notice, then big data) is one of
+    /// these.
+    pub found_by: Option<Vec<SourceKind>>,
+}
+
+/// The sources from the strongest evidence of where a person is to the weakest: a township's
+/// on-site check beats a notice, which beats a big-data hint (DESIGN "The register").
+pub fn found_by_order() -> [SourceKind; 3] {
+    [
+        SourceKind::Township,
+        SourceKind::External,
+        SourceKind::Bigdata,
+    ]
 }
 
 impl Register {
@@ -274,6 +288,29 @@ impl Register {
                         .to_owned(),
                 ),
             );
+        }
+        if let Some(sources) = &filter.found_by {
+            let order = found_by_order();
+            let mut any = Condition::any();
+            for source in sources {
+                let stronger: Vec<SourceKind> =
+                    order.iter().copied().take_while(|s| s != source).collect();
+                let mut this = Condition::all()
+                    .add(person::Column::Id.in_subquery(persons_with_current(&[*source])));
+                if !stronger.is_empty() {
+                    this = this.add(
+                        Condition::all()
+                            .add(person::Column::Id.in_subquery(persons_with_current(&stronger)))
+                            .not(),
+                    );
+                }
+                any = any.add(this);
+            }
+            cond = cond.add(if sources.is_empty() {
+                Condition::all().add(Expr::cust("1 = 0"))
+            } else {
+                any
+            });
         }
         if let Some(day) = filter.temperature_on {
             cond = cond.add(

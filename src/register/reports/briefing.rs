@@ -106,7 +106,7 @@ fn definitions(
         filter
     };
     let located = |s: LocationStatus| with(&|f| f.location_status = Some(vec![s]));
-    let sourced = |s: SourceKind| with(&|f| f.source = Some(vec![s]));
+    let sourced = |s: SourceKind| with(&|f| f.found_by = Some(vec![s]));
     let observed = |s: ObservationState| with(&|f| f.observation_state = Some(vec![s]));
     let case = |s: CaseStatus| {
         with(&|f| {
