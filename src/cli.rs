@@ -24,6 +24,7 @@ use crate::register::{ImportRequest, Progress, Register};
 use crate::states::Stored as _;
 
 mod exports;
+mod report;
 use exports::{audit_export, export, export_worklist};
 
 /// paicha — the screening register hub.
@@ -85,7 +86,8 @@ pub enum Command {
     /// Import files of one source kind (bigdata, township or external).
     Import {
         /// bigdata | township | external; or temperatures (temperature sheets of persons
-        /// under home observation), or teams (their responsible teams, 五包一)
+        /// under home observation), or teams (their responsible teams, 五包一), or
+        /// daily-reports (townships' daily reports, 日报告)
         source: ImportWhat,
         /// CSV, XLSX, JSON or NDJSON files, each imported as one batch.
         #[arg(required = true)]
@@ -140,6 +142,11 @@ pub enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// The county's reports: `report briefing --date D --format text|docx|xlsx [--out FILE]`.
+    Report {
+        #[command(subcommand)]
+        action: report::ReportCommand,
     },
     /// Apply database migrations.
     Migrate,
@@ -233,7 +240,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let register = Register::new(db, reference, profile);
     // Commands that read or change the register bring its follow-up up to date first
     // (releases, missed checks), as the server does every minute.
-    if matches!(cli.command, Command::Import { .. } | Command::Export { .. }) {
+    if matches!(
+        cli.command,
+        Command::Import { .. } | Command::Export { .. } | Command::Report { .. }
+    ) {
         let swept = match register.sync_observations().await {
             Ok(_) => register.sweep_followup().await,
             Err(e) => Err(e),
@@ -264,7 +274,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             json,
         } => import(&register, source, &files, map.as_deref(), json).await,
         Command::Import {
-            source: sheet @ (ImportWhat::Temperatures | ImportWhat::Teams),
+            source:
+                sheet @ (ImportWhat::Temperatures | ImportWhat::Teams | ImportWhat::DailyReports),
             files,
             json,
             ..
@@ -283,6 +294,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         } => export(&register, what, format, masked).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
+        Command::Report { action } => report::run(&register, action).await,
         Command::Resolve => resolve(&register).await,
     };
     // What the command wrote leaves the write-ahead log before the process ends.
@@ -439,6 +451,8 @@ pub enum ImportWhat {
     Temperatures,
     /// Team sheets (五包一, as `assignTeam`).
     Teams,
+    /// Townships' daily report sheets (as `fileDailyReport`).
+    DailyReports,
 }
 
 impl std::str::FromStr for ImportWhat {
@@ -451,9 +465,13 @@ impl std::str::FromStr for ImportWhat {
         if s.trim().eq_ignore_ascii_case("teams") {
             return Ok(Self::Teams);
         }
+        if s.trim().eq_ignore_ascii_case("daily-reports") {
+            return Ok(Self::DailyReports);
+        }
         s.parse::<SourceKind>().map(Self::Source).map_err(|_| {
             format!(
-                "unknown source kind '{s}': use bigdata, township, external, temperatures or teams"
+                "unknown source kind '{s}': use bigdata, township, external, temperatures, teams \
+                 or daily-reports"
             )
         })
     }
@@ -493,6 +511,29 @@ async fn import_sheets(
             }
             ImportWhat::Source(source) => {
                 anyhow::bail!("{source} files are not follow-up sheets")
+            }
+            ImportWhat::DailyReports => {
+                let r = register
+                    .import_daily_reports(&name, &bytes, &format!("sheet {name}"), |_| true)
+                    .await
+                    .map_err(AppError::into_anyhow)
+                    .with_context(failed)?;
+                let summary = format!(
+                    "{} 行，录入日报 {} 份（其中更正 {} 份），未录入 {} 行",
+                    r.rows,
+                    r.filed,
+                    r.replaced,
+                    r.rejected.len()
+                );
+                let rejected = r
+                    .rejected
+                    .iter()
+                    .map(|x| crate::register::followup::RejectedReading {
+                        row: x.row,
+                        reason: x.reason.clone(),
+                    })
+                    .collect();
+                (summary, rejected, serde_json::to_value(&r)?)
             }
             ImportWhat::Temperatures => {
                 let r = register

@@ -51,7 +51,85 @@ pub async fn seed(register: &Register) -> Result<usize, AppError> {
             "demo file imported"
         );
     }
+    seed_reports(register).await?;
     Ok(DEMO_FILES.len())
+}
+
+/// Townships whose daily report for the scenario's last day is missing in the demo (the
+/// others reported; every township reported the day before).
+pub const DEMO_MISSING_REPORTS: usize = 3;
+
+/// The demo's daily reports and cases (issue 22): every township's report for the day before
+/// the scenario's last day, all but the last [`DEMO_MISSING_REPORTS`] townships' for the last
+/// day (one of them a zero report, one filed twice), and two recorded cases.
+async fn seed_reports(register: &Register) -> Result<(), AppError> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, QueryOrder as _};
+    let Some(last) = scenario_last_day() else {
+        return Ok(());
+    };
+    let Some(before) = last.pred_opt() else {
+        return Ok(());
+    };
+    let townships: Vec<String> = register
+        .reference
+        .gazetteer
+        .townships
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    let reporting = townships.len().saturating_sub(DEMO_MISSING_REPORTS);
+    for (day, count) in [(before, townships.len()), (last, reporting)] {
+        for township in &townships[..count] {
+            // What the register shows, as a township would count it.
+            let found = register
+                .count_persons(&crate::register::reports::register_filter(township, day))
+                .await?;
+            let found = i64::try_from(found).unwrap_or(0);
+            register
+                .file_daily_report(township, day, found, None, "demo")
+                .await?;
+        }
+    }
+    // A correction: the first township refiles the last day with one more person (kept as
+    // history; the register then differs).
+    if let Some(first) = townships.first() {
+        let stated = register
+            .count_persons(&crate::register::reports::register_filter(first, last))
+            .await?;
+        register
+            .file_daily_report(
+                first,
+                last,
+                i64::try_from(stated).unwrap_or(0) + 1,
+                Some("补报一人，待核实"),
+                "demo",
+            )
+            .await?;
+    }
+    let in_county: Vec<i64> = crate::db::person::Entity::find()
+        .filter(crate::db::person::Column::MergedInto.is_null())
+        .filter(
+            crate::db::person::Column::LocationStatus.eq(crate::states::LocationStatus::InCounty),
+        )
+        .order_by_asc(crate::db::person::Column::Id)
+        .all(&register.db().conn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .take(2)
+        .collect();
+    use crate::states::CaseStatus::{Confirmed, RuledOut, Suspected};
+    for (person, steps) in in_county
+        .iter()
+        .zip([&[Suspected, Confirmed][..], &[Suspected, RuledOut][..]])
+    {
+        for (status, day) in steps.iter().zip([before, last]) {
+            register
+                .record_case(*person, *status, day, None, "demo")
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

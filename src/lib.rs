@@ -21,6 +21,7 @@ pub mod normalize;
 pub mod parallel;
 pub mod privacy;
 pub mod register;
+pub mod reports;
 pub mod resolve;
 pub mod states;
 pub mod synth;

@@ -169,6 +169,9 @@ stored_enum! {
         Fever = "FEVER",
         /// A check whose hour passed without a reading.
         MissedCheck = "MISSED_CHECK",
+        /// A township whose daily report for the day was not filed by the county's due hour
+        /// (`[reports] due_hour`); about the township, not a person.
+        ReportMissing = "REPORT_MISSING",
     }
 }
 
@@ -200,6 +203,20 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// A person's case status, as recorded by `recordCase`.
+    pub enum CaseStatus {
+        /// 疑似病例.
+        Suspected = "SUSPECTED",
+        /// 确诊病例.
+        Confirmed = "CONFIRMED",
+        /// 排除.
+        RuledOut = "RULED_OUT",
+        /// 治愈.
+        Recovered = "RECOVERED",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +240,7 @@ mod tests {
         round_trips::<AlertKind>();
         round_trips::<AlertState>();
         round_trips::<TeamRole>();
+        round_trips::<CaseStatus>();
         round_trips::<crate::intake::SourceKind>();
         round_trips::<crate::normalize::Sex>();
         round_trips::<crate::normalize::IdClass>();

@@ -4,6 +4,7 @@
 pub mod clock;
 mod followup;
 pub mod limits;
+pub mod reports;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct Reference {
     pub divisions: &'static Divisions,
     /// Home observation and temperature checks (`[followup]` of the county file).
     pub followup: Arc<crate::followup::observation::Rules>,
+    /// Township daily reports (`[reports]` of the county file).
+    pub reports: reports::ReportRules,
     /// The county's today: the real date, or the one pinned by `--today`.
     pub clock: clock::Clock,
 }
@@ -32,6 +35,16 @@ pub struct Reference {
 impl Reference {
     /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
     pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
+        let report_rules = reports::rules(
+            county
+                .map_or(Ok(DEFAULT_COUNTY.to_owned()), |path| {
+                    std::fs::read_to_string(path).with_context(|| {
+                        format!("Failed to read the county file {}", path.display())
+                    })
+                })?
+                .as_str(),
+        )
+        .context("Failed to parse the [reports] table of the county file")?;
         let (gazetteer, rules) = match county {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| {
@@ -52,6 +65,7 @@ impl Reference {
             gazetteer: Arc::new(gazetteer),
             divisions: Divisions::embedded(),
             followup: Arc::new(rules),
+            reports: report_rules,
             clock: clock::Clock::real(),
         })
     }

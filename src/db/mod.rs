@@ -5,6 +5,8 @@ pub mod api_token;
 pub mod audit_log;
 pub mod audit_store;
 pub mod bulk;
+pub mod case_status;
+pub mod daily_report;
 pub mod followup_alert;
 pub mod import_batch;
 pub mod match_key;

@@ -73,6 +73,7 @@ stored_as_text!(
     crate::states::AlertKind,
     crate::states::AlertState,
     crate::states::TeamRole,
+    crate::states::CaseStatus,
     crate::intake::SourceKind,
     crate::normalize::Sex,
     crate::normalize::IdClass,

@@ -64,6 +64,15 @@ fn read_upload(ctx: &Context<'_>, upload: &Upload) -> Result<(String, Vec<u8>), 
     Ok((name, bytes))
 }
 
+/// Who filed or recorded something, as stored beside it: the role and the token's ID (no
+/// name: tokens carry none).
+fn filed_by(caller: &crate::access::Principal) -> String {
+    match caller.token_id {
+        Some(id) => format!("{} token {id}", caller.role),
+        None => caller.role.to_string(),
+    }
+}
+
 /// The person `id` (the one it redirects to), `NOT_FOUND` when there is none and
 /// `FORBIDDEN` when the caller may not see them.
 async fn person_in_scope(
@@ -92,7 +101,7 @@ async fn answer_alert(
     let answered = register
         .answer_alert(alert.id, state, note.as_deref())
         .await?;
-    note_mutation(ctx, [alert.person_id])?;
+    note_mutation(ctx, alert.person_id)?;
     Ok(super::types::followup::Alert(answered))
 }
 
@@ -240,6 +249,67 @@ impl Mutation {
                 township: person.township.clone(),
             })
             .collect())
+    }
+
+    /// Files a township's daily report for `date` (default: the county's today): `newPersons`
+    /// found that day, zero being a report (零报告). One report per township and day: a later
+    /// filing replaces the earlier, which stays in the history. A TOWNSHIP token files for
+    /// its own township only.
+    #[graphql(guard = "super::rules::guard(\"fileDailyReport\")")]
+    async fn file_daily_report(
+        &self,
+        ctx: &Context<'_>,
+        township: String,
+        date: Option<chrono::NaiveDate>,
+        new_persons: i64,
+        note: Option<String>,
+    ) -> Result<super::types::reports::DailyReportFiled> {
+        let register = ctx.data::<Register>()?;
+        let caller = principal(ctx)?;
+        let canonical = register.canonical_township(&township)?;
+        if caller.role == Role::Township && caller.township.as_deref() != Some(canonical.as_str()) {
+            return Err(AppError::Forbidden(format!("只能填报本乡镇的日报：{canonical}")).into());
+        }
+        let date = date.unwrap_or_else(|| register.reference.clock.today());
+        let filed = register
+            .file_daily_report(
+                &canonical,
+                date,
+                new_persons,
+                note.as_deref(),
+                &filed_by(caller),
+            )
+            .await?;
+        note_mutation(ctx, std::iter::empty())?;
+        Ok(filed.into())
+    }
+
+    /// Records a person's case status (`SUSPECTED`, `CONFIRMED`, `RULED_OUT`, `RECOVERED`)
+    /// from `date` (default: the county's today); every recording is kept (`Person.cases`). A
+    /// TOWNSHIP token records for its township's persons only.
+    #[graphql(guard = "super::rules::guard(\"recordCase\")")]
+    async fn record_case(
+        &self,
+        ctx: &Context<'_>,
+        person_id: async_graphql::ID,
+        status: super::types::reports::CaseStatus,
+        date: Option<chrono::NaiveDate>,
+        note: Option<String>,
+    ) -> Result<super::types::reports::CaseRecord> {
+        let register = ctx.data::<Register>()?;
+        let person = person_in_scope(ctx, &person_id).await?;
+        let date = date.unwrap_or_else(|| register.reference.clock.today());
+        let row = register
+            .record_case(
+                person.id,
+                status.into(),
+                date,
+                note.as_deref(),
+                &filed_by(principal(ctx)?),
+            )
+            .await?;
+        note_mutation(ctx, [person.id])?;
+        Ok(super::types::reports::CaseRecord(row))
     }
 
     /// Imports one file (multipart upload, GraphQL multipart request spec) of one source kind.

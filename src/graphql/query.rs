@@ -94,6 +94,20 @@ pub struct PersonFilterInput {
     /// True: only persons under home observation whose responsible team (五包一) lacks one of
     /// the five roles; false: only those under observation whose team is complete.
     pub team_incomplete: Option<bool>,
+    /// Only persons in the county now whose home observation is in one of these states.
+    pub observation_state: Option<Vec<super::types::followup::ObservationState>>,
+    /// Only persons whose case status (the latest recorded by `recordCase`, dated on or before
+    /// `caseAsOf` when given) is one of these.
+    pub case_status: Option<Vec<super::types::reports::CaseStatus>>,
+    /// The day `caseStatus` is read on: the latest status recorded with a date on or before it.
+    pub case_as_of: Option<NaiveDate>,
+    /// Only persons with an alert of one of these kinds not yet resolved.
+    pub open_alert: Option<Vec<super::types::followup::AlertKind>>,
+    /// Only persons with a temperature reading (not corrected by a later one) on this day.
+    pub temperature_on: Option<NaiveDate>,
+    /// Only persons found, counted once, by one of these sources: the strongest source among
+    /// their current records (a township's on-site check, then a notice, then big data).
+    pub found_by: Option<Vec<Source>>,
 }
 
 /// A field of the golden record whose sources can disagree.
@@ -131,6 +145,12 @@ impl PersonFilterInput {
             missing_source: self.missing_source.map(Into::into),
             conflicts: each(self.conflicts),
             team_incomplete: self.team_incomplete,
+            observation_state: each(self.observation_state),
+            case_status: each(self.case_status),
+            case_as_of: self.case_as_of,
+            open_alert: each(self.open_alert),
+            temperature_on: self.temperature_on,
+            found_by: each(self.found_by),
         })
     }
 }
@@ -705,7 +725,50 @@ impl Query {
     async fn stats(&self, ctx: &Context<'_>) -> Result<Stats> {
         let register = ctx.data::<Register>()?;
         let min = min_group(ctx, register)?;
-        Ok(Stats::shown(register.stats().await?, min))
+        Ok(Stats::with_reports(register, min).await?)
+    }
+
+    /// Every township of the county on `date` (default: the county's today) with its daily
+    /// report or `MISSING`, the filings it replaced, and what the register shows for it
+    /// (`registerCount`, `differs`). A TOWNSHIP caller sees its own township only.
+    #[graphql(guard = "super::rules::guard(\"dailyReports\")")]
+    async fn daily_reports(
+        &self,
+        ctx: &Context<'_>,
+        date: Option<NaiveDate>,
+    ) -> Result<Vec<super::types::reports::TownshipDailyReport>> {
+        let register = ctx.data::<Register>()?;
+        let date = date.unwrap_or_else(|| register.reference.clock.today());
+        let caller = principal(ctx)?;
+        Ok(register
+            .daily_reports(date)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                caller.role != crate::access::Role::Township
+                    || caller.township.as_deref() == Some(r.township.as_str())
+            })
+            .map(super::types::reports::TownshipDailyReport)
+            .collect())
+    }
+
+    /// The county's briefing as of the end of `date` (China time): every figure with the
+    /// persons filter that lists it, and the text in the shape of the county's report
+    /// (一、疫情总体情况). Persons count when first reported on or before the day (by the
+    /// sources' own report dates), in their present state; cases by the statuses recorded
+    /// with a date on or before it; a township as reporting when it has a report dated that
+    /// day. So later imports of later reports leave a past day's briefing as it was.
+    #[graphql(guard = "super::rules::guard(\"briefing\")")]
+    async fn briefing(
+        &self,
+        ctx: &Context<'_>,
+        date: Option<NaiveDate>,
+    ) -> Result<super::types::reports::Briefing> {
+        let register = ctx.data::<Register>()?;
+        let date = date.unwrap_or_else(|| register.reference.clock.today());
+        let briefing = register.briefing(date).await?;
+        let text = crate::reports::text::render(&briefing).map_err(AppError::Internal)?;
+        Ok(super::types::reports::Briefing::new(&briefing, text))
     }
 }
 

@@ -28,6 +28,9 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("notices", &[Permission::ReadRecords]),
     ("verificationWorklist", &[Permission::ReadPersons]),
     ("alerts", &[Permission::ReadPersons]),
+    // Reports with their notes: not for DASHBOARD, which reads `stats.reportsMissingToday`.
+    ("dailyReports", &[Permission::ReadPersons]),
+    ("briefing", &[Permission::ReadAggregates]),
     // Mutations.
     (
         "importBatch",
@@ -58,6 +61,11 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         "importTemperatures",
         &[Permission::FieldWork, Permission::Resolve],
     ),
+    (
+        "fileDailyReport",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
+    ("recordCase", &[Permission::FieldWork, Permission::Resolve]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

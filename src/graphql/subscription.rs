@@ -124,10 +124,8 @@ impl Subscription {
                 if !first && !next_change(&mut receiver).await {
                     return None;
                 }
-                let stats = register
-                    .stats()
+                let stats = Stats::with_reports(&register, min)
                     .await
-                    .map(|s| Stats::shown(s, min))
                     .map_err(async_graphql::Error::from);
                 Some((stats, (register, receiver, false)))
             },

@@ -7,6 +7,7 @@ pub mod followup;
 pub mod golden;
 pub mod import;
 pub mod query;
+pub mod reports;
 pub mod resolution;
 
 pub use crate::states::{HubeiLink, LocationStatus};

@@ -328,6 +328,30 @@ fn cases() -> Vec<Case> {
             call: Json("mutation { assignTeam(personId: \"999999\", members: []) { role } }"),
             narrowed_to: None,
         },
+        Case {
+            field: "dailyReports",
+            call: Json(
+                "{ dailyReports(date: \"2020-01-25\") { township status registerCount differs } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "briefing",
+            call: Json("{ briefing(date: \"2020-01-25\") { text figures { key value } } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "fileDailyReport",
+            call: Json(
+                "mutation { fileDailyReport(township: \"城关镇\", date: \"2020-01-25\", newPersons: 0) { replaced } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "recordCase",
+            call: Json("mutation { recordCase(personId: \"999999\", status: SUSPECTED) { id } }"),
+            narrowed_to: None,
+        },
     ]
 }
 

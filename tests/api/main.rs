@@ -32,6 +32,7 @@ mod persisted;
 mod queries;
 mod refusals;
 mod register;
+mod reports;
 mod review_queue;
 mod schema;
 mod search;

@@ -43,6 +43,8 @@ pub enum AlertKind {
     Fever,
     /// A check whose hour passed without a reading.
     MissedCheck,
+    /// A township whose daily report for the day was not filed by the due hour (no person).
+    ReportMissing,
 }
 
 /// Where a follow-up alert stands.
@@ -183,14 +185,17 @@ impl Alert {
     async fn state(&self) -> AlertState {
         self.0.state.into()
     }
-    /// The person's ID.
-    async fn person_id(&self) -> ID {
-        ID(self.0.person_id.to_string())
+    /// The person's ID; null for an alert about a township (`REPORT_MISSING`).
+    async fn person_id(&self) -> Option<ID> {
+        self.0.person_id.map(|id| ID(id.to_string()))
     }
-    /// The person (null when the caller may not see them).
+    /// The person (null when the caller may not see them, and for `REPORT_MISSING`).
     async fn person(&self, ctx: &Context<'_>) -> Result<Option<Person>> {
         let register = ctx.data::<Register>()?;
-        let Some(person) = register.person(self.0.person_id).await? else {
+        let Some(person_id) = self.0.person_id else {
+            return Ok(None);
+        };
+        let Some(person) = register.person(person_id).await? else {
             return Ok(None);
         };
         Ok(crate::access::guard::in_scope(ctx, person)?.map(Person))
@@ -203,9 +208,9 @@ impl Alert {
     async fn date(&self) -> NaiveDate {
         self.0.date
     }
-    /// The check.
-    async fn slot(&self) -> Slot {
-        self.0.slot.into()
+    /// The check; null for `REPORT_MISSING`.
+    async fn slot(&self) -> Option<Slot> {
+        self.0.slot.map(Into::into)
     }
     /// The reading, for a fever.
     async fn celsius(&self) -> Option<f64> {

@@ -11,6 +11,7 @@ mod model;
 mod notice;
 mod person;
 mod record;
+pub mod reports;
 mod review;
 mod search;
 mod stats;

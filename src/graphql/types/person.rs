@@ -348,6 +348,17 @@ impl Person {
             .await?
             .map(super::followup::Observation))
     }
+    /// Every case status recorded for the person (`recordCase`), oldest first; the last is the
+    /// present one. Empty when no case was recorded.
+    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<super::reports::CaseRecord>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .cases_of(self.0.id)
+            .await?
+            .into_iter()
+            .map(super::reports::CaseRecord)
+            .collect())
+    }
     /// Every temperature reading of the person, oldest check first; a reading a later one of
     /// the same day and slot corrected is kept, marked `corrected`.
     async fn readings(

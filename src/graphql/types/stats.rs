@@ -56,6 +56,9 @@ pub struct Stats {
     /// and so is the next smallest count of the same list when the total would give a
     /// withheld one away. Null for callers who may read persons (nothing is withheld).
     pub suppressed_below: Option<u64>,
+    /// Townships of the county with no daily report dated the county's today (日报告；a zero
+    /// report counts as filed), in the gazetteer's order. Names only, no personal data.
+    pub reports_missing_today: Vec<String>,
 }
 
 /// Persons first reported on one day.
@@ -305,6 +308,19 @@ fn series(rows: Vec<(NaiveDate, SourceKind, u64)>, min: Option<u64>) -> Vec<DayS
 }
 
 impl Stats {
+    /// [`Stats::shown`] with the townships whose daily report for the county's today is
+    /// missing.
+    pub async fn with_reports(
+        register: &crate::register::Register,
+        min: Option<u64>,
+    ) -> Result<Self, crate::error::AppError> {
+        let mut stats = Self::shown(register.stats().await?, min);
+        stats.reports_missing_today = register
+            .townships_missing(register.reference.clock.today())
+            .await?;
+        Ok(stats)
+    }
+
     /// The headline figures as shown to a caller held to groups of at least `min` persons
     /// (`None`: a caller who may read persons, shown everything).
     pub fn shown(s: register::query::Stats, min: Option<u64>) -> Self {
@@ -316,6 +332,7 @@ impl Stats {
             batches: s.batches,
             data_as_of: s.data_as_of,
             suppressed_below: min,
+            reports_missing_today: Vec::new(),
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct SweepReport {
     pub released: usize,
     /// Missed-check alerts raised.
     pub missed: usize,
+    /// `REPORT_MISSING` alerts raised: townships whose daily report is overdue.
+    pub reports_missing: usize,
 }
 
 /// A reading recorded, with the fever alert it raised.
@@ -277,7 +279,9 @@ impl Register {
             ..SweepReport::default()
         };
         report.missed = self.raise_missed_checks(now).await?;
-        if report.missed > 0 {
+        // Townships whose daily report is overdue (issue 22).
+        report.reports_missing = self.raise_missing_reports(now).await?;
+        if report.missed > 0 || report.reports_missing > 0 {
             self.announce(ChangeKind::Alert, Vec::new()).await;
         } else if report.released > 0 {
             self.announce(ChangeKind::Observation, Vec::new()).await;
@@ -387,11 +391,11 @@ impl Register {
                 }
                 raised.push(followup_alert::ActiveModel {
                     id: Set(next),
-                    person_id: Set(row.person_id),
+                    person_id: Set(Some(row.person_id)),
                     township: Set(row.township.clone()),
                     kind: Set(AlertKind::MissedCheck),
                     date: Set(date),
-                    slot: Set(slot),
+                    slot: Set(Some(slot)),
                     celsius: Set(None),
                     state: Set(AlertState::Open),
                     note: Set(None),
@@ -589,11 +593,11 @@ pub(crate) async fn write_reading(
         Some(
             followup_alert::ActiveModel {
                 id: Set(next_id(txn, "followup_alert").await?),
-                person_id: Set(person_id),
+                person_id: Set(Some(person_id)),
                 township: Set(observed.township.clone()),
                 kind: Set(AlertKind::Fever),
                 date: Set(date),
-                slot: Set(slot),
+                slot: Set(Some(slot)),
                 celsius: Set(Some(celsius)),
                 state: Set(AlertState::Open),
                 note: Set(None),

@@ -20,7 +20,7 @@ pub use figures::{Aggregates, Group, GroupBy, GroupKeys, Groups, MAX_GROUPS, Sta
 pub use history::{AuditFilter, EventFilter};
 pub use notices::{NoticeFilter, notice_visibility};
 pub use page::{Cursor, Page, PageArgs};
-pub use person_filter::{ConflictField, DateRange, PersonFilter};
+pub use person_filter::{ConflictField, DateRange, PersonFilter, found_by_order};
 pub use persons::{PersonOrder, PersonOrderField};
 pub use records::{RecordFilter, batch_report};
 pub use review::{ReviewFilter, ReviewItem, ReviewOrder, ReviewPairRow, review_cursor};

@@ -60,6 +60,31 @@ pub struct PersonFilter {
     /// True: persons under observation whose team (五包一) lacks a role; false: persons under
     /// observation whose team is complete.
     pub team_incomplete: Option<bool>,
+    /// Persons whose observation (in the county now) is in one of these states.
+    pub observation_state: Option<Vec<crate::states::ObservationState>>,
+    /// Persons whose case status (the latest recorded, dated on or before `case_as_of` when
+    /// given) is one of these.
+    pub case_status: Option<Vec<crate::states::CaseStatus>>,
+    /// The day `case_status` is read on (its latest recording dated on or before it).
+    pub case_as_of: Option<NaiveDate>,
+    /// Persons with an alert of one of these kinds not yet resolved.
+    pub open_alert: Option<Vec<crate::states::AlertKind>>,
+    /// Persons with a temperature reading (not superseded) taken on this day.
+    pub temperature_on: Option<NaiveDate>,
+    /// Persons counted once by how they were found: the strongest source among their current
+    /// records ([`found_by_order`]: a township check, then a notice, then big data) is one of
+    /// these.
+    pub found_by: Option<Vec<SourceKind>>,
+}
+
+/// The sources from the strongest evidence of where a person is to the weakest: a township's
+/// on-site check beats a notice, which beats a big-data hint (DESIGN "The register").
+pub fn found_by_order() -> [SourceKind; 3] {
+    [
+        SourceKind::Township,
+        SourceKind::External,
+        SourceKind::Bigdata,
+    ]
 }
 
 impl Register {
@@ -171,6 +196,7 @@ impl Register {
                 person::Column::Id.in_subquery(persons_under_observation_with_team(!incomplete)),
             );
         }
+        cond = self.followup_conditions(filter, cond);
         if let Some(fields) = &filter.conflicts {
             let backend = self.db.backend();
             let mut any = Condition::any();
@@ -191,6 +217,112 @@ impl Register {
             } else {
                 any
             });
+        }
+        cond
+    }
+
+    /// How many live persons `filter` selects (every person, whoever asks: for figures).
+    pub async fn count_persons(&self, filter: &PersonFilter) -> Result<u64, AppError> {
+        use sea_orm::{EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+        self.check_person_filter(filter)?;
+        Ok(person::Entity::find()
+            .filter(self.person_condition(filter))
+            .count(&self.db.conn)
+            .await?)
+    }
+
+    /// The conditions of the follow-up and case fields of `filter` (observation state, case
+    /// status, open alerts, readings of a day), added to `cond`.
+    fn followup_conditions(&self, filter: &PersonFilter, mut cond: Condition) -> Condition {
+        use crate::db::{case_status, followup_alert, temperature_reading};
+        use crate::states::AlertState;
+        if let Some(states) = &filter.observation_state {
+            cond = cond.add(
+                person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(observation::Column::PersonId)
+                        .from(observation::Entity)
+                        .and_where(observation::Column::Active.eq(true))
+                        .and_where(
+                            observation::Column::State.is_in(states.iter().map(|s| s.as_str())),
+                        )
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(statuses) = &filter.case_status {
+            // The latest recording (by date, then by ID) on or before the day.
+            let on = filter
+                .case_as_of
+                .map(|d| format!("'{}'", d.format("%Y-%m-%d")));
+            let dated = |alias: &str| {
+                on.as_ref()
+                    .map_or_else(String::new, |d| format!(" AND {alias}.date <= {d}"))
+            };
+            let latest = format!(
+                "NOT EXISTS (SELECT 1 FROM case_status later                  WHERE later.person_id = case_status.person_id{}                  AND (later.date > case_status.date                  OR (later.date = case_status.date AND later.id > case_status.id)))",
+                dated("later")
+            );
+            let mut select = Query::select();
+            select
+                .column(case_status::Column::PersonId)
+                .from(case_status::Entity)
+                .and_where(case_status::Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+                .and_where(Expr::cust(latest));
+            if let Some(day) = filter.case_as_of {
+                select.and_where(case_status::Column::Date.lte(day));
+            }
+            cond = cond.add(person::Column::Id.in_subquery(select.to_owned()));
+        }
+        if let Some(kinds) = &filter.open_alert {
+            cond = cond.add(
+                person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(followup_alert::Column::PersonId)
+                        .from(followup_alert::Entity)
+                        .and_where(followup_alert::Column::PersonId.is_not_null())
+                        .and_where(followup_alert::Column::State.ne(AlertState::Resolved.as_str()))
+                        .and_where(
+                            followup_alert::Column::Kind.is_in(kinds.iter().map(|k| k.as_str())),
+                        )
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(sources) = &filter.found_by {
+            let order = found_by_order();
+            let mut any = Condition::any();
+            for source in sources {
+                let stronger: Vec<SourceKind> =
+                    order.iter().copied().take_while(|s| s != source).collect();
+                let mut this = Condition::all()
+                    .add(person::Column::Id.in_subquery(persons_with_current(&[*source])));
+                if !stronger.is_empty() {
+                    this = this.add(
+                        Condition::all()
+                            .add(person::Column::Id.in_subquery(persons_with_current(&stronger)))
+                            .not(),
+                    );
+                }
+                any = any.add(this);
+            }
+            cond = cond.add(if sources.is_empty() {
+                Condition::all().add(Expr::cust("1 = 0"))
+            } else {
+                any
+            });
+        }
+        if let Some(day) = filter.temperature_on {
+            cond = cond.add(
+                person::Column::Id.in_subquery(
+                    Query::select()
+                        .column(temperature_reading::Column::PersonId)
+                        .from(temperature_reading::Entity)
+                        .and_where(temperature_reading::Column::Date.eq(day))
+                        .and_where(temperature_reading::Column::Superseded.eq(false))
+                        .to_owned(),
+                ),
+            );
         }
         cond
     }
