@@ -4,6 +4,7 @@
 pub mod clock;
 mod followup;
 pub mod limits;
+pub mod pull;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -27,18 +28,20 @@ pub struct Reference {
     pub followup: Arc<crate::followup::observation::Rules>,
     /// The county's today: the real date, or the one pinned by `--today`.
     pub clock: clock::Clock,
+    /// Upstream lists `serve` pulls (`[[pull]]` of the county file).
+    pub pulls: Arc<Vec<pull::PullSpec>>,
 }
 
 impl Reference {
     /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
     pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
-        let (gazetteer, rules) = match county {
+        let (gazetteer, rules, pulls) = match county {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| {
                     format!("Failed to read the county file {}", path.display())
                 })?;
                 parse_gazetteer(&text)
-                    .and_then(|g| Ok((g, followup::rules(&text)?)))
+                    .and_then(|g| Ok((g, followup::rules(&text)?, pull::pulls(&text)?)))
                     .with_context(|| {
                         format!("Failed to parse the county file {}", path.display())
                     })?
@@ -46,6 +49,7 @@ impl Reference {
             None => (
                 parse_gazetteer(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
                 followup::rules(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+                Vec::new(),
             ),
         };
         Ok(Self {
@@ -53,6 +57,7 @@ impl Reference {
             divisions: Divisions::embedded(),
             followup: Arc::new(rules),
             clock: clock::Clock::real(),
+            pulls: Arc::new(pulls),
         })
     }
 

@@ -28,6 +28,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("notices", &[Permission::ReadRecords]),
     ("verificationWorklist", &[Permission::ReadPersons]),
     ("alerts", &[Permission::ReadPersons]),
+    ("partners", &[Permission::ManagePartners]),
     // Mutations.
     (
         "importBatch",
@@ -58,6 +59,9 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         "importTemperatures",
         &[Permission::FieldWork, Permission::Resolve],
     ),
+    ("addPartner", &[Permission::ManagePartners]),
+    ("removePartner", &[Permission::ManagePartners]),
+    ("rotatePartnerSecret", &[Permission::ManagePartners]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),
