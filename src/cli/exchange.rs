@@ -109,7 +109,10 @@ pub async fn partner(register: &Register, action: PartnerCommand) -> anyhow::Res
                 .rotate_partner_secret(&code, secret.as_deref())
                 .await
                 .map_err(AppError::into_anyhow)?;
-            eprintln!("协作单位 {} 的共享密钥已更换，旧密钥即时失效", rotated.partner.code);
+            eprintln!(
+                "协作单位 {} 的共享密钥已更换，旧密钥即时失效",
+                rotated.partner.code
+            );
             if !given {
                 eprintln!("新密钥仅显示这一次，请交对方管理员以 rotate-secret --secret 更换：");
                 println!("{}", rotated.secret);

@@ -208,12 +208,24 @@ mod tests {
         let outline = outline(body).expect("notices");
         assert_eq!(outline.notices, ["A1", "A2"]);
         assert_eq!(outline.persons.len(), 3);
-        let mut report = BatchReport::new(7, SourceKind::External, "n".into(), "json".into(), "h".into());
+        let mut report = BatchReport::new(
+            7,
+            SourceKind::External,
+            "n".into(),
+            "json".into(),
+            "h".into(),
+        );
         report.rows_accepted = 2;
         report.rows_rejected = 1;
-        report.rejected.push(RejectedRow { row: 2, reason: "无姓名".into() });
+        report.rejected.push(RejectedRow {
+            row: 2,
+            reason: "无姓名".into(),
+        });
         let answer = NoticesAnswer::new(&outline, &report);
-        assert_eq!(answer.accepted.iter().map(|p| p.row).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(
+            answer.accepted.iter().map(|p| p.row).collect::<Vec<_>>(),
+            [1, 3]
+        );
         assert_eq!(answer.rejected[0].record_id.as_deref(), Some("2"));
         assert_eq!(answer.rejected[0].reason.as_deref(), Some("无姓名"));
         assert_eq!(answer.accepted[1].notice_no.as_deref(), Some("A2"));
@@ -223,6 +235,9 @@ mod tests {
     fn a_body_that_is_not_objects_has_no_outline() {
         assert_eq!(outline(b"not json"), None);
         assert_eq!(outline(b"[1, 2]"), None);
-        assert_eq!(outline(b"{\"notice_no\": 5, \"persons\": []}").map(|o| o.notices), Some(vec!["5".to_owned()]));
+        assert_eq!(
+            outline(b"{\"notice_no\": 5, \"persons\": []}").map(|o| o.notices),
+            Some(vec!["5".to_owned()])
+        );
     }
 }

@@ -22,11 +22,11 @@ use super::signing::{self, IDEMPOTENCY_HEADER, SignatureError};
 use crate::config::limits::{
     DRAIN_TIME, MAX_EXCHANGE_BODY_BYTES, MAX_IDEMPOTENCY_KEY_CHARS, REQUEST_TIMEOUT,
 };
-use futures_util::StreamExt as _;
 use crate::db::{self, exchange_receipt};
 use crate::error::AppError;
 use crate::intake::{BatchReport, SourceKind};
 use crate::register::{Hooked, ImportHook, ImportRequest, Register};
+use futures_util::StreamExt as _;
 
 /// The path partner hubs post their notices to.
 pub const NOTICES_PATH: &str = "/api/v1/notices";
@@ -73,8 +73,8 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
             ),
         )
     };
-    let declared = header_text(headers, header::CONTENT_LENGTH.as_str())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        header_text(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
     let mut data = body.into_data_stream();
     if declared.is_some_and(|n| n > MAX_EXCHANGE_BODY_BYTES) {
         drain(&mut data).await;
@@ -83,11 +83,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
     let mut bytes = Vec::new();
     while let Some(chunk) = data.next().await {
         let chunk = chunk.map_err(|_| {
-            Refusal::new(
-                StatusCode::BAD_REQUEST,
-                code::BAD_NOTICE,
-                "请求体未能读完",
-            )
+            Refusal::new(StatusCode::BAD_REQUEST, code::BAD_NOTICE, "请求体未能读完")
         })?;
         if bytes.len() + chunk.len() > MAX_EXCHANGE_BODY_BYTES {
             drain(&mut data).await;
@@ -160,7 +156,8 @@ async fn verify(
     })?;
     let key = header_text(headers, IDEMPOTENCY_HEADER)
         .filter(|k| {
-            k.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS && k.bytes().all(|b| b.is_ascii_graphic())
+            k.chars().count() <= MAX_IDEMPOTENCY_KEY_CHARS
+                && k.bytes().all(|b| b.is_ascii_graphic())
         })
         .ok_or_else(|| {
             Refusal::new(
@@ -282,7 +279,11 @@ fn json_answer(answer: String, replayed: bool) -> Response {
 fn replay(partner: &str, earlier: Earlier) -> Result<Response, Refusal> {
     match earlier {
         Earlier::Same(answer) => {
-            tracing::info!(partner, status = "replayed", "exchange notices answered again");
+            tracing::info!(
+                partner,
+                status = "replayed",
+                "exchange notices answered again"
+            );
             Ok(json_answer(answer, true))
         }
         Earlier::Other => Err(Refusal::new(
@@ -296,7 +297,9 @@ fn replay(partner: &str, earlier: Earlier) -> Result<Response, Refusal> {
 /// The refusal of an import that failed: nothing of it was written.
 fn import_refusal(e: AppError) -> Refusal {
     match e {
-        AppError::BadInput(m) => Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, code::BAD_NOTICE, m),
+        AppError::BadInput(m) => {
+            Refusal::new(StatusCode::UNPROCESSABLE_ENTITY, code::BAD_NOTICE, m)
+        }
         AppError::Forbidden(m) => Refusal::new(StatusCode::FORBIDDEN, code::FORBIDDEN, m),
         AppError::Busy(m) => Refusal::new(StatusCode::SERVICE_UNAVAILABLE, code::BUSY, m),
         other => internal(other),

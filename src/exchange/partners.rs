@@ -114,8 +114,7 @@ pub fn parse_url(text: &str) -> Result<String, AppError> {
 
 fn check_secret(secret: &str) -> Result<String, AppError> {
     let secret = secret.trim();
-    if secret.chars().count() < MIN_SECRET_CHARS || !secret.bytes().all(|b| b.is_ascii_graphic())
-    {
+    if secret.chars().count() < MIN_SECRET_CHARS || !secret.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(AppError::BadInput(format!(
             "共享密钥须为至少 {MIN_SECRET_CHARS} 个可见 ASCII 字符（不给出时自动生成）"
         )));
@@ -249,7 +248,10 @@ mod tests {
             ("420102", "x", "not a url"),
         ] {
             assert!(
-                matches!(PartnerSpec::parse(d, code, name, url, None), Err(AppError::BadInput(_))),
+                matches!(
+                    PartnerSpec::parse(d, code, name, url, None),
+                    Err(AppError::BadInput(_))
+                ),
                 "{code} {name} {url}"
             );
         }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use rand::Rng as _;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseTransaction, EntityTrait as _};
 use sea_orm::QueryFilter as _;
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseTransaction, EntityTrait as _};
 use sha2::{Digest as _, Sha256};
 
 use crate::config::limits::{
@@ -38,7 +38,9 @@ pub fn client() -> Result<reqwest::Client, AppError> {
         .connect_timeout(EXCHANGE_CONNECT_TIMEOUT)
         .timeout(PULL_TIMEOUT)
         .build()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!(e).context("Failed to build the HTTP client")))
+        .map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(e).context("Failed to build the HTTP client"))
+        })
 }
 
 /// The file name a pulled list is imported under: the URL's last segment when it names a
@@ -49,7 +51,10 @@ fn file_name(url: &str, content_type: Option<&str>) -> String {
         .and_then(|u| u.path_segments()?.next_back().map(str::to_owned))
         .unwrap_or_default();
     let known = [".csv", ".xlsx", ".json", ".ndjson"];
-    if known.iter().any(|ext| last.to_ascii_lowercase().ends_with(ext)) {
+    if known
+        .iter()
+        .any(|ext| last.to_ascii_lowercase().ends_with(ext))
+    {
         return last;
     }
     let ext = match content_type.unwrap_or_default() {
@@ -278,7 +283,10 @@ mod tests {
     #[test]
     fn a_pulled_list_is_named_for_its_format() {
         assert_eq!(file_name("http://h/a/list.xlsx?x=1", None), "list.xlsx");
-        assert_eq!(file_name("http://h/api/list", Some("application/json")), "pull.json");
+        assert_eq!(
+            file_name("http://h/api/list", Some("application/json")),
+            "pull.json"
+        );
         assert_eq!(file_name("http://h/", Some("text/csv")), "pull.csv");
     }
 

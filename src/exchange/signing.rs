@@ -85,7 +85,11 @@ fn unreachable_key() -> ! {
 
 /// The signature (lowercase hex) of a request.
 pub fn signature(secret: &[u8], method: &str, path: &str, timestamp: i64, body: &[u8]) -> String {
-    hex::encode(mac(secret, method, path, timestamp, body).finalize().into_bytes())
+    hex::encode(
+        mac(secret, method, path, timestamp, body)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Signs a request as partner `partner` with `secret` at `now` (unix seconds): the sending
@@ -139,10 +143,25 @@ mod tests {
 
     #[test]
     fn a_signed_request_verifies() {
-        let signed = sign("420102", SECRET, "POST", "/api/v1/notices", b"{}", 1_700_000_000);
+        let signed = sign(
+            "420102",
+            SECRET,
+            "POST",
+            "/api/v1/notices",
+            b"{}",
+            1_700_000_000,
+        );
         assert_eq!(signed.signature.len(), 64);
         let at = signed.timestamp.to_string();
-        let ok = verify(SECRET, "POST", "/api/v1/notices", &at, &signed.signature, b"{}", 1_700_000_100);
+        let ok = verify(
+            SECRET,
+            "POST",
+            "/api/v1/notices",
+            &at,
+            &signed.signature,
+            b"{}",
+            1_700_000_100,
+        );
         assert_eq!(ok, Ok(()));
     }
 
@@ -171,7 +190,15 @@ mod tests {
             );
         }
         assert_eq!(
-            verify(SECRET, "POST", "/api/v1/notices", "101", &s.signature, b"{}", 100),
+            verify(
+                SECRET,
+                "POST",
+                "/api/v1/notices",
+                "101",
+                &s.signature,
+                b"{}",
+                100
+            ),
             Err(SignatureError::Mismatch)
         );
         assert_eq!(
@@ -183,7 +210,10 @@ mod tests {
     #[test]
     fn a_timestamp_more_than_five_minutes_off_is_refused() {
         let s = sign("420102", SECRET, "POST", "/p", b"", 1_000);
-        assert_eq!(verify(SECRET, "POST", "/p", "1000", &s.signature, b"", 1_300), Ok(()));
+        assert_eq!(
+            verify(SECRET, "POST", "/p", "1000", &s.signature, b"", 1_300),
+            Ok(())
+        );
         assert_eq!(
             verify(SECRET, "POST", "/p", "1000", &s.signature, b"", 1_301),
             Err(SignatureError::Stale(301))

@@ -7,7 +7,7 @@ use paicha::intake::SourceKind;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, count_rows, import_file, sample_bytes};
+use crate::helpers::{TestApp, count_rows, import_file, paicha_command, run_ok, sample_bytes};
 
 crate::on_every_backend!(
     a_signed_notice_is_imported_and_its_persons_matched,
@@ -15,6 +15,7 @@ crate::on_every_backend!(
     refused_requests_write_nothing,
     a_partner_added_while_the_server_runs_works_at_once,
     two_identical_requests_at_once_import_once,
+    a_partner_added_on_the_command_line_works_on_the_running_server,
 );
 
 /// Wuhan's Jiang'an district, the sender of the sample's first notice.
@@ -213,12 +214,66 @@ async fn refused_requests_write_nothing(app: TestApp) {
         serde_json::to_vec(&notice).expect("JSON")
     };
     for (what, partner, secret, at, key, body, status, code) in [
-        ("bad signature", JIANGAN, wrong_secret.as_str(), now(), Some("a"), body.clone(), 401, "BAD_SIGNATURE"),
-        ("unknown partner", "420103", secret.as_str(), now(), Some("b"), body.clone(), 401, "UNKNOWN_PARTNER"),
-        ("stale timestamp", JIANGAN, secret.as_str(), stale, Some("c"), body.clone(), 401, "STALE_TIMESTAMP"),
-        ("no idempotency key", JIANGAN, secret.as_str(), now(), None, body.clone(), 400, "IDEMPOTENCY_KEY_REQUIRED"),
-        ("oversized body", JIANGAN, secret.as_str(), now(), Some("d"), oversized, 413, "PAYLOAD_TOO_LARGE"),
-        ("not notices", JIANGAN, secret.as_str(), now(), Some("e"), b"[1,2]".to_vec(), 422, "BAD_NOTICE"),
+        (
+            "bad signature",
+            JIANGAN,
+            wrong_secret.as_str(),
+            now(),
+            Some("a"),
+            body.clone(),
+            401,
+            "BAD_SIGNATURE",
+        ),
+        (
+            "unknown partner",
+            "420103",
+            secret.as_str(),
+            now(),
+            Some("b"),
+            body.clone(),
+            401,
+            "UNKNOWN_PARTNER",
+        ),
+        (
+            "stale timestamp",
+            JIANGAN,
+            secret.as_str(),
+            stale,
+            Some("c"),
+            body.clone(),
+            401,
+            "STALE_TIMESTAMP",
+        ),
+        (
+            "no idempotency key",
+            JIANGAN,
+            secret.as_str(),
+            now(),
+            None,
+            body.clone(),
+            400,
+            "IDEMPOTENCY_KEY_REQUIRED",
+        ),
+        (
+            "oversized body",
+            JIANGAN,
+            secret.as_str(),
+            now(),
+            Some("d"),
+            oversized,
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "not notices",
+            JIANGAN,
+            secret.as_str(),
+            now(),
+            Some("e"),
+            b"[1,2]".to_vec(),
+            422,
+            "BAD_NOTICE",
+        ),
     ] {
         let (got, answer, _) = post_signed(&app, partner, secret, at, key, body).await;
         assert_eq!(got.as_u16(), status, "{what}: {answer}");
@@ -268,7 +323,10 @@ async fn a_partner_added_while_the_server_runs_works_at_once(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{answer}");
     // Listed without a secret (the type has none).
     let listed = app.gql_data("{ partners { code name } }", json!({})).await;
-    assert_eq!(listed["partners"], json!([{ "code": "420102", "name": "武汉市江岸区" }]));
+    assert_eq!(
+        listed["partners"],
+        json!([{ "code": "420102", "name": "武汉市江岸区" }])
+    );
 
     // A new secret: the old one stops working at once, the new one works.
     let rotated = app
@@ -306,9 +364,70 @@ async fn two_identical_requests_at_once_import_once(app: TestApp) {
         post_signed(&app, JIANGAN, &secret, at, Some("same"), body.clone()),
         post_signed(&app, JIANGAN, &secret, at, Some("same"), body.clone()),
     );
-    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{} {}", a.1, b.1);
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.1,
+        b.1
+    );
     assert_eq!(a.1, b.1, "one answer");
     assert!(a.2 ^ b.2, "one of them is the replay");
     assert_eq!(count_rows(&app.register, "import_batch").await, 1);
     assert_eq!(count_rows(&app.register, "exchange_receipt").await, 1);
+}
+
+/// `paicha partner …` beside a running server, on its database.
+async fn a_partner_added_on_the_command_line_works_on_the_running_server(app: TestApp) {
+    let url = app.database_url.clone();
+    let run = move |args: &'static [&'static str]| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || run_ok(paicha_command(&url).args(args)))
+    };
+    let secret = run(&[
+        "partner",
+        "add",
+        "--code",
+        "420102",
+        "--name",
+        "武汉市江岸区",
+        "--url",
+        "https://jiangan.example/",
+    ])
+    .await
+    .expect("ran");
+    let secret = secret.trim().to_owned();
+    assert_eq!(secret.len(), 64, "the new secret, printed once: {secret}");
+
+    let body = jiangan_notice(None);
+    let (status, answer, _) =
+        post_signed(&app, JIANGAN, &secret, now(), Some("cli-1"), body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let listed = run(&["partner", "list"]).await.expect("ran");
+    assert!(
+        listed.contains("420102\t武汉市江岸区\thttps://jiangan.example/"),
+        "{listed}"
+    );
+    assert!(!listed.contains(&secret), "never the secret: {listed}");
+
+    let rotated = run(&["partner", "rotate-secret", "420102"])
+        .await
+        .expect("ran");
+    let rotated = rotated.trim().to_owned();
+    assert_eq!(rotated.len(), 64);
+    let (status, _, _) =
+        post_signed(&app, JIANGAN, &secret, now(), Some("cli-2"), body.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret stops working"
+    );
+    let (status, _, _) =
+        post_signed(&app, JIANGAN, &rotated, now(), Some("cli-2"), body.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    run(&["partner", "remove", "420102"]).await.expect("ran");
+    let (status, _, _) = post_signed(&app, JIANGAN, &rotated, now(), Some("cli-3"), body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -11,9 +11,12 @@ use paicha::config::pull::PullSpec;
 use paicha::exchange::pull::{Pulled, client, pull_once};
 use paicha::intake::SourceKind;
 
-use crate::helpers::{TestApp, count_rows, phone_list};
+use crate::helpers::{TestApp, count_rows, paicha_command, phone_list, run_ok};
 
-crate::on_every_backend!(a_pulled_list_imports_once_until_it_changes);
+crate::on_every_backend!(
+    a_pulled_list_imports_once_until_it_changes,
+    paicha_pull_imports_a_list_once,
+);
 
 /// What the upstream serves: a status, the list and its ETag; and how many requests came
 /// with a matching `If-None-Match`.
@@ -128,4 +131,24 @@ async fn a_pulled_list_imports_once_until_it_changes(app: TestApp) {
             .await["stats"]["persons"],
         7
     );
+}
+
+/// `paicha pull bigdata --url URL`: one pull, then the same list again changes nothing.
+async fn paicha_pull_imports_a_list_once(app: TestApp) {
+    let upstream: Shared = Arc::default();
+    let url = spawn_upstream(upstream.clone()).await;
+    set(&upstream, 200, &phone_list(3), "\"v1\"");
+    let db = app.database_url.clone();
+    let pull = move || {
+        let (db, url) = (db.clone(), url.clone());
+        tokio::task::spawn_blocking(move || {
+            run_ok(paicha_command(&db).args(["pull", "bigdata", "--url", &url]))
+        })
+    };
+    let first = pull().await.expect("ran");
+    assert!(first.contains('3'), "the batch report: {first}");
+    assert_eq!(batches(&app).await, 1);
+    let again = pull().await.expect("ran");
+    assert!(again.contains("未变化"), "{again}");
+    assert_eq!(batches(&app).await, 1);
 }
