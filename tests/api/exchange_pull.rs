@@ -16,6 +16,7 @@ use crate::helpers::{TestApp, count_rows, paicha_command, phone_list, run_ok};
 crate::on_every_backend!(
     a_pulled_list_imports_once_until_it_changes,
     paicha_pull_imports_a_list_once,
+    serve_pulls_the_lists_of_the_county_file,
 );
 
 /// What the upstream serves: a status, the list and its ETag; and how many requests came
@@ -151,4 +152,37 @@ async fn paicha_pull_imports_a_list_once(app: TestApp) {
     let again = pull().await.expect("ran");
     assert!(again.contains("未变化"), "{again}");
     assert_eq!(batches(&app).await, 1);
+}
+
+/// `paicha serve` with a `[[pull]]` table in its county file pulls the list on start.
+async fn serve_pulls_the_lists_of_the_county_file(app: TestApp) {
+    let upstream: Shared = Arc::default();
+    let url = spawn_upstream(upstream.clone()).await;
+    set(&upstream, 200, &phone_list(4), "\"v1\"");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let county = dir.path().join("county.toml");
+    let demo = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/county.toml"),
+    )
+    .expect("demo county");
+    std::fs::write(
+        &county,
+        format!("{demo}\n[[pull]]\nurl = \"{url}\"\nevery = \"1h\"\n"),
+    )
+    .expect("county file");
+    let mut server = paicha_command(&app.database_url)
+        .env("PAICHA_COUNTY", &county)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let started = std::time::Instant::now();
+    while batches(&app).await == 0 && started.elapsed() < std::time::Duration::from_secs(60) {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(batches(&app).await, 1, "the list was pulled on start");
+    assert_eq!(count_rows(&app.register, "pull_state").await, 1);
 }
