@@ -2,6 +2,7 @@
 //! paicha, their hubs post notices to each other over HTTP, signed with a secret they share.
 //!
 //! - [`partners`]: the registry of partner hubs (code, name, base URL, shared secret);
+//! - [`sealing`]: partner secrets sealed at rest under a key kept outside the database;
 //! - [`signing`]: HMAC-SHA256 request signatures, for the receiving and the sending side;
 //! - [`inbound`]: `POST /api/v1/notices`, a partner's notices imported as an `EXTERNAL` batch,
 //!   once per `Idempotency-Key`;
@@ -15,6 +16,7 @@ pub mod answer;
 pub mod inbound;
 pub mod partners;
 pub mod pull;
+pub mod sealing;
 pub mod signing;
 
 pub use inbound::router;

@@ -1,12 +1,11 @@
 //! The registry of partner hubs: the jurisdictions we exchange with, each with its GB/T 2260
 //! code, name, base URL and the one secret both hubs sign with.
 //!
-//! The secret is kept itself in the register's database (`partner.secret`), not a hash of it
-//! as a token is: HMAC needs it to verify a partner's requests and to sign ours. It is shown
-//! once, when it is made (`partner add`, `rotate-secret`), and never served again by any
-//! command or query. Whoever can read the database can read it — and with it every person of
-//! the register, which is why the database is the thing to protect; a leaked secret is
-//! replaced with `rotate-secret` on both hubs.
+//! The secret is kept in the register's database (`partner.secret`), not a hash of it as a
+//! token is: HMAC needs it to verify a partner's requests and to sign ours. It is sealed under
+//! `PAICHA_SECRETS_KEY` when that is set (see [`super::sealing`]). It is shown once, when it is
+//! made (`partner add`, `rotate-secret`), and never served again by any command or query; a
+//! leaked secret is replaced with `rotate-secret` on both hubs.
 //!
 //! Every request looks its partner up in the database, so a partner added, rotated or removed
 //! while the server runs counts at once.
@@ -16,6 +15,7 @@ use rand::{RngCore as _, SeedableRng as _};
 use sea_orm::{ActiveModelTrait as _, ActiveValue::Set, ColumnTrait as _, ConnectionTrait};
 use sea_orm::{EntityTrait as _, QueryFilter as _, QueryOrder as _};
 
+use super::sealing::{self, SealingKey};
 use crate::db::{self, partner};
 use crate::error::AppError;
 use crate::normalize::Divisions;
@@ -114,7 +114,10 @@ pub fn parse_url(text: &str) -> Result<String, AppError> {
 
 fn check_secret(secret: &str) -> Result<String, AppError> {
     let secret = secret.trim();
-    if secret.chars().count() < MIN_SECRET_CHARS || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+    if secret.chars().count() < MIN_SECRET_CHARS
+        || !secret.bytes().all(|b| b.is_ascii_graphic())
+        || secret.starts_with(sealing::SEALED_PREFIX)
+    {
         return Err(AppError::BadInput(format!(
             "共享密钥须为至少 {MIN_SECRET_CHARS} 个可见 ASCII 字符（不给出时自动生成）"
         )));
@@ -129,8 +132,8 @@ pub fn new_secret() -> String {
     hex::encode(bytes)
 }
 
-/// The partner with `code`, secret included (for signing and verifying only).
-pub async fn find(
+/// The partner with `code`, its `secret` as stored (sealed or not).
+async fn find_stored(
     conn: &impl ConnectionTrait,
     code: &str,
 ) -> Result<Option<partner::Model>, AppError> {
@@ -140,25 +143,39 @@ pub async fn find(
         .await?)
 }
 
+/// The partner with `code`, its secret opened (for signing and verifying only).
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    code: &str,
+) -> Result<Option<partner::Model>, AppError> {
+    let Some(mut row) = find_stored(conn, code).await? else {
+        return Ok(None);
+    };
+    let key = SealingKey::from_env()?;
+    row.secret = sealing::open(key.as_ref(), &row.code, &row.secret)?;
+    Ok(Some(row))
+}
+
 impl Register {
     /// Adds a partner hub; its secret (the one given, or a new one) is returned this once.
     /// A code already registered is a `CONFLICT`.
     #[tracing::instrument(skip_all, fields(partner = %spec.code), err(level = "debug", Debug))]
     pub async fn add_partner(&self, spec: PartnerSpec) -> Result<WithSecret, AppError> {
         let write = self.db().write("a new partner").await?;
-        if find(&write.txn, &spec.code).await?.is_some() {
+        if find_stored(&write.txn, &spec.code).await?.is_some() {
             return Err(AppError::Conflict(format!(
                 "协作单位 {} 已登记；更换密钥请用 rotate-secret",
                 spec.code
             )));
         }
         let secret = spec.secret.unwrap_or_else(new_secret);
+        let stored = sealing::seal(SealingKey::from_env()?.as_ref(), &spec.code, &secret)?;
         let row = partner::ActiveModel {
             id: Set(db::next_id(&write.txn, "partner").await?),
             code: Set(spec.code),
             name: Set(spec.name),
             base_url: Set(spec.base_url),
-            secret: Set(secret.clone()),
+            secret: Set(stored),
             created_at: Set(Utc::now()),
             rotated_at: Set(None),
         }
@@ -214,11 +231,12 @@ impl Register {
             None => new_secret(),
         };
         let write = self.db().write("a partner's new secret").await?;
-        let row = find(&write.txn, code.trim())
+        let row = find_stored(&write.txn, code.trim())
             .await?
             .ok_or_else(|| AppError::NotFound(format!("没有代码为 {code} 的协作单位")))?;
+        let stored = sealing::seal(SealingKey::from_env()?.as_ref(), &row.code, &secret)?;
         let mut active: partner::ActiveModel = row.into();
-        active.secret = Set(secret.clone());
+        active.secret = Set(stored);
         active.rotated_at = Set(Some(Utc::now()));
         let row = active.update(&write.txn).await?;
         write.commit().await?;

@@ -5,6 +5,7 @@ use paicha::exchange::partners::PartnerSpec;
 use paicha::exchange::signing;
 use paicha::intake::SourceKind;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait as _;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, count_rows, import_file, paicha_command, run_ok, sample_bytes};
@@ -16,6 +17,7 @@ crate::on_every_backend!(
     a_partner_added_while_the_server_runs_works_at_once,
     two_identical_requests_at_once_import_once,
     a_partner_added_on_the_command_line_works_on_the_running_server,
+    a_secret_sealed_at_rest_still_signs_and_verifies,
 );
 
 /// Wuhan's Jiang'an district, the sender of the sample's first notice.
@@ -430,4 +432,106 @@ async fn a_partner_added_on_the_command_line_works_on_the_running_server(app: Te
     run(&["partner", "remove", "420102"]).await.expect("ran");
     let (status, _, _) = post_signed(&app, JIANGAN, &rotated, now(), Some("cli-3"), body).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// With `PAICHA_SECRETS_KEY` set, the database holds the secret sealed, and a server with the
+/// key verifies requests signed with it.
+async fn a_secret_sealed_at_rest_still_signs_and_verifies(app: TestApp) {
+    let key = "ab".repeat(32);
+    let url = app.database_url.clone();
+    let cli_key = key.clone();
+    let secret = tokio::task::spawn_blocking(move || {
+        run_ok(
+            paicha_command(&url)
+                .env("PAICHA_SECRETS_KEY", &cli_key)
+                .args([
+                    "partner",
+                    "add",
+                    "--code",
+                    "420102",
+                    "--name",
+                    "江岸区",
+                    "--url",
+                    "http://127.0.0.1:9/",
+                ]),
+        )
+    })
+    .await
+    .expect("ran");
+    let secret = secret.trim().to_owned();
+    let conn = &app.register.db().conn;
+    let stored = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT secret FROM partner",
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get::<String>("", "secret")
+        .expect("secret");
+    assert!(stored.starts_with("sealed:v1:"), "{stored}");
+    assert!(!stored.contains(&secret));
+
+    // A server with the key verifies the partner's requests.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut server = paicha_command(&app.database_url)
+        .env("PAICHA_SECRETS_KEY", &key)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let started = std::time::Instant::now();
+    while app
+        .client
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .is_err()
+        && started.elapsed() < std::time::Duration::from_secs(60)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let body = jiangan_notice(None);
+    let signed = signing::sign(
+        JIANGAN,
+        secret.as_bytes(),
+        "POST",
+        "/api/v1/notices",
+        &body,
+        now(),
+    );
+    let mut request = app
+        .client
+        .post(format!("{base}/api/v1/notices"))
+        .header("idempotency-key", "sealed-1")
+        .body(body);
+    for (name, value) in signed.headers() {
+        request = request.header(name, value);
+    }
+    let status = request.send().await.map(|r| r.status());
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(status.ok(), Some(StatusCode::OK));
+
+    // Without the key, the sealed secret cannot be read: refused as an internal error,
+    // nothing written.
+    let before = written(&app).await;
+    let (status, answer, _) = post_signed(
+        &app,
+        JIANGAN,
+        &secret,
+        now(),
+        Some("sealed-2"),
+        jiangan_notice(Some("2")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{answer}");
+    assert_eq!(answer["error"]["code"], "INTERNAL");
+    assert_eq!(written(&app).await, before);
 }
