@@ -23,8 +23,10 @@ use crate::privacy::{escape_csv_cell, mask_text};
 use crate::register::{ImportRequest, Progress, Register};
 use crate::states::Stored as _;
 
+mod exchange;
 mod exports;
 mod report;
+pub use exchange::PartnerCommand;
 use exports::{audit_export, export, export_worklist};
 
 /// paicha — the screening register hub.
@@ -147,6 +149,22 @@ pub enum Command {
     Report {
         #[command(subcommand)]
         action: report::ReportCommand,
+    },
+    /// Register the partner hubs this hub exchanges notices with, and their shared secrets.
+    Partner {
+        #[command(subcommand)]
+        action: PartnerCommand,
+    },
+    /// Pull an upstream list over HTTP and import it (once, or `--every` interval).
+    Pull {
+        /// bigdata (the only kind pulled).
+        source: SourceKind,
+        /// Where the list is (`https://…`).
+        #[arg(long)]
+        url: String,
+        /// Pull again every interval (`90s`, `30m`, `2h`) until interrupted.
+        #[arg(long)]
+        every: Option<String>,
     },
     /// Apply database migrations.
     Migrate,
@@ -295,6 +313,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => export(&register, what, format, masked).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
         Command::Report { action } => report::run(&register, action).await,
+        Command::Partner { action } => exchange::partner(&register, action).await,
+        Command::Pull { source, url, every } => {
+            exchange::pull(&register, source, &url, every.as_deref()).await
+        }
         Command::Resolve => resolve(&register).await,
     };
     // What the command wrote leaves the write-ahead log before the process ends.
@@ -406,6 +428,7 @@ async fn serve(
     }
     let access = register.access_required().with_rate_limit(rate_limit);
     let sweeper = register.spawn_followup_sweeper();
+    let pulls = crate::exchange::pull::spawn_pulls(&register).map_err(AppError::into_anyhow)?;
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -422,6 +445,9 @@ async fn serve(
     .await
     .context("Server failed")?;
     sweeper.abort();
+    for pull in pulls {
+        pull.abort();
+    }
     Ok(())
 }
 

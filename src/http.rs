@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
 //! (subscriptions over `graphql-transport-ws`), `/exports/{id}` (the files `exportPersons`
-//! makes, for the token that made them: `http/exports.rs`) and `/health`. A persisted query's
+//! makes, for the token that made them: `http/exports.rs`), `/api/v1/notices` (partner hubs'
+//! signed notices: `exchange::inbound`) and `/health`. A persisted query's
 //! GET answer carries an `ETag` and answers `If-None-Match` with 304.
 //!
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
@@ -90,6 +91,12 @@ pub fn router(schema: PaichaSchema, access: Access) -> Router {
 
 /// The router of the whole server.
 pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) -> Router {
+    // The hub-to-hub endpoints (`/api/v1/…`) authenticate by signature, not by token.
+    let exchange = schema
+        .data::<crate::register::Register>()
+        .cloned()
+        .map(crate::exchange::router)
+        .unwrap_or_default();
     let state = AppState {
         schema,
         access,
@@ -107,6 +114,7 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
         .merge(graphiql::router())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .with_state(state)
+        .merge(exchange)
 }
 
 /// A GraphQL-shaped error response: `{"errors":[{"message", "extensions":{"code"}}]}`.

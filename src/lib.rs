@@ -12,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod eval;
+pub mod exchange;
 pub mod followup;
 pub mod graphql;
 pub mod http;

@@ -13,6 +13,7 @@ mod m20260107_000001_notice_header;
 mod m20260108_000001_review_pairs;
 mod m20260109_000001_followup;
 mod m20260111_000001_reports;
+mod m20260113_000001_partners;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260108_000001_review_pairs::Migration),
             Box::new(m20260109_000001_followup::Migration),
             Box::new(m20260111_000001_reports::Migration),
+            Box::new(m20260113_000001_partners::Migration),
         ]
     }
 }

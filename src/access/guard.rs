@@ -57,11 +57,13 @@ pub enum Permission {
     ManageLetters,
     /// Read and export the audit log.
     ReadAudit,
+    /// Register partner hubs and their shared secrets (hub-to-hub exchange).
+    ManagePartners,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Self::ReadPersons,
         Self::ReadUnmasked,
         Self::ReadRecords,
@@ -75,6 +77,7 @@ impl Permission {
         Self::ReadLetters,
         Self::ManageLetters,
         Self::ReadAudit,
+        Self::ManagePartners,
     ];
 
     /// The roles granted this permission: the role × operation table of DESIGN §2 "Access".
@@ -94,7 +97,7 @@ impl Permission {
             Self::ReadAggregates => &[Admin, Analyst, Dashboard],
             Self::SubmitNotice => &[Admin, Partner],
             Self::ReadLetters => &[Admin, Analyst, Partner],
-            Self::ReadAudit => &[Admin],
+            Self::ReadAudit | Self::ManagePartners => &[Admin],
         }
     }
 

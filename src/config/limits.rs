@@ -131,3 +131,29 @@ pub const EXPORT_TTL: Duration = Duration::from_secs(60 * 60);
 /// Bytes all export files waiting to be downloaded may hold together (they are kept in
 /// memory); an export that would go beyond it is refused until older ones expire.
 pub const MAX_EXPORT_STORE_BYTES: usize = 256 * 1024 * 1024;
+
+// ---- Hub-to-hub exchange --------------------------------------------------------------------
+
+/// How far a signed request's `X-Paicha-Timestamp` may be from our clock, either way: a
+/// captured request cannot be replayed later than this.
+pub const MAX_SIGNATURE_SKEW: Duration = Duration::from_secs(5 * 60);
+/// Largest body of a signed exchange request (`POST /api/v1/notices`): a notice is a few
+/// kilobytes a person; a province's list goes through an upstream pull instead.
+pub const MAX_EXCHANGE_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// Longest an `Idempotency-Key` may be.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 200;
+/// Longest any one call to another hub or an upstream list may take, connection included.
+pub const EXCHANGE_CALL_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest connecting to another hub or an upstream list may take.
+pub const EXCHANGE_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest upstream list a pull reads (the file limits apply to it as to any file).
+pub const MAX_PULL_BYTES: usize = 512 * 1024 * 1024;
+/// The first wait before a failed pull is tried again; it doubles with each failure in a row,
+/// up to [`PULL_RETRY_MAX`] (or the pull's own interval when that is shorter).
+pub const PULL_RETRY_FIRST: Duration = Duration::from_secs(30);
+/// The longest wait before a failed pull is tried again.
+pub const PULL_RETRY_MAX: Duration = Duration::from_secs(30 * 60);
+/// Longest one pull of an upstream list may take, its body read included.
+pub const PULL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// Shortest interval between pulls of one URL (`--every`, `every` in `[[pull]]`).
+pub const PULL_MIN_INTERVAL: Duration = Duration::from_secs(10);

@@ -4,6 +4,7 @@
 pub mod clock;
 mod followup;
 pub mod limits;
+pub mod pull;
 pub mod reports;
 
 use std::path::Path;
@@ -30,43 +31,35 @@ pub struct Reference {
     pub reports: reports::ReportRules,
     /// The county's today: the real date, or the one pinned by `--today`.
     pub clock: clock::Clock,
+    /// Upstream lists `serve` pulls (`[[pull]]` of the county file).
+    pub pulls: Arc<Vec<pull::PullSpec>>,
 }
 
 impl Reference {
     /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
     pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
-        let report_rules = reports::rules(
-            county
-                .map_or(Ok(DEFAULT_COUNTY.to_owned()), |path| {
-                    std::fs::read_to_string(path).with_context(|| {
-                        format!("Failed to read the county file {}", path.display())
-                    })
-                })?
-                .as_str(),
-        )
-        .context("Failed to parse the [reports] table of the county file")?;
-        let (gazetteer, rules) = match county {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| {
+        let (text, name) = match county {
+            Some(path) => (
+                std::fs::read_to_string(path).with_context(|| {
                     format!("Failed to read the county file {}", path.display())
-                })?;
-                parse_gazetteer(&text)
-                    .and_then(|g| Ok((g, followup::rules(&text)?)))
-                    .with_context(|| {
-                        format!("Failed to parse the county file {}", path.display())
-                    })?
-            }
-            None => (
-                parse_gazetteer(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
-                followup::rules(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+                })?,
+                format!("the county file {}", path.display()),
             ),
+            None => (DEFAULT_COUNTY.to_owned(), "the demo county".to_owned()),
         };
+        let gazetteer =
+            parse_gazetteer(&text).with_context(|| format!("Failed to parse {name}"))?;
+        let rules = followup::rules(&text).with_context(|| format!("Failed to parse {name}"))?;
+        let report_rules = reports::rules(&text)
+            .with_context(|| format!("Failed to parse the [reports] table of {name}"))?;
+        let pulls = pull::pulls(&text).with_context(|| format!("Failed to parse {name}"))?;
         Ok(Self {
             gazetteer: Arc::new(gazetteer),
             divisions: Divisions::embedded(),
             followup: Arc::new(rules),
             reports: report_rules,
             clock: clock::Clock::real(),
+            pulls: Arc::new(pulls),
         })
     }
 

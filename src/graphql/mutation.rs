@@ -120,6 +120,55 @@ async fn alert_in_scope(
 /// The root of every mutation.
 #[Object]
 impl Mutation {
+    /// Adds a partner hub: `code` a GB/T 2260 code of the national division table, `baseUrl`
+    /// where its hub answers, `secret` the one its administrator gave (at least 32 visible
+    /// ASCII characters); without it a new one is made. The answer carries the secret this
+    /// once. A code already added is a `CONFLICT`. Admins only.
+    #[graphql(guard = "super::rules::guard(\"addPartner\")")]
+    async fn add_partner(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        name: String,
+        base_url: String,
+        secret: Option<String>,
+    ) -> Result<super::types::PartnerWithSecret> {
+        let register = ctx.data::<Register>()?;
+        let spec = crate::exchange::partners::PartnerSpec::parse(
+            register.reference.divisions,
+            &code,
+            &name,
+            &base_url,
+            secret.as_deref(),
+        )?;
+        Ok(register.add_partner(spec).await?.into())
+    }
+
+    /// Removes the partner hub with `code`: its requests are refused from now on. False when
+    /// there was none. Admins only.
+    #[graphql(guard = "super::rules::guard(\"removePartner\")")]
+    async fn remove_partner(&self, ctx: &Context<'_>, code: String) -> Result<bool> {
+        let register = ctx.data::<Register>()?;
+        Ok(register.remove_partner(&code).await?)
+    }
+
+    /// Gives the partner hub with `code` a new shared secret (`secret`, or a new one when not
+    /// given), carried by the answer this once; the old one stops working at once.
+    /// `NOT_FOUND` for an unknown code. Admins only.
+    #[graphql(guard = "super::rules::guard(\"rotatePartnerSecret\")")]
+    async fn rotate_partner_secret(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        secret: Option<String>,
+    ) -> Result<super::types::PartnerWithSecret> {
+        let register = ctx.data::<Register>()?;
+        Ok(register
+            .rotate_partner_secret(&code, secret.as_deref())
+            .await?
+            .into())
+    }
+
     /// Sets a person's home observation by hand: `TRANSFERRED` (to concentrated quarantine or
     /// a hospital: `place` is required), `LOST_CONTACT`, `RELEASED` early, or back to
     /// `UNDER_OBSERVATION` (the register then releases it on its own when the period is over).

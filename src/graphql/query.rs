@@ -583,6 +583,19 @@ impl Query {
         ))
     }
 
+    /// The partner hubs this hub exchanges notices with, by code (never their secrets).
+    /// Admins only.
+    #[graphql(guard = "super::rules::guard(\"partners\")")]
+    async fn partners(&self, ctx: &Context<'_>) -> Result<Vec<super::types::Partner>> {
+        let register = ctx.data::<Register>()?;
+        Ok(register
+            .partners()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     /// Follow-up alerts (fevers and missed temperature checks), newest first, as a Relay
     /// connection (`first` and `after`). `filter.township` takes any spelling the gazetteer
     /// knows (an unknown name is `BAD_USER_INPUT`). A TOWNSHIP token sees its township's

@@ -31,6 +31,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     // Reports with their notes: not for DASHBOARD, which reads `stats.reportsMissingToday`.
     ("dailyReports", &[Permission::ReadPersons]),
     ("briefing", &[Permission::ReadAggregates]),
+    ("partners", &[Permission::ManagePartners]),
     // Mutations.
     (
         "importBatch",
@@ -66,6 +67,9 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         &[Permission::FieldWork, Permission::Resolve],
     ),
     ("recordCase", &[Permission::FieldWork, Permission::Resolve]),
+    ("addPartner", &[Permission::ManagePartners]),
+    ("removePartner", &[Permission::ManagePartners]),
+    ("rotatePartnerSecret", &[Permission::ManagePartners]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

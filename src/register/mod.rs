@@ -12,7 +12,7 @@ pub mod resolution;
 
 pub use crate::states::{HubeiLink, LocationStatus};
 pub use decisions::Verdict;
-pub use import::{ImportRequest, NoProgress, Progress};
+pub use import::{Hooked, ImportHook, ImportRequest, NoProgress, Progress};
 
 use std::sync::Arc;
 

@@ -324,6 +324,28 @@ fn cases() -> Vec<Case> {
             narrowed_to: None,
         },
         Case {
+            field: "partners",
+            call: Json("{ partners { code name baseUrl createdAt rotatedAt } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "addPartner",
+            call: Json(
+                "mutation { addPartner(code: \"420102\", name: \"武汉市江岸区\", baseUrl: \"http://127.0.0.1:9/\") { partner { code } secret } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
+            field: "removePartner",
+            call: Json("mutation { removePartner(code: \"999999\") }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "rotatePartnerSecret",
+            call: Json("mutation { rotatePartnerSecret(code: \"999999\") { secret } }"),
+            narrowed_to: None,
+        },
+        Case {
             field: "assignTeam",
             call: Json("mutation { assignTeam(personId: \"999999\", members: []) { role } }"),
             narrowed_to: None,

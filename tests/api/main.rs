@@ -13,6 +13,8 @@ mod cli;
 mod concurrency;
 mod dashboards;
 mod decisions;
+mod exchange;
+mod exchange_pull;
 mod exports;
 mod exposure;
 mod febrl;

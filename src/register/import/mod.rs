@@ -97,6 +97,37 @@ impl<'a> ImportRequest<'a> {
     }
 }
 
+/// Work an import does in its own transaction for its caller: the hub-to-hub exchange
+/// records the request a batch answers (its idempotency key) atomically with the batch.
+#[async_trait::async_trait]
+pub trait ImportHook: Send + Sync {
+    /// Runs in the writer's turn before anything is written: `Some(answer)` answers the
+    /// request without importing (nothing is written).
+    async fn before(
+        &self,
+        txn: &DatabaseTransaction,
+    ) -> Result<Option<serde_json::Value>, AppError>;
+    /// Runs after the batch is written and resolved, before the commit; its answer is
+    /// returned with the reports. An error rolls the batch back.
+    async fn after(
+        &self,
+        txn: &DatabaseTransaction,
+        reports: &[BatchReport],
+    ) -> Result<serde_json::Value, AppError>;
+}
+
+/// What [`Register::import_hooked`] did.
+#[derive(Debug)]
+pub enum Hooked {
+    /// The hook answered before the import: nothing was written.
+    Answered(serde_json::Value),
+    /// The file was imported (or found imported before), with the hook's answer.
+    Imported {
+        reports: Vec<BatchReport>,
+        answer: Option<serde_json::Value>,
+    },
+}
+
 /// What happens to a prepared row in this batch.
 enum Plan {
     Unchanged,
@@ -163,7 +194,25 @@ impl Register {
         &self,
         requests: Vec<ImportRequest<'_>>,
     ) -> Result<Vec<BatchReport>, AppError> {
-        self.write_imports(requests)
+        match self.write_imports(requests, None).await {
+            Ok(Hooked::Imported { reports, .. }) => Ok(reports),
+            Ok(Hooked::Answered(_)) => Err(AppError::Internal(anyhow::anyhow!(
+                "an import without a hook was answered by one"
+            ))),
+            Err(e) => Err(self.db.explain(e)),
+        }
+    }
+
+    /// Imports one file as one batch with `hook` run in the import's own transaction, before
+    /// anything is written and after the batch is resolved (see [`ImportHook`]): what the hook
+    /// writes commits or rolls back with the batch.
+    #[tracing::instrument(skip_all, err(level = "debug", Debug))]
+    pub async fn import_hooked(
+        &self,
+        req: ImportRequest<'_>,
+        hook: &dyn ImportHook,
+    ) -> Result<Hooked, AppError> {
+        self.write_imports(vec![req], Some(hook))
             .await
             .map_err(|e| self.db.explain(e))
     }
@@ -171,7 +220,8 @@ impl Register {
     async fn write_imports(
         &self,
         requests: Vec<ImportRequest<'_>>,
-    ) -> Result<Vec<BatchReport>, AppError> {
+        hook: Option<&dyn ImportHook>,
+    ) -> Result<Hooked, AppError> {
         let mut stage = StageTimer::new();
         // The events of the run are the importer's (one command, one importer).
         let actor = requests
@@ -183,11 +233,35 @@ impl Register {
             .db
             .write(&format!("the import of {}", files.join(", ")))
             .await?;
-        let reports = match self
+        if let Some(hook) = hook {
+            match hook.before(&write.txn).await {
+                Ok(None) => {}
+                Ok(Some(answer)) => {
+                    // Answered without importing: nothing of this request is written.
+                    write.txn.rollback().await?;
+                    return Ok(Hooked::Answered(answer));
+                }
+                Err(e) => {
+                    self.roll_back(write).await;
+                    return Err(e);
+                }
+            }
+        }
+        let written = match self
             .write_all(&write.txn, &requests, &actor, &mut stage)
             .await
         {
-            Ok(reports) => reports,
+            Ok(reports) => match hook {
+                Some(hook) => hook
+                    .after(&write.txn, &reports)
+                    .await
+                    .map(|answer| (reports, Some(answer))),
+                None => Ok((reports, None)),
+            },
+            Err(e) => Err(e),
+        };
+        let (reports, answer) = match written {
+            Ok(written) => written,
             Err(e) => {
                 self.roll_back(write).await;
                 return Err(e);
@@ -213,7 +287,7 @@ impl Register {
                 "batch imported"
             );
         }
-        Ok(reports)
+        Ok(Hooked::Imported { reports, answer })
     }
 
     /// Rolls back an import that failed, and empties SQLite's write-ahead log of what it had
