@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod dashboards;
 mod decisions;
+mod demo_followup;
 mod exports;
 mod exposure;
 mod febrl;
