@@ -26,6 +26,7 @@ mod incremental;
 mod intake;
 mod limits;
 mod location;
+mod location_accuracy;
 mod masking;
 mod notices;
 mod oracles;

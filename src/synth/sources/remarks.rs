@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use rand::Rng;
 
 use crate::normalize::divisions::Divisions;
+use crate::normalize::place::Gazetteer;
 use crate::synth::places::division_text;
 
 /// Remarks that put the person at a place; `{p}` is the place, `{d}` a day (`1月25日`).
@@ -80,9 +81,26 @@ const HOME: [&str; 12] = [
 ];
 
 /// A place of division `code` as a remark names it: the county level, the city, or the
-/// province, in full or short.
-fn place_text(divisions: &Divisions, code: &str, rng: &mut impl Rng) -> String {
-    match rng.random_range(0..6) {
+/// province, in full or short. A place in the county's own city (`gazetteer.city`) or
+/// province is named at a level below them, as an officer of the county would (`信阳市` or
+/// `河南省` would say nothing there).
+fn place_text(
+    gazetteer: &Gazetteer,
+    divisions: &Divisions,
+    code: &str,
+    rng: &mut impl Rng,
+) -> String {
+    let named = |d: Option<&crate::normalize::divisions::Division>, name: &str| {
+        d.is_some_and(|d| d.name == name)
+    };
+    let same_city = named(divisions.city_of(code), &gazetteer.city);
+    let same_province = named(divisions.province_of(code), &gazetteer.province);
+    let level = match (same_city, same_province) {
+        (true, _) => rng.random_range(0..2),
+        (false, true) => rng.random_range(0..4),
+        (false, false) => rng.random_range(0..6),
+    };
+    match level {
         0 | 1 => division_text(divisions, code, rng.random_range(0..2)),
         2 | 3 => division_text(divisions, code, 2 + rng.random_range(0..2)),
         _ => match divisions.province_of(code) {
@@ -95,7 +113,14 @@ fn place_text(divisions: &Divisions, code: &str, rng: &mut impl Rng) -> String {
 
 /// `广东省` → `广东`, `广西壮族自治区` → `广西`, `北京市` → `北京`.
 fn short_province(name: &str) -> String {
-    for suffix in ["壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市"] {
+    for suffix in [
+        "壮族自治区",
+        "回族自治区",
+        "维吾尔自治区",
+        "自治区",
+        "省",
+        "市",
+    ] {
         if let Some(short) = name.strip_suffix(suffix)
             && short.chars().count() >= 2
         {
@@ -113,6 +138,7 @@ fn day_text(day: NaiveDate) -> String {
 
 /// A remark of one found away, at division `away` when `named`; the day is when they left.
 pub(super) fn away_remark(
+    gazetteer: &Gazetteer,
     divisions: &Divisions,
     away: &str,
     named: bool,
@@ -125,7 +151,7 @@ pub(super) fn away_remark(
         UNNAMED[rng.random_range(0..UNNAMED.len())]
     };
     template
-        .replace("{p}", &place_text(divisions, away, rng))
+        .replace("{p}", &place_text(gazetteer, divisions, away, rng))
         .replace("{d}", &day_text(left))
 }
 
@@ -137,7 +163,10 @@ pub(super) fn home_remark(
     rng: &mut impl Rng,
 ) -> String {
     HOME[rng.random_range(0..HOME.len())]
-        .replace("{o}", &division_text(divisions, origin, rng.random_range(0..4)))
+        .replace(
+            "{o}",
+            &division_text(divisions, origin, rng.random_range(0..4)),
+        )
         .replace("{d}", &day_text(arrival))
 }
 
