@@ -239,7 +239,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             field: "stats",
-            call: Json("{ stats { persons } }"),
+            call: Json("{ stats { persons followup { countyWorklist teamIncomplete } } }"),
             narrowed_to: None,
         },
         Case {

@@ -9,11 +9,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use paicha::followup::observation::china;
 use serde_json::{Value, json};
 
+use paicha::access::Role;
+use paicha::access::token::TokenSpec;
+
 use crate::helpers::{Backend, TestApp, spawn_demo_app};
 
 crate::on_both_backends!(
     the_demo_shows_the_follow_up_through_graphql,
     the_demo_sweeps_to_nothing_new_at_any_hour_of_its_last_day,
+    a_dashboard_reads_the_follow_up_in_figures,
 );
 
 async fn seeded(backend: Backend) -> TestApp {
@@ -217,4 +221,126 @@ async fn the_demo_sweeps_to_nothing_new_at_any_hour_of_its_last_day(backend: Bac
         assert_eq!(swept, Default::default(), "at {h}:{m}");
     }
     assert_eq!(app.count("followup_alert").await, before);
+}
+
+const FOLLOWUP_FIGURES: &str = "{ stats { suppressedBelow followup {
+    byObservationState { state count } openAlertsByKind { kind count }
+    alertsByState { state count } countyWorklist worklistByTownship { township count }
+    teamIncomplete } } }";
+
+/// The count of the entry of `list` whose `key` is `value`.
+fn count_of(list: &Value, key: &str, value: &str) -> Value {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e[key] == value)
+        .unwrap_or_else(|| panic!("{value} in {list}"))["count"]
+        .clone()
+}
+
+async fn a_dashboard_reads_the_follow_up_in_figures(backend: Backend) {
+    let app = seeded(backend).await;
+    let admin = app.gql_data(FOLLOWUP_FIGURES, json!({})).await;
+    assert!(admin["stats"]["suppressedBelow"].is_null(), "{admin}");
+    let figures = &admin["stats"]["followup"];
+
+    // Each figure is what the lists themselves count.
+    let watched = in_county(&app)
+        .await
+        .iter()
+        .filter(|p| p["observation"]["state"] == "UNDER_OBSERVATION")
+        .count() as i64;
+    assert_eq!(
+        int(&count_of(
+            &figures["byObservationState"],
+            "state",
+            "UNDER_OBSERVATION"
+        )),
+        watched
+    );
+    assert_eq!(
+        int(&count_of(&figures["openAlertsByKind"], "kind", "FEVER")),
+        1
+    );
+    assert_eq!(
+        int(&count_of(
+            &figures["openAlertsByKind"],
+            "kind",
+            "MISSED_CHECK"
+        )),
+        alert_count(&app, json!({ "kind": "MISSED_CHECK", "state": "OPEN" })).await
+    );
+    for state in ["OPEN", "ACKNOWLEDGED", "RESOLVED"] {
+        assert_eq!(
+            int(&count_of(&figures["alertsByState"], "state", state)),
+            alert_count(&app, json!({ "state": state })).await,
+            "{state}"
+        );
+    }
+    assert_eq!(int(&figures["teamIncomplete"]), 1);
+    let list = |township: Value| {
+        let app = &app;
+        async move {
+            let data = app
+                .gql_data(
+                    "query($t: String) { verificationWorklist(township: $t, first: 1) { totalCount } }",
+                    json!({ "t": township }),
+                )
+                .await;
+            int(&data["verificationWorklist"]["totalCount"])
+        }
+    };
+    assert_eq!(int(&figures["countyWorklist"]), list(Value::Null).await);
+    let townships = figures["worklistByTownship"].as_array().expect("townships");
+    assert_eq!(
+        townships.len(),
+        app.register.reference.gazetteer.townships.len()
+    );
+    for t in townships {
+        assert_eq!(int(&t["count"]), list(t["township"].clone()).await, "{t}");
+    }
+
+    // A dashboard reads the same figures, small ones withheld, and nothing of a person.
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let dashboard = app.register.create_token(spec).await.expect("token").token;
+    let (_, body) = app
+        .post_as(Some(&dashboard), FOLLOWUP_FIGURES, json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let min = int(&body["data"]["stats"]["suppressedBelow"]);
+    let shown = &body["data"]["stats"]["followup"];
+    assert!(
+        shown["teamIncomplete"].is_null(),
+        "1 is below {min}: {shown}"
+    );
+    assert_eq!(
+        count_of(&shown["byObservationState"], "state", "UNDER_OBSERVATION"),
+        json!(watched)
+    );
+    for (list, key) in [
+        ("byObservationState", "state"),
+        ("openAlertsByKind", "kind"),
+        ("alertsByState", "state"),
+        ("worklistByTownship", "township"),
+    ] {
+        for entry in shown[list].as_array().expect("a list") {
+            let value = entry[key].as_str().expect("a key");
+            let full = count_of(&figures[list], key, value);
+            // Withheld, or the same count; a count below the minimum (but zero) is never shown.
+            assert!(
+                entry["count"].is_null()
+                    || (entry["count"] == full && (int(&full) == 0 || int(&full) >= min)),
+                "{list} {value}: {entry} against {full}"
+            );
+        }
+    }
+    let (_, refused) = app
+        .post_as(
+            Some(&dashboard),
+            "{ alerts(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(refused["errors"].is_array(), "{refused}");
 }

@@ -282,7 +282,10 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
     let scores: serde_json::Value = serde_json::from_str(&json).expect("JSON scores");
     let accuracy = scores["location"]["accuracy"].as_f64().expect("location");
     assert!((0.0..=1.0).contains(&accuracy), "{scores}");
-    assert!(scores["location"]["persons"].as_u64() > Some(150), "{scores}");
+    assert!(
+        scores["location"]["persons"].as_u64() > Some(150),
+        "{scores}"
+    );
 
     let text = run_ok(
         paicha_command(&db)
