@@ -58,6 +58,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         "importTemperatures",
         &[Permission::FieldWork, Permission::Resolve],
     ),
+    ("importTeams", &[Permission::FieldWork, Permission::Resolve]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),
