@@ -1,5 +1,5 @@
 //! The demo's follow-up: the teams (五包一) and temperature sheets the townships sent in over
-//! the scenario's last week, as their sheets would bring them, with one fever, one missed
+//! the scenario's last five days, as their sheets would bring them, with one fever, one missed
 //! check and one incomplete team to show.
 //!
 //! Everything is written at fixed instants of the scenario (see [`super::seed`]), so the demo
@@ -17,8 +17,8 @@ use crate::followup::observation::china;
 use crate::register::Register;
 use crate::states::ObservationState;
 
-/// The first day of readings: the townships' sheets start on the day their checks did.
-const FIRST_READING_DAY: (i32, u32, u32) = (2020, 1, 26);
+/// The first day of readings shown: five days of sheets, twice a day, up to the last day.
+const FIRST_READING_DAY: (i32, u32, u32) = (2020, 1, 28);
 
 /// The person under observation (by rank of person ID) whose team lacks two roles.
 const INCOMPLETE_TEAM: usize = 0;
