@@ -123,8 +123,9 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL); `schema.graphql` holds the same.
     Schema,
-    /// Write synthetic source files (bigdata.csv, township.csv, external.json) and their
-    /// truth.csv for benchmarks; no database is touched.
+    /// Write synthetic source files (bigdata.csv, township.csv, external.json), their
+    /// truth.csv and where each person really is (location.csv) for benchmarks; no database
+    /// is touched.
     Synth {
         /// Number of persons (about 1.8 records each).
         #[arg(long, default_value_t = 20_000)]
@@ -136,7 +137,8 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Score the register against a truth file: pairwise precision, recall and F1.
+    /// Score the register against a truth file: pairwise precision, recall and F1 (and,
+    /// with `--location`, location-status accuracy).
     Eval {
         /// `source,record_id,person_id` CSV, or FEBRL clusters `rec_id,entity_id`.
         #[arg(long)]
@@ -144,6 +146,11 @@ pub enum Command {
         /// Print the scores as JSON.
         #[arg(long)]
         json: bool,
+        /// Also score location status against where each person really is
+        /// (`person_id,status`, the `location.csv` of `paicha synth`; person IDs as in the
+        /// truth file).
+        #[arg(long)]
+        location: Option<PathBuf>,
     },
     /// The county's reports: `report briefing --date D --format text|docx|xlsx [--out FILE]`.
     Report {
@@ -311,7 +318,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             masked,
             ..
         } => export(&register, what, format, masked).await,
-        Command::Eval { truth, json } => eval(&register, &truth, json).await,
+        Command::Eval {
+            truth,
+            json,
+            location,
+        } => eval(&register, &truth, json, location.as_deref()).await,
         Command::Report { action } => report::run(&register, action).await,
         Command::Partner { action } => exchange::partner(&register, action).await,
         Command::Pull { source, url, every } => {
@@ -357,6 +368,7 @@ fn synth(
         ("township.csv", &files.township_csv),
         ("external.json", &files.external_json),
         ("truth.csv", &files.truth_csv),
+        ("location.csv", &files.location_csv),
     ] {
         let path = out.join(name);
         std::fs::write(&path, text)
@@ -372,7 +384,12 @@ fn synth(
     Ok(())
 }
 
-async fn eval(register: &Register, truth: &std::path::Path, json: bool) -> anyhow::Result<()> {
+async fn eval(
+    register: &Register,
+    truth: &std::path::Path,
+    json: bool,
+    location: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(truth)
         .with_context(|| format!("Failed to read the truth file {}", truth.display()))?;
     let truth = crate::eval::parse_truth(&text)
@@ -383,22 +400,55 @@ async fn eval(register: &Register, truth: &std::path::Path, json: bool) -> anyho
         .map_err(AppError::into_anyhow)?;
     let predicted = crate::eval::predicted_rows(&records, truth.format);
     let scores = crate::eval::pairwise(&predicted, &truth.rows);
+    let location = match location {
+        Some(path) => Some(eval_location(register, &records, &truth, path).await?),
+        None => None,
+    };
     if json {
         #[derive(serde::Serialize)]
         struct Output {
             truth_format: crate::eval::TruthFormat,
             #[serde(flatten)]
             scores: crate::eval::PairwiseScores,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            location: Option<crate::eval::location::LocationScores>,
         }
         let output = Output {
             truth_format: truth.format,
             scores,
+            location,
         };
         println!("{}", serde_json::to_string_pretty(&output)?);
     } else {
         print!("{}", scores.to_text());
+        if let Some(location) = location {
+            print!("{}", location.to_text());
+        }
     }
     Ok(())
+}
+
+/// Location-status accuracy of the register against the true locations in `path`.
+async fn eval_location(
+    register: &Register,
+    records: &[(String, String, i64)],
+    truth: &crate::eval::Truth,
+    path: &std::path::Path,
+) -> anyhow::Result<crate::eval::location::LocationScores> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("Failed to read the location file {}", path.display()))?;
+    let locations = crate::eval::location::parse_locations(&text)
+        .with_context(|| format!("Failed to read the location file {}", path.display()))?;
+    let statuses = register
+        .export_persons()
+        .await
+        .map_err(AppError::into_anyhow)?
+        .into_iter()
+        .map(|p| (p.id, p.location_status))
+        .collect();
+    Ok(crate::eval::location::score_locations(
+        records, &statuses, truth, &locations,
+    ))
 }
 
 async fn serve(

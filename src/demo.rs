@@ -1,4 +1,8 @@
-//! `serve --demo`: fills an empty register with the demo county's sample files.
+//! `serve --demo`: fills an empty register with the demo county's sample files, and the
+//! follow-up of the persons under observation on the scenario's last day (teams, readings
+//! twice a day, alerts; see [`followup`]).
+
+mod followup;
 
 use crate::error::AppError;
 use crate::intake::SourceKind;
@@ -34,13 +38,23 @@ const DEMO_FILES: [(SourceKind, &str, &[u8]); 3] = [
     ),
 ];
 
-/// Imports the demo files when the register has no batch yet; returns how many were imported.
+/// Imports the demo files when the register has no batch yet, then the follow-up sheets of
+/// the scenario's last week; returns how many files were imported.
+///
+/// Everything is written at fixed instants of the scenario, whatever the register's clock and
+/// the real time: the files at 07:00 China time on the last day (before its first check falls
+/// due, so the observations count that day's checks), the readings and the sweep of missed
+/// checks at 20:30 (after its last). The demo is the same on every run, and a server whose
+/// today is the last day (`serve --demo`) finds no check of it left unflagged at any hour.
 pub async fn seed(register: &Register) -> Result<usize, AppError> {
     if register.stats().await?.batches > 0 {
         return Ok(0);
     }
+    let last = scenario_last_day()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the demo's last day is no date")))?;
+    let morning = followup::at(register, followup::china_at(last, 7, 0)?);
     for (source, name, bytes) in DEMO_FILES {
-        let report = register
+        let report = morning
             .import(ImportRequest::new(source, name, bytes, "demo"))
             .await?;
         tracing::info!(
@@ -51,6 +65,7 @@ pub async fn seed(register: &Register) -> Result<usize, AppError> {
             "demo file imported"
         );
     }
+    followup::seed(&morning, last).await?;
     seed_reports(register).await?;
     Ok(DEMO_FILES.len())
 }

@@ -20,6 +20,8 @@ use serde::Serialize;
 
 use crate::intake::SourceKind;
 
+pub mod location;
+
 /// Pairwise scores of a predicted clustering against a true one.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PairwiseScores {
@@ -162,6 +164,8 @@ pub struct Truth {
     pub format: TruthFormat,
     /// Keys as [`record_key`] makes them for this format, with their cluster labels.
     pub rows: Vec<(String, u64)>,
+    /// The cluster labels as the file writes them (the person IDs), by label number.
+    pub labels: Vec<String>,
 }
 
 /// Why a truth file could not be read.
@@ -253,7 +257,17 @@ pub fn parse_truth(text: &str) -> Result<Truth, TruthError> {
         let label = *labels.entry(label.to_owned()).or_insert(next);
         rows.push((key, label));
     }
-    Ok(Truth { format, rows })
+    let mut names = vec![String::new(); labels.len()];
+    for (name, label) in labels {
+        if let Some(slot) = usize::try_from(label).ok().and_then(|l| names.get_mut(l)) {
+            *slot = name;
+        }
+    }
+    Ok(Truth {
+        format,
+        rows,
+        labels: names,
+    })
 }
 
 /// The register's records (`(source in DB form, record_id, person_id)`, as

@@ -9,12 +9,14 @@ use crate::followup::observation::{china, china_date};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Clock {
     pinned: Option<NaiveDate>,
+    /// A present that does not move (the demo's seeding writes its scenario this way).
+    frozen: Option<DateTime<Utc>>,
 }
 
 impl Clock {
     /// The real clock.
     pub fn real() -> Self {
-        Self { pinned: None }
+        Self::default()
     }
 
     /// A clock whose date is `today` (China time); the time of day runs as the real one does, so
@@ -22,6 +24,16 @@ impl Clock {
     pub fn pinned(today: NaiveDate) -> Self {
         Self {
             pinned: Some(today),
+            frozen: None,
+        }
+    }
+
+    /// A clock stopped at `now`: every write made through it is made "at" that instant,
+    /// whatever the real time is (the demo seeds its scenario so, the same on every run).
+    pub fn frozen(now: DateTime<Utc>) -> Self {
+        Self {
+            pinned: Some(china_date(now)),
+            frozen: Some(now),
         }
     }
 
@@ -42,6 +54,9 @@ impl Clock {
 
     /// `real`, moved to the pinned date when there is one.
     fn at(&self, real: DateTime<Utc>) -> DateTime<Utc> {
+        if let Some(now) = self.frozen {
+            return now;
+        }
         let Some(day) = self.pinned else {
             return real;
         };
@@ -74,5 +89,8 @@ mod tests {
         );
         assert_eq!(clock.today(), day);
         assert_eq!(Clock::real().at(real), real);
+        let stopped = Clock::frozen(at);
+        assert_eq!(stopped.at(real), at);
+        assert_eq!(stopped.pin(), Some(day));
     }
 }

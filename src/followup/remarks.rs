@@ -10,7 +10,7 @@
 //! - [`RemarkRule::WentTo`]: the person went to a place: `已返回…`, `去了…`, `前往…`, `赴…`
 //!   (but `从武汉返回` is where they came from, not where they are);
 //! - [`RemarkRule::AwayUnnamed`]: away without a place: `在外地`, `外出务工`, `未返乡`,
-//!   `返回工作地`, `不在家`;
+//!   `返回工作地`, `不在家`, `离开本县` (but `离开武汉` is where they came from);
 //! - [`RemarkRule::AtHome`]: at home in the county: `在家`, `居家隔离`, `已返乡`, `已回家`.
 //!
 //! A place is read through the county's gazetteer and the national division table
@@ -236,7 +236,7 @@ fn read_clause<'d>(
         return None;
     }
     placed(clause, gazetteer, divisions)
-        .or_else(|| unnamed_away(clause))
+        .or_else(|| unnamed_away(clause, gazetteer, divisions))
         .or_else(|| at_home(clause))
 }
 
@@ -320,10 +320,38 @@ fn locate<'d>(
     }
 }
 
-fn unnamed_away(clause: &str) -> Option<RemarkReading<'static>> {
-    AWAY_UNNAMED
-        .iter()
-        .any(|m| clause.contains(m))
+/// What may follow `离开` when the person left the county (`已于1月25日离开本县`), not a place
+/// they came from (`离开武汉返乡`): the county, the home, the village …
+const LEFT_HOME: [&str; 9] = [
+    "本县",
+    "本地",
+    "本乡",
+    "本镇",
+    "本村",
+    "本社区",
+    "县城",
+    "家",
+    "老家",
+];
+
+/// `离开本县`, `离开家`, `离开青溪县`: the person left the county, the place not named.
+fn left_home(clause: &str, gazetteer: &Gazetteer, divisions: &Divisions) -> bool {
+    clause.match_indices("离开").any(|(i, m)| {
+        let rest = &clause[i + m.len()..];
+        LEFT_HOME.iter().any(|h| rest.starts_with(h))
+            || matches!(
+                locate(rest, gazetteer, divisions),
+                Some(RemarkFinding::Home { .. })
+            )
+    })
+}
+
+fn unnamed_away(
+    clause: &str,
+    gazetteer: &Gazetteer,
+    divisions: &Divisions,
+) -> Option<RemarkReading<'static>> {
+    (AWAY_UNNAMED.iter().any(|m| clause.contains(m)) || left_home(clause, gazetteer, divisions))
         .then_some(RemarkReading {
             finding: RemarkFinding::Away(None),
             rule: RemarkRule::AwayUnnamed,
@@ -425,6 +453,9 @@ mod tests {
         away_unnamed("在外省");
         away_unnamed("家属代报，本人在外地");
         away_unnamed("人不在，已电话告知");
+        away_unnamed("已于1月25日离开本县");
+        away_unnamed("初五离开家，去向不明");
+        away_unnamed("1月28日离开青溪县");
     }
 
     #[test]
@@ -439,6 +470,7 @@ mod tests {
         home("1月25日返回武汉，2月1日又回到青溪县");
         home("自驾返乡途中无停留");
         home("由武汉返青后居家");
+        home("1月20日离开武汉返乡");
     }
 
     #[test]
@@ -462,6 +494,7 @@ mod tests {
             "其妻在武汉",
             "从武汉返回",
             "电话18215620894已联系",
+            "离开武汉前体温正常",
         ] {
             assert_eq!(read(remark), None, "{remark}");
         }

@@ -266,6 +266,29 @@ impl Mutation {
         Ok(report.into())
     }
 
+    /// Imports a team sheet (五包一; CSV or XLSX, as `paicha import teams`): one row per
+    /// person, named by person ID (`人员编号`), ID number (`身份证号`) or name and phone
+    /// (`姓名`, `联系电话`), with a name and a phone column for each role (`乡镇干部`,
+    /// `乡镇干部电话`, `村干部`, `村医`, `民警`, `网格员` …). A row's members replace the
+    /// person's team, as `assignTeam` does; rows refused are reported with their number and
+    /// why, the others written in one transaction. A TOWNSHIP token assigns its township's
+    /// persons only.
+    #[graphql(guard = "super::rules::guard(\"importTeams\")")]
+    async fn import_teams(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+    ) -> Result<super::types::followup::TeamSheetReport> {
+        use crate::access::Scoped as _;
+        let register = ctx.data::<Register>()?;
+        let caller = principal(ctx)?;
+        let (file_name, bytes) = read_upload(ctx, &file)?;
+        let report = register
+            .import_teams(&file_name, &bytes, |p| caller.may_see(p.scope()))
+            .await?;
+        Ok(report.into())
+    }
+
     /// Sets the responsible team (五包一) of a person who has a home observation: the members
     /// given replace the team, one per role (`TOWNSHIP_CADRE`, `VILLAGE_CADRE`,
     /// `VILLAGE_DOCTOR`, `POLICE_OFFICER`, `GRID_WORKER`), each with a name and a phone.

@@ -70,6 +70,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("addPartner", &[Permission::ManagePartners]),
     ("removePartner", &[Permission::ManagePartners]),
     ("rotatePartnerSecret", &[Permission::ManagePartners]),
+    ("importTeams", &[Permission::FieldWork, Permission::Resolve]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

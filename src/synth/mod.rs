@@ -56,6 +56,10 @@ pub struct SynthFiles {
     pub external_json: String,
     /// `source,record_id,person_id`: one row per record intake accepts.
     pub truth_csv: String,
+    /// `person_id,status,township,jurisdiction`: where each person really is (`IN_COUNTY`
+    /// with the township, `OUT_OF_COUNTY` with the GB/T 2260 code), for `paicha eval
+    /// --location`.
+    pub location_csv: String,
     /// Counts and the noise mix.
     pub stats: SynthStats,
 }

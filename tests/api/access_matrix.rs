@@ -91,6 +91,8 @@ fn upload_bytes(file: &str) -> Vec<u8> {
 /// `importBatch` of a sample file as a multipart upload.
 /// The "source" of an upload case that imports a temperature sheet.
 const TEMPERATURES: &str = "TEMPERATURES";
+/// The "source" of an upload case that imports a team sheet.
+const TEAMS: &str = "TEAMS";
 
 async fn upload(
     app: &TestApp,
@@ -105,6 +107,17 @@ async fn upload(
             "variables": { "f": null },
         });
         let sheet = b"person_id,date,morning\n999999,2020-01-25,36.5\n".to_vec();
+        return app.upload_as(token, &operations, file, sheet).await;
+    }
+    if source == TEAMS {
+        // A team sheet whose only row names no person: read, the row refused.
+        let operations = json!({
+            "query": "mutation($f: Upload!) { importTeams(file: $f) { rows teams rejected { row reason } } }",
+            "variables": { "f": null },
+        });
+        let sheet = "人员编号,村医,村医电话\n999999,吴春生,13903760101\n"
+            .as_bytes()
+            .to_vec();
         return app.upload_as(token, &operations, file, sheet).await;
     }
     let operations = json!({
@@ -239,7 +252,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             field: "stats",
-            call: Json("{ stats { persons } }"),
+            call: Json("{ stats { persons followup { countyWorklist teamIncomplete } } }"),
             narrowed_to: None,
         },
         Case {
@@ -343,6 +356,11 @@ fn cases() -> Vec<Case> {
         Case {
             field: "rotatePartnerSecret",
             call: Json("mutation { rotatePartnerSecret(code: \"999999\") { secret } }"),
+            narrowed_to: None,
+        },
+        Case {
+            field: "importTeams",
+            call: Upload(TEAMS, "teams.csv"),
             narrowed_to: None,
         },
         Case {

@@ -22,6 +22,7 @@ crate::on_every_backend!(
     an_observation_changed_by_hand_stays_as_set,
     a_fever_alert_reaches_a_subscriber_within_a_second,
     a_temperature_sheet_is_taken_row_by_row_and_bad_rows_are_reported,
+    a_team_sheet_is_taken_row_by_row_in_the_callers_township,
 );
 
 /// Three persons checked on site: 张伟 in 城关镇 arrived two days ago, 刘芳 in 城关镇 a month
@@ -667,4 +668,67 @@ fn the_command_line_imports_a_temperature_sheet() {
     assert_eq!(reports[0]["teams"], 2, "{reports}");
     assert_eq!(reports[0]["rejected"][0]["row"], 4, "{reports}");
     assert_eq!(reports[0]["rejected"][1]["row"], 5, "{reports}");
+}
+
+async fn import_teams_as(app: &TestApp, token: &str, sheet: String) -> Value {
+    let operations = json!({
+        "query": "mutation($f: Upload!) { importTeams(file: $f) { rows teams rejected { row reason } } }",
+        "variables": { "f": null },
+    });
+    let (_, body) = app
+        .upload_as(Some(token), &operations, "包保.csv", sheet.into_bytes())
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"]["importTeams"].clone()
+}
+
+async fn team_roles(app: &TestApp, person: i64) -> usize {
+    app.gql_data(
+        "query($id: ID!) { person(id: $id) { team { role } } }",
+        json!({ "id": person.to_string() }),
+    )
+    .await["person"]["team"]
+        .as_array()
+        .expect("team")
+        .len()
+}
+
+async fn a_team_sheet_is_taken_row_by_row_in_the_callers_township(app: TestApp) {
+    let (_, [zhang, _, li]) = seeded(&app).await;
+    let spec = TokenSpec::parse(
+        Role::Township,
+        Some("城关镇"),
+        None,
+        &app.register.reference,
+    )
+    .expect("spec");
+    let officer = app.register.create_token(spec).await.expect("token").token;
+    let header = "人员编号,乡镇干部,乡镇干部电话,村干部,村干部电话,村医,村医电话,民警,民警电话,网格员,网格员电话";
+    let full = "周建国,13903760001,孙丽华,13903760002,吴春生,13903760003,郑国强,13903760004,钱晓燕,13903760005";
+    let sheet = format!("{header}\n{zhang},{full}\n{li},{full}\n{zhang},周建国,,,,,,,,,\n");
+    // 城关镇's officer: 张伟's team taken; 刘丽 (长岭镇) not found in its scope; a member
+    // without a phone refused.
+    let report = import_teams_as(&app, &officer, sheet.clone()).await;
+    assert_eq!(report["rows"], 3, "{report}");
+    assert_eq!(report["teams"], 1, "{report}");
+    let rejected: Vec<u64> = report["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|r| r["row"].as_u64().expect("row"))
+        .collect();
+    assert_eq!(rejected, vec![3, 4], "{report}");
+    assert!(
+        report["rejected"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("找不到此人")),
+        "{report}"
+    );
+    assert_eq!(team_roles(&app, zhang).await, 5);
+    assert_eq!(team_roles(&app, li).await, 0);
+
+    // The hub's admin: both persons.
+    let report = import_teams_as(&app, &app.admin_token, sheet).await;
+    assert_eq!(report["teams"], 2, "{report}");
+    assert_eq!(team_roles(&app, li).await, 5);
 }

@@ -186,9 +186,36 @@ pub async fn spawn_app_configured(
     limits: Limits,
     rate_per_minute: Option<std::num::NonZeroU32>,
 ) -> Option<TestApp> {
+    let reference = Reference::load(None).expect("demo county");
+    spawn_app_with(backend, mode, limits, rate_per_minute, reference).await
+}
+
+/// A hub as `paicha serve --demo` starts one: tokens required, the county's today pinned to
+/// the demo scenario's last day (the demo itself is not seeded).
+pub async fn spawn_demo_app(backend: Backend) -> Option<TestApp> {
+    let reference = Reference::load(None)
+        .expect("demo county")
+        .with_today(paicha::demo::scenario_last_day());
+    spawn_app_with(
+        backend,
+        AccessMode::Required,
+        Limits::default(),
+        std::num::NonZeroU32::new(TEST_RATE_PER_MINUTE),
+        reference,
+    )
+    .await
+}
+
+/// A hub as [`spawn_app_configured`] starts one, for the county and clock of `reference`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    mode: AccessMode,
+    limits: Limits,
+    rate_per_minute: Option<std::num::NonZeroU32>,
+    reference: Reference,
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = fresh_database(backend, &dir).await?;
-    let reference = Reference::load(None).expect("demo county");
     let register = paicha::open_register(&url, reference)
         .await
         .expect("open register");

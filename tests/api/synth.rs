@@ -235,7 +235,13 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
             .arg(&out),
     );
     assert!(summary.contains("persons: 200"), "{summary}");
-    for name in ["bigdata.csv", "township.csv", "external.json", "truth.csv"] {
+    for name in [
+        "bigdata.csv",
+        "township.csv",
+        "external.json",
+        "truth.csv",
+        "location.csv",
+    ] {
         assert!(out.join(name).is_file(), "{name} written");
     }
     for (source, name) in [
@@ -266,6 +272,20 @@ fn synth_then_import_then_eval_works_from_the_command_line() {
         .count()
         - 1;
     assert_eq!(scores["records"], truth_rows);
+    let json = run_ok(
+        paicha_command(&db)
+            .args(["eval", "--json", "--truth"])
+            .arg(out.join("truth.csv"))
+            .arg("--location")
+            .arg(out.join("location.csv")),
+    );
+    let scores: serde_json::Value = serde_json::from_str(&json).expect("JSON scores");
+    let accuracy = scores["location"]["accuracy"].as_f64().expect("location");
+    assert!((0.0..=1.0).contains(&accuracy), "{scores}");
+    assert!(
+        scores["location"]["persons"].as_u64() > Some(150),
+        "{scores}"
+    );
 
     let text = run_ok(
         paicha_command(&db)

@@ -367,3 +367,31 @@ impl From<crate::register::followup::TemperatureSheetReport> for TemperatureShee
         }
     }
 }
+
+/// What `importTeams` did.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TeamSheetReport {
+    /// Data rows read.
+    pub rows: u32,
+    /// Teams assigned (each replacing the person's team).
+    pub teams: u32,
+    /// Rows not taken, with their numbers and why.
+    pub rejected: Vec<RejectedReading>,
+}
+
+impl From<crate::register::followup::TeamSheetReport> for TeamSheetReport {
+    fn from(r: crate::register::followup::TeamSheetReport) -> Self {
+        Self {
+            rows: r.rows,
+            teams: r.teams,
+            rejected: r
+                .rejected
+                .into_iter()
+                .map(|x| RejectedReading {
+                    row: x.row,
+                    reason: x.reason,
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,6 +1,6 @@
 //! Headline figures and dashboard aggregates.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::common::Jurisdiction;
@@ -38,6 +38,7 @@ pub struct SourceCount {
 
 /// The register's headline figures.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct Stats {
     /// Persons in the register (null: withheld, see `suppressedBelow`).
     pub persons: Option<u64>,
@@ -305,6 +306,20 @@ fn series(rows: Vec<(NaiveDate, SourceKind, u64)>, min: Option<u64>) -> Vec<DayS
             count,
         })
         .collect()
+}
+
+#[ComplexObject]
+impl Stats {
+    /// The follow-up in figures: observations by state, alerts by kind and state, the
+    /// verification worklists' sizes, incomplete teams. Counts only, withheld below
+    /// `suppressedBelow` for a DASHBOARD caller as the other figures are.
+    async fn followup(&self, ctx: &Context<'_>) -> Result<super::FollowupFigures> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(super::FollowupFigures::shown(
+            register.followup_figures().await?,
+            self.suppressed_below,
+        ))
+    }
 }
 
 impl Stats {

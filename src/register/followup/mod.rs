@@ -8,10 +8,12 @@
 //! observations whose period is over and raises the missed-check alerts.
 
 mod alerts;
+mod figures;
 mod sheet;
 mod teams;
 
 pub use alerts::{AlertFilter, AlertPage};
+pub use figures::FollowupFigures;
 pub use sheet::{RejectedReading, TeamSheetReport, TemperatureSheetReport};
 pub use teams::TeamMemberInput;
 

@@ -6,6 +6,7 @@
 
 mod bigdata;
 mod notices;
+mod remarks;
 mod township;
 mod truth;
 
@@ -236,13 +237,37 @@ fn finish<R: Rng>(mut g: Gen<'_, R>, households: usize) -> SynthFiles {
     let township_csv = g.township_file(&mut truth);
     let external_json = g.notices_file(&mut truth);
     let (truth_csv, stats) = truth.into_file(stats);
+    let location_csv = location_file(g.persons, g.reference);
     SynthFiles {
         bigdata_csv,
         township_csv,
         external_json,
         truth_csv,
+        location_csv,
         stats,
     }
+}
+
+/// `location.csv`: where each person really is, `person_id,status,township,jurisdiction`
+/// (`IN_COUNTY` with the township, or `OUT_OF_COUNTY` with the division code).
+fn location_file(persons: &[Person], reference: &Reference) -> String {
+    let mut csv = String::from("person_id,status,township,jurisdiction\n");
+    for p in persons {
+        match (&p.away, &p.home) {
+            (Some(code), _) | (None, Home::Outside { code, .. }) => {
+                csv.push_str(&format!("{},OUT_OF_COUNTY,,{code}\n", p.id));
+            }
+            (None, Home::County { township, .. }) => {
+                let name = reference
+                    .gazetteer
+                    .townships
+                    .get(*township)
+                    .map_or("", |t| t.name.as_str());
+                csv.push_str(&format!("{},IN_COUNTY,{name},\n", p.id));
+            }
+        }
+    }
+    csv
 }
 
 /// Tags made unique by a letter suffix where two places share initials (in input order).

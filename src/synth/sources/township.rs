@@ -4,6 +4,7 @@ use chrono::Days;
 use rand::Rng;
 use rand::seq::SliceRandom;
 
+use super::remarks;
 use super::truth::Truth;
 use super::{
     Gen, HOMOPHONE, Row, TOWNSHIP, TRADITIONAL, date_text, day, unique_tags, unusable_count,
@@ -275,15 +276,64 @@ impl<R: Rng> Gen<'_, R> {
                     Home::Outside { address, .. } => address.clone(),
                     Home::County { .. } => street_address(self.reference.divisions, away, self.rng),
                 };
-                let gone_remark = self.pick(&GONE_REMARKS);
+                let gone_remark = self.pick(&GONE_REMARKS).to_owned();
+                // Drawn on the person's own generator, so every other draw stays as it was.
+                let mut own = crate::synth::seeded(&format!("away {}", p.id_number));
+                let named = own.random_bool(0.7);
+                let gone_remark = if own.random_bool(0.8) {
+                    self.note(TOWNSHIP, "away: the remark says so in its own words");
+                    if named {
+                        self.note(TOWNSHIP, "away: the remark names the place");
+                    }
+                    remarks::away_remark(
+                        &self.reference.gazetteer,
+                        self.reference.divisions,
+                        away,
+                        named,
+                        p.arrival + Days::new(own.random_range(2..8)),
+                        &mut own,
+                    )
+                } else {
+                    gone_remark
+                };
                 *remark = if remark.starts_with("电话") {
                     format!("{remark}；{gone_remark}")
                 } else {
-                    gone_remark.to_owned()
+                    gone_remark
                 };
-                address
+                // A form filed at the person's home in the county often keeps that address:
+                // only the remark says they are away.
+                match &p.home {
+                    Home::County { house, .. } if named && own.random_bool(0.5) => {
+                        self.note(TOWNSHIP, "away: the address is the home in the county");
+                        format!("{}{tname}{village}{house}", self.reference.gazetteer.name)
+                    }
+                    _ => address,
+                }
             }
-            (Home::County { house, .. }, None) => {
+            (Home::County { .. }, None) => {
+                self.home_remark(p, remark);
+                self.township_address_at_home(p, tname, village)
+            }
+            (Home::Outside { address, .. }, None) => address.clone(),
+        }
+    }
+
+    /// Now and then, a remark of one at home names where they came from (`从武汉返回，居家
+    /// 隔离`) or a relative elsewhere: no sign that they are away.
+    fn home_remark(&mut self, p: &Person, remark: &mut String) {
+        let mut own = crate::synth::seeded(&format!("home {}", p.id_number));
+        if remark.starts_with("电话") || !own.random_bool(0.2) {
+            return;
+        }
+        self.note(TOWNSHIP, "at home: the remark names where they came from");
+        *remark = remarks::home_remark(self.reference.divisions, &p.origin, p.arrival, &mut own);
+    }
+
+    /// The address of one at home in the county, written one of the ways forms write it.
+    fn township_address_at_home(&mut self, p: &Person, tname: &str, village: &str) -> String {
+        match &p.home {
+            Home::County { house, .. } => {
                 let x: f64 = self.rng.random();
                 if x < 0.4 {
                     format!("{}{tname}{village}{house}", self.reference.gazetteer.name)
@@ -293,7 +343,7 @@ impl<R: Rng> Gen<'_, R> {
                     format!("{}{tname}{village}{house}", self.county_prefix())
                 }
             }
-            (Home::Outside { address, .. }, None) => address.clone(),
+            Home::Outside { address, .. } => address.clone(),
         }
     }
 

@@ -1,0 +1,346 @@
+//! The demo (`serve --demo`) shows the follow-up (issue 20): persons under observation with
+//! readings twice a day over several days, one open fever alert, a missed check, one
+//! incomplete team, worklists with persons on them, and a township form whose remark places a
+//! person outside the county; and it is the same whatever the real time of day.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use paicha::followup::observation::china;
+use serde_json::{Value, json};
+
+use paicha::access::Role;
+use paicha::access::token::TokenSpec;
+
+use crate::helpers::{Backend, TestApp, spawn_demo_app};
+
+crate::on_both_backends!(
+    the_demo_shows_the_follow_up_through_graphql,
+    the_demo_sweeps_to_nothing_new_at_any_hour_of_its_last_day,
+    a_dashboard_reads_the_follow_up_in_figures,
+);
+
+async fn seeded(backend: Backend) -> TestApp {
+    let app = spawn_demo_app(backend).await.expect("the backend");
+    assert_eq!(paicha::demo::seed(&app.register).await.expect("demo"), 3);
+    app
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or_else(|| panic!("an integer: {v}"))
+}
+
+async fn alert_count(app: &TestApp, filter: Value) -> i64 {
+    let data = app
+        .gql_data(
+            "query($f: AlertFilterInput) { alerts(filter: $f, first: 1) { totalCount } }",
+            json!({ "f": filter }),
+        )
+        .await;
+    int(&data["alerts"]["totalCount"])
+}
+
+/// Every person in the county with their observation, readings, team and evidence.
+async fn in_county(app: &TestApp) -> Vec<Value> {
+    let data = app
+        .gql_data(
+            "{ persons(filter: { locationStatus: [IN_COUNTY] }, first: 500) { totalCount edges { node {
+                 id observation { state active } readings { date slot celsius corrected }
+                 team { role } } } } }",
+            json!({}),
+        )
+        .await;
+    let persons = &data["persons"];
+    let nodes: Vec<Value> = persons["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(nodes.len() as i64, int(&persons["totalCount"]));
+    nodes
+}
+
+async fn the_demo_shows_the_follow_up_through_graphql(backend: Backend) {
+    let app = seeded(backend).await;
+
+    // Persons under observation, with readings twice a day over several days.
+    let persons = in_county(&app).await;
+    let watched: Vec<&Value> = persons
+        .iter()
+        .filter(|p| p["observation"]["state"] == "UNDER_OBSERVATION")
+        .collect();
+    assert!(watched.len() >= 10, "{} under observation", watched.len());
+    for person in &watched {
+        let mut slots: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for r in person["readings"].as_array().expect("readings") {
+            slots
+                .entry(r["date"].as_str().expect("date"))
+                .or_default()
+                .insert(r["slot"].as_str().expect("slot"));
+        }
+        assert!(!slots.is_empty(), "no readings: {person}");
+        let last = slots.keys().next_back().copied();
+        assert_eq!(last, Some("2020-02-01"), "{person}");
+        // Every day but the last has both checks (the missed one is on the last day).
+        for (day, taken) in slots.iter().rev().skip(1) {
+            assert_eq!(taken.len(), 2, "{day}: {person}");
+        }
+    }
+    assert!(
+        watched
+            .iter()
+            .any(|p| p["readings"].as_array().expect("readings").len() >= 10),
+        "readings over several days"
+    );
+
+    // Exactly one open fever, at least one missed check.
+    assert_eq!(
+        alert_count(&app, json!({ "kind": "FEVER", "state": "OPEN" })).await,
+        1
+    );
+    assert_eq!(alert_count(&app, json!({ "kind": "FEVER" })).await, 1);
+    let missed = alert_count(&app, json!({ "kind": "MISSED_CHECK" })).await;
+    assert!(missed >= 1, "{missed} missed checks");
+
+    // One incomplete team; everyone else under observation has all five.
+    let incomplete = app
+        .gql_data(
+            "{ persons(filter: { teamIncomplete: true }) { totalCount edges { node { id team { role } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(int(&incomplete["persons"]["totalCount"]), 1, "{incomplete}");
+    let lacking = incomplete["persons"]["edges"][0]["node"]["id"].clone();
+    for person in &watched {
+        let roles = person["team"].as_array().expect("team").len();
+        if person["id"] == lacking {
+            assert!((1..5).contains(&roles), "{person}");
+        } else {
+            assert_eq!(roles, 5, "{person}");
+        }
+    }
+
+    // Worklists with persons on them: the county's own and a township's.
+    let mut townships_with_work = 0;
+    for township in app
+        .register
+        .reference
+        .gazetteer
+        .townships
+        .iter()
+        .map(|t| t.name.clone())
+    {
+        let data = app
+            .gql_data(
+                "query($t: String) { verificationWorklist(township: $t, first: 1) { totalCount } }",
+                json!({ "t": township }),
+            )
+            .await;
+        if int(&data["verificationWorklist"]["totalCount"]) > 0 {
+            townships_with_work += 1;
+        }
+    }
+    assert!(townships_with_work >= 1, "no township has a worklist");
+    let county = app
+        .gql_data(
+            "{ verificationWorklist(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        int(&county["verificationWorklist"]["totalCount"]) >= 1,
+        "{county}"
+    );
+
+    // A township form whose remark places a person outside the county, and decides.
+    let away = app
+        .gql_data(
+            "{ persons(filter: { locationStatus: [OUT_OF_COUNTY], source: [TOWNSHIP] }, first: 500) {
+                 edges { node { id locationEvidence { source rule status deciding place { code name } } } } } }",
+            json!({}),
+        )
+        .await;
+    let placed_by_remark = away["persons"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .flat_map(|e| {
+            e["node"]["locationEvidence"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|ev| {
+            ev["source"] == "TOWNSHIP"
+                && ev["status"] == "OUT_OF_COUNTY"
+                && ev["deciding"] == true
+                && ev["rule"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("remark."))
+                && ev["place"]["code"].is_string()
+        })
+        .count();
+    assert!(placed_by_remark >= 1, "{away}");
+}
+
+/// `h:m` China time on the demo's last day.
+fn last_day_at(h: u32, m: u32) -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(2020, 2, 1)
+        .and_then(|d| d.and_hms_opt(h, m, 0))
+        .and_then(|t| t.and_local_timezone(china()).single())
+        .expect("instant")
+        .with_timezone(&Utc)
+}
+
+async fn the_demo_sweeps_to_nothing_new_at_any_hour_of_its_last_day(backend: Backend) {
+    let app = seeded(backend).await;
+    let before = app.count("followup_alert").await;
+    // What the server's sweeper does at its start and every minute, on its pinned today at
+    // the real time of day …
+    let synced = app.register.sync_observations().await.expect("sync");
+    assert_eq!(synced, Default::default());
+    let swept = app.register.sweep_followup().await.expect("sweep");
+    assert_eq!(swept, Default::default());
+    // … and at any hour of that day, before and after each check falls due.
+    for (h, m) in [
+        (0, 5),
+        (8, 0),
+        (11, 59),
+        (12, 1),
+        (15, 30),
+        (19, 59),
+        (20, 1),
+        (23, 59),
+    ] {
+        let swept = app
+            .register
+            .sweep_followup_at(last_day_at(h, m))
+            .await
+            .expect("sweep");
+        assert_eq!(swept, Default::default(), "at {h}:{m}");
+    }
+    assert_eq!(app.count("followup_alert").await, before);
+}
+
+const FOLLOWUP_FIGURES: &str = "{ stats { suppressedBelow followup {
+    byObservationState { state count } openAlertsByKind { kind count }
+    alertsByState { state count } countyWorklist worklistByTownship { township count }
+    teamIncomplete } } }";
+
+/// The count of the entry of `list` whose `key` is `value`.
+fn count_of(list: &Value, key: &str, value: &str) -> Value {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .find(|e| e[key] == value)
+        .unwrap_or_else(|| panic!("{value} in {list}"))["count"]
+        .clone()
+}
+
+async fn a_dashboard_reads_the_follow_up_in_figures(backend: Backend) {
+    let app = seeded(backend).await;
+    let admin = app.gql_data(FOLLOWUP_FIGURES, json!({})).await;
+    assert!(admin["stats"]["suppressedBelow"].is_null(), "{admin}");
+    let figures = &admin["stats"]["followup"];
+
+    // Each figure is what the lists themselves count.
+    let watched = in_county(&app)
+        .await
+        .iter()
+        .filter(|p| p["observation"]["state"] == "UNDER_OBSERVATION")
+        .count() as i64;
+    assert_eq!(
+        int(&count_of(
+            &figures["byObservationState"],
+            "state",
+            "UNDER_OBSERVATION"
+        )),
+        watched
+    );
+    assert_eq!(
+        int(&count_of(&figures["openAlertsByKind"], "kind", "FEVER")),
+        1
+    );
+    assert_eq!(
+        int(&count_of(
+            &figures["openAlertsByKind"],
+            "kind",
+            "MISSED_CHECK"
+        )),
+        alert_count(&app, json!({ "kind": "MISSED_CHECK", "state": "OPEN" })).await
+    );
+    for state in ["OPEN", "ACKNOWLEDGED", "RESOLVED"] {
+        assert_eq!(
+            int(&count_of(&figures["alertsByState"], "state", state)),
+            alert_count(&app, json!({ "state": state })).await,
+            "{state}"
+        );
+    }
+    assert_eq!(int(&figures["teamIncomplete"]), 1);
+    let list = |township: Value| {
+        let app = &app;
+        async move {
+            let data = app
+                .gql_data(
+                    "query($t: String) { verificationWorklist(township: $t, first: 1) { totalCount } }",
+                    json!({ "t": township }),
+                )
+                .await;
+            int(&data["verificationWorklist"]["totalCount"])
+        }
+    };
+    assert_eq!(int(&figures["countyWorklist"]), list(Value::Null).await);
+    let townships = figures["worklistByTownship"].as_array().expect("townships");
+    assert_eq!(
+        townships.len(),
+        app.register.reference.gazetteer.townships.len()
+    );
+    for t in townships {
+        assert_eq!(int(&t["count"]), list(t["township"].clone()).await, "{t}");
+    }
+
+    // A dashboard reads the same figures, small ones withheld, and nothing of a person.
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let dashboard = app.register.create_token(spec).await.expect("token").token;
+    let (_, body) = app
+        .post_as(Some(&dashboard), FOLLOWUP_FIGURES, json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let min = int(&body["data"]["stats"]["suppressedBelow"]);
+    let shown = &body["data"]["stats"]["followup"];
+    assert!(
+        shown["teamIncomplete"].is_null(),
+        "1 is below {min}: {shown}"
+    );
+    assert_eq!(
+        count_of(&shown["byObservationState"], "state", "UNDER_OBSERVATION"),
+        json!(watched)
+    );
+    for (list, key) in [
+        ("byObservationState", "state"),
+        ("openAlertsByKind", "kind"),
+        ("alertsByState", "state"),
+        ("worklistByTownship", "township"),
+    ] {
+        for entry in shown[list].as_array().expect("a list") {
+            let value = entry[key].as_str().expect("a key");
+            let full = count_of(&figures[list], key, value);
+            // Withheld, or the same count; a count below the minimum (but zero) is never shown.
+            assert!(
+                entry["count"].is_null()
+                    || (entry["count"] == full && (int(&full) == 0 || int(&full) >= min)),
+                "{list} {value}: {entry} against {full}"
+            );
+        }
+    }
+    let (_, refused) = app
+        .post_as(
+            Some(&dashboard),
+            "{ alerts(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(refused["errors"].is_array(), "{refused}");
+}
