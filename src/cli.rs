@@ -24,7 +24,9 @@ use crate::register::{ImportRequest, Progress, Register};
 use crate::states::Stored as _;
 
 mod exports;
+mod letters;
 use exports::{audit_export, export, export_worklist};
+pub use letters::LettersCommand;
 
 /// paicha — the screening register hub.
 #[derive(Debug, Parser)]
@@ -81,6 +83,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditCommand,
+    },
+    /// Letters (协查函): draft them, list them, render one to a file.
+    Letters {
+        #[command(subcommand)]
+        action: LettersCommand,
     },
     /// Import files of one source kind (bigdata, township or external).
     Import {
@@ -153,7 +160,7 @@ pub enum Command {
 pub enum TokenCommand {
     /// Create a token and print it (once: only its hash is stored).
     Create {
-        /// ADMIN, ANALYST, TOWNSHIP, PARTNER or DASHBOARD.
+        /// ADMIN, ANALYST, CLERK, TOWNSHIP, PARTNER or DASHBOARD.
         #[arg(long)]
         role: Role,
         /// TOWNSHIP tokens: the township (any spelling the county gazetteer knows).
@@ -283,6 +290,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ..
         } => export(&register, what, format, masked).await,
         Command::Eval { truth, json } => eval(&register, &truth, json).await,
+        Command::Letters { action } => letters::letters(&register, action).await,
         Command::Resolve => resolve(&register).await,
     };
     // What the command wrote leaves the write-ahead log before the process ends.

@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
 //! (subscriptions over `graphql-transport-ws`), `/exports/{id}` (the files `exportPersons`
-//! makes, for the token that made them: `http/exports.rs`) and `/health`. A persisted query's
+//! makes, for the token that made them: `http/exports.rs`), `/letters/{id}.{pdf|html|csv|xlsx}`
+//! (a letter's documents, audited: `http/letters.rs`) and `/health`. A persisted query's
 //! GET answer carries an `ETag` and answers `If-None-Match` with 304.
 //!
 //! The GraphQL handler is written here rather than mounted from async-graphql-axum so that it
@@ -17,6 +18,7 @@
 
 pub mod exports;
 mod graphiql;
+mod letters;
 mod ws;
 
 use std::io;
@@ -99,6 +101,7 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/exports/{file}", get(exports::download))
+        .route("/letters/{file}", get(letters::document))
         .route_layer(middleware::from_fn_with_state(state.clone(), admit))
         // Added after the layer: a WebSocket authenticates in its `connection_init` message
         // (browsers cannot set headers on a WebSocket), see [`graphql_ws`].

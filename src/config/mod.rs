@@ -3,6 +3,7 @@
 
 pub mod clock;
 mod followup;
+pub mod letters;
 pub mod limits;
 
 use std::path::Path;
@@ -25,6 +26,8 @@ pub struct Reference {
     pub divisions: &'static Divisions,
     /// Home observation and temperature checks (`[followup]` of the county file).
     pub followup: Arc<crate::followup::observation::Rules>,
+    /// How letters are numbered and signed (`[letters]` of the county file).
+    pub letters: Arc<letters::LetterSettings>,
     /// The county's today: the real date, or the one pinned by `--today`.
     pub clock: clock::Clock,
 }
@@ -32,13 +35,13 @@ pub struct Reference {
 impl Reference {
     /// Loads the county gazetteer from `county` (TOML), or the demo county when `None`.
     pub fn load(county: Option<&Path>) -> anyhow::Result<Self> {
-        let (gazetteer, rules) = match county {
+        let (gazetteer, rules, letters) = match county {
             Some(path) => {
                 let text = std::fs::read_to_string(path).with_context(|| {
                     format!("Failed to read the county file {}", path.display())
                 })?;
                 parse_gazetteer(&text)
-                    .and_then(|g| Ok((g, followup::rules(&text)?)))
+                    .and_then(|g| Ok((g, followup::rules(&text)?, letters::settings(&text)?)))
                     .with_context(|| {
                         format!("Failed to parse the county file {}", path.display())
                     })?
@@ -46,12 +49,14 @@ impl Reference {
             None => (
                 parse_gazetteer(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
                 followup::rules(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
+                letters::settings(DEFAULT_COUNTY).context("Failed to parse the demo county")?,
             ),
         };
         Ok(Self {
             gazetteer: Arc::new(gazetteer),
             divisions: Divisions::embedded(),
             followup: Arc::new(rules),
+            letters: Arc::new(letters),
             clock: clock::Clock::real(),
         })
     }

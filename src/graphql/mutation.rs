@@ -109,7 +109,7 @@ async fn alert_in_scope(
 }
 
 /// The root of every mutation.
-#[Object]
+#[Object(name = "RegisterMutation")]
 impl Mutation {
     /// Sets a person's home observation by hand: `TRANSFERRED` (to concentrated quarantine or
     /// a hospital: `place` is required), `LOST_CONTACT`, `RELEASED` early, or back to

@@ -228,8 +228,8 @@ fn times_reversed() -> String {
 /// The root of every query.
 pub struct Query;
 
-/// The root of every query.
-#[Object]
+/// The register's root queries (merged with the letters' into the schema's `Query`).
+#[Object(name = "RegisterQuery")]
 impl Query {
     /// Persons of the register, as a Relay connection: filtered, and ordered by `orderBy`
     /// (person ID by default). A township officer gets its township's persons only.

@@ -28,6 +28,9 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("notices", &[Permission::ReadRecords]),
     ("verificationWorklist", &[Permission::ReadPersons]),
     ("alerts", &[Permission::ReadPersons]),
+    ("letters", &[Permission::ReadLetters]),
+    ("letter", &[Permission::ReadLetters]),
+    ("lettersUnaddressed", &[Permission::ManageLetters]),
     // Mutations.
     (
         "importBatch",
@@ -58,6 +61,12 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
         "importTemperatures",
         &[Permission::FieldWork, Permission::Resolve],
     ),
+    ("draftLetters", &[Permission::ManageLetters]),
+    ("issueLetter", &[Permission::ManageLetters]),
+    ("acknowledgeLetter", &[Permission::ManageLetters]),
+    ("cancelLetter", &[Permission::ManageLetters]),
+    ("recordLetterReply", &[Permission::ManageLetters]),
+    ("replyToNotice", &[Permission::ManageLetters]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

@@ -6,6 +6,7 @@ mod common;
 mod enums;
 pub mod followup;
 mod history;
+pub mod letters;
 mod location;
 mod model;
 mod notice;

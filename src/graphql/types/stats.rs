@@ -38,6 +38,7 @@ pub struct SourceCount {
 
 /// The register's headline figures.
 #[derive(SimpleObject, Clone, Debug)]
+#[graphql(complex)]
 pub struct Stats {
     /// Persons in the register (null: withheld, see `suppressedBelow`).
     pub persons: Option<u64>,
