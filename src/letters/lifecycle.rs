@@ -28,7 +28,6 @@ pub struct Refused(pub String);
 
 /// The state a letter in `state` moves to under `action`, or why it may not.
 pub fn next(state: LetterState, action: Action) -> Result<LetterState, Refused> {
-    use crate::states::Stored as _;
     use LetterState as S;
     let refuse = |why: &str| Err(Refused(format!("函件当前状态为 {}，{why}", label(state))));
     match (state, action) {

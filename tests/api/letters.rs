@@ -39,7 +39,7 @@ pub fn notice(number: &str, persons: &[(&str, &str)], seed: u32) -> Vec<u8> {
         .map(|(i, (name, address))| {
             let n = seed + u32::try_from(i).expect("small");
             json!({
-                "record_id": format!("L-{n}"),
+                "record_id": format!("{number}-{n}"),
                 "name": name,
                 "sex": "男",
                 "id_number": id_number(&format!("42090219800101{n:03}")),
@@ -425,6 +425,34 @@ async fn returned_to_county_is_location_evidence_and_starts_follow_up(app: TestA
     assert_eq!(deciding[0]["status"], "IN_COUNTY");
     // In follow-up now (its period runs from the arrival date, by the follow-up rules).
     assert!(p["observation"]["state"].is_string(), "{p}");
+    // A later notice placing the person in 孝南区 again does not outweigh the reply: the
+    // reply is weighed again when the run rewrites the person.
+    import_notice(
+        &app,
+        "again.json",
+        notice(
+            "孝南防指协〔2020〕13号",
+            &[("周一", "湖北省孝感市孝南区书院街1号")],
+            1,
+        ),
+    )
+    .await;
+    let data = app
+        .gql_data(
+            "query($p: ID!) { person(id: $p) { locationStatus locationEvidence { rule deciding } } }",
+            json!({ "p": person }),
+        )
+        .await;
+    assert_eq!(data["person"]["locationStatus"], "IN_COUNTY", "{data}");
+    let evidence = data["person"]["locationEvidence"]
+        .as_array()
+        .expect("evidence");
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["rule"] == "letter.reply" && e["deciding"] == true),
+        "{data}"
+    );
     // Back in the county, the person is drafted no more.
     assert!(draft(&app).await.iter().all(|l| {
         l["persons"]

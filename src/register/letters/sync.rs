@@ -5,33 +5,36 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, DatabaseTransaction, EntityTrait,
-    IntoActiveModel as _, QueryFilter as _, Set,
+    IntoActiveModel as _, QueryFilter as _, QueryOrder as _, Set,
 };
 
 use super::event;
-use crate::db::{letter_person, person};
+use crate::db::{letter_person, letter_reply, person};
 use crate::error::AppError;
 use crate::followup::evidence::{REPLY_RULE, reply_prevails};
 use crate::intake::SourceKind;
 use crate::letters::entries::{MergedEntry, merged_entry};
 use crate::register::golden::{Golden, LocationPiece};
 use crate::register::{ChangeKind, LocationStatus, Register};
-use crate::states::LetterPersonStatus;
+use crate::states::{LetterPersonStatus, ReplyOutcome};
 
 impl Register {
     /// Brings the open entries of letters up to date with the register: an entry of a person
     /// merged into another stands for the survivor (or leaves when the survivor has an open
-    /// entry already); an entry of a person now in the county leaves its letter. Run after
-    /// every import and decision.
+    /// entry already); an entry of a person now in the county leaves its letter. The replies
+    /// that a person came back are weighed again first (a resolution run rewrote the golden
+    /// records from the records alone). Run after every import and decision.
     pub async fn sync_letters(&self) -> Result<(), AppError> {
         let now = self.reference.clock.now();
         let write = self.db.write("the letters' persons").await?;
         let txn = &write.txn;
+        self.reapply_reply_evidence(txn, now).await?;
         let open = letter_person::Entity::find()
             .filter(letter_person::Column::Status.eq(LetterPersonStatus::Open))
             .all(txn)
             .await?;
         if open.is_empty() {
+            write.commit().await?;
             return Ok(());
         }
         let ids: Vec<i64> = open.iter().map(|e| e.person_id).collect();
@@ -110,30 +113,62 @@ impl Register {
         Ok(())
     }
 
-    /// Applies `RETURNED_TO_COUNTY` answers of `persons` (replied `today`) as location
+    /// Applies again the `RETURNED_TO_COUNTY` answers whose persons a resolution run has
+    /// rewritten since (a golden record is made from the records alone, so the run dropped
+    /// the reply's piece): the reply is weighed again against the records' evidence as it is
+    /// now.
+    async fn reapply_reply_evidence(
+        &self,
+        txn: &DatabaseTransaction,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let returned = letter_reply::Entity::find()
+            .filter(letter_reply::Column::Outcome.eq(ReplyOutcome::ReturnedToCounty))
+            .order_by_asc(letter_reply::Column::Id)
+            .all(txn)
+            .await?;
+        for reply in returned {
+            self.apply_reply_evidence(txn, &[reply.person_id], reply.replied_on, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Applies `RETURNED_TO_COUNTY` answers of `persons` (replied on `replied_on`) as location
     /// evidence: where the reply prevails over the deciding record
     /// ([`reply_prevails`]), the person is `IN_COUNTY` and the reply is the deciding piece of
-    /// their location evidence (rule `letter.reply`); follow-up picks them up.
+    /// their location evidence (rule `letter.reply`); follow-up picks them up. A person whose
+    /// evidence holds the reply already is left as is.
     pub(super) async fn apply_reply_evidence(
         &self,
         txn: &DatabaseTransaction,
         persons: &[i64],
-        today: NaiveDate,
+        replied_on: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<(), AppError> {
         for id in persons {
             let Some(row) = person::Entity::find_by_id(*id).one(txn).await? else {
                 continue;
             };
+            if row.merged_into.is_some() {
+                continue;
+            }
             let Ok(mut golden) = serde_json::from_str::<Golden>(&row.golden) else {
                 continue;
             };
+            if golden
+                .location_evidence
+                .iter()
+                .any(|p| p.rule == REPLY_RULE)
+            {
+                continue;
+            }
             let deciding = golden
                 .location_evidence
                 .iter()
                 .find(|p| p.deciding)
                 .map(|p| (p.source, p.report_date));
-            if !reply_prevails(today, deciding) {
+            if !reply_prevails(replied_on, deciding) {
                 continue;
             }
             for piece in &mut golden.location_evidence {
@@ -147,7 +182,7 @@ impl Register {
                 name: None,
                 township: row.township.clone(),
                 village: row.village.clone(),
-                report_date: today,
+                report_date: replied_on,
                 rule: REPLY_RULE.to_owned(),
                 deciding: true,
             });
