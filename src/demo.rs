@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::intake::SourceKind;
+use crate::register::letters::ReplyInput;
 use crate::register::{ImportRequest, Register};
 
 /// The demo scenario's last day: the newest notice was sent then. `serve --demo` pins the
@@ -34,7 +35,8 @@ const DEMO_FILES: [(SourceKind, &str, &[u8]); 3] = [
     ),
 ];
 
-/// Imports the demo files when the register has no batch yet; returns how many were imported.
+/// Imports the demo files when the register has no batch yet, and puts one letter through its
+/// life ([`seed_letter`]); returns how many files were imported.
 pub async fn seed(register: &Register) -> Result<usize, AppError> {
     if register.stats().await?.batches > 0 {
         return Ok(0);
@@ -51,7 +53,43 @@ pub async fn seed(register: &Register) -> Result<usize, AppError> {
             "demo file imported"
         );
     }
+    seed_letter(register).await?;
     Ok(DEMO_FILES.len())
+}
+
+/// One letter of the demo already through its life, so the letters and the briefing have
+/// figures: the letter to the jurisdiction with the most persons outside the county is drafted,
+/// issued by hand and answered `OBSERVED` for every person. The other persons outside the
+/// county are left for a clerk to draft.
+async fn seed_letter(register: &Register) -> Result<(), AppError> {
+    let destinations = register.letter_destinations().await?;
+    let Some((to, _)) = destinations
+        .iter()
+        .max_by_key(|(to, persons)| (persons.len(), std::cmp::Reverse(to.code.clone())))
+    else {
+        return Ok(());
+    };
+    let drafts = register.draft_letters_to("demo", Some(&to.code)).await?;
+    for draft in drafts {
+        register
+            .issue_letter(draft.id, crate::states::LetterChannel::Hand, "demo")
+            .await?;
+        let answers: Vec<ReplyInput> = register
+            .letter_persons(draft.id)
+            .await?
+            .into_iter()
+            .map(|e| ReplyInput {
+                person_id: e.person_id,
+                outcome: crate::states::ReplyOutcome::Observed,
+                place: None,
+                note: Some("已落实居家医学观察".to_owned()),
+            })
+            .collect();
+        register
+            .record_letter_reply(draft.id, &answers, "demo")
+            .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

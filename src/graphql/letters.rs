@@ -9,11 +9,14 @@ use super::types::letters::{
     Letter, LetterChannel, LetterConnection, LetterEdge, LetterFilterInput, LetterReplyInput,
 };
 use super::types::{Person, parse_id};
+use crate::access::Role;
 use crate::access::audit::note_mutation;
 use crate::access::guard::{in_scope, principal, visible_rows};
 use crate::error::AppError;
 use crate::register::Register;
 use crate::register::letters::{LetterFilter, ReplyInput};
+use crate::states::LetterState;
+use sea_orm::ColumnTrait as _;
 
 /// The root queries of letters.
 #[derive(Default)]
@@ -23,13 +26,30 @@ pub struct LetterQuery;
 #[derive(Default)]
 pub struct LetterMutation;
 
+/// `letter` when the caller may see it: in its scope, and for a PARTNER only once sent (a
+/// draft or a cancelled draft was never addressed to anyone).
+fn visible_letter(
+    ctx: &Context<'_>,
+    letter: crate::db::letter::Model,
+) -> Result<Option<Letter>, AppError> {
+    if principal(ctx)?.role == Role::Partner && !sent(letter.state) {
+        return Ok(None);
+    }
+    in_scope(ctx, Letter(letter))
+}
+
+/// Whether a letter in `state` has been sent.
+pub fn sent(state: LetterState) -> bool {
+    !matches!(state, LetterState::Draft | LetterState::Cancelled)
+}
+
 /// Letter `id`, `NOT_FOUND` when there is none or the caller may not see it.
 async fn letter_in_scope(ctx: &Context<'_>, id: &ID) -> Result<crate::db::letter::Model> {
     let register = ctx.data::<Register>()?;
     let id = parse_id(id, "函件")?;
     let missing = || AppError::NotFound(format!("函件 {id} 不存在"));
     let letter = register.letter(id).await?.ok_or_else(missing)?;
-    Ok(in_scope(ctx, Letter(letter))?.ok_or_else(missing)?.0)
+    Ok(visible_letter(ctx, letter)?.ok_or_else(missing)?.0)
 }
 
 #[Object]
@@ -37,7 +57,7 @@ impl LetterQuery {
     /// The county's letters, newest first, as a Relay connection (`first` and `after`): by
     /// state, addressed jurisdiction (a code: letters to it or inside it), issue day, or
     /// `overdue` (issued, not answered for every person `[letters] overdue_days` after their
-    /// date). A PARTNER token sees only the letters addressed to its jurisdiction.
+    /// date). A PARTNER token sees only the letters sent (issued) to its jurisdiction.
     #[graphql(
         guard = "super::rules::guard(\"letters\")",
         complexity = "super::connection::page_complexity(first, None, child_complexity)"
@@ -62,13 +82,15 @@ impl LetterQuery {
             issued_to: f.issued_to,
             overdue: f.overdue,
         };
+        let mut visible = visible_rows::<crate::db::letter::Entity>(ctx)?;
+        if principal(ctx)?.role == Role::Partner {
+            visible = visible.add(
+                crate::db::letter::Column::State
+                    .is_not_in([LetterState::Draft, LetterState::Cancelled]),
+            );
+        }
         let page = register
-            .letters(
-                &filter,
-                visible_rows::<crate::db::letter::Entity>(ctx)?,
-                args.first,
-                args.after.map(|c| c.id),
-            )
+            .letters(&filter, visible, args.first, args.after.map(|c| c.id))
             .await?;
         let edges: Vec<LetterEdge> = page
             .items
@@ -92,7 +114,7 @@ impl LetterQuery {
     }
 
     /// One letter; null when there is none or the caller may not see it (a PARTNER sees the
-    /// letters addressed to its jurisdiction only).
+    /// letters sent to its jurisdiction only).
     #[graphql(guard = "super::rules::guard(\"letter\")")]
     async fn letter(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Letter>> {
         let register = ctx.data::<Register>()?;
@@ -100,7 +122,7 @@ impl LetterQuery {
         let Some(letter) = register.letter(id).await? else {
             return Ok(None);
         };
-        Ok(in_scope(ctx, Letter(letter))?)
+        Ok(visible_letter(ctx, letter)?)
     }
 
     /// Persons outside the county on no open letter whose destination is unknown: no letter

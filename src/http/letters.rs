@@ -1,7 +1,7 @@
 //! `GET /letters/{id}.{pdf|html|csv|xlsx}`: a letter's documents, rendered on request.
 //!
 //! A token is required (the route is behind [`super::admit`]) and must be one that reads
-//! letters (ADMIN, ANALYST, CLERK, or a PARTNER for a letter addressed to its jurisdiction);
+//! letters (ADMIN, ANALYST, CLERK, or a PARTNER for a letter sent to its jurisdiction);
 //! a letter the token may not see answers 404 like one that does not exist. A document holds
 //! its persons' ID numbers and phones unmasked: every download is written to the audit log as
 //! an unmasked read, before the file leaves.
@@ -89,7 +89,9 @@ pub(super) async fn document(
         township: None,
         jurisdiction: letter.jurisdiction_code.as_deref(),
     };
-    if !principal.may_see(scope) {
+    let partner_early = principal.role == crate::access::Role::Partner
+        && !crate::graphql::letters::sent(letter.state);
+    if !principal.may_see(scope) || partner_early {
         return failed(&not_found());
     }
     let document = match register.letter_document(id).await {

@@ -139,7 +139,11 @@ impl Register {
             // already, and this write must not be cut off at its commit.
             let register = self.clone();
             let synced = tokio::spawn(async move {
-                register.sync_letters().await?;
+                // Persons back in the county leave their letters (and a reply that brought one
+                // back is weighed again) before the observations are brought up to date.
+                if let Err(e) = register.sync_letters().await {
+                    tracing::warn!(error = ?e, "could not bring the letters up to date");
+                }
                 register.sync_observations().await
             })
             .await;

@@ -11,13 +11,14 @@ use paicha::access::token::TokenSpec;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, paicha_command, run_ok};
 use crate::letters::{LETTER, draft, import_notice, import_the_usual, issue, notice, to};
 
 crate::on_every_backend!(
     concurrent_issues_take_every_number_once_without_a_gap,
     a_partner_sees_its_own_letters_with_their_persons_audited,
     the_documents_are_served_to_who_may_read_the_letter,
+    a_clerk_drafts_lists_and_renders_on_the_command_line,
 );
 
 async fn token(app: &TestApp, role: Role, partner: Option<&str>) -> String {
@@ -100,9 +101,14 @@ async fn concurrent_issues_take_every_number_once_without_a_gap(app: TestApp) {
 async fn a_partner_sees_its_own_letters_with_their_persons_audited(app: TestApp) {
     import_the_usual(&app).await;
     let letters = draft(&app).await;
-    let xiaonan = to(&letters, "420902").clone();
     let wuhan = to(&letters, "420100").clone();
     let partner = token(&app, Role::Partner, Some("420900")).await;
+    // A draft is addressed to nobody yet.
+    let (_, body) = app
+        .post_as(Some(&partner), "{ letters { totalCount } }", json!({}))
+        .await;
+    assert_eq!(body["data"]["letters"]["totalCount"], 0, "{body}");
+    let xiaonan = issue(&app, &letters, "420902").await;
     let before = app.audit_entries().await.len();
 
     let (_, body) = app
@@ -168,7 +174,7 @@ async fn a_partner_sees_its_own_letters_with_their_persons_audited(app: TestApp)
         .await;
     assert_eq!(
         body["data"]["stats"]["lettersByState"],
-        json!([{ "state": "DRAFT", "count": 3 }]),
+        json!([{ "state": "DRAFT", "count": 2 }, { "state": "ISSUED", "count": 1 }]),
         "{body}"
     );
 }
@@ -270,4 +276,42 @@ async fn the_documents_are_served_to_who_may_read_the_letter(app: TestApp) {
         .expect("sent")
         .status();
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// `paicha letters draft`, `list` and `render` (the render needs the real renderer).
+async fn a_clerk_drafts_lists_and_renders_on_the_command_line(app: TestApp) {
+    import_the_usual(&app).await;
+    let db = app.database_url.clone();
+    let drafted = run_ok(paicha_command(&db).args(["letters", "draft"]));
+    assert!(drafted.contains("孝南区\t2 人"), "{drafted}");
+    assert!(drafted.contains("共 3 封草稿"), "{drafted}");
+    let listed = run_ok(paicha_command(&db).args(["letters", "list"]));
+    assert_eq!(
+        listed.lines().count(),
+        4,
+        "a header and three letters: {listed}"
+    );
+    assert!(listed.contains("草稿"), "{listed}");
+    let id = listed
+        .lines()
+        .find(|l| l.contains("孝南区"))
+        .and_then(|l| l.split('\t').next())
+        .expect("the letter to 孝南区")
+        .to_owned();
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().to_str().expect("path").to_owned();
+    let before = app.audit_entries().await.len();
+    let written = run_ok(paicha_command(&db).args([
+        "letters", "render", "--id", &id, "--format", "html", "--out", &out,
+    ]));
+    let path = written.trim();
+    let html = std::fs::read_to_string(path).expect("the file");
+    assert!(html.contains("孝南区") && html.contains("周一"), "{path}");
+    let entries = app.audit_entries().await;
+    assert!(
+        entries[before..]
+            .iter()
+            .any(|e| e.operation.starts_with("paicha letters render")),
+        "audited"
+    );
 }

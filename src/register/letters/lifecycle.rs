@@ -19,10 +19,13 @@ use crate::states::{LetterChannel, LetterPersonStatus, LetterState, ReplyOutcome
 /// The addressee's answer for one person.
 #[derive(Debug, Clone)]
 pub struct ReplyInput {
+    /// The person, open on the letter.
     pub person_id: i64,
+    /// The answer.
     pub outcome: ReplyOutcome,
     /// For `MOVED_ON`: where the person went (a place name or a division code).
     pub place: Option<String>,
+    /// The addressee's note (up to 500 characters kept).
     pub note: Option<String>,
 }
 

@@ -20,17 +20,20 @@ use crate::config::limits::{DEFAULT_PAGE, MAX_PAGE};
 use crate::db::{letter, letter_event, letter_person, letter_reply, next_id, person};
 use crate::error::AppError;
 use crate::letters::entries::draftable;
-use crate::letters::grouping::group;
+use crate::letters::grouping::{Addressee, group};
 use crate::register::{LocationStatus, Register};
 use crate::states::{LetterKind, LetterPersonStatus, LetterState, ReplyOutcome};
 
 /// Which letters to list.
 #[derive(Debug, Clone, Default)]
 pub struct LetterFilter {
+    /// Only letters in this state.
     pub state: Option<LetterState>,
     /// A jurisdiction code: letters addressed to it or inside it.
     pub jurisdiction: Option<String>,
+    /// Only letters issued on or after this day.
     pub issued_from: Option<NaiveDate>,
+    /// Only letters issued on or before this day.
     pub issued_to: Option<NaiveDate>,
     /// Issued letters still without a complete reply `[letters] overdue_days` after issue.
     pub overdue: Option<bool>,
@@ -39,9 +42,13 @@ pub struct LetterFilter {
 /// A page of letters, newest first.
 #[derive(Debug, Clone)]
 pub struct LetterPage {
+    /// The letters of the page.
     pub items: Vec<letter::Model>,
+    /// How many match, on all pages.
     pub total: u64,
+    /// Whether a page follows.
     pub has_next: bool,
+    /// Whether a page comes before (an `after` was given).
     pub has_previous: bool,
 }
 
@@ -121,12 +128,25 @@ impl Register {
     /// destination: added to that jurisdiction's draft when there is one, else to a new draft.
     /// Returns the drafts written to, by ID.
     pub async fn draft_letters(&self, actor: &str) -> Result<Vec<letter::Model>, AppError> {
+        self.draft_letters_to(actor, None).await
+    }
+
+    /// [`Register::draft_letters`] for the persons of one addressee only (`only`: its code),
+    /// or of every addressee (`None`).
+    pub async fn draft_letters_to(
+        &self,
+        actor: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<letter::Model>, AppError> {
         let now = self.reference.clock.now();
         let write = self.db.write("drafting letters").await?;
         let txn = &write.txn;
         let grouping = group(self.reference.divisions, &draftable_persons(txn).await?);
         let mut touched = Vec::new();
         for (to, persons) in grouping.letters {
+            if only.is_some_and(|code| code != to.code) {
+                continue;
+            }
             let existing = letter::Entity::find()
                 .filter(letter::Column::Kind.eq(LetterKind::Request))
                 .filter(letter::Column::State.eq(LetterState::Draft))
@@ -191,6 +211,15 @@ impl Register {
         write.commit().await?;
         touched.sort_by_key(|l| l.id);
         Ok(touched)
+    }
+
+    /// Where the persons a draft would take go: each addressee with its persons, ascending.
+    pub async fn letter_destinations(&self) -> Result<Vec<(Addressee, Vec<i64>)>, AppError> {
+        let persons = draftable_persons(&self.db.conn).await?;
+        Ok(group(self.reference.divisions, &persons)
+            .letters
+            .into_iter()
+            .collect())
     }
 
     /// Persons outside the county on no open letter whose destination is unknown (no letter
