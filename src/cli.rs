@@ -27,7 +27,9 @@ mod exchange;
 mod exports;
 mod report;
 pub use exchange::PartnerCommand;
+mod letters;
 use exports::{audit_export, export, export_worklist};
+pub use letters::LettersCommand;
 
 /// paicha — the screening register hub.
 #[derive(Debug, Parser)]
@@ -84,6 +86,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditCommand,
+    },
+    /// Letters (协查函): draft them, list them, render one to a file.
+    Letters {
+        #[command(subcommand)]
+        action: LettersCommand,
     },
     /// Import files of one source kind (bigdata, township or external).
     Import {
@@ -185,7 +192,7 @@ pub enum Command {
 pub enum TokenCommand {
     /// Create a token and print it (once: only its hash is stored).
     Create {
-        /// ADMIN, ANALYST, TOWNSHIP, PARTNER or DASHBOARD.
+        /// ADMIN, ANALYST, CLERK, TOWNSHIP, PARTNER or DASHBOARD.
         #[arg(long)]
         role: Role,
         /// TOWNSHIP tokens: the township (any spelling the county gazetteer knows).
@@ -328,6 +335,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Pull { source, url, every } => {
             exchange::pull(&register, source, &url, every.as_deref()).await
         }
+        Command::Letters { action } => letters::letters(&register, action).await,
         Command::Resolve => resolve(&register).await,
     };
     // What the command wrote leaves the write-ahead log before the process ends.

@@ -6,6 +6,7 @@ mod followup;
 
 use crate::error::AppError;
 use crate::intake::SourceKind;
+use crate::register::letters::ReplyInput;
 use crate::register::{ImportRequest, Register};
 
 /// The demo scenario's last day: the newest notice was sent then. `serve --demo` pins the
@@ -39,7 +40,8 @@ const DEMO_FILES: [(SourceKind, &str, &[u8]); 3] = [
 ];
 
 /// Imports the demo files when the register has no batch yet, then the follow-up sheets of
-/// the scenario's last week; returns how many files were imported.
+/// the scenario's last week, one letter through its life ([`seed_letter`]) and the daily
+/// reports and cases ([`seed_reports`]); returns how many files were imported.
 ///
 /// Everything is written at fixed instants of the scenario, whatever the register's clock and
 /// the real time: the files at 07:00 China time on the last day (before its first check falls
@@ -66,6 +68,7 @@ pub async fn seed(register: &Register) -> Result<usize, AppError> {
         );
     }
     followup::seed(&morning, last).await?;
+    seed_letter(&morning).await?;
     seed_reports(register).await?;
     Ok(DEMO_FILES.len())
 }
@@ -143,6 +146,41 @@ async fn seed_reports(register: &Register) -> Result<(), AppError> {
                 .record_case(*person, *status, day, None, "demo")
                 .await?;
         }
+    }
+    Ok(())
+}
+
+/// One letter of the demo already through its life, so the letters and the briefing have
+/// figures: the letter to the jurisdiction with the most persons outside the county is drafted,
+/// issued by hand and answered `OBSERVED` for every person. The other persons outside the
+/// county are left for a clerk to draft.
+async fn seed_letter(register: &Register) -> Result<(), AppError> {
+    let destinations = register.letter_destinations().await?;
+    let Some((to, _)) = destinations
+        .iter()
+        .max_by_key(|(to, persons)| (persons.len(), std::cmp::Reverse(to.code.clone())))
+    else {
+        return Ok(());
+    };
+    let drafts = register.draft_letters_to("demo", Some(&to.code)).await?;
+    for draft in drafts {
+        register
+            .issue_letter(draft.id, crate::states::LetterChannel::Hand, "demo")
+            .await?;
+        let answers: Vec<ReplyInput> = register
+            .letter_persons(draft.id)
+            .await?
+            .into_iter()
+            .map(|e| ReplyInput {
+                person_id: e.person_id,
+                outcome: crate::states::ReplyOutcome::Observed,
+                place: None,
+                note: Some("已落实居家医学观察".to_owned()),
+            })
+            .collect();
+        register
+            .record_letter_reply(draft.id, &answers, "demo")
+            .await?;
     }
     Ok(())
 }

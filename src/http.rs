@@ -1,6 +1,7 @@
 //! The HTTP surface: `/graphql` (GraphQL over HTTP, GraphiQL for browsers), `/graphql/ws`
 //! (subscriptions over `graphql-transport-ws`), `/exports/{id}` (the files `exportPersons`
-//! makes, for the token that made them: `http/exports.rs`), `/api/v1/notices` (partner hubs'
+//! makes, for the token that made them: `http/exports.rs`), `/letters/{id}.{pdf|html|csv|xlsx}`
+//! (a letter's documents, audited: `http/letters.rs`), `/api/v1/notices` (partner hubs'
 //! signed notices: `exchange::inbound`) and `/health`. A persisted query's
 //! GET answer carries an `ETag` and answers `If-None-Match` with 304.
 //!
@@ -18,6 +19,7 @@
 
 pub mod exports;
 mod graphiql;
+mod letters;
 mod ws;
 
 use std::io;
@@ -106,6 +108,7 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/exports/{file}", get(exports::download))
+        .route("/letters/{file}", get(letters::document))
         .route_layer(middleware::from_fn_with_state(state.clone(), admit))
         // Added after the layer: a WebSocket authenticates in its `connection_init` message
         // (browsers cannot set headers on a WebSocket), see [`graphql_ws`].

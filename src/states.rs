@@ -217,6 +217,74 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Which document a letter is.
+    pub enum LetterKind {
+        /// 协查函: the county asks a jurisdiction to put its persons there under observation.
+        Request = "REQUEST",
+        /// 回函: the county's answer to a notice it received.
+        Reply = "REPLY",
+    }
+}
+
+stored_enum! {
+    /// Where a letter stands: `DRAFT` → `ISSUED` (numbered) → `ACKNOWLEDGED` → `REPLIED`,
+    /// or `CANCELLED` while a draft.
+    pub enum LetterState {
+        /// Being put together: persons may still join it; no number yet.
+        Draft = "DRAFT",
+        /// Sent, with its number and channel; no longer editable.
+        Issued = "ISSUED",
+        /// The addressee confirmed receipt.
+        Acknowledged = "ACKNOWLEDGED",
+        /// The addressee answered for every person of the letter.
+        Replied = "REPLIED",
+        /// Dropped while a draft; its persons are free for another letter.
+        Cancelled = "CANCELLED",
+    }
+}
+
+stored_enum! {
+    /// How an issued letter was sent.
+    pub enum LetterChannel {
+        /// By post.
+        Post = "POST",
+        /// By fax.
+        Fax = "FAX",
+        /// Electronically (e-mail, a partner hub, the provincial platform).
+        Electronic = "ELECTRONIC",
+        /// By hand.
+        Hand = "HAND",
+    }
+}
+
+stored_enum! {
+    /// What the addressee answered of one person.
+    pub enum ReplyOutcome {
+        /// Found and under home medical observation there.
+        Observed = "OBSERVED",
+        /// Not found there.
+        NotFound = "NOT_FOUND",
+        /// Moved on to another place: the person is open for a letter there.
+        MovedOn = "MOVED_ON",
+        /// Came back to our county: location evidence, the person enters follow-up here.
+        ReturnedToCounty = "RETURNED_TO_COUNTY",
+    }
+}
+
+stored_enum! {
+    /// Where a person stands on one letter's list.
+    pub enum LetterPersonStatus {
+        /// On an open letter (draft, issued or acknowledged), not yet answered.
+        Open = "OPEN",
+        /// Answered by the addressee.
+        Answered = "ANSWERED",
+        /// Left the letter: came back into the county, merged into another person, or the
+        /// draft was cancelled.
+        Left = "LEFT",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +309,11 @@ mod tests {
         round_trips::<AlertState>();
         round_trips::<TeamRole>();
         round_trips::<CaseStatus>();
+        round_trips::<LetterKind>();
+        round_trips::<LetterState>();
+        round_trips::<LetterChannel>();
+        round_trips::<ReplyOutcome>();
+        round_trips::<LetterPersonStatus>();
         round_trips::<crate::intake::SourceKind>();
         round_trips::<crate::normalize::Sex>();
         round_trips::<crate::normalize::IdClass>();

@@ -12,6 +12,7 @@ mod m20260106_000001_match_key_without_rowid;
 mod m20260107_000001_notice_header;
 mod m20260108_000001_review_pairs;
 mod m20260109_000001_followup;
+mod m20260110_000001_letters;
 mod m20260111_000001_reports;
 mod m20260113_000001_partners;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260107_000001_notice_header::Migration),
             Box::new(m20260108_000001_review_pairs::Migration),
             Box::new(m20260109_000001_followup::Migration),
+            Box::new(m20260110_000001_letters::Migration),
             Box::new(m20260111_000001_reports::Migration),
             Box::new(m20260113_000001_partners::Migration),
         ]

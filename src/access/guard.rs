@@ -85,18 +85,17 @@ impl Permission {
     /// township officers read and work on their township (unmasked: they call the people);
     /// partners submit notices and read their letters; dashboards read aggregates only.
     pub fn roles(self) -> &'static [Role] {
-        use Role::{Admin, Analyst, Dashboard, Partner, Township};
+        use Role::{Admin, Analyst, Clerk, Dashboard, Partner, Township};
         match self {
             Self::ReadPersons | Self::ReadRecords => &[Admin, Analyst, Township],
             Self::ReadUnmasked | Self::FieldWork => &[Admin, Township],
-            Self::ReadReview
-            | Self::ReadHistory
-            | Self::Import
-            | Self::Resolve
-            | Self::ManageLetters => &[Admin, Analyst],
+            Self::ReadReview | Self::ReadHistory | Self::Import | Self::Resolve => {
+                &[Admin, Analyst]
+            }
+            Self::ManageLetters => &[Admin, Analyst, Clerk],
             Self::ReadAggregates => &[Admin, Analyst, Dashboard],
             Self::SubmitNotice => &[Admin, Partner],
-            Self::ReadLetters => &[Admin, Analyst, Partner],
+            Self::ReadLetters => &[Admin, Analyst, Clerk, Partner],
             Self::ReadAudit | Self::ManagePartners => &[Admin],
         }
     }
@@ -198,7 +197,7 @@ impl Principal {
     /// (a province or city partner: everything inside it); a dashboard none.
     pub fn may_see(&self, scope: Scope<'_>) -> bool {
         match self.role {
-            Role::Admin | Role::Analyst => true,
+            Role::Admin | Role::Analyst | Role::Clerk => true,
             Role::Township => self.township.is_some() && scope.township == self.township.as_deref(),
             Role::Partner => match (self.partner.as_deref(), scope.jurisdiction) {
                 (Some(partner), Some(code)) => code.starts_with(code_prefix(partner)),
@@ -213,7 +212,7 @@ impl Principal {
     /// Whether the caller sees every object (admins and analysts), so that nothing it reads
     /// needs checking object by object.
     pub fn sees_everything(&self) -> bool {
-        matches!(self.role, Role::Admin | Role::Analyst)
+        matches!(self.role, Role::Admin | Role::Analyst | Role::Clerk)
     }
 }
 
@@ -222,7 +221,7 @@ impl Principal {
 pub fn row_filter<E: ScopedEntity>(principal: &Principal) -> Condition {
     let nothing = || Condition::all().add(Expr::cust("1 = 0"));
     match principal.role {
-        Role::Admin | Role::Analyst => Condition::all(),
+        Role::Admin | Role::Analyst | Role::Clerk => Condition::all(),
         Role::Township => match (E::township_column(), principal.township.as_deref()) {
             (Some(column), Some(township)) => Condition::all().add(column.eq(township)),
             _ => nothing(),

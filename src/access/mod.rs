@@ -38,6 +38,9 @@ pub enum Role {
     Admin,
     /// Reads everything, masked; imports files and decides matches.
     Analyst,
+    /// A letter clerk: drafts, issues and tracks the county's letters (and reads their lists,
+    /// unmasked and audited, as the letters print them); reads no other personal data.
+    Clerk,
     /// A township office: sees and works only on its own township's persons.
     Township,
     /// Another jurisdiction: submits notices and reads only the letters addressed to it.
@@ -48,9 +51,10 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Self::Admin,
         Self::Analyst,
+        Self::Clerk,
         Self::Township,
         Self::Partner,
         Self::Dashboard,
@@ -61,6 +65,7 @@ impl Role {
         match self {
             Self::Admin => "ADMIN",
             Self::Analyst => "ANALYST",
+            Self::Clerk => "CLERK",
             Self::Township => "TOWNSHIP",
             Self::Partner => "PARTNER",
             Self::Dashboard => "DASHBOARD",
@@ -93,7 +98,9 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == upper)
             .ok_or_else(|| {
-                format!("未知的角色“{s}”：请使用 ADMIN、ANALYST、TOWNSHIP、PARTNER 或 DASHBOARD")
+                format!(
+                    "未知的角色“{s}”：请使用 ADMIN、ANALYST、CLERK、TOWNSHIP、PARTNER 或 DASHBOARD"
+                )
             })
     }
 }

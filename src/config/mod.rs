@@ -3,6 +3,7 @@
 
 pub mod clock;
 mod followup;
+pub mod letters;
 pub mod limits;
 pub mod pull;
 pub mod reports;
@@ -29,6 +30,8 @@ pub struct Reference {
     pub followup: Arc<crate::followup::observation::Rules>,
     /// Township daily reports (`[reports]` of the county file).
     pub reports: reports::ReportRules,
+    /// How letters are numbered and signed (`[letters]` of the county file).
+    pub letters: Arc<letters::LetterSettings>,
     /// The county's today: the real date, or the one pinned by `--today`.
     pub clock: clock::Clock,
     /// Upstream lists `serve` pulls (`[[pull]]` of the county file).
@@ -52,12 +55,15 @@ impl Reference {
         let rules = followup::rules(&text).with_context(|| format!("Failed to parse {name}"))?;
         let report_rules = reports::rules(&text)
             .with_context(|| format!("Failed to parse the [reports] table of {name}"))?;
+        let letter_settings = letters::settings(&text)
+            .with_context(|| format!("Failed to parse the [letters] table of {name}"))?;
         let pulls = pull::pulls(&text).with_context(|| format!("Failed to parse {name}"))?;
         Ok(Self {
             gazetteer: Arc::new(gazetteer),
             divisions: Divisions::embedded(),
             followup: Arc::new(rules),
             reports: report_rules,
+            letters: Arc::new(letter_settings),
             clock: clock::Clock::real(),
             pulls: Arc::new(pulls),
         })

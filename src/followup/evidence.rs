@@ -127,6 +127,23 @@ pub fn within(inner: &str, outer: &str) -> bool {
     inner.starts_with(outer.trim_end_matches("00"))
 }
 
+/// The rule name of a letter's reply as location evidence (`Person.locationEvidence`).
+pub const REPLY_RULE: &str = "letter.reply";
+
+/// Whether a jurisdiction's reply to one of our letters that the person came back to the
+/// county (`RETURNED_TO_COUNTY`, recorded on `replied_on`) decides where the person is, over
+/// the piece that decides from the records (`deciding`: its source and report date).
+///
+/// A reply ranks above a notice and a big-data hint (the addressee looked for the person
+/// because we asked) and below a township's on-site check: a check reported on or after the
+/// reply's day decides instead; an older one does not (the person came back since).
+pub fn reply_prevails(replied_on: NaiveDate, deciding: Option<(SourceKind, NaiveDate)>) -> bool {
+    match deciding {
+        Some((SourceKind::Township, checked)) => checked < replied_on,
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +176,23 @@ mod tests {
             },
             rule: "test",
         }
+    }
+
+    #[test]
+    fn a_reply_beats_a_notice_and_loses_to_a_later_on_site_check() {
+        assert!(reply_prevails(day(28), None));
+        assert!(reply_prevails(
+            day(28),
+            Some((SourceKind::External, day(30)))
+        ));
+        assert!(reply_prevails(
+            day(28),
+            Some((SourceKind::Township, day(27)))
+        ));
+        assert!(!reply_prevails(
+            day(28),
+            Some((SourceKind::Township, day(28)))
+        ));
     }
 
     #[test]

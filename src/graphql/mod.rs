@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod connection;
+pub mod letters;
 pub mod loaders;
 pub mod mutation;
 pub mod persisted;
@@ -20,7 +21,27 @@ use crate::config::limits::{MAX_DEPTH, PERSISTED_QUERIES};
 use crate::register::Register;
 
 /// The schema type served at `/graphql`.
-pub type PaichaSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
+pub type PaichaSchema = Schema<QueryRoot, MutationRoot, subscription::Subscription>;
+
+/// The root of every query.
+#[derive(async_graphql::MergedObject)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::Query, letters::LetterQuery);
+
+/// The root of every mutation.
+#[derive(async_graphql::MergedObject)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::Mutation, letters::LetterMutation);
+
+/// The root objects: the register's queries and mutations merged with the letters'
+/// ([`letters`]).
+fn roots() -> (QueryRoot, MutationRoot, subscription::Subscription) {
+    (
+        QueryRoot(query::Query, letters::LetterQuery),
+        MutationRoot(mutation::Mutation, letters::LetterMutation),
+        subscription::Subscription,
+    )
+}
 
 /// The message of a mutation refused because the request may only read (HTTP GET).
 pub const MUTATION_NOT_ALLOWED: &str = "mutations are only accepted over POST";
@@ -79,7 +100,8 @@ impl Extension for ReadOnlyGuard {
 
 /// Builds the schema over `register`.
 pub fn schema(register: Register) -> PaichaSchema {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+    let (query, mutation, subscription) = roots();
+    Schema::build(query, mutation, subscription)
         .extension(persisted::PersistedQueries::new(PERSISTED_QUERIES))
         .extension(budget::Budget)
         .extension(ReadOnlyGuard)
@@ -96,7 +118,8 @@ pub fn schema(register: Register) -> PaichaSchema {
 
 /// The schema's SDL as `paicha schema` prints it and `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(query::Query, mutation::Mutation, subscription::Subscription)
+    let (query, mutation, subscription) = roots();
+    Schema::build(query, mutation, subscription)
         .finish()
         .sdl_with_options(
             SDLExportOptions::new()

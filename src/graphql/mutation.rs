@@ -118,7 +118,7 @@ async fn alert_in_scope(
 }
 
 /// The root of every mutation.
-#[Object]
+#[Object(name = "RegisterMutation")]
 impl Mutation {
     /// Adds a partner hub: `code` a GB/T 2260 code of the national division table, `baseUrl`
     /// where its hub answers, `secret` the one its administrator gave (at least 32 visible

@@ -108,6 +108,11 @@ pub struct PersonFilterInput {
     /// Only persons found, counted once, by one of these sources: the strongest source among
     /// their current records (a township's on-site check, then a notice, then big data).
     pub found_by: Option<Vec<Source>>,
+    /// True: only persons an issued 协查函 covers (on its list, not answered `MOVED_ON`); false:
+    /// only persons none covers.
+    pub letter_covered: Option<bool>,
+    /// The day `letterCovered` is read on: letters issued, and moves answered, on or before it.
+    pub letter_as_of: Option<NaiveDate>,
 }
 
 /// A field of the golden record whose sources can disagree.
@@ -151,6 +156,8 @@ impl PersonFilterInput {
             open_alert: each(self.open_alert),
             temperature_on: self.temperature_on,
             found_by: each(self.found_by),
+            letter_covered: self.letter_covered,
+            letter_as_of: self.letter_as_of,
         })
     }
 }
@@ -248,8 +255,8 @@ fn times_reversed() -> String {
 /// The root of every query.
 pub struct Query;
 
-/// The root of every query.
-#[Object]
+/// The register's root queries (merged with the letters' into the schema's `Query`).
+#[Object(name = "RegisterQuery")]
 impl Query {
     /// Persons of the register, as a Relay connection: filtered, and ordered by `orderBy`
     /// (person ID by default). A township officer gets its township's persons only.

@@ -32,6 +32,9 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("dailyReports", &[Permission::ReadPersons]),
     ("briefing", &[Permission::ReadAggregates]),
     ("partners", &[Permission::ManagePartners]),
+    ("letters", &[Permission::ReadLetters]),
+    ("letter", &[Permission::ReadLetters]),
+    ("lettersUnaddressed", &[Permission::ManageLetters]),
     // Mutations.
     (
         "importBatch",
@@ -71,6 +74,12 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("removePartner", &[Permission::ManagePartners]),
     ("rotatePartnerSecret", &[Permission::ManagePartners]),
     ("importTeams", &[Permission::FieldWork, Permission::Resolve]),
+    ("draftLetters", &[Permission::ManageLetters]),
+    ("issueLetter", &[Permission::ManageLetters]),
+    ("acknowledgeLetter", &[Permission::ManageLetters]),
+    ("cancelLetter", &[Permission::ManageLetters]),
+    ("recordLetterReply", &[Permission::ManageLetters]),
+    ("replyToNotice", &[Permission::ManageLetters]),
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),

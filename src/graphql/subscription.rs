@@ -24,6 +24,8 @@ pub enum ChangeKind {
     Observation,
     /// A follow-up alert was raised (a fever, a missed check) or answered.
     Alert,
+    /// A letter was issued, acknowledged, cancelled or answered.
+    Letter,
 }
 
 /// A committed change of the register.

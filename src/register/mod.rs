@@ -6,6 +6,7 @@ pub mod decisions;
 pub mod followup;
 pub mod golden;
 pub mod import;
+pub mod letters;
 pub mod query;
 pub mod reports;
 pub mod resolution;
@@ -63,6 +64,8 @@ pub enum ChangeKind {
     Observation,
     /// A follow-up alert was raised (a fever, a missed check) or answered.
     Alert,
+    /// A letter was issued, acknowledged, cancelled or answered.
+    Letter,
 }
 
 /// A committed change of the register, announced to subscribers after the commit.
@@ -136,7 +139,15 @@ impl Register {
             // On a task of its own, outside the request's deadline: the change is committed
             // already, and this write must not be cut off at its commit.
             let register = self.clone();
-            let synced = tokio::spawn(async move { register.sync_observations().await }).await;
+            let synced = tokio::spawn(async move {
+                // Persons back in the county leave their letters (and a reply that brought one
+                // back is weighed again) before the observations are brought up to date.
+                if let Err(e) = register.sync_letters().await {
+                    tracing::warn!(error = ?e, "could not bring the letters up to date");
+                }
+                register.sync_observations().await
+            })
+            .await;
             if let Err(e) = synced
                 .map_err(|e| e.to_string())
                 .and_then(|r| r.map_err(|e| format!("{e:?}")))

@@ -197,9 +197,9 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
     assert!(!before.0.is_empty(), "the index holds keys");
     register
         .db()
-        .undo_migrations(6)
+        .undo_migrations(7)
         .await
-        .expect("undo the last five migrations");
+        .expect("undo the last six migrations");
     assert_eq!(index(&register).await, before, "kept by the undo");
     register.db().migrate().await.expect("apply it again");
     assert_eq!(index(&register).await, before, "kept by the migration");

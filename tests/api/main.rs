@@ -26,6 +26,8 @@ mod graphql_http;
 mod hostile;
 mod incremental;
 mod intake;
+mod letters;
+mod letters_access;
 mod limits;
 mod location;
 mod location_accuracy;

@@ -7,6 +7,7 @@ mod enums;
 pub mod followup;
 mod followup_figures;
 mod history;
+pub mod letters;
 mod location;
 mod model;
 mod notice;

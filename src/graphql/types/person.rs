@@ -388,6 +388,18 @@ impl Person {
             })
             .collect())
     }
+    /// The letters the person is or was on, oldest first (ADMIN, ANALYST, CLERK; a township
+    /// officer is refused).
+    #[graphql(guard = "crate::access::guard::Permission::ReadLetters.guard()")]
+    async fn letters(&self, ctx: &Context<'_>) -> Result<Vec<super::letters::Letter>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .person_letters(self.0.id)
+            .await?
+            .into_iter()
+            .map(super::letters::Letter)
+            .collect())
+    }
 }
 
 impl Person {

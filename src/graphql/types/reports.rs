@@ -268,6 +268,8 @@ pub fn filter_json(filter: &PersonFilter) -> Value {
     put("caseAsOf", filter.case_as_of.map(|d| json!(d)));
     put("openAlert", filter.open_alert.as_deref().map(names));
     put("temperatureOn", filter.temperature_on.map(|d| json!(d)));
+    put("letterCovered", filter.letter_covered.map(|b| json!(b)));
+    put("letterAsOf", filter.letter_as_of.map(|d| json!(d)));
     put("foundBy", filter.found_by.as_deref().map(names));
     Value::Object(m)
 }

@@ -320,6 +320,24 @@ impl Stats {
             self.suppressed_below,
         ))
     }
+
+    /// Letters by state (states without letters left out); no personal data, a dashboard
+    /// sees them too.
+    async fn letters_by_state(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::letters::LetterStateCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .letter_counts()
+            .await?
+            .into_iter()
+            .map(|(state, count)| super::letters::LetterStateCount {
+                state: state.into(),
+                count,
+            })
+            .collect())
+    }
 }
 
 impl Stats {

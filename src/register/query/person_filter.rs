@@ -75,6 +75,11 @@ pub struct PersonFilter {
     /// records ([`found_by_order`]: a township check, then a notice, then big data) is one of
     /// these.
     pub found_by: Option<Vec<SourceKind>>,
+    /// True: persons on an issued request letter (协查函) not left and not answered `MOVED_ON`;
+    /// false: persons on none. Read as of the end of `letter_as_of` when given.
+    pub letter_covered: Option<bool>,
+    /// The day `letter_covered` is read on: letters issued, and moves answered, on or before it.
+    pub letter_as_of: Option<NaiveDate>,
 }
 
 /// The sources from the strongest evidence of where a person is to the weakest: a township's
@@ -324,6 +329,14 @@ impl Register {
                 ),
             );
         }
+        if let Some(covered) = filter.letter_covered {
+            let on_letter = person::Column::Id.in_subquery(letter_covered(filter.letter_as_of));
+            cond = cond.add(if covered {
+                Condition::all().add(on_letter)
+            } else {
+                Condition::all().add(on_letter).not()
+            });
+        }
         cond
     }
 
@@ -450,6 +463,54 @@ fn persons_in_pending_candidates() -> SelectStatement {
                 ),
         )
         .to_owned()
+}
+
+/// The persons an issued request letter covers (see [`PersonFilter::letter_covered`]): on its
+/// list and not left, with no `MOVED_ON` answer on it, as of the end of `as_of` when given.
+fn letter_covered(as_of: Option<NaiveDate>) -> SelectStatement {
+    use crate::db::{letter, letter_person, letter_reply};
+    use crate::states::{LetterKind, LetterPersonStatus, ReplyOutcome};
+    use sea_orm::sea_query::ExprTrait as _;
+    let mut moved = Query::select();
+    moved
+        .expr(Expr::val(1))
+        .from(letter_reply::Entity)
+        .and_where(
+            Expr::col((letter_reply::Entity, letter_reply::Column::LetterId))
+                .equals((letter_person::Entity, letter_person::Column::LetterId)),
+        )
+        .and_where(
+            Expr::col((letter_reply::Entity, letter_reply::Column::PersonId))
+                .equals((letter_person::Entity, letter_person::Column::PersonId)),
+        )
+        .and_where(
+            Expr::col((letter_reply::Entity, letter_reply::Column::Outcome))
+                .eq(ReplyOutcome::MovedOn.as_str()),
+        );
+    let mut select = Query::select();
+    select
+        .column((letter_person::Entity, letter_person::Column::PersonId))
+        .from(letter_person::Entity)
+        .inner_join(
+            letter::Entity,
+            Expr::col((letter::Entity, letter::Column::Id))
+                .equals((letter_person::Entity, letter_person::Column::LetterId)),
+        )
+        .and_where(
+            Expr::col((letter_person::Entity, letter_person::Column::Status))
+                .ne(LetterPersonStatus::Left.as_str()),
+        )
+        .and_where(
+            Expr::col((letter::Entity, letter::Column::Kind)).eq(LetterKind::Request.as_str()),
+        )
+        .and_where(Expr::col((letter::Entity, letter::Column::IssuedOn)).is_not_null());
+    if let Some(day) = as_of {
+        select.and_where(Expr::col((letter::Entity, letter::Column::IssuedOn)).lte(day));
+        moved
+            .and_where(Expr::col((letter_reply::Entity, letter_reply::Column::RepliedOn)).lte(day));
+    }
+    select.and_where(Expr::exists(moved).not());
+    select
 }
 
 #[cfg(test)]

@@ -187,6 +187,23 @@ fn definitions(
             "发热预警未处理人数",
             with(&|f| f.open_alert = Some(vec![AlertKind::Fever])),
         ),
+        (
+            "letters_persons",
+            "协查函涉及人数",
+            with(&|f| {
+                f.letter_covered = Some(true);
+                f.letter_as_of = Some(date);
+            }),
+        ),
+        (
+            "persons_without_letter",
+            "县外尚未发函人数",
+            with(&|f| {
+                f.location_status = Some(vec![LocationStatus::OutOfCounty]);
+                f.letter_covered = Some(false);
+                f.letter_as_of = Some(date);
+            }),
+        ),
         ("confirmed", "确诊病例", case(CaseStatus::Confirmed)),
         ("suspected", "疑似病例", case(CaseStatus::Suspected)),
     ]
@@ -204,15 +221,12 @@ impl Register {
                 filter: Some(filter),
             });
         }
-        let letters = letter_figures(self, date).await?;
+        let mut letters = letter_figures(self, date).await?;
+        let value = |key: &str| figures.iter().find(|f| f.key == key).map_or(0, |f| f.value);
+        letters.persons_covered = value("letters_persons");
+        letters.persons_without_letter = value("persons_without_letter");
         for (key, label, value) in [
             ("letters_issued", "已发协查函（份）", letters.letters_issued),
-            ("letters_persons", "协查函涉及人数", letters.persons_covered),
-            (
-                "persons_without_letter",
-                "县外尚未发函人数",
-                letters.persons_without_letter,
-            ),
             (
                 "letter_replies",
                 "已收到回函（份）",

@@ -3,8 +3,15 @@
 
 use chrono::NaiveDate;
 
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _,
+};
+
+use crate::db::{letter, letter_reply};
 use crate::error::AppError;
 use crate::register::Register;
+use crate::states::{LetterKind, Stored as _};
 
 /// The letter figures of the briefing as of the end of a day.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -26,13 +33,41 @@ impl LetterFigures {
     }
 }
 
-/// The letter figures as of the end of `as_of` (China time).
-///
-/// MERGE: computed from the letters tables when the letters branch lands.
+/// The letters' own figures as of the end of `as_of` (China time): request letters issued
+/// on or before it, and those of them with an answer dated on or before it. The persons
+/// figures ([`LetterFigures::persons_covered`], [`LetterFigures::persons_without_letter`]) are
+/// counts of persons, each with its persons filter; the briefing fills them in.
 pub async fn letter_figures(
     register: &Register,
     as_of: NaiveDate,
 ) -> Result<LetterFigures, AppError> {
-    let _ = (register, as_of);
-    Ok(LetterFigures::default())
+    let conn = &register.db().conn;
+    let issued = letter::Entity::find()
+        .filter(letter::Column::Kind.eq(LetterKind::Request))
+        .filter(letter::Column::IssuedOn.lte(as_of))
+        .count(conn)
+        .await?;
+    let answered: Vec<i64> = letter_reply::Entity::find()
+        .select_only()
+        .column(letter_reply::Column::LetterId)
+        .distinct()
+        .filter(letter_reply::Column::RepliedOn.lte(as_of))
+        .filter(
+            letter_reply::Column::LetterId.in_subquery(
+                Query::select()
+                    .column(letter::Column::Id)
+                    .from(letter::Entity)
+                    .and_where(letter::Column::Kind.eq(LetterKind::Request.as_str()))
+                    .and_where(letter::Column::IssuedOn.lte(as_of))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(LetterFigures {
+        letters_issued: issued,
+        replies_received: answered.len() as u64,
+        ..LetterFigures::default()
+    })
 }
