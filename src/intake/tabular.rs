@@ -1,6 +1,8 @@
 //! Readers of tabular files: CSV (UTF-8 with or without BOM, or GB18030) and XLSX.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx};
@@ -16,6 +18,39 @@ pub type NumberedRow = (u32, Result<Vec<String>, String>);
 pub struct Table {
     pub headers: Vec<String>,
     pub rows: Vec<NumberedRow>,
+}
+
+impl Table {
+    /// Which column of the table each known column is: `known` names each with the headers it
+    /// goes by (compared as [`super::headers::fold_header`] folds them); the first match wins.
+    pub fn columns_of<K: Copy + Eq + Hash>(&self, known: &[(K, &[&str])]) -> HashMap<K, usize> {
+        let mut columns = HashMap::new();
+        for (index, header) in self.headers.iter().enumerate() {
+            let folded = super::headers::fold_header(header);
+            if let Some((column, _)) = known.iter().find(|(_, names)| {
+                names
+                    .iter()
+                    .any(|n| super::headers::fold_header(n) == folded)
+            }) {
+                columns.entry(*column).or_insert(index);
+            }
+        }
+        columns
+    }
+}
+
+/// The cell of `column` in a row's `cells`, trimmed; `None` when the table has no such
+/// column or the cell is empty.
+pub fn cell_of<'a, K: Eq + Hash>(
+    columns: &HashMap<K, usize>,
+    cells: &'a [String],
+    column: K,
+) -> Option<&'a str> {
+    columns
+        .get(&column)
+        .and_then(|i| cells.get(*i))
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// Decodes CSV bytes: UTF-8 (a BOM is dropped) or, when that fails, GB18030.

@@ -14,8 +14,7 @@ use crate::db::{observation, person};
 use crate::error::AppError;
 use crate::followup::observation::china;
 use crate::intake::FileFormat;
-use crate::intake::headers::fold_header;
-use crate::intake::tabular::{CsvRows, Table, decode_text, read_xlsx};
+use crate::intake::tabular::{CsvRows, Table, cell_of, decode_text, read_xlsx};
 use crate::normalize::date::parse_date;
 use crate::normalize::phone::normalize_phone;
 use crate::register::{ChangeKind, Register};
@@ -166,21 +165,6 @@ fn read_table(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
     }
 }
 
-/// Which column of `table` each known header is (the first of each).
-fn columns_of(table: &Table) -> HashMap<Column, usize> {
-    let mut columns: HashMap<Column, usize> = HashMap::new();
-    for (index, header) in table.headers.iter().enumerate() {
-        let folded = fold_header(header);
-        if let Some((column, _)) = COLUMNS
-            .iter()
-            .find(|(_, names)| names.iter().any(|n| fold_header(n) == folded))
-        {
-            columns.entry(*column).or_insert(index);
-        }
-    }
-    columns
-}
-
 /// Whether a sheet's columns can name a person.
 fn identifies(columns: &HashMap<Column, usize>) -> bool {
     columns.contains_key(&Column::PersonId)
@@ -232,7 +216,7 @@ impl Register {
         may_see: impl Fn(&person::Model) -> bool,
     ) -> Result<TemperatureSheetReport, AppError> {
         let table = read_table(file_name, bytes)?;
-        let columns = columns_of(&table);
+        let columns = table.columns_of(COLUMNS);
         if !identifies(&columns)
             || !columns.contains_key(&Column::Date)
             || !(columns.contains_key(&Column::Morning) || columns.contains_key(&Column::Afternoon))
@@ -256,13 +240,7 @@ impl Register {
                     continue;
                 }
             };
-            let cell = |c: Column| {
-                columns
-                    .get(&c)
-                    .and_then(|i| cells.get(*i))
-                    .map(|v| v.trim())
-                    .filter(|v| !v.is_empty())
-            };
+            let cell = |c: Column| cell_of(&columns, &cells, c);
             match self.read_row(&cell, today, &may_see).await? {
                 Ok(readings) => {
                     if readings.is_empty() {
@@ -431,7 +409,7 @@ impl Register {
         may_see: impl Fn(&person::Model) -> bool,
     ) -> Result<TeamSheetReport, AppError> {
         let table = read_table(file_name, bytes)?;
-        let columns = columns_of(&table);
+        let columns = table.columns_of(COLUMNS);
         let has_member = columns.keys().any(|c| matches!(c, Column::Member(_)));
         if !identifies(&columns) || !has_member {
             return Err(AppError::BadInput(
@@ -451,13 +429,7 @@ impl Register {
                     continue;
                 }
             };
-            let cell = |c: Column| {
-                columns
-                    .get(&c)
-                    .and_then(|i| cells.get(*i))
-                    .map(|v| v.trim())
-                    .filter(|v| !v.is_empty())
-            };
+            let cell = |c: Column| cell_of(&columns, &cells, c);
             let person = match self.person_of_row(&cell, &may_see).await? {
                 Ok(person) => person,
                 Err(reason) => {

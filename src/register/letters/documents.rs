@@ -17,7 +17,7 @@ use crate::letters::wording::{Finding, hubei_link, reason};
 use crate::normalize::Sex;
 use crate::register::Register;
 use crate::register::golden::Golden;
-use crate::states::{LetterKind, LetterPersonStatus, LetterState};
+use crate::states::{LetterKind, LetterPersonStatus};
 
 /// A person's row of a letter's list, unmasked.
 fn list_row(p: &person::Model, finding: Option<String>) -> LetterPerson {
@@ -163,25 +163,17 @@ impl Register {
                 "通报 {notice_id} 没有人员，无需回函"
             )));
         }
-        let letter = letter::ActiveModel {
-            id: Set(next_id(txn, "letter").await?),
-            kind: Set(LetterKind::Reply),
-            state: Set(LetterState::Draft),
-            jurisdiction_code: Set(notice.sending_jurisdiction_code.clone()),
-            jurisdiction_name: Set(notice.sending_jurisdiction.clone()),
-            notice_id: Set(Some(notice_id)),
-            year: Set(None),
-            serial: Set(None),
-            number: Set(None),
-            channel: Set(None),
-            drafted_by: Set(actor.to_owned()),
-            created_at: Set(now),
-            issued_on: Set(None),
-            issued_at: Set(None),
-            acknowledged_at: Set(None),
-            replied_at: Set(None),
-            updated_at: Set(now),
-        }
+        let letter = super::new_draft(
+            next_id(txn, "letter").await?,
+            LetterKind::Reply,
+            (
+                notice.sending_jurisdiction_code.clone(),
+                notice.sending_jurisdiction.clone(),
+            ),
+            Some(notice_id),
+            actor,
+            now,
+        )
         .insert(txn)
         .await?;
         let mut next = next_id(txn, "letter_person").await?;

@@ -123,6 +123,37 @@ async fn draftable_persons<C: sea_orm::ConnectionTrait>(
         .collect())
 }
 
+/// A new, empty draft letter of `kind` to `to` (code, name), answering `notice_id` when a
+/// reply.
+fn new_draft(
+    id: i64,
+    kind: LetterKind,
+    to: (Option<String>, String),
+    notice_id: Option<i64>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> letter::ActiveModel {
+    letter::ActiveModel {
+        id: Set(id),
+        kind: Set(kind),
+        state: Set(LetterState::Draft),
+        jurisdiction_code: Set(to.0),
+        jurisdiction_name: Set(to.1),
+        notice_id: Set(notice_id),
+        year: Set(None),
+        serial: Set(None),
+        number: Set(None),
+        channel: Set(None),
+        drafted_by: Set(actor.to_owned()),
+        created_at: Set(now),
+        issued_on: Set(None),
+        issued_at: Set(None),
+        acknowledged_at: Set(None),
+        replied_at: Set(None),
+        updated_at: Set(now),
+    }
+}
+
 impl Register {
     /// Puts every person outside the county who is on no open letter into a letter to their
     /// destination: added to that jurisdiction's draft when there is one, else to a new draft.
@@ -156,25 +187,14 @@ impl Register {
             let draft = match existing {
                 Some(draft) => draft,
                 None => {
-                    let draft = letter::ActiveModel {
-                        id: Set(next_id(txn, "letter").await?),
-                        kind: Set(LetterKind::Request),
-                        state: Set(LetterState::Draft),
-                        jurisdiction_code: Set(Some(to.code.clone())),
-                        jurisdiction_name: Set(to.name.clone()),
-                        notice_id: Set(None),
-                        year: Set(None),
-                        serial: Set(None),
-                        number: Set(None),
-                        channel: Set(None),
-                        drafted_by: Set(actor.to_owned()),
-                        created_at: Set(now),
-                        issued_on: Set(None),
-                        issued_at: Set(None),
-                        acknowledged_at: Set(None),
-                        replied_at: Set(None),
-                        updated_at: Set(now),
-                    }
+                    let draft = new_draft(
+                        next_id(txn, "letter").await?,
+                        LetterKind::Request,
+                        (Some(to.code.clone()), to.name.clone()),
+                        None,
+                        actor,
+                        now,
+                    )
                     .insert(txn)
                     .await?;
                     event(txn, draft.id, None, "DRAFTED", to.name.clone(), actor, now).await?;

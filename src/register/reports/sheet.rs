@@ -2,13 +2,10 @@
 //! found and a note. Rows that cannot be taken are reported with their number and why; the
 //! rest are written in one transaction, so a sheet is never half-written.
 
-use std::collections::HashMap;
-
 use super::daily::{check_report, write_report};
 use crate::error::AppError;
 use crate::intake::FileFormat;
-use crate::intake::headers::fold_header;
-use crate::intake::tabular::{CsvRows, Table, decode_text, read_xlsx};
+use crate::intake::tabular::{CsvRows, Table, cell_of, decode_text, read_xlsx};
 use crate::normalize::date::parse_date;
 use crate::register::{ChangeKind, Register};
 
@@ -102,20 +99,6 @@ fn read_table(file_name: &str, bytes: &[u8]) -> Result<Table, AppError> {
     Ok(table)
 }
 
-fn columns_of(table: &Table) -> HashMap<Column, usize> {
-    let mut columns = HashMap::new();
-    for (index, header) in table.headers.iter().enumerate() {
-        let folded = fold_header(header);
-        if let Some((column, _)) = COLUMNS
-            .iter()
-            .find(|(_, names)| names.iter().any(|n| fold_header(n) == folded))
-        {
-            columns.entry(*column).or_insert(index);
-        }
-    }
-    columns
-}
-
 /// A row ready to write.
 struct Row {
     township: String,
@@ -137,7 +120,7 @@ impl Register {
         may_file: impl Fn(&str) -> bool,
     ) -> Result<DailyReportSheetReport, AppError> {
         let table = read_table(file_name, bytes)?;
-        let columns = columns_of(&table);
+        let columns = table.columns_of(COLUMNS);
         if ![Column::Township, Column::Date, Column::NewPersons]
             .iter()
             .all(|c| columns.contains_key(c))
@@ -159,13 +142,7 @@ impl Register {
                     continue;
                 }
             };
-            let cell = |c: Column| {
-                columns
-                    .get(&c)
-                    .and_then(|i| cells.get(*i))
-                    .map(|v| v.trim())
-                    .filter(|v| !v.is_empty())
-            };
+            let cell = |c: Column| cell_of(&columns, &cells, c);
             match self.read_report_row(&cell, today, &may_file) {
                 Ok(r) => rows.push(r),
                 Err(reason) => report.rejected.push(RejectedReportRow { row, reason }),
