@@ -117,7 +117,8 @@ pub struct Aggregates {
     pub suppressed_below: Option<u64>,
     /// The persons selected, cross-tabulated by the `groupBy` argument: one group for every
     /// combination of keys, zero counts included (every township of the county gazetteer,
-    /// every status, link and source, every jurisdiction someone is in, every day of `days`),
+    /// every status, link, source and observation state, every jurisdiction someone is in,
+    /// every day of `days`),
     /// ordered by the keys in `groupBy` order. Without `groupBy`, one group: everyone. A
     /// person found by two sources counts once under each when grouped by `SOURCE`. For a
     /// DASHBOARD caller, a group of fewer persons than `suppressedBelow` is null, and so are
@@ -147,9 +148,14 @@ pub enum GroupBy {
     /// The county-level jurisdiction (GB/T 2260): where an out-of-county person is, the
     /// county itself for an in-county person; null for persons pending verification.
     Jurisdiction,
-    /// The day the person was first reported, every day of the range listed (null: persons
-    /// without one); each group has a running total.
+    /// The day the person was first reported (not the first day of their observation), every
+    /// day of the range listed (null: persons without one); each group has a running total.
+    /// With `OBSERVATION_STATE`: today's observation states of the persons reported each day.
     Day,
+    /// The state of the person's home observation in the county now (every state listed,
+    /// zero included; null: persons not observed in the county now). With `TOWNSHIP`: the
+    /// observation states by township.
+    ObservationState,
 }
 
 /// The keys of one group: the value of each dimension grouped by; null for the dimensions
@@ -168,6 +174,8 @@ pub struct GroupKeys {
     pub jurisdiction: Option<Jurisdiction>,
     /// `DAY`: the day first reported.
     pub day: Option<NaiveDate>,
+    /// `OBSERVATION_STATE`: the state of the observation in the county now.
+    pub observation_state: Option<super::followup::ObservationState>,
 }
 
 /// One group of a cross-tabulation.
@@ -215,6 +223,7 @@ impl AggregateGroup {
                             .jurisdiction
                             .map(|(code, name)| Jurisdiction { code, name }),
                         day: k.day,
+                        observation_state: k.observation_state.map(Into::into),
                     },
                     count,
                     running_total,
