@@ -19,6 +19,7 @@ crate::on_both_backends!(
     the_demo_sweeps_to_nothing_new_at_any_hour_of_its_last_day,
     a_dashboard_reads_the_follow_up_in_figures,
     aggregates_count_observation_states_by_township_and_by_day,
+    stats_count_alerts_by_township_and_by_day,
 );
 
 async fn seeded(backend: Backend) -> TestApp {
@@ -515,4 +516,91 @@ async fn aggregates_count_observation_states_by_township_and_by_day(backend: Bac
         }
     }
     assert!(withheld > 0, "the demo holds small groups: {truth:?}");
+}
+
+const ALERT_FIGURES: &str = "{ stats { suppressedBelow
+    alertsByTownship { township kind state count } alertsByDay { day kind state count } } }";
+
+async fn stats_count_alerts_by_township_and_by_day(backend: Backend) {
+    let app = seeded(backend).await;
+    let data = app
+        .gql_data(
+            "{ alerts(first: 500) { totalCount edges { node { township date kind state } } } }",
+            json!({}),
+        )
+        .await;
+    let alerts: Vec<Value> = data["alerts"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(alerts.len() as i64, int(&data["alerts"]["totalCount"]));
+    assert!(alerts.len() >= 2, "the demo raises alerts: {alerts:?}");
+    let full = app.gql_data(ALERT_FIGURES, json!({})).await["stats"].clone();
+    let (kinds, states) = (3, 3);
+
+    let by_township = full["alertsByTownship"].as_array().expect("townships");
+    let townships = app.register.reference.gazetteer.townships.len();
+    assert!(
+        [townships, townships + 1].contains(&(by_township.len() / (kinds * states))),
+        "{by_township:?}"
+    );
+    assert_eq!(by_township.len() % (kinds * states), 0);
+    for g in by_township {
+        let want = alerts
+            .iter()
+            .filter(|a| {
+                a["township"] == g["township"] && a["kind"] == g["kind"] && a["state"] == g["state"]
+            })
+            .count() as i64;
+        assert_eq!(int(&g["count"]), want, "{g}");
+    }
+    let by_day = full["alertsByDay"].as_array().expect("days");
+    let days: BTreeSet<&str> = alerts
+        .iter()
+        .map(|a| a["date"].as_str().expect("date"))
+        .collect();
+    let (first, last) = (date(days.first()), date(days.last()));
+    assert_eq!(
+        by_day.len() as i64,
+        ((last - first).num_days() + 1) * (kinds * states) as i64
+    );
+    for g in by_day {
+        let want = alerts
+            .iter()
+            .filter(|a| a["date"] == g["day"] && a["kind"] == g["kind"] && a["state"] == g["state"])
+            .count() as i64;
+        assert_eq!(int(&g["count"]), want, "{g}");
+    }
+
+    // A dashboard: the same cells, small counts withheld.
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let dashboard = app.register.create_token(spec).await.expect("token").token;
+    let (_, body) = app
+        .post_as(Some(&dashboard), ALERT_FIGURES, json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let shown = &body["data"]["stats"];
+    let min = int(&shown["suppressedBelow"]);
+    for list in ["alertsByTownship", "alertsByDay"] {
+        let (shown, full) = (
+            shown[list].as_array().expect("shown"),
+            full[list].as_array().expect("full"),
+        );
+        assert_eq!(shown.len(), full.len());
+        for (s, f) in shown.iter().zip(full) {
+            let n = int(&f["count"]);
+            assert!(
+                (s["count"].is_null() && n > 0)
+                    || (s["count"] == f["count"] && (n == 0 || n >= min)),
+                "{list}: {s} against {f}"
+            );
+        }
+    }
+}
+
+fn date(d: Option<&&str>) -> NaiveDate {
+    d.expect("a day").parse().expect("a date")
 }

@@ -330,6 +330,50 @@ impl Stats {
         ))
     }
 
+    /// Alerts by township, kind and state: every township of the county gazetteer (then
+    /// null, for alerts without a township of the county, when there are any), every kind
+    /// and every state, zero included. Counts only, withheld below `suppressedBelow` for a
+    /// DASHBOARD caller in every row and column as `aggregates` withholds its groups.
+    async fn alerts_by_township(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::alert_figures::TownshipAlertCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        let table = register.alerts_by_township().await?;
+        Ok(super::alert_figures::shown(
+            &table,
+            self.suppressed_below,
+            |township, kind, state, count| super::alert_figures::TownshipAlertCount {
+                township,
+                kind,
+                state,
+                count,
+            },
+        ))
+    }
+
+    /// Alerts by the day of the check they are about (China time; for a missing report, the
+    /// report's day), kind and state: every day from the first alert's to the last's (the
+    /// latest 366 at most), every kind and every state, zero included. Counts only, withheld
+    /// as in `alertsByTownship`.
+    async fn alerts_by_day(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::alert_figures::DayAlertCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        let table = register.alerts_by_day().await?;
+        Ok(super::alert_figures::shown(
+            &table,
+            self.suppressed_below,
+            |day, kind, state, count| super::alert_figures::DayAlertCount {
+                day,
+                kind,
+                state,
+                count,
+            },
+        ))
+    }
+
     /// Letters by state (states without letters left out); no personal data, a dashboard
     /// sees them too.
     async fn letters_by_state(
