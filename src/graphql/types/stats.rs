@@ -391,6 +391,25 @@ impl Stats {
             })
             .collect())
     }
+
+    /// Issued letters by day of issue and state (days and states without letters left
+    /// out; drafts have no day of issue); no personal data, a dashboard sees them too.
+    async fn letters_by_issue_day(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::letters::LetterDayCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .letter_counts_by_issue_day()
+            .await?
+            .into_iter()
+            .map(|(day, state, count)| super::letters::LetterDayCount {
+                day,
+                state: state.into(),
+                count,
+            })
+            .collect())
+    }
 }
 
 impl Stats {
