@@ -18,6 +18,8 @@ crate::on_both_backends!(
     the_demo_shows_the_follow_up_through_graphql,
     the_demo_sweeps_to_nothing_new_at_any_hour_of_its_last_day,
     a_dashboard_reads_the_follow_up_in_figures,
+    aggregates_count_observation_states_by_township_and_by_day,
+    stats_count_alerts_by_township_and_by_day,
 );
 
 async fn seeded(backend: Backend) -> TestApp {
@@ -343,4 +345,262 @@ async fn a_dashboard_reads_the_follow_up_in_figures(backend: Backend) {
         )
         .await;
     assert!(refused["errors"].is_array(), "{refused}");
+}
+
+const OBSERVATION_GROUPS: &str = "query($by: [GroupBy!]) { aggregates(groupBy: $by) {
+    suppressedBelow groups { keys { township day observationState } count runningTotal } } }";
+
+/// Every person with their township, first day reported and observation.
+async fn everyone(app: &TestApp) -> Vec<Value> {
+    let data = app
+        .gql_data(
+            "{ persons(first: 500) { totalCount edges { node {
+                 township firstReported observation { state active } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes: Vec<Value> = data["persons"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(nodes.len() as i64, int(&data["persons"]["totalCount"]));
+    nodes
+}
+
+/// A person's observation state now (null: not observed in the county now).
+fn state_now(p: &Value) -> Value {
+    match p["observation"]["active"].as_bool() {
+        Some(true) => p["observation"]["state"].clone(),
+        _ => Value::Null,
+    }
+}
+
+async fn aggregates_count_observation_states_by_township_and_by_day(backend: Backend) {
+    let app = seeded(backend).await;
+    let persons = everyone(&app).await;
+    let figures = app
+        .gql_data(
+            "{ stats { followup { byObservationState { state count } } } }",
+            json!({}),
+        )
+        .await;
+    let states = [
+        "UNDER_OBSERVATION",
+        "RELEASED",
+        "TRANSFERRED",
+        "LOST_CONTACT",
+    ];
+
+    // By township: every township of the gazetteer under every state and none, zero included.
+    let by = app
+        .gql_data(
+            OBSERVATION_GROUPS,
+            json!({ "by": ["TOWNSHIP", "OBSERVATION_STATE"] }),
+        )
+        .await["aggregates"]["groups"]
+        .as_array()
+        .expect("groups")
+        .clone();
+    let mut townships: Vec<Value> = app
+        .register
+        .reference
+        .gazetteer
+        .townships
+        .iter()
+        .map(|t| json!(t.name))
+        .collect();
+    if persons.iter().any(|p| p["township"].is_null()) {
+        townships.push(Value::Null);
+    }
+    let mut keys: Vec<Value> = states.iter().map(|s| json!(s)).collect();
+    keys.push(Value::Null);
+    assert_eq!(by.len(), townships.len() * keys.len(), "{by:?}");
+    for t in &townships {
+        for s in &keys {
+            let group = by
+                .iter()
+                .find(|g| g["keys"]["township"] == *t && g["keys"]["observationState"] == *s)
+                .unwrap_or_else(|| panic!("{t} {s} listed: {by:?}"));
+            let want = persons
+                .iter()
+                .filter(|p| p["township"] == *t && state_now(p) == *s)
+                .count() as i64;
+            assert_eq!(int(&group["count"]), want, "{t} {s}");
+        }
+    }
+    // The states add up to the follow-up's figures.
+    for s in states {
+        let sum: i64 = by
+            .iter()
+            .filter(|g| g["keys"]["observationState"] == s)
+            .map(|g| int(&g["count"]))
+            .sum();
+        assert_eq!(
+            json!(sum),
+            count_of(
+                &figures["stats"]["followup"]["byObservationState"],
+                "state",
+                s
+            ),
+            "{s}"
+        );
+    }
+    assert!(
+        by.iter()
+            .any(|g| g["keys"]["observationState"] == "UNDER_OBSERVATION" && int(&g["count"]) > 0)
+    );
+
+    // By day first reported: the states of the persons reported each day, running totals.
+    let by = app
+        .gql_data(
+            OBSERVATION_GROUPS,
+            json!({ "by": ["DAY", "OBSERVATION_STATE"] }),
+        )
+        .await["aggregates"]["groups"]
+        .as_array()
+        .expect("groups")
+        .clone();
+    let mut running: BTreeMap<String, i64> = BTreeMap::new();
+    for g in &by {
+        let (day, s) = (&g["keys"]["day"], &g["keys"]["observationState"]);
+        let want = persons
+            .iter()
+            .filter(|p| p["firstReported"] == *day && state_now(p) == *s)
+            .count() as i64;
+        assert_eq!(int(&g["count"]), want, "{day} {s}");
+        if !day.is_null() {
+            let total = running.entry(s.to_string()).or_default();
+            *total += want;
+            assert_eq!(int(&g["runningTotal"]), *total, "{day} {s}");
+        }
+    }
+
+    // A dashboard: the same groups, those of fewer than the minimum withheld.
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let dashboard = app.register.create_token(spec).await.expect("token").token;
+    let truth = app
+        .gql_data(
+            OBSERVATION_GROUPS,
+            json!({ "by": ["TOWNSHIP", "OBSERVATION_STATE"] }),
+        )
+        .await["aggregates"]["groups"]
+        .clone();
+    let (_, body) = app
+        .post_as(
+            Some(&dashboard),
+            OBSERVATION_GROUPS,
+            json!({ "by": ["TOWNSHIP", "OBSERVATION_STATE"] }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let min = int(&body["data"]["aggregates"]["suppressedBelow"]);
+    let shown = body["data"]["aggregates"]["groups"]
+        .as_array()
+        .expect("groups");
+    let truth = truth.as_array().expect("groups");
+    assert_eq!(shown.len(), truth.len());
+    let mut withheld = 0;
+    for (g, t) in shown.iter().zip(truth) {
+        assert_eq!(g["keys"], t["keys"]);
+        let n = int(&t["count"]);
+        if (1..min).contains(&n) {
+            assert!(g["count"].is_null(), "{g} is {n}");
+        }
+        if g["count"].is_null() {
+            withheld += 1;
+        } else {
+            assert_eq!(g["count"], t["count"]);
+        }
+    }
+    assert!(withheld > 0, "the demo holds small groups: {truth:?}");
+}
+
+const ALERT_FIGURES: &str = "{ stats { suppressedBelow
+    alertsByTownship { township kind state count } alertsByDay { day kind state count } } }";
+
+async fn stats_count_alerts_by_township_and_by_day(backend: Backend) {
+    let app = seeded(backend).await;
+    let data = app
+        .gql_data(
+            "{ alerts(first: 500) { totalCount edges { node { township date kind state } } } }",
+            json!({}),
+        )
+        .await;
+    let alerts: Vec<Value> = data["alerts"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    assert_eq!(alerts.len() as i64, int(&data["alerts"]["totalCount"]));
+    assert!(alerts.len() >= 2, "the demo raises alerts: {alerts:?}");
+    let full = app.gql_data(ALERT_FIGURES, json!({})).await["stats"].clone();
+    let (kinds, states) = (3, 3);
+
+    let by_township = full["alertsByTownship"].as_array().expect("townships");
+    let townships = app.register.reference.gazetteer.townships.len();
+    assert!(
+        [townships, townships + 1].contains(&(by_township.len() / (kinds * states))),
+        "{by_township:?}"
+    );
+    assert_eq!(by_township.len() % (kinds * states), 0);
+    for g in by_township {
+        let want = alerts
+            .iter()
+            .filter(|a| {
+                a["township"] == g["township"] && a["kind"] == g["kind"] && a["state"] == g["state"]
+            })
+            .count() as i64;
+        assert_eq!(int(&g["count"]), want, "{g}");
+    }
+    let by_day = full["alertsByDay"].as_array().expect("days");
+    let days: BTreeSet<&str> = alerts
+        .iter()
+        .map(|a| a["date"].as_str().expect("date"))
+        .collect();
+    let (first, last) = (date(days.first()), date(days.last()));
+    assert_eq!(
+        by_day.len() as i64,
+        ((last - first).num_days() + 1) * (kinds * states) as i64
+    );
+    for g in by_day {
+        let want = alerts
+            .iter()
+            .filter(|a| a["date"] == g["day"] && a["kind"] == g["kind"] && a["state"] == g["state"])
+            .count() as i64;
+        assert_eq!(int(&g["count"]), want, "{g}");
+    }
+
+    // A dashboard: the same cells, small counts withheld.
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let dashboard = app.register.create_token(spec).await.expect("token").token;
+    let (_, body) = app
+        .post_as(Some(&dashboard), ALERT_FIGURES, json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let shown = &body["data"]["stats"];
+    let min = int(&shown["suppressedBelow"]);
+    for list in ["alertsByTownship", "alertsByDay"] {
+        let (shown, full) = (
+            shown[list].as_array().expect("shown"),
+            full[list].as_array().expect("full"),
+        );
+        assert_eq!(shown.len(), full.len());
+        for (s, f) in shown.iter().zip(full) {
+            let n = int(&f["count"]);
+            assert!(
+                (s["count"].is_null() && n > 0)
+                    || (s["count"] == f["count"] && (n == 0 || n >= min)),
+                "{list}: {s} against {f}"
+            );
+        }
+    }
+}
+
+fn date(d: Option<&&str>) -> NaiveDate {
+    d.expect("a day").parse().expect("a date")
 }

@@ -177,6 +177,27 @@ async fn a_partner_sees_its_own_letters_with_their_persons_audited(app: TestApp)
         json!([{ "state": "DRAFT", "count": 2 }, { "state": "ISSUED", "count": 1 }]),
         "{body}"
     );
+    // By day of issue: the one letter issued, on its day; drafts have none.
+    let issued = app
+        .gql_data(
+            "{ letters(filter: { state: ISSUED }) { edges { node { issuedOn } } } }",
+            json!({}),
+        )
+        .await;
+    let day = issued["letters"]["edges"][0]["node"]["issuedOn"].clone();
+    assert!(day.is_string(), "{issued}");
+    let (_, body) = app
+        .post_as(
+            Some(&dashboard),
+            "{ stats { lettersByIssueDay { day state count } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["stats"]["lettersByIssueDay"],
+        json!([{ "day": day, "state": "ISSUED", "count": 1 }]),
+        "{body}"
+    );
 }
 
 async fn the_documents_are_served_to_who_may_read_the_letter(app: TestApp) {

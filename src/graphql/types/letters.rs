@@ -410,3 +410,14 @@ pub struct LetterStateCount {
     /// How many letters.
     pub count: u64,
 }
+
+/// Issued letters in one state, by their day of issue.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct LetterDayCount {
+    /// The county's day of issue (the letter's date).
+    pub day: NaiveDate,
+    /// The state.
+    pub state: LetterState,
+    /// How many letters.
+    pub count: u64,
+}

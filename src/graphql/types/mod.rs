@@ -1,5 +1,6 @@
 //! GraphQL object types over the register's rows, one file per subject.
 
+mod alert_figures;
 mod audit;
 mod batch;
 mod common;

@@ -117,7 +117,8 @@ pub struct Aggregates {
     pub suppressed_below: Option<u64>,
     /// The persons selected, cross-tabulated by the `groupBy` argument: one group for every
     /// combination of keys, zero counts included (every township of the county gazetteer,
-    /// every status, link and source, every jurisdiction someone is in, every day of `days`),
+    /// every status, link, source and observation state, every jurisdiction someone is in,
+    /// every day of `days`),
     /// ordered by the keys in `groupBy` order. Without `groupBy`, one group: everyone. A
     /// person found by two sources counts once under each when grouped by `SOURCE`. For a
     /// DASHBOARD caller, a group of fewer persons than `suppressedBelow` is null, and so are
@@ -147,9 +148,14 @@ pub enum GroupBy {
     /// The county-level jurisdiction (GB/T 2260): where an out-of-county person is, the
     /// county itself for an in-county person; null for persons pending verification.
     Jurisdiction,
-    /// The day the person was first reported, every day of the range listed (null: persons
-    /// without one); each group has a running total.
+    /// The day the person was first reported (not the first day of their observation), every
+    /// day of the range listed (null: persons without one); each group has a running total.
+    /// With `OBSERVATION_STATE`: today's observation states of the persons reported each day.
     Day,
+    /// The state of the person's home observation in the county now (every state listed,
+    /// zero included; null: persons not observed in the county now). With `TOWNSHIP`: the
+    /// observation states by township.
+    ObservationState,
 }
 
 /// The keys of one group: the value of each dimension grouped by; null for the dimensions
@@ -168,6 +174,8 @@ pub struct GroupKeys {
     pub jurisdiction: Option<Jurisdiction>,
     /// `DAY`: the day first reported.
     pub day: Option<NaiveDate>,
+    /// `OBSERVATION_STATE`: the state of the observation in the county now.
+    pub observation_state: Option<super::followup::ObservationState>,
 }
 
 /// One group of a cross-tabulation.
@@ -215,6 +223,7 @@ impl AggregateGroup {
                             .jurisdiction
                             .map(|(code, name)| Jurisdiction { code, name }),
                         day: k.day,
+                        observation_state: k.observation_state.map(Into::into),
                     },
                     count,
                     running_total,
@@ -321,6 +330,50 @@ impl Stats {
         ))
     }
 
+    /// Alerts by township, kind and state: every township of the county gazetteer (then
+    /// null, for alerts without a township of the county, when there are any), every kind
+    /// and every state, zero included. Counts only, withheld below `suppressedBelow` for a
+    /// DASHBOARD caller in every row and column as `aggregates` withholds its groups.
+    async fn alerts_by_township(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::alert_figures::TownshipAlertCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        let table = register.alerts_by_township().await?;
+        Ok(super::alert_figures::shown(
+            &table,
+            self.suppressed_below,
+            |township, kind, state, count| super::alert_figures::TownshipAlertCount {
+                township,
+                kind,
+                state,
+                count,
+            },
+        ))
+    }
+
+    /// Alerts by the day of the check they are about (China time; for a missing report, the
+    /// report's day), kind and state: every day from the first alert's to the last's (the
+    /// latest 366 at most), every kind and every state, zero included. Counts only, withheld
+    /// as in `alertsByTownship`.
+    async fn alerts_by_day(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::alert_figures::DayAlertCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        let table = register.alerts_by_day().await?;
+        Ok(super::alert_figures::shown(
+            &table,
+            self.suppressed_below,
+            |day, kind, state, count| super::alert_figures::DayAlertCount {
+                day,
+                kind,
+                state,
+                count,
+            },
+        ))
+    }
+
     /// Letters by state (states without letters left out); no personal data, a dashboard
     /// sees them too.
     async fn letters_by_state(
@@ -333,6 +386,25 @@ impl Stats {
             .await?
             .into_iter()
             .map(|(state, count)| super::letters::LetterStateCount {
+                state: state.into(),
+                count,
+            })
+            .collect())
+    }
+
+    /// Issued letters by day of issue and state (days and states without letters left
+    /// out; drafts have no day of issue); no personal data, a dashboard sees them too.
+    async fn letters_by_issue_day(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::letters::LetterDayCount>> {
+        let register = ctx.data::<crate::register::Register>()?;
+        Ok(register
+            .letter_counts_by_issue_day()
+            .await?
+            .into_iter()
+            .map(|(day, state, count)| super::letters::LetterDayCount {
+                day,
                 state: state.into(),
                 count,
             })

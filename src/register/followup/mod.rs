@@ -7,11 +7,13 @@
 //! server's background task every minute, and commands that read the register) releases
 //! observations whose period is over and raises the missed-check alerts.
 
+mod alert_figures;
 mod alerts;
 mod figures;
 mod sheet;
 mod teams;
 
+pub use alert_figures::AlertTable;
 pub use alerts::{AlertFilter, AlertPage};
 pub use figures::FollowupFigures;
 pub use sheet::{RejectedReading, TeamSheetReport, TemperatureSheetReport};

@@ -364,4 +364,29 @@ impl Register {
         counts.sort_by_key(|(s, _)| crate::states::Stored::as_str(*s));
         Ok(counts)
     }
+
+    /// How many issued letters are in each state, by their day of issue (the county's day),
+    /// in day order, then state; days and states without letters left out (drafts have no
+    /// day of issue).
+    pub async fn letter_counts_by_issue_day(
+        &self,
+    ) -> Result<Vec<(chrono::NaiveDate, LetterState, u64)>, AppError> {
+        let rows: Vec<(chrono::NaiveDate, LetterState, i64)> = letter::Entity::find()
+            .select_only()
+            .column(letter::Column::IssuedOn)
+            .column(letter::Column::State)
+            .column_as(letter::Column::Id.count(), "n")
+            .filter(letter::Column::IssuedOn.is_not_null())
+            .group_by(letter::Column::IssuedOn)
+            .group_by(letter::Column::State)
+            .into_tuple()
+            .all(&self.db.conn)
+            .await?;
+        let mut counts: Vec<(chrono::NaiveDate, LetterState, u64)> = rows
+            .into_iter()
+            .map(|(d, s, n)| (d, s, u64::try_from(n).unwrap_or(0)))
+            .collect();
+        counts.sort_by_key(|(d, s, _)| (*d, crate::states::Stored::as_str(*s)));
+        Ok(counts)
+    }
 }

@@ -3,18 +3,20 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait as _, JoinType, Query, SelectStatement};
+use sea_orm::sea_query::{
+    Expr, ExprTrait as _, JoinType, Query, QueryStatementBuilder as _, SelectStatement,
+};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait as _, EntityTrait, FromQueryResult, Order,
     PaginatorTrait, QueryFilter, QueryOrder as _, QuerySelect,
 };
 
 use super::person_filter::{DateRange, PersonFilter};
-use crate::db::{import_batch, person, record_link, source_record};
+use crate::db::{import_batch, observation, person, record_link, source_record};
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::register::{HubeiLink, LocationStatus, Register};
-use crate::states::Stored;
+use crate::states::{ObservationState, Stored};
 
 /// The headline figures of the register.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +69,9 @@ pub enum GroupBy {
     Jurisdiction,
     /// The day the person was first reported.
     Day,
+    /// The state of the person's observation in the county now (`None`: not observed in
+    /// the county now).
+    ObservationState,
 }
 
 /// The most groups one cross-tabulation may list (every combination of the keys counts, the
@@ -107,6 +112,7 @@ pub struct GroupKeys {
     /// The GB/T 2260 code and the full name.
     pub jurisdiction: Option<(String, Option<String>)>,
     pub day: Option<NaiveDate>,
+    pub observation_state: Option<ObservationState>,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -279,6 +285,7 @@ impl Register {
                     .into()
                 }
                 GroupBy::Day => Expr::cust(day_text(backend, "person.first_reported")),
+                GroupBy::ObservationState => observation_state(),
             };
             keyed.expr_as(key, format!("k{i}"));
         }
@@ -358,6 +365,11 @@ impl Register {
                 GroupBy::HubeiLink => stored(&names::<HubeiLink>()),
                 GroupBy::Source => stored(&names::<SourceKind>()),
                 GroupBy::Jurisdiction => observed(i),
+                GroupBy::ObservationState => {
+                    let mut keys: Vec<Option<String>> = stored(&names::<ObservationState>());
+                    keys.push(None);
+                    keys
+                }
                 GroupBy::Day => {
                     let seen = observed(i);
                     let parsed: Vec<NaiveDate> = seen
@@ -479,6 +491,9 @@ impl Register {
                 keys.jurisdiction = key.map(|code| (code.to_owned(), self.jurisdiction_name(code)));
             }
             GroupBy::Day => keys.day = key.and_then(|d| d.parse().ok()),
+            GroupBy::ObservationState => {
+                keys.observation_state = key.and_then(ObservationState::from_stored);
+            }
         }
     }
 
@@ -490,6 +505,21 @@ impl Register {
                 .then(|| format!("{}{}{}", county.province, county.city, county.name))
         })
     }
+}
+
+/// The state of the person's active observation (`observation` has one row per person, the
+/// person's own), NULL when the person is not observed in the county now.
+fn observation_state() -> Expr {
+    let state = Query::select()
+        .column((observation::Entity, observation::Column::State))
+        .from(observation::Entity)
+        .and_where(
+            Expr::col((observation::Entity, observation::Column::PersonId))
+                .equals((person::Entity, person::Column::Id)),
+        )
+        .and_where(Expr::col((observation::Entity, observation::Column::Active)).eq(true))
+        .to_owned();
+    Expr::SubQuery(None, Box::new(state.into_sub_query_statement()))
 }
 
 /// The stored names of a stored state, in declaration order.
