@@ -13,6 +13,7 @@
 //! Every key is optional; the defaults are the demo county's values above.
 
 use anyhow::ensure;
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 /// How the county's letters are numbered and signed.
@@ -51,6 +52,16 @@ impl LetterSettings {
         self.series
             .replace("{year}", &year.to_string())
             .replace("{n}", &n.to_string())
+    }
+
+    /// The day feedback is asked for on a letter dated `date`.
+    pub fn reply_by(&self, date: NaiveDate) -> NaiveDate {
+        date + chrono::Duration::days(i64::from(self.reply_days))
+    }
+
+    /// On `today`, an issued letter still unanswered is overdue when dated before this day.
+    pub fn overdue_before(&self, today: NaiveDate) -> NaiveDate {
+        today - chrono::Duration::days(i64::from(self.overdue_days))
     }
 }
 

@@ -311,24 +311,21 @@ impl Letter {
     /// reply_days`), once issued.
     async fn reply_by(&self, ctx: &Context<'_>) -> Result<Option<NaiveDate>> {
         let register = ctx.data::<Register>()?;
-        let days = i64::from(register.reference.letters.reply_days);
         Ok(self
             .0
             .issued_on
             .filter(|_| self.0.kind == crate::states::LetterKind::Request)
-            .map(|d| d + chrono::Duration::days(days)))
+            .map(|d| register.reference.letters.reply_by(d)))
     }
     /// Issued (or acknowledged) and still not answered for every person `[letters]
     /// overdue_days` after its date.
     async fn overdue(&self, ctx: &Context<'_>) -> Result<bool> {
         let register = ctx.data::<Register>()?;
-        let days = i64::from(register.reference.letters.overdue_days);
-        let today = register.reference.clock.today();
-        Ok(crate::letters::lifecycle::is_open(self.0.state)
-            && self
-                .0
-                .issued_on
-                .is_some_and(|d| d < today - chrono::Duration::days(days)))
+        let due = (register.reference.letters).overdue_before(register.reference.clock.today());
+        Ok(
+            crate::register::letters::AWAITING_REPLY.contains(&self.0.state)
+                && self.0.issued_on.is_some_and(|d| d < due),
+        )
     }
     /// The answers recorded, oldest first.
     async fn replies(&self, ctx: &Context<'_>) -> Result<Vec<LetterReply>> {

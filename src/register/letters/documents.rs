@@ -95,8 +95,7 @@ impl Register {
             contact: settings.contact.clone(),
             contact_phone: settings.phone.clone(),
             date,
-            reply_by: (kind == DocumentKind::Request)
-                .then(|| date + chrono::Duration::days(i64::from(settings.reply_days))),
+            reply_by: (kind == DocumentKind::Request).then(|| settings.reply_by(date)),
             in_reply_to,
             persons: entries
                 .iter()

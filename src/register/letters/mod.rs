@@ -123,6 +123,10 @@ async fn draftable_persons<C: sea_orm::ConnectionTrait>(
         .collect())
 }
 
+/// The states of an issued letter still waiting for its answer (the ones that can be
+/// overdue).
+pub const AWAITING_REPLY: [LetterState; 2] = [LetterState::Issued, LetterState::Acknowledged];
+
 /// A new, empty draft letter of `kind` to `to` (code, name), answering `notice_id` when a
 /// reply.
 fn new_draft(
@@ -273,10 +277,9 @@ impl Register {
             select = select.filter(letter::Column::IssuedOn.lte(to));
         }
         if let Some(overdue) = filter.overdue {
-            let days = i64::from(self.reference.letters.overdue_days);
-            let due = self.reference.clock.today() - chrono::Duration::days(days);
+            let due = (self.reference.letters).overdue_before(self.reference.clock.today());
             let late = Condition::all()
-                .add(letter::Column::State.is_in([LetterState::Issued, LetterState::Acknowledged]))
+                .add(letter::Column::State.is_in(AWAITING_REPLY))
                 .add(letter::Column::IssuedOn.lt(due));
             select = select.filter(if overdue { late } else { late.not() });
         }
