@@ -17,6 +17,7 @@
 //! holds no data, and GraphiQL sends the token the user types into its headers. The page and
 //! its assets (`/assets/graphiql/…`) come from the binary (`http/graphiql.rs`).
 
+mod console;
 pub mod exports;
 mod graphiql;
 mod letters;
@@ -115,6 +116,7 @@ pub fn router_with_limits(schema: PaichaSchema, access: Access, limits: Limits) 
         .route("/graphql/ws", get(graphql_ws))
         .route("/health", get(|| async { "ok" }))
         .merge(graphiql::router())
+        .merge(console::router())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .with_state(state)
         .merge(exchange)

@@ -28,7 +28,7 @@ use crate::db::{import_batch, person, source_record};
 use crate::error::AppError;
 
 /// A unit of what the API does, the thing roles are granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, async_graphql::Enum)]
 pub enum Permission {
     /// Read persons, their golden records and links (masked), in scope.
     ReadPersons,

@@ -10,6 +10,7 @@ pub mod query;
 pub mod rules;
 pub mod subscription;
 pub mod types;
+pub mod viewer;
 
 use std::sync::Arc;
 
@@ -26,7 +27,7 @@ pub type PaichaSchema = Schema<QueryRoot, MutationRoot, subscription::Subscripti
 /// The root of every query.
 #[derive(async_graphql::MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, letters::LetterQuery);
+pub struct QueryRoot(query::Query, letters::LetterQuery, viewer::ViewerQuery);
 
 /// The root of every mutation.
 #[derive(async_graphql::MergedObject)]
@@ -37,7 +38,7 @@ pub struct MutationRoot(mutation::Mutation, letters::LetterMutation);
 /// ([`letters`]).
 fn roots() -> (QueryRoot, MutationRoot, subscription::Subscription) {
     (
-        QueryRoot(query::Query, letters::LetterQuery),
+        QueryRoot(query::Query, letters::LetterQuery, viewer::ViewerQuery),
         MutationRoot(mutation::Mutation, letters::LetterMutation),
         subscription::Subscription,
     )

@@ -35,6 +35,8 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("letters", &[Permission::ReadLetters]),
     ("letter", &[Permission::ReadLetters]),
     ("lettersUnaddressed", &[Permission::ManageLetters]),
+    // Every role: who the caller is.
+    ("viewer", &Permission::ALL),
     // Mutations.
     (
         "importBatch",

@@ -196,6 +196,11 @@ fn cases() -> Vec<Case> {
     use Call::{Json, Upload};
     vec![
         Case {
+            field: "viewer",
+            call: Json("{ viewer { role township permissions canUnmask county today } }"),
+            narrowed_to: None,
+        },
+        Case {
             field: "persons",
             call: Json(
                 "{ persons(first: 3) { totalCount edges { node { id name township idNumber phones } } } }",
