@@ -186,3 +186,45 @@ export function closeLive() {
     wsClient = null;
   }
 }
+
+/// As `upload`, through XMLHttpRequest so that the sending can be followed: `onProgress`
+/// gets `{ phase: 'upload', loaded, total }` while the files go up, then
+/// `{ phase: 'server' }` once they are sent and the server works on them (imports pages).
+export function uploadWithProgress(query, variables, files, onProgress) {
+  const vars = { ...(variables || {}) };
+  const map = {};
+  const form = new FormData();
+  const names = Object.keys(files).filter((k) => files[k]);
+  names.forEach((name, i) => {
+    vars[name] = null;
+    map[String(i)] = [`variables.${name}`];
+  });
+  form.append('operations', JSON.stringify({ query, variables: vars }));
+  form.append('map', JSON.stringify(map));
+  names.forEach((name, i) => form.append(String(i), files[name], files[name].name || name));
+  const report = onProgress || (() => {});
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/graphql');
+    const headers = authHeaders({ Accept: 'application/graphql-response+json, application/json' });
+    Object.entries(headers).forEach(([k, v]) => xhr.setRequestHeader(k, v));
+    xhr.upload.onprogress = (e) => report({ phase: 'upload', loaded: e.loaded, total: e.lengthComputable ? e.total : null });
+    xhr.upload.onload = () => report({ phase: 'server' });
+    xhr.onerror = () => reject(new ApiError('无法连接服务器，请检查网络', 'NETWORK'));
+    xhr.ontimeout = () => reject(new ApiError('服务器长时间未响应，请稍后在“历史批次”中查看结果', 'TIMEOUT'));
+    xhr.onload = () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch (e) {
+        body = null;
+      }
+      try {
+        resolve(unwrap(xhr.status, body));
+      } catch (e) {
+        reject(e);
+      }
+    };
+    xhr.send(form);
+  });
+}
