@@ -11,7 +11,7 @@ const FORMATS = ['.csv', '.xlsx', '.json', '.ndjson'];
 const REPORT = `alreadyImported batchId fileName format notices personsCreated personsMatched
   recordsNew recordsNewVersion recordsUnchanged rowsRead rowsAccepted rowsRejected sha256 source
   rejected { row reason }
-  recordIdConflicts { row recordId reason }`;
+  recordIdConflicts { rowNumber recordId reason }`;
 
 const IMPORT = `mutation Import($source: Source!, $file: Upload!, $mapping: Upload) {
   importBatch(source: $source, file: $file, mapping: $mapping) { ${REPORT} }
@@ -55,7 +55,7 @@ export default {
     mount(
       main,
       heading('导入'),
-      uploadForm(ctx, reportBox, () => loadBatches(ctx, batchesBox)),
+      uploadForm(ctx, reportBox, () => (ctx.can('READ_RECORDS') ? loadBatches(ctx, batchesBox) : null)),
       reportBox,
       ctx.can('READ_RECORDS') ? batchesBox : null,
       partner ? h('p', { class: 'muted small' }, '协作地只能提交外地协查通报；报告只列出接收与退回的行，不显示与本县登记的匹配情况。') : null,
@@ -85,8 +85,12 @@ function uploadForm(ctx, reportBox, reload) {
     h('div', { class: 'bar' }, h('span')),
   );
   const submit = h('button', { type: 'submit', class: 'primary', id: 'import-submit' }, '上传并导入');
-  const setProgress = (text, fraction) => {
+  const setProgress = (text, fraction, phase) => {
     progress.hidden = false;
+    // The phases seen, for tests: `upload` while sending, `server` while the hub imports.
+    const seen = new Set((progress.dataset.seen || '').split(' ').filter(Boolean));
+    seen.add(phase);
+    progress.dataset.seen = [...seen].join(' ');
     progress.querySelector('.label').textContent = text;
     const bar = progress.querySelector('.bar > span');
     if (fraction === null) {
@@ -122,7 +126,8 @@ function uploadForm(ctx, reportBox, reload) {
         if (!sources.includes(source.value)) return fail('当前角色只能提交外地协查通报');
         submit.disabled = true;
         mount(reportBox);
-        setProgress(`正在上传 ${f.name}（${size(f.size)}）…`, 0);
+        progress.dataset.seen = '';
+        setProgress(`正在上传 ${f.name}（${size(f.size)}）…`, 0, 'upload');
         try {
           const data = await ctx.api.uploadWithProgress(
             IMPORT,
@@ -131,9 +136,9 @@ function uploadForm(ctx, reportBox, reload) {
             (p) => {
               if (p.phase === 'upload') {
                 const total = p.total || f.size;
-                setProgress(`正在上传 ${f.name}：${size(p.loaded)} / ${size(total)}`, total ? Math.min(1, p.loaded / total) : null);
+                setProgress(`正在上传 ${f.name}：${size(p.loaded)} / ${size(total)}`, total ? Math.min(1, p.loaded / total) : null, 'upload');
               } else {
-                setProgress('上传完成，正在导入、校验并归并人员…', null);
+                setProgress('上传完成，正在导入、校验并归并人员…', null, 'server');
               }
             },
           );
@@ -211,7 +216,7 @@ function reportView(ctx, r) {
           h('h2', null, `记录编号冲突（${conflicts.length}）`),
           table(
             [
-              { label: '行号', class: 'num', value: (c) => c.row },
+              { label: '行号', class: 'num', value: (c) => c.rowNumber },
               { label: '记录编号', value: (c) => c.recordId },
               { label: '说明', value: (c) => c.reason },
             ],

@@ -392,6 +392,12 @@ function confirmStep(button, question, yes, onYes) {
   ok.focus();
 }
 
+/// A reply's notice by its number (the detail of the reply's DRAFTED event), else its ID.
+function noticeNumber(l) {
+  const drafted = l.events.find((e) => e.kind === 'DRAFTED');
+  return (drafted && drafted.detail) || `通报 ${l.noticeId}`;
+}
+
 function summary(l) {
   const rows = [
     ['类型', KIND_LABELS[l.kind] || l.kind],
@@ -405,7 +411,7 @@ function summary(l) {
     l.kind === 'REQUEST' ? ['反馈期限', l.replyBy || '—'] : null,
     ['签收时间', dateTime(l.acknowledgedAt)],
     ['最近回复', dateTime(l.repliedAt)],
-    l.noticeId ? ['所答通报', `通报 ${l.noticeId}`] : null,
+    l.noticeId ? ['所答通报', noticeNumber(l)] : null,
   ].filter(Boolean);
   return h(
     'section',
@@ -470,6 +476,7 @@ function personsSection(ctx, l, answered) {
     const columns = [
       {
         label: '姓名',
+        class: 'nw',
         value: (p) =>
           readPersons
             ? h('a', { href: `#/person/${p.personId}` }, p.name || `人员 ${p.personId}`)
@@ -707,11 +714,12 @@ async function renderNotices(main, ctx) {
         [
           { label: '通报编号', value: (n) => n.number },
           { label: '来函单位', value: (n) => n.sender },
-          { label: '发出日期', value: (n) => n.sendDate || '—' },
-          { label: '人数', class: 'num', value: (n) => n.recordCount },
+          { label: '发出日期', class: 'nw', value: (n) => n.sendDate || '—' },
+          { label: '人数', class: 'num nw', value: (n) => n.recordCount },
           { label: '说明', value: (n) => n.note || '—' },
           {
             label: '',
+            class: 'nw',
             value: (n) => {
               const b = h('button', { type: 'button', dataset: { notice: n.id } }, '起草回函');
               b.addEventListener('click', () =>
