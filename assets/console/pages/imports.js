@@ -51,14 +51,12 @@ export default {
   async render(main, ctx) {
     const reportBox = h('div', { id: 'import-report' });
     const batchesBox = h('div', { id: 'import-batches' });
-    const partner = !ctx.can('IMPORT');
     mount(
       main,
       heading('导入'),
       uploadForm(ctx, reportBox, () => (ctx.can('READ_RECORDS') ? loadBatches(ctx, batchesBox) : null)),
       reportBox,
       ctx.can('READ_RECORDS') ? batchesBox : null,
-      partner ? h('p', { class: 'muted small' }, '协作地只能提交外地协查通报；报告只列出接收与退回的行，不显示与本县登记的匹配情况。') : null,
     );
     if (ctx.can('READ_RECORDS')) await loadBatches(ctx, batchesBox);
   },
@@ -168,10 +166,27 @@ function uploadForm(ctx, reportBox, reload) {
       submit,
     ),
     hint,
+    sources.length === 1
+      ? h('p', { class: 'muted small', id: 'partner-note' }, '协作地只能提交外地协查通报；报告只列出接收与退回的行，不显示与本县登记的匹配情况。')
+      : null,
     h('p', { class: 'muted small' }, '支持 CSV（UTF-8 或 GB18030）、XLSX、JSON、NDJSON；表头可用中文（简繁均可）。遇到不认识的表头，可附 TOML 对照表，如 "同住人数" = "remark"。同一文件重复上传不会重复写入。'),
     progress,
     error,
   );
+}
+
+/// How a report's row numbers count, by the file's format.
+function rowNote(format) {
+  if (format === 'json') return '序号为文件中人员的顺序（第 1 个人员为 1；通报按其人员依次计数）。';
+  if (format === 'ndjson') return '行号为非空行的顺序（第 1 条记录为 1）。';
+  return '行号从表头下第一行数据算起（第 1 行即第一条数据）。';
+}
+
+/// The rejected rows' figure: opens (scrolls to) their list.
+function rejectedFigure(n) {
+  const f = figure('退回', n, n ? () => document.getElementById('rejected-rows')?.scrollIntoView({ block: 'center' }) : null);
+  if (n) f.classList.add('bad');
+  return f;
 }
 
 /// A report's figures, the rejected rows and the record-ID conflicts.
@@ -180,7 +195,7 @@ function reportView(ctx, r) {
   const figures = [
     figure('读取行数', r.rowsRead),
     figure('接收', r.rowsAccepted),
-    figure('退回', r.rowsRejected),
+    rejectedFigure(r.rowsRejected),
     r.notices ? figure('通报', r.notices) : null,
     partner ? null : figure('新增人员', r.personsCreated),
     partner ? null : figure('关联已有人员', r.personsMatched),
@@ -208,7 +223,7 @@ function reportView(ctx, r) {
           null,
           rowsTable(rejected, 'rejected'),
           r.rowsRejected > rejected.length ? h('p', { class: 'muted small' }, `仅列出前 ${rejected.length} 行。`) : null,
-          h('p', { class: 'muted small' }, '行号从表头下第一行数据算起（第 1 行即第一条数据）。改正后可重新上传整个文件：已接收的行不会重复写入。'),
+          h('p', { class: 'muted small' }, `${rowNote(r.format)}改正后可重新上传整个文件：已接收的行不会重复写入。`),
         )
       : h('p', { class: 'muted' }, '没有退回的行。'),
     conflicts.length
@@ -269,7 +284,7 @@ async function loadBatches(ctx, box) {
       { label: '批次', class: 'num', value: (b) => b.id },
       { label: '文件', value: (b) => b.fileName },
       { label: '来源', value: (b) => badge(b.source, LABELS.source) },
-      { label: '导入时间', value: (b) => dateTime(b.importedAt) },
+      { label: '导入时间', class: 'nw', value: (b) => dateTime(b.importedAt) },
       { label: '导入人', value: (b) => b.importedBy },
       { label: '读取', class: 'num', value: (b) => b.report.rowsRead },
       { label: '接收', class: 'num', value: (b) => b.report.rowsAccepted },
