@@ -20,7 +20,9 @@ const EVENT_LABELS = {
   PERSON_ADDED: '加入人员',
   ISSUED: '发出',
   ACKNOWLEDGED: '对方签收',
+  QUEUED: '排队投递',
   DELIVERED: '已送达',
+  DELIVERY_FAILED: '投递失败',
   REPLY: '回复',
   CANCELLED: '作废',
   PERSON_LEFT: '人员已返回本县',
@@ -37,9 +39,26 @@ const LIST = `query Letters($filter: LetterFilterInput, $after: String, $first: 
   }
 }`;
 
-const DETAIL = `query Letter($id: ID!) {
+/// Whether the hub records deliveries to partner hubs (`Letter.deliveries`, hub to hub):
+/// asked once by introspection, so that the page works on hubs with and without it.
+let hasDeliveries = null;
+
+async function deliveriesKnown(ctx) {
+  if (hasDeliveries === null) {
+    try {
+      const data = await ctx.api.gql('{ __type(name: "Letter") { fields { name } } }');
+      hasDeliveries = Boolean(data.__type && data.__type.fields.some((f) => f.name === 'deliveries'));
+    } catch (e) {
+      hasDeliveries = false;
+    }
+  }
+  return hasDeliveries;
+}
+
+const detailQuery = (deliveries) => `query Letter($id: ID!) {
   letter(id: $id) {
     ${LIST_FIELDS} noticeId issuedAt acknowledgedAt repliedAt
+    ${deliveries ? 'deliveries { at attempt status error }' : ''}
     documents { format url }
     persons { personId name sex idNumber phone currentAddress arrivalDate hubeiLink reason finding }
     replies { personId outcome place { code name } note repliedOn recordedAt }
@@ -313,7 +332,7 @@ async function renderList(main, ctx) {
 }
 
 async function renderLetter(main, ctx, id) {
-  const data = await ctx.api.gql(DETAIL, { id });
+  const data = await ctx.api.gql(detailQuery(await deliveriesKnown(ctx)), { id });
   const l = data.letter;
   const back = h('a', { href: '#/letters', class: 'back' }, '← 返回函件列表');
   if (!l) {
@@ -368,6 +387,7 @@ async function renderLetter(main, ctx, id) {
       ? replyForm(ctx, l, answered)
       : null,
     l.replies.length ? repliesSection(ctx, l) : null,
+    l.deliveries && l.deliveries.length ? deliveriesSection(l) : null,
     eventsSection(ctx, l),
   );
 }
@@ -637,6 +657,21 @@ function repliesSection(ctx, l) {
       l.replies,
     ),
   );
+}
+
+function deliveriesSection(l) {
+  const t = table(
+    [
+      { label: '次数', class: 'num', value: (d) => d.attempt },
+      { label: '时间', value: (d) => dateTime(d.at) },
+      { label: '结果', value: (d) => (d.error ? h('span', { class: 'badge b-failed' }, '失败') : badge('DELIVERED', STATE_LABELS)) },
+      { label: '对方应答', value: (d) => (d.status === null || d.status === undefined ? '无应答' : `HTTP ${d.status}`) },
+      { label: '原因', value: (d) => d.error || '—' },
+    ],
+    l.deliveries,
+  );
+  t.id = 'letter-deliveries';
+  return section(`投递到协作地平台（${l.deliveries.length} 次）`, t);
 }
 
 function personLink(ctx, id, name) {
