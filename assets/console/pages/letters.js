@@ -178,14 +178,14 @@ function draftColumns() {
 
 function listColumns() {
   return [
-    { label: '编号', value: (l) => h('a', { href: `#/letters/${l.id}`, dataset: { letter: l.id } }, letterName(l)) },
-    { label: '类型', value: (l) => KIND_LABELS[l.kind] || l.kind },
+    { label: '编号', class: 'nw', value: (l) => h('a', { href: `#/letters/${l.id}`, dataset: { letter: l.id } }, letterName(l)) },
+    { label: '类型', class: 'hide-narrow', value: (l) => KIND_LABELS[l.kind] || l.kind },
     { label: '收函地', value: (l) => place(l.jurisdiction) },
     { label: '人数', class: 'num', value: (l) => l.personCount },
     { label: '状态', value: stateBadges },
-    { label: '发函日期', value: (l) => l.issuedOn || '—' },
-    { label: '反馈期限', value: (l) => l.replyBy || '—' },
-    { label: '渠道', value: (l) => CHANNEL_LABELS[l.channel] || '—' },
+    { label: '发函日期', class: 'nw', value: (l) => l.issuedOn || '—' },
+    { label: '反馈期限', class: 'nw', value: (l) => l.replyBy || '—' },
+    { label: '渠道', class: 'nw', value: (l) => CHANNEL_LABELS[l.channel] || '—' },
   ];
 }
 

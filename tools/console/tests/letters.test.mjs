@@ -74,6 +74,11 @@ test('a clerk drafts, downloads, issues and records the replies of a letter', as
   assert.equal(await page.locator('#letter-persons tbody tr[data-person]').count(), persons);
   // ID numbers and phones masked until asked for.
   assert.doesNotMatch(await page.textContent('#letter-persons tbody'), /1[3-9]\d{9}/);
+  await page.click('#show-unmasked');
+  await page.waitForSelector('#letter-persons tbody td.mono:has-text("1")');
+  assert.match(await page.textContent('#letter-persons tbody'), /1[3-9]\d{9}/);
+  await page.click('#show-unmasked');
+  assert.doesNotMatch(await page.textContent('#letter-persons tbody'), /1[3-9]\d{9}/);
 
   const pdf = await downloaded(page, '#download-pdf');
   assert.equal(pdf.bytes.subarray(0, 4).toString('latin1'), '%PDF');
