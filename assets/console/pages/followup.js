@@ -230,12 +230,12 @@ export default {
         villagesBox,
         table(
           [
-            { label: '乡镇', value: (g) => g.township || '—' },
+            own ? null : { label: '乡镇', value: (g) => g.township || '—' },
             { label: '村（社区）', value: (g) => g.village || '—' },
             { label: '观察中', value: (g) => g.count, class: 'num' },
             { label: '上午未测', value: (g) => g.morning || '', class: 'num' },
             { label: '下午未测', value: (g) => g.afternoon || '', class: 'num' },
-          ],
+          ].filter(Boolean),
           rows,
           {
             empty: '没有观察中的人员',
@@ -388,11 +388,12 @@ export default {
         entries.filter((e) => failed.has(e.personId)).map((e) => [e.personId, [e.input.value, e.error.textContent]]),
       );
       try {
-        await loadPersons();
+        await Promise.all([loadPersons(), refreshAlertStates()]);
       } catch (e) {
         toast(e.message, 'error');
       }
       drawAll();
+      drawAlerts();
       for (const [id, [value, message]] of kept) {
         const input = personsBox.querySelector(`input.fu-temp[data-person="${CSS.escape(id)}"]`);
         const error = personsBox.querySelector(`[data-error-for="${CSS.escape(id)}"]`);
@@ -491,7 +492,17 @@ export default {
     // ---- sheets ----
 
     function sheetCard(title, key, hint, send) {
-      const input = h('input', { type: 'file', id: `fu-${key}-file`, accept: '.csv,.xlsx' });
+      const chosen = h('span', { class: 'muted' }, '未选择文件');
+      const input = h('input', {
+        type: 'file',
+        id: `fu-${key}-file`,
+        class: 'fu-file-input',
+        accept: '.csv,.xlsx',
+        onchange: () => {
+          chosen.textContent = input.files[0] ? input.files[0].name : '未选择文件';
+        },
+      });
+      const picker = h('label', { class: 'fu-file' }, input, h('span', { class: 'fu-file-button' }, '选择文件'), chosen);
       const report = h('div', { id: `fu-${key}-report` });
       const button = h('button', { type: 'submit', class: 'primary', id: `fu-${key}-upload` }, '上传');
       return section(
@@ -524,7 +535,7 @@ export default {
             },
           },
           h('p', { class: 'muted fu-hint' }, hint),
-          h('div', { class: 'row' }, input, button),
+          h('div', { class: 'row fu-file-row' }, picker, button),
         ),
         report,
       );
@@ -577,18 +588,34 @@ export default {
 
     // ---- alerts ----
 
-    async function loadAlerts() {
+    async function fetchAlerts() {
       const scope = state.township ? { township: state.township } : {};
       const data = await api.gql(ALERTS, {
         open: { ...scope, state: 'OPEN' },
         acked: { ...scope, state: 'ACKNOWLEDGED' },
         last: {},
       });
-      state.alerts = [...data.open.edges, ...data.acked.edges]
+      const alerts = [...data.open.edges, ...data.acked.edges]
         .map((e) => e.node)
         .sort((a, b) => Number(b.id) - Number(a.id));
       const last = data.last.edges[0];
-      if (last && Number(last.node.id) > Number(state.lastAlertId)) state.lastAlertId = last.node.id;
+      return { alerts, last: last ? last.node.id : '0' };
+    }
+
+    async function loadAlerts() {
+      const { alerts, last } = await fetchAlerts();
+      state.alerts = alerts;
+      if (Number(last) > Number(state.lastAlertId)) state.lastAlertId = last;
+    }
+
+    /// The states of the alerts listed (a reading resolves its missed check on the server);
+    /// new alerts are left to the subscription (one pushed meanwhile is kept).
+    async function refreshAlertStates() {
+      const { alerts, last } = await fetchAlerts();
+      const now = new Map(alerts.map((a) => [a.id, a]));
+      state.alerts = state.alerts
+        .filter((a) => now.has(a.id) || Number(a.id) > Number(last))
+        .map((a) => (now.has(a.id) ? { ...now.get(a.id), fresh: a.fresh } : a));
     }
 
     function alertWho(a) {

@@ -36,6 +36,7 @@ export default {
     const asked = ctx.params.query.get('date');
     let date = asked && /^\d{4}-\d{2}-\d{2}$/.test(asked) && asked <= today ? asked : today;
     let rows = [];
+    let shown = null;
     const open = new Set();
 
     const dateInput = h('input', {
@@ -177,14 +178,23 @@ export default {
       const reported = rows.filter((r) => r.status === 'REPORTED');
       const missing = rows.filter((r) => r.status === 'MISSING');
       const differs = rows.filter((r) => r.differs);
+      const only = (which) => () => {
+        shown = shown === which ? null : which;
+        draw();
+      };
       mount(
         figuresBox,
-        figure('乡镇', rows.length),
-        figure('已报', reported.length),
-        figure('未报', missing.length),
-        figure('与登记数不符', differs.length),
+        own ? null : figure('乡镇', rows.length, only(null)),
+        figure('已报', reported.length, only('REPORTED')),
+        figure('未报', missing.length, only('MISSING')),
+        figure('与登记数不符', differs.length, only('DIFFERS')),
         figure('上报新增合计', reported.reduce((n, r) => n + r.report.newPersons, 0)),
+        figure('登记新增合计', rows.reduce((n, r) => n + r.registerCount, 0)),
       );
+      for (const [i, which] of [[0, null], [1, 'REPORTED'], [2, 'MISSING'], [3, 'DIFFERS']]) {
+        const button = figuresBox.children[own ? i - 1 : i];
+        if (button && shown === which && shown !== null) button.classList.add('rp-chosen');
+      }
       mount(
         missingBox,
         missing.length
@@ -195,7 +205,7 @@ export default {
               missing.map((r) => h('span', { class: 'badge b-missing' }, r.township)),
             )
           : rows.length
-            ? h('div', { class: 'rp-ok' }, `${date} 各乡镇均已上报。`)
+            ? h('div', { class: 'rp-ok' }, own ? `${own} ${date} 的日报已上报。` : `${date} 各乡镇均已上报。`)
             : null,
       );
       const columns = [
@@ -216,8 +226,11 @@ export default {
         { label: '备注', value: (r) => (r.report && r.report.note) || '' },
         { label: '历次上报', value: history },
       ];
-      const grid = table(columns, rows, { empty: '没有乡镇' });
-      rows.forEach((r, i) => {
+      const listed = rows.filter((r) =>
+        shown === 'DIFFERS' ? r.differs : shown ? r.status === shown : true,
+      );
+      const grid = table(columns, listed, { empty: '没有符合条件的乡镇' });
+      listed.forEach((r, i) => {
         const tr = grid.tBodies[0].rows[i];
         tr.dataset.township = r.township;
         tr.dataset.status = r.status;
@@ -244,7 +257,11 @@ export default {
           );
         }
       });
-      mount(listBox, h('h2', null, `${date} 各乡镇日报`), grid);
+      const title = own ? `${own} ${date} 日报` : `${date} 各乡镇日报`;
+      const filtered = shown
+        ? h('button', { type: 'button', class: 'link', onclick: only(null) }, `仅显示${{ REPORTED: '已报', MISSING: '未报', DIFFERS: '与登记数不符' }[shown]}的乡镇 · 显示全部`)
+        : null;
+      mount(listBox, h('div', { class: 'fu-head' }, h('h2', null, title), filtered), grid);
       updateHint();
     }
 
