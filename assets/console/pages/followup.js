@@ -230,7 +230,7 @@ export default {
         villagesBox,
         table(
           [
-            own ? null : { label: '乡镇', value: (g) => g.township || '—' },
+            state.township ? null : { label: '乡镇', value: (g) => g.township || '—' },
             { label: '村（社区）', value: (g) => g.village || '—' },
             { label: '观察中', value: (g) => g.count, class: 'num' },
             { label: '上午未测', value: (g) => g.morning || '', class: 'num' },
@@ -257,7 +257,7 @@ export default {
           label: '人员',
           value: (p) => h('a', { href: `#/person/${encodeURIComponent(p.id)}` }, p.name || `人员 ${p.id}`),
         },
-        !own ? { label: '乡镇', value: (p) => p.township || '—' } : null,
+        state.township ? null : { label: '乡镇', value: (p) => p.township || '—' },
         { label: '村（社区）', value: (p) => p.village || '—' },
         {
           label: '观察',

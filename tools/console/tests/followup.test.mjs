@@ -4,7 +4,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHub, launch, newPage, signIn, shot } from '../harness.mjs';
+import path from 'node:path';
+import { startHub, launch, newPage, signIn, shot, SHOTS } from '../harness.mjs';
 
 let hub;
 let browser;
@@ -87,6 +88,26 @@ test('a township officer enters readings, sees the fever alert live, answers it 
   const resolved = answered.alerts.edges.find((e) => e.node.id === alertId);
   assert.equal(resolved?.node.note, '复测 36.8 ℃，正常');
 
+  // The team (五包一): the editor opens under the person with the phones as stored; a new
+  // grid worker replaces the old one, a wrong phone is refused on the page.
+  await page.click(`button[data-team="${normal}"]`);
+  await page.waitForSelector('tr.fu-team-row form');
+  const phone = page.locator('tr.fu-team-row input[data-team-phone="GRID_WORKER"]');
+  assert.match(await phone.inputValue(), /^1\d{10}$/, 'the phone as stored, to edit');
+  await page.locator('tr.fu-team-row').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: path.join(SHOTS, 'followup-team.png') });
+  await page.fill('tr.fu-team-row input[data-team-name="GRID_WORKER"]', '王网格');
+  await phone.fill('12345');
+  await page.click('tr.fu-team-row button[type="submit"]');
+  await page.waitForSelector('tr.fu-team-row .error:has-text("网格员：请填写正确的电话")');
+  await phone.fill('13900001111');
+  await page.click('tr.fu-team-row button[type="submit"]');
+  await page.waitForSelector('tr.fu-team-row', { state: 'detached' });
+  const team = await hub.gql(token, 'query($id: ID!) { person(id: $id) { team { role name phone(unmasked: true) } } }', { id: normal });
+  const grid = team.person.team.find((m) => m.role === 'GRID_WORKER');
+  assert.deepEqual(grid, { role: 'GRID_WORKER', name: '王网格', phone: '13900001111' });
+  assert.equal(team.person.team.length, 5, 'the other four kept');
+
   // A sheet with one bad row: its number (the header is row 1) and the reason.
   const yesterday = await hub.gql(token, '{ viewer { today } }').then((d) => {
     const t = new Date(`${d.viewer.today}T00:00:00Z`);
@@ -115,11 +136,18 @@ test('an analyst chooses a township; the page fits a tablet', async () => {
   await signIn(page, hub, token);
   await page.goto(`${hub.url}/#/followup`);
   await page.waitForSelector('#fu-persons table');
+  const villages = (await hub.gql(token, '{ viewer { townships { name villages } } }')).viewer.townships.find(
+    (t) => t.name === '城关镇',
+  ).villages;
   await page.selectOption('#fu-township', '城关镇');
-  await page.waitForSelector('#fu-villages table');
-  await page.waitForFunction(() =>
-    [...document.querySelectorAll('#fu-villages tbody tr td:first-child')].every((td) => td.textContent === '城关镇'),
+  // One township chosen: its villages only, without a township column.
+  await page.waitForFunction(
+    () => ![...document.querySelectorAll('#fu-villages th')].some((th) => th.textContent === '乡镇'),
   );
+  await page.waitForSelector('#fu-villages tbody tr td');
+  const shown = await page.$$eval('#fu-villages tbody tr td:first-child', (tds) => tds.map((td) => td.textContent));
+  assert.ok(shown.length > 0);
+  for (const village of shown) assert.ok(villages.includes(village), `${village} is not of 城关镇`);
   // No horizontal scroll of the whole page on a tablet.
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than the tablet`);
