@@ -85,6 +85,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     // Subscriptions.
     ("registerChanges", &[Permission::ReadHistory]),
     ("statsChanged", &[Permission::ReadAggregates]),
+    ("alertRaised", &[Permission::ReadPersons]),
 ];
 
 /// The permissions root field `field` is declared with; none for a field not declared.

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 
-use super::types::{ResolutionEvent, Stats, ids};
+use super::types::followup::Alert;
+use super::types::{ResolutionEvent, Stats, ids, parse_id};
 use crate::access::Permission;
-use crate::access::guard::principal;
+use crate::access::guard::{principal, visible_rows};
 use crate::config::limits::MAX_PAGE;
 use crate::register::{self, Register};
 
@@ -130,6 +131,52 @@ impl Subscription {
                     .await
                     .map_err(async_graphql::Error::from);
                 Some((stats, (register, receiver, false)))
+            },
+        ))
+    }
+
+    /// Every follow-up alert (a fever, a missed check, a missing daily report) raised in the
+    /// caller's scope (a TOWNSHIP token: its township's), oldest first: those with an ID
+    /// above `after` already raised, then each one as it is committed; without `after`,
+    /// only those raised from now on. An alert answered later is not pushed again (read
+    /// `alerts` for its state).
+    #[graphql(guard = "super::rules::guard(\"alertRaised\")")]
+    async fn alert_raised(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<ID>,
+    ) -> Result<impl Stream<Item = Result<Alert>>> {
+        let register = ctx.data::<Register>()?.clone();
+        let visible = visible_rows::<crate::db::followup_alert::Entity>(ctx)?;
+        // Subscribed before the last ID is read: no alert falls between the two.
+        let receiver = register.subscribe();
+        let last = match after {
+            Some(id) => parse_id(&id, "预警")?,
+            None => register.last_alert_id().await?,
+        };
+        let pending = std::collections::VecDeque::new();
+        Ok(futures_util::stream::unfold(
+            (register, receiver, visible, last, pending, true),
+            |(register, mut receiver, visible, mut last, mut pending, mut first)| async move {
+                loop {
+                    if let Some(alert) = pending.pop_front() {
+                        let alert: crate::db::followup_alert::Model = alert;
+                        last = alert.id;
+                        let state = (register, receiver, visible, last, pending, first);
+                        return Some((Ok(Alert(alert)), state));
+                    }
+                    if !first && !next_change(&mut receiver).await {
+                        return None;
+                    }
+                    first = false;
+                    match register.alerts_after(visible.clone(), last).await {
+                        Ok(rows) => pending.extend(rows),
+                        Err(e) => {
+                            let state = (register, receiver, visible, last, pending, first);
+                            return Some((Err(e.into()), state));
+                        }
+                    }
+                }
             },
         ))
     }

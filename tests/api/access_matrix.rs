@@ -474,7 +474,11 @@ async fn every_operation_is_allowed_or_refused_as_the_role_table_says(app: TestA
     // Subscriptions are checked over the WebSocket in tests/api/subscriptions.rs and access.rs.
     assert_eq!(
         root_fields(&app, "subscriptionType").await,
-        BTreeSet::from(["registerChanges".to_owned(), "statsChanged".to_owned()])
+        BTreeSet::from([
+            "alertRaised".to_owned(),
+            "registerChanges".to_owned(),
+            "statsChanged".to_owned()
+        ])
     );
 
     // An in-scope person of the township officer, with its ID number.

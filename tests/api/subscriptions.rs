@@ -8,11 +8,12 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, import_file};
 
 crate::on_every_backend!(
     an_import_is_pushed_to_a_subscriber_after_it_commits,
     a_role_that_may_not_read_history_is_refused_the_subscription,
+    a_township_officer_is_pushed_the_alerts_of_its_own_township_only,
 );
 
 pub type Socket =
@@ -139,6 +140,85 @@ async fn an_import_is_pushed_to_a_subscriber_after_it_commits(app: TestApp) {
         json!([second.batch_id.to_string()]),
         "{message}"
     );
+
+    send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
+    socket.close(None).await.expect("close");
+}
+
+/// Records a fever of `person` as the hub's admin, for `slot`; the alert's ID.
+async fn fever(app: &TestApp, person: i64, slot: &str) -> String {
+    let taken_at = app.register.reference.clock.now() - chrono::Duration::minutes(1);
+    let (_, body) = app
+        .post_as(
+            Some(&app.admin_token),
+            "mutation($id: ID!, $at: DateTime!, $slot: Slot) {
+               recordTemperature(personId: $id, celsius: 38.4, takenAt: $at, slot: $slot) {
+                 alert { id kind } } }",
+            json!({ "id": person.to_string(), "at": taken_at, "slot": slot }),
+        )
+        .await;
+    let alert = &body["data"]["recordTemperature"]["alert"];
+    assert_eq!(alert["kind"], "FEVER", "{body}");
+    alert["id"].as_str().expect("an alert ID").to_owned()
+}
+
+async fn a_township_officer_is_pushed_the_alerts_of_its_own_township_only(app: TestApp) {
+    let today = app.register.reference.clock.today();
+    let yesterday = today.pred_opt().expect("date");
+    import_file(
+        &app.register,
+        SourceKind::Township,
+        "alerts.csv",
+        format!(
+            "record_id,township,village,name,sex,id_number,phone,arrival_date,report_date\n\
+             AL-1,城关镇,东大街社区,张伟,男,420102198507150036,13871234501,{yesterday},{today}\n\
+             AL-2,长岭镇,黄冲村,刘丽,女,411599199206180260,18637612345,{yesterday},{today}\n"
+        ),
+    )
+    .await;
+    let ours = app.person_of(SourceKind::Township, "AL-1").await;
+    let theirs = app.person_of(SourceKind::Township, "AL-2").await;
+    let spec = TokenSpec::parse(
+        Role::Township,
+        Some("城关镇"),
+        None,
+        &app.register.reference,
+    )
+    .expect("spec");
+    let officer = app.register.create_token(spec).await.expect("token").token;
+
+    // Raised before the subscription: pushed from `after` on, the other township's left out.
+    fever(&app, theirs, "MORNING").await;
+    let first = fever(&app, ours, "MORNING").await;
+    let mut socket = connect(&app, &officer).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query":
+            "subscription { alertRaised(after: \"0\") { id kind state township personId celsius } }" } }),
+    )
+    .await;
+    let message = next_json(&mut socket).await;
+    assert_eq!(message["type"], "next", "{message}");
+    let alert = &message["payload"]["data"]["alertRaised"];
+    assert_eq!(alert["id"], first.as_str(), "{message}");
+    assert_eq!(alert["township"], "城关镇");
+    assert_eq!(alert["state"], "OPEN");
+    assert_eq!(alert["personId"], ours.to_string());
+
+    // Raised later: each pushed as it commits, still only the officer's township.
+    fever(&app, theirs, "AFTERNOON").await;
+    let second = fever(&app, ours, "AFTERNOON").await;
+    let message = next_json(&mut socket).await;
+    let alert = &message["payload"]["data"]["alertRaised"];
+    assert_eq!(alert["id"], second.as_str(), "{message}");
+    assert_eq!(alert["kind"], "FEVER");
+    assert_eq!(alert["celsius"], 38.4);
+
+    // A DASHBOARD token reads no persons' alerts.
+    let spec =
+        TokenSpec::parse(Role::Dashboard, None, None, &app.register.reference).expect("spec");
+    let dashboard = app.register.create_token(spec).await.expect("token").token;
+    assert_subscription_forbidden(&app, &dashboard, "subscription { alertRaised { id } }").await;
 
     send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
     socket.close(None).await.expect("close");

@@ -76,6 +76,31 @@ impl Register {
         })
     }
 
+    /// The alerts `visible` to the caller with an ID above `after`, oldest first (at most
+    /// a page of them).
+    pub async fn alerts_after(
+        &self,
+        visible: Condition,
+        after: i64,
+    ) -> Result<Vec<followup_alert::Model>, AppError> {
+        Ok(followup_alert::Entity::find()
+            .filter(visible)
+            .filter(followup_alert::Column::Id.gt(after))
+            .order_by_asc(followup_alert::Column::Id)
+            .limit(MAX_PAGE)
+            .all(&self.db.conn)
+            .await?)
+    }
+
+    /// The highest alert ID so far (0 when there is none).
+    pub async fn last_alert_id(&self) -> Result<i64, AppError> {
+        let last = followup_alert::Entity::find()
+            .order_by_desc(followup_alert::Column::Id)
+            .one(&self.db.conn)
+            .await?;
+        Ok(last.map_or(0, |a| a.id))
+    }
+
     /// One alert.
     pub async fn alert(&self, id: i64) -> Result<Option<followup_alert::Model>, AppError> {
         Ok(followup_alert::Entity::find_by_id(id)
