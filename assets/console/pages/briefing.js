@@ -242,7 +242,7 @@ export default {
       for (const [box, spec] of charts) {
         try {
           const chart = window.echarts.init(box, null, { renderer: 'canvas' });
-          chart.setOption({ color: COLORS, ...spec.option });
+          chart.setOption({ color: COLORS, animation: false, ...spec.option });
           if (open && spec.filter) {
             chart.on('click', (p) => {
               if (p.componentType === 'series') open({ ...spec.filter(p) });
