@@ -242,7 +242,11 @@ export default {
       for (const [box, spec] of charts) {
         try {
           const chart = window.echarts.init(box, null, { renderer: 'canvas' });
-          chart.setOption({ color: COLORS, animation: false, ...spec.option });
+          const empty = !spec.option.xAxis.data.length;
+          const title = empty
+            ? { text: '暂无数据', left: 'center', top: 'middle', textStyle: { color: '#66788a', fontSize: 14, fontWeight: 'normal' } }
+            : undefined;
+          chart.setOption({ color: COLORS, animation: false, title, ...spec.option });
           if (open && spec.filter) {
             chart.on('click', (p) => {
               if (p.componentType === 'series') open({ ...spec.filter(p) });

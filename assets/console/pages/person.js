@@ -130,6 +130,10 @@ function linkCard(link) {
   );
 }
 
+function tableWrap(...args) {
+  return h('div', { class: 'table-wrap' }, table(...args));
+}
+
 export default {
   id: 'person',
   title: '人员详情',
@@ -227,7 +231,7 @@ export default {
 
       const evidence = section(
         p.locationConflict ? '所在地依据（来源不一致）' : '所在地依据',
-        table(
+        tableWrap(
           [
             { label: '报告日', value: (e) => e.reportDate },
             { label: '来源', value: (e) => (e.sourceRecordId ? recordRefs([e.sourceRecordId], bySourceId) : LABELS.source[e.source]) },
@@ -240,6 +244,7 @@ export default {
           { empty: '没有所在地依据' },
         ),
       );
+      evidence.id = 'person-evidence';
 
       const records = section(
         `来源记录（${p.links.length} 条）及关联原因`,

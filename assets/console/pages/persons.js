@@ -1,7 +1,7 @@
 // The register: search and filters (issue 24). The URL holds the state: `filter` (a JSON
 // PersonFilterInput, as the briefing's figures link here), `q` (search text), `order`.
 // Rows open `#/person/ID`; the current filter exports through `exportPersons`.
-import { h, mount, heading, section, table, field, select, badge, errorBox, busy, toast, LABELS } from '../ui.js';
+import { h, mount, heading, table, field, select, badge, errorBox, busy, toast, LABELS } from '../ui.js';
 
 const PAGE_SIZE = 50;
 
@@ -240,7 +240,8 @@ export default {
       chips.length ? h('div', { class: 'chips', id: 'persons-chips' }, h('span', { class: 'muted' }, '其他条件：'), chips) : null,
     );
 
-    const canExport = ctx.can('READ_PERSONS');
+    // The export is of the filter (the API exports no search): offered when not searching.
+    const canExport = ctx.can('READ_PERSONS') && !text;
     const exportButton = (format) =>
       h(
         'button',
@@ -323,16 +324,18 @@ export default {
             onRow: (p) => ctx.navigate(`#/person/${p.id}`),
           }),
         ),
-        h(
-          'div',
-          { class: 'pager' },
-          h('button', { type: 'button', id: 'persons-prev', disabled: index === 0, onclick: () => load(index - 1) }, '上一页'),
-          h(
-            'button',
-            { type: 'button', id: 'persons-next', disabled: !connection.pageInfo.hasNextPage, onclick: () => load(index + 1) },
-            '下一页',
-          ),
-        ),
+        index === 0 && !connection.pageInfo.hasNextPage
+          ? null
+          : h(
+              'div',
+              { class: 'pager' },
+              h('button', { type: 'button', id: 'persons-prev', disabled: index === 0, onclick: () => load(index - 1) }, '上一页'),
+              h(
+                'button',
+                { type: 'button', id: 'persons-next', disabled: !connection.pageInfo.hasNextPage, onclick: () => load(index + 1) },
+                '下一页',
+              ),
+            ),
       );
     };
     await load(0);

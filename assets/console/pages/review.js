@@ -4,7 +4,7 @@
 // `#/review?tab=worklist&township=…`: a township's persons still to verify, printable and
 // exportable (CSV with a BOM, so Excel reads the Chinese).
 import {
-  h, mount, heading, section, table, field, select, badge, errorBox, busy, toast, dateTime,
+  h, mount, heading, table, field, select, errorBox, busy, toast,
   explanationTable, percent, LABELS,
 } from '../ui.js';
 
@@ -283,7 +283,7 @@ async function renderWorklist(box, ctx) {
         items,
         { empty: '没有待核实的人员' },
       ),
-      h('p', { class: 'print-only muted' }, `打印于 ${dateTime(new Date().toISOString())} · 核实人：__________`),
+      h('p', { class: 'print-only' }, '核实人：______________　　核实日期：______________　　乡镇（街道）负责人：______________'),
     ),
   );
 }
@@ -306,7 +306,7 @@ export default {
         )
       : null;
     const box = h('div', { id: 'review-box' });
-    mount(main, heading('待核实'), tabs, box);
+    mount(main, h('div', { class: tab === 'worklist' ? 'no-print' : null }, heading('待核实')), tabs, box);
     if (tab === 'worklist') await renderWorklist(box, ctx);
     else await renderQueue(box, ctx);
   },

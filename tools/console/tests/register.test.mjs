@@ -55,6 +55,19 @@ test('search finds a demo person by pinyin and by ID digits', async () => {
   assert.equal(Number(await page.getAttribute('#persons-total', 'data-total')), total.persons.totalCount);
   await shot(page, 'persons');
 
+  // Relay paging: the next page holds the next persons, and back again.
+  const firstPage = await listedIds(page);
+  assert.equal(firstPage.length, 50);
+  await page.click('#persons-next');
+  await page.waitForFunction((id) => {
+    const a = document.querySelector('#persons-results tbody td:first-child a');
+    return a && a.textContent !== id;
+  }, firstPage[0]);
+  const secondPage = await listedIds(page);
+  assert.ok(secondPage.every((id) => !firstPage.includes(id)));
+  await page.click('#persons-prev');
+  await page.waitForFunction((id) => document.querySelector('#persons-results tbody td:first-child a')?.textContent === id, firstPage[0]);
+
   await search(page, demo.namePinyin);
   assert.ok((await listedIds(page)).includes(demo.id), `pinyin ${demo.namePinyin}`);
   assert.match(await page.textContent('#persons-results'), /拼音/);
