@@ -233,7 +233,7 @@ export default {
         p.locationConflict ? '所在地依据（来源不一致）' : '所在地依据',
         tableWrap(
           [
-            { label: '报告日', value: (e) => e.reportDate },
+            { label: '报告日', class: 'nowrap', value: (e) => e.reportDate },
             { label: '来源', value: (e) => (e.sourceRecordId ? recordRefs([e.sourceRecordId], bySourceId) : LABELS.source[e.source]) },
             { label: '判断', value: (e) => badge(e.status, LABELS.location) },
             { label: '地点', value: (e) => (e.place && e.place.name) || [e.township, e.village].filter(Boolean).join(' ') || '—' },
@@ -258,7 +258,7 @@ export default {
           { id: 'person-history' },
           table(
             [
-              { label: '时间', value: (e) => dateTime(e.at) },
+              { label: '时间', class: 'nowrap', value: (e) => dateTime(e.at) },
               { label: '事件', value: (e) => EVENTS[e.kind] || e.kind || '—' },
               { label: '说明', value: eventDetail },
               { label: '操作者', value: (e) => e.actor },

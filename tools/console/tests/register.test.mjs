@@ -159,6 +159,22 @@ test('an admin unmasks with "显示", and the audit log records it', async () =>
   await page.context().close();
 });
 
+test('a township officer reads its own persons, masked, without letters', async () => {
+  const token = await hub.token('TOWNSHIP', { township: demo.township });
+  const page = await newPage(browser);
+  await signIn(page, hub, token);
+  await page.goto(`${hub.url}/#/persons`);
+  await page.waitForSelector('#persons-total');
+  assert.equal(await page.$('#f-township'), null);
+  const own = await hub.gql(token, '{ persons { totalCount } }');
+  assert.equal(Number(await page.getAttribute('#persons-total', 'data-total')), own.persons.totalCount);
+  await page.goto(`${hub.url}/#/person/${demo.id}`);
+  await page.waitForSelector('#person-golden');
+  assert.ok(!(await page.textContent('main')).includes('协查函'));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the person page on a tablet', async () => {
   const page = await newPage(browser, { width: 820, height: 1180 });
   await signIn(page, hub, analyst);
