@@ -290,15 +290,15 @@ export default {
       const rows = connection.edges.map((e) => ({ ...e.node, matchedOn: e.matchedOn }));
       const columns = [
         { label: '编号', class: 'num', value: (p) => h('a', { href: `#/person/${p.id}` }, p.id) },
-        { label: '姓名', value: (p) => h('span', null, p.name || '—', p.namePinyin ? h('small', { class: 'muted' }, ` ${p.namePinyin}`) : null) },
-        { label: '性别', value: (p) => SEX[p.sex] || '—' },
-        { label: '出生年', class: 'num', value: (p) => p.birthYear || '—' },
-        { label: '身份证号', class: 'mono', value: (p) => p.idNumber || '—' },
+        { label: '姓名', class: 'nowrap', value: (p) => h('span', null, p.name || '—', p.namePinyin ? h('small', { class: 'muted' }, ` ${p.namePinyin}`) : null) },
+        { label: '性别', class: 'narrow-hide', value: (p) => SEX[p.sex] || '—' },
+        { label: '出生年', class: 'num narrow-hide', value: (p) => p.birthYear || '—' },
+        { label: '身份证号', class: 'mono nowrap', value: (p) => p.idNumber || '—' },
         { label: '电话', class: 'mono', value: (p) => p.phones.join('、') || '—' },
         { label: '乡镇 / 村', value: (p) => [p.township, p.village].filter(Boolean).join(' ') || '—' },
-        { label: '所在地', value: (p) => badge(p.locationStatus, LABELS.location) },
+        { label: '所在地', class: 'nowrap', value: (p) => badge(p.locationStatus, LABELS.location) },
         { label: '观察', value: (p) => (p.observation ? badge(p.observation.state, LABELS.observation) : '—') },
-        { label: '首次报告', value: (p) => p.firstReported || '—' },
+        { label: '首次报告', class: 'nowrap narrow-hide', value: (p) => p.firstReported || '—' },
         { label: '冲突', value: (p) => (p.hasConflicts ? badge('conflict', { conflict: '有' }) : '') },
       ];
       if (text) {
