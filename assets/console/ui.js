@@ -169,3 +169,93 @@ export const LABELS = {
   },
   alert: { FEVER: '发热', MISSED_CHECK: '漏测', REPORT_MISSING: '日报未报' },
 };
+
+// ---- register pages (briefing, persons, person, review): shared helpers ----
+
+/// Fields a match compares, as a person reads them.
+export const MATCH_FIELDS = {
+  prior: '先验（基础概率）',
+  id_number: '身份证号',
+  name: '姓名',
+  phones: '电话',
+  birth_date: '出生日期',
+  sex: '性别',
+  township: '乡镇',
+  village: '村（社区）',
+  address: '地址',
+  origin: '来自',
+  arrival_date: '到达日期',
+};
+
+/// How two values compared, as a person reads it.
+export const MATCH_LEVELS = {
+  PRIOR: '—',
+  EXACT: '相同',
+  DIFFERENT: '不同',
+  ONE_EDIT: '差一位',
+  MASKED_AGREE: '打码处以外一致',
+  MASKED_PARTIAL: '打码处以外部分一致',
+  SHARED: '有相同号码',
+  ONE_DIGIT: '差一位数字',
+  PINYIN: '同音',
+  JW_HIGH: '很相近',
+  JW_MID: '较相近',
+  EDIT_1: '差一个字',
+  EDIT_2: '差两个字',
+  YEAR_MONTH: '年月相同',
+  YEAR: '年份相同',
+};
+
+/// A match explanation (`[{ field, level, weight }]`) as a table with a bar per field:
+/// green to the right for evidence the two are one, red to the left against.
+export function explanationTable(explanation, attrs) {
+  const max = Math.max(1, ...explanation.map((e) => Math.abs(e.weight)));
+  const total = explanation.reduce((sum, e) => sum + e.weight, 0);
+  const bar = (w) => {
+    const pct = (Math.abs(w) / max) * 50;
+    return h(
+      'div',
+      { class: 'wbar' },
+      h('span', {
+        class: w >= 0 ? 'pos' : 'neg',
+        style: w >= 0 ? `left:50%;width:${pct}%` : `left:${50 - pct}%;width:${pct}%`,
+      }),
+    );
+  };
+  return h(
+    'table',
+    { class: 'grid explanation', ...(attrs || {}) },
+    h(
+      'thead',
+      null,
+      h('tr', null, h('th', null, '字段'), h('th', null, '比对结果'), h('th', { class: 'num' }, '权重'), h('th', { class: 'wcol' }, '不利 ← → 支持同一人')),
+    ),
+    h(
+      'tbody',
+      null,
+      explanation.map((e) =>
+        h(
+          'tr',
+          { dataset: { field: e.field } },
+          h('td', null, MATCH_FIELDS[e.field] || e.field),
+          h('td', null, MATCH_LEVELS[e.level] || e.level),
+          h('td', { class: 'num' }, e.weight.toFixed(2)),
+          h('td', { class: 'wcol' }, bar(e.weight)),
+        ),
+      ),
+      h(
+        'tr',
+        { class: 'total' },
+        h('td', null, '合计'),
+        h('td', null, ''),
+        h('td', { class: 'num' }, total.toFixed(2)),
+        h('td', { class: 'wcol muted' }, '权重为对数几率（log2），合计越大越可能是同一人'),
+      ),
+    ),
+  );
+}
+
+/// A probability 0..1 as a percentage.
+export function percent(p) {
+  return `${(p * 100).toFixed(p > 0.999 || p < 0.001 ? 2 : 1)}%`;
+}
