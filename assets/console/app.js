@@ -24,6 +24,8 @@ const VIEWER = `{ viewer { role township jurisdiction permissions canUnmask coun
 
 let viewer = null;
 let leave = null;
+/// Page visits so far: a page that finishes loading after the next visit began is stale.
+let visits = 0;
 
 /// Whether the signed-in role holds `permission` (a `Permission` enum value).
 function can(permission) {
@@ -185,13 +187,21 @@ async function render() {
     mount(main, ui.errorBox('当前角色无权查看此页'));
     return;
   }
-  mount(main, ui.loading());
+  // Each visit draws into its own element: a slow page still loading when the user moves on
+  // draws into an element no longer shown, never over the next page.
+  const view = h('div', { class: 'view', dataset: { page: page.id } }, ui.loading());
+  mount(main, view);
+  const visit = ++visits;
   const ctx = { viewer, can, api, ui, params: r, navigate };
   try {
-    const cleanup = await page.render(main, ctx);
-    if (typeof cleanup === 'function') leave = cleanup;
+    const cleanup = await page.render(view, ctx);
+    if (typeof cleanup === 'function') {
+      // Left already: close what the page opened (its subscriptions) at once.
+      if (visit === visits) leave = cleanup;
+      else cleanup();
+    }
   } catch (e) {
-    mount(main, ui.heading(page.title), ui.errorBox(e));
+    mount(view, ui.heading(page.title), ui.errorBox(e));
   }
 }
 

@@ -25,7 +25,11 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("reviewCandidates", &[Permission::ReadReview]),
     ("matchModel", &[Permission::ReadReview]),
     ("auditLog", &[Permission::ReadAudit]),
-    ("notices", &[Permission::ReadRecords]),
+    // A clerk lists the notices it answers (回函), not their persons (`Notice.records`).
+    (
+        "notices",
+        &[Permission::ReadRecords, Permission::ManageLetters],
+    ),
     ("verificationWorklist", &[Permission::ReadPersons]),
     ("alerts", &[Permission::ReadPersons]),
     // Reports with their notes: not for DASHBOARD, which reads `stats.reportsMissingToday`.

@@ -19,6 +19,7 @@ crate::on_every_backend!(
     a_partner_sees_its_own_letters_with_their_persons_audited,
     the_documents_are_served_to_who_may_read_the_letter,
     a_clerk_drafts_lists_and_renders_on_the_command_line,
+    a_clerk_lists_the_notices_it_answers_but_not_their_persons,
 );
 
 async fn token(app: &TestApp, role: Role, partner: Option<&str>) -> String {
@@ -30,6 +31,50 @@ async fn token(app: &TestApp, role: Role, partner: Option<&str>) -> String {
     )
     .expect("spec");
     app.register.create_token(spec).await.expect("token").token
+}
+
+async fn a_clerk_lists_the_notices_it_answers_but_not_their_persons(app: TestApp) {
+    import_the_usual(&app).await;
+    let clerk = token(&app, Role::Clerk, None).await;
+    let (_, body) = app
+        .post_as(
+            Some(&clerk),
+            "{ notices(first: 10) { totalCount edges { node { id number sender recordCount } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let count = body["data"]["notices"]["totalCount"]
+        .as_u64()
+        .expect("count");
+    assert!(count >= 1, "{body}");
+    let node = &body["data"]["notices"]["edges"][0]["node"];
+    assert!(
+        node["recordCount"].as_u64().expect("recordCount") >= 1,
+        "{body}"
+    );
+    // It answers the notice …
+    let (_, body) = app
+        .post_as(
+            Some(&clerk),
+            "mutation($n: ID!) { replyToNotice(noticeId: $n) { id kind state } }",
+            json!({ "n": node["id"] }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["replyToNotice"]["state"], "DRAFT", "{body}");
+    // … without reading the notice's persons, which are source records.
+    let (_, body) = app
+        .post_as(
+            Some(&clerk),
+            "{ notices(first: 1) { edges { node { records { id recordId } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
 }
 
 async fn concurrent_issues_take_every_number_once_without_a_gap(app: TestApp) {

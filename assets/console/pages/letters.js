@@ -114,7 +114,7 @@ function eventDetail(detail) {
 function tabs(ctx, current) {
   const items = [['list', '函件']];
   if (ctx.can('MANAGE_LETTERS')) items.push(['unaddressed', '待定去向人员']);
-  if (ctx.can('MANAGE_LETTERS') && ctx.can('READ_RECORDS')) items.push(['notices', '收到的通报']);
+  if (ctx.can('MANAGE_LETTERS')) items.push(['notices', '收到的通报']);
   if (items.length < 2) return null;
   return h(
     'nav',
@@ -725,15 +725,6 @@ async function renderUnaddressed(main, ctx) {
 
 async function renderNotices(main, ctx) {
   mount(main, heading('协查函'), tabs(ctx, 'notices'), loading());
-  if (!ctx.can('READ_RECORDS')) {
-    mount(
-      main,
-      heading('协查函'),
-      tabs(ctx, 'notices'),
-      errorBox('当前角色不能查看收到的通报；请由分析员或管理员起草回函。'),
-    );
-    return;
-  }
   const data = await ctx.api.gql(
     `query { notices(first: 100) { totalCount edges { node { id number sender sendDate recordCount note } } } }`,
   );

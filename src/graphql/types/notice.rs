@@ -137,7 +137,8 @@ impl Notice {
         ID::from(self.0.batch_id)
     }
     /// Its persons the caller may see: the current versions of their records, in the
-    /// notice's order.
+    /// notice's order. Not for a CLERK, which lists notices to answer them.
+    #[graphql(guard = "crate::access::Permission::ReadRecords.guard()")]
     async fn records(&self, ctx: &Context<'_>) -> Result<Vec<SourceRecord>> {
         Ok(self
             .visible_records(ctx)

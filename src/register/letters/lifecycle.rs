@@ -224,7 +224,7 @@ impl Register {
                 }
                 (ReplyOutcome::MovedOn, _) => {
                     return Err(AppError::BadInput(format!(
-                        "人员 {} 已离开（MOVED_ON）：请填写新的去向 place",
+                        "人员 {} 已转往他处：请填写新的去向（地名或区划代码）",
                         answer.person_id
                     )));
                 }
