@@ -7,8 +7,8 @@ use crate::config::limits::{
     DELIVERY_CONCURRENCY, DELIVERY_RETRY_FIRST, DELIVERY_RETRY_MAX, DELIVERY_TIMEOUT,
 };
 use crate::config::pull::{PullSpec, parse_interval};
-use crate::exchange::delivery::DeliverySettings;
 use crate::error::AppError;
+use crate::exchange::delivery::DeliverySettings;
 use crate::exchange::partners::PartnerSpec;
 use crate::exchange::pull::{self, Pulled};
 use crate::intake::SourceKind;
@@ -38,7 +38,10 @@ impl DeliveryArgs {
         let ms = std::time::Duration::from_millis;
         DeliverySettings {
             retry_first: ms(self.delivery_retry_ms.max(1)),
-            retry_max: ms(self.delivery_retry_max_ms.max(self.delivery_retry_ms).max(1)),
+            retry_max: ms(self
+                .delivery_retry_max_ms
+                .max(self.delivery_retry_ms)
+                .max(1)),
             timeout: ms(self.delivery_timeout_ms.max(1)),
             concurrency: self.delivery_concurrency.max(1),
             ..DeliverySettings::default()

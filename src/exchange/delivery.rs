@@ -91,8 +91,7 @@ pub fn client(settings: &DeliverySettings) -> Result<reqwest::Client, AppError> 
 
 /// Whether an answer with `status` is worth the same request again later.
 fn retryable(status: reqwest::StatusCode) -> bool {
-    status.is_server_error()
-        || matches!(status.as_u16(), 401 | 408 | 425 | 429)
+    status.is_server_error() || matches!(status.as_u16(), 401 | 408 | 425 | 429)
 }
 
 /// The receiver's error (`code: message`) from a JSON error answer, else the status.
@@ -104,7 +103,9 @@ fn error_of(status: reqwest::StatusCode, body: &[u8]) -> String {
             "HTTP {}: {} {}",
             status.as_u16(),
             e.get("code").and_then(|c| c.as_str()).unwrap_or_default(),
-            e.get("message").and_then(|m| m.as_str()).unwrap_or_default()
+            e.get("message")
+                .and_then(|m| m.as_str())
+                .unwrap_or_default()
         ),
         None => format!("HTTP {}", status.as_u16()),
     }
@@ -162,7 +163,12 @@ async fn attempt(
     let status = response.status();
     let answer = match response.bytes().await {
         Ok(b) => b,
-        Err(e) => return retry(Some(status.as_u16()), format!("应答未能读完：{}", without_url(&e))),
+        Err(e) => {
+            return retry(
+                Some(status.as_u16()),
+                format!("应答未能读完：{}", without_url(&e)),
+            );
+        }
     };
     if status.is_success() {
         AttemptOutcome::Delivered {
@@ -254,7 +260,11 @@ async fn deliver(
 }
 
 /// Delivers due outbox rows for as long as the task runs.
-pub async fn deliver_forever(register: Register, client: reqwest::Client, settings: DeliverySettings) {
+pub async fn deliver_forever(
+    register: Register,
+    client: reqwest::Client,
+    settings: DeliverySettings,
+) {
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let woken = register.deliveries_woken();
     loop {
@@ -341,10 +351,14 @@ mod tests {
     #[test]
     fn only_errors_of_the_request_itself_are_final() {
         for code in [500u16, 502, 503, 401, 408, 429] {
-            assert!(retryable(reqwest::StatusCode::from_u16(code).expect("status")));
+            assert!(retryable(
+                reqwest::StatusCode::from_u16(code).expect("status")
+            ));
         }
         for code in [400u16, 404, 409, 413, 422] {
-            assert!(!retryable(reqwest::StatusCode::from_u16(code).expect("status")));
+            assert!(!retryable(
+                reqwest::StatusCode::from_u16(code).expect("status")
+            ));
         }
         assert_eq!(
             error_of(

@@ -38,7 +38,10 @@ const REPLAYED_HEADER: &str = "idempotent-replayed";
 pub fn router(register: Register) -> Router {
     Router::new()
         .route(NOTICES_PATH, post(receive_notices))
-        .route(super::replies::REPLIES_ROUTE, post(super::replies::receive_replies))
+        .route(
+            super::replies::REPLIES_ROUTE,
+            post(super::replies::receive_replies),
+        )
         .with_state(register)
 }
 

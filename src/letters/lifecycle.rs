@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn open_letters_are_drafts_issued_and_acknowledged_ones() {
         let open: Vec<S> = S::ALL.iter().copied().filter(|s| is_open(*s)).collect();
-        assert_eq!(open, vec![S::Draft, S::Issued, S::Delivered, S::Acknowledged]);
+        assert_eq!(
+            open,
+            vec![S::Draft, S::Issued, S::Delivered, S::Acknowledged]
+        );
     }
 
     #[test]

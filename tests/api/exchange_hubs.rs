@@ -26,6 +26,8 @@ use crate::helpers::{Backend, count_rows, fresh_database, import_file};
 crate::on_both_backends!(
     a_letter_goes_to_the_partner_hub_and_its_reply_comes_back,
     a_hub_that_is_down_gets_the_letter_once_when_it_is_back,
+    servers_on_one_database_claim_each_delivery_once,
+    a_letter_issued_electronically_without_a_partner_hub_is_issued_as_before,
 );
 
 mod sqlite_only {
@@ -117,11 +119,13 @@ fn county_file(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
 
 /// Starts a hub for `county` on the database at `url` (migrated on open), on `port` (0: any),
 /// with its delivery worker, as `paicha serve` runs one.
-async fn start(county: &PathBuf, url: &str, port: u16, settings: DeliverySettings) -> Hub {
+async fn start(county: &std::path::Path, url: &str, port: u16, settings: DeliverySettings) -> Hub {
     let reference = Reference::load(Some(county))
         .expect("county")
         .with_today(chrono::NaiveDate::from_ymd_opt(2020, 2, 1));
-    let register = paicha::open_register(url, reference).await.expect("register");
+    let register = paicha::open_register(url, reference)
+        .await
+        .expect("register");
     let token = register
         .create_token(TokenSpec::parse(Role::Admin, None, None, &register.reference).expect("spec"))
         .await
@@ -152,7 +156,7 @@ async fn start(county: &PathBuf, url: &str, port: u16, settings: DeliverySetting
         addr,
         token,
         database_url: url.to_owned(),
-        county: county.clone(),
+        county: county.to_path_buf(),
         stop: Some(stop),
         server,
         worker,
@@ -168,7 +172,11 @@ impl Hub {
         }
         let _ = tokio::time::timeout(Duration::from_secs(10), &mut self.server).await;
         self.server.abort();
-        (self.county.clone(), self.database_url.clone(), self.addr.port())
+        (
+            self.county.clone(),
+            self.database_url.clone(),
+            self.addr.port(),
+        )
     }
 
     fn url(&self) -> String {
@@ -209,7 +217,10 @@ impl Hub {
     /// Drafts the letters and issues the one to `code` electronically; returns it.
     async fn issue_letter_to(&self, code: &str) -> Value {
         let drafts = self
-            .gql("mutation { draftLetters { id jurisdiction { code } } }", json!({}))
+            .gql(
+                "mutation { draftLetters { id jurisdiction { code } } }",
+                json!({}),
+            )
             .await;
         let id = drafts["draftLetters"]
             .as_array()
@@ -247,8 +258,14 @@ where
 async fn pair(a: &Hub, b: &Hub) -> String {
     let d = a.register.reference.divisions;
     let spec = PartnerSpec::parse(d, CODE_B, "武汉市江岸区", &b.url(), None).expect("spec");
-    let secret = a.register.add_partner(spec).await.expect("partner B").secret;
-    let spec = PartnerSpec::parse(d, CODE_A, "信阳市罗山县", &a.url(), Some(&secret)).expect("spec");
+    let secret = a
+        .register
+        .add_partner(spec)
+        .await
+        .expect("partner B")
+        .secret;
+    let spec =
+        PartnerSpec::parse(d, CODE_A, "信阳市罗山县", &a.url(), Some(&secret)).expect("spec");
     b.register.add_partner(spec).await.expect("partner A");
     secret
 }
@@ -256,7 +273,13 @@ async fn pair(a: &Hub, b: &Hub) -> String {
 /// A has two persons in Jiang'an (from a notice it received by file); B has checked one of
 /// them itself.
 async fn seed(a: &Hub, b: &Hub) {
-    import_file(&a.register, SourceKind::External, "notice.json", NOTICE_TO_A).await;
+    import_file(
+        &a.register,
+        SourceKind::External,
+        "notice.json",
+        NOTICE_TO_A,
+    )
+    .await;
     import_file(&b.register, SourceKind::Township, "dazhi.csv", TOWNSHIP_B).await;
 }
 
@@ -300,7 +323,10 @@ async fn persons_on(a: &Hub, id: &str) -> Vec<String> {
 
 async fn a_letter_goes_to_the_partner_hub_and_its_reply_comes_back(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
-    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (da, db) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
     let a = start(
         &county_file(&dir, "a.toml", COUNTY_A),
         &fresh_database(backend, &da).await.expect("db"),
@@ -355,7 +381,10 @@ async fn a_letter_goes_to_the_partner_hub_and_its_reply_comes_back(backend: Back
         .iter()
         .filter_map(|r| r["source"].as_str())
         .collect();
-    assert!(sources.contains(&"TOWNSHIP") && sources.contains(&"EXTERNAL"), "{zhou}");
+    assert!(
+        sources.contains(&"TOWNSHIP") && sources.contains(&"EXTERNAL"),
+        "{zhou}"
+    );
 
     // B answers the notice and issues its reply electronically.
     let reply = b
@@ -418,7 +447,10 @@ async fn a_letter_goes_to_the_partner_hub_and_its_reply_comes_back(backend: Back
 
 async fn a_hub_that_is_down_gets_the_letter_once_when_it_is_back(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
-    let (da, db) = (tempfile::tempdir().expect("dir"), tempfile::tempdir().expect("dir"));
+    let (da, db) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("dir"),
+    );
     let a = start(
         &county_file(&dir, "a.toml", COUNTY_A),
         &fresh_database(backend, &da).await.expect("db"),
@@ -449,7 +481,12 @@ async fn a_hub_that_is_down_gets_the_letter_once_when_it_is_back(backend: Backen
     })
     .await;
     assert_eq!(tried["state"], "ISSUED");
-    for (i, d) in tried["deliveries"].as_array().expect("d").iter().enumerate() {
+    for (i, d) in tried["deliveries"]
+        .as_array()
+        .expect("d")
+        .iter()
+        .enumerate()
+    {
         assert_eq!(d["attempt"], i as i64 + 1);
         assert_eq!(d["status"], Value::Null, "no answer: {d}");
         assert!(d["error"].as_str().is_some_and(|e| !e.is_empty()), "{d}");
@@ -457,13 +494,20 @@ async fn a_hub_that_is_down_gets_the_letter_once_when_it_is_back(backend: Backen
 
     // B comes back on the same port and database: the letter arrives, once.
     let b = start(&county_b, &url_b, port_b, fast()).await;
-    let letter = eventually(Duration::from_secs(20), "delivered after restart", || async {
-        let l = a.letter(&id).await;
-        (l["state"] == "DELIVERED").then_some(l)
-    })
+    let letter = eventually(
+        Duration::from_secs(20),
+        "delivered after restart",
+        || async {
+            let l = a.letter(&id).await;
+            (l["state"] == "DELIVERED").then_some(l)
+        },
+    )
     .await;
     let deliveries = letter["deliveries"].as_array().expect("deliveries");
-    assert_eq!(deliveries.last().map(|d| d["status"].clone()), Some(json!(200)));
+    assert_eq!(
+        deliveries.last().map(|d| d["status"].clone()),
+        Some(json!(200))
+    );
     assert_eq!(
         deliveries.iter().filter(|d| d["status"] == 200).count(),
         1,
@@ -501,7 +545,13 @@ async fn a_receiver_that_fails_or_hangs_at_first_gets_the_letter_in_the_end() {
         settings,
     )
     .await;
-    import_file(&a.register, SourceKind::External, "notice.json", NOTICE_TO_A).await;
+    import_file(
+        &a.register,
+        SourceKind::External,
+        "notice.json",
+        NOTICE_TO_A,
+    )
+    .await;
 
     // The receiver: 500 twice, then hangs past A's time limit, then takes the letter.
     let calls = Arc::new(AtomicUsize::new(0));
@@ -511,51 +561,62 @@ async fn a_receiver_that_fails_or_hangs_at_first_gets_the_letter_in_the_end() {
         let (calls, seen, secret) = (calls.clone(), seen.clone(), secret.clone());
         axum::Router::new().route(
             "/api/v1/notices",
-            axum::routing::post(move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let (calls, seen, secret) = (calls.clone(), seen.clone(), secret.clone());
-                async move {
-                    let n = calls.fetch_add(1, Ordering::SeqCst);
-                    let h = |name: &str| {
-                        headers
-                            .get(name)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or_default()
-                            .to_owned()
-                    };
-                    let ok = signing::verify(
-                        secret.as_bytes(),
-                        "POST",
-                        "/api/v1/notices",
-                        &h("x-paicha-timestamp"),
-                        &h("x-paicha-signature"),
-                        &body,
-                        chrono::Utc::now().timestamp(),
-                    )
-                    .is_ok();
-                    let digest = format!("{:x}", body.len()) + &String::from_utf8_lossy(&body[..16]);
-                    if let Ok(mut s) = seen.0.lock() {
-                        s.push((h("idempotency-key"), digest, ok));
-                    }
-                    match n {
-                        0 | 1 => (StatusCode::INTERNAL_SERVER_ERROR, "{}".to_owned()),
-                        2 => {
-                            tokio::time::sleep(Duration::from_secs(5)).await;
-                            (StatusCode::OK, "{}".to_owned())
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let (calls, seen, secret) = (calls.clone(), seen.clone(), secret.clone());
+                    async move {
+                        let n = calls.fetch_add(1, Ordering::SeqCst);
+                        let h = |name: &str| {
+                            headers
+                                .get(name)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or_default()
+                                .to_owned()
+                        };
+                        let ok = signing::verify(
+                            secret.as_bytes(),
+                            "POST",
+                            "/api/v1/notices",
+                            &h("x-paicha-timestamp"),
+                            &h("x-paicha-signature"),
+                            &body,
+                            chrono::Utc::now().timestamp(),
+                        )
+                        .is_ok();
+                        let digest =
+                            format!("{:x}", body.len()) + &String::from_utf8_lossy(&body[..16]);
+                        if let Ok(mut s) = seen.0.lock() {
+                            s.push((h("idempotency-key"), digest, ok));
                         }
-                        _ => (StatusCode::OK, "{\"batch_id\":1}".to_owned()),
+                        match n {
+                            0 | 1 => (StatusCode::INTERNAL_SERVER_ERROR, "{}".to_owned()),
+                            2 => {
+                                tokio::time::sleep(Duration::from_secs(5)).await;
+                                (StatusCode::OK, "{}".to_owned())
+                            }
+                            _ => (StatusCode::OK, "{\"batch_id\":1}".to_owned()),
+                        }
                     }
-                }
-            }),
+                },
+            ),
         )
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, receiver).await;
     });
     let d = a.register.reference.divisions;
-    let spec = PartnerSpec::parse(d, CODE_B, "武汉市江岸区", &format!("http://{addr}/"), Some(&secret))
-        .expect("spec");
+    let spec = PartnerSpec::parse(
+        d,
+        CODE_B,
+        "武汉市江岸区",
+        &format!("http://{addr}/"),
+        Some(&secret),
+    )
+    .expect("spec");
     a.register.add_partner(spec).await.expect("partner");
 
     let issued = a.issue_letter_to(CODE_B).await;
@@ -578,7 +639,10 @@ async fn a_receiver_that_fails_or_hangs_at_first_gets_the_letter_in_the_end() {
         .iter()
         .map(|d| d["error"].clone())
         .collect();
-    assert!(errors[2].as_str().is_some_and(|e| e.contains("超时")), "{errors:?}");
+    assert!(
+        errors[2].as_str().is_some_and(|e| e.contains("超时")),
+        "{errors:?}"
+    );
     assert_eq!(errors[3], Value::Null);
     // The same request every time, signed every time.
     let seen = seen.0.lock().expect("seen").clone();
@@ -599,26 +663,36 @@ async fn replies_are_signed_idempotent_and_only_for_the_partners_letters() {
         fast(),
     )
     .await;
-    import_file(&a.register, SourceKind::External, "notice.json", NOTICE_TO_A).await;
+    import_file(
+        &a.register,
+        SourceKind::External,
+        "notice.json",
+        NOTICE_TO_A,
+    )
+    .await;
     let d = a.register.reference.divisions;
     // B is a partner whose hub is not reachable: the letter is issued by post here.
-    let spec = PartnerSpec::parse(d, CODE_B, "武汉市江岸区", "http://127.0.0.1:9/", None)
-        .expect("spec");
+    let spec =
+        PartnerSpec::parse(d, CODE_B, "武汉市江岸区", "http://127.0.0.1:9/", None).expect("spec");
     let secret = a.register.add_partner(spec).await.expect("partner").secret;
-    let spec = PartnerSpec::parse(d, "420103", "武汉市江汉区", "http://127.0.0.1:9/", None)
-        .expect("spec");
+    let spec =
+        PartnerSpec::parse(d, "420103", "武汉市江汉区", "http://127.0.0.1:9/", None).expect("spec");
     let other = a.register.add_partner(spec).await.expect("partner").secret;
-    let drafts = a
-        .gql("mutation { draftLetters { id } }", json!({}))
-        .await;
-    let id = drafts["draftLetters"][0]["id"].as_str().expect("id").to_owned();
+    let drafts = a.gql("mutation { draftLetters { id } }", json!({})).await;
+    let id = drafts["draftLetters"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
     let issued = a
         .gql(
             "mutation($id: ID!) { issueLetter(id: $id, channel: POST) { number } }",
             json!({ "id": id }),
         )
         .await;
-    let number = issued["issueLetter"]["number"].as_str().expect("n").to_owned();
+    let number = issued["issueLetter"]["number"]
+        .as_str()
+        .expect("n")
+        .to_owned();
     let persons = persons_on(&a, &id).await;
     let body = serde_json::to_vec(&json!({
         "letter_no": number,
@@ -652,7 +726,11 @@ async fn replies_are_signed_idempotent_and_only_for_the_partners_letters() {
             let response = request.send().await.expect("request");
             let status = response.status();
             let replayed = response.headers().get("idempotent-replayed").is_some();
-            (status, response.json::<Value>().await.expect("JSON"), replayed)
+            (
+                status,
+                response.json::<Value>().await.expect("JSON"),
+                replayed,
+            )
         }
     };
     let written = || async {
@@ -713,5 +791,84 @@ async fn replies_are_signed_idempotent_and_only_for_the_partners_letters() {
     let (status, answer, _) = post(CODE_B, secret, "r-2", body).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert_eq!(written().await, after);
+    a.stop().await;
+}
+
+async fn servers_on_one_database_claim_each_delivery_once(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    let da = tempfile::tempdir().expect("dir");
+    let url = fresh_database(backend, &da).await.expect("db");
+    let county = county_file(&dir, "a.toml", COUNTY_A);
+    let reference = || {
+        Reference::load(Some(&county))
+            .expect("county")
+            .with_today(chrono::NaiveDate::from_ymd_opt(2020, 2, 1))
+    };
+    // Two servers' registers on one database, no worker running.
+    let one = paicha::open_register(&url, reference()).await.expect("one");
+    let two = paicha::open_register(&url, reference()).await.expect("two");
+    import_file(&one, SourceKind::External, "notice.json", NOTICE_TO_A).await;
+    let spec = PartnerSpec::parse(
+        one.reference.divisions,
+        CODE_B,
+        "江岸区",
+        "http://127.0.0.1:9/",
+        None,
+    )
+    .expect("spec");
+    one.add_partner(spec).await.expect("partner");
+    let letters = one.draft_letters("test").await.expect("drafts");
+    let state = paicha::states::LetterChannel::Electronic;
+    one.issue_letter(letters[0].id, state, "test")
+        .await
+        .expect("issued");
+    assert_eq!(count_rows(&one, "outbox").await, 1);
+
+    let lease = Duration::from_secs(60);
+    let (a, b) = tokio::join!(
+        one.claim_deliveries(4, lease),
+        two.claim_deliveries(4, lease)
+    );
+    let claimed = a.expect("claim").len() + b.expect("claim").len();
+    assert_eq!(claimed, 1, "one server claims the row");
+    // Leased: nobody claims it again until the lease ends.
+    assert!(
+        two.claim_deliveries(4, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(
+        one.claim_deliveries(4, lease)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+}
+
+async fn a_letter_issued_electronically_without_a_partner_hub_is_issued_as_before(
+    backend: Backend,
+) {
+    let dir = tempfile::tempdir().expect("dir");
+    let da = tempfile::tempdir().expect("dir");
+    let a = start(
+        &county_file(&dir, "a.toml", COUNTY_A),
+        &fresh_database(backend, &da).await.expect("db"),
+        0,
+        fast(),
+    )
+    .await;
+    import_file(
+        &a.register,
+        SourceKind::External,
+        "notice.json",
+        NOTICE_TO_A,
+    )
+    .await;
+    let issued = a.issue_letter_to(CODE_B).await;
+    assert_eq!(issued["state"], "ISSUED");
+    assert_eq!(a.count("outbox").await, 0);
+    let letter = a.letter(issued["id"].as_str().expect("id")).await;
+    assert_eq!(letter["deliveries"], json!([]));
     a.stop().await;
 }

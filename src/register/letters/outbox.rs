@@ -15,8 +15,8 @@ use sea_orm::{
 use super::event;
 use crate::access::guard::code_prefix;
 use crate::db::{
-    delivery_attempt, import_batch, letter, next_id, notice, observation, outbox, partner,
-    person, record_link, source_record,
+    delivery_attempt, import_batch, letter, next_id, notice, observation, outbox, partner, person,
+    record_link, source_record,
 };
 use crate::error::AppError;
 use crate::exchange::inbound::NOTICES_PATH;
@@ -114,7 +114,12 @@ impl Register {
                 document.reply_by = Some(self.reference.letters.reply_by(document.date));
                 let notice = payload::notice_of(&document, &self.county_place());
                 let body = serde_json::to_vec(&notice).map_err(|e| AppError::Internal(e.into()))?;
-                Ok(Some((partner, OutboxKind::Notice, NOTICES_PATH.to_owned(), body)))
+                Ok(Some((
+                    partner,
+                    OutboxKind::Notice,
+                    NOTICES_PATH.to_owned(),
+                    body,
+                )))
             }
             LetterKind::Reply => {
                 let Some(notice_id) = issued.notice_id else {
@@ -382,11 +387,28 @@ impl Register {
                     moved.update(txn).await?;
                 }
             }
-            event(txn, row.letter_id, None, "DELIVERED", row.partner_code.clone(), &actor, clock)
-                .await?;
+            event(
+                txn,
+                row.letter_id,
+                None,
+                "DELIVERED",
+                row.partner_code.clone(),
+                &actor,
+                clock,
+            )
+            .await?;
         } else if matches!(outcome, AttemptOutcome::Failed { .. }) {
             let detail = format!("{} HTTP {}", row.partner_code, status.unwrap_or_default());
-            event(txn, row.letter_id, None, "DELIVERY_FAILED", detail, &actor, clock).await?;
+            event(
+                txn,
+                row.letter_id,
+                None,
+                "DELIVERY_FAILED",
+                detail,
+                &actor,
+                clock,
+            )
+            .await?;
         }
         write.commit().await?;
         if delivered {

@@ -3,8 +3,8 @@
 //! transaction: a replay with the same `Idempotency-Key` gets the first answer and writes
 //! nothing.
 
-use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseTransaction, EntityTrait as _};
 use sea_orm::QueryFilter as _;
+use sea_orm::{ActiveValue::Set, ColumnTrait as _, DatabaseTransaction, EntityTrait as _};
 
 use super::lifecycle::ReplyInput;
 use super::outbox::partner_actor;
@@ -118,7 +118,9 @@ impl Register {
             });
         }
         let actor = partner_actor(&request.partner);
-        let updated = self.record_reply_in(txn, letter.id, &answers, &actor).await?;
+        let updated = self
+            .record_reply_in(txn, letter.id, &answers, &actor)
+            .await?;
         let answer = RepliesAnswer {
             letter_no: number.to_owned(),
             state: updated.state,
