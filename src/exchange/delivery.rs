@@ -58,11 +58,14 @@ impl Default for DeliverySettings {
 }
 
 impl DeliverySettings {
-    /// How long a claim holds a row: the call's time limit and a margin to record it.
+    /// How long a claim holds a row: twice the call's time limit and a margin to record it.
+    /// A server killed mid-call leaves its rows to the others (or to itself, restarted) once
+    /// this has passed; a record later than this at worst sends the row once more, which the
+    /// receiver answers as a replay.
     pub fn lease(&self) -> Duration {
         self.timeout
             .saturating_mul(2)
-            .saturating_add(Duration::from_secs(30))
+            .saturating_add(Duration::from_secs(5))
     }
 
     /// The wait before attempt `attempts + 1` after `attempts` failures: doubling from

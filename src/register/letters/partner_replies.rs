@@ -142,6 +142,7 @@ impl Register {
         tracing::info!(
             partner = %request.partner,
             letter.id = letter.id,
+            letter.number = %number,
             persons = answers.len(),
             state = updated.state.as_str(),
             "partner replies recorded"
