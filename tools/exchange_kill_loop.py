@@ -286,10 +286,15 @@ def trial(binary, n, letters, persons, rng):
     finally:
         stop.set()
         thread.join()
-    # B stays up a moment: a delivery in flight would show as a duplicate now.
+    # B up again; both outboxes drain: a reply whose answer a kill lost (or whose lease a
+    # killed B still held) is sent again now and must be answered as a replay.
     if b.proc is None or b.proc.poll() is not None:
         b.start()
-    time.sleep(0.5)
+    drain_deadline = time.time() + 60
+    while any(h.sql("SELECT COUNT(*) FROM outbox WHERE state = 'PENDING'")[0][0] for h in (a, b)):
+        if time.time() > drain_deadline:
+            raise RuntimeError(f"trial {n}: outboxes did not drain (logs in {work})")
+        time.sleep(0.1)
     figures = {
         "letters": letters,
         "persons": letters * persons,
@@ -321,6 +326,8 @@ def trial(binary, n, letters, persons, rng):
         "replies": len(replies),
         "duplicate_replies": duplicate_replies,
         "b_reply_letters": b.sql("SELECT COUNT(*) FROM letter WHERE kind='REPLY'")[0][0],
+        "failed_rows": sum(h.sql("SELECT COUNT(*) FROM outbox WHERE state = 'FAILED'")[0][0]
+                           for h in (a, b)),
     })
     a.stop()
     b.stop()
@@ -328,7 +335,8 @@ def trial(binary, n, letters, persons, rng):
     for hub, key in ((b, "replayed_notices"), (a, "replayed_replies")):
         with open(hub.log.name, "rb") as f:
             figures[key] = f.read().count(b"answered again")
-    if duplicate_notices or missing or duplicate_replies or len(replies) != letters * persons:
+    if (duplicate_notices or missing or duplicate_replies or figures["failed_rows"]
+            or len(replies) != letters * persons):
         raise RuntimeError(f"trial {n} failed its checks: {figures} (logs in {work})")
     return figures
 

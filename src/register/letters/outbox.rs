@@ -280,18 +280,25 @@ impl Register {
             return Ok(Vec::new());
         }
         let now = Utc::now();
+        let due = || {
+            outbox::Entity::find()
+                .select_only()
+                .column(outbox::Column::Id)
+                .filter(outbox::Column::State.eq(OutboxState::Pending))
+                .filter(outbox::Column::NextAttemptAt.lte(now))
+                .filter(
+                    Condition::any()
+                        .add(outbox::Column::LeaseUntil.is_null())
+                        .add(outbox::Column::LeaseUntil.lt(now)),
+                )
+        };
+        // Nothing due is the usual answer: asked of the readers, without the writer's turn.
+        if due().into_tuple::<i64>().one(&self.db.conn).await?.is_none() {
+            return Ok(Vec::new());
+        }
         let write = self.db.write("claiming deliveries").await?;
         let txn = &write.txn;
-        let mut due = outbox::Entity::find()
-            .select_only()
-            .column(outbox::Column::Id)
-            .filter(outbox::Column::State.eq(OutboxState::Pending))
-            .filter(outbox::Column::NextAttemptAt.lte(now))
-            .filter(
-                Condition::any()
-                    .add(outbox::Column::LeaseUntil.is_null())
-                    .add(outbox::Column::LeaseUntil.lt(now)),
-            )
+        let mut due = due()
             .order_by_asc(outbox::Column::NextAttemptAt)
             .order_by_asc(outbox::Column::Id)
             .limit(limit);
