@@ -293,7 +293,12 @@ impl Register {
                 )
         };
         // Nothing due is the usual answer: asked of the readers, without the writer's turn.
-        if due().into_tuple::<i64>().one(&self.db.conn).await?.is_none() {
+        if due()
+            .into_tuple::<i64>()
+            .one(&self.db.conn)
+            .await?
+            .is_none()
+        {
             return Ok(Vec::new());
         }
         let write = self.db.write("claiming deliveries").await?;
