@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sqlite3
@@ -338,6 +339,7 @@ def trial(binary, n, letters, persons, rng):
     if (duplicate_notices or missing or duplicate_replies or figures["failed_rows"]
             or len(replies) != letters * persons):
         raise RuntimeError(f"trial {n} failed its checks: {figures} (logs in {work})")
+    shutil.rmtree(work, ignore_errors=True)
     return figures
 
 
@@ -362,6 +364,7 @@ def main():
         print(f"trial {n:2}: {figures['letters']} letters, {figures['kills']} kills of B, "
               f"{figures['attempts_a_to_b']}+{figures['attempts_b_to_a']} attempts "
               f"({figures['failed_attempts_a_to_b']}+{figures['failed_attempts_b_to_a']} failed), "
+              f"replays {figures['replayed_notices']}+{figures['replayed_replies']}, "
               f"duplicates {figures['duplicate_notices']}/{figures['duplicate_replies']}, "
               f"{time.time() - t0:.1f} s", file=sys.stderr)
     totals["trials"] = args.trials
@@ -373,7 +376,9 @@ def main():
               f"({totals['persons']} persons) delivered, {totals['replies']} replies recorded; "
               f"B killed {totals['kills']} times; attempts A→B {totals['attempts_a_to_b']} "
               f"({totals['failed_attempts_a_to_b']} failed), B→A {totals['attempts_b_to_a']} "
-              f"({totals['failed_attempts_b_to_a']} failed); duplicate notices "
+              f"({totals['failed_attempts_b_to_a']} failed); answered again from a receipt "
+              f"{totals['replayed_notices']} notices, {totals['replayed_replies']} replies; "
+              f"duplicate notices "
               f"{totals['duplicate_notices']}, duplicate replies {totals['duplicate_replies']}")
 
 

@@ -12,7 +12,8 @@
 //!   any other 4xx means the request itself is wrong and is not tried again (`FAILED`);
 //! - the worker wakes when a letter is queued (a [`tokio::sync::Notify`]) and polls besides.
 //!
-//! Logs name the partner, the letter's ID, the attempt and the status, never a person.
+//! Logs name the partner, the letter's ID and key (`letter-<our code>-<year>-<serial>`: its
+//! number), the attempt and the status, never a person.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -222,6 +223,7 @@ async fn deliver(
         AttemptOutcome::Delivered { status } => tracing::info!(
             partner = %row.partner_code,
             letter.id = row.letter_id,
+            key = %row.idempotency_key,
             kind = ?row.kind,
             attempt = row.attempts,
             status,
@@ -235,6 +237,7 @@ async fn deliver(
         } => tracing::warn!(
             partner = %row.partner_code,
             letter.id = row.letter_id,
+            key = %row.idempotency_key,
             attempt = row.attempts,
             status = ?status,
             error = %error,
@@ -244,6 +247,7 @@ async fn deliver(
         AttemptOutcome::Failed { status, error } => tracing::error!(
             partner = %row.partner_code,
             letter.id = row.letter_id,
+            key = %row.idempotency_key,
             attempt = row.attempts,
             status,
             error = %error,
@@ -255,6 +259,7 @@ async fn deliver(
         tracing::warn!(
             partner = %row.partner_code,
             letter.id = row.letter_id,
+            key = %row.idempotency_key,
             attempt = row.attempts,
             error = ?e,
             "could not record a delivery attempt"
