@@ -26,7 +26,7 @@ use crate::states::Stored as _;
 mod exchange;
 mod exports;
 mod report;
-pub use exchange::PartnerCommand;
+pub use exchange::{DeliveryArgs, PartnerCommand};
 mod letters;
 use exports::{audit_export, export, export_worklist};
 pub use letters::LettersCommand;
@@ -76,6 +76,8 @@ pub enum Command {
         /// groups are withheld.
         #[arg(long, env = "PAICHA_MIN_GROUP", default_value_t = DASHBOARD_MIN_GROUP)]
         min_group: u64,
+        #[command(flatten)]
+        delivery: DeliveryArgs,
     },
     /// Create, list and revoke API tokens.
     Token {
@@ -291,9 +293,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             rate_limit,
             min_group,
+            delivery,
         } => {
             let register = register.clone().with_min_group(min_group);
-            serve(register, bind, demo, rate_limit).await
+            serve(register, bind, demo, rate_limit, delivery).await
         }
         Command::Token { action } => token(&register, action).await,
         Command::Audit {
@@ -464,6 +467,7 @@ async fn serve(
     bind: SocketAddr,
     demo: bool,
     rate_limit: NonZeroU32,
+    delivery: DeliveryArgs,
 ) -> anyhow::Result<()> {
     if demo {
         let n = crate::demo::seed(&register)
@@ -487,6 +491,8 @@ async fn serve(
     let access = register.access_required().with_rate_limit(rate_limit);
     let sweeper = register.spawn_followup_sweeper();
     let pulls = crate::exchange::pull::spawn_pulls(&register).map_err(AppError::into_anyhow)?;
+    let deliveries = crate::exchange::delivery::spawn_delivery(&register, delivery.settings())
+        .map_err(AppError::into_anyhow)?;
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -503,6 +509,7 @@ async fn serve(
     .await
     .context("Server failed")?;
     sweeper.abort();
+    deliveries.abort();
     for pull in pulls {
         pull.abort();
     }

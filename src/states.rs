@@ -228,13 +228,15 @@ stored_enum! {
 }
 
 stored_enum! {
-    /// Where a letter stands: `DRAFT` → `ISSUED` (numbered) → `ACKNOWLEDGED` → `REPLIED`,
-    /// or `CANCELLED` while a draft.
+    /// Where a letter stands: `DRAFT` → `ISSUED` (numbered) → `DELIVERED` (a partner hub
+    /// took it) → `ACKNOWLEDGED` → `REPLIED`, or `CANCELLED` while a draft.
     pub enum LetterState {
         /// Being put together: persons may still join it; no number yet.
         Draft = "DRAFT",
         /// Sent, with its number and channel; no longer editable.
         Issued = "ISSUED",
+        /// Sent electronically and taken by the addressee's hub (it answered 2xx).
+        Delivered = "DELIVERED",
         /// The addressee confirmed receipt.
         Acknowledged = "ACKNOWLEDGED",
         /// The addressee answered for every person of the letter.
@@ -269,6 +271,29 @@ stored_enum! {
         MovedOn = "MOVED_ON",
         /// Came back to our county: location evidence, the person enters follow-up here.
         ReturnedToCounty = "RETURNED_TO_COUNTY",
+    }
+}
+
+stored_enum! {
+    /// What an outbox row delivers to a partner hub.
+    pub enum OutboxKind {
+        /// A request letter, posted as an external notice to `/api/v1/notices`.
+        Notice = "NOTICE",
+        /// A reply to a partner's notice, posted to its `/api/v1/letters/{number}/replies`.
+        Reply = "REPLY",
+    }
+}
+
+stored_enum! {
+    /// Where an outbox row stands.
+    pub enum OutboxState {
+        /// Still to deliver: tried at `next_attempt_at`.
+        Pending = "PENDING",
+        /// The receiver answered 2xx.
+        Delivered = "DELIVERED",
+        /// The receiver refused the request itself (400, 404, 409, 413, 422): sending the same
+        /// bytes again cannot help; never tried again.
+        Failed = "FAILED",
     }
 }
 
@@ -314,6 +339,8 @@ mod tests {
         round_trips::<LetterChannel>();
         round_trips::<ReplyOutcome>();
         round_trips::<LetterPersonStatus>();
+        round_trips::<OutboxKind>();
+        round_trips::<OutboxState>();
         round_trips::<crate::intake::SourceKind>();
         round_trips::<crate::normalize::Sex>();
         round_trips::<crate::normalize::IdClass>();

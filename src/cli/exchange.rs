@@ -3,12 +3,51 @@
 use anyhow::Context as _;
 use clap::Subcommand;
 
+use crate::config::limits::{
+    DELIVERY_CONCURRENCY, DELIVERY_RETRY_FIRST, DELIVERY_RETRY_MAX, DELIVERY_TIMEOUT,
+};
 use crate::config::pull::{PullSpec, parse_interval};
 use crate::error::AppError;
+use crate::exchange::delivery::DeliverySettings;
 use crate::exchange::partners::PartnerSpec;
 use crate::exchange::pull::{self, Pulled};
 use crate::intake::SourceKind;
 use crate::register::Register;
+
+/// How `paicha serve` delivers letters to partner hubs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeliveryArgs {
+    /// Milliseconds to wait after a letter's first failed delivery; doubled after each
+    /// failure in a row, less up to a quarter at random.
+    #[arg(long, env = "PAICHA_DELIVERY_RETRY_MS", default_value_t = DELIVERY_RETRY_FIRST.as_millis() as u64)]
+    pub delivery_retry_ms: u64,
+    /// Longest wait between two attempts, in milliseconds.
+    #[arg(long, env = "PAICHA_DELIVERY_RETRY_MAX_MS", default_value_t = DELIVERY_RETRY_MAX.as_millis() as u64)]
+    pub delivery_retry_max_ms: u64,
+    /// Longest one delivery call may take, in milliseconds.
+    #[arg(long, env = "PAICHA_DELIVERY_TIMEOUT_MS", default_value_t = DELIVERY_TIMEOUT.as_millis() as u64)]
+    pub delivery_timeout_ms: u64,
+    /// Delivery calls at once, at most.
+    #[arg(long, env = "PAICHA_DELIVERY_CONCURRENCY", default_value_t = DELIVERY_CONCURRENCY)]
+    pub delivery_concurrency: usize,
+}
+
+impl DeliveryArgs {
+    /// The worker's settings.
+    pub fn settings(&self) -> DeliverySettings {
+        let ms = std::time::Duration::from_millis;
+        DeliverySettings {
+            retry_first: ms(self.delivery_retry_ms.max(1)),
+            retry_max: ms(self
+                .delivery_retry_max_ms
+                .max(self.delivery_retry_ms)
+                .max(1)),
+            timeout: ms(self.delivery_timeout_ms.max(1)),
+            concurrency: self.delivery_concurrency.max(1),
+            ..DeliverySettings::default()
+        }
+    }
+}
 
 /// `paicha partner …`.
 #[derive(Debug, Subcommand)]

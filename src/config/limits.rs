@@ -157,3 +157,15 @@ pub const PULL_RETRY_MAX: Duration = Duration::from_secs(30 * 60);
 pub const PULL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Shortest interval between pulls of one URL (`--every`, `every` in `[[pull]]`).
 pub const PULL_MIN_INTERVAL: Duration = Duration::from_secs(10);
+/// The wait after a letter's first failed delivery to a partner hub; it doubles with each
+/// failure in a row (`--delivery-retry-ms`).
+pub const DELIVERY_RETRY_FIRST: Duration = Duration::from_secs(5);
+/// The longest wait between two attempts at one delivery (`--delivery-retry-max-ms`).
+pub const DELIVERY_RETRY_MAX: Duration = Duration::from_secs(10 * 60);
+/// Longest one delivery call may take, the answer read included (`--delivery-timeout-ms`):
+/// the receiver imports the notice before it answers.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Delivery calls a server makes at once, at most (`--delivery-concurrency`).
+pub const DELIVERY_CONCURRENCY: usize = 4;
+/// How often the delivery worker looks for due deliveries when nothing wakes it.
+pub const DELIVERY_POLL: Duration = Duration::from_secs(5);

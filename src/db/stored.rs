@@ -79,6 +79,8 @@ stored_as_text!(
     crate::states::LetterChannel,
     crate::states::ReplyOutcome,
     crate::states::LetterPersonStatus,
+    crate::states::OutboxKind,
+    crate::states::OutboxState,
     crate::intake::SourceKind,
     crate::normalize::Sex,
     crate::normalize::IdClass,

@@ -154,6 +154,13 @@ pub mod code {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The body is not notices the hub can read; nothing was written (422).
     pub const BAD_NOTICE: &str = "BAD_NOTICE";
+    /// The body is not replies the hub can record (not the JSON, a person not on the letter,
+    /// a `MOVED_ON` without a place …); nothing was written (422).
+    pub const BAD_REPLY: &str = "BAD_REPLY";
+    /// No letter with that number was sent to the partner's jurisdiction (404).
+    pub const UNKNOWN_LETTER: &str = "UNKNOWN_LETTER";
+    /// The letter takes no more replies (already answered in full); nothing written (409).
+    pub const CONFLICT: &str = crate::error::code::CONFLICT;
     /// A notice is sent by a place outside the partner's jurisdiction (403).
     pub const FORBIDDEN: &str = crate::error::code::FORBIDDEN;
     /// The register is busy with another write; nothing was written, try again (503).

@@ -38,18 +38,22 @@ const REPLAYED_HEADER: &str = "idempotent-replayed";
 pub fn router(register: Register) -> Router {
     Router::new()
         .route(NOTICES_PATH, post(receive_notices))
+        .route(
+            super::replies::REPLIES_ROUTE,
+            post(super::replies::receive_replies),
+        )
         .with_state(register)
 }
 
 /// A partner's request, its signature checked.
-struct Verified {
-    partner: String,
-    key: String,
+pub(super) struct Verified {
+    pub(super) partner: String,
+    pub(super) key: String,
     /// sha256 of the method, path and body: what the key stands for.
-    request_sha256: String,
+    pub(super) request_sha256: String,
 }
 
-fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(super) fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -62,7 +66,7 @@ fn unauthorized(code: &'static str, message: impl Into<String>) -> Refusal {
 }
 
 /// Reads the body up to the limit (413 beyond it, declared or sent).
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
+pub(super) async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, Refusal> {
     let too_large = || {
         Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -112,7 +116,7 @@ async fn drain(data: &mut axum::body::BodyDataStream) {
 
 /// Checks the signature headers against the partner's secret, read from the database now (a
 /// partner added or rotated while the server runs counts at once), and the idempotency key.
-async fn verify(
+pub(super) async fn verify(
     register: &Register,
     method: &Method,
     path: &str,
@@ -181,7 +185,7 @@ async fn verify(
     })
 }
 
-fn internal(e: AppError) -> Refusal {
+pub(super) fn internal(e: AppError) -> Refusal {
     tracing::error!(error = ?e, "exchange request failed");
     Refusal::new(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -263,7 +267,7 @@ impl ImportHook for Receipt<'_> {
     }
 }
 
-fn json_answer(answer: String, replayed: bool) -> Response {
+pub(super) fn json_answer(answer: String, replayed: bool) -> Response {
     let mut response = (StatusCode::OK, answer).into_response();
     let headers = response.headers_mut();
     headers.insert(

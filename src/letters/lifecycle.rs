@@ -1,5 +1,7 @@
-//! A letter's life: `DRAFT → ISSUED (channel, number) → ACKNOWLEDGED → REPLIED`, and
-//! `CANCELLED` for a draft. Only a draft takes persons; a reply needs the letter issued.
+//! A letter's life: `DRAFT → ISSUED (channel, number) → DELIVERED → ACKNOWLEDGED → REPLIED`,
+//! and `CANCELLED` for a draft. `DELIVERED` only for a letter sent to a partner hub that took
+//! it; a letter sent otherwise goes from `ISSUED` straight on. Only a draft takes persons; a
+//! reply needs the letter issued.
 
 use crate::states::LetterState;
 
@@ -10,6 +12,8 @@ pub enum Action {
     AddPersons,
     /// Send it: it gets its number.
     Issue,
+    /// The addressee's hub took the letter (answered 2xx).
+    Deliver,
     /// The addressee confirmed receipt.
     Acknowledge,
     /// Record the addressee's answer; `complete` when every open person of the letter is
@@ -35,9 +39,14 @@ pub fn next(state: LetterState, action: Action) -> Result<LetterState, Refused> 
         (_, Action::AddPersons) => refuse("已发出的函件不能再修改"),
         (S::Draft, Action::Issue) => Ok(S::Issued),
         (_, Action::Issue) => refuse("只有草稿可以发出"),
-        (S::Issued, Action::Acknowledge) => Ok(S::Acknowledged),
+        (S::Issued, Action::Deliver) => Ok(S::Delivered),
+        // A delivery confirmed late (the answer to an earlier attempt was lost) never moves a
+        // letter back.
+        (S::Delivered | S::Acknowledged | S::Replied, Action::Deliver) => Ok(state),
+        (_, Action::Deliver) => refuse("只有已发出的函件可以送达"),
+        (S::Issued | S::Delivered, Action::Acknowledge) => Ok(S::Acknowledged),
         (_, Action::Acknowledge) => refuse("只有已发出的函件可以确认签收"),
-        (S::Issued | S::Acknowledged, Action::Reply { complete }) => {
+        (S::Issued | S::Delivered | S::Acknowledged, Action::Reply { complete }) => {
             Ok(if complete { S::Replied } else { state })
         }
         (S::Draft, Action::Reply { .. }) => refuse("发出之前不能登记回复"),
@@ -51,7 +60,10 @@ pub fn next(state: LetterState, action: Action) -> Result<LetterState, Refused> 
 pub fn is_open(state: LetterState) -> bool {
     matches!(
         state,
-        LetterState::Draft | LetterState::Issued | LetterState::Acknowledged
+        LetterState::Draft
+            | LetterState::Issued
+            | LetterState::Delivered
+            | LetterState::Acknowledged
     )
 }
 
@@ -60,6 +72,7 @@ pub fn label(state: LetterState) -> &'static str {
     match state {
         LetterState::Draft => "草稿",
         LetterState::Issued => "已发出",
+        LetterState::Delivered => "已送达",
         LetterState::Acknowledged => "已签收",
         LetterState::Replied => "已回复",
         LetterState::Cancelled => "已作废",
@@ -97,6 +110,23 @@ mod tests {
     #[test]
     fn open_letters_are_drafts_issued_and_acknowledged_ones() {
         let open: Vec<S> = S::ALL.iter().copied().filter(|s| is_open(*s)).collect();
-        assert_eq!(open, vec![S::Draft, S::Issued, S::Acknowledged]);
+        assert_eq!(
+            open,
+            vec![S::Draft, S::Issued, S::Delivered, S::Acknowledged]
+        );
+    }
+
+    #[test]
+    fn a_delivered_letter_goes_on_and_a_late_delivery_moves_nothing_back() {
+        assert_eq!(next(S::Issued, Action::Deliver), Ok(S::Delivered));
+        assert_eq!(next(S::Delivered, Action::Acknowledge), Ok(S::Acknowledged));
+        assert_eq!(
+            next(S::Delivered, Action::Reply { complete: true }),
+            Ok(S::Replied)
+        );
+        assert_eq!(next(S::Replied, Action::Deliver), Ok(S::Replied));
+        assert_eq!(next(S::Acknowledged, Action::Deliver), Ok(S::Acknowledged));
+        assert!(next(S::Draft, Action::Deliver).is_err());
+        assert!(next(S::Cancelled, Action::Deliver).is_err());
     }
 }

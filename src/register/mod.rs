@@ -50,6 +50,8 @@ pub struct Register {
     /// Fewest persons a group of an aggregate may count for a caller who sees aggregates
     /// only (see [`DASHBOARD_MIN_GROUP`]).
     min_group: u64,
+    /// Wakes the delivery worker when a letter for a partner hub is queued.
+    outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 /// What kind of write changed the register.
@@ -92,6 +94,7 @@ impl Register {
             bulk_min_records: BULK_MIN_RECORDS,
             identities_held: IDENTITIES_HELD,
             min_group: DASHBOARD_MIN_GROUP,
+            outbox_wake: Arc::new(tokio::sync::Notify::new()),
         }
     }
 

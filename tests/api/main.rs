@@ -15,6 +15,7 @@ mod dashboards;
 mod decisions;
 mod demo_followup;
 mod exchange;
+mod exchange_hubs;
 mod exchange_pull;
 mod exports;
 mod exposure;

@@ -22,8 +22,8 @@ pub enum LetterKind {
     Reply,
 }
 
-/// Where a letter stands: `DRAFT` → `ISSUED` (numbered) → `ACKNOWLEDGED` → `REPLIED`, or
-/// `CANCELLED` while a draft.
+/// Where a letter stands: `DRAFT` → `ISSUED` (numbered) → `DELIVERED` (sent to a partner hub,
+/// which took it) → `ACKNOWLEDGED` → `REPLIED`, or `CANCELLED` while a draft.
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "crate::states::LetterState")]
 pub enum LetterState {
@@ -31,6 +31,8 @@ pub enum LetterState {
     Draft,
     /// Sent, with its number and channel; no longer editable.
     Issued,
+    /// Sent electronically to the addressee's partner hub, which took it (answered 2xx).
+    Delivered,
     /// The addressee confirmed receipt.
     Acknowledged,
     /// The addressee answered for every person of the letter.
@@ -164,13 +166,39 @@ impl LetterReply {
     }
 }
 
+/// One attempt to deliver a letter to the addressee's partner hub.
+pub struct LetterDelivery(pub crate::db::delivery_attempt::Model);
+
+/// One attempt to deliver a letter to the addressee's partner hub.
+#[Object]
+impl LetterDelivery {
+    /// 1 for the first attempt.
+    async fn attempt(&self) -> i32 {
+        self.0.attempt
+    }
+    /// When it began.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    /// The partner hub's HTTP status; null when no answer came (no connection, timed out).
+    async fn status(&self) -> Option<i32> {
+        self.0.status
+    }
+    /// What went wrong (the partner's error code and message, or why no answer came); null
+    /// when the letter was taken.
+    async fn error(&self) -> Option<&str> {
+        self.0.error.as_deref()
+    }
+}
+
 /// Something that happened to a letter or one of its persons.
 pub struct LetterEvent(pub letter_event::Model);
 
 /// Something that happened to a letter or one of its persons.
 #[Object]
 impl LetterEvent {
-    /// `DRAFTED`, `PERSON_ADDED`, `ISSUED`, `ACKNOWLEDGED`, `REPLY`, `CANCELLED`,
+    /// `DRAFTED`, `PERSON_ADDED`, `ISSUED`, `QUEUED` (for the partner hub named in the
+    /// detail), `DELIVERED`, `DELIVERY_FAILED`, `ACKNOWLEDGED`, `REPLY`, `CANCELLED`,
     /// `PERSON_LEFT` (came back into the county), `PERSON_MERGED` (merged into another
     /// person: the entry stands for the survivor, or leaves when the survivor has one).
     async fn kind(&self) -> &str {
@@ -335,6 +363,18 @@ impl Letter {
             .await?
             .into_iter()
             .map(LetterReply)
+            .collect())
+    }
+    /// Its delivery attempts to the addressee's partner hub, oldest first (empty for a
+    /// letter not sent to a partner hub). Tried again with a growing wait until the hub
+    /// takes it: the letter is then `DELIVERED`.
+    async fn deliveries(&self, ctx: &Context<'_>) -> Result<Vec<LetterDelivery>> {
+        let register = ctx.data::<Register>()?;
+        Ok(register
+            .letter_deliveries(self.0.id)
+            .await?
+            .into_iter()
+            .map(LetterDelivery)
             .collect())
     }
     /// What happened to it, oldest first.

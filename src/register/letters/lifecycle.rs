@@ -111,7 +111,22 @@ impl Register {
             now,
         )
         .await?;
+        // Sent electronically to a partner hub: its delivery is queued in this transaction.
+        let queued = match channel {
+            LetterChannel::Electronic => self.enqueue_delivery(txn, &issued, actor).await?,
+            _ => None,
+        };
         write.commit().await?;
+        if let Some(partner) = queued {
+            tracing::info!(
+                partner = %partner,
+                letter.id = id,
+                letter.kind = issued.kind.as_str(),
+                persons = persons.len(),
+                "letter queued for a partner hub"
+            );
+            self.wake_deliveries();
+        }
         self.announce(ChangeKind::Letter, Vec::new()).await;
         Ok(issued)
     }
@@ -184,10 +199,26 @@ impl Register {
         if answers.is_empty() {
             return Err(AppError::BadInput("至少要登记一名人员的回复".into()));
         }
+        let write = self.db.write("a letter's reply").await?;
+        let updated = self.record_reply_in(&write.txn, id, answers, actor).await?;
+        write.commit().await?;
+        self.announce(ChangeKind::Letter, Vec::new()).await;
+        Ok(updated)
+    }
+
+    /// [`Register::record_letter_reply`] in the write transaction `txn`, left to commit.
+    pub(super) async fn record_reply_in(
+        &self,
+        txn: &DatabaseTransaction,
+        id: i64,
+        answers: &[ReplyInput],
+        actor: &str,
+    ) -> Result<letter::Model, AppError> {
+        if answers.is_empty() {
+            return Err(AppError::BadInput("至少要登记一名人员的回复".into()));
+        }
         let now = self.reference.clock.now();
         let today = self.reference.clock.today();
-        let write = self.db.write("a letter's reply").await?;
-        let txn = &write.txn;
         let current = load(txn, id).await?;
         // No reply before issue, checked before the persons.
         step(&current, Action::Reply { complete: false })?;
@@ -277,8 +308,6 @@ impl Register {
             .collect();
         self.apply_reply_evidence(txn, &returned, today, now)
             .await?;
-        write.commit().await?;
-        self.announce(ChangeKind::Letter, Vec::new()).await;
         Ok(updated)
     }
 }

@@ -4,6 +4,8 @@
 
 mod documents;
 mod lifecycle;
+pub mod outbox;
+pub mod partner_replies;
 mod sync;
 
 pub use lifecycle::ReplyInput;
@@ -125,7 +127,11 @@ async fn draftable_persons<C: sea_orm::ConnectionTrait>(
 
 /// The states of an issued letter still waiting for its answer (the ones that can be
 /// overdue).
-pub const AWAITING_REPLY: [LetterState; 2] = [LetterState::Issued, LetterState::Acknowledged];
+pub const AWAITING_REPLY: [LetterState; 3] = [
+    LetterState::Issued,
+    LetterState::Delivered,
+    LetterState::Acknowledged,
+];
 
 /// A new, empty draft letter of `kind` to `to` (code, name), answering `notice_id` when a
 /// reply.
