@@ -39,26 +39,10 @@ const LIST = `query Letters($filter: LetterFilterInput, $after: String, $first: 
   }
 }`;
 
-/// Whether the hub records deliveries to partner hubs (`Letter.deliveries`, hub to hub):
-/// asked once by introspection, so that the page works on hubs with and without it.
-let hasDeliveries = null;
-
-async function deliveriesKnown(ctx) {
-  if (hasDeliveries === null) {
-    try {
-      const data = await ctx.api.gql('{ __type(name: "Letter") { fields { name } } }');
-      hasDeliveries = Boolean(data.__type && data.__type.fields.some((f) => f.name === 'deliveries'));
-    } catch (e) {
-      hasDeliveries = false;
-    }
-  }
-  return hasDeliveries;
-}
-
-const detailQuery = (deliveries) => `query Letter($id: ID!) {
+const DETAIL_QUERY = `query Letter($id: ID!) {
   letter(id: $id) {
     ${LIST_FIELDS} noticeId issuedAt acknowledgedAt repliedAt
-    ${deliveries ? 'deliveries { at attempt status error }' : ''}
+    deliveries { at attempt status error }
     documents { format url }
     persons { personId name sex idNumber phone currentAddress arrivalDate hubeiLink reason finding }
     replies { personId outcome place { code name } note repliedOn recordedAt }
@@ -332,7 +316,7 @@ async function renderList(main, ctx) {
 }
 
 async function renderLetter(main, ctx, id) {
-  const data = await ctx.api.gql(detailQuery(await deliveriesKnown(ctx)), { id });
+  const data = await ctx.api.gql(DETAIL_QUERY, { id });
   const l = data.letter;
   const back = h('a', { href: '#/letters', class: 'back' }, '← 返回函件列表');
   if (!l) {
