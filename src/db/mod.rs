@@ -9,6 +9,7 @@ pub mod case_status;
 pub mod daily_report;
 pub mod exchange_receipt;
 pub mod followup_alert;
+pub mod household_link;
 pub mod import_batch;
 pub mod letter;
 pub mod letter_event;
