@@ -21,6 +21,7 @@ mod exposure;
 mod febrl;
 mod followup;
 mod golden;
+mod household;
 mod graphiql;
 mod graphql_http;
 mod hostile;
