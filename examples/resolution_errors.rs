@@ -150,18 +150,27 @@ fn main() -> anyhow::Result<()> {
 
     let review_same = review
         .iter()
-        .filter(|&&(a, b)| person_of[a as usize].is_some() && person_of[a as usize] == person_of[b as usize])
+        .filter(|&&(a, b)| {
+            person_of[a as usize].is_some() && person_of[a as usize] == person_of[b as usize]
+        })
         .count();
     println!(
         "review pairs: {} ({} the same person), household links: {} (records {}, the holder among the members: {})",
         review.len(),
         review_same,
         run.clustering.households.len(),
-        run.clustering.households.iter().map(|h| h.records.len()).sum::<usize>(),
         run.clustering
             .households
             .iter()
-            .filter(|h| h.members.iter().any(|&m| person_of[m as usize] == person_of[h.records[0] as usize]))
+            .map(|h| h.records.len())
+            .sum::<usize>(),
+        run.clustering
+            .households
+            .iter()
+            .filter(|h| h
+                .members
+                .iter()
+                .any(|&m| person_of[m as usize] == person_of[h.records[0] as usize]))
             .count(),
     );
 

@@ -518,9 +518,7 @@ impl Query {
     /// persons still `PENDING_VERIFICATION` whose hints (a base-station or train location, an
     /// address, a notice's destination) point to `township`, until a township record or an
     /// analyst settles them; `township: null` is the county's own list of persons with no
-    /// hint of a township. The list also holds one call to make for each phone-only person
-    /// linked to a household of the township (`WorklistItem.household`: the number fits
-    /// several members equally well). An unknown township is `BAD_USER_INPUT`; a township officer gets
+    /// hint of a township. An unknown township is `BAD_USER_INPUT`; a township officer gets
     /// its own township's list only (`township: null` is its own list; another township is
     /// `FORBIDDEN`).
     #[graphql(
@@ -554,12 +552,9 @@ impl Query {
             (_, township) => township,
         };
         let visible = visible_rows::<crate::db::person::Entity>(ctx)?;
-        // Household calls are the township's: its officers and the county see them.
-        let households =
-            caller.sees_everything() || caller.township.is_some() && caller.township == township;
-        let page = register
-            .verification_worklist(township.as_deref(), args, visible, households)
-            .await?;
+        let calls = caller.sees_everything() || caller.township.is_some(); // its own, as above
+        let page = register.verification_worklist(township.as_deref(), args, visible, calls);
+        let page = page.await?;
         Ok(super::connection::WorklistConnection::from_page(
             page,
             |p| id_cursor(p.id),

@@ -18,6 +18,7 @@ pub struct ReviewGroupQuery;
 /// one candidate per person, and deciding one of them says much about the others.
 pub struct ReviewGroup(pub Group);
 
+/// The candidates of one record, to decide together, with what deciding them changes.
 #[Object]
 impl ReviewGroup {
     /// The ID of the record the candidates share (the one with the most of them).

@@ -209,8 +209,7 @@ pub fn cluster(
             if rw != rs {
                 dsu.union(rw, rs);
             }
-        } else if let Some(link) = household(model, records, &mut dsu, weak_root, &ranked, scored)
-        {
+        } else if let Some(link) = household(model, records, &mut dsu, weak_root, &ranked, scored) {
             households.push(link);
         } else {
             for (_, _, _, idx) in ranked {
@@ -266,6 +265,14 @@ pub fn cluster(
         }
     }
 
+    // The clusters an analyst has put records into are asked about as before, whatever
+    // their ID numbers say: the analyst's screen still shows those candidates.
+    let decided: HashSet<u32> = constraints
+        .same
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .flat_map(|r| dsu.members[cluster[r as usize] as usize].iter().copied())
+        .collect();
     let in_household: HashSet<u32> = households
         .iter()
         .flat_map(|h| h.records.iter().copied())
@@ -280,7 +287,9 @@ pub fn cluster(
                 && !different.contains(&((*a).min(*b), (*a).max(*b)))
                 && total.is_finite()
                 && (*total >= thresholds.review || refused.contains(idx))
-                && !kept_apart(model, records, &dsu.members, &cluster, *a, *b)
+                && (decided.contains(a)
+                    || decided.contains(b)
+                    || !kept_apart(model, records, &dsu.members, &cluster, *a, *b))
         })
         .map(|(_, (a, b, _))| ReviewPair {
             a: *a,
@@ -323,10 +332,7 @@ fn household(
         .iter()
         .take_while(|r| best - r.1 < profile.ambiguity_margin)
         .collect();
-    if fields.is_empty()
-        || tied.len() < 2
-        || tied.iter().any(|r| r.0 < profile.thresholds.merge)
-    {
+    if fields.is_empty() || tied.len() < 2 || tied.iter().any(|r| r.0 < profile.thresholds.merge) {
         return None;
     }
     // For each household field, a value every tied person shows on one of its records.
@@ -364,7 +370,11 @@ fn household(
         .iter()
         .map(|&&(_, _, _, idx)| {
             let (a, b, _) = scored[idx];
-            if weak_records.binary_search(&a).is_ok() { b } else { a }
+            if weak_records.binary_search(&a).is_ok() {
+                b
+            } else {
+                a
+            }
         })
         .collect();
     members.sort_unstable();
@@ -407,7 +417,8 @@ fn same_household(a: &str, b: &str) -> bool {
 /// have different valid ID numbers): no decision on the pair could make them one person by
 /// weight, and an analyst's "same" would join two persons the ID numbers tell apart, so the
 /// pair is not raised. A record whose masked ID fits its holder (placed with them) and also a
-/// stranger's number is the common case.
+/// stranger's number is the common case. (Not asked for clusters an analyst has joined
+/// records into: see `cluster`.)
 fn kept_apart(
     model: &Model,
     records: &[Vec<FieldValue>],
@@ -416,10 +427,14 @@ fn kept_apart(
     a: u32,
     b: u32,
 ) -> bool {
-    let (ca, cb) = (&members[cluster[a as usize] as usize], &members[cluster[b as usize] as usize]);
+    let (ca, cb) = (
+        &members[cluster[a as usize] as usize],
+        &members[cluster[b as usize] as usize],
+    );
     ca.iter().any(|&x| {
-        cb.iter()
-            .any(|&y| model.total(&records[x as usize], &records[y as usize]).0 == f64::NEG_INFINITY)
+        cb.iter().any(|&y| {
+            model.total(&records[x as usize], &records[y as usize]).0 == f64::NEG_INFINITY
+        })
     })
 }
 
@@ -509,4 +524,54 @@ fn rank_fit(model: &Model, records: &[Vec<FieldValue>], weak: &[u32], strong: &[
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_with_more_places_before_it_is_the_same_household() {
+        assert!(same_household("青溪县黄湾镇潘集村7组44号", "潘集村7组44号"));
+        assert!(same_household(
+            "潘集村7组44号",
+            "河南省信阳市青溪县黄湾镇潘集村7组44号"
+        ));
+        assert!(!same_household("潘集村7组44号", "潘集村7组45号"));
+        // A township's name alone names no household.
+        assert!(!same_household("信阳市青溪县黄湾镇", "青溪县黄湾镇"));
+    }
+
+    #[test]
+    fn a_family_members_record_is_not_raised_when_only_the_household_agrees() {
+        let profile = crate::config::load_profile("cn-identity").expect("profile");
+        let model = Model::untrained(&profile);
+        let field = |field: &str, weight: f64| super::super::model::FieldScore {
+            field: field.to_owned(),
+            level: String::new(),
+            weight,
+        };
+        let score = |fields: Vec<super::super::model::FieldScore>| Score {
+            total: fields.iter().map(|f| f.weight).sum(),
+            fields,
+            forbidden: false,
+        };
+        // Another ID number, the same phone and address: a relative.
+        let relative = score(vec![
+            field("id_number", -7.6),
+            field("phones", 13.8),
+            field("address", 0.0),
+        ]);
+        assert!(only_household_agrees(&model, &relative));
+        // The same, with a birth date agreeing: a question for an analyst.
+        let more = score(vec![
+            field("id_number", -7.6),
+            field("phones", 13.8),
+            field("birth_date", 14.1),
+        ]);
+        assert!(!only_household_agrees(&model, &more));
+        // No ID number to tell them apart: a question too.
+        let phone_only = score(vec![field("phones", 13.8)]);
+        assert!(!only_household_agrees(&model, &phone_only));
+    }
 }

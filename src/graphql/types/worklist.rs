@@ -9,8 +9,8 @@ use super::person::Person;
 use crate::access::Scoped as _;
 use crate::access::guard::principal;
 use crate::db::{household_link, person};
-use crate::register::Register;
 use crate::graphql::loaders::{PersonById, RecordById, RegisterLoader};
+use crate::register::Register;
 use crate::register::golden::Golden;
 use crate::register::query::worklist_hint;
 
@@ -64,17 +64,23 @@ impl HouseholdTask {
     }
     /// How many members the number fits equally well.
     async fn member_count(&self) -> Result<i32> {
-        let members: Vec<i64> =
-            Read::new("HouseholdTask.memberCount", "household_link", self.0.source_record_id)
-                .json(&self.0.members)?;
+        let members: Vec<i64> = Read::new(
+            "HouseholdTask.memberCount",
+            "household_link",
+            self.0.source_record_id,
+        )
+        .json(&self.0.members)?;
         Ok(members.len() as i32)
     }
     /// The household's members the number fits, as the caller may see them (masked as
     /// `persons` masks them).
     async fn members(&self, ctx: &Context<'_>) -> Result<Vec<Person>> {
-        let ids: Vec<i64> =
-            Read::new("HouseholdTask.members", "household_link", self.0.source_record_id)
-                .json(&self.0.members)?;
+        let ids: Vec<i64> = Read::new(
+            "HouseholdTask.members",
+            "household_link",
+            self.0.source_record_id,
+        )
+        .json(&self.0.members)?;
         let loader = ctx.data::<RegisterLoader>()?;
         let caller = principal(ctx)?;
         let found = loader

@@ -191,3 +191,103 @@ fn window(groups: Vec<ReviewGroup>, args: &PageArgs) -> Page<ReviewGroup> {
         has_previous,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::review_candidate;
+    use crate::register::query::review::ReviewPairRow;
+    use crate::states::ReviewState;
+
+    /// An item of one pair of records with its probability.
+    fn item(id: i64, a: i64, b: i64, p: f64) -> ReviewItem {
+        let now = chrono::Utc::now();
+        ReviewItem {
+            id,
+            pairs: vec![ReviewPairRow {
+                row: review_candidate::Model {
+                    id,
+                    record_a: a,
+                    record_b: b,
+                    total_weight: 10.0,
+                    explanation: "[]".into(),
+                    state: ReviewState::Pending,
+                    decided_by: None,
+                    decided_at: None,
+                    created_at: now,
+                    note: None,
+                    closed_reason: None,
+                },
+                pair_probability: p,
+                match_probability: p,
+            }],
+        }
+    }
+
+    #[test]
+    fn candidates_group_on_their_shared_record_ranked_by_what_a_decision_moves() {
+        // Record 1 (a phone-only row) is a candidate for persons 10, 20, 30; records 4 and 5
+        // are one candidate between two persons with many records; records 6 and 7 the same
+        // size as 4 and 5 but less probable.
+        let person_of = HashMap::from([
+            (1, 100),
+            (2, 10),
+            (3, 20),
+            (8, 30),
+            (4, 40),
+            (5, 50),
+            (6, 60),
+            (7, 70),
+        ]);
+        let records_of = HashMap::from([
+            (100, 1),
+            (10, 2),
+            (20, 2),
+            (30, 2),
+            (40, 5),
+            (50, 4),
+            (60, 5),
+            (70, 4),
+        ]);
+        let items = vec![
+            item(11, 1, 2, 0.33),
+            item(12, 1, 3, 0.34),
+            item(13, 1, 8, 0.30),
+            item(14, 4, 5, 0.6),
+            item(15, 6, 7, 0.9),
+        ];
+        let groups = rank_groups(items, &person_of, &records_of);
+        let order: Vec<(i64, u32, u64)> = groups
+            .iter()
+            .map(|g| (g.record, g.persons, g.records))
+            .collect();
+        // 7 records moved by record 1's three candidates, then the two nine-record groups,
+        // the more probable first.
+        assert_eq!(order, vec![(6, 2, 9), (4, 2, 9), (1, 4, 7)]);
+        let ranked = |g: &ReviewGroup| g.items.iter().map(|i| i.id).collect::<Vec<_>>();
+        assert_eq!(ranked(&groups[2]), vec![12, 11, 13], "most probable first");
+        assert_eq!(groups[0].best_probability(), 0.9);
+    }
+
+    #[test]
+    fn a_page_of_groups_starts_after_its_cursor() {
+        let groups: Vec<ReviewGroup> = (1..=5)
+            .map(|record| ReviewGroup {
+                record,
+                items: Vec::new(),
+                persons: 2,
+                records: 2,
+            })
+            .collect();
+        let args = PageArgs {
+            after: Some(super::super::page::Cursor { id: 2, value: None }),
+            first: Some(2),
+            ..PageArgs::default()
+        };
+        let page = window(groups, &args);
+        let records: Vec<i64> = page.items.iter().map(|g| g.record).collect();
+        assert_eq!(records, vec![3, 4]);
+        assert!(page.has_next && page.has_previous);
+        assert_eq!(page.total, 5);
+    }
+}

@@ -41,9 +41,10 @@ impl Register {
     /// own list of persons with no hint of a township), in person ID order, of the persons
     /// `visible` lets the caller see.
     ///
-    /// With `households`, the list also holds the phone-only persons linked to a household
-    /// of the township ([`household_link`]): one call to make each, whatever their own
-    /// location status or hint.
+    /// With `households` (the caller is the county or the township's own officer: household
+    /// calls are the township's), the list also holds the phone-only persons linked to a
+    /// household of the township ([`household_link`]): one call to make each, whatever their
+    /// own location status or hint.
     pub async fn verification_worklist(
         &self,
         township: Option<&str>,

@@ -206,9 +206,14 @@ impl Register {
         )
         .await?;
         clock.lap("review");
-        plan.summary.household_links =
-            write::households(txn, &scope, &placed, std::mem::take(&mut plan.households), now)
-                .await?;
+        plan.summary.household_links = write::households(
+            txn,
+            &scope,
+            &placed,
+            std::mem::take(&mut plan.households),
+            now,
+        )
+        .await?;
         clock.lap("households");
         if let Scope::Whole = scope {
             // A model trained now is stored, so every weight can be shown and later batches

@@ -404,6 +404,7 @@ mod tests {
                 })
                 .collect(),
             review: Vec::new(),
+            households: Vec::new(),
         }
     }
 
