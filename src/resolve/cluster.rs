@@ -5,6 +5,12 @@
 //! members, and the average weight over every comparable pair across them still reaches the
 //! threshold (average linkage). One strong link between two otherwise different clusters is
 //! not enough.
+//!
+//! What is left undecided goes to review, except what no analyst need be asked (issue 25): a
+//! weak record that fits several members of one household equally well is linked to the
+//! household ([`HouseholdLink`]: one call to make), a pair across clusters that different ID
+//! numbers keep apart is not raised, nor a pair of two relatives (their ID numbers differ and
+//! only what a household shares agrees).
 
 use std::collections::{BTreeMap, HashSet};
 

@@ -70,7 +70,7 @@ pub fn rank_groups(
         let pivot = records
             .iter()
             .copied()
-            .max_by(|x, y| count[x].cmp(&count[y]).then(y.cmp(x)))
+            .max_by_key(|r| (count.get(r).copied().unwrap_or(0), std::cmp::Reverse(*r)))
             .unwrap_or(item.id);
         by_record.entry(pivot).or_default().push(item);
     }
