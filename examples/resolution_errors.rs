@@ -148,6 +148,32 @@ fn main() -> anyhow::Result<()> {
         .map(|r| (r.a.min(r.b), r.a.max(r.b)))
         .collect();
 
+    let review_same = review
+        .iter()
+        .filter(|&&(a, b)| {
+            person_of[a as usize].is_some() && person_of[a as usize] == person_of[b as usize]
+        })
+        .count();
+    println!(
+        "review pairs: {} ({} the same person), household links: {} (records {}, the holder among the members: {})",
+        review.len(),
+        review_same,
+        run.clustering.households.len(),
+        run.clustering
+            .households
+            .iter()
+            .map(|h| h.records.len())
+            .sum::<usize>(),
+        run.clustering
+            .households
+            .iter()
+            .filter(|h| h
+                .members
+                .iter()
+                .any(|&m| person_of[m as usize] == person_of[h.records[0] as usize]))
+            .count(),
+    );
+
     // Every pair of records that is together on exactly one side.
     let mut by_person: BTreeMap<u64, Vec<u32>> = BTreeMap::new();
     let mut by_cluster: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -221,6 +247,26 @@ fn main() -> anyhow::Result<()> {
     );
     for (key, (same, strangers, together)) in pair_classes.iter().take(show) {
         println!("{same:>6} {strangers:>6} {together:>6}  {key}");
+    }
+
+    // The review pairs by class: (same person, strangers).
+    let mut review_classes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for &(a, b) in &review {
+        let score = run.model.score(&values[a as usize], &values[b as usize]);
+        let e = review_classes
+            .entry(class_of(a, b, &score, &["id_number", "name", "phones"]))
+            .or_default();
+        if person_of[a as usize].is_some() && person_of[a as usize] == person_of[b as usize] {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    let mut review_classes: Vec<_> = review_classes.into_iter().collect();
+    review_classes.sort_by(|a, b| (b.1.0 + b.1.1).cmp(&(a.1.0 + a.1.1)).then(a.0.cmp(&b.0)));
+    println!("\nreview pairs by class (same, strangers):");
+    for (key, (same, strangers)) in review_classes.iter().take(show) {
+        println!("{same:>6} {strangers:>6}  {key}");
     }
 
     for (title, pairs) in [("missed pairs", &missed), ("wrong pairs", &wrong)] {

@@ -16,6 +16,7 @@ mod m20260110_000001_letters;
 mod m20260111_000001_reports;
 mod m20260113_000001_partners;
 mod m20260114_000001_outbox;
+mod m20260115_000001_household;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260111_000001_reports::Migration),
             Box::new(m20260113_000001_partners::Migration),
             Box::new(m20260114_000001_outbox::Migration),
+            Box::new(m20260115_000001_household::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod daily_report;
 pub mod delivery_attempt;
 pub mod exchange_receipt;
 pub mod followup_alert;
+pub mod household_link;
 pub mod import_batch;
 pub mod letter;
 pub mod letter_event;

@@ -67,6 +67,12 @@ macro_rules! connection {
 
 connection!(PersonConnection, PersonEdge, Person, "persons");
 connection!(
+    ReviewGroupConnection,
+    ReviewGroupEdge,
+    super::review_groups::ReviewGroup,
+    "review groups"
+);
+connection!(
     WorklistConnection,
     WorklistEdge,
     super::types::WorklistItem,

@@ -7,6 +7,7 @@ pub mod loaders;
 pub mod mutation;
 pub mod persisted;
 pub mod query;
+pub mod review_groups;
 pub mod rules;
 pub mod subscription;
 pub mod types;
@@ -27,7 +28,12 @@ pub type PaichaSchema = Schema<QueryRoot, MutationRoot, subscription::Subscripti
 /// The root of every query.
 #[derive(async_graphql::MergedObject)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, letters::LetterQuery, viewer::ViewerQuery);
+pub struct QueryRoot(
+    query::Query,
+    letters::LetterQuery,
+    viewer::ViewerQuery,
+    review_groups::ReviewGroupQuery,
+);
 
 /// The root of every mutation.
 #[derive(async_graphql::MergedObject)]
@@ -38,7 +44,12 @@ pub struct MutationRoot(mutation::Mutation, letters::LetterMutation);
 /// ([`letters`]).
 fn roots() -> (QueryRoot, MutationRoot, subscription::Subscription) {
     (
-        QueryRoot(query::Query, letters::LetterQuery, viewer::ViewerQuery),
+        QueryRoot(
+            query::Query,
+            letters::LetterQuery,
+            viewer::ViewerQuery,
+            review_groups::ReviewGroupQuery,
+        ),
         MutationRoot(mutation::Mutation, letters::LetterMutation),
         subscription::Subscription,
     )

@@ -23,6 +23,7 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("sourceRecords", &[Permission::ReadRecords]),
     ("importBatches", &[Permission::ReadRecords]),
     ("reviewCandidates", &[Permission::ReadReview]),
+    ("reviewGroups", &[Permission::ReadReview]),
     ("matchModel", &[Permission::ReadReview]),
     ("auditLog", &[Permission::ReadAudit]),
     // A clerk lists the notices it answers (回函), not their persons (`Notice.records`).

@@ -5,6 +5,12 @@
 //! members, and the average weight over every comparable pair across them still reaches the
 //! threshold (average linkage). One strong link between two otherwise different clusters is
 //! not enough.
+//!
+//! What is left undecided goes to review, except what no analyst need be asked (issue 25): a
+//! weak record that fits several members of one household equally well is linked to the
+//! household ([`HouseholdLink`]: one call to make), a pair across clusters that different ID
+//! numbers keep apart is not raised, nor a pair of two relatives (their ID numbers differ and
+//! only what a household shares agrees).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -41,6 +47,25 @@ pub struct ReviewPair {
     pub score: Score,
 }
 
+/// A weak record (a phone and nothing that names a person) that fits several persons of one
+/// household equally well: the household shares the phone (the persons' records agree on
+/// the profile's `household` fields, the address). Linking it to any one member would be a
+/// guess and asking about each member raises one review pair per member; it is linked to the
+/// household instead, its records kept a person of their own, and whoever calls the number
+/// settles which member answered it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HouseholdLink {
+    /// The weak records (a cluster of them sharing the phone), lowest first.
+    pub records: Vec<u32>,
+    /// One record of each member the weak records fit equally well (its best pair with
+    /// them), in record order; at least two.
+    pub members: Vec<u32>,
+    /// The member records' shared value of the first `household` field (the address).
+    pub shared: String,
+    /// The weight of the best pair between the weak records and a member.
+    pub weight: f64,
+}
+
 /// The partition of records into persons.
 #[derive(Debug, Clone, Default)]
 pub struct Clustering {
@@ -50,6 +75,9 @@ pub struct Clustering {
     pub links: Vec<Option<Link>>,
     /// Pairs for review, strongest first.
     pub review: Vec<ReviewPair>,
+    /// Weak records linked to a household rather than to one person (none of their pairs is
+    /// raised for review), in the order of their first record.
+    pub households: Vec<HouseholdLink>,
 }
 
 struct Dsu {
@@ -161,6 +189,7 @@ pub fn cluster(
             entry.push((rs, idx));
         }
     }
+    let mut households: Vec<HouseholdLink> = Vec::new();
     for (weak_root, candidates) in fits {
         // (fit to decide, fit to rank, strong cluster, pair)
         let mut ranked: Vec<(f64, f64, u32, usize)> = candidates
@@ -186,6 +215,8 @@ pub fn cluster(
             if rw != rs {
                 dsu.union(rw, rs);
             }
+        } else if let Some(link) = household(model, records, &mut dsu, weak_root, &ranked, scored) {
+            households.push(link);
         } else {
             for (_, _, _, idx) in ranked {
                 refused.insert(idx);
@@ -240,27 +271,177 @@ pub fn cluster(
         }
     }
 
+    // The clusters an analyst has put records into are asked about as before, whatever
+    // their ID numbers say: the analyst's screen still shows those candidates.
+    let decided: HashSet<u32> = constraints
+        .same
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .flat_map(|r| dsu.members[cluster[r as usize] as usize].iter().copied())
+        .collect();
+    let in_household: HashSet<u32> = households
+        .iter()
+        .flat_map(|h| h.records.iter().copied())
+        .collect();
     let mut review: Vec<ReviewPair> = scored
         .iter()
         .enumerate()
         .filter(|(idx, (a, b, total))| {
             cluster[*a as usize] != cluster[*b as usize]
+                && !in_household.contains(a)
+                && !in_household.contains(b)
                 && !different.contains(&((*a).min(*b), (*a).max(*b)))
                 && total.is_finite()
                 && (*total >= thresholds.review || refused.contains(idx))
+                && (decided.contains(a)
+                    || decided.contains(b)
+                    || !kept_apart(model, records, &dsu.members, &cluster, *a, *b))
         })
         .map(|(_, (a, b, _))| ReviewPair {
             a: *a,
             b: *b,
             score: model.score(&records[*a as usize], &records[*b as usize]),
         })
+        .filter(|pair| !only_household_agrees(model, &pair.score))
         .collect();
     review.sort_by(|x, y| y.score.total.total_cmp(&x.score.total));
+    households.sort_by_key(|h| h.records.first().copied());
     Clustering {
         cluster,
         links,
         review,
+        households,
     }
+}
+
+/// The household link of the weak cluster `weak_root` when the persons it fits best
+/// (`ranked`: fit to decide, fit to rank, strong cluster, pair; best first) are several
+/// within the ambiguity margin, each fitting well enough to merge on its own, and all of
+/// them share one value of each of the profile's `household` fields; `None` otherwise (the
+/// pairs go to review).
+fn household(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    dsu: &mut Dsu,
+    weak_root: u32,
+    ranked: &[(f64, f64, u32, usize)],
+    scored: &[(u32, u32, f64)],
+) -> Option<HouseholdLink> {
+    let profile = &model.profile;
+    let fields: Vec<usize> = profile
+        .household
+        .iter()
+        .filter_map(|f| profile.field_index(f))
+        .collect();
+    let best = ranked.first()?.1;
+    let tied: Vec<&(f64, f64, u32, usize)> = ranked
+        .iter()
+        .take_while(|r| best - r.1 < profile.ambiguity_margin)
+        .collect();
+    if fields.is_empty() || tied.len() < 2 || tied.iter().any(|r| r.0 < profile.thresholds.merge) {
+        return None;
+    }
+    // For each household field, a value every tied person shows on one of its records.
+    let mut shared: Vec<String> = Vec::with_capacity(fields.len());
+    for &f in &fields {
+        let shown: Vec<Vec<&str>> = tied
+            .iter()
+            .map(|&&(_, _, strong_root, _)| {
+                let root = dsu.find(strong_root);
+                dsu.members[root as usize]
+                    .iter()
+                    .flat_map(|&r| records[r as usize][f].terms())
+                    .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+                    .collect()
+            })
+            .collect();
+        let (first, rest) = shown.split_first()?;
+        let common = first.iter().find(|&&key| {
+            rest.iter()
+                .all(|values| values.iter().any(|&v| same_household(v, key)))
+        })?;
+        // The fullest form of it any member shows (with the county and township).
+        let fullest = shown
+            .iter()
+            .flatten()
+            .filter(|&&v| same_household(v, common))
+            .max_by_key(|v| v.len())
+            .unwrap_or(common);
+        shared.push((*fullest).to_owned());
+    }
+    let weak = dsu.find(weak_root);
+    let mut weak_records = dsu.members[weak as usize].clone();
+    weak_records.sort_unstable();
+    let mut members: Vec<u32> = tied
+        .iter()
+        .map(|&&(_, _, _, idx)| {
+            let (a, b, _) = scored[idx];
+            if weak_records.binary_search(&a).is_ok() {
+                b
+            } else {
+                a
+            }
+        })
+        .collect();
+    members.sort_unstable();
+    Some(HouseholdLink {
+        records: weak_records,
+        members,
+        shared: shared.into_iter().next().unwrap_or_default(),
+        weight: tied.iter().map(|r| r.0).fold(f64::NEG_INFINITY, f64::max),
+    })
+}
+
+/// True when a pair's distinguishing fields disagree (the ID numbers differ) and nothing but
+/// what a household shares agrees (the profile's `correlated` fields: phone, address …): two
+/// members of one family, not a question for an analyst. Such pairs are not raised.
+fn only_household_agrees(model: &Model, score: &Score) -> bool {
+    let profile = &model.profile;
+    let Some(distinct) = profile.distinct_when_different.as_deref() else {
+        return false;
+    };
+    let shared = |field: &str| profile.correlated.iter().flatten().any(|f| f == field);
+    score
+        .fields
+        .iter()
+        .any(|f| f.field == distinct && f.weight < 0.0)
+        && score
+            .fields
+            .iter()
+            .all(|f| f.weight <= 0.0 || shared(&f.field))
+}
+
+/// True when two values of a household field name one household: one is the other with more
+/// of the places before it (`青溪县黄湾镇潘集村7组44号` and `潘集村7组44号`), and the shorter
+/// shows a number (a house number, not just a township's name).
+fn same_household(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.chars().any(|c| c.is_ascii_digit()) && long.ends_with(short)
+}
+
+/// True when the clusters of `a` and `b` are kept apart by a hard rule (two of their records
+/// have different valid ID numbers): no decision on the pair could make them one person by
+/// weight, and an analyst's "same" would join two persons the ID numbers tell apart, so the
+/// pair is not raised. A record whose masked ID fits its holder (placed with them) and also a
+/// stranger's number is the common case. (Not asked for clusters an analyst has joined
+/// records into: see `cluster`.)
+fn kept_apart(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    members: &[Vec<u32>],
+    cluster: &[u32],
+    a: u32,
+    b: u32,
+) -> bool {
+    let (ca, cb) = (
+        &members[cluster[a as usize] as usize],
+        &members[cluster[b as usize] as usize],
+    );
+    ca.iter().any(|&x| {
+        cb.iter().any(|&y| {
+            model.total(&records[x as usize], &records[y as usize]).0 == f64::NEG_INFINITY
+        })
+    })
 }
 
 /// True when two clusters may become one: nothing forbids it and, across them, the average
@@ -349,4 +530,54 @@ fn rank_fit(model: &Model, records: &[Vec<FieldValue>], weak: &[u32], strong: &[
         }
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_with_more_places_before_it_is_the_same_household() {
+        assert!(same_household("青溪县黄湾镇潘集村7组44号", "潘集村7组44号"));
+        assert!(same_household(
+            "潘集村7组44号",
+            "河南省信阳市青溪县黄湾镇潘集村7组44号"
+        ));
+        assert!(!same_household("潘集村7组44号", "潘集村7组45号"));
+        // A township's name alone names no household.
+        assert!(!same_household("信阳市青溪县黄湾镇", "青溪县黄湾镇"));
+    }
+
+    #[test]
+    fn a_family_members_record_is_not_raised_when_only_the_household_agrees() {
+        let profile = crate::config::load_profile("cn-identity").expect("profile");
+        let model = Model::untrained(&profile);
+        let field = |field: &str, weight: f64| super::super::model::FieldScore {
+            field: field.to_owned(),
+            level: String::new(),
+            weight,
+        };
+        let score = |fields: Vec<super::super::model::FieldScore>| Score {
+            total: fields.iter().map(|f| f.weight).sum(),
+            fields,
+            forbidden: false,
+        };
+        // Another ID number, the same phone and address: a relative.
+        let relative = score(vec![
+            field("id_number", -7.6),
+            field("phones", 13.8),
+            field("address", 0.0),
+        ]);
+        assert!(only_household_agrees(&model, &relative));
+        // The same, with a birth date agreeing: a question for an analyst.
+        let more = score(vec![
+            field("id_number", -7.6),
+            field("phones", 13.8),
+            field("birth_date", 14.1),
+        ]);
+        assert!(!only_household_agrees(&model, &more));
+        // No ID number to tell them apart: a question too.
+        let phone_only = score(vec![field("phones", 13.8)]);
+        assert!(!only_household_agrees(&model, &phone_only));
+    }
 }

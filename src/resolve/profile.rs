@@ -188,6 +188,13 @@ pub struct Profile {
     /// agreement counts, while every disagreement still does.
     #[serde(default)]
     pub correlated: Vec<Vec<String>>,
+    /// The fields a household's members share where the sources list them (the address): a
+    /// weak record that fits several persons equally well, all of whom share one value of
+    /// each of these fields, is linked to their household instead of being raised as one
+    /// review pair per member (see `crate::resolve::cluster::HouseholdLink`). Empty: no
+    /// household links.
+    #[serde(default)]
+    pub household: Vec<String>,
     /// Fields (canonical or raw columns) of which an imported row needs one to be kept; empty
     /// for the default: a name, an ID number or a phone.
     #[serde(default)]
@@ -247,7 +254,8 @@ impl Profile {
             .flat_map(|b| b.key.iter().map(|k| k.field.as_str()))
             .chain(self.distinct_when_different.as_deref())
             .chain(self.weak_when_missing.iter().map(String::as_str))
-            .chain(self.correlated.iter().flatten().map(String::as_str));
+            .chain(self.correlated.iter().flatten().map(String::as_str))
+            .chain(self.household.iter().map(String::as_str));
         for name in named {
             if self.field_index(name).is_none() {
                 return Err(ProfileError::UnknownField(name.to_owned()));

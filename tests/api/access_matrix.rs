@@ -247,6 +247,11 @@ fn cases() -> Vec<Case> {
             narrowed_to: None,
         },
         Case {
+            field: "reviewGroups",
+            call: Json("{ reviewGroups(first: 3) { totalCount } }"),
+            narrowed_to: None,
+        },
+        Case {
             field: "matchModel",
             call: Json("{ matchModel { __typename } }"),
             narrowed_to: None,

@@ -197,7 +197,7 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
     assert!(!before.0.is_empty(), "the index holds keys");
     register
         .db()
-        .undo_migrations(8)
+        .undo_migrations(9)
         .await
         .expect("undo the last six migrations");
     assert_eq!(index(&register).await, before, "kept by the undo");

@@ -25,6 +25,7 @@ mod golden;
 mod graphiql;
 mod graphql_http;
 mod hostile;
+mod household;
 mod incremental;
 mod intake;
 mod letters;

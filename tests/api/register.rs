@@ -237,6 +237,9 @@ async fn a_record_that_bridges_two_persons_merges_them_and_the_old_id_redirects(
 
 async fn the_trained_model_and_the_review_candidates_are_in_the_api(app: TestApp) {
     app.import_all_samples().await;
+    // The samples' own doubt (a masked ID that fits its holder and a relative, whose ID
+    // numbers differ) is not raised since issue 25; a family without an address is.
+    crate::helpers::import_family_with_a_shared_phone(&app.register).await;
     let data = app
         .gql_data(
             r#"{ matchModel { profile lambda records candidatePairs

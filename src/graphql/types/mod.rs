@@ -32,7 +32,7 @@ pub use model::{BlockingRuleStats, MatchModel, ModelField, ModelLevel};
 pub use notice::{Notice, NoticeFilterInput};
 pub use partner::{Partner, PartnerWithSecret};
 pub use person::{GoldenConflict, GoldenRecord, GoldenValue, Person, RecordLink};
-pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord};
+pub use record::{NormalizedIdentity, RecordPhone, RecordProblem, SourceRecord, record_by_id};
 pub use review::{MatchExplanation, RecordPair, ReviewCandidate, ReviewFilterInput, ReviewOrder};
 pub use search::{MatchedOn, PersonSearchConnection, PersonSearchHit};
 pub use stats::{AggregateGroup, GroupBy, GroupKeys};

@@ -179,6 +179,18 @@ impl Register {
         args: &PageArgs,
         only_township: Option<Option<&str>>,
     ) -> Result<Page<ReviewItem>, AppError> {
+        let mut items = self.review_items(filter, only_township).await?;
+        items.sort_by(|x, y| compare(x.sort_key(order), x.id, y.sort_key(order), y.id));
+        Ok(window(items, order, args))
+    }
+
+    /// Every item of the review queue `filter` and `only_township` keep (as
+    /// [`Self::review_queue`] lists them), in no particular order.
+    pub(super) async fn review_items(
+        &self,
+        filter: &ReviewFilter,
+        only_township: Option<Option<&str>>,
+    ) -> Result<Vec<ReviewItem>, AppError> {
         let township = filter
             .township
             .as_deref()
@@ -222,8 +234,8 @@ impl Register {
         }
 
         let wanted: Vec<&str> = match (township.as_deref(), only_township) {
-            (_, Some(None)) => return Ok(empty_page()),
-            (Some(t), Some(Some(mine))) if t != mine => return Ok(empty_page()),
+            (_, Some(None)) => return Ok(Vec::new()),
+            (Some(t), Some(Some(mine))) if t != mine => return Ok(Vec::new()),
             (Some(t), _) => vec![t],
             (None, Some(Some(mine))) => vec![mine],
             (None, None) => Vec::new(),
@@ -234,7 +246,7 @@ impl Register {
             self.townships_of(groups.keys().flat_map(|k| [k.0, k.1]))
                 .await?
         };
-        let mut items: Vec<ReviewItem> = groups
+        let items: Vec<ReviewItem> = groups
             .into_iter()
             .filter(|((a, b, _), _)| {
                 wanted.is_empty()
@@ -260,8 +272,7 @@ impl Register {
                     .is_none_or(|min| item.best().match_probability >= min)
             })
             .collect();
-        items.sort_by(|x, y| compare(x.sort_key(order), x.id, y.sort_key(order), y.id));
-        Ok(window(items, order, args))
+        Ok(items)
     }
 
     /// The township of each of `persons` that has one.
@@ -306,15 +317,6 @@ pub fn review_cursor(item: &ReviewItem, order: ReviewOrder) -> Cursor {
 
 fn compare(key_x: f64, id_x: i64, key_y: f64, id_y: i64) -> Ordering {
     key_x.total_cmp(&key_y).then(id_x.cmp(&id_y))
-}
-
-fn empty_page() -> Page<ReviewItem> {
-    Page {
-        items: Vec::new(),
-        total: 0,
-        has_next: false,
-        has_previous: false,
-    }
 }
 
 /// The page of `items` (sorted in `order`) that `args` asks for.

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 
 use super::export_persons::{PersonSheet, source_label};
 use super::page::{Page, PageArgs, page_of};
-use crate::db::{person, source_record};
+use crate::db::{household_link, person, source_record};
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::privacy::mask_text;
@@ -40,14 +40,48 @@ impl Register {
     /// A page of the verification worklist of `township` (canonical; `None`: the county's
     /// own list of persons with no hint of a township), in person ID order, of the persons
     /// `visible` lets the caller see.
+    ///
+    /// With `households` (the caller is the county or the township's own officer: household
+    /// calls are the township's), the list also holds the phone-only persons linked to a
+    /// household of the township ([`household_link`]): one call to make each, whatever their
+    /// own location status or hint.
     pub async fn verification_worklist(
         &self,
         township: Option<&str>,
         args: PageArgs,
         visible: Condition,
+        households: bool,
     ) -> Result<Page<person::Model>, AppError> {
-        let select = person::Entity::find().filter(worklist_condition(township).add(visible));
+        let mut on_list = Condition::any().add(worklist_condition(township).add(visible));
+        if households {
+            let linked = sea_orm::sea_query::Query::select()
+                .column(household_link::Column::PersonId)
+                .from(household_link::Entity)
+                .and_where(match township {
+                    Some(t) => household_link::Column::Township.eq(t),
+                    None => household_link::Column::Township.is_null(),
+                })
+                .to_owned();
+            on_list = on_list.add(
+                Condition::all()
+                    .add(person::Column::MergedInto.is_null())
+                    .add(person::Column::Id.in_subquery(linked)),
+            );
+        }
+        let select = person::Entity::find().filter(on_list);
         page_of(select, person::Column::Id, args, &self.db.conn).await
+    }
+
+    /// The household link of `person` (a phone-only person linked to a household), if any.
+    pub async fn household_of(
+        &self,
+        person: i64,
+    ) -> Result<Option<household_link::Model>, AppError> {
+        Ok(household_link::Entity::find()
+            .filter(household_link::Column::PersonId.eq(person))
+            .order_by_asc(household_link::Column::SourceRecordId)
+            .one(&self.db.conn)
+            .await?)
     }
 
     /// The worklist of `township` (as [`Self::verification_worklist`], every person on it)

@@ -54,6 +54,9 @@ pub struct ResolutionSummary {
     pub persons_split: u32,
     pub links_changed: u32,
     pub review_candidates: u32,
+    /// Phone-only persons linked to a household (one call to make each) instead of raised
+    /// as one review pair per member.
+    pub household_links: u32,
     /// The person each fresh record belongs to now.
     pub new_record_persons: HashMap<i64, i64>,
     /// For each person the run created (not split off): the fresh record that founded it.
@@ -203,6 +206,15 @@ impl Register {
         )
         .await?;
         clock.lap("review");
+        plan.summary.household_links = write::households(
+            txn,
+            &scope,
+            &placed,
+            std::mem::take(&mut plan.households),
+            now,
+        )
+        .await?;
+        clock.lap("households");
         if let Scope::Whole = scope {
             // A model trained now is stored, so every weight can be shown and later batches
             // are matched with it.
@@ -260,6 +272,7 @@ fn report(scope: &Scope, records: usize, run: &Run, summary: &ResolutionSummary)
         persons.merged = summary.persons_merged,
         persons.split = summary.persons_split,
         review = summary.review_candidates,
+        households = summary.household_links,
         "register resolved"
     );
 }

@@ -71,6 +71,22 @@ pub struct Review {
     pub explanation: String,
 }
 
+/// A phone-only person linked to the household whose phone it carries (the `HOUSEHOLD` link
+/// kind, see [`crate::resolve::cluster::HouseholdLink`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Household {
+    /// Its records, lowest first (never empty).
+    pub records: Vec<i64>,
+    /// The person they are (of their own).
+    pub person: i64,
+    /// The persons of the household it fits equally well, in the order of their records.
+    pub members: Vec<i64>,
+    /// The address the members share.
+    pub address: String,
+    /// The best pair's weight, stored finite.
+    pub weight: f64,
+}
+
 /// Everything a run writes, in the order it is written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
@@ -84,6 +100,8 @@ pub struct Plan {
     /// records (indices into the run's records).
     pub persons: Vec<(i64, Vec<usize>)>,
     pub reviews: Vec<Review>,
+    /// Phone-only persons linked to a household, in the order of their first record.
+    pub households: Vec<Household>,
     /// The figures of the run (its review candidates included).
     pub summary: ResolutionSummary,
 }
@@ -148,6 +166,22 @@ pub fn plan(
         })
         .collect::<Result<_, serde_json::Error>>()?;
     plan.summary.review_candidates = plan.reviews.len() as u32;
+    let person_of = |record: u32| persons.of_cluster[&clustering.cluster[record as usize]];
+    plan.households = clustering
+        .households
+        .iter()
+        .map(|h| {
+            let mut members: Vec<i64> = h.members.iter().map(|&m| person_of(m)).collect();
+            members.dedup();
+            Household {
+                records: h.records.iter().map(|&r| records[r as usize].id).collect(),
+                person: person_of(h.records[0]),
+                members,
+                address: h.shared.clone(),
+                weight: finite(h.weight),
+            }
+        })
+        .collect();
     plan.merged = persons.merged;
     Ok(plan)
 }
@@ -370,6 +404,7 @@ mod tests {
                 })
                 .collect(),
             review: Vec::new(),
+            households: Vec::new(),
         }
     }
 

@@ -6,13 +6,16 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use super::load::Scope;
-use super::plan::{Event, LinkChange, Placed, Plan, Review};
+use super::plan::{Event, Household, LinkChange, Placed, Plan, Review};
 use crate::db::read_back::IN_CHUNK;
 use crate::db::{
-    self, match_model, overlap, person, record_link, resolution_event, review_candidate, rows,
+    self, household_link, match_model, overlap, person, record_link, resolution_event,
+    review_candidate, rows,
 };
 use crate::register::decisions::verdict_words;
 use crate::resolve::engine::Run;
@@ -246,6 +249,92 @@ pub(super) async fn reviews(
         }
     }
     Ok(pending)
+}
+
+/// Replaces the household links of the run's `records` (all of them when the run was
+/// `Whole`) with the run's `households`; each goes on the worklist of its members' township
+/// (the one most of them live in). Returns how many links the run made.
+pub(super) async fn households(
+    txn: &DatabaseTransaction,
+    scope: &Scope,
+    records: &[Placed],
+    households: Vec<Household>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<u32> {
+    match scope {
+        Scope::Whole => {
+            household_link::Entity::delete_many()
+                .exec(txn)
+                .await
+                .context("clearing the household links")?;
+        }
+        Scope::Part(_) => {
+            let ids: Vec<i64> = records.iter().map(|r| r.id).collect();
+            for chunk in ids.chunks(IN_CHUNK) {
+                household_link::Entity::delete_many()
+                    .filter(household_link::Column::SourceRecordId.is_in(chunk.to_vec()))
+                    .exec(txn)
+                    .await
+                    .context("clearing the household links of the run's records")?;
+            }
+        }
+    }
+    let members: Vec<i64> = households.iter().flat_map(|h| h.members.clone()).collect();
+    let mut township_of: HashMap<i64, String> = HashMap::new();
+    for chunk in members.chunks(IN_CHUNK) {
+        let rows: Vec<(i64, Option<String>)> = person::Entity::find()
+            .select_only()
+            .columns([person::Column::Id, person::Column::Township])
+            .filter(person::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(txn)
+            .await
+            .context("reading the townships of household members")?;
+        township_of.extend(rows.into_iter().filter_map(|(id, t)| Some((id, t?))));
+    }
+    let mut rows: Vec<household_link::Model> = Vec::with_capacity(households.len());
+    for h in households {
+        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        for m in &h.members {
+            if let Some(t) = township_of.get(m) {
+                *count.entry(t.as_str()).or_default() += 1;
+            }
+        }
+        let township = count
+            .iter()
+            .max_by(|x, y| x.1.cmp(y.1).then(y.0.cmp(x.0)))
+            .map(|(t, _)| (*t).to_owned());
+        let Some(&first) = h.records.first() else {
+            continue;
+        };
+        rows.push(household_link::Model {
+            source_record_id: first,
+            person_id: h.person,
+            records: serde_json::to_string(&h.records).context("writing the records")?,
+            members: serde_json::to_string(&h.members).context("writing the members")?,
+            explanation: household_explanation(&h.address, h.members.len()),
+            address: h.address,
+            township,
+            weight: h.weight,
+            linked_at: now,
+        });
+    }
+    let made = rows.len() as u32;
+    let backend = txn.get_database_backend();
+    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| {
+        rows::insert::<household_link::Entity>(backend, chunk, &rows::OnConflict::Fail)
+    })
+    .await
+    .context("writing the household links")?;
+    Ok(made)
+}
+
+/// Why a phone-only record is linked to a household, in the words a township officer reads.
+pub fn household_explanation(address: &str, members: usize) -> String {
+    format!(
+        "该号码由住址为「{address}」的一户 {members} 名成员共用，仅凭号码无法判断是其中哪一位：\
+         请拨打该号码核实使用人"
+    )
 }
 
 /// Every review candidate (any state) with a record among the run's `records` (all of them
