@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::access::audit::{self, AuditEntry, AuditKind};
 use crate::access::{Role, token::TokenSpec};
 use crate::config::Reference;
-use crate::config::limits::{DASHBOARD_MIN_GROUP, DEFAULT_REQUESTS_PER_MINUTE};
+use crate::config::limits::{DASHBOARD_MIN_GROUP, DEFAULT_REQUESTS_PER_MINUTE, RETRAIN_IDLE};
 use crate::db::writer::WaitNotice;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
@@ -76,6 +76,11 @@ pub enum Command {
         /// groups are withheld.
         #[arg(long, env = "PAICHA_MIN_GROUP", default_value_t = DASHBOARD_MIN_GROUP)]
         min_group: u64,
+        /// Retrain the match model once it is due (the register grew by the profile's
+        /// `retrain_growth`) and no file was imported for this long (`90s`, `10m`, `2h`), or
+        /// `off`.
+        #[arg(long, env = "PAICHA_RETRAIN_IDLE", default_value = RETRAIN_IDLE)]
+        retrain_idle: String,
     },
     /// Create, list and revoke API tokens.
     Token {
@@ -291,9 +296,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             demo,
             rate_limit,
             min_group,
+            retrain_idle,
         } => {
             let register = register.clone().with_min_group(min_group);
-            serve(register, bind, demo, rate_limit).await
+            let retrain_idle = crate::config::pull::parse_idle(&retrain_idle)?;
+            serve(register, bind, demo, rate_limit, retrain_idle).await
         }
         Command::Token { action } => token(&register, action).await,
         Command::Audit {
@@ -464,6 +471,7 @@ async fn serve(
     bind: SocketAddr,
     demo: bool,
     rate_limit: NonZeroU32,
+    retrain_idle: Option<std::time::Duration>,
 ) -> anyhow::Result<()> {
     if demo {
         let n = crate::demo::seed(&register)
@@ -487,6 +495,7 @@ async fn serve(
     let access = register.access_required().with_rate_limit(rate_limit);
     let sweeper = register.spawn_followup_sweeper();
     let pulls = crate::exchange::pull::spawn_pulls(&register).map_err(AppError::into_anyhow)?;
+    let retrainer = retrain_idle.map(|idle| register.spawn_retrainer(idle));
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -503,6 +512,9 @@ async fn serve(
     .await
     .context("Server failed")?;
     sweeper.abort();
+    if let Some(retrainer) = retrainer {
+        retrainer.abort();
+    }
     for pull in pulls {
         pull.abort();
     }

@@ -15,6 +15,7 @@ mod m20260109_000001_followup;
 mod m20260110_000001_letters;
 mod m20260111_000001_reports;
 mod m20260113_000001_partners;
+mod m20260116_000001_batch_model;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260110_000001_letters::Migration),
             Box::new(m20260111_000001_reports::Migration),
             Box::new(m20260113_000001_partners::Migration),
+            Box::new(m20260116_000001_batch_model::Migration),
         ]
     }
 }

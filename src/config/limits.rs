@@ -157,3 +157,9 @@ pub const PULL_RETRY_MAX: Duration = Duration::from_secs(30 * 60);
 pub const PULL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// Shortest interval between pulls of one URL (`--every`, `every` in `[[pull]]`).
 pub const PULL_MIN_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How long a server waits after the last import before it retrains a match model that is
+/// due for retraining (`paicha serve --retrain-idle`, `PAICHA_RETRAIN_IDLE`; issue 25).
+pub const RETRAIN_IDLE: &str = "10m";
+/// How often a server looks whether retraining is due and the register idle.
+pub const RETRAIN_CHECK_EVERY: Duration = Duration::from_secs(60);

@@ -283,13 +283,13 @@ async fn candidates_among(
 }
 
 /// Stores the model a run trained, so every weight can be shown and later batches are
-/// matched with it.
+/// matched with it; returns its ID.
 pub(super) async fn model(
     txn: &DatabaseTransaction,
     profile: &Profile,
     run: &Run,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<i64> {
     let (model, blocking) = model_texts(run)?;
     let id = db::next_id(txn, "match_model").await?;
     match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
@@ -303,7 +303,7 @@ pub(super) async fn model(
     .exec_without_returning(txn)
     .await
     .context("storing the match model")?;
-    Ok(())
+    Ok(id)
 }
 
 /// A run's model and blocking figures as JSON text.
