@@ -187,8 +187,8 @@ pub enum Command {
     },
     /// Apply database migrations.
     Migrate,
-    /// Retrain the match model on the whole register and resolve every record again (a large
-    /// register otherwise keeps its model until it has grown by a quarter).
+    /// Retrain the match model on the whole register and resolve every record again (imports
+    /// into a large register only match their batches against it).
     Resolve,
 }
 
