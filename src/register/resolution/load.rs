@@ -104,12 +104,12 @@ impl Register {
             Setoff::Decision => 0,
         };
         let current = read_back::linked_records(txn).await? + fresh;
-        let Some((id, model)) = self.stored_model(txn).await? else {
-            return Ok(Scope::Whole);
-        };
         if current < settings.resolve_whole_below {
             return Ok(Scope::Whole);
         }
+        let Some((id, model)) = self.stored_model(txn).await? else {
+            return Ok(Scope::Whole);
+        };
         let retrain = matches!(setoff, Setoff::Batch(_))
             && settings.retrain_on_part
             && retrain_due(&model, current, settings.retrain_growth);
