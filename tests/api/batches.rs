@@ -40,7 +40,11 @@ fn profile(whole_below: usize, retrain_on_part: bool) -> Profile {
 }
 
 fn files(persons: usize) -> SynthFiles {
-    generate(persons, 20_260_206, &Reference::load(None).expect("demo county"))
+    generate(
+        persons,
+        20_260_206,
+        &Reference::load(None).expect("demo county"),
+    )
 }
 
 /// Imports one of the three synthetic files (`b`, `t` or `e`) as its own batch.
@@ -147,7 +151,10 @@ async fn an_import_after_growth_leaves_the_untouched_register_alone(backend: Bac
         let second = import_one(&register, &files, 't').await;
         let now = partition(&register).await;
         assert!(now.len() > 2 * registered, "the register more than doubled");
-        assert!(sentinel_kept(&register).await, "the register was resolved whole");
+        assert!(
+            sentinel_kept(&register).await,
+            "the register was resolved whole"
+        );
         let model_id = batch(&register, second).await.model_id.expect("a model");
         let model = stored_model(&register, model_id).await;
         if retrain_on_part {
@@ -181,7 +188,10 @@ async fn an_import_after_growth_leaves_the_untouched_register_alone(backend: Bac
         for e in &events {
             let concerned = allowed.contains(&e.person_id)
                 || e.other_person_id.is_some_and(|p| allowed.contains(&p));
-            assert!(concerned, "an event outside the batch's neighbourhood: {e:?}");
+            assert!(
+                concerned,
+                "an event outside the batch's neighbourhood: {e:?}"
+            );
         }
         let persons_before: BTreeSet<i64> = person_before.values().copied().collect();
         assert!(
@@ -275,7 +285,10 @@ async fn retraining_due_waits_for_an_idle_register_then_resolves_everything(back
         .await
         .expect("retrain");
     assert!(done.is_some(), "retrained once idle");
-    assert!(!sentinel_kept(&register).await, "the whole register resolved");
+    assert!(
+        !sentinel_kept(&register).await,
+        "the whole register resolved"
+    );
     assert!(!register.retrain_due().await.expect("due"));
     let again = register
         .retrain_if_idle(idle, later, "test")
@@ -314,7 +327,10 @@ async fn the_same_files_in_every_order_give_the_same_partition(backend: Backend)
         let (first, reference) = &partitions[0];
         for (order, rows) in &partitions[1..] {
             let agreement = pairwise(rows, reference);
-            eprintln!("whole below {whole_below}: {order} against {first}: F1 {}", agreement.f1);
+            eprintln!(
+                "whole below {whole_below}: {order} against {first}: F1 {}",
+                agreement.f1
+            );
             let floor = if whole_below > 0 { 0.999 } else { 0.99 };
             assert!(
                 agreement.f1 >= floor,

@@ -270,7 +270,13 @@ impl Register {
 fn report(scope: &Scope, records: usize, run: &Run, summary: &ResolutionSummary) {
     tracing::info!(
         whole = matches!(scope, Scope::Whole),
-        trained = !matches!(scope, Scope::Part(Part { stored: Some(_), .. })),
+        trained = !matches!(
+            scope,
+            Scope::Part(Part {
+                stored: Some(_),
+                ..
+            })
+        ),
         records,
         pairs = run.pairs,
         persons.created = summary.persons_created,

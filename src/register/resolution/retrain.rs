@@ -47,11 +47,15 @@ impl Register {
             .into_tuple()
             .one(&self.db.conn)
             .await?;
-        let quiet = last.is_none_or(|at| now.signed_duration_since(at).to_std().unwrap_or_default() >= idle);
+        let quiet = last
+            .is_none_or(|at| now.signed_duration_since(at).to_std().unwrap_or_default() >= idle);
         if !quiet || !self.retrain_due().await? {
             return Ok(None);
         }
-        tracing::info!(idle.s = idle.as_secs(), "retraining the match model on the idle register");
+        tracing::info!(
+            idle.s = idle.as_secs(),
+            "retraining the match model on the idle register"
+        );
         self.resolve_all(actor).await.map(Some)
     }
 
@@ -60,7 +64,8 @@ impl Register {
     pub fn spawn_retrainer(&self, idle: Duration) -> tokio::task::JoinHandle<()> {
         let register = self.clone();
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(RETRAIN_CHECK_EVERY.min(idle).max(Duration::from_secs(1)));
+            let mut every =
+                tokio::time::interval(RETRAIN_CHECK_EVERY.min(idle).max(Duration::from_secs(1)));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             loop {
                 every.tick().await;
