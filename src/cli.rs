@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::access::audit::{self, AuditEntry, AuditKind};
 use crate::access::{Role, token::TokenSpec};
 use crate::config::Reference;
-use crate::config::limits::{DASHBOARD_MIN_GROUP, DEFAULT_REQUESTS_PER_MINUTE};
+use crate::config::limits::{DASHBOARD_MIN_GROUP, DEFAULT_REQUESTS_PER_MINUTE, RETRAIN_IDLE};
 use crate::db::writer::WaitNotice;
 use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
@@ -78,6 +78,11 @@ pub enum Command {
         min_group: u64,
         #[command(flatten)]
         delivery: DeliveryArgs,
+        /// Retrain the match model once it is due (the register grew by the profile's
+        /// `retrain_growth`) and no file was imported for this long (`90s`, `10m`, `2h`), or
+        /// `off`.
+        #[arg(long, env = "PAICHA_RETRAIN_IDLE", default_value = RETRAIN_IDLE)]
+        retrain_idle: String,
     },
     /// Create, list and revoke API tokens.
     Token {
@@ -184,8 +189,8 @@ pub enum Command {
     },
     /// Apply database migrations.
     Migrate,
-    /// Retrain the match model on the whole register and resolve every record again (a large
-    /// register otherwise keeps its model until it has grown by a quarter).
+    /// Retrain the match model on the whole register and resolve every record again (imports
+    /// into a large register only match their batches against it).
     Resolve,
 }
 
@@ -294,9 +299,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             rate_limit,
             min_group,
             delivery,
+            retrain_idle,
         } => {
             let register = register.clone().with_min_group(min_group);
-            serve(register, bind, demo, rate_limit, delivery).await
+            let retrain_idle = crate::config::pull::parse_idle(&retrain_idle)?;
+            serve(register, bind, demo, rate_limit, delivery, retrain_idle).await
         }
         Command::Token { action } => token(&register, action).await,
         Command::Audit {
@@ -468,6 +475,7 @@ async fn serve(
     demo: bool,
     rate_limit: NonZeroU32,
     delivery: DeliveryArgs,
+    retrain_idle: Option<std::time::Duration>,
 ) -> anyhow::Result<()> {
     if demo {
         let n = crate::demo::seed(&register)
@@ -493,6 +501,7 @@ async fn serve(
     let pulls = crate::exchange::pull::spawn_pulls(&register).map_err(AppError::into_anyhow)?;
     let deliveries = crate::exchange::delivery::spawn_delivery(&register, delivery.settings())
         .map_err(AppError::into_anyhow)?;
+    let retrainer = retrain_idle.map(|idle| register.spawn_retrainer(idle));
     let app = crate::http::router(crate::graphql::schema(register), access);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -510,6 +519,9 @@ async fn serve(
     .context("Server failed")?;
     sweeper.abort();
     deliveries.abort();
+    if let Some(retrainer) = retrainer {
+        retrainer.abort();
+    }
     for pull in pulls {
         pull.abort();
     }

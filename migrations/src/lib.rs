@@ -17,6 +17,7 @@ mod m20260111_000001_reports;
 mod m20260113_000001_partners;
 mod m20260114_000001_outbox;
 mod m20260115_000001_household;
+mod m20260116_000001_batch_model;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260113_000001_partners::Migration),
             Box::new(m20260114_000001_outbox::Migration),
             Box::new(m20260115_000001_household::Migration),
+            Box::new(m20260116_000001_batch_model::Migration),
         ]
     }
 }

@@ -169,3 +169,9 @@ pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DELIVERY_CONCURRENCY: usize = 4;
 /// How often the delivery worker looks for due deliveries when nothing wakes it.
 pub const DELIVERY_POLL: Duration = Duration::from_secs(5);
+
+/// How long a server waits after the last import before it retrains a match model that is
+/// due for retraining (`paicha serve --retrain-idle`, `PAICHA_RETRAIN_IDLE`; issue 25).
+pub const RETRAIN_IDLE: &str = "10m";
+/// How often a server looks whether retraining is due and the register idle.
+pub const RETRAIN_CHECK_EVERY: Duration = Duration::from_secs(60);

@@ -66,6 +66,14 @@ pub fn parse_interval(text: &str) -> anyhow::Result<Duration> {
     Ok(every)
 }
 
+/// An idle time written as [`parse_interval`] reads it, or `off` (none).
+pub fn parse_idle(text: &str) -> anyhow::Result<Option<Duration>> {
+    match text.trim() {
+        "off" => Ok(None),
+        every => parse_interval(every).map(Some),
+    }
+}
+
 /// The pulls of a county file's text (none without `[[pull]]` tables).
 pub(super) fn pulls(county_file: &str) -> anyhow::Result<Vec<PullSpec>> {
     let tables = toml::from_str::<CountyFile>(county_file)?.pull;

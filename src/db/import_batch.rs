@@ -27,6 +27,9 @@ pub struct Model {
     pub notices: i32,
     /// Record IDs that arrived for another person (JSON list of `RecordIdConflict`).
     pub record_id_conflicts: String,
+    /// The `match_model` its records were matched with (none before that was recorded, or
+    /// when the batch wrote no record).
+    pub model_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

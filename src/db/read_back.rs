@@ -64,7 +64,7 @@ pub async fn records_of(
 
 /// The register's size near enough to decide how to write and resolve a batch: its linked
 /// record versions, counted on a narrow table.
-pub async fn linked_records(txn: &DatabaseTransaction) -> Result<usize, DbErr> {
+pub async fn linked_records(txn: &impl ConnectionTrait) -> Result<usize, DbErr> {
     Ok(record_link::Entity::find().count(txn).await? as usize)
 }
 

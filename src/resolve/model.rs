@@ -36,6 +36,19 @@ pub struct TrainingReport {
     /// True when EM's estimate was thrown away for the priors (see `Model::train`).
     #[serde(default)]
     pub em_rejected: bool,
+    /// Current records of the register when the model was trained: more than `records`
+    /// when it was trained on a batch and its neighbourhood (0 in models stored before this
+    /// was kept: then `records` was the register).
+    #[serde(default)]
+    pub register: usize,
+}
+
+impl TrainingReport {
+    /// The register's size the model's age is measured from (see
+    /// [`super::profile::ModelSettings::retrain_growth`]).
+    pub fn register_size(&self) -> usize {
+        self.records.max(self.register)
+    }
 }
 
 /// Trained parameters of one field.

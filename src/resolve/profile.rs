@@ -127,15 +127,21 @@ pub struct ModelSettings {
     /// records are too often the same person for random pairs to measure strangers.
     #[serde(default = "thousand")]
     pub min_records_for_u: usize,
-    /// A register with fewer current records than this is resolved whole on every batch,
-    /// with a freshly trained model; a larger one matches a batch against the register with
-    /// the stored model (see `retrain_growth`).
+    /// A register with fewer current records than this (or without a stored model) is
+    /// resolved whole on every batch, with a freshly trained model; a larger one matches a
+    /// batch against the register with the stored model, whatever it grew by since.
     #[serde(default = "fifty_thousand")]
     pub resolve_whole_below: usize,
     /// When the register has grown by more than this share since the stored model was
-    /// trained, the next batch retrains it and resolves the whole register again.
+    /// trained, retraining is due: `paicha resolve`, or the server once no import has run for
+    /// a while, retrains it on the whole register. An import never does.
     #[serde(default = "a_quarter")]
     pub retrain_growth: f64,
+    /// When retraining is due as a batch arrives, the batch is matched with a model trained
+    /// now on the batch and its neighbourhood (and stored) instead of the stored one; the rest
+    /// of the register is not resolved again either way (issue 25).
+    #[serde(default = "yes")]
+    pub retrain_on_part: bool,
 }
 
 fn thousand() -> usize {

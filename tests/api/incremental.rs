@@ -93,8 +93,9 @@ async fn a_batch_matched_against_the_register_finds_what_resolving_everything_fi
     import_synthetic(&part, &files).await;
 
     // The whole register was resolved (and a model trained) for every batch. The large one
-    // trained on the first batch, again on the second (it more than doubled the register),
-    // and matched the third (under a quarter more records) with the stored model.
+    // trained on the first batch; the second more than doubled the register, so it was
+    // matched with a model trained on it and its neighbourhood (the rest of the register not
+    // resolved again); the third (under a quarter more records) with that stored model.
     assert_eq!(models(&whole).await, 3);
     assert_eq!(models(&part).await, 2);
 
@@ -197,9 +198,9 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
     assert!(!before.0.is_empty(), "the index holds keys");
     register
         .db()
-        .undo_migrations(9)
+        .undo_migrations(10)
         .await
-        .expect("undo the last six migrations");
+        .expect("undo m20260106 and every migration after it");
     assert_eq!(index(&register).await, before, "kept by the undo");
     register.db().migrate().await.expect("apply it again");
     assert_eq!(index(&register).await, before, "kept by the migration");

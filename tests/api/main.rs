@@ -8,6 +8,7 @@ mod access_matrix;
 mod aggregates;
 mod analyst_questions;
 mod audit_beside_imports;
+mod batches;
 mod bulk;
 mod cli;
 mod concurrency;

@@ -176,6 +176,12 @@ impl ImportBatch {
     async fn imported_at(&self) -> DateTime<Utc> {
         self.0.imported_at
     }
+    /// The match model (`matchModel`'s ID) the batch's records were matched with: one its
+    /// own run trained, or the one stored before it. Empty for a batch that wrote no record
+    /// and for batches imported before the model was recorded.
+    async fn match_model_id(&self) -> Option<ID> {
+        self.0.model_id.map(ID::from)
+    }
     /// The batch report: counts and rejected rows (for a PARTNER, without what it matched).
     async fn report(&self, ctx: &Context<'_>) -> Result<BatchReport> {
         let report = register::query::batch_report(&self.0)?;

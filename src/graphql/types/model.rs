@@ -1,6 +1,6 @@
 //! The trained match model: the weights behind every decision.
 
-use async_graphql::{Object, Result, SimpleObject};
+use async_graphql::{ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::common::Read;
@@ -61,6 +61,10 @@ pub struct MatchModel(pub match_model::Model);
 /// The trained match model of the latest resolution run.
 #[Object]
 impl MatchModel {
+    /// Model ID (an import batch's `matchModelId` names the model it was matched with).
+    async fn id(&self) -> ID {
+        ID::from(self.0.id)
+    }
     /// Matching profile, e.g. `cn-identity`.
     async fn profile(&self) -> &str {
         &self.0.profile

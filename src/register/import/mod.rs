@@ -395,6 +395,7 @@ impl Register {
                         import_batch::Column::PersonsMatched,
                         Expr::value(i64::from(report.persons_matched)),
                     )
+                    .col_expr(import_batch::Column::ModelId, Expr::value(summary.model))
                     .filter(import_batch::Column::Id.eq(report.batch_id))
                     .exec(txn)
                     .await?;

@@ -138,6 +138,7 @@ pub(super) fn batch_model(
         rejected: json_text(&report.rejected),
         notices: n(report.notices),
         record_id_conflicts: json_text(&report.record_id_conflicts),
+        model_id: None,
     }
     .into()
 }

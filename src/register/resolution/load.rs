@@ -32,9 +32,33 @@ use crate::telemetry::StageTimer;
 pub(super) enum Scope {
     /// Every current record, with a model trained now; the match index is rebuilt.
     Whole,
-    /// The fresh and touched records and every record of the persons they may belong to,
-    /// with the stored model: a batch matched against the register.
-    Part(Box<Model>),
+    /// The fresh and touched records and every record of the persons they may belong to: a
+    /// batch matched against the register.
+    Part(Part),
+}
+
+/// The model a [`Scope::Part`] is matched with.
+pub(super) struct Part {
+    /// The stored model and its ID; `None`: one trained now on the part (retraining was due
+    /// as a batch arrived, see [`crate::resolve::profile::ModelSettings::retrain_on_part`]).
+    pub stored: Option<(i64, Box<Model>)>,
+    /// Current records of the register, the fresh ones included.
+    pub register: usize,
+}
+
+/// What set a run off, as far as its scope goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Setoff {
+    /// A batch of this many fresh records.
+    Batch(usize),
+    /// An analyst's decision.
+    Decision,
+}
+
+/// Whether the register, at `current` records, has grown beyond `growth` since `model` was
+/// trained (then `paicha resolve` or the idle server retrains it).
+pub(super) fn retrain_due(model: &Model, current: usize, growth: f64) -> bool {
+    current as f64 > model.report.register_size() as f64 * (1.0 + growth)
 }
 
 /// The records of a run, in the engine's order: the register's current records of its scope
@@ -66,38 +90,54 @@ struct Current {
 
 impl Register {
     /// Whether this run resolves the whole register or matches against it (see
-    /// [`Register::resolve_register`]).
+    /// [`Register::resolve_register`]): whole without a usable stored model or below the
+    /// profile's `resolve_whole_below`; otherwise the part a batch or decision may change,
+    /// however much the register grew since the model was trained.
     pub(super) async fn scope(
         &self,
         txn: &DatabaseTransaction,
-        fresh: usize,
+        setoff: Setoff,
     ) -> anyhow::Result<Scope> {
         let settings = &self.profile.model;
+        let fresh = match setoff {
+            Setoff::Batch(fresh) => fresh,
+            Setoff::Decision => 0,
+        };
         let current = read_back::linked_records(txn).await? + fresh;
         if current < settings.resolve_whole_below {
             return Ok(Scope::Whole);
         }
+        let Some((id, model)) = self.stored_model(txn).await? else {
+            return Ok(Scope::Whole);
+        };
+        let retrain = matches!(setoff, Setoff::Batch(_))
+            && settings.retrain_on_part
+            && retrain_due(&model, current, settings.retrain_growth);
+        Ok(Scope::Part(Part {
+            stored: (!retrain).then(|| (id, Box::new(model))),
+            register: current,
+        }))
+    }
+
+    /// The latest stored model and its ID, when it is of this profile and holds its term
+    /// frequencies (otherwise the next run trains anew). One that cannot be read is an error
+    /// (`paicha resolve` trains anew).
+    pub(super) async fn stored_model(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+    ) -> anyhow::Result<Option<(i64, Model)>> {
         let stored = match_model::Entity::find()
             .order_by_desc(match_model::Column::Id)
             .one(txn)
             .await?;
-        // A model of another profile, or one stored without its term frequencies, is
-        // retrained; one that cannot be read is an error (`paicha resolve` trains anew).
         let Some((id, model, Some(terms))) = stored.map(|m| (m.id, m.model, m.term_frequency))
         else {
-            return Ok(Scope::Whole);
+            return Ok(None);
         };
-        let Some(model) = Model::restore(&self.profile, &model, &terms).with_context(|| {
+        let model = Model::restore(&self.profile, &model, &terms).with_context(|| {
             format!("reading the stored match model {id} (`paicha resolve` trains a new one)")
-        })?
-        else {
-            return Ok(Scope::Whole);
-        };
-        let trained_on = model.report.records as f64;
-        if current as f64 > trained_on * (1.0 + settings.retrain_growth) {
-            return Ok(Scope::Whole);
-        }
-        Ok(Scope::Part(Box::new(model)))
+        })?;
+        Ok(model.map(|m| (id, m)))
     }
 
     /// The records a run over `scope` resolves: the register's current records (all of them,

@@ -17,12 +17,14 @@
 //! - [`golden_writer`] writes the golden records of the persons changed, then [`write`] the
 //!   rest of the plan.
 //!
-//! [`values`] makes the comparison values the engine compares, here and in the import.
+//! [`values`] makes the comparison values the engine compares, here and in the import;
+//! [`retrain`] retrains the model apart from imports.
 
 mod golden_writer;
 mod load;
 mod match_index;
 mod plan;
+mod retrain;
 pub mod values;
 mod write;
 
@@ -42,7 +44,7 @@ use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::engine::{self, Run};
 use crate::telemetry::StageTimer;
-use load::{Gathered, Scope, Seeds};
+use load::{Gathered, Part, Scope, Seeds, Setoff};
 pub use values::field_values;
 
 /// What a resolution run changed.
@@ -61,6 +63,8 @@ pub struct ResolutionSummary {
     pub new_record_persons: HashMap<i64, i64>,
     /// For each person the run created (not split off): the fresh record that founded it.
     pub founded_in: HashMap<i64, i64>,
+    /// The stored match model the run matched with (trained by it, or stored before).
+    pub model: Option<i64>,
 }
 
 /// A record the running import has just written.
@@ -88,8 +92,9 @@ pub(super) enum Reach<'a> {
 
 impl Register {
     /// Retrains the match model on the whole register and resolves every record again (a
-    /// large register otherwise keeps its model until it has grown by the profile's
-    /// `retrain_growth`).
+    /// large register otherwise keeps its model: imports match batches with it, and the
+    /// server retrains only once the register has grown by the profile's `retrain_growth`
+    /// and no import has run for a while).
     #[tracing::instrument(skip_all, err(level = "debug", Debug))]
     pub async fn resolve_all(&self, actor: &str) -> Result<ResolutionSummary, AppError> {
         let write = self
@@ -115,11 +120,12 @@ impl Register {
     /// `batch_of` their batches; `inherited` maps a new version of a record to the person of
     /// the version it replaces; `reach` says what set the run off.
     ///
-    /// A small register, one that has grown much since its model was trained, or one without
-    /// a stored model is resolved whole with a model trained now (so the partition depends
-    /// only on the records and decisions, never on the order batches arrived in). Otherwise
-    /// only the persons the fresh and touched records may belong to are resolved again, with
-    /// the stored model: the batch is matched against the register through its match index.
+    /// A small register, or one without a stored model, is resolved whole with a model
+    /// trained now (so the partition depends only on the records and decisions, never on the
+    /// order batches arrived in). Otherwise only the persons the fresh and touched records may
+    /// belong to are resolved again, with the stored model (or, when retraining is due as a
+    /// batch arrives, one trained now on that part): the batch is matched against the
+    /// register through its match index, and the rest of the register is left as it is.
     ///
     /// Errors say which step failed (`writing the links: …`); the caller's `?` makes them
     /// internal errors.
@@ -136,12 +142,11 @@ impl Register {
         let now = Utc::now();
         let mut clock = StageTimer::new();
         let scope = match reach {
-            Reach::Everything => Scope::Whole,
-            Reach::Batch(_) | Reach::Records(_) => self
-                .scope(txn, fresh.len())
-                .await
-                .context("choosing how much of the register to resolve")?,
+            Reach::Everything => Ok(Scope::Whole),
+            Reach::Batch(_) => self.scope(txn, Setoff::Batch(fresh.len())).await,
+            Reach::Records(_) => self.scope(txn, Setoff::Decision).await,
         };
+        let scope = scope.context("choosing how much of the register to resolve")?;
         let (touched, meanwhile) = match reach {
             Reach::Records(records) => (records, SuspendedIndexes::default()),
             Reach::Batch(indexes) => (&[][..], indexes),
@@ -170,7 +175,7 @@ impl Register {
             .await
             .context("loading the analysts' decisions")?;
         clock.lap("load");
-        let run = self
+        let mut run = self
             .run_engine(txn, &scope, &values, &oversized, &constraints, meanwhile)
             .await?;
         clock.lap("blocking, training, scoring, clustering");
@@ -215,11 +220,22 @@ impl Register {
         )
         .await?;
         clock.lap("households");
-        if let Scope::Whole = scope {
+        plan.summary.model = Some(match &scope {
+            Scope::Part(Part {
+                stored: Some((id, _)),
+                ..
+            }) => *id,
             // A model trained now is stored, so every weight can be shown and later batches
             // are matched with it.
-            write::model(txn, &self.profile, &run, now).await?;
-        }
+            Scope::Whole => {
+                run.model.report.register = placed.len();
+                write::model(txn, &self.profile, &run, now).await?
+            }
+            Scope::Part(Part { register, .. }) => {
+                run.model.report.register = *register;
+                write::model(txn, &self.profile, &run, now).await?
+            }
+        });
         report(&scope, placed.len(), &run, &plan.summary);
         Ok(plan.summary)
     }
@@ -240,7 +256,7 @@ impl Register {
     ) -> anyhow::Result<Run> {
         let stored = match scope {
             Scope::Whole => None,
-            Scope::Part(model) => Some(model.as_ref()),
+            Scope::Part(part) => part.stored.as_ref().map(|(_, model)| model.as_ref()),
         };
         let building = meanwhile.len();
         let (built, run) = overlap::while_writing(meanwhile.restore(txn), || {
@@ -266,6 +282,13 @@ impl Register {
 fn report(scope: &Scope, records: usize, run: &Run, summary: &ResolutionSummary) {
     tracing::info!(
         whole = matches!(scope, Scope::Whole),
+        trained = !matches!(
+            scope,
+            Scope::Part(Part {
+                stored: Some(_),
+                ..
+            })
+        ),
         records,
         pairs = run.pairs,
         persons.created = summary.persons_created,

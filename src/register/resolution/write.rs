@@ -57,21 +57,65 @@ pub(super) async fn links(
     })
     .await
     .context("writing the links")?;
-    for &(absorbed, kept) in &plan.merged {
-        person::Entity::update_many()
-            .col_expr(person::Column::MergedInto, Expr::value(kept))
-            .col_expr(person::Column::UpdatedAt, Expr::value(now))
-            .filter(person::Column::Id.eq(absorbed))
-            .exec(txn)
+    redirect(txn, &plan.merged, now).await
+}
+
+/// Redirects each `merged` (absorbed, kept) person, and every person redirected to an
+/// absorbed one, to the survivor at the end of its chain of merges. The persons redirected
+/// to the absorbed ones are found with one scan of `person` per chunk, then moved by their
+/// IDs (a scan per merge took 10 s for 400 merges in a register of 110 000 persons).
+async fn redirect(
+    txn: &DatabaseTransaction,
+    merged: &[(i64, i64)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let into: HashMap<i64, i64> = merged.iter().copied().collect();
+    let survivor = |mut p: i64| {
+        for _ in 0..=into.len() {
+            match into.get(&p) {
+                Some(&next) => p = next,
+                None => break,
+            }
+        }
+        p
+    };
+    // (survivor, whether the persons were absorbed now) -> persons.
+    let mut moves: BTreeMap<(i64, bool), Vec<i64>> = BTreeMap::new();
+    for &(absorbed, _) in merged {
+        moves
+            .entry((survivor(absorbed), true))
+            .or_default()
+            .push(absorbed);
+    }
+    let absorbed: Vec<i64> = merged.iter().map(|&(a, _)| a).collect();
+    for chunk in absorbed.chunks(IN_CHUNK) {
+        let redirected: Vec<(i64, Option<i64>)> = person::Entity::find()
+            .select_only()
+            .columns([person::Column::Id, person::Column::MergedInto])
+            .filter(person::Column::MergedInto.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(txn)
             .await
-            .with_context(|| format!("redirecting person {absorbed} to {kept}"))?;
-        // Persons redirected to the absorbed one now redirect to the survivor.
-        person::Entity::update_many()
-            .col_expr(person::Column::MergedInto, Expr::value(kept))
-            .filter(person::Column::MergedInto.eq(absorbed))
-            .exec(txn)
-            .await
-            .with_context(|| format!("redirecting the persons merged into {absorbed}"))?;
+            .context("reading the persons redirected to merged ones")?;
+        for (id, to) in redirected {
+            if let Some(to) = to.filter(|_| !into.contains_key(&id)) {
+                moves.entry((survivor(to), false)).or_default().push(id);
+            }
+        }
+    }
+    for ((kept, absorbed_now), persons) in moves {
+        for chunk in persons.chunks(IN_CHUNK) {
+            let mut update = person::Entity::update_many()
+                .col_expr(person::Column::MergedInto, Expr::value(kept))
+                .filter(person::Column::Id.is_in(chunk.iter().copied()));
+            if absorbed_now {
+                update = update.col_expr(person::Column::UpdatedAt, Expr::value(now));
+            }
+            update
+                .exec(txn)
+                .await
+                .with_context(|| format!("redirecting persons to {kept}"))?;
+        }
     }
     Ok(())
 }
@@ -372,13 +416,13 @@ async fn candidates_among(
 }
 
 /// Stores the model a run trained, so every weight can be shown and later batches are
-/// matched with it.
+/// matched with it; returns its ID.
 pub(super) async fn model(
     txn: &DatabaseTransaction,
     profile: &Profile,
     run: &Run,
     now: DateTime<Utc>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<i64> {
     let (model, blocking) = model_texts(run)?;
     let id = db::next_id(txn, "match_model").await?;
     match_model::Entity::insert(match_model::ActiveModel::from(match_model::Model {
@@ -392,7 +436,7 @@ pub(super) async fn model(
     .exec_without_returning(txn)
     .await
     .context("storing the match model")?;
-    Ok(())
+    Ok(id)
 }
 
 /// A run's model and blocking figures as JSON text.
