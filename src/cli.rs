@@ -78,9 +78,8 @@ pub enum Command {
         min_group: u64,
         #[command(flatten)]
         delivery: DeliveryArgs,
-        /// Retrain the match model once it is due (the register grew by the profile's
-        /// `retrain_growth`) and no file was imported for this long (`90s`, `10m`, `2h`), or
-        /// `off`.
+        /// Retrain the match model once due (grown by the profile's `retrain_growth`) and no
+        /// file was imported for this long (`90s`, `10m`, `2h`), or `off`.
         #[arg(long, env = "PAICHA_RETRAIN_IDLE", default_value = RETRAIN_IDLE)]
         retrain_idle: String,
     },
@@ -506,7 +505,7 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("Failed to listen on {bind}"))?;
-    tracing::info!(%bind, "paicha serving GraphQL at http://{bind}/graphql");
+    tracing::info!(%bind, "paicha serving the console at http://{bind}/ and GraphQL at /graphql");
     // The client's address holds requests without a valid token to the rate limit.
     axum::serve(
         listener,
@@ -517,14 +516,12 @@ async fn serve(
     })
     .await
     .context("Server failed")?;
-    sweeper.abort();
-    deliveries.abort();
-    if let Some(retrainer) = retrainer {
-        retrainer.abort();
-    }
-    for pull in pulls {
-        pull.abort();
-    }
+    // The server's background tasks stop with it.
+    let tasks = [sweeper, deliveries]
+        .into_iter()
+        .chain(retrainer)
+        .chain(pulls);
+    tasks.for_each(|task| task.abort());
     Ok(())
 }
 
