@@ -316,9 +316,19 @@ async fn receive_notices(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    // Under the same time limit as any request; the deadline also stops the import's commit.
+    let run = notices(&register, &method, &headers, body);
+    within_deadline("notices", &headers, run).await
+}
+
+/// Runs an exchange request under the same time limit as any request (the deadline also
+/// stops its commit), and logs a refusal without personal data: partner, status, code.
+pub(super) async fn within_deadline(
+    what: &'static str,
+    headers: &HeaderMap,
+    run: impl std::future::Future<Output = Result<Response, Refusal>>,
+) -> Response {
     let deadline = std::time::Instant::now() + REQUEST_TIMEOUT;
-    let run = crate::db::DEADLINE.scope(deadline, notices(&register, &method, &headers, body));
+    let run = crate::db::DEADLINE.scope(deadline, run);
     let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, run).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Refusal::new(
@@ -330,18 +340,16 @@ async fn receive_notices(
             ),
         )),
     };
-    match outcome {
-        Ok(response) => response,
-        Err(refusal) => {
-            tracing::warn!(
-                partner = header_text(&headers, signing::PARTNER_HEADER).unwrap_or("-"),
-                status = refusal.status.as_u16(),
-                code = refusal.code,
-                "exchange notices refused"
-            );
-            refusal.into_response()
-        }
-    }
+    outcome.unwrap_or_else(|refusal| {
+        tracing::warn!(
+            partner = header_text(headers, signing::PARTNER_HEADER).unwrap_or("-"),
+            status = refusal.status.as_u16(),
+            code = refusal.code,
+            what,
+            "exchange request refused"
+        );
+        refusal.into_response()
+    })
 }
 
 async fn notices(

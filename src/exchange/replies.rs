@@ -10,13 +10,11 @@
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::response::{IntoResponse as _, Response};
+use axum::response::Response;
 
 use super::answer::{Refusal, code};
-use super::inbound::{header_text, internal, json_answer, read_body, verify};
+use super::inbound::{internal, json_answer, read_body, verify, within_deadline};
 use super::payload::RepliesBody;
-use super::signing;
-use crate::config::limits::REQUEST_TIMEOUT;
 use crate::error::AppError;
 use crate::register::Register;
 use crate::register::letters::partner_replies::{PartnerRequest, RepliesRecorded};
@@ -43,34 +41,8 @@ pub(super) async fn receive_replies(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let deadline = std::time::Instant::now() + REQUEST_TIMEOUT;
-    let run = crate::db::DEADLINE.scope(
-        deadline,
-        replies(&register, &number, &method, uri.path(), &headers, body),
-    );
-    let outcome = match tokio::time::timeout(REQUEST_TIMEOUT, run).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(Refusal::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            crate::error::code::TIMEOUT,
-            format!(
-                "请求处理超过 {} 秒，已中止，未保存任何内容",
-                REQUEST_TIMEOUT.as_secs()
-            ),
-        )),
-    };
-    match outcome {
-        Ok(response) => response,
-        Err(refusal) => {
-            tracing::warn!(
-                partner = header_text(&headers, signing::PARTNER_HEADER).unwrap_or("-"),
-                status = refusal.status.as_u16(),
-                code = refusal.code,
-                "exchange replies refused"
-            );
-            refusal.into_response()
-        }
-    }
+    let run = replies(&register, &number, &method, uri.path(), &headers, body);
+    within_deadline("replies", &headers, run).await
 }
 
 async fn replies(
