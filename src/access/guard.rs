@@ -24,7 +24,7 @@ use sea_orm::{ColumnTrait as _, EntityTrait};
 
 use super::audit::AuditTrail;
 use super::{Principal, Role};
-use crate::db::{import_batch, person, source_record};
+use crate::db::{household_link, import_batch, person, source_record};
 use crate::error::AppError;
 
 /// A unit of what the API does, the thing roles are granted.
@@ -310,6 +310,15 @@ impl Scoped for person::Model {
         Scope {
             township: self.township.as_deref(),
             jurisdiction: self.jurisdiction_code.as_deref(),
+        }
+    }
+}
+
+impl Scoped for household_link::Model {
+    fn scope(&self) -> Scope<'_> {
+        Scope {
+            township: self.township.as_deref(),
+            jurisdiction: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod connection;
+pub mod household;
 pub mod letters;
 pub mod loaders;
 pub mod mutation;
@@ -38,7 +39,11 @@ pub struct QueryRoot(
 /// The root of every mutation.
 #[derive(async_graphql::MergedObject)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::Mutation, letters::LetterMutation);
+pub struct MutationRoot(
+    mutation::Mutation,
+    letters::LetterMutation,
+    household::HouseholdMutation,
+);
 
 /// The root objects: the register's queries and mutations merged with the letters'
 /// ([`letters`]).
@@ -50,7 +55,11 @@ fn roots() -> (QueryRoot, MutationRoot, subscription::Subscription) {
             viewer::ViewerQuery,
             review_groups::ReviewGroupQuery,
         ),
-        MutationRoot(mutation::Mutation, letters::LetterMutation),
+        MutationRoot(
+            mutation::Mutation,
+            letters::LetterMutation,
+            household::HouseholdMutation,
+        ),
         subscription::Subscription,
     )
 }

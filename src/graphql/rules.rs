@@ -50,6 +50,10 @@ pub const ROOT_FIELDS: &[(&str, &[Permission])] = &[
     ("decideCandidate", &[Permission::Resolve]),
     ("mergePersons", &[Permission::Resolve]),
     ("splitPerson", &[Permission::Resolve]),
+    (
+        "resolveHouseholdLink",
+        &[Permission::FieldWork, Permission::Resolve],
+    ),
     ("exportPersons", &[Permission::ReadPersons]),
     (
         "updateObservation",

@@ -234,7 +234,7 @@ impl Register {
     }
 
     /// The ID a person answers to now (following merges), or `NotFound`.
-    async fn live_id(&self, id: i64) -> Result<i64, AppError> {
+    pub(super) async fn live_id(&self, id: i64) -> Result<i64, AppError> {
         self.person(id)
             .await?
             .map(|p| p.id)
@@ -286,7 +286,7 @@ pub(crate) fn verdict_words(state: ReviewState) -> &'static str {
 
 /// Stores analysts' constraints on pairs of records: a pair already stored (pending,
 /// withdrawn or decided) keeps its row and ID and takes the new verdict.
-async fn constrain(
+pub(super) async fn constrain(
     txn: &DatabaseTransaction,
     pairs: &[(i64, i64)],
     verdict: Verdict,
@@ -337,7 +337,10 @@ async fn constrain(
 }
 
 /// The current records of a person, oldest first.
-async fn current_records(txn: &DatabaseTransaction, person: i64) -> Result<Vec<i64>, AppError> {
+pub(super) async fn current_records(
+    txn: &DatabaseTransaction,
+    person: i64,
+) -> Result<Vec<i64>, AppError> {
     let linked: Vec<i64> = record_link::Entity::find()
         .select_only()
         .column(record_link::Column::SourceRecordId)
@@ -364,7 +367,7 @@ async fn first_record(txn: &DatabaseTransaction, person: i64) -> Result<i64, App
         .ok_or_else(|| AppError::Conflict(format!("人员 {person} 没有当前记录")))
 }
 
-async fn event(
+pub(super) async fn event(
     txn: &DatabaseTransaction,
     kind: EventKind,
     person: i64,

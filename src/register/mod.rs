@@ -5,6 +5,7 @@ mod admin;
 pub mod decisions;
 pub mod followup;
 pub mod golden;
+pub mod household_call;
 pub mod import;
 pub mod letters;
 pub mod query;

@@ -10,13 +10,18 @@
 //! weak record that fits several members of one household equally well is linked to the
 //! household ([`HouseholdLink`]: one call to make), a pair across clusters that different ID
 //! numbers keep apart is not raised, nor a pair of two relatives (their ID numbers differ and
-//! only what a household shares agrees).
+//! only what a household shares agrees), nor a row naming nobody but by a masked ID number
+//! against a person two other fields tell apart from it.
+//!
+//! Nothing here depends on the records' order or IDs: ties are broken by the records'
+//! contents (see [`super::canonical`]).
 
 use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use super::compare::FieldValue;
+use super::canonical;
+use super::compare::{FieldValue, mask_key};
 use super::model::{Model, Score};
 
 /// Analysts' decisions, which every run honours.
@@ -150,10 +155,19 @@ pub fn cluster(
         .map(|r| !weak_fields.is_empty() && weak_fields.iter().all(|&f| r[f].is_missing()))
         .collect();
 
+    // Equally strong pairs (the same comparison pattern weighs the same) are taken in the
+    // order of their records' contents, and weak clusters placed in that order: not the
+    // records' IDs, which follow the order the files were imported in.
+    let rank = canonical::ranks(records);
+    let pair_rank = |a: u32, b: u32| {
+        let (x, y) = (rank[a as usize], rank[b as usize]);
+        (x.min(y), x.max(y))
+    };
     let mut order: Vec<usize> = (0..scored.len()).collect();
     order.sort_by(|&x, &y| {
         let (a, b) = (&scored[x], &scored[y]);
-        b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1)))
+        b.2.total_cmp(&a.2)
+            .then(pair_rank(a.0, a.1).cmp(&pair_rank(b.0, b.1)))
     });
     let mut refused: HashSet<usize> = HashSet::new();
     let mut deferred: Vec<usize> = Vec::new();
@@ -184,13 +198,35 @@ pub fn cluster(
         let (a, b, _) = scored[idx];
         let (w, s) = if weak[a as usize] { (a, b) } else { (b, a) };
         let (rw, rs) = (dsu.find(w), dsu.find(s));
+        // A weak record an analyst placed with a person (a call that settled whose phone it
+        // is) is placed: its other pairs are asked as any pair is.
+        if rw == rs || dsu.members[rw as usize].iter().any(|&m| !weak[m as usize]) {
+            continue;
+        }
         let entry = fits.entry(rw).or_default();
         if !entry.iter().any(|(c, _)| *c == rs) {
             entry.push((rs, idx));
         }
     }
+    let first_rank = |dsu: &Dsu, root: u32| {
+        dsu.members[root as usize]
+            .iter()
+            .map(|&m| rank[m as usize])
+            .min()
+            .unwrap_or(u32::MAX)
+    };
+    let mut fits: Vec<(u32, Vec<(u32, usize)>)> = fits.into_iter().collect();
+    fits.sort_by_cached_key(|(root, _)| first_rank(&dsu, *root));
     let mut households: Vec<HouseholdLink> = Vec::new();
-    for (weak_root, candidates) in fits {
+    for (weak_root, found) in fits {
+        // A strong cluster another weak one joined since may answer to that one's root.
+        let mut candidates: Vec<(u32, usize)> = Vec::with_capacity(found.len());
+        for (strong_root, idx) in found {
+            let root = dsu.find(strong_root);
+            if !candidates.iter().any(|(c, _)| *c == root) {
+                candidates.push((root, idx));
+            }
+        }
         // (fit to decide, fit to rank, strong cluster, pair)
         let mut ranked: Vec<(f64, f64, u32, usize)> = candidates
             .into_iter()
@@ -205,7 +241,8 @@ pub fn cluster(
                 (fit, rank, strong_root, idx)
             })
             .collect();
-        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.2.cmp(&y.2)));
+        ranked.sort_by_cached_key(|r| first_rank(&dsu, r.2));
+        ranked.sort_by(|x, y| y.1.total_cmp(&x.1));
         let Some(&(fit, best, strong_root, _)) = ranked.first() else {
             continue;
         };
@@ -302,7 +339,10 @@ pub fn cluster(
             b: *b,
             score: model.score(&records[*a as usize], &records[*b as usize]),
         })
-        .filter(|pair| !only_household_agrees(model, &pair.score))
+        .filter(|pair| {
+            !only_household_agrees(model, &pair.score)
+                && !a_mask_alone_against_disagreement(model, records, pair)
+        })
         .collect();
     review.sort_by(|x, y| y.score.total.total_cmp(&x.score.total));
     households.sort_by_key(|h| h.records.first().copied());
@@ -317,8 +357,10 @@ pub fn cluster(
 /// The household link of the weak cluster `weak_root` when the persons it fits best
 /// (`ranked`: fit to decide, fit to rank, strong cluster, pair; best first) are several
 /// within the ambiguity margin, each fitting well enough to merge on its own, and all of
-/// them share one value of each of the profile's `household` fields; `None` otherwise (the
-/// pairs go to review).
+/// them that show a value of each of the profile's `household` fields share it (at least two
+/// show it: a member known only from a big-data row has no address, and nothing in it
+/// speaks against the household its phone points to); `None` otherwise (the pairs go to
+/// review).
 fn household(
     model: &Model,
     records: &[Vec<FieldValue>],
@@ -341,7 +383,9 @@ fn household(
     if fields.is_empty() || tied.len() < 2 || tied.iter().any(|r| r.0 < profile.thresholds.merge) {
         return None;
     }
-    // For each household field, a value every tied person shows on one of its records.
+    // For each household field, a value every tied person showing one shows on one of its
+    // records (at least two persons show it; a person known only from records without it,
+    // a big-data row has no address, says nothing against it).
     let mut shared: Vec<String> = Vec::with_capacity(fields.len());
     for &f in &fields {
         let shown: Vec<Vec<&str>> = tied
@@ -352,9 +396,13 @@ fn household(
                     .iter()
                     .flat_map(|&r| records[r as usize][f].terms())
                     .filter(|t| t.chars().any(|c| c.is_ascii_digit()))
-                    .collect()
+                    .collect::<Vec<&str>>()
             })
+            .filter(|values| !values.is_empty())
             .collect();
+        if shown.len() < 2 {
+            return None;
+        }
         let (first, rest) = shown.split_first()?;
         let common = first.iter().find(|&&key| {
             rest.iter()
@@ -408,7 +456,54 @@ fn only_household_agrees(model: &Model, score: &Score) -> bool {
         && score
             .fields
             .iter()
+            // The prior is no field: a model whose prior odds favour a match still
+            // counts only the fields.
+            .filter(|f| profile.field_index(&f.field).is_some())
             .all(|f| f.weight <= 0.0 || shared(&f.field))
+}
+
+/// True when one record of a pair names nobody but by a masked ID number (the profile's
+/// `weak_when_missing` fields but the distinguishing one are missing: no name) and at least
+/// two other fields disagree with the other record (its phone and its arrival date, its
+/// township …). A mask's shown digits fit many strangers' numbers, and a row with nothing
+/// else to name its holder is a stranger's when its own phone and another field say so:
+/// such pairs are not raised (on the synthetic county of 20 000 persons, 3 of 681 were the
+/// same person; BENCHMARKS.md, "Review queue").
+fn a_mask_alone_against_disagreement(
+    model: &Model,
+    records: &[Vec<FieldValue>],
+    pair: &ReviewPair,
+) -> bool {
+    let profile = &model.profile;
+    let Some(distinct) = profile.distinct_when_different.as_deref() else {
+        return false;
+    };
+    let Some(id) = profile.field_index(distinct) else {
+        return false;
+    };
+    let names: Vec<usize> = profile
+        .weak_when_missing
+        .iter()
+        .filter(|f| f.as_str() != distinct)
+        .filter_map(|f| profile.field_index(f))
+        .collect();
+    let nameless_mask = |r: u32| {
+        let record = &records[r as usize];
+        !names.is_empty()
+            && names.iter().all(|&f| record[f].is_missing())
+            && mask_key(&record[id]).is_some()
+    };
+    if !nameless_mask(pair.a) && !nameless_mask(pair.b) {
+        return false;
+    }
+    let disagreeing = pair
+        .score
+        .fields
+        .iter()
+        .filter(|f| f.field != distinct && f.weight < 0.0)
+        .filter(|f| profile.field_index(&f.field).is_some()) // not the prior
+        .count();
+    disagreeing >= 2
 }
 
 /// True when two values of a household field name one household: one is the other with more
@@ -564,6 +659,7 @@ mod tests {
         };
         // Another ID number, the same phone and address: a relative.
         let relative = score(vec![
+            field("prior", 1.2),
             field("id_number", -7.6),
             field("phones", 13.8),
             field("address", 0.0),
@@ -579,5 +675,142 @@ mod tests {
         // No ID number to tell them apart: a question too.
         let phone_only = score(vec![field("phones", 13.8)]);
         assert!(!only_household_agrees(&model, &phone_only));
+    }
+
+    /// A record of the cn-identity profile with the given fields set.
+    fn record(
+        profile: &crate::resolve::profile::Profile,
+        set: &[(&str, FieldValue)],
+    ) -> Vec<FieldValue> {
+        let mut r = vec![FieldValue::Missing; profile.fields.len()];
+        for (field, value) in set {
+            r[profile.field_index(field).expect("field")] = value.clone();
+        }
+        r
+    }
+
+    fn id(full: Option<&str>, masked: Option<&str>) -> FieldValue {
+        FieldValue::Id(Box::new(super::super::compare::IdValue {
+            full: full.map(str::to_owned),
+            valid: full.is_some(),
+            candidates: Vec::new(),
+            masked: masked.map(str::to_owned),
+        }))
+    }
+
+    fn phone(p: &str) -> FieldValue {
+        FieldValue::Set(vec![p.into()].into_boxed_slice())
+    }
+
+    fn name(n: &str) -> FieldValue {
+        FieldValue::Name(super::super::compare::NameValue::new(n, ""))
+    }
+
+    #[test]
+    fn a_nameless_mask_is_not_asked_about_a_person_two_other_fields_tell_apart() {
+        let profile = crate::config::load_profile("cn-identity").expect("profile");
+        let model = Model::untrained(&profile);
+        let nameless = record(
+            &profile,
+            &[
+                ("id_number", id(None, Some("4115**********0378"))),
+                ("phones", phone("13598761234")),
+            ],
+        );
+        let named = record(
+            &profile,
+            &[
+                ("id_number", id(Some("411599198104300378"), None)),
+                ("name", name("周建军")),
+                ("phones", phone("13700001111")),
+            ],
+        );
+        let records = vec![nameless.clone(), named.clone()];
+        let field = |field: &str, weight: f64| super::super::model::FieldScore {
+            field: field.to_owned(),
+            level: String::new(),
+            weight,
+        };
+        let pair = |fields: Vec<super::super::model::FieldScore>| ReviewPair {
+            a: 0,
+            b: 1,
+            score: Score {
+                total: fields.iter().map(|f| f.weight).sum(),
+                fields,
+                forbidden: false,
+            },
+        };
+        // The mask fits, the phone and the arrival date differ: a stranger's row.
+        let apart = pair(vec![
+            field("prior", -0.1),
+            field("id_number", 9.0),
+            field("phones", -4.1),
+            field("arrival_date", -2.7),
+        ]);
+        assert!(a_mask_alone_against_disagreement(&model, &records, &apart));
+        // Only the phone differs (a second SIM): asked.
+        let second_sim = pair(vec![
+            field("prior", -0.1),
+            field("id_number", 9.0),
+            field("phones", -4.1),
+        ]);
+        assert!(!a_mask_alone_against_disagreement(
+            &model,
+            &records,
+            &second_sim
+        ));
+        // A row that names someone is asked whatever disagrees.
+        let mut with_name = nameless;
+        with_name[profile.field_index("name").expect("name")] = name("周建君");
+        let records = vec![with_name, named];
+        assert!(!a_mask_alone_against_disagreement(&model, &records, &apart));
+    }
+
+    #[test]
+    fn a_member_known_without_an_address_does_not_break_the_household() {
+        let profile = crate::config::load_profile("cn-identity").expect("profile");
+        let model = Model::untrained(&profile);
+        let shared = "13598761234";
+        let member = |n: &str, number: &str, address: Option<&str>| {
+            let mut fields = vec![
+                ("id_number", id(Some(number), None)),
+                ("name", name(n)),
+                ("phones", phone(shared)),
+            ];
+            if let Some(a) = address {
+                fields.push(("address", FieldValue::text(Some(a))));
+            }
+            record(&profile, &fields)
+        };
+        let records = vec![
+            member(
+                "周建军",
+                "411599198104300378",
+                Some("青溪县城关镇幸福路8号"),
+            ),
+            member("李秀英", "411599198306120420", Some("幸福路8号")),
+            // Known only from a big-data list: no address.
+            member("周明", "41159920110914003X", None),
+            record(&profile, &[("phones", phone(shared))]),
+        ];
+        let scored: Vec<(u32, u32, f64)> = (0..3)
+            .map(|m| (m, 3, model.total(&records[m as usize], &records[3]).0))
+            .collect();
+        assert!(scored.iter().all(|s| s.2 >= profile.thresholds.merge));
+        let clustering = cluster(&model, &records, &scored, &Constraints::default());
+        assert_eq!(clustering.households.len(), 1, "{:?}", clustering.review);
+        let link = &clustering.households[0];
+        assert_eq!(link.records, [3]);
+        assert_eq!(link.members, [0, 1, 2]);
+        assert_eq!(link.shared, "青溪县城关镇幸福路8号");
+        assert!(clustering.review.is_empty());
+        // The same records in another order: the same link.
+        let reversed: Vec<Vec<FieldValue>> = records.iter().rev().cloned().collect();
+        let scored: Vec<(u32, u32, f64)> =
+            scored.iter().map(|&(m, w, t)| (3 - w, 3 - m, t)).collect();
+        let again = cluster(&model, &reversed, &scored, &Constraints::default());
+        assert_eq!(again.households.len(), 1);
+        assert_eq!(again.households[0].records, [0]);
+        assert_eq!(again.households[0].members, [1, 2, 3]);
     }
 }

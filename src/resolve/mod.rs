@@ -7,9 +7,11 @@
 //! - `block`: the candidate pairs, from several blocking keys;
 //! - `model`: u from random pairs, m and the prior by EM, weights and scores;
 //! - `cluster`: pairs into persons (average linkage, hard rules, analysts' decisions);
+//! - `canonical`: the records' order by content, so no step depends on their IDs' order;
 //! - `engine`: one run of all of these.
 
 pub mod block;
+pub mod canonical;
 pub mod cluster;
 pub mod compare;
 pub mod engine;

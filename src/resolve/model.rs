@@ -389,11 +389,14 @@ impl Model {
         let mut rng = SplitMix(self.profile.model.seed);
         let mut counts: Vec<Vec<u64>> = self.params.iter().map(|p| vec![0; p.m.len()]).collect();
         let samples = self.profile.model.u_sample_pairs;
-        // The pairs are drawn in order, then compared on every core.
+        // The pairs are drawn in order, then compared on every core. Positions are drawn in
+        // the records' content order, not their IDs': the same records give the same sample
+        // whatever order they were imported in.
+        let by_content = super::canonical::order(records);
         let sampled: Vec<(u32, u32)> = (0..samples)
             .filter_map(|_| {
-                let a = (rng.next() % n) as u32;
-                let b = (rng.next() % n) as u32;
+                let a = by_content[(rng.next() % n) as usize];
+                let b = by_content[(rng.next() % n) as usize];
                 (a != b).then_some((a, b))
             })
             .collect();

@@ -309,6 +309,13 @@ fn cases() -> Vec<Case> {
             narrowed_to: None,
         },
         Case {
+            field: "resolveHouseholdLink",
+            call: Json(
+                "mutation { resolveHouseholdLink(id: \"999999\", outcome: UNREACHABLE) { outcome } }",
+            ),
+            narrowed_to: None,
+        },
+        Case {
             field: "exportPersons",
             call: Json("mutation { exportPersons(format: CSV) { rows } }"),
             narrowed_to: None,

@@ -40,7 +40,7 @@ pub use stats::{
     Aggregates, DayCount, DaySourceCount, HubeiLinkCount, LocationStatusCount, SourceCount, Stats,
     TownshipCount,
 };
-pub use worklist::{WorklistHint, WorklistItem};
+pub use worklist::{HouseholdTask, WorklistHint, WorklistItem};
 
 #[cfg(test)]
 mod tests;
