@@ -33,12 +33,12 @@ paicha_run() {
     t0=$(now)
     if [ "${PAICHA_FEBRL_STEPS:-one}" = two ]; then
         "$bin" --database-url "$url" --profile febrl import bigdata "$data/febrl4_a.csv" \
-            --map "$map" >/dev/null
+            --map "$map" >/dev/null 2>&1
         "$bin" --database-url "$url" --profile febrl import bigdata "$data/febrl4_b.csv" \
-            --map "$map" >/dev/null
+            --map "$map" >/dev/null 2>&1
     else
         "$bin" --database-url "$url" --profile febrl import bigdata \
-            "$data/febrl4_a.csv" "$data/febrl4_b.csv" --map "$map" >/dev/null
+            "$data/febrl4_a.csv" "$data/febrl4_b.csv" --map "$map" >/dev/null 2>&1
     fi
     "$bin" --database-url "$url" --profile febrl export records >"$work/paicha.csv" 2>/dev/null
     t1=$(now)

@@ -28,9 +28,9 @@ paicha_run() {
     sync
     local t0 t1
     t0=$(now)
-    "$bin" --database-url "$url" import bigdata "$data/bigdata.csv" >/dev/null
-    "$bin" --database-url "$url" import township "$data/township.csv" >/dev/null
-    "$bin" --database-url "$url" import external "$data/external.json" >/dev/null
+    "$bin" --database-url "$url" import bigdata "$data/bigdata.csv" >/dev/null 2>&1
+    "$bin" --database-url "$url" import township "$data/township.csv" >/dev/null 2>&1
+    "$bin" --database-url "$url" import external "$data/external.json" >/dev/null 2>&1
     t1=$(now)
     secs "$t0" "$t1"
 }
