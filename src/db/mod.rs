@@ -558,7 +558,21 @@ async fn migrate_in_turn(
     if backend == DbBackend::Sqlite && is_read_only(conn).await {
         anyhow::bail!(read_only_message(&location_of(lock_file, backend)));
     }
-    Migrator::up(conn, None)
+    if backend != DbBackend::Sqlite {
+        // PostgreSQL: each migration in a transaction of its own (sea-orm-migration's way).
+        return Migrator::up(conn, None)
+            .await
+            .context("Failed to apply database migrations");
+    }
+    // On SQLite sea-orm-migration runs each statement on its own, each a transaction synced
+    // to disk: a new database's ~100 statements took most of a small import. One transaction
+    // writes them once, and a failure leaves the database as it was.
+    let migrated = async {
+        let txn = conn.begin().await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await
+    };
+    migrated
         .await
         .context("Failed to apply database migrations")
 }
@@ -708,6 +722,59 @@ mod tests {
         .expect("a row")
         .try_get("", "page_size")
         .expect("page size")
+    }
+
+    #[tokio::test]
+    async fn a_new_sqlite_database_is_migrated_in_one_transaction() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("clash.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        // A table in the way of a late migration (the outbox's): that migration fails.
+        let clash = sea_orm::Database::connect(&url).await.expect("connect");
+        clash
+            .execute_unprepared("CREATE TABLE outbox (x INTEGER)")
+            .await
+            .expect("made");
+        clash.close().await.expect("close");
+        assert!(
+            Db::connect(&url).await.is_err(),
+            "the outbox migration fails"
+        );
+        // Nothing of the migrations before it stayed: the database is as it was.
+        let left = sea_orm::Database::connect(&url).await.expect("connect");
+        let tables: Vec<String> = left
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            ))
+            .await
+            .expect("query")
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).expect("name"))
+            .collect();
+        assert_eq!(tables, ["outbox"]);
+        left.close().await.expect("close");
+
+        // Once the table is out of the way, the same database is migrated whole.
+        let fixed = sea_orm::Database::connect(&url).await.expect("connect");
+        fixed
+            .execute_unprepared("DROP TABLE outbox")
+            .await
+            .expect("dropped");
+        fixed.close().await.expect("close");
+        let db = Db::connect(&url).await.expect("migrated");
+        let applied = db
+            .conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT count(*) FROM seaql_migrations",
+            ))
+            .await
+            .expect("query")
+            .expect("a row")
+            .try_get_by_index::<i64>(0)
+            .expect("count");
+        assert_eq!(applied, Migrator::migrations().len() as i64);
     }
 
     #[tokio::test]
