@@ -114,7 +114,11 @@ fn push_float(out: &mut String, v: f64) {
     if v.is_nan() {
         out.push_str("\"NaN\"");
     } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" });
+        out.push_str(if v > 0.0 {
+            "\"Infinity\""
+        } else {
+            "\"-Infinity\""
+        });
     } else {
         // `{:?}` writes the shortest text that reads back as the same float.
         let _ = write!(out, "{v:?}");
@@ -248,7 +252,10 @@ mod tests {
         assert_eq!(rows.len(), AWKWARD.len());
         for ((row, text), model) in rows.iter().zip(AWKWARD).zip(&models) {
             assert_eq!(row["rule"], serde_json::Value::from(*text));
-            assert_eq!(row["explanation"], serde_json::Value::from(format!("[{text}]")));
+            assert_eq!(
+                row["explanation"],
+                serde_json::Value::from(format!("[{text}]"))
+            );
             assert_eq!(row["weight"].as_f64(), Some(model.weight));
             // Cut to the microsecond, as sqlx binds it.
             assert_eq!(row["linked_at"], "2020-01-26T00:53:20.123456Z");
@@ -266,14 +273,18 @@ mod tests {
     #[test]
     fn floats_json_cannot_hold_are_sent_as_postgresql_reads_them() {
         let mut out = String::new();
-        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e-300, -0.0, 0.1] {
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            1e-300,
+            -0.0,
+            0.1,
+        ] {
             push_float(&mut out, v);
             out.push(' ');
         }
-        assert_eq!(
-            out,
-            "\"NaN\" \"Infinity\" \"-Infinity\" 1e-300 -0.0 0.1 "
-        );
+        assert_eq!(out, "\"NaN\" \"Infinity\" \"-Infinity\" 1e-300 -0.0 0.1 ");
         let mut null = String::new();
         write_value(&mut null, &Value::String(None));
         write_value(&mut null, &Value::BigInt(None));
@@ -282,9 +293,11 @@ mod tests {
 
     #[test]
     fn integer_rows_go_as_one_array_per_column() {
-        let statement =
-            insert_integers("match_key (key_hash, source_record_id, id_hash)", &[[1, -2, 3], [4, 5, i64::MIN]])
-                .expect("a statement");
+        let statement = insert_integers(
+            "match_key (key_hash, source_record_id, id_hash)",
+            &[[1, -2, 3], [4, 5, i64::MIN]],
+        )
+        .expect("a statement");
         assert_eq!(
             statement.sql,
             "INSERT INTO match_key (key_hash, source_record_id, id_hash) SELECT * FROM \

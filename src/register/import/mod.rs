@@ -665,11 +665,9 @@ impl Register {
                 DbBackend::Postgres => {
                     pg_bulk::insert::<source_record::Entity>(&chunk, &rows::OnConflict::Fail)?
                 }
-                _ => rows::insert::<source_record::Entity>(
-                    backend,
-                    &chunk,
-                    &rows::OnConflict::Fail,
-                )?,
+                _ => {
+                    rows::insert::<source_record::Entity>(backend, &chunk, &rows::OnConflict::Fail)?
+                }
             };
             Some((statement, chunk.len()))
         };

@@ -53,11 +53,9 @@ pub(super) async fn links(
             record_link::Column::LinkedAt,
         ],
     };
-    overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| {
-        match backend {
-            DbBackend::Postgres => pg_bulk::insert::<record_link::Entity>(chunk, &upsert),
-            _ => rows::insert::<record_link::Entity>(backend, chunk, &upsert),
-        }
+    overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| match backend {
+        DbBackend::Postgres => pg_bulk::insert::<record_link::Entity>(chunk, &upsert),
+        _ => rows::insert::<record_link::Entity>(backend, chunk, &upsert),
     })
     .await
     .context("writing the links")?;
@@ -154,11 +152,9 @@ pub(super) async fn events(
             DbBackend::Postgres => {
                 pg_bulk::insert::<resolution_event::Entity>(&models, &rows::OnConflict::Fail)
             }
-            _ => rows::insert::<resolution_event::Entity>(
-                backend,
-                &models,
-                &rows::OnConflict::Fail,
-            ),
+            _ => {
+                rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
+            }
         }
     };
     overlap::write_each(txn, overlap::chunks_of(numbered, CHUNK), event_rows)
@@ -261,11 +257,9 @@ pub(super) async fn reviews(
         ],
     };
     let backend = txn.get_database_backend();
-    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| {
-        match backend {
-            DbBackend::Postgres => pg_bulk::insert::<review_candidate::Entity>(chunk, &upsert),
-            _ => rows::insert::<review_candidate::Entity>(backend, chunk, &upsert),
-        }
+    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| match backend {
+        DbBackend::Postgres => pg_bulk::insert::<review_candidate::Entity>(chunk, &upsert),
+        _ => rows::insert::<review_candidate::Entity>(backend, chunk, &upsert),
     })
     .await
     .context("writing the review candidates")?;
@@ -381,13 +375,11 @@ pub(super) async fn households(
     }
     let made = rows.len() as u32;
     let backend = txn.get_database_backend();
-    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| {
-        match backend {
-            DbBackend::Postgres => {
-                pg_bulk::insert::<household_link::Entity>(chunk, &rows::OnConflict::Fail)
-            }
-            _ => rows::insert::<household_link::Entity>(backend, chunk, &rows::OnConflict::Fail),
+    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| match backend {
+        DbBackend::Postgres => {
+            pg_bulk::insert::<household_link::Entity>(chunk, &rows::OnConflict::Fail)
         }
+        _ => rows::insert::<household_link::Entity>(backend, chunk, &rows::OnConflict::Fail),
     })
     .await
     .context("writing the household links")?;
