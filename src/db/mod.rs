@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod overlap;
 pub mod partner;
 pub mod person;
+pub mod pg_bulk;
 pub mod pull_state;
 pub mod read_back;
 pub mod record_link;

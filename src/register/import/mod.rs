@@ -21,8 +21,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QuerySelect, Statement,
 };
 use sha2::{Digest, Sha256};
 
@@ -33,7 +33,7 @@ use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
 use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::read_back::{linked_records, persons_of};
 use crate::db::{self, import_batch, notice, source_record};
-use crate::db::{overlap, rows};
+use crate::db::{overlap, pg_bulk, rows};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, HeaderMap, RecordIdConflict, SourceKind};
 use crate::telemetry::StageTimer;
@@ -661,8 +661,14 @@ impl Register {
                     values,
                 });
             }
-            let statement =
-                rows::insert::<source_record::Entity>(backend, &chunk, &rows::OnConflict::Fail)?;
+            let statement = match backend {
+                DbBackend::Postgres => {
+                    pg_bulk::insert::<source_record::Entity>(&chunk, &rows::OnConflict::Fail)?
+                }
+                _ => {
+                    rows::insert::<source_record::Entity>(backend, &chunk, &rows::OnConflict::Fail)?
+                }
+            };
             Some((statement, chunk.len()))
         };
         let mut next = make_chunk();

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
 
 use super::load::read_identity;
 use super::plan::{Event, Placed};
-use crate::db::{person, read_back, rows};
+use crate::db::{person, pg_bulk, read_back, rows};
 use crate::intake::SourceKind;
 use crate::normalize::Sex;
 use crate::register::golden::{Evidence, Golden, StoredIdentity, golden_record};
@@ -300,7 +300,10 @@ fn golden_rows(
         })
         .collect::<anyhow::Result<Vec<person::Model>>>()?;
     Ok((
-        rows::insert::<person::Entity>(backend, &models, upsert),
+        match backend {
+            DbBackend::Postgres => pg_bulk::insert::<person::Entity>(&models, upsert),
+            _ => rows::insert::<person::Entity>(backend, &models, upsert),
+        },
         changes,
     ))
 }

@@ -5,13 +5,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
     QuerySelect, Statement,
 };
 
 use super::plan::Placed;
 use crate::db::read_back::IN_CHUNK;
-use crate::db::{match_key, match_key_oversized, overlap, rows};
+use crate::db::{match_key, match_key_oversized, overlap, pg_bulk, rows};
 use crate::register::Register;
 use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::compare::FieldValue;
@@ -188,6 +188,12 @@ async fn insert_values<const N: usize>(
             rows::placeholders(backend, count, N)
         )
     };
+    if backend == DbBackend::Postgres {
+        return overlap::write_each(txn, data.chunks(ROWS), |chunk| {
+            pg_bulk::insert_integers(table, chunk)
+        })
+        .await;
+    }
     let full = text(ROWS);
     // Each statement's values are gathered while the one before it runs.
     overlap::write_each(txn, data.chunks(ROWS), |chunk| {

@@ -7,14 +7,15 @@ use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use super::load::Scope;
 use super::plan::{Event, Household, LinkChange, Placed, Plan, Review};
 use crate::db::read_back::IN_CHUNK;
 use crate::db::{
-    self, household_link, match_model, overlap, person, record_link, resolution_event,
+    self, household_link, match_model, overlap, person, pg_bulk, record_link, resolution_event,
     review_candidate, rows,
 };
 use crate::register::decisions::verdict_words;
@@ -52,8 +53,9 @@ pub(super) async fn links(
             record_link::Column::LinkedAt,
         ],
     };
-    overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| {
-        rows::insert::<record_link::Entity>(backend, chunk, &upsert)
+    overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| match backend {
+        DbBackend::Postgres => pg_bulk::insert::<record_link::Entity>(chunk, &upsert),
+        _ => rows::insert::<record_link::Entity>(backend, chunk, &upsert),
     })
     .await
     .context("writing the links")?;
@@ -146,7 +148,14 @@ pub(super) async fn events(
                 detail: e.detail,
             })
             .collect();
-        rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
+        match backend {
+            DbBackend::Postgres => {
+                pg_bulk::insert::<resolution_event::Entity>(&models, &rows::OnConflict::Fail)
+            }
+            _ => {
+                rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
+            }
+        }
     };
     overlap::write_each(txn, overlap::chunks_of(numbered, CHUNK), event_rows)
         .await
@@ -248,8 +257,9 @@ pub(super) async fn reviews(
         ],
     };
     let backend = txn.get_database_backend();
-    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| {
-        rows::insert::<review_candidate::Entity>(backend, chunk, &upsert)
+    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| match backend {
+        DbBackend::Postgres => pg_bulk::insert::<review_candidate::Entity>(chunk, &upsert),
+        _ => rows::insert::<review_candidate::Entity>(backend, chunk, &upsert),
     })
     .await
     .context("writing the review candidates")?;
@@ -365,8 +375,11 @@ pub(super) async fn households(
     }
     let made = rows.len() as u32;
     let backend = txn.get_database_backend();
-    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| {
-        rows::insert::<household_link::Entity>(backend, chunk, &rows::OnConflict::Fail)
+    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| match backend {
+        DbBackend::Postgres => {
+            pg_bulk::insert::<household_link::Entity>(chunk, &rows::OnConflict::Fail)
+        }
+        _ => rows::insert::<household_link::Entity>(backend, chunk, &rows::OnConflict::Fail),
     })
     .await
     .context("writing the household links")?;
