@@ -23,6 +23,19 @@ pub async fn persons_of<C: ConnectionTrait>(
     records: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
     let mut out = HashMap::new();
+    if conn.get_database_backend() == DbBackend::Sqlite && records.len() > LINK_CHUNK {
+        for chunk in records.chunks(IN_CHUNK) {
+            let pairs = packed_ints::<2>(
+                conn,
+                "source_record_id || ',' || person_id",
+                "record_link WHERE source_record_id",
+                chunk,
+            )
+            .await?;
+            out.extend(pairs.into_iter().map(|[r, p]| (r, p)));
+        }
+        return Ok(out);
+    }
     for chunk in records.chunks(LINK_CHUNK) {
         let rows: Vec<(i64, i64)> = record_link::Entity::find()
             .select_only()
@@ -46,7 +59,19 @@ pub async fn records_of(
 ) -> Result<Vec<i64>, DbErr> {
     let persons: Vec<i64> = persons.iter().copied().collect();
     let mut records = Vec::new();
+    let packed = txn.get_database_backend() == DbBackend::Sqlite;
     for chunk in persons.chunks(IN_CHUNK) {
+        if packed {
+            let found = packed_ints::<1>(
+                txn,
+                "source_record_id",
+                "record_link WHERE person_id",
+                chunk,
+            )
+            .await?;
+            records.extend(found.into_iter().map(|[r]| r));
+            continue;
+        }
         records.extend(
             record_link::Entity::find()
                 .select_only()
@@ -162,6 +187,54 @@ async fn normalized_packed(
                 .ok_or_else(|| DbErr::Custom("an unreadable normalised record".to_owned()))
         })
         .collect()
+}
+
+/// The rows of `SELECT columns FROM from IN (ids)` on SQLite, where `columns` joins `N`
+/// integers with commas: read as one text (see [`normalized_packed`] for why), in no order.
+pub async fn packed_ints<const N: usize>(
+    conn: &impl ConnectionTrait,
+    columns: &str,
+    from: &str,
+    ids: &[i64],
+) -> Result<Vec<[i64; N]>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "SELECT group_concat({columns}, ';') AS texts FROM {from} IN ({})",
+                vec!["?"; ids.len()].join(", ")
+            ),
+            ids.iter().map(|&id| id.into()),
+        ))
+        .await?;
+    let Some(texts) = row
+        .map(|r| r.try_get::<Option<String>>("", "texts"))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(Vec::new());
+    };
+    texts.split(';').map(read_ints).collect()
+}
+
+/// `N` integers joined by commas.
+fn read_ints<const N: usize>(text: &str) -> Result<[i64; N], DbErr> {
+    let unreadable = || DbErr::Custom(format!("an unreadable packed row: {text:?}"));
+    let mut out = [0; N];
+    let mut parts = text.split(',');
+    for slot in &mut out {
+        *slot = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(unreadable)?;
+    }
+    if parts.next().is_some() {
+        return Err(unreadable());
+    }
+    Ok(out)
 }
 
 /// Runs of at least this many IDs, no two of them further apart than [`RANGE_GAP`], are read
