@@ -280,6 +280,42 @@ mod tests {
         assert_eq!(id_ranges(&[]), (Vec::new(), Vec::new()));
     }
 
+    #[test]
+    fn packed_rows_are_read_whole_or_refused() {
+        assert_eq!(read_ints::<3>("1,-2,3").expect("three"), [1, -2, 3]);
+        assert!(read_ints::<3>("1,2").is_err(), "too few");
+        assert!(read_ints::<2>("1,2,3").is_err(), "too many");
+        assert!(read_ints::<1>("x").is_err(), "not a number");
+    }
+
+    #[tokio::test]
+    async fn links_read_back_packed_are_the_stored_links() {
+        use sea_orm::TransactionTrait;
+        let (_dir, db) = crate::db::scratch().await;
+        let txn = db.writer_conn().begin().await.expect("begin");
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .expect("defer");
+        // Records 1..=1200 linked to persons 1..=400 (three records each).
+        txn.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+             INSERT INTO record_link (source_record_id, person_id, weight, rule, explanation, \
+             linked_at) SELECT i, (i + 2) / 3, 0.0, 'FOUNDER', '[]', \
+             '2020-01-20T00:00:00+00:00' FROM n",
+        )
+        .await
+        .expect("links");
+        // More records than one small look-up: read packed.
+        let records: Vec<i64> = (1..=700).chain([5_000]).collect();
+        let persons = persons_of(&txn, &records).await.expect("persons");
+        assert_eq!(persons.len(), 700, "the record without a link is left out");
+        assert_eq!((persons[&1], persons[&3], persons[&700]), (1, 1, 234));
+        let wanted: BTreeSet<i64> = [2, 400, 9_999].into();
+        let back = records_of(&txn, &wanted).await.expect("records");
+        assert_eq!(back, [4, 5, 6, 1198, 1199, 1200]);
+        txn.rollback().await.expect("rollback");
+    }
+
     #[tokio::test]
     async fn identities_read_back_packed_are_the_stored_texts() {
         use sea_orm::TransactionTrait;

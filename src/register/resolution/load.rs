@@ -453,27 +453,27 @@ async fn load_current(
             }
         } else {
             rows.extend(
-            source_record::Entity::find()
-                .select_only()
-                .columns([
-                    source_record::Column::Id,
-                    source_record::Column::Source,
-                    source_record::Column::Normalized,
-                ])
-                .column(source_record::Column::CreatedAt)
-                .filter(source_record::Column::IsCurrent.eq(true))
-                .filter(within(source_record::Column::Id, part))
-                .into_tuple::<(i64, SourceKind, String, DateTime<Utc>)>()
-                .all(txn)
-                .await
-                .map(|rows| {
-                    rows.into_iter()
-                        .map(|(id, source, normalized, created)| {
-                            (id, source, normalized, created.date_naive())
-                        })
-                        .collect::<Vec<StoredRow>>()
-                })
-                .context("reading the current records")?,
+                source_record::Entity::find()
+                    .select_only()
+                    .columns([
+                        source_record::Column::Id,
+                        source_record::Column::Source,
+                        source_record::Column::Normalized,
+                    ])
+                    .column(source_record::Column::CreatedAt)
+                    .filter(source_record::Column::IsCurrent.eq(true))
+                    .filter(within(source_record::Column::Id, part))
+                    .into_tuple::<(i64, SourceKind, String, DateTime<Utc>)>()
+                    .all(txn)
+                    .await
+                    .map(|rows| {
+                        rows.into_iter()
+                            .map(|(id, source, normalized, created)| {
+                                (id, source, normalized, created.date_naive())
+                            })
+                            .collect::<Vec<StoredRow>>()
+                    })
+                    .context("reading the current records")?,
             );
             person_of.extend(
                 record_link::Entity::find()
@@ -587,6 +587,54 @@ mod tests {
         assert!(read_identity(44, "").is_err());
         let read = read_identity(45, r#"{"phones":[],"origin":"武汉"}"#).expect("sparse");
         assert_eq!(read.origin.as_deref(), Some("武汉"));
+    }
+
+    #[tokio::test]
+    async fn current_records_read_back_packed_carry_their_persons_and_dates() {
+        use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+        let (_dir, db) = crate::db::scratch().await;
+        let txn = db.writer_conn().begin().await.expect("begin");
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .expect("defer");
+        // Records 1..=5: 3 is no longer current, 4 has no link; JSON holding quotes and CJK.
+        txn.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) \
+             INSERT INTO source_record (id, batch_id, source, record_id, version, is_current, \
+             row_number, raw, content_hash, phones, normalized, problems, created_at) \
+             SELECT i, 1, CASE i WHEN 2 THEN 'BIGDATA' ELSE 'TOWNSHIP' END, 'R' || i, 1, \
+             i != 3, i, '{}', 'h', '[]', json_object('name', '张\"三' || i, 'phones', json('[]')), '[]', \
+             '2020-01-2' || i || 'T23:59:00.5+00:00' FROM n; \
+             INSERT INTO record_link (source_record_id, person_id, weight, rule, explanation, \
+             linked_at) VALUES (1, 10, 0, 'FOUNDER', '[]', '2020-01-20T00:00:00+00:00'), \
+             (2, 10, 0, 'MATCH', '[]', '2020-01-20T00:00:00+00:00'), \
+             (5, 11, 0, 'FOUNDER', '[]', '2020-01-20T00:00:00+00:00')",
+        )
+        .await
+        .expect("records");
+        let mut got = current_packed(&txn, &[1, 2, 3, 4, 5, 6])
+            .await
+            .expect("read back");
+        got.sort_by_key(|(row, _)| row.0);
+        let seen: Vec<(i64, SourceKind, NaiveDate, Option<i64>)> = got
+            .iter()
+            .map(|((id, source, _, on), person)| (*id, *source, *on, *person))
+            .collect();
+        let day = |d| NaiveDate::from_ymd_opt(2020, 1, d).expect("date");
+        assert_eq!(
+            seen,
+            [
+                (1, SourceKind::Township, day(21), Some(10)),
+                (2, SourceKind::Bigdata, day(22), Some(10)),
+                (4, SourceKind::Township, day(24), None),
+                (5, SourceKind::Township, day(25), Some(11)),
+            ]
+        );
+        let identity = read_identity(1, &got[0].0.2).expect("identity");
+        assert_eq!(identity.identity.name.as_deref(), Some("张\"三1"));
+        assert!(read_current("x\u{1f}TOWNSHIP").is_err());
+        assert!(read_current("1\u{1f}NOWHERE\u{1f}2020-01-01\u{1f}\u{1f}{}").is_err());
+        txn.rollback().await.expect("rollback");
     }
 
     #[test]
