@@ -23,6 +23,19 @@ pub async fn persons_of<C: ConnectionTrait>(
     records: &[i64],
 ) -> Result<HashMap<i64, i64>, DbErr> {
     let mut out = HashMap::new();
+    if conn.get_database_backend() == DbBackend::Sqlite && records.len() > LINK_CHUNK {
+        for chunk in records.chunks(IN_CHUNK) {
+            let pairs = packed_ints::<2>(
+                conn,
+                "source_record_id || ',' || person_id",
+                "record_link WHERE source_record_id",
+                chunk,
+            )
+            .await?;
+            out.extend(pairs.into_iter().map(|[r, p]| (r, p)));
+        }
+        return Ok(out);
+    }
     for chunk in records.chunks(LINK_CHUNK) {
         let rows: Vec<(i64, i64)> = record_link::Entity::find()
             .select_only()
@@ -46,7 +59,19 @@ pub async fn records_of(
 ) -> Result<Vec<i64>, DbErr> {
     let persons: Vec<i64> = persons.iter().copied().collect();
     let mut records = Vec::new();
+    let packed = txn.get_database_backend() == DbBackend::Sqlite;
     for chunk in persons.chunks(IN_CHUNK) {
+        if packed {
+            let found = packed_ints::<1>(
+                txn,
+                "source_record_id",
+                "record_link WHERE person_id",
+                chunk,
+            )
+            .await?;
+            records.extend(found.into_iter().map(|[r]| r));
+            continue;
+        }
         records.extend(
             record_link::Entity::find()
                 .select_only()
@@ -164,6 +189,54 @@ async fn normalized_packed(
         .collect()
 }
 
+/// The rows of `SELECT columns FROM from IN (ids)` on SQLite, where `columns` joins `N`
+/// integers with commas: read as one text (see [`normalized_packed`] for why), in no order.
+pub async fn packed_ints<const N: usize>(
+    conn: &impl ConnectionTrait,
+    columns: &str,
+    from: &str,
+    ids: &[i64],
+) -> Result<Vec<[i64; N]>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "SELECT group_concat({columns}, ';') AS texts FROM {from} IN ({})",
+                vec!["?"; ids.len()].join(", ")
+            ),
+            ids.iter().map(|&id| id.into()),
+        ))
+        .await?;
+    let Some(texts) = row
+        .map(|r| r.try_get::<Option<String>>("", "texts"))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(Vec::new());
+    };
+    texts.split(';').map(read_ints).collect()
+}
+
+/// `N` integers joined by commas.
+fn read_ints<const N: usize>(text: &str) -> Result<[i64; N], DbErr> {
+    let unreadable = || DbErr::Custom(format!("an unreadable packed row: {text:?}"));
+    let mut out = [0; N];
+    let mut parts = text.split(',');
+    for slot in &mut out {
+        *slot = parts
+            .next()
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(unreadable)?;
+    }
+    if parts.next().is_some() {
+        return Err(unreadable());
+    }
+    Ok(out)
+}
+
 /// Runs of at least this many IDs, no two of them further apart than [`RANGE_GAP`], are read
 /// as a range.
 const RANGE_MIN: usize = 64;
@@ -205,6 +278,42 @@ mod tests {
             "a run shorter than RANGE_MIN is looked up"
         );
         assert_eq!(id_ranges(&[]), (Vec::new(), Vec::new()));
+    }
+
+    #[test]
+    fn packed_rows_are_read_whole_or_refused() {
+        assert_eq!(read_ints::<3>("1,-2,3").expect("three"), [1, -2, 3]);
+        assert!(read_ints::<3>("1,2").is_err(), "too few");
+        assert!(read_ints::<2>("1,2,3").is_err(), "too many");
+        assert!(read_ints::<1>("x").is_err(), "not a number");
+    }
+
+    #[tokio::test]
+    async fn links_read_back_packed_are_the_stored_links() {
+        use sea_orm::TransactionTrait;
+        let (_dir, db) = crate::db::scratch().await;
+        let txn = db.writer_conn().begin().await.expect("begin");
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .expect("defer");
+        // Records 1..=1200 linked to persons 1..=400 (three records each).
+        txn.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
+             INSERT INTO record_link (source_record_id, person_id, weight, rule, explanation, \
+             linked_at) SELECT i, (i + 2) / 3, 0.0, 'FOUNDER', '[]', \
+             '2020-01-20T00:00:00+00:00' FROM n",
+        )
+        .await
+        .expect("links");
+        // More records than one small look-up: read packed.
+        let records: Vec<i64> = (1..=700).chain([5_000]).collect();
+        let persons = persons_of(&txn, &records).await.expect("persons");
+        assert_eq!(persons.len(), 700, "the record without a link is left out");
+        assert_eq!((persons[&1], persons[&3], persons[&700]), (1, 1, 234));
+        let wanted: BTreeSet<i64> = [2, 400, 9_999].into();
+        let back = records_of(&txn, &wanted).await.expect("records");
+        assert_eq!(back, [4, 5, 6, 1198, 1199, 1200]);
+        txn.rollback().await.expect("rollback");
     }
 
     #[tokio::test]

@@ -6,9 +6,10 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 
 use super::FreshRecord;
@@ -21,10 +22,10 @@ use crate::db::{match_model, record_link, review_candidate, source_record};
 use crate::intake::SourceKind;
 use crate::register::Register;
 use crate::register::golden::StoredIdentity;
-use crate::resolve::block::key_hashes;
+use crate::resolve::block::{candidate_pairs, key_hashes};
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
-use crate::resolve::model::Model;
+use crate::resolve::model::{Model, PairLevels};
 use crate::states::ReviewState;
 use crate::telemetry::StageTimer;
 
@@ -42,8 +43,21 @@ pub(super) struct Part {
     /// The stored model and its ID; `None`: one trained now on the part (retraining was due
     /// as a batch arrived, see [`crate::resolve::profile::ModelSettings::retrain_on_part`]).
     pub stored: Option<(i64, Box<Model>)>,
+    /// The latest stored model when retraining is due (then `stored` is `None`): it chooses
+    /// which neighbours are close enough to the batch to be resolved again.
+    pub latest: Option<Box<Model>>,
     /// Current records of the register, the fresh ones included.
     pub register: usize,
+}
+
+impl Part {
+    /// The model that tells which neighbours are close enough to the batch.
+    fn chooser(&self) -> Option<&Model> {
+        self.stored
+            .as_ref()
+            .map(|(_, m)| m.as_ref())
+            .or(self.latest.as_deref())
+    }
 }
 
 /// What set a run off, as far as its scope goes.
@@ -113,8 +127,14 @@ impl Register {
         let retrain = matches!(setoff, Setoff::Batch(_))
             && settings.retrain_on_part
             && retrain_due(&model, current, settings.retrain_growth);
+        let (stored, latest) = if retrain {
+            (None, Some(Box::new(model)))
+        } else {
+            (Some((id, Box::new(model))), None)
+        };
         Ok(Scope::Part(Part {
-            stored: (!retrain).then(|| (id, Box::new(model))),
+            stored,
+            latest,
             register: current,
         }))
     }
@@ -216,13 +236,58 @@ impl Register {
         }
         values.extend(fresh_values);
         clock.lap("records");
-        if let Scope::Part(_) = scope {
+        if let Scope::Part(part) = scope {
             // Blocks too large in the whole register are skipped here too.
             let keys: BTreeSet<i64> = values[..loaded]
                 .iter()
                 .flat_map(|v| key_hashes(profile, v))
                 .collect();
             oversized.extend(oversized_among(txn, keys).await?);
+            if let Some(model) = part.chooser() {
+                let cutoff = std::env::var("PAICHA_PART_CUTOFF")
+                    .ok()
+                    .and_then(|c| c.parse::<f64>().ok());
+                let best = closest_fresh(profile, model, &values, loaded, &oversized);
+                let at = |c: f64| best.iter().filter(|b| **b >= c).count();
+                tracing::debug!(
+                    loaded,
+                    met = at(f64::NEG_INFINITY),
+                    at_8 = at(8.0),
+                    at_0 = at(0.0),
+                    at_minus_5 = at(-5.0),
+                    at_minus_10 = at(-10.0),
+                    at_minus_20 = at(-20.0),
+                    "neighbours by their best pair with the batch"
+                );
+                if let Some(cutoff) = cutoff {
+                    let close: HashSet<i64> = placed[..loaded]
+                        .iter()
+                        .zip(&best)
+                        .filter(|(_, b)| **b >= cutoff)
+                        .filter_map(|(p, _)| p.person)
+                        .chain(inherited.values().copied())
+                        .chain(
+                            placed[..loaded]
+                                .iter()
+                                .filter(|p| touched.contains(&p.id))
+                                .filter_map(|p| p.person),
+                        )
+                        .collect();
+                    let keep: Vec<bool> = placed
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| i >= loaded || p.person.is_none_or(|x| close.contains(&x)))
+                        .collect();
+                    let mut k = keep.iter();
+                    placed.retain(|_| *k.next().unwrap_or(&true));
+                    let mut k = keep.iter();
+                    members.retain(|_| *k.next().unwrap_or(&true));
+                    let mut k = keep.iter();
+                    values.retain(|_| *k.next().unwrap_or(&true));
+                    tracing::debug!(kept = placed.len(), "neighbours kept");
+                }
+            }
+            clock.lap("neighbours chosen");
         }
         Ok(Gathered {
             placed,
@@ -231,6 +296,35 @@ impl Register {
             oversized,
         })
     }
+}
+
+/// For each of the first `loaded` records, the best total weight `model` gives it with any of
+/// the fresh records after them (minus infinity when it meets none outside the oversized
+/// blocks).
+fn closest_fresh(
+    profile: &crate::resolve::profile::Profile,
+    model: &Model,
+    values: &[Vec<FieldValue>],
+    loaded: usize,
+    oversized: &HashSet<i64>,
+) -> Vec<f64> {
+    let first_fresh = loaded as u32;
+    let (pairs, _) = candidate_pairs(
+        profile,
+        values,
+        |a, b| (a < first_fresh) != (b < first_fresh),
+        oversized,
+    );
+    let levels = PairLevels::compare(profile, values, &pairs);
+    let totals = model.totals(values, &pairs, &levels);
+    let mut best = vec![f64::NEG_INFINITY; loaded];
+    for (&(a, b), total) in pairs.iter().zip(totals) {
+        let old = a.min(b) as usize;
+        if total > best[old] {
+            best[old] = total;
+        }
+    }
+    best
 }
 
 /// The register's records a batch may belong with: every record of the persons of the
@@ -271,8 +365,70 @@ fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query
     }
 }
 
-/// A stored record as [`load_current`] reads it: ID, source, normalised JSON, written at.
-type StoredRow = (i64, SourceKind, String, DateTime<Utc>);
+/// A stored record as [`load_current`] reads it: ID, source, normalised JSON, written on.
+type StoredRow = (i64, SourceKind, String, NaiveDate);
+
+/// Separates the fields of a record in [`current_packed`]'s text.
+const UNIT_SEPARATOR: char = '\u{1f}';
+/// Separates one record from the next there.
+const RECORD_SEPARATOR: char = '\u{1e}';
+
+/// The current records among `ids` with their persons, on SQLite: read as one text, as
+/// [`read_back::normalized_of`] reads identities (the driver's row-by-row copies cost more
+/// than SQLite's reading). Normalised JSON never holds the separators unescaped, and the
+/// stored creation time is RFC 3339 in UTC, so its first ten characters are its date.
+async fn current_packed(
+    txn: &DatabaseTransaction,
+    ids: &[i64],
+) -> anyhow::Result<Vec<(StoredRow, Option<i64>)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            format!(
+                "SELECT group_concat(r.id || char(31) || r.source || char(31) \
+                 || substr(r.created_at, 1, 10) || char(31) || ifnull(l.person_id, '') \
+                 || char(31) || r.normalized, char(30)) AS texts \
+                 FROM source_record r LEFT JOIN record_link l ON l.source_record_id = r.id \
+                 WHERE r.is_current = 1 AND r.id IN ({})",
+                vec!["?"; ids.len()].join(", ")
+            ),
+            ids.iter().map(|&id| id.into()),
+        ))
+        .await
+        .context("reading the current records")?;
+    let Some(texts) = row
+        .map(|r| r.try_get::<Option<String>>("", "texts"))
+        .transpose()?
+        .flatten()
+    else {
+        return Ok(Vec::new());
+    };
+    texts.split(RECORD_SEPARATOR).map(read_current).collect()
+}
+
+/// One record of [`current_packed`]'s text.
+fn read_current(entry: &str) -> anyhow::Result<(StoredRow, Option<i64>)> {
+    let mut parts = entry.splitn(5, UNIT_SEPARATOR);
+    let mut next = || parts.next().unwrap_or_default();
+    let id: i64 = next().parse().context("reading a current record's ID")?;
+    let (source, created, person, normalized) = (next(), next(), next(), next());
+    let source = SourceKind::from_db(source)
+        .with_context(|| format!("record {id} has no source: {source:?}"))?;
+    let created: NaiveDate = created
+        .parse()
+        .with_context(|| format!("record {id} has no creation date: {created:?}"))?;
+    let person = match person {
+        "" => None,
+        p => Some(
+            p.parse()
+                .with_context(|| format!("record {id} has no readable person: {p:?}"))?,
+        ),
+    };
+    Ok(((id, source, normalized.to_owned(), created), person))
+}
 
 /// The selected current records, in ID order, with the persons they are linked to. A record
 /// whose stored source, identity or raw row cannot be read is an error naming it.
@@ -288,23 +444,50 @@ async fn load_current(
     let mut rows: Vec<StoredRow> = Vec::new();
     let mut raws: HashMap<i64, String> = HashMap::new();
     let mut person_of: HashMap<i64, i64> = HashMap::new();
+    let packed = txn.get_database_backend() == DbBackend::Sqlite;
     for part in &parts {
-        rows.extend(
-            source_record::Entity::find()
-                .select_only()
-                .columns([
-                    source_record::Column::Id,
-                    source_record::Column::Source,
-                    source_record::Column::Normalized,
-                ])
-                .column(source_record::Column::CreatedAt)
-                .filter(source_record::Column::IsCurrent.eq(true))
-                .filter(within(source_record::Column::Id, part))
-                .into_tuple::<StoredRow>()
-                .all(txn)
-                .await
-                .context("reading the current records")?,
-        );
+        if let (true, Selection::Ids(ids)) = (packed, part) {
+            for (row, person) in current_packed(txn, ids).await? {
+                person_of.extend(person.map(|p| (row.0, p)));
+                rows.push(row);
+            }
+        } else {
+            rows.extend(
+                source_record::Entity::find()
+                    .select_only()
+                    .columns([
+                        source_record::Column::Id,
+                        source_record::Column::Source,
+                        source_record::Column::Normalized,
+                    ])
+                    .column(source_record::Column::CreatedAt)
+                    .filter(source_record::Column::IsCurrent.eq(true))
+                    .filter(within(source_record::Column::Id, part))
+                    .into_tuple::<(i64, SourceKind, String, DateTime<Utc>)>()
+                    .all(txn)
+                    .await
+                    .map(|rows| {
+                        rows.into_iter()
+                            .map(|(id, source, normalized, created)| {
+                                (id, source, normalized, created.date_naive())
+                            })
+                            .collect::<Vec<StoredRow>>()
+                    })
+                    .context("reading the current records")?,
+            );
+            person_of.extend(
+                record_link::Entity::find()
+                    .select_only()
+                    .columns([
+                        record_link::Column::SourceRecordId,
+                        record_link::Column::PersonId,
+                    ])
+                    .filter(within(record_link::Column::SourceRecordId, part))
+                    .into_tuple::<(i64, i64)>()
+                    .all(txn)
+                    .await?,
+            );
+        }
         if with_raw {
             raws.extend(
                 source_record::Entity::find()
@@ -317,18 +500,6 @@ async fn load_current(
                     .await?,
             );
         }
-        person_of.extend(
-            record_link::Entity::find()
-                .select_only()
-                .columns([
-                    record_link::Column::SourceRecordId,
-                    record_link::Column::PersonId,
-                ])
-                .filter(within(record_link::Column::SourceRecordId, part))
-                .into_tuple::<(i64, i64)>()
-                .all(txn)
-                .await?,
-        );
     }
     rows.sort_unstable_by_key(|r| r.0);
     rows.into_iter()
@@ -342,7 +513,7 @@ async fn load_current(
                 },
                 member: Member {
                     source,
-                    created_on: created.date_naive(),
+                    created_on: created,
                     identity: Some(Box::new(read_identity(id, &normalized)?)),
                 },
                 raw: raws.get(&id).map(|raw| read_raw(id, raw)).transpose()?,
@@ -416,6 +587,54 @@ mod tests {
         assert!(read_identity(44, "").is_err());
         let read = read_identity(45, r#"{"phones":[],"origin":"武汉"}"#).expect("sparse");
         assert_eq!(read.origin.as_deref(), Some("武汉"));
+    }
+
+    #[tokio::test]
+    async fn current_records_read_back_packed_carry_their_persons_and_dates() {
+        use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+        let (_dir, db) = crate::db::scratch().await;
+        let txn = db.writer_conn().begin().await.expect("begin");
+        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
+            .await
+            .expect("defer");
+        // Records 1..=5: 3 is no longer current, 4 has no link; JSON holding quotes and CJK.
+        txn.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5) \
+             INSERT INTO source_record (id, batch_id, source, record_id, version, is_current, \
+             row_number, raw, content_hash, phones, normalized, problems, created_at) \
+             SELECT i, 1, CASE i WHEN 2 THEN 'BIGDATA' ELSE 'TOWNSHIP' END, 'R' || i, 1, \
+             i != 3, i, '{}', 'h', '[]', json_object('name', '张\"三' || i, 'phones', json('[]')), '[]', \
+             '2020-01-2' || i || 'T23:59:00.5+00:00' FROM n; \
+             INSERT INTO record_link (source_record_id, person_id, weight, rule, explanation, \
+             linked_at) VALUES (1, 10, 0, 'FOUNDER', '[]', '2020-01-20T00:00:00+00:00'), \
+             (2, 10, 0, 'MATCH', '[]', '2020-01-20T00:00:00+00:00'), \
+             (5, 11, 0, 'FOUNDER', '[]', '2020-01-20T00:00:00+00:00')",
+        )
+        .await
+        .expect("records");
+        let mut got = current_packed(&txn, &[1, 2, 3, 4, 5, 6])
+            .await
+            .expect("read back");
+        got.sort_by_key(|(row, _)| row.0);
+        let seen: Vec<(i64, SourceKind, NaiveDate, Option<i64>)> = got
+            .iter()
+            .map(|((id, source, _, on), person)| (*id, *source, *on, *person))
+            .collect();
+        let day = |d| NaiveDate::from_ymd_opt(2020, 1, d).expect("date");
+        assert_eq!(
+            seen,
+            [
+                (1, SourceKind::Township, day(21), Some(10)),
+                (2, SourceKind::Bigdata, day(22), Some(10)),
+                (4, SourceKind::Township, day(24), None),
+                (5, SourceKind::Township, day(25), Some(11)),
+            ]
+        );
+        let identity = read_identity(1, &got[0].0.2).expect("identity");
+        assert_eq!(identity.identity.name.as_deref(), Some("张\"三1"));
+        assert!(read_current("x\u{1f}TOWNSHIP").is_err());
+        assert!(read_current("1\u{1f}NOWHERE\u{1f}2020-01-01\u{1f}\u{1f}{}").is_err());
+        txn.rollback().await.expect("rollback");
     }
 
     #[test]

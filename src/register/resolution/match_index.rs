@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::plan::Placed;
-use crate::db::read_back::IN_CHUNK;
+use crate::db::read_back::{IN_CHUNK, packed_ints};
 use crate::db::{match_key, match_key_oversized, overlap, pg_bulk, rows};
 use crate::register::Register;
 use crate::resolve::block::{distinct_hash, key_hashes};
@@ -93,7 +93,21 @@ async fn block_members(
     keys: &[i64],
 ) -> Result<HashMap<i64, Vec<(i64, i64)>>, DbErr> {
     let mut members: HashMap<i64, Vec<(i64, i64)>> = HashMap::new();
+    let packed = txn.get_database_backend() == DbBackend::Sqlite;
     for chunk in keys.chunks(IN_CHUNK) {
+        if packed {
+            let rows = packed_ints::<3>(
+                txn,
+                "key_hash || ',' || source_record_id || ',' || id_hash",
+                "match_key WHERE key_hash",
+                chunk,
+            )
+            .await?;
+            for [key, record, id] in rows {
+                members.entry(key).or_default().push((record, id));
+            }
+            continue;
+        }
         let rows: Vec<(i64, i64, i64)> = match_key::Entity::find()
             .select_only()
             .columns([
@@ -119,7 +133,15 @@ pub(super) async fn oversized_among(
 ) -> Result<HashSet<i64>, DbErr> {
     let keys: Vec<i64> = keys.into_iter().collect();
     let mut found = HashSet::new();
+    let packed = txn.get_database_backend() == DbBackend::Sqlite;
     for chunk in keys.chunks(IN_CHUNK) {
+        if packed {
+            let rows =
+                packed_ints::<1>(txn, "key_hash", "match_key_oversized WHERE key_hash", chunk)
+                    .await?;
+            found.extend(rows.into_iter().map(|[k]| k));
+            continue;
+        }
         found.extend(
             match_key_oversized::Entity::find()
                 .select_only()

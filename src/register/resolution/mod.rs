@@ -185,12 +185,24 @@ impl Register {
                 .context("rebuilding the match index")?;
             clock.lap("match index written");
         }
-        drop(values);
+        // Freeing every record's values takes a while on a large run: another thread does it.
+        if let Err(e) = std::thread::Builder::new()
+            .name("paicha-free".to_owned())
+            .spawn(move || drop(values))
+        {
+            tracing::debug!(error = %e, "the values are freed here");
+        }
         let next_person = db::next_id(txn, "person")
             .await
             .context("numbering new persons")?;
         let mut plan = plan::plan(&placed, &run.clustering, next_person)
             .context("planning the run's changes")?;
+        tracing::debug!(
+            persons = plan.persons.len(),
+            links = plan.links.len(),
+            events = plan.events.len(),
+            "planned"
+        );
         clock.lap("plan");
         let moved =
             golden_writer::write_persons(txn, &plan.persons, &placed, &members, next_person, now)

@@ -117,11 +117,12 @@ pub fn plan(
     let mut plan = Plan::default();
     let mut affected = links(records, clustering, &persons, &mut plan)?;
     let summary = &mut plan.summary;
-    summary.founded_in.retain(|p, _| !persons.is_split_off(*p));
+    let split_off: BTreeSet<i64> = persons.split.iter().map(|&(_, new)| new).collect();
+    summary.founded_in.retain(|p, _| !split_off.contains(p));
     summary.persons_created = persons
         .created
         .iter()
-        .filter(|p| !persons.is_split_off(**p))
+        .filter(|p| !split_off.contains(p))
         .count() as u32;
     summary.persons_merged = persons.merged.len() as u32;
     summary.persons_split = persons.split.len() as u32;
@@ -195,13 +196,6 @@ struct Persons {
     split: Vec<(i64, i64)>,
     /// Every new ID, split off or not.
     created: BTreeSet<i64>,
-}
-
-impl Persons {
-    /// True for a new ID split off an existing person (rather than a person created).
-    fn is_split_off(&self, person: i64) -> bool {
-        self.split.iter().any(|(_, new)| *new == person)
-    }
 }
 
 /// Which person each cluster is (see the module's documentation).
