@@ -22,10 +22,10 @@ use crate::db::{match_model, record_link, review_candidate, source_record};
 use crate::intake::SourceKind;
 use crate::register::Register;
 use crate::register::golden::StoredIdentity;
-use crate::resolve::block::{candidate_pairs, key_hashes};
+use crate::resolve::block::key_hashes;
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
-use crate::resolve::model::{Model, PairLevels};
+use crate::resolve::model::Model;
 use crate::states::ReviewState;
 use crate::telemetry::StageTimer;
 
@@ -43,21 +43,8 @@ pub(super) struct Part {
     /// The stored model and its ID; `None`: one trained now on the part (retraining was due
     /// as a batch arrived, see [`crate::resolve::profile::ModelSettings::retrain_on_part`]).
     pub stored: Option<(i64, Box<Model>)>,
-    /// The latest stored model when retraining is due (then `stored` is `None`): it chooses
-    /// which neighbours are close enough to the batch to be resolved again.
-    pub latest: Option<Box<Model>>,
     /// Current records of the register, the fresh ones included.
     pub register: usize,
-}
-
-impl Part {
-    /// The model that tells which neighbours are close enough to the batch.
-    fn chooser(&self) -> Option<&Model> {
-        self.stored
-            .as_ref()
-            .map(|(_, m)| m.as_ref())
-            .or(self.latest.as_deref())
-    }
 }
 
 /// What set a run off, as far as its scope goes.
@@ -127,14 +114,8 @@ impl Register {
         let retrain = matches!(setoff, Setoff::Batch(_))
             && settings.retrain_on_part
             && retrain_due(&model, current, settings.retrain_growth);
-        let (stored, latest) = if retrain {
-            (None, Some(Box::new(model)))
-        } else {
-            (Some((id, Box::new(model))), None)
-        };
         Ok(Scope::Part(Part {
-            stored,
-            latest,
+            stored: (!retrain).then(|| (id, Box::new(model))),
             register: current,
         }))
     }
@@ -236,58 +217,13 @@ impl Register {
         }
         values.extend(fresh_values);
         clock.lap("records");
-        if let Scope::Part(part) = scope {
+        if let Scope::Part(_) = scope {
             // Blocks too large in the whole register are skipped here too.
             let keys: BTreeSet<i64> = values[..loaded]
                 .iter()
                 .flat_map(|v| key_hashes(profile, v))
                 .collect();
             oversized.extend(oversized_among(txn, keys).await?);
-            if let Some(model) = part.chooser() {
-                let cutoff = std::env::var("PAICHA_PART_CUTOFF")
-                    .ok()
-                    .and_then(|c| c.parse::<f64>().ok());
-                let best = closest_fresh(profile, model, &values, loaded, &oversized);
-                let at = |c: f64| best.iter().filter(|b| **b >= c).count();
-                tracing::debug!(
-                    loaded,
-                    met = at(f64::NEG_INFINITY),
-                    at_8 = at(8.0),
-                    at_0 = at(0.0),
-                    at_minus_5 = at(-5.0),
-                    at_minus_10 = at(-10.0),
-                    at_minus_20 = at(-20.0),
-                    "neighbours by their best pair with the batch"
-                );
-                if let Some(cutoff) = cutoff {
-                    let close: HashSet<i64> = placed[..loaded]
-                        .iter()
-                        .zip(&best)
-                        .filter(|(_, b)| **b >= cutoff)
-                        .filter_map(|(p, _)| p.person)
-                        .chain(inherited.values().copied())
-                        .chain(
-                            placed[..loaded]
-                                .iter()
-                                .filter(|p| touched.contains(&p.id))
-                                .filter_map(|p| p.person),
-                        )
-                        .collect();
-                    let keep: Vec<bool> = placed
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| i >= loaded || p.person.is_none_or(|x| close.contains(&x)))
-                        .collect();
-                    let mut k = keep.iter();
-                    placed.retain(|_| *k.next().unwrap_or(&true));
-                    let mut k = keep.iter();
-                    members.retain(|_| *k.next().unwrap_or(&true));
-                    let mut k = keep.iter();
-                    values.retain(|_| *k.next().unwrap_or(&true));
-                    tracing::debug!(kept = placed.len(), "neighbours kept");
-                }
-            }
-            clock.lap("neighbours chosen");
         }
         Ok(Gathered {
             placed,
@@ -296,35 +232,6 @@ impl Register {
             oversized,
         })
     }
-}
-
-/// For each of the first `loaded` records, the best total weight `model` gives it with any of
-/// the fresh records after them (minus infinity when it meets none outside the oversized
-/// blocks).
-fn closest_fresh(
-    profile: &crate::resolve::profile::Profile,
-    model: &Model,
-    values: &[Vec<FieldValue>],
-    loaded: usize,
-    oversized: &HashSet<i64>,
-) -> Vec<f64> {
-    let first_fresh = loaded as u32;
-    let (pairs, _) = candidate_pairs(
-        profile,
-        values,
-        |a, b| (a < first_fresh) != (b < first_fresh),
-        oversized,
-    );
-    let levels = PairLevels::compare(profile, values, &pairs);
-    let totals = model.totals(values, &pairs, &levels);
-    let mut best = vec![f64::NEG_INFINITY; loaded];
-    for (&(a, b), total) in pairs.iter().zip(totals) {
-        let old = a.min(b) as usize;
-        if total > best[old] {
-            best[old] = total;
-        }
-    }
-    best
 }
 
 /// The register's records a batch may belong with: every record of the persons of the
