@@ -6,7 +6,7 @@
 # tools/pairwise_f1.py against the same truth. Prints each run's wall times, P/R/F1 of each side
 # and the ratio of Splink's best to paicha's worst.
 #   tools/synth_vs_splink.sh BINARY [PERSONS] [SEED] [RUNS] [WORKDIR]
-# Needs `pip install 'splink[duckdb]==5.0.0' pypinyin==0.55.0 opencc-python-reimplemented==0.1.7`.
+# Needs `pip install 'splink[duckdb]==5.0.0' pypinyin==0.55.0 opencc==1.1.9`.
 set -euo pipefail
 bin=$(realpath "$1")
 persons=${2:-20000}
