@@ -11,7 +11,8 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryO
 use serde_json::json;
 
 use super::Register;
-use super::decisions::{NOTE_MAX_CHARS, Verdict, constrain, current_records, event};
+use super::decisions::{Verdict, constrain, current_records, event};
+use super::followup::clean_note;
 use super::resolution::Reach;
 use crate::db::household_link;
 use crate::db::read_back::persons_of;
@@ -68,12 +69,7 @@ impl Register {
         township: Option<&str>,
         actor: &str,
     ) -> Result<CallRecorded, AppError> {
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if note.is_some_and(|n| n.chars().count() > NOTE_MAX_CHARS) {
-            return Err(AppError::BadInput(format!(
-                "备注不能超过 {NOTE_MAX_CHARS} 个字符"
-            )));
-        }
+        let note = clean_note(note)?;
         let member = match (outcome, member) {
             (CallOutcome::Member, Some(m)) => Some(self.live_id(m).await?),
             (CallOutcome::Member, None) => {
