@@ -144,10 +144,30 @@ async fn normalized_where(
         .await
 }
 
-/// Separates a record's ID from its JSON in [`normalized_packed`]'s text.
-const UNIT_SEPARATOR: char = '\u{1f}';
+/// Separates a record's fields in a packed text ([`packed_text`]).
+pub const UNIT_SEPARATOR: char = '\u{1f}';
 /// Separates one record from the next there.
-const RECORD_SEPARATOR: char = '\u{1e}';
+pub const RECORD_SEPARATOR: char = '\u{1e}';
+
+/// The one text column `texts` of `sql`'s one row on SQLite (a `group_concat` of packed
+/// rows), `None` when it found nothing to join.
+pub async fn packed_text(
+    conn: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> Result<Option<String>, DbErr> {
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<Option<String>>("", "texts"))
+        .transpose()?
+        .flatten())
+}
 
 /// The normalised JSON of the records whose ID is `which` (`BETWEEN ? AND ?`, `IN (?, …)`)
 /// on SQLite, read as one text.
@@ -161,21 +181,11 @@ async fn normalized_packed(
     which: &str,
     values: Vec<sea_orm::Value>,
 ) -> Result<Vec<(i64, String)>, DbErr> {
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!(
-                "SELECT group_concat(id || char(31) || normalized, char(30)) AS texts \
-                 FROM source_record WHERE id {which}"
-            ),
-            values,
-        ))
-        .await?;
-    let Some(texts) = row
-        .map(|r| r.try_get::<Option<String>>("", "texts"))
-        .transpose()?
-        .flatten()
-    else {
+    let sql = format!(
+        "SELECT group_concat(id || char(31) || normalized, char(30)) AS texts \
+         FROM source_record WHERE id {which}"
+    );
+    let Some(texts) = packed_text(txn, sql, values).await? else {
         return Ok(Vec::new());
     };
     texts
@@ -200,21 +210,12 @@ pub async fn packed_ints<const N: usize>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let row = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!(
-                "SELECT group_concat({columns}, ';') AS texts FROM {from} IN ({})",
-                vec!["?"; ids.len()].join(", ")
-            ),
-            ids.iter().map(|&id| id.into()),
-        ))
-        .await?;
-    let Some(texts) = row
-        .map(|r| r.try_get::<Option<String>>("", "texts"))
-        .transpose()?
-        .flatten()
-    else {
+    let sql = format!(
+        "SELECT group_concat({columns}, ';') AS texts FROM {from} IN ({})",
+        vec!["?"; ids.len()].join(", ")
+    );
+    let values = ids.iter().map(|&id| id.into()).collect();
+    let Some(texts) = packed_text(conn, sql, values).await? else {
         return Ok(Vec::new());
     };
     texts.split(';').map(read_ints).collect()

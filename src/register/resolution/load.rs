@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    QueryOrder, QuerySelect,
 };
 
 use super::FreshRecord;
@@ -275,11 +275,6 @@ fn within<C: ColumnTrait>(column: C, part: &Selection<'_>) -> sea_orm::sea_query
 /// A stored record as [`load_current`] reads it: ID, source, normalised JSON, written on.
 type StoredRow = (i64, SourceKind, String, NaiveDate);
 
-/// Separates the fields of a record in [`current_packed`]'s text.
-const UNIT_SEPARATOR: char = '\u{1f}';
-/// Separates one record from the next there.
-const RECORD_SEPARATOR: char = '\u{1e}';
-
 /// The current records among `ids` with their persons, on SQLite: read as one text, as
 /// [`read_back::normalized_of`] reads identities (the driver's row-by-row copies cost more
 /// than SQLite's reading). Normalised JSON never holds the separators unescaped, and the
@@ -291,34 +286,30 @@ async fn current_packed(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            format!(
-                "SELECT group_concat(r.id || char(31) || r.source || char(31) \
-                 || substr(r.created_at, 1, 10) || char(31) || ifnull(l.person_id, '') \
-                 || char(31) || r.normalized, char(30)) AS texts \
-                 FROM source_record r LEFT JOIN record_link l ON l.source_record_id = r.id \
-                 WHERE r.is_current = 1 AND r.id IN ({})",
-                vec!["?"; ids.len()].join(", ")
-            ),
-            ids.iter().map(|&id| id.into()),
-        ))
+    let sql = format!(
+        "SELECT group_concat(r.id || char(31) || r.source || char(31) \
+         || substr(r.created_at, 1, 10) || char(31) || ifnull(l.person_id, '') \
+         || char(31) || r.normalized, char(30)) AS texts \
+         FROM source_record r LEFT JOIN record_link l ON l.source_record_id = r.id \
+         WHERE r.is_current = 1 AND r.id IN ({})",
+        vec!["?"; ids.len()].join(", ")
+    );
+    let values = ids.iter().map(|&id| id.into()).collect();
+    let Some(texts) = read_back::packed_text(txn, sql, values)
         .await
-        .context("reading the current records")?;
-    let Some(texts) = row
-        .map(|r| r.try_get::<Option<String>>("", "texts"))
-        .transpose()?
-        .flatten()
+        .context("reading the current records")?
     else {
         return Ok(Vec::new());
     };
-    texts.split(RECORD_SEPARATOR).map(read_current).collect()
+    texts
+        .split(read_back::RECORD_SEPARATOR)
+        .map(read_current)
+        .collect()
 }
 
 /// One record of [`current_packed`]'s text.
 fn read_current(entry: &str) -> anyhow::Result<(StoredRow, Option<i64>)> {
-    let mut parts = entry.splitn(5, UNIT_SEPARATOR);
+    let mut parts = entry.splitn(5, read_back::UNIT_SEPARATOR);
     let mut next = || parts.next().unwrap_or_default();
     let id: i64 = next().parse().context("reading a current record's ID")?;
     let (source, created, person, normalized) = (next(), next(), next(), next());
