@@ -159,6 +159,24 @@ pub fn key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
     hashes
 }
 
+/// The key hashes of a record under the rules that block on what a household shares (every
+/// field of the key in one of the profile's `correlated` groups: the phone), sorted and
+/// without repeats.
+pub fn household_key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
+    let shared = |field: &str| profile.correlated.iter().flatten().any(|f| f == field);
+    let mut hashes: Vec<i64> = (0..profile.blocking.len())
+        .filter(|&rule| profile.blocking[rule].key.iter().all(|p| shared(&p.field)))
+        .flat_map(|rule| {
+            keys(profile, rule, record)
+                .into_iter()
+                .map(move |k| key_hash(rule, &k))
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 /// The candidate pairs `(a, b)` with `a < b`, sorted, and what each rule contributed.
 ///
 /// `comparable(a, b)` filters pairs (for instance to compare only records of two different

@@ -194,18 +194,20 @@ pub fn cluster(
 
     // Weak clusters join the one strong cluster that fits them clearly best.
     let mut fits: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
-    for idx in deferred {
-        let (a, b, _) = scored[idx];
-        let (w, s) = if weak[a as usize] { (a, b) } else { (b, a) };
-        let (rw, rs) = (dsu.find(w), dsu.find(s));
-        // A weak record an analyst placed with a person (a call that settled whose phone it
-        // is) is placed: its other pairs are asked as any pair is.
-        if rw == rs || dsu.members[rw as usize].iter().any(|&m| !weak[m as usize]) {
-            continue;
-        }
-        let entry = fits.entry(rw).or_default();
-        if !entry.iter().any(|(c, _)| *c == rs) {
-            entry.push((rs, idx));
+    for (pairs, found) in [(deferred, &mut fits)] {
+        for idx in pairs {
+            let (a, b, _) = scored[idx];
+            let (w, s) = if weak[a as usize] { (a, b) } else { (b, a) };
+            let (rw, rs) = (dsu.find(w), dsu.find(s));
+            // A weak record an analyst placed with a person (a call that settled whose phone
+            // it is) is placed: its other pairs are asked as any pair is.
+            if rw == rs || dsu.members[rw as usize].iter().any(|&m| !weak[m as usize]) {
+                continue;
+            }
+            let entry = found.entry(rw).or_default();
+            if !entry.iter().any(|(c, _)| *c == rs) {
+                entry.push((rs, idx));
+            }
         }
     }
     let first_rank = |dsu: &Dsu, root: u32| {
@@ -228,18 +230,19 @@ pub fn cluster(
             }
         }
         // (fit to decide, fit to rank, strong cluster, pair)
+        let measure = |dsu: &Dsu, (strong_root, idx): (u32, usize)| {
+            let (weak_members, strong_members) = (
+                &dsu.members[weak_root as usize],
+                &dsu.members[strong_root as usize],
+            );
+            let fit = best_pair(model, records, weak_members, strong_members, &different)
+                .unwrap_or(f64::NEG_INFINITY);
+            let rank = rank_fit(model, records, weak_members, strong_members);
+            (fit, rank, strong_root, idx)
+        };
         let mut ranked: Vec<(f64, f64, u32, usize)> = candidates
             .into_iter()
-            .map(|(strong_root, idx)| {
-                let (weak_members, strong_members) = (
-                    &dsu.members[weak_root as usize],
-                    &dsu.members[strong_root as usize],
-                );
-                let fit = best_pair(model, records, weak_members, strong_members, &different)
-                    .unwrap_or(f64::NEG_INFINITY);
-                let rank = rank_fit(model, records, weak_members, strong_members);
-                (fit, rank, strong_root, idx)
-            })
+            .map(|c| measure(&dsu, c))
             .collect();
         ranked.sort_by_cached_key(|r| first_rank(&dsu, r.2));
         ranked.sort_by(|x, y| y.1.total_cmp(&x.1));
@@ -247,13 +250,20 @@ pub fn cluster(
             continue;
         };
         let runner_up = ranked.get(1).map_or(f64::NEG_INFINITY, |r| r.1);
-        if fit >= thresholds.merge && best - runner_up >= model.profile.ambiguity_margin {
+        let clear = fit >= thresholds.merge && best - runner_up >= model.profile.ambiguity_margin;
+        // A phone that members of one household each fit well enough to merge with is the
+        // household's: which member the row is, what they share (arrival, origin, place)
+        // cannot tell, however much better one member's records happen to fit (issue 25:
+        // most wrong merges at 110 000 persons were such rows given to a housemate).
+        let tie = if clear { Tie::AllThatFit } else { Tie::WithinMargin };
+        let link = household(model, records, &mut dsu, weak_root, &ranked, scored, tie);
+        if let Some(link) = link {
+            households.push(link);
+        } else if clear {
             let (rw, rs) = (dsu.find(weak_root), dsu.find(strong_root));
             if rw != rs {
                 dsu.union(rw, rs);
             }
-        } else if let Some(link) = household(model, records, &mut dsu, weak_root, &ranked, scored) {
-            households.push(link);
         } else {
             for (_, _, _, idx) in ranked {
                 refused.insert(idx);
@@ -354,9 +364,18 @@ pub fn cluster(
     }
 }
 
+/// Which of the persons a weak cluster fits are asked whether they are one household.
+#[derive(Clone, Copy)]
+enum Tie {
+    /// Those within the ambiguity margin of the best fit (no one fits clearly best).
+    WithinMargin,
+    /// Every one fitting well enough to merge (one fits clearly best).
+    AllThatFit,
+}
+
 /// The household link of the weak cluster `weak_root` when the persons it fits best
-/// (`ranked`: fit to decide, fit to rank, strong cluster, pair; best first) are several
-/// within the ambiguity margin, each fitting well enough to merge on its own, and all of
+/// (`ranked`: fit to decide, fit to rank, strong cluster, pair; best first; which of them
+/// count is `tie`) are several, each fitting well enough to merge on its own, and all of
 /// them that show a value of each of the profile's `household` fields share it (at least two
 /// show it: a member known only from a big-data row has no address, and nothing in it
 /// speaks against the household its phone points to); `None` otherwise (the pairs go to
@@ -368,6 +387,7 @@ fn household(
     weak_root: u32,
     ranked: &[(f64, f64, u32, usize)],
     scored: &[(u32, u32, f64)],
+    tie: Tie,
 ) -> Option<HouseholdLink> {
     let profile = &model.profile;
     let fields: Vec<usize> = profile
@@ -376,10 +396,16 @@ fn household(
         .filter_map(|f| profile.field_index(f))
         .collect();
     let best = ranked.first()?.1;
-    let tied: Vec<&(f64, f64, u32, usize)> = ranked
-        .iter()
-        .take_while(|r| best - r.1 < profile.ambiguity_margin)
-        .collect();
+    let tied: Vec<&(f64, f64, u32, usize)> = match tie {
+        Tie::WithinMargin => ranked
+            .iter()
+            .take_while(|r| best - r.1 < profile.ambiguity_margin)
+            .collect(),
+        Tie::AllThatFit => ranked
+            .iter()
+            .filter(|r| r.0 >= profile.thresholds.merge)
+            .collect(),
+    };
     if fields.is_empty() || tied.len() < 2 || tied.iter().any(|r| r.0 < profile.thresholds.merge) {
         return None;
     }

@@ -616,9 +616,13 @@ impl Model {
                     weight -= ratio.log2().max(0.0);
                 }
             }
+            // Two different valid ID numbers are two persons; so are a mask and a valid
+            // number (or two masks) whose shown digits differ: the mask is its row's holder's
+            // number, and a person whose number it cannot be is not that holder.
+            let names_a_number = |v: &FieldValue| v.valid_id().is_some() || mask_key(v).is_some();
             if Some(f) == distinct
-                && a[f].valid_id().is_some()
-                && b[f].valid_id().is_some()
+                && names_a_number(&a[f])
+                && names_a_number(&b[f])
                 && l == params.m.len() - 1
             {
                 forbidden = true;

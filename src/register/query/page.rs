@@ -103,9 +103,12 @@ impl<C: ColumnTrait> SortKey<C> {
         };
         let mut select = select;
         if let Some(col) = self.column {
-            select = select
-                .order_by(Expr::col(col).is_null(), dir.clone())
-                .order_by(col, dir.clone());
+            // NULLs last; a column that holds no NULL orders by itself, so its `(col, id)`
+            // index serves the order (SQLite sorts the whole table for `col IS NULL` first).
+            if col.def().is_null() {
+                select = select.order_by(Expr::col(col).is_null(), dir.clone());
+            }
+            select = select.order_by(col, dir.clone());
         }
         select.order_by(self.id, dir)
     }

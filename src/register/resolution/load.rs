@@ -22,7 +22,7 @@ use crate::db::{match_model, record_link, review_candidate, source_record};
 use crate::intake::SourceKind;
 use crate::register::Register;
 use crate::register::golden::StoredIdentity;
-use crate::resolve::block::key_hashes;
+use crate::resolve::block::{household_key_hashes, key_hashes};
 use crate::resolve::cluster::Constraints;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::model::Model;
@@ -174,7 +174,11 @@ impl Register {
                     .zip(&fresh_values)
                     .flat_map(|(f, v)| index_rows(profile, f.id, v))
                     .collect();
-                let found = self.index_fresh(txn, &fresh_keys).await?;
+                let household: HashSet<i64> = fresh_values
+                    .iter()
+                    .flat_map(|v| household_key_hashes(profile, v))
+                    .collect();
+                let found = self.index_fresh(txn, &fresh_keys, &household).await?;
                 clock.lap("match index");
                 oversized = found.oversized;
                 let members = neighbours(txn, found.records, touched, &fresh, inherited).await?;

@@ -14,6 +14,8 @@ use crate::db::read_back::{IN_CHUNK, packed_ints};
 use crate::db::{match_key, match_key_oversized, overlap, pg_bulk, rows};
 use crate::register::Register;
 use crate::resolve::block::{distinct_hash, key_hashes};
+#[cfg(doc)]
+use crate::resolve::block::household_key_hashes;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::profile::Profile;
 
@@ -31,13 +33,16 @@ pub(super) struct Matched {
 
 impl Register {
     /// Adds the fresh records' index `rows` (key hash, record, ID hash) to the match index and
-    /// returns the register's records they meet (never one whose valid ID number differs
-    /// from the fresh record's). A block that grows past `max_block` is marked oversized and
+    /// returns the register's records they meet (one whose valid ID number differs from the
+    /// fresh records' only in a block of the `household` keys that also holds a record
+    /// without a valid ID number: see [`household_key_hashes`]).
+    /// A block that grows past `max_block` is marked oversized and
     /// its records leave the index: it is never compared again.
     pub(super) async fn index_fresh(
         &self,
         txn: &DatabaseTransaction,
         rows: &[[i64; 3]],
+        household: &HashSet<i64>,
     ) -> Result<Matched, DbErr> {
         let mut fresh_of: BTreeMap<i64, Vec<[i64; 3]>> = BTreeMap::new();
         for row in rows {
@@ -64,11 +69,17 @@ impl Register {
                 continue;
             }
             added.extend_from_slice(fresh);
+            // A record without a valid ID number in a household's block (a phone-only row
+            // under its phone) may be any member's, and which one it is is decided among them
+            // all: the whole block is met. Otherwise a record whose valid ID number differs
+            // from every fresh record's is not met (no pair with them could merge).
+            let open_to_all =
+                household.contains(&key) && known.iter().any(|&(_, id)| id == 0);
             let apart = |a: i64, b: i64| a != 0 && b != 0 && a != b;
             matched.records.extend(
                 known
                     .into_iter()
-                    .filter(|(_, id)| fresh.iter().any(|f| !apart(f[2], *id)))
+                    .filter(|(_, id)| open_to_all || fresh.iter().any(|f| !apart(f[2], *id)))
                     .map(|(record, _)| record),
             );
         }
