@@ -535,9 +535,7 @@ pub fn syllable_distance(typed: &str, heard: &str, typos: bool) -> Option<f32> {
     let confusable = part_cost(ti, hi, CONFUSED_INITIALS)
         .zip(part_cost(tf, hf, CONFUSED_FINALS))
         .map(|(i, f)| i + f);
-    confusable.or_else(|| {
-        (typos && crate::resolve::similarity::edits_up_to(typed, heard, 2) == 1).then_some(1.0)
-    })
+    confusable.or_else(|| (typos && strsim::levenshtein(typed, heard) == 1).then_some(1.0))
 }
 
 #[cfg(test)]
