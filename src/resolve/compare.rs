@@ -163,7 +163,7 @@ impl Comparison {
                 if a == b {
                     return Some(0);
                 }
-                let s = strsim::jaro_winkler(a, b);
+                let s = super::similarity::jaro_winkler(a, b);
                 Some(if s >= high {
                     1
                 } else if s >= mid {
@@ -177,7 +177,7 @@ impl Comparison {
                 if a == b {
                     return Some(0);
                 }
-                Some(match strsim::levenshtein(a, b) {
+                Some(match super::similarity::edits_up_to(a, b, 3) {
                     1 => 1,
                     2 => 2,
                     _ => 3,
@@ -221,7 +221,7 @@ fn name_level(a: &FieldValue, b: &FieldValue, high: f64) -> Option<u8> {
         0
     } else if !pa.is_empty() && pa == pb {
         1
-    } else if strsim::jaro_winkler(pa, pb) >= high {
+    } else if super::similarity::jaro_winkler(pa, pb) >= high {
         2
     } else {
         3

@@ -4,6 +4,7 @@
 //! - `profile`: the comparison model as data (fields, levels with prior m and u, blocking
 //!   rules, thresholds), read from `fixtures/profiles/*.toml`;
 //! - `compare`: field values and the comparisons that grade two of them into levels;
+//! - `similarity`: the string similarities those comparisons use, without allocating;
 //! - `block`: the candidate pairs, from several blocking keys;
 //! - `model`: u from random pairs, m and the prior by EM, weights and scores;
 //! - `cluster`: pairs into persons (average linkage, hard rules, analysts' decisions);
@@ -17,3 +18,4 @@ pub mod compare;
 pub mod engine;
 pub mod model;
 pub mod profile;
+pub mod similarity;
