@@ -183,3 +183,87 @@ fn a_member_known_without_an_address_does_not_break_the_household() {
     assert_eq!(again.households[0].records, [0]);
     assert_eq!(again.households[0].members, [1, 2, 3]);
 }
+
+#[test]
+fn a_phone_housemates_each_fit_is_the_households_however_much_better_one_fits() {
+    let profile = crate::config::load_profile("cn-identity").expect("profile");
+    let model = Model::untrained(&profile);
+    let shared = "13598761234";
+    let member = |n: &str, number: &str, arrival: &str| {
+        record(
+            &profile,
+            &[
+                ("id_number", id(Some(number), None)),
+                ("name", name(n)),
+                ("phones", phone(shared)),
+                ("address", FieldValue::text(Some("青溪县城关镇幸福路8号"))),
+                ("arrival_date", FieldValue::text(Some(arrival))),
+            ],
+        )
+    };
+    let records = vec![
+        member("周建军", "411599198104300378", "2020-01-20"),
+        member("李秀英", "411599198306120420", "2020-01-23"),
+        // A telecom row: the phone, and the day its holder arrived.
+        record(
+            &profile,
+            &[
+                ("phones", phone(shared)),
+                ("arrival_date", FieldValue::text(Some("2020-01-20"))),
+            ],
+        ),
+    ];
+    let scored: Vec<(u32, u32, f64)> = (0..2)
+        .map(|m| (m, 2, model.total(&records[m as usize], &records[2]).0))
+        .collect();
+    // Both could take the row, and the first fits clearly best (the same arrival day).
+    assert!(scored.iter().all(|s| s.2 >= profile.thresholds.merge));
+    let (first, second) = (
+        model.total_ungrouped(&records[0], &records[2]),
+        model.total_ungrouped(&records[1], &records[2]),
+    );
+    assert!(first - second >= profile.ambiguity_margin, "{first} {second}");
+    // A household's members travel together: the day does not tell whose phone it is.
+    let clustering = cluster(&model, &records, &scored, &Constraints::default());
+    assert_eq!(clustering.cluster, [0, 1, 2]);
+    assert_eq!(clustering.households.len(), 1);
+    assert_eq!(clustering.households[0].records, [2]);
+    assert_eq!(clustering.households[0].members, [0, 1]);
+    // Without the housemate, the row is the one person's.
+    let alone = [records[0].clone(), records[2].clone()];
+    let clustering = cluster(&model, &alone, &[(0, 1, scored[0].2)], &Constraints::default());
+    assert_eq!(clustering.cluster, [0, 0]);
+    assert!(clustering.households.is_empty());
+}
+
+#[test]
+fn a_mask_whose_shown_digits_differ_from_a_number_is_another_person() {
+    let profile = crate::config::load_profile("cn-identity").expect("profile");
+    let model = Model::untrained(&profile);
+    let shared = "13598761234";
+    let holder = |masked: &str| {
+        record(
+            &profile,
+            &[("id_number", id(None, Some(masked))), ("phones", phone(shared))],
+        )
+    };
+    let person = record(
+        &profile,
+        &[
+            ("id_number", id(Some("411599198306120420"), None)),
+            ("name", name("李秀英")),
+            ("phones", phone(shared)),
+        ],
+    );
+    // The phone's registered holder is someone else: never the same person, whatever the
+    // phone says.
+    let other = model.score(&holder("4115**********0378"), &person);
+    assert!(other.forbidden);
+    assert_eq!(other.total, f64::NEG_INFINITY);
+    let masks = model.total(&holder("4115**********0378"), &holder("4115**********0420"));
+    assert_eq!(masks.0, f64::NEG_INFINITY);
+    // A mask the number fits is evidence as before.
+    let fits = model.score(&holder("4115**********0420"), &person);
+    assert!(!fits.forbidden);
+    assert!(fits.total >= profile.thresholds.merge);
+}
