@@ -194,20 +194,18 @@ pub fn cluster(
 
     // Weak clusters join the one strong cluster that fits them clearly best.
     let mut fits: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
-    for (pairs, found) in [(deferred, &mut fits)] {
-        for idx in pairs {
-            let (a, b, _) = scored[idx];
-            let (w, s) = if weak[a as usize] { (a, b) } else { (b, a) };
-            let (rw, rs) = (dsu.find(w), dsu.find(s));
-            // A weak record an analyst placed with a person (a call that settled whose phone
-            // it is) is placed: its other pairs are asked as any pair is.
-            if rw == rs || dsu.members[rw as usize].iter().any(|&m| !weak[m as usize]) {
-                continue;
-            }
-            let entry = found.entry(rw).or_default();
-            if !entry.iter().any(|(c, _)| *c == rs) {
-                entry.push((rs, idx));
-            }
+    for idx in deferred {
+        let (a, b, _) = scored[idx];
+        let (w, s) = if weak[a as usize] { (a, b) } else { (b, a) };
+        let (rw, rs) = (dsu.find(w), dsu.find(s));
+        // A weak record an analyst placed with a person (a call that settled whose phone it
+        // is) is placed: its other pairs are asked as any pair is.
+        if rw == rs || dsu.members[rw as usize].iter().any(|&m| !weak[m as usize]) {
+            continue;
+        }
+        let entry = fits.entry(rw).or_default();
+        if !entry.iter().any(|(c, _)| *c == rs) {
+            entry.push((rs, idx));
         }
     }
     let first_rank = |dsu: &Dsu, root: u32| {
@@ -230,19 +228,18 @@ pub fn cluster(
             }
         }
         // (fit to decide, fit to rank, strong cluster, pair)
-        let measure = |dsu: &Dsu, (strong_root, idx): (u32, usize)| {
-            let (weak_members, strong_members) = (
-                &dsu.members[weak_root as usize],
-                &dsu.members[strong_root as usize],
-            );
-            let fit = best_pair(model, records, weak_members, strong_members, &different)
-                .unwrap_or(f64::NEG_INFINITY);
-            let rank = rank_fit(model, records, weak_members, strong_members);
-            (fit, rank, strong_root, idx)
-        };
         let mut ranked: Vec<(f64, f64, u32, usize)> = candidates
             .into_iter()
-            .map(|c| measure(&dsu, c))
+            .map(|(strong_root, idx)| {
+                let (weak_members, strong_members) = (
+                    &dsu.members[weak_root as usize],
+                    &dsu.members[strong_root as usize],
+                );
+                let fit = best_pair(model, records, weak_members, strong_members, &different)
+                    .unwrap_or(f64::NEG_INFINITY);
+                let rank = rank_fit(model, records, weak_members, strong_members);
+                (fit, rank, strong_root, idx)
+            })
             .collect();
         ranked.sort_by_cached_key(|r| first_rank(&dsu, r.2));
         ranked.sort_by(|x, y| y.1.total_cmp(&x.1));
@@ -252,10 +249,15 @@ pub fn cluster(
         let runner_up = ranked.get(1).map_or(f64::NEG_INFINITY, |r| r.1);
         let clear = fit >= thresholds.merge && best - runner_up >= model.profile.ambiguity_margin;
         // A phone that members of one household each fit well enough to merge with is the
-        // household's: which member the row is, what they share (arrival, origin, place)
-        // cannot tell, however much better one member's records happen to fit (issue 25:
-        // most wrong merges at 110 000 persons were such rows given to a housemate).
-        let tie = if clear { Tie::AllThatFit } else { Tie::WithinMargin };
+        // household's: what they share (arrival, origin, place) cannot tell which member the
+        // row is, however much better one member's records happen to fit (issue 25: such
+        // rows given to a housemate were about a fifth of the wrong merges at 110 000
+        // persons).
+        let tie = if clear {
+            Tie::AllThatFit
+        } else {
+            Tie::WithinMargin
+        };
         let link = household(model, records, &mut dsu, weak_root, &ranked, scored, tie);
         if let Some(link) = link {
             households.push(link);

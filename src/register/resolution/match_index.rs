@@ -14,8 +14,6 @@ use crate::db::read_back::{IN_CHUNK, packed_ints};
 use crate::db::{match_key, match_key_oversized, overlap, pg_bulk, rows};
 use crate::register::Register;
 use crate::resolve::block::{distinct_hash, key_hashes};
-#[cfg(doc)]
-use crate::resolve::block::household_key_hashes;
 use crate::resolve::compare::FieldValue;
 use crate::resolve::profile::Profile;
 
@@ -35,7 +33,8 @@ impl Register {
     /// Adds the fresh records' index `rows` (key hash, record, ID hash) to the match index and
     /// returns the register's records they meet (one whose valid ID number differs from the
     /// fresh records' only in a block of the `household` keys that also holds a record
-    /// without a valid ID number: see [`household_key_hashes`]).
+    /// without a valid ID number: see
+    /// [`household_key_hashes`](crate::resolve::block::household_key_hashes)).
     /// A block that grows past `max_block` is marked oversized and
     /// its records leave the index: it is never compared again.
     pub(super) async fn index_fresh(
@@ -73,8 +72,7 @@ impl Register {
             // under its phone) may be any member's, and which one it is is decided among them
             // all: the whole block is met. Otherwise a record whose valid ID number differs
             // from every fresh record's is not met (no pair with them could merge).
-            let open_to_all =
-                household.contains(&key) && known.iter().any(|&(_, id)| id == 0);
+            let open_to_all = household.contains(&key) && known.iter().any(|&(_, id)| id == 0);
             let apart = |a: i64, b: i64| a != 0 && b != 0 && a != b;
             matched.records.extend(
                 known

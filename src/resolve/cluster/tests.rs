@@ -222,7 +222,10 @@ fn a_phone_housemates_each_fit_is_the_households_however_much_better_one_fits() 
         model.total_ungrouped(&records[0], &records[2]),
         model.total_ungrouped(&records[1], &records[2]),
     );
-    assert!(first - second >= profile.ambiguity_margin, "{first} {second}");
+    assert!(
+        first - second >= profile.ambiguity_margin,
+        "{first} {second}"
+    );
     // A household's members travel together: the day does not tell whose phone it is.
     let clustering = cluster(&model, &records, &scored, &Constraints::default());
     assert_eq!(clustering.cluster, [0, 1, 2]);
@@ -231,7 +234,12 @@ fn a_phone_housemates_each_fit_is_the_households_however_much_better_one_fits() 
     assert_eq!(clustering.households[0].members, [0, 1]);
     // Without the housemate, the row is the one person's.
     let alone = [records[0].clone(), records[2].clone()];
-    let clustering = cluster(&model, &alone, &[(0, 1, scored[0].2)], &Constraints::default());
+    let clustering = cluster(
+        &model,
+        &alone,
+        &[(0, 1, scored[0].2)],
+        &Constraints::default(),
+    );
     assert_eq!(clustering.cluster, [0, 0]);
     assert!(clustering.households.is_empty());
 }
@@ -244,7 +252,10 @@ fn a_mask_whose_shown_digits_differ_from_a_number_is_another_person() {
     let holder = |masked: &str| {
         record(
             &profile,
-            &[("id_number", id(None, Some(masked))), ("phones", phone(shared))],
+            &[
+                ("id_number", id(None, Some(masked))),
+                ("phones", phone(shared)),
+            ],
         )
     };
     let person = record(
