@@ -147,7 +147,16 @@ pub fn distinct_hash(profile: &Profile, record: &[FieldValue]) -> i64 {
 
 /// Every key hash of a record under every rule of the profile, sorted and without repeats.
 pub fn key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
-    let mut hashes: Vec<i64> = (0..profile.blocking.len())
+    hashes_under(profile, record, 0..profile.blocking.len())
+}
+
+/// A record's key hashes under `rules`, sorted and without repeats.
+fn hashes_under(
+    profile: &Profile,
+    record: &[FieldValue],
+    rules: impl Iterator<Item = usize>,
+) -> Vec<i64> {
+    let mut hashes: Vec<i64> = rules
         .flat_map(|rule| {
             keys(profile, rule, record)
                 .into_iter()
@@ -164,17 +173,9 @@ pub fn key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
 /// without repeats.
 pub fn household_key_hashes(profile: &Profile, record: &[FieldValue]) -> Vec<i64> {
     let shared = |field: &str| profile.correlated.iter().flatten().any(|f| f == field);
-    let mut hashes: Vec<i64> = (0..profile.blocking.len())
-        .filter(|&rule| profile.blocking[rule].key.iter().all(|p| shared(&p.field)))
-        .flat_map(|rule| {
-            keys(profile, rule, record)
-                .into_iter()
-                .map(move |k| key_hash(rule, &k))
-        })
-        .collect();
-    hashes.sort_unstable();
-    hashes.dedup();
-    hashes
+    let rules = (0..profile.blocking.len())
+        .filter(|&rule| profile.blocking[rule].key.iter().all(|p| shared(&p.field)));
+    hashes_under(profile, record, rules)
 }
 
 /// The candidate pairs `(a, b)` with `a < b`, sorted, and what each rule contributed.
@@ -291,6 +292,23 @@ mod tests {
             key_hash(2, "\u{1f}13800138000"),
             key_hash(3, "\u{1f}13800138000")
         );
+    }
+
+    #[test]
+    fn a_households_keys_are_those_of_what_it_shares() {
+        let profile = profile();
+        let mut record = with_id(&profile, valid("420102198001011234"));
+        record[profile.field_index("phones").expect("phones field")] =
+            FieldValue::Set(vec!["13800138000".into()].into_boxed_slice());
+        // The phone's key only: not the ID number's.
+        let phone_rule = (0..profile.blocking.len())
+            .find(|&r| profile.blocking[r].name == "phone")
+            .expect("phone rule");
+        assert_eq!(
+            household_key_hashes(&profile, &record),
+            vec![key_hash(phone_rule, "\u{1f}13800138000")]
+        );
+        assert!(key_hashes(&profile, &record).len() > 1);
     }
 
     #[test]

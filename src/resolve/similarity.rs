@@ -58,17 +58,25 @@ fn winkler<T: PartialEq>(a: &[T], b: &[T], sim: f64) -> f64 {
     }
 }
 
+/// How far apart two matching elements may be in Jaro's sense, or the similarity itself
+/// when a side is empty (1 when both are, 0 when one is).
+fn match_window(a_len: usize, b_len: usize) -> Result<usize, f64> {
+    match (a_len, b_len) {
+        (0, 0) => Err(1.0),
+        (0, _) | (_, 0) => Err(0.0),
+        _ => Ok((a_len.max(b_len) / 2).saturating_sub(1)),
+    }
+}
+
 /// Jaro similarity of two ASCII strings of at most [`SHORT`] bytes, as [`jaro`] finds it but
 /// a word at a time: where each byte occurs in `b` is a bit mask, so the first unmatched
 /// occurrence within a byte's window of `a` is the lowest bit of three masks and-ed.
 fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
     let (a_len, b_len) = (a.len(), b.len());
-    if a_len == 0 && b_len == 0 {
-        return 1.0;
-    } else if a_len == 0 || b_len == 0 {
-        return 0.0;
-    }
-    let range = (a_len.max(b_len) / 2).saturating_sub(1);
+    let range = match match_window(a_len, b_len) {
+        Ok(range) => range,
+        Err(similarity) => return similarity,
+    };
     let mut at = [0_u64; 128];
     for (j, &y) in b.iter().enumerate() {
         at[usize::from(y & 0x7f)] |= 1 << j;
@@ -96,12 +104,10 @@ fn jaro_ascii(a: &[u8], b: &[u8]) -> f64 {
 /// Jaro similarity of two sequences of at most [`SHORT`] elements.
 fn jaro<T: PartialEq>(a: &[T], b: &[T]) -> f64 {
     let (a_len, b_len) = (a.len(), b.len());
-    if a_len == 0 && b_len == 0 {
-        return 1.0;
-    } else if a_len == 0 || b_len == 0 {
-        return 0.0;
-    }
-    let range = (a_len.max(b_len) / 2).saturating_sub(1);
+    let range = match match_window(a_len, b_len) {
+        Ok(range) => range,
+        Err(similarity) => return similarity,
+    };
     // Bit i of a mask: element i has been matched.
     let (mut a_flags, mut b_flags) = (0u64, 0u64);
     let mut matches = 0_usize;
