@@ -31,12 +31,11 @@ pub(super) struct Matched {
 
 impl Register {
     /// Adds the fresh records' index `rows` (key hash, record, ID hash) to the match index and
-    /// returns the register's records they meet (one whose valid ID number differs from the
-    /// fresh records' only in a block of the `household` keys that also holds a record
-    /// without a valid ID number: see
-    /// [`household_key_hashes`](crate::resolve::block::household_key_hashes)).
-    /// A block that grows past `max_block` is marked oversized and
-    /// its records leave the index: it is never compared again.
+    /// returns the register's records they meet. One whose valid ID number differs from the
+    /// fresh records' is met only in a block of the `household` keys (see
+    /// [`household_key_hashes`](crate::resolve::block::household_key_hashes)) that also holds
+    /// a record without a valid ID number. A block that grows past `max_block` is marked
+    /// oversized and its records leave the index: it is never compared again.
     pub(super) async fn index_fresh(
         &self,
         txn: &DatabaseTransaction,
