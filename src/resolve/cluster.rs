@@ -493,10 +493,12 @@ fn only_household_agrees(model: &Model, score: &Score) -> bool {
 /// True when one record of a pair names nobody but by a masked ID number (the profile's
 /// `weak_when_missing` fields but the distinguishing one are missing: no name) and at least
 /// two other fields disagree with the other record (its phone and its arrival date, its
-/// township …). A mask's shown digits fit many strangers' numbers, and a row with nothing
-/// else to name its holder is a stranger's when its own phone and another field say so:
-/// such pairs are not raised (on the synthetic county of 20 000 persons, 3 of 681 were the
-/// same person; BENCHMARKS.md, "Review queue").
+/// township …), or one does and none agrees (the mask alone against another phone). A
+/// mask's shown digits fit many strangers' numbers, and a row with nothing else to name its
+/// holder is a stranger's when its own phone says so and nothing else speaks for it: such
+/// pairs are not raised (on the synthetic county of 20 000 persons, 3 of 681 of the first
+/// kind were the same person; at 110 000 persons, 112 of 3 481 of the second; BENCHMARKS.md,
+/// "Review queue").
 fn a_mask_alone_against_disagreement(
     model: &Model,
     records: &[Vec<FieldValue>],
@@ -524,14 +526,16 @@ fn a_mask_alone_against_disagreement(
     if !nameless_mask(pair.a) && !nameless_mask(pair.b) {
         return false;
     }
-    let disagreeing = pair
-        .score
-        .fields
-        .iter()
-        .filter(|f| f.field != distinct && f.weight < 0.0)
-        .filter(|f| profile.field_index(&f.field).is_some()) // not the prior
-        .count();
-    disagreeing >= 2
+    let others = || {
+        pair.score
+            .fields
+            .iter()
+            .filter(|f| f.field != distinct)
+            .filter(|f| profile.field_index(&f.field).is_some()) // not the prior
+    };
+    let disagreeing = others().filter(|f| f.weight < 0.0).count();
+    let agreeing = others().filter(|f| f.weight > 0.0).count();
+    disagreeing >= 2 || (disagreeing >= 1 && agreeing == 0)
 }
 
 /// True when two values of a household field name one household: one is the other with more

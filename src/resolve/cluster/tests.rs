@@ -119,11 +119,23 @@ fn a_nameless_mask_is_not_asked_about_a_person_two_other_fields_tell_apart() {
         field("arrival_date", -2.7),
     ]);
     assert!(a_mask_alone_against_disagreement(&model, &records, &apart));
-    // Only the phone differs (a second SIM): asked.
+    // Only the phone differs and nothing else agrees: the mask alone, not asked.
+    let mask_alone = pair(vec![
+        field("prior", -0.1),
+        field("id_number", 9.0),
+        field("phones", -4.1),
+    ]);
+    assert!(a_mask_alone_against_disagreement(
+        &model,
+        &records,
+        &mask_alone
+    ));
+    // Only the phone differs, and the arrival day agrees (a second SIM?): asked.
     let second_sim = pair(vec![
         field("prior", -0.1),
         field("id_number", 9.0),
         field("phones", -4.1),
+        field("arrival_date", 3.8),
     ]);
     assert!(!a_mask_alone_against_disagreement(
         &model,
