@@ -620,10 +620,11 @@ impl Model {
             // number (or two masks) whose shown digits differ: the mask is its row's holder's
             // number, and a person whose number it cannot be is not that holder.
             let names_a_number = |v: &FieldValue| v.valid_id().is_some() || mask_key(v).is_some();
+            // The level first: `mask_key` builds a string, and this runs for every pair.
             if Some(f) == distinct
+                && l == params.m.len() - 1
                 && names_a_number(&a[f])
                 && names_a_number(&b[f])
-                && l == params.m.len() - 1
             {
                 forbidden = true;
             }
