@@ -204,6 +204,7 @@ export const MATCH_LEVELS = {
   EDIT_2: '差两个字',
   YEAR_MONTH: '年月相同',
   YEAR: '年份相同',
+  NEAR: '相差几天',
 };
 
 /// A match explanation (`[{ field, level, weight }]`) as a table with a bar per field:

@@ -125,6 +125,10 @@ pub enum Comparison {
     Phones,
     /// Dates `YYYY-MM-DD`: `EXACT`, `YEAR_MONTH`, `YEAR`, `DIFFERENT`.
     Date,
+    /// Dates `YYYY-MM-DD` of events that all fall within a few weeks (arrivals from Wuhan in
+    /// January 2020), where the year and month say nothing: `EXACT`, `NEAR` (at most `near`
+    /// days apart: a date reported by another source, a day early or late), `DIFFERENT`.
+    DaysApart { near: u32 },
 }
 
 impl Comparison {
@@ -144,6 +148,7 @@ impl Comparison {
             ],
             Self::Phones => &["SHARED", "ONE_DIGIT", "DIFFERENT"],
             Self::Date => &["EXACT", "YEAR_MONTH", "YEAR", "DIFFERENT"],
+            Self::DaysApart { .. } => &["EXACT", "NEAR", "DIFFERENT"],
         }
     }
 
@@ -198,8 +203,41 @@ impl Comparison {
                     3
                 })
             }
+            Self::DaysApart { near } => {
+                let (a, b) = (text_of(a)?, text_of(b)?);
+                if a == b {
+                    return Some(0);
+                }
+                let apart = day_number(a)?.abs_diff(day_number(b)?);
+                Some(if apart <= near { 1 } else { 2 })
+            }
         }
     }
+}
+
+/// The day a `YYYY-MM-DD` date is, counted from 1970-01-01 (days from civil, Howard
+/// Hinnant's algorithm); `None` for anything else. It runs for every pair, so it parses the
+/// bytes rather than building a calendar date.
+fn day_number(date: &str) -> Option<i32> {
+    let bytes = date.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<i32> {
+        bytes[range].iter().try_fold(0i32, |n, &b| {
+            b.is_ascii_digit().then(|| n * 10 + i32::from(b - b'0'))
+        })
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
 }
 
 fn text_of(v: &FieldValue) -> Option<&str> {
@@ -478,5 +516,24 @@ mod tests {
             Comparison::Date.level(&t("2020-01-23"), &t("2020-01-25")),
             Some(1)
         );
+    }
+
+    #[test]
+    fn days_apart_count_across_months_and_years() {
+        let t = |s: &str| FieldValue::Text(s.into());
+        let near = Comparison::DaysApart { near: 3 };
+        assert_eq!(near.level(&t("2020-01-23"), &t("2020-01-23")), Some(0));
+        assert_eq!(near.level(&t("2020-01-23"), &t("2020-01-20")), Some(1));
+        assert_eq!(near.level(&t("2020-01-31"), &t("2020-02-02")), Some(1));
+        assert_eq!(near.level(&t("2019-12-30"), &t("2020-01-02")), Some(1));
+        assert_eq!(near.level(&t("2020-02-28"), &t("2020-03-01")), Some(1));
+        // The same month says nothing: eleven days apart is another trip.
+        assert_eq!(near.level(&t("2020-01-14"), &t("2020-01-25")), Some(2));
+        assert_eq!(near.level(&t("2020-01-23"), &t("2020-01-27")), Some(2));
+        // What is not a date cannot be compared.
+        assert_eq!(near.level(&t("2020-01-23"), &t("2020-1-23")), None);
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(day_number("2020-01-23"), Some(18_284));
+        assert_eq!(day_number("2020-13-01"), None);
     }
 }

@@ -423,7 +423,25 @@ impl Model {
                 .map(|(c, p)| ((*c as f64 + 10.0 * p) / (total as f64 + 10.0)).max(floor))
                 .collect();
             let sum: f64 = u.iter().sum();
-            self.params[f].u = u.into_iter().map(|x| x / sum).collect();
+            let mut u: Vec<f64> = u.into_iter().map(|x| x / sum).collect();
+            // The first level of every comparison but an ID number's is "the values are equal",
+            // whose chance is counted exactly rather than sampled: a name two random records
+            // share is rarer than one in 25 000, so the sample holds a handful of such pairs
+            // and the weight of agreeing names moved by two and a half bits between two parts
+            // of one register (issue 25).
+            if let Some(exact) = equal_share(&self.profile.fields[f].comparison, f, records) {
+                let rest: f64 = u[1..].iter().sum();
+                let scale = if rest > 0.0 {
+                    (1.0 - exact) / rest
+                } else {
+                    0.0
+                };
+                u[0] = exact;
+                for x in &mut u[1..] {
+                    *x *= scale;
+                }
+            }
+            self.params[f].u = u;
         }
     }
 
@@ -740,6 +758,34 @@ fn mask_fits(f: usize, records: &[Vec<FieldValue>]) -> HashMap<String, f64> {
     masks
 }
 
+/// The share of pairs of records, both with a value of field `f`, whose values are equal
+/// (share a term: a phone of a set): the u of a comparison's first level, counted over every
+/// pair rather than sampled. `None` for an ID number (its first level also takes a near miss),
+/// and when no two records share a value (the sample's floor stands).
+fn equal_share(comparison: &Comparison, f: usize, records: &[Vec<FieldValue>]) -> Option<f64> {
+    if matches!(comparison, Comparison::IdNumber) {
+        return None;
+    }
+    let mut counts: rustc_hash::FxHashMap<&str, u64> = rustc_hash::FxHashMap::default();
+    let mut present = 0u64;
+    for record in records {
+        let value = &record[f];
+        if value.is_missing() {
+            continue;
+        }
+        present += 1;
+        let mut terms = value.terms();
+        terms.sort_unstable();
+        terms.dedup();
+        for term in terms {
+            *counts.entry(term).or_default() += 1;
+        }
+    }
+    let equal: u64 = counts.values().map(|&c| c * (c - 1) / 2).sum();
+    let pairs = present * present.saturating_sub(1) / 2;
+    (equal > 0 && pairs > 0).then(|| (equal as f64 / pairs as f64).min(1.0))
+}
+
 fn term_frequencies(
     profile: &Profile,
     records: &[Vec<FieldValue>],
@@ -782,7 +828,7 @@ fn term_frequencies(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolve::compare::IdValue;
+    use crate::resolve::compare::{IdValue, NameValue};
 
     fn record(profile: &Profile, id: FieldValue) -> Vec<FieldValue> {
         let mut r = vec![FieldValue::Missing; profile.fields.len()];
@@ -899,6 +945,54 @@ mod tests {
             ),
             vec![f64::NEG_INFINITY]
         );
+    }
+
+    #[test]
+    fn the_chance_that_two_values_are_equal_is_counted_not_sampled() {
+        let mut profile = Profile::builtin("cn-identity").unwrap().unwrap();
+        profile.model.min_records_for_u = 2;
+        profile.model.u_sample_pairs = 2_000;
+        let (name, phones, id) = (
+            profile.field_index("name").unwrap(),
+            profile.field_index("phones").unwrap(),
+            profile.field_index("id_number").unwrap(),
+        );
+        // 400 records: names 张伟 ×4, 李娜 ×3, the rest their own; every record its own phone
+        // but two that share one, one of them holding a second phone.
+        let records: Vec<Vec<FieldValue>> = (0..400)
+            .map(|i| {
+                let mut r = vec![FieldValue::Missing; profile.fields.len()];
+                let n = match i {
+                    0..4 => "张伟".to_owned(),
+                    4..7 => "李娜".to_owned(),
+                    _ => format!("王{i}"),
+                };
+                r[name] = FieldValue::Name(NameValue::new(&n, ""));
+                let phone = if i == 1 { 0 } else { i };
+                r[phones] = FieldValue::Set(if i == 1 {
+                    vec![format!("138{phone:08}").into(), "13900000000".into()].into()
+                } else {
+                    vec![format!("138{phone:08}").into()].into()
+                });
+                r
+            })
+            .collect();
+        let mut model = Model::untrained(&profile);
+        model.estimate_u(&records);
+        let pairs = 400.0 * 399.0 / 2.0;
+        let u = |f: usize| &model.params[f].u;
+        // 张伟: 6 pairs, 李娜: 3; one pair shares a phone.
+        assert!((u(name)[0] - 9.0 / pairs).abs() < 1e-15, "{:?}", u(name));
+        assert!(
+            (u(phones)[0] - 1.0 / pairs).abs() < 1e-15,
+            "{:?}",
+            u(phones)
+        );
+        for f in [name, phones] {
+            assert!((u(f).iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+        // An ID number's first level also takes a near miss: it stays the prior here.
+        assert_eq!(u(id), &Model::untrained(&profile).params[id].u);
     }
 
     #[test]
