@@ -276,15 +276,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let notice = WaitNotice::new(|message| eprintln!("{message}"));
     let db = Db::connect_announcing(&cli.database_url, sharing, notice).await?;
     let register = Register::new(db, reference, profile);
-    // Commands that read or change the register bring its follow-up up to date first
-    // (releases, missed checks), as the server does every minute.
-    if matches!(
-        cli.command,
-        Command::Import { .. } | Command::Export { .. } | Command::Report { .. }
-    ) {
-        let swept = match register.sync_observations().await {
-            Ok(_) => register.sweep_followup().await,
-            Err(e) => Err(e),
+    // Commands that read or change the register bring its follow-up up to date first, as
+    // the server does every minute; an import syncs the persons it changes itself (issue 25).
+    let importing = matches!(cli.command, Command::Import { .. });
+    if importing || matches!(cli.command, Command::Export { .. } | Command::Report { .. }) {
+        let swept = match importing {
+            true => register.sweep_followup().await,
+            false => match register.sync_observations().await {
+                Ok(_) => register.sweep_followup().await,
+                Err(e) => Err(e),
+            },
         };
         if let Err(e) = swept {
             tracing::warn!(error = ?e, "the follow-up sweep failed");

@@ -67,6 +67,7 @@ impl Register {
             .write(&format!("a decision on candidate {id}"))
             .await?;
         let txn = &write.txn;
+        let after = super::newest_event(txn).await?;
         let candidate = review_candidate::Entity::find_by_id(id)
             .one(txn)
             .await?
@@ -122,7 +123,8 @@ impl Register {
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("decided candidate vanished")))?;
         write.commit().await?;
-        self.announce(super::ChangeKind::Decision, Vec::new()).await;
+        self.announce_after(super::ChangeKind::Decision, Vec::new(), Some(after))
+            .await;
         Ok(decided)
     }
 
@@ -140,6 +142,7 @@ impl Register {
         }
         let write = self.db.write("a merge of two persons").await?;
         let txn = &write.txn;
+        let after = super::newest_event(txn).await?;
         let ra = first_record(txn, a).await?;
         let rb = first_record(txn, b).await?;
         constrain(txn, &[(ra, rb)], Verdict::Same, actor).await?;
@@ -162,7 +165,8 @@ impl Register {
         )
         .await?;
         write.commit().await?;
-        self.announce(super::ChangeKind::Decision, Vec::new()).await;
+        self.announce_after(super::ChangeKind::Decision, Vec::new(), Some(after))
+            .await;
         self.person(a.min(b))
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("merged person vanished")))
@@ -182,6 +186,7 @@ impl Register {
         }
         let write = self.db.write("a split of a person").await?;
         let txn = &write.txn;
+        let after = super::newest_event(txn).await?;
         let own = current_records(txn, id).await?;
         if let Some(r) = records.iter().find(|r| !own.contains(r)) {
             return Err(AppError::BadInput(format!("记录 {r} 不属于人员 {id}")));
@@ -227,7 +232,8 @@ impl Register {
             .copied()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split record lost its person")))?;
         write.commit().await?;
-        self.announce(super::ChangeKind::Decision, Vec::new()).await;
+        self.announce_after(super::ChangeKind::Decision, Vec::new(), Some(after))
+            .await;
         self.person(new_person)
             .await?
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("split person vanished")))

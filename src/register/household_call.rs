@@ -107,6 +107,7 @@ impl Register {
             .write(&format!("the household call of person {person}"))
             .await?;
         let txn = &write.txn;
+        let after = super::newest_event(txn).await?;
         if reopened(txn, person).await?.as_ref() != Some(&link) {
             return Err(AppError::Conflict(format!(
                 "人员 {person} 的同户核实任务已在此期间变更，请刷新后重试"
@@ -175,7 +176,8 @@ impl Register {
         let now_of = persons_of(txn, &[first]).await?;
         let open = reopened(txn, person).await?;
         write.commit().await?;
-        self.announce(super::ChangeKind::Decision, Vec::new()).await;
+        self.announce_after(super::ChangeKind::Decision, Vec::new(), Some(after))
+            .await;
         Ok(CallRecorded {
             person: now_of.get(&first).copied().unwrap_or(person),
             open,

@@ -139,6 +139,18 @@ impl Register {
     /// Announces a committed change with the events written since the last announcement.
     /// Called after the commit, so a subscriber that reads on finds the change.
     pub(crate) async fn announce(&self, kind: ChangeKind, batch_ids: Vec<i64>) {
+        self.announce_after(kind, batch_ids, None).await;
+    }
+
+    /// [`Register::announce`] of an import or a decision that wrote the resolution events
+    /// after event `after` ([`newest_event`] before it wrote): only their persons'
+    /// observations are brought up to date (every person's when `None`).
+    pub(crate) async fn announce_after(
+        &self,
+        kind: ChangeKind,
+        batch_ids: Vec<i64>,
+        after: Option<i64>,
+    ) {
         if matches!(kind, ChangeKind::Import | ChangeKind::Decision) {
             // On a task of its own, outside the request's deadline: the change is committed
             // already, and this write must not be cut off at its commit.
@@ -149,7 +161,10 @@ impl Register {
                 if let Err(e) = register.sync_letters().await {
                     tracing::warn!(error = ?e, "could not bring the letters up to date");
                 }
-                register.sync_observations().await
+                match after {
+                    Some(after) => register.sync_observations_after(after).await,
+                    None => register.sync_observations().await,
+                }
             })
             .await;
             if let Err(e) = synced
@@ -162,14 +177,8 @@ impl Register {
             }
         }
         let mut announced = self.announced.lock().await;
-        let newest: Result<Option<Option<i64>>, _> = resolution_event::Entity::find()
-            .select_only()
-            .column_as(resolution_event::Column::Id.max(), "m")
-            .into_tuple()
-            .one(&self.db.conn)
-            .await;
-        let newest = match newest {
-            Ok(m) => m.flatten().unwrap_or(0),
+        let newest = match newest_event(&self.db.conn).await {
+            Ok(newest) => newest,
             Err(e) => {
                 // The change is committed; only its announcement is lost.
                 tracing::warn!(error = %e, "could not read the newest event to announce a change");
@@ -187,4 +196,18 @@ impl Register {
         // No subscriber is not an error.
         let _ = self.changes.send(change);
     }
+}
+
+/// The ID of the newest resolution event (0 when there is none): what a change writes comes
+/// after it.
+pub(crate) async fn newest_event(
+    conn: &impl sea_orm::ConnectionTrait,
+) -> Result<i64, sea_orm::DbErr> {
+    let newest: Option<Option<i64>> = resolution_event::Entity::find()
+        .select_only()
+        .column_as(resolution_event::Column::Id.max(), "m")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(newest.flatten().unwrap_or(0))
 }

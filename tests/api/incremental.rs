@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use paicha::db::{match_key, match_key_oversized, match_model, review_candidate};
+use paicha::db::{household_link, match_key, match_key_oversized, match_model, review_candidate};
 use paicha::eval::{PairwiseScores, TruthFormat, pairwise, parse_truth, predicted_rows};
 use paicha::register::Verdict;
 use paicha::resolve::profile::Profile;
@@ -11,7 +11,9 @@ use paicha::synth::{SynthFiles, generate};
 use paicha::{Reference, Register};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
-use crate::helpers::{Backend, import_synthetic, open_register};
+use paicha::intake::SourceKind::{self, Bigdata, External, Township};
+
+use crate::helpers::{Backend, import_file, import_synthetic, open_register};
 
 const PERSONS: usize = 1500;
 const SEED: u64 = 20_200_126;
@@ -20,6 +22,7 @@ crate::on_both_backends!(
     a_batch_matched_against_the_register_finds_what_resolving_everything_finds,
     a_decision_in_a_large_register_resolves_the_persons_it_concerns,
     the_migration_that_rebuilds_the_match_index_keeps_its_rows,
+    a_households_phone_stays_the_households_when_one_member_is_reported_again,
 );
 
 /// A register on a fresh database whose profile resolves the whole register only below
@@ -204,4 +207,105 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
     assert_eq!(index(&register).await, before, "kept by the undo");
     register.db().migrate().await.expect("apply it again");
     assert_eq!(index(&register).await, before, "kept by the migration");
+}
+
+/// The person of one record in a partition.
+fn person_in(rows: &[(String, u64)], source: SourceKind, record_id: &str) -> u64 {
+    let key = format!("{}\u{1f}{record_id}", source.as_db());
+    rows.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, p)| *p)
+        .unwrap_or_else(|| panic!("{source}/{record_id} not in {rows:?}"))
+}
+
+/// Issue 25, the wrong merges at 110 000 persons: a phone-only row linked to a household
+/// must stay the household's when a later batch brings one member again. The batch's part
+/// held that member's records and the row but not the housemate's (whose valid ID number
+/// differs from every fresh record's), so the row fitted one member only and was merged
+/// with them. A batch now meets every record of a phone's block that holds a record
+/// without a valid ID number.
+async fn a_households_phone_stays_the_households_when_one_member_is_reported_again(
+    backend: Backend,
+) {
+    let (register, _dir) = open(backend, 0).await;
+    let phone = "13598761234";
+    // The province's list: the phone alone, and the wife's row with her name and phone.
+    import_file(
+        &register,
+        Bigdata,
+        "list.csv",
+        format!(
+            "record_id,name,phone,origin,arrival_date\n\
+             P1,,{phone},武汉市,2020-01-21\n\
+             B1,李秀英,{phone},武汉市,2020-01-21\n"
+        ),
+    )
+    .await;
+    // The township's forms: husband and wife, one address, one phone.
+    import_file(
+        &register,
+        Township,
+        "forms.csv",
+        format!(
+            "record_id,township,village,name,id_number,phone,address,origin,arrival_date\n\
+             H1,城关镇,东大街社区,周建军,411599198104300378,{phone},青溪县城关镇东大街社区幸福路8号,武汉市,2020-01-21\n\
+             H2,城关镇,东大街社区,李秀英,411599198306120420,{phone},青溪县城关镇东大街社区幸福路8号,武汉市,2020-01-21\n"
+        ),
+    )
+    .await;
+    let rows = partition(&register).await;
+    let (row, husband, wife) = (
+        person_in(&rows, Bigdata, "P1"),
+        person_in(&rows, Township, "H1"),
+        person_in(&rows, Township, "H2"),
+    );
+    assert_eq!(
+        person_in(&rows, Bigdata, "B1"),
+        wife,
+        "the wife's two records: {rows:?}"
+    );
+    assert!(
+        row != husband && row != wife && husband != wife,
+        "three persons: {rows:?}"
+    );
+    let links = household_link::Entity::find()
+        .all(&register.db().conn)
+        .await
+        .expect("household links");
+    assert_eq!(links.len(), 1, "the row is the household's: {links:?}");
+
+    // Another jurisdiction's notice about the wife alone.
+    import_file(
+        &register,
+        External,
+        "notice.json",
+        serde_json::json!([{
+            "notice_no": "协〔2020〕7号",
+            "sending_jurisdiction": "湖北省武汉市江岸区",
+            "send_date": "2020-01-28",
+            "persons": [{ "record_id": "01", "name": "李秀英", "sex": "女",
+                          "id_number": "411599198306120420", "phone": phone }],
+        }])
+        .to_string(),
+    )
+    .await;
+    let rows = partition(&register).await;
+    let wife = person_in(&rows, Township, "H2");
+    assert_eq!(
+        person_in(&rows, External, "01"),
+        wife,
+        "the notice is the wife's"
+    );
+    assert_eq!(person_in(&rows, Bigdata, "B1"), wife);
+    let row = person_in(&rows, Bigdata, "P1");
+    assert!(
+        row != wife && row != person_in(&rows, Township, "H1"),
+        "the phone row is still nobody's but the household's: {rows:?}"
+    );
+    let links = household_link::Entity::find()
+        .all(&register.db().conn)
+        .await
+        .expect("household links");
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0].person_id, row as i64);
 }

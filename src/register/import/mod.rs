@@ -247,6 +247,13 @@ impl Register {
                 }
             }
         }
+        let after = match super::newest_event(&write.txn).await {
+            Ok(after) => after,
+            Err(e) => {
+                self.roll_back(write).await;
+                return Err(e.into());
+            }
+        };
         let written = match self
             .write_all(&write.txn, &requests, &actor, &mut stage)
             .await
@@ -275,7 +282,8 @@ impl Register {
             .map(|r| r.batch_id)
             .collect();
         if !written.is_empty() {
-            self.announce(super::ChangeKind::Import, written).await;
+            self.announce_after(super::ChangeKind::Import, written, Some(after))
+                .await;
         }
         for report in reports.iter().filter(|r| !r.already_imported) {
             tracing::info!(
