@@ -209,6 +209,13 @@ async fn the_migration_that_rebuilds_the_match_index_keeps_its_rows(backend: Bac
     assert_eq!(index(&register).await, before, "kept by the migration");
 }
 
+async fn household_links(register: &Register) -> Vec<household_link::Model> {
+    household_link::Entity::find()
+        .all(&register.db().conn)
+        .await
+        .expect("household links")
+}
+
 /// The person of one record in a partition.
 fn person_in(rows: &[(String, u64)], source: SourceKind, record_id: &str) -> u64 {
     let key = format!("{}\u{1f}{record_id}", source.as_db());
@@ -268,10 +275,7 @@ async fn a_households_phone_stays_the_households_when_one_member_is_reported_aga
         row != husband && row != wife && husband != wife,
         "three persons: {rows:?}"
     );
-    let links = household_link::Entity::find()
-        .all(&register.db().conn)
-        .await
-        .expect("household links");
+    let links = household_links(&register).await;
     assert_eq!(links.len(), 1, "the row is the household's: {links:?}");
 
     // Another jurisdiction's notice about the wife alone.
@@ -302,10 +306,7 @@ async fn a_households_phone_stays_the_households_when_one_member_is_reported_aga
         row != wife && row != person_in(&rows, Township, "H1"),
         "the phone row is still nobody's but the household's: {rows:?}"
     );
-    let links = household_link::Entity::find()
-        .all(&register.db().conn)
-        .await
-        .expect("household links");
+    let links = household_links(&register).await;
     assert_eq!(links.len(), 1, "{links:?}");
     assert_eq!(links[0].person_id, row as i64);
 }
