@@ -279,17 +279,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     // Commands that read or change the register bring its follow-up up to date first, as
     // the server does every minute; an import syncs the persons it changes itself (issue 25).
     let importing = matches!(cli.command, Command::Import { .. });
-    if importing || matches!(cli.command, Command::Export { .. } | Command::Report { .. }) {
-        let swept = match importing {
-            true => register.sweep_followup().await,
-            false => match register.sync_observations().await {
-                Ok(_) => register.sweep_followup().await,
-                Err(e) => Err(e),
-            },
-        };
-        if let Err(e) = swept {
-            tracing::warn!(error = ?e, "the follow-up sweep failed");
-        }
+    if (importing || matches!(cli.command, Command::Export { .. } | Command::Report { .. }))
+        && let Err(e) = register.catch_up_followup(!importing).await
+    {
+        tracing::warn!(error = ?e, "the follow-up sweep failed");
     }
     let outcome = match cli.command {
         Command::Schema | Command::Migrate | Command::Synth { .. } => Ok(()),

@@ -6,6 +6,7 @@
 //! - `compare`: field values and the comparisons that grade two of them into levels;
 //! - `similarity`: the string similarities those comparisons use, without allocating;
 //! - `block`: the candidate pairs, from several blocking keys;
+//! - `frequencies`: how common values are (term frequencies, masks' fits, equal values);
 //! - `model`: u from random pairs, m and the prior by EM, weights and scores;
 //! - `cluster`: pairs into persons (average linkage, hard rules, analysts' decisions);
 //! - `canonical`: the records' order by content, so no step depends on their IDs' order;
@@ -16,6 +17,7 @@ pub mod canonical;
 pub mod cluster;
 pub mod compare;
 pub mod engine;
+mod frequencies;
 pub mod model;
 pub mod profile;
 pub mod similarity;

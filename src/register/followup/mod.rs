@@ -314,6 +314,16 @@ impl Register {
         Ok(report)
     }
 
+    /// What a command does before it reads or changes the register: every observation
+    /// brought up to date when `every_observation` (a reader's; an import syncs the persons
+    /// it changes itself), then [`Register::sweep_followup`].
+    pub async fn catch_up_followup(&self, every_observation: bool) -> Result<(), AppError> {
+        if every_observation {
+            self.sync_observations().await?;
+        }
+        self.sweep_followup().await.map(drop)
+    }
+
     /// Brings the follow-up up to date now: releases the observations whose period is over
     /// (no fever open) and raises the missed-check alerts. Run by the server every minute and
     /// by commands that read the register; announces what changed.

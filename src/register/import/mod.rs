@@ -5,10 +5,12 @@
 //! - [`reading`]: reading and normalising a file on a thread of its own, a chunk at a time;
 //! - [`models`]: the stored rows an import writes (batch, notices, records).
 
+mod again;
 mod models;
 mod reading;
 mod versions;
 
+use again::{already_imported, mark_already_imported};
 use models::{batch_model, insert_all, notice_model, notice_scope, record_model};
 use reading::{NORMALISE_CHUNK, Normaliser, Prepared, Reading, read_in_background, reader_lost};
 use versions::{SAME_ID_OTHER_PERSON, other_person, record_scope, stored_versions};
@@ -247,27 +249,20 @@ impl Register {
                 }
             }
         }
-        let after = match super::newest_event(&write.txn).await {
-            Ok(after) => after,
-            Err(e) => {
-                self.roll_back(write).await;
-                return Err(e.into());
-            }
-        };
         let written = match self
             .write_all(&write.txn, &requests, &actor, &mut stage)
             .await
         {
-            Ok(reports) => match hook {
+            Ok((reports, after)) => match hook {
                 Some(hook) => hook
                     .after(&write.txn, &reports)
                     .await
-                    .map(|answer| (reports, Some(answer))),
-                None => Ok((reports, None)),
+                    .map(|answer| (reports, after, Some(answer))),
+                None => Ok((reports, after, None)),
             },
             Err(e) => Err(e),
         };
-        let (reports, answer) = match written {
+        let (reports, after, answer) = match written {
             Ok(written) => written,
             Err(e) => {
                 self.roll_back(write).await;
@@ -312,14 +307,16 @@ impl Register {
     }
 
     /// Writes the files of one command in `txn`, each as its own batch, and resolves them in
-    /// one run; returns their reports. Nothing is committed here.
+    /// one run; returns their reports and the newest resolution event before it wrote.
+    /// Nothing is committed here.
     async fn write_all(
         &self,
         txn: &DatabaseTransaction,
         requests: &[ImportRequest<'_>],
         actor: &str,
         stage: &mut StageTimer,
-    ) -> Result<Vec<BatchReport>, AppError> {
+    ) -> Result<(Vec<BatchReport>, i64), AppError> {
+        let after = super::newest_event(txn).await?;
         let mut command = Command::default();
         let mut reports: Vec<BatchReport> = Vec::new();
         let mut seen: Vec<(SourceKind, String)> = Vec::new();
@@ -414,7 +411,7 @@ impl Register {
             suspended.restore(txn).await?;
             stage.lap("rebuild indexes");
         }
-        Ok(reports)
+        Ok((reports, after))
     }
 
     /// Reads, normalises and writes one file as one batch, a chunk of rows at a time: the
@@ -773,35 +770,4 @@ async fn holds_source(txn: &DatabaseTransaction, source: SourceKind) -> Result<b
         .one(txn)
         .await?
         .is_some())
-}
-
-/// The report of an earlier batch of the same file, if there was one.
-async fn already_imported(
-    txn: &DatabaseTransaction,
-    source: SourceKind,
-    sha256: &str,
-) -> Result<Option<BatchReport>, AppError> {
-    let batch = import_batch::Entity::find()
-        .filter(import_batch::Column::Source.eq(source.as_db()))
-        .filter(import_batch::Column::Sha256.eq(sha256))
-        .one(txn)
-        .await?;
-    batch
-        .map(|b| {
-            let mut report = super::query::batch_report(&b)?;
-            mark_already_imported(&mut report);
-            Ok(report)
-        })
-        .transpose()
-}
-
-/// Turns a batch's report into the report of importing the same file again: nothing changed.
-fn mark_already_imported(report: &mut BatchReport) {
-    report.already_imported = true;
-    report.records_unchanged = report.rows_accepted;
-    report.records_new = 0;
-    report.records_new_version = 0;
-    report.persons_created = 0;
-    report.persons_matched = 0;
-    report.record_id_conflicts.clear();
 }
