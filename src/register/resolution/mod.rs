@@ -29,6 +29,7 @@ pub mod values;
 mod write;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::Utc;
@@ -175,16 +176,18 @@ impl Register {
             .await
             .context("loading the analysts' decisions")?;
         clock.lap("load");
-        let mut run = self
-            .run_engine(txn, &scope, &values, &oversized, &constraints, meanwhile)
-            .await?;
+        let values = Arc::new(values);
+        let mut run = match scope {
+            Scope::Whole => {
+                self.run_engine_indexing(txn, &placed, &values, oversized, constraints, meanwhile)
+                    .await?
+            }
+            Scope::Part(_) => {
+                self.run_engine(txn, &scope, &values, &oversized, &constraints, meanwhile)
+                    .await?
+            }
+        };
         clock.lap("blocking, training, scoring, clustering");
-        if let Scope::Whole = scope {
-            match_index::rebuild_index(txn, &self.profile, &placed, &values)
-                .await
-                .context("rebuilding the match index")?;
-            clock.lap("match index written");
-        }
         // Freeing every record's values takes a while on a large run: another thread does it.
         if let Err(e) = std::thread::Builder::new()
             .name("paicha-free".to_owned())
@@ -287,6 +290,46 @@ impl Register {
             tracing::debug!(indexes = building, "indexes rebuilt while the engine ran");
         }
         Ok(run)
+    }
+
+    /// Runs the engine over the whole register on a thread of its own, while this task
+    /// rebuilds the match index from the same records, then the indexes a bulk import set
+    /// aside: neither waits for the other (FEBRL4's 10 000 records: the index took 70 ms after
+    /// an engine run of 150 ms).
+    async fn run_engine_indexing(
+        &self,
+        txn: &DatabaseTransaction,
+        placed: &[plan::Placed],
+        values: &Arc<Vec<Vec<FieldValue>>>,
+        oversized: HashSet<i64>,
+        constraints: Constraints,
+        meanwhile: SuspendedIndexes,
+    ) -> anyhow::Result<Run> {
+        let engine = {
+            let profile = Arc::clone(&self.profile);
+            let values = Arc::clone(values);
+            tokio::task::spawn_blocking(move || {
+                engine::run(
+                    &profile,
+                    &values,
+                    |_, _| true,
+                    &constraints,
+                    None,
+                    &oversized,
+                )
+            })
+        };
+        // On a failure here the engine's thread finishes on its own, its run unused.
+        match_index::rebuild_index(txn, &self.profile, placed, values)
+            .await
+            .context("rebuilding the match index")?;
+        meanwhile
+            .restore(txn)
+            .await
+            .context("building the indexes set aside")?;
+        engine
+            .await
+            .map_err(|e| anyhow::anyhow!("the resolution engine stopped: {e}"))
     }
 }
 
