@@ -23,14 +23,17 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait,
     IntoActiveModel as _, QueryFilter as _, QuerySelect as _, Set,
 };
 
 use super::decisions::NOTE_MAX_CHARS as MAX_NOTE_CHARS;
 use super::{ChangeKind, Register};
+use crate::db::bulk::{self, SuspendedIndexes};
+use crate::db::rows::{self, OnConflict};
 use crate::db::{
-    followup_alert, next_id, observation, person, resolution_event, temperature_reading,
+    followup_alert, next_id, observation, overlap, person, pg_bulk, resolution_event,
+    temperature_reading,
 };
 use crate::error::AppError;
 use crate::followup::observation::{
@@ -43,6 +46,10 @@ pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Rows inserted per statement (well under SQLite's bound parameters).
 const INSERT_CHUNK: usize = 500;
+
+/// The fewest new observations written with the table's index set aside (when they are also
+/// more than the table held).
+const BULK_OBSERVATIONS: usize = 50_000;
 
 /// The most persons a change's observations are brought up to date for by their IDs; a
 /// change of more is synced over every person.
@@ -217,6 +224,7 @@ impl Register {
                 }
             }
         }
+        let stored = existing.len();
         let fevers = open_fevers(txn).await?;
         let mut report = SweepReport::default();
         let mut new_rows = Vec::new();
@@ -237,18 +245,18 @@ impl Register {
                         open_fever,
                     );
                     report.started += 1;
-                    new_rows.push(observation::ActiveModel {
-                        person_id: Set(id),
-                        township: Set(township),
-                        state: Set(state),
-                        start_date: Set(period.first),
-                        end_date: Set(period.last),
-                        place: Set(None),
-                        note: Set(None),
-                        manual: Set(false),
-                        active: Set(true),
-                        created_at: Set(now),
-                        updated_at: Set(now),
+                    new_rows.push(observation::Model {
+                        person_id: id,
+                        township,
+                        state,
+                        start_date: period.first,
+                        end_date: period.last,
+                        place: None,
+                        note: None,
+                        manual: false,
+                        active: true,
+                        created_at: now,
+                        updated_at: now,
                     });
                 }
                 Some(row) => {
@@ -304,12 +312,20 @@ impl Register {
                 .exec(txn)
                 .await?;
         }
-        while !new_rows.is_empty() {
-            let rest = new_rows.split_off(new_rows.len().min(INSERT_CHUNK));
-            observation::Entity::insert_many(std::mem::replace(&mut new_rows, rest))
-                .exec(txn)
-                .await?;
-        }
+        // A first large list starts more observations than there were: the table's index is
+        // built once after them, not row by row (a million: see `crate::db::bulk`).
+        let suspended = if new_rows.len() >= BULK_OBSERVATIONS && new_rows.len() > stored {
+            bulk::suspend_indexes(txn, &["observation"]).await?
+        } else {
+            SuspendedIndexes::default()
+        };
+        let backend = txn.get_database_backend();
+        overlap::write_each(txn, new_rows.chunks(INSERT_CHUNK), |chunk| match backend {
+            DbBackend::Postgres => pg_bulk::insert::<observation::Entity>(chunk, &OnConflict::Fail),
+            _ => rows::insert::<observation::Entity>(backend, chunk, &OnConflict::Fail),
+        })
+        .await?;
+        suspended.restore(txn).await?;
         write.commit().await?;
         Ok(report)
     }
