@@ -3,13 +3,13 @@
 //! must come out exactly as with indexes maintained row by row, every index must come back, and
 //! a failure in the middle must leave neither half a batch nor a missing index.
 
-use paicha::db::{Db, Sharing};
+use paicha::db::{Db, Sharing, observation};
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
 use paicha::resolve::profile::Profile;
 use paicha::synth::generate;
 use paicha::{Reference, Register};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryOrder, Statement};
 
 use crate::helpers::{
     Backend, count_rows, import_failing_on_purpose, import_file, open_register, phone_list,
@@ -97,6 +97,23 @@ async fn assert_same_register(a: &Register, b: &Register) {
         written,
         "the same golden records"
     );
+    // The observations of a first list are a bulk write of their own.
+    let observations = |r: &Register| {
+        let conn = r.db().conn.clone();
+        async move {
+            observation::Entity::find()
+                .order_by_asc(observation::Column::PersonId)
+                .all(&conn)
+                .await
+                .expect("observations")
+                .into_iter()
+                .map(|o| (o.person_id, o.township, o.state, o.start_date, o.active))
+                .collect::<Vec<_>>()
+        }
+    };
+    let started = observations(b).await;
+    assert!(started.len() > 300, "{} observations", started.len());
+    assert_eq!(observations(a).await, started, "the same observations");
 }
 
 /// The import of a big-data list of phones (`helpers::phone_list`).

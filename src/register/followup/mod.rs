@@ -47,10 +47,6 @@ pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 /// Rows inserted per statement (well under SQLite's bound parameters).
 const INSERT_CHUNK: usize = 500;
 
-/// The fewest new observations written with the table's index set aside (when they are also
-/// more than the table held).
-const BULK_OBSERVATIONS: usize = 50_000;
-
 /// The most persons a change's observations are brought up to date for by their IDs; a
 /// change of more is synced over every person.
 const SYNC_PERSONS_BY_ID: usize = 50_000;
@@ -313,8 +309,9 @@ impl Register {
                 .await?;
         }
         // A first large list starts more observations than there were: the table's index is
-        // built once after them, not row by row (a million: see `crate::db::bulk`).
-        let suspended = if new_rows.len() >= BULK_OBSERVATIONS && new_rows.len() > stored {
+        // built once after them, not row by row (a million: see `crate::db::bulk`), on the
+        // rule of an import's records.
+        let suspended = if new_rows.len() >= self.bulk_min_records && new_rows.len() > stored {
             bulk::suspend_indexes(txn, &["observation"]).await?
         } else {
             SuspendedIndexes::default()
