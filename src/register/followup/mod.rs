@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    IntoActiveModel as _, QueryFilter as _, QuerySelect as _, Set,
+    IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _, Set,
 };
 
 use super::decisions::NOTE_MAX_CHARS as MAX_NOTE_CHARS;
@@ -220,7 +220,8 @@ impl Register {
                 }
             }
         }
-        let stored = existing.len();
+        // How many observations the table holds, when every one was read.
+        let read_all = only.is_none().then_some(existing.len());
         let fevers = open_fevers(txn).await?;
         let mut report = SweepReport::default();
         let mut new_rows = Vec::new();
@@ -311,7 +312,13 @@ impl Register {
         // A first large list starts more observations than there were: the table's index is
         // built once after them, not row by row (a million: see `crate::db::bulk`), on the
         // rule of an import's records.
-        let suspended = if new_rows.len() >= self.bulk_min_records && new_rows.len() > stored {
+        let in_bulk = new_rows.len() >= self.bulk_min_records
+            && new_rows.len()
+                > match read_all {
+                    Some(stored) => stored,
+                    None => observation::Entity::find().count(txn).await? as usize,
+                };
+        let suspended = if in_bulk {
             bulk::suspend_indexes(txn, &["observation"]).await?
         } else {
             SuspendedIndexes::default()
