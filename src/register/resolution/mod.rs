@@ -182,8 +182,8 @@ impl Register {
                 self.run_engine_indexing(txn, &placed, &values, oversized, constraints, meanwhile)
                     .await?
             }
-            Scope::Part(_) => {
-                self.run_engine(txn, &scope, &values, &oversized, &constraints, meanwhile)
+            Scope::Part(ref part) => {
+                self.run_engine(txn, part, &values, &oversized, &constraints, meanwhile)
                     .await?
             }
         };
@@ -257,22 +257,19 @@ impl Register {
 }
 
 impl Register {
-    /// Runs the engine over the records' `values` (with the stored model when the `scope` is
-    /// a part); the indexes a bulk import set aside are built on the connection's worker
-    /// meanwhile: the database has nothing else to do then.
+    /// Runs the engine over the records' `values` of a `part` of the register (with its stored
+    /// model, if any); the indexes a bulk import set aside are built on the connection's
+    /// worker meanwhile: the database has nothing else to do then.
     async fn run_engine(
         &self,
         txn: &DatabaseTransaction,
-        scope: &Scope,
+        part: &Part,
         values: &[Vec<FieldValue>],
         oversized: &HashSet<i64>,
         constraints: &Constraints,
         meanwhile: SuspendedIndexes,
     ) -> anyhow::Result<Run> {
-        let stored = match scope {
-            Scope::Whole => None,
-            Scope::Part(part) => part.stored.as_ref().map(|(_, model)| model.as_ref()),
-        };
+        let stored = part.stored.as_ref().map(|(_, model)| model.as_ref());
         let building = meanwhile.len();
         let (built, run) = overlap::while_writing(meanwhile.restore(txn), || {
             engine::run(
