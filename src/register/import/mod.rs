@@ -55,12 +55,6 @@ pub trait Progress: Send + Sync {
     fn finish(&self) {}
 }
 
-/// The lines of a file: an estimate of a table's rows (for the progress bar and the size of
-/// its reading chunks; only a guide).
-fn lines_of(req: &ImportRequest<'_>) -> usize {
-    req.bytes.iter().filter(|b| **b == b'\n').count()
-}
-
 /// Progress that goes nowhere.
 pub struct NoProgress;
 
@@ -433,17 +427,15 @@ impl Register {
         Ok((reports, after))
     }
 
-    /// Starts reading and normalising `req`'s file on a thread of its own (see
-    /// [`read_in_background`]), in chunks of about a quarter of its lines (at least 1 000 rows,
-    /// at most [`NORMALISE_CHUNK`]), so that even a small file's writing overlaps its reading.
+    /// Starts reading and normalising `req`'s file on a thread of its own, in chunks of at
+    /// most [`NORMALISE_CHUNK`] rows (see [`read_in_background`]).
     fn start_reading(&self, req: &ImportRequest<'_>) -> Result<Rows, AppError> {
         let normaliser = Normaliser {
             profile: Arc::clone(&self.profile),
             reference: self.reference.clone(),
             today: Utc::now().date_naive(),
         };
-        let chunk = (lines_of(req) / 4).clamp(1_000, NORMALISE_CHUNK);
-        read_in_background(req, self.headers_of(req)?, normaliser, chunk)
+        read_in_background(req, self.headers_of(req)?, normaliser, NORMALISE_CHUNK)
     }
 
     /// Writes one file as one batch, a chunk of rows at a time as `reading` reads and
@@ -469,7 +461,7 @@ impl Register {
             // jurisdiction refuses the file before anything of it is written.
             submission::check_senders(self.reference.divisions, sender, &notices)?;
         }
-        req.progress.start("import", lines_of(req) as u64);
+        req.progress.start("import", reading.lines as u64);
 
         let id = db::next_id(txn, "import_batch").await?;
         let report = BatchReport::new(

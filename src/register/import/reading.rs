@@ -18,7 +18,7 @@ use crate::register::resolution::values::{field_values, needs_raw};
 use crate::resolve::compare::FieldValue;
 use crate::resolve::profile::Profile;
 
-/// Rows read, normalised (on every core) and written together.
+/// The most rows read, normalised (on every core) and written together.
 pub(super) const NORMALISE_CHUNK: usize = 20_000;
 
 /// An accepted row as the writer needs it, with its normalised identity and comparison values.
@@ -185,6 +185,8 @@ const READ_AHEAD: usize = 1;
 /// The rows of a file as its reading thread sends them.
 pub(super) struct Rows {
     receiver: tokio::sync::mpsc::Receiver<Result<Reading, intake::IntakeError>>,
+    /// The file's lines: an estimate of a table's rows (only a guide, for a progress bar).
+    pub(super) lines: usize,
 }
 
 impl Rows {
@@ -203,13 +205,17 @@ impl Rows {
 /// Reads and normalises `req`'s file on a thread of its own, a chunk of rows at a time, so
 /// that reading and normalising the next rows overlap writing the ones before them. The
 /// thread stops at the end of the file, at the first error (which it sends), or when the
-/// writer drops the returned [`Rows`].
+/// writer drops the returned [`Rows`]. Rows go in chunks of about a quarter of the file's
+/// lines, at least 1 000 (or `most`, if fewer) and at most `most`, so that even a small
+/// file's writing overlaps its reading.
 pub(super) fn read_in_background(
     req: &ImportRequest<'_>,
     headers: HeaderMap,
     normaliser: Normaliser,
-    chunk: usize,
+    most: usize,
 ) -> Result<Rows, AppError> {
+    let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
+    let chunk = (lines / 4).clamp(1_000.min(most), most);
     let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
     let source = req.source;
     let file_name = req.file_name.to_owned();
@@ -259,7 +265,7 @@ pub(super) fn read_in_background(
             })));
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot start a reading thread: {e}")))?;
-    Ok(Rows { receiver })
+    Ok(Rows { receiver, lines })
 }
 
 /// What a remark says of where the person is, as the normalised identity keeps it.
@@ -335,7 +341,7 @@ mod tests {
         }
     }
 
-    /// The reading thread's messages for `csv`, read `chunk` rows at a time: the rows of
+    /// The reading thread's messages for `csv`, read `chunk` rows (at most 1 000) at a time: the rows of
     /// each `Rows` by record ID, then whether it ended with `Done` (else with a refusal).
     async fn messages(csv: String, chunk: usize) -> (Vec<Vec<String>>, Result<u32, AppError>) {
         let req = ImportRequest::new(SourceKind::Bigdata, "list.csv", csv, "test");
