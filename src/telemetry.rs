@@ -1,12 +1,18 @@
-//! Logging: human-readable lines on stderr, filtered by `RUST_LOG` (default `info`).
+//! Logging: human-readable lines on stderr, filtered by `RUST_LOG` (default [`DEFAULT_FILTER`]).
 //!
 //! Log lines carry IDs and counts only: never a name, an ID number or a phone.
 
 use tracing_subscriber::EnvFilter;
 
+/// What is logged when `RUST_LOG` is not set: `info`, except PostgreSQL's notices below a
+/// warning (such as "relation … already exists, skipping" from the migrations' bookkeeping table
+/// at every start).
+pub const DEFAULT_FILTER: &str = "info,sqlx::postgres::notice=warn";
+
 /// Installs the global subscriber (once; later calls do nothing).
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

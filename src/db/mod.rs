@@ -709,6 +709,39 @@ pub(crate) async fn scratch() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
+/// A new PostgreSQL register, for unit tests: a database `scratch_{tag}_{pid}` made afresh at
+/// `PAICHA_TEST_POSTGRES_URL`, with a connection to the server to drop it by
+/// ([`drop_scratch_postgres`]). `None` when the variable is not set.
+#[cfg(test)]
+pub(crate) async fn scratch_postgres(tag: &str) -> Option<(DatabaseConnection, String, Db)> {
+    let base = std::env::var("PAICHA_TEST_POSTGRES_URL").ok()?;
+    let name = format!("scratch_{tag}_{}", std::process::id());
+    let admin = sea_orm::Database::connect(&base).await.expect("reachable");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create");
+    let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
+    let db = Db::connect(&format!("{prefix}/{name}"))
+        .await
+        .expect("connect");
+    Some((admin, name, db))
+}
+
+/// Drops a database made by [`scratch_postgres`].
+#[cfg(test)]
+pub(crate) async fn drop_scratch_postgres(admin: DatabaseConnection, name: String, db: Db) {
+    drop(db);
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .expect("drop");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

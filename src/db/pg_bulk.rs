@@ -195,10 +195,10 @@ pub fn insert_integers<const N: usize>(target: &str, data: &[[i64; N]]) -> Optio
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{ConnectionTrait, Database, QueryOrder, TransactionTrait};
+    use sea_orm::{ConnectionTrait, QueryOrder, TransactionTrait};
 
     use super::*;
-    use crate::db::{Db, record_link, source_record};
+    use crate::db::{record_link, source_record};
     use crate::intake::SourceKind;
     use crate::normalize::{IdClass, Sex};
 
@@ -347,30 +347,9 @@ mod tests {
         }
     }
 
-    /// A fresh PostgreSQL database of the register's schema, dropped by the caller; `None`
-    /// when `PAICHA_TEST_POSTGRES_URL` is not set.
-    async fn scratch_postgres() -> Option<(sea_orm::DatabaseConnection, String, Db)> {
-        let base = std::env::var("PAICHA_TEST_POSTGRES_URL").ok()?;
-        let name = format!("pgbulk_unit_{}", std::process::id());
-        let admin = Database::connect(&base).await.expect("reachable");
-        admin
-            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await
-            .expect("drop");
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create");
-        let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
-        let db = Db::connect(&format!("{prefix}/{name}"))
-            .await
-            .expect("connect");
-        Some((admin, name, db))
-    }
-
     #[tokio::test]
     async fn rows_written_through_postgresql_read_back_as_written() {
-        let Some((admin, name, db)) = scratch_postgres().await else {
+        let Some((admin, name, db)) = crate::db::scratch_postgres("pg_bulk").await else {
             eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
             return;
         };
@@ -458,10 +437,6 @@ mod tests {
             .collect();
         assert_eq!(stored, vec![(5, 1, 0), (5, 2, -9), (i64::MAX, 3, 1)]);
         txn.rollback().await.expect("rollback");
-        drop(db);
-        admin
-            .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
-            .await
-            .expect("drop");
+        crate::db::drop_scratch_postgres(admin, name, db).await;
     }
 }
