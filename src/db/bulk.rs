@@ -41,6 +41,11 @@ impl SuspendedIndexes {
         SuspendedIndexes { creates: taken }
     }
 
+    /// Adds what `other` set aside, to be restored with the rest.
+    pub fn extend(&mut self, other: SuspendedIndexes) {
+        self.creates.extend(other.creates);
+    }
+
     /// Builds every suspended index again, inside `txn`, in one script: the connection is
     /// handed the whole of it at once, so a caller can do other work while it runs (see
     /// [`crate::db::overlap::while_writing`]).
@@ -94,6 +99,88 @@ pub async fn suspend_indexes(
         }
     }
     Ok(suspended)
+}
+
+/// Drops the foreign keys of `tables` (the constraints they hold, not those pointing at them)
+/// inside `txn` on PostgreSQL (elsewhere nothing is dropped), to be added again by
+/// [`SuspendedIndexes::restore`]. PostgreSQL checks a foreign key row by row with a query that
+/// also locks the row referred to, about 20 µs a row; added again after the batch, it is checked
+/// once for the whole table by a join. Adding one locks both tables against other writers until
+/// the commit, which only the register's writer is.
+pub async fn suspend_foreign_keys(
+    txn: &DatabaseTransaction,
+    tables: &[&str],
+) -> Result<SuspendedIndexes, DbErr> {
+    let mut suspended = SuspendedIndexes::default();
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(suspended);
+    }
+    for table in tables {
+        let rows = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT conname::text AS name, pg_get_constraintdef(oid) AS definition \
+                 FROM pg_constraint WHERE contype = 'f' \
+                 AND conrelid = (quote_ident(current_schema()) || '.' || quote_ident($1))::regclass \
+                 ORDER BY conname",
+                [(*table).into()],
+            ))
+            .await?;
+        let quoted_table = format!("\"{}\"", table.replace('"', "\"\""));
+        for row in rows {
+            let name: String = row.try_get("", "name")?;
+            let definition: String = row.try_get("", "definition")?;
+            let name = format!("\"{}\"", name.replace('"', "\"\""));
+            txn.execute_unprepared(&format!(
+                "ALTER TABLE {quoted_table} DROP CONSTRAINT {name}"
+            ))
+            .await?;
+            suspended.creates.push((
+                (*table).to_owned(),
+                format!("ALTER TABLE {quoted_table} ADD CONSTRAINT {name} {definition}"),
+            ));
+        }
+    }
+    Ok(suspended)
+}
+
+/// The tables an import writes in bulk, whose planner statistics [`refresh_statistics`] gathers
+/// after it.
+pub const IMPORT_TABLES: [&str; 5] = [
+    "source_record",
+    "person",
+    "record_link",
+    "resolution_event",
+    "match_key",
+];
+
+/// Gathers PostgreSQL's planner statistics of `tables` inside `txn` (elsewhere nothing is done),
+/// after a bulk write changed them wholesale. A table loaded in one transaction has none until
+/// autovacuum comes round: the next batch's lookups (`record_id IN (…)` over 500 keys, say) are
+/// then planned as whole-table scans, 0.2 s each at 200 000 records. The wide `text` columns
+/// (raw rows, JSON) are left out: no query filters on them, and they are most of the time.
+pub async fn refresh_statistics(txn: &DatabaseTransaction, tables: &[&str]) -> Result<(), DbErr> {
+    if txn.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    for table in tables {
+        let columns = txn
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) \
+                 AS columns FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 AND data_type <> 'text'",
+                [(*table).into()],
+            ))
+            .await?
+            .and_then(|row| row.try_get::<Option<String>>("", "columns").ok().flatten());
+        if let Some(columns) = columns {
+            let table = table.replace('"', "\"\"");
+            txn.execute_unprepared(&format!("ANALYZE \"{table}\" ({columns})"))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -222,6 +309,92 @@ mod tests {
                 index_names(db.writer_conn(), &["source_record"]).await,
                 records
             );
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn statistics_are_gathered_inside_the_batch_on_postgresql_without_the_wide_texts() {
+        on_both("bulk_statistics", async |db: &Db| {
+            let txn = db.writer_conn().begin().await.expect("begin");
+            refresh_statistics(&txn, &["source_record"])
+                .await
+                .expect("statistics");
+            if txn.get_database_backend() != DbBackend::Postgres {
+                // Nothing to gather: SQLite plans these lookups by its indexes alone.
+                return txn.rollback().await.expect("rollback");
+            }
+            // The rows refer to a batch that is not there: only the statistics are tested.
+            txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+                .await
+                .expect("no foreign keys");
+            txn.execute_unprepared(
+                "INSERT INTO source_record (id, batch_id, source, record_id, version, is_current, \
+                 row_number, raw, content_hash, phones, normalized, problems, created_at) \
+                 SELECT n, 1, 'TOWNSHIP', 'R' || n, 1, true, n, '{}', 'h', '[]', '{}', '[]', now() \
+                 FROM generate_series(1, 2000) AS n",
+            )
+            .await
+            .expect("rows");
+            refresh_statistics(&txn, &["source_record"])
+                .await
+                .expect("statistics");
+            // Seen by the batch itself, before it commits.
+            let columns: Vec<String> = txn
+                .query_all_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    "SELECT attname::text AS name FROM pg_stats \
+                     WHERE tablename = 'source_record' ORDER BY 1",
+                ))
+                .await
+                .expect("pg_stats")
+                .iter()
+                .map(|r| r.try_get::<String>("", "name").expect("name"))
+                .collect();
+            assert!(columns.contains(&"record_id".to_owned()), "{columns:?}");
+            assert!(!columns.contains(&"raw".to_owned()), "{columns:?}");
+            txn.rollback().await.expect("rollback");
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn foreign_keys_set_aside_are_added_again_and_still_hold() {
+        on_both("bulk_foreign_keys", async |db: &Db| {
+            let txn = db.writer_conn().begin().await.expect("begin");
+            let suspended = suspend_foreign_keys(&txn, &["record_link", "source_record"])
+                .await
+                .expect("suspend");
+            if txn.get_database_backend() != DbBackend::Postgres {
+                assert!(suspended.is_empty());
+                return txn.rollback().await.expect("rollback");
+            }
+            // Two on each table: to the person and the record; to the batch and the notice.
+            assert_eq!(suspended.len(), 4);
+            // A link to nothing is taken while the keys are away...
+            let orphan = "INSERT INTO record_link (source_record_id, person_id, weight, rule, \
+                          explanation, linked_at) VALUES (1, 1, 0, 'r', '', now())";
+            txn.execute_unprepared(orphan).await.expect("no check");
+            // ...and refused as they come back, so nothing wrong can be committed.
+            let restore = txn.begin().await.expect("savepoint");
+            assert!(suspended.restore(&restore).await.is_err());
+            restore.rollback().await.expect("back to the savepoint");
+            txn.rollback().await.expect("rollback");
+
+            let txn = db.writer_conn().begin().await.expect("begin");
+            let suspended = suspend_foreign_keys(&txn, &["record_link"])
+                .await
+                .expect("suspend");
+            suspended.restore(&txn).await.expect("restore");
+            txn.commit().await.expect("commit");
+            let refused = db
+                .writer_conn()
+                .execute_unprepared(
+                    "INSERT INTO record_link (source_record_id, person_id, weight, rule, \
+                     explanation, linked_at) VALUES (1, 1, 0, 'r', '', now())",
+                )
+                .await;
+            assert!(refused.is_err(), "the foreign keys are back");
         })
         .await;
     }

@@ -330,6 +330,9 @@ impl Register {
         })
         .await?;
         suspended.restore(txn).await?;
+        if in_bulk {
+            bulk::refresh_statistics(txn, &["observation"]).await?;
+        }
         write.commit().await?;
         Ok(report)
     }

@@ -366,6 +366,7 @@ impl Register {
             suspended,
             ..
         } = command;
+        let in_bulk = suspended.is_some();
         let mut suspended = suspended.unwrap_or_default();
         // The records' indexes are built while the engine runs (nothing writes records after
         // this point); the persons' once the persons are written.
@@ -423,6 +424,10 @@ impl Register {
         if !suspended.is_empty() {
             suspended.restore(txn).await?;
             stage.lap("rebuild indexes");
+        }
+        if in_bulk {
+            bulk::refresh_statistics(txn, &bulk::IMPORT_TABLES).await?;
+            stage.lap("statistics");
         }
         Ok((reports, after))
     }
@@ -745,8 +750,11 @@ impl Register {
         if writing >= register_size {
             // The wide tables, whose indexes are keyed by names, ID numbers and places that
             // arrive in no order; links and events arrive nearly in the order of their keys.
-            command.suspended =
-                Some(bulk::suspend_indexes(txn, &["source_record", "person"]).await?);
+            // On PostgreSQL, the foreign keys of records and links too (checked row by row).
+            let mut suspended = bulk::suspend_indexes(txn, &["source_record", "person"]).await?;
+            suspended
+                .extend(bulk::suspend_foreign_keys(txn, &["source_record", "record_link"]).await?);
+            command.suspended = Some(suspended);
         }
         Ok(())
     }
