@@ -12,21 +12,23 @@
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 
-/// Indexes dropped by [`suspend_indexes`], with the statements that create them again.
+/// Indexes dropped by [`suspend_indexes`] (and foreign keys by [`suspend_foreign_keys`]), with
+/// the statements that create them again.
 #[derive(Debug, Default)]
 #[must_use = "suspended indexes must be restored before the transaction commits"]
 pub struct SuspendedIndexes {
-    /// `(table, CREATE INDEX …)`, the statement exactly as the schema holds it.
+    /// `(table, CREATE INDEX …)` or `(table, ALTER TABLE … ADD CONSTRAINT …)`, the definition
+    /// exactly as the schema holds it.
     creates: Vec<(String, String)>,
 }
 
 impl SuspendedIndexes {
-    /// How many indexes were set aside.
+    /// How many indexes and foreign keys were set aside.
     pub fn len(&self) -> usize {
         self.creates.len()
     }
 
-    /// True when nothing was set aside (another backend, or no secondary index).
+    /// True when nothing was set aside (another backend, or nothing of that kind).
     pub fn is_empty(&self) -> bool {
         self.creates.is_empty()
     }
@@ -60,8 +62,8 @@ impl SuspendedIndexes {
 }
 
 /// Drops the non-unique secondary indexes of `tables` inside `txn` (SQLite and PostgreSQL;
-/// elsewhere nothing is dropped) and returns what [`SuspendedIndexes::restore`] needs to build them again.
-/// The caller restores them before it commits; a rollback brings them back by itself.
+/// elsewhere nothing is dropped) and returns what [`SuspendedIndexes::restore`] needs to build
+/// them again. The caller restores them before it commits; a rollback brings them back by itself.
 pub async fn suspend_indexes(
     txn: &DatabaseTransaction,
     tables: &[&str],
@@ -164,7 +166,7 @@ pub async fn refresh_statistics(txn: &DatabaseTransaction, tables: &[&str]) -> R
         return Ok(());
     }
     for table in tables {
-        let columns = txn
+        let row = txn
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) \
@@ -172,8 +174,12 @@ pub async fn refresh_statistics(txn: &DatabaseTransaction, tables: &[&str]) -> R
                  WHERE table_schema = current_schema() AND table_name = $1 AND data_type <> 'text'",
                 [(*table).into()],
             ))
-            .await?
-            .and_then(|row| row.try_get::<Option<String>>("", "columns").ok().flatten());
+            .await?;
+        // No row, or NULL: a table without such columns (or none at all) has nothing to gather.
+        let columns = match row {
+            Some(row) => row.try_get::<Option<String>>("", "columns")?,
+            None => None,
+        };
         if let Some(columns) = columns {
             let table = table.replace('"', "\"\"");
             txn.execute_unprepared(&format!("ANALYZE \"{table}\" ({columns})"))
