@@ -26,6 +26,7 @@ pub mod overlap;
 pub mod partner;
 pub mod person;
 pub mod pg_bulk;
+pub mod pg_copy;
 pub mod pull_state;
 pub mod read_back;
 pub mod record_link;
@@ -84,6 +85,8 @@ pub struct Db {
     notice: writer::WaitNotice,
     /// SQLite's write-ahead log, copied back into the database file after commits.
     wal: Arc<WalCheckpoints>,
+    /// The fewest rows a write of one table copies on PostgreSQL (see [`pg_copy`]).
+    copy_min_rows: usize,
 }
 
 /// The state of the background checkpoints of an SQLite database (see
@@ -103,6 +106,8 @@ pub struct WriteTxn<'a> {
     _turn: Turn<'a>,
     /// The lock file's lock, released when the transaction ends.
     _lock_file: Option<std::fs::File>,
+    /// Where bulk rows are copied on PostgreSQL (see [`pg_copy`]), connected at first use.
+    stager: Option<Arc<pg_copy::Stager>>,
     db: &'a Db,
 }
 
@@ -143,8 +148,21 @@ impl WriteTxn<'_> {
             match never {}
         }
         self.txn.commit().await?;
+        if let Some(stager) = &self.stager {
+            // What the transaction copied it has dropped: this only closes the side
+            // connection, and a failure costs nothing written.
+            if let Err(e) = stager.close().await {
+                tracing::warn!(error = %e, "closing the side connection of a write failed");
+            }
+        }
         self.db.checkpoint_in_background();
         Ok(())
+    }
+
+    /// Runs `write` so that its bulk rows go through `COPY` on PostgreSQL (see
+    /// [`pg_copy`]); elsewhere it just runs it.
+    pub async fn staged<F: std::future::Future>(&self, write: F) -> F::Output {
+        pg_copy::staged(self.stager.clone(), write).await
     }
 }
 
@@ -219,8 +237,16 @@ impl Db {
             lock_file,
             notice,
             wal: Arc::default(),
+            copy_min_rows: pg_copy::COPY_MIN_ROWS,
         };
         Ok(db)
+    }
+
+    /// The same database, its writes copying rows on PostgreSQL from `rows` rows of one
+    /// table at once (see [`pg_copy`]).
+    pub fn with_copy_min_rows(mut self, rows: usize) -> Self {
+        self.copy_min_rows = rows;
+        self
     }
 
     /// Applies every migration not yet applied (on the writer's connection).
@@ -330,6 +356,7 @@ impl Db {
                 holder: &self.holder,
             },
             _lock_file: lock_file,
+            stager: pg_copy::Stager::for_connection(&self.writer_conn, self.copy_min_rows),
             db: self,
         })
     }

@@ -14,7 +14,100 @@
 use std::future::Future;
 use std::task::Poll;
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, Statement};
+
+use super::pg_bulk;
+use super::pg_copy::{self, COPY_CHUNK, CopyRows};
+use super::rows::{self, OnConflict};
+
+/// One write of rows inside a transaction.
+#[derive(Debug)]
+pub enum Write {
+    /// A statement: literal text, or text and its values.
+    Statement(Statement),
+    /// Rows copied in through a staging table (PostgreSQL, see [`pg_copy`]).
+    Copy(CopyRows),
+}
+
+impl From<Statement> for Write {
+    fn from(statement: Statement) -> Self {
+        Self::Statement(statement)
+    }
+}
+
+impl Write {
+    /// Writes inside `txn`. A statement without values (literal SQL text) is executed
+    /// unprepared, not kept in the connection's cache of statements, which it would only
+    /// crowd out; one with values is prepared, and kept.
+    pub async fn execute(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
+        match self {
+            Self::Statement(statement) => match statement.values {
+                None => txn.execute_unprepared(&statement.sql).await.map(drop),
+                Some(_) => txn.execute_raw(statement).await.map(drop),
+            },
+            Self::Copy(rows) => rows.execute(txn).await,
+        }
+    }
+}
+
+/// How rows of a write travel to its database: SQLite's multi-row statements
+/// ([`rows`]), PostgreSQL's JSON parameter ([`pg_bulk`]), or `COPY` where the write copies
+/// ([`pg_copy`]). Taken on the writing task ([`Transport::of`]); it may go to a thread that
+/// makes the rows.
+#[derive(Clone, Copy, Debug)]
+pub struct Transport {
+    backend: DbBackend,
+    /// The fewest rows copied, where the write copies.
+    copy_min: Option<usize>,
+}
+
+impl Transport {
+    /// The transport of the write this task is doing through `db`.
+    pub fn of(db: &impl ConnectionTrait) -> Self {
+        let backend = db.get_database_backend();
+        Self {
+            backend,
+            copy_min: match backend {
+                DbBackend::Postgres => pg_copy::copy_min_rows(),
+                _ => None,
+            },
+        }
+    }
+
+    /// Rows sent as statements only, never copied.
+    pub fn statements(backend: DbBackend) -> Self {
+        Self {
+            backend,
+            copy_min: None,
+        }
+    }
+
+    /// Rows per write, for writes of `rows` rows where nothing is copied: where the write
+    /// copies, [`COPY_CHUNK`].
+    pub fn chunk(self, rows: usize) -> usize {
+        if self.copy_min.is_some() {
+            COPY_CHUNK
+        } else {
+            rows
+        }
+    }
+
+    /// One write inserting `models` into `E`'s table, every column in the entity's order;
+    /// `None` when there is nothing to insert.
+    pub fn insert<E: EntityTrait>(
+        self,
+        models: &[E::Model],
+        on_conflict: &OnConflict<E::Column>,
+    ) -> Option<Write> {
+        match self.backend {
+            DbBackend::Postgres if self.copy_min.is_some_and(|min| models.len() >= min) => {
+                pg_copy::rows::<E>(models, on_conflict).map(Write::Copy)
+            }
+            DbBackend::Postgres => pg_bulk::insert::<E>(models, on_conflict).map(Write::Statement),
+            backend => rows::insert::<E>(backend, models, on_conflict).map(Write::Statement),
+        }
+    }
+}
 
 /// Runs `work` on this thread while `write` is under way, and returns both results.
 ///
@@ -35,32 +128,31 @@ where
     (written, made)
 }
 
-/// Executes inside `txn` one statement for each item of `items`, in order, each made by
-/// `make` while the one before it is being written. `make` may return `None` for an item
-/// that needs no statement. A statement without values (literal SQL text) is executed
-/// unprepared; one with values is prepared, and kept in the connection's statement cache.
-pub async fn write_each<I, F>(txn: &DatabaseTransaction, items: I, mut make: F) -> Result<(), DbErr>
+/// Executes inside `txn` one write for each item of `items`, in order, each made by `make`
+/// while the one before it is being written. `make` may return `None` for an item that
+/// needs no write.
+pub async fn write_each<I, F, W>(
+    txn: &DatabaseTransaction,
+    items: I,
+    mut make: F,
+) -> Result<(), DbErr>
 where
     I: IntoIterator,
-    F: FnMut(I::Item) -> Option<Statement>,
+    F: FnMut(I::Item) -> Option<W>,
+    W: Into<Write>,
 {
     let mut items = items.into_iter();
     let mut next = || {
         for item in items.by_ref() {
-            if let Some(statement) = make(item) {
-                return Some(statement);
+            if let Some(write) = make(item) {
+                return Some(write.into());
             }
         }
         None
     };
     let mut pending = next();
-    while let Some(statement) = pending {
-        let (written, following) = match statement.values {
-            // Literal text is executed as it is: not prepared and kept in the connection's
-            // cache of statements, which it would only crowd out.
-            None => while_writing(txn.execute_unprepared(&statement.sql), &mut next).await,
-            Some(_) => while_writing(txn.execute_raw(statement), &mut next).await,
-        };
+    while let Some(write) = pending {
+        let (written, following) = while_writing(write.execute(txn), &mut next).await;
         written?;
         pending = following;
     }

@@ -2,12 +2,12 @@
 //! server (`json_populate_recordset`), instead of one bound parameter per value.
 //!
 //! A multi-row `INSERT … VALUES` of 500 rows binds some ten thousand parameters; PostgreSQL
-//! parses, binds and plans each of them, and sqlx encodes each one. `COPY` would be cheaper
-//! still, but sqlx offers it only on a connection it hands out (`copy_in_raw`), and a sea-orm
-//! transaction keeps its connection to itself: a `COPY` on another connection would commit
-//! apart from the batch. One text parameter per chunk keeps every row inside the caller's
-//! transaction, in the statement cache (the SQL text is the same for every chunk) and out of
-//! the planner's way: the server turns the JSON into rows of the table's own type in C.
+//! parses, binds and plans each of them, and sqlx encodes each one. One text parameter per
+//! chunk keeps every row inside the caller's transaction, in the statement cache (the SQL
+//! text is the same for every chunk) and out of the planner's way: the server turns the JSON
+//! into rows of the table's own type in C. Large writes copy their rows instead
+//! ([`super::pg_copy`]), which the server reads faster still but which needs a connection
+//! beside the transaction's.
 //!
 //! Values are written as the table's columns read them from text: numbers and booleans as
 //! JSON scalars, timestamps in RFC 3339 to the microsecond (what sqlx binds), dates as
@@ -35,20 +35,10 @@ pub fn insert<E: EntityTrait>(
     let table = quoted(E::default().table_name());
     let names: Vec<String> = columns.iter().map(|c| quoted(c.as_str())).collect();
     let list = names.join(", ");
-    let mut sql = format!(
-        "INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, $1::json)"
+    let sql = format!(
+        "INSERT INTO {table} ({list}) SELECT {list} FROM json_populate_recordset(NULL::{table}, $1::json){}",
+        conflict_clause(on_conflict)
     );
-    if let OnConflict::Update { key, update } = on_conflict {
-        let key: Vec<String> = key.iter().map(|c| quoted(c.as_str())).collect();
-        let _ = write!(sql, " ON CONFLICT ({}) DO UPDATE SET ", key.join(", "));
-        for (i, c) in update.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let name = quoted(c.as_str());
-            let _ = write!(sql, "{name} = \"excluded\".{name}");
-        }
-    }
     let mut json = String::with_capacity(models.len() * columns.len() * 16);
     json.push('[');
     for (r, model) in models.iter().enumerate() {
@@ -70,6 +60,23 @@ pub fn insert<E: EntityTrait>(
         sql,
         [Value::String(Some(json))],
     ))
+}
+
+/// What an insert of rows does on a taken key, as SQL after its rows (empty when it fails).
+pub(super) fn conflict_clause<C: IdenStatic>(on_conflict: &OnConflict<C>) -> String {
+    let mut sql = String::new();
+    if let OnConflict::Update { key, update } = on_conflict {
+        let key: Vec<String> = key.iter().map(|c| quoted(c.as_str())).collect();
+        let _ = write!(sql, " ON CONFLICT ({}) DO UPDATE SET ", key.join(", "));
+        for (i, c) in update.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let name = quoted(c.as_str());
+            let _ = write!(sql, "{name} = \"excluded\".{name}");
+        }
+    }
+    sql
 }
 
 /// Appends `value` to `out` as the JSON that its column reads back as `value`.
@@ -152,11 +159,11 @@ fn push_string(out: &mut String, s: &str) {
 }
 
 /// A timestamp as sqlx binds it: to the microsecond, cut rather than rounded.
-fn stamp(at: &DateTime<Utc>) -> String {
+pub(super) fn stamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn quoted(name: &str) -> String {
+pub(super) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -194,7 +201,7 @@ pub fn insert_integers<const N: usize>(target: &str, data: &[[i64; N]]) -> Optio
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use sea_orm::{ConnectionTrait, QueryOrder, TransactionTrait};
 
     use super::*;
@@ -204,7 +211,7 @@ mod tests {
 
     /// Text no escaping must lose: separators of COPY and CSV, JSON's quotes and escapes, the
     /// control characters, a NUL-free stand-in for `\N`, and text beyond the BMP.
-    const AWKWARD: &[&str] = &[
+    pub(in crate::db) const AWKWARD: &[&str] = &[
         "",
         "tab\there",
         "new\nline\r\nand return",
@@ -217,11 +224,11 @@ mod tests {
         ",;|",
     ];
 
-    fn stamp(nanos: u32) -> DateTime<Utc> {
+    pub(in crate::db) fn stamp(nanos: u32) -> DateTime<Utc> {
         DateTime::from_timestamp(1_580_000_000, nanos).expect("time")
     }
 
-    fn link(record: i64, text: &str, weight: f64) -> record_link::Model {
+    pub(in crate::db) fn link(record: i64, text: &str, weight: f64) -> record_link::Model {
         record_link::Model {
             source_record_id: record,
             person_id: record + 1000,
@@ -315,7 +322,7 @@ mod tests {
         assert!(insert_integers::<3>("t (a, b, c)", &[]).is_none());
     }
 
-    fn record(id: i64, text: &str) -> source_record::Model {
+    pub(in crate::db) fn record(id: i64, text: &str) -> source_record::Model {
         let day = chrono::NaiveDate::from_ymd_opt(1990, 2, 28).expect("date");
         source_record::Model {
             id,

@@ -125,6 +125,13 @@ impl Register {
         self
     }
 
+    /// The same register, copying the rows of a write on PostgreSQL from `rows` rows of one
+    /// table at once (see [`crate::db::pg_copy`]).
+    pub fn with_copy_min_rows(mut self, rows: usize) -> Self {
+        self.db = self.db.with_copy_min_rows(rows);
+        self
+    }
+
     /// The database, for tests and tools that inspect it. Writes go through the register's
     /// methods, never through this.
     pub fn db(&self) -> &Db {

@@ -22,13 +22,17 @@ crate::on_both_backends!(
 );
 
 /// A register on a fresh database; every import of at least `bulk_min` records into a register
-/// no larger is a bulk write.
+/// no larger is a bulk write, and on PostgreSQL every write of at least `bulk_min` rows of one
+/// table copies them (`COPY` through a staging table).
 async fn open(backend: Backend, bulk_min: usize) -> (Register, tempfile::TempDir) {
     let profile = Profile::builtin("cn-identity")
         .expect("built-in profile")
         .expect("valid profile");
     let (register, dir) = open_register(backend, profile).await;
-    (register.with_bulk_min_records(bulk_min), dir)
+    let register = register
+        .with_bulk_min_records(bulk_min)
+        .with_copy_min_rows(bulk_min);
+    (register, dir)
 }
 
 /// The names of every index of the register's database.

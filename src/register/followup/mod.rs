@@ -23,17 +23,16 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
     IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _, Set,
 };
 
 use super::decisions::NOTE_MAX_CHARS as MAX_NOTE_CHARS;
 use super::{ChangeKind, Register};
 use crate::db::bulk::{self, SuspendedIndexes};
-use crate::db::rows::{self, OnConflict};
+use crate::db::rows::OnConflict;
 use crate::db::{
-    followup_alert, next_id, observation, overlap, person, pg_bulk, resolution_event,
-    temperature_reading,
+    followup_alert, next_id, observation, overlap, person, resolution_event, temperature_reading,
 };
 use crate::error::AppError;
 use crate::followup::observation::{
@@ -323,12 +322,17 @@ impl Register {
         } else {
             SuspendedIndexes::default()
         };
-        let backend = txn.get_database_backend();
-        overlap::write_each(txn, new_rows.chunks(INSERT_CHUNK), |chunk| match backend {
-            DbBackend::Postgres => pg_bulk::insert::<observation::Entity>(chunk, &OnConflict::Fail),
-            _ => rows::insert::<observation::Entity>(backend, chunk, &OnConflict::Fail),
-        })
-        .await?;
+        write
+            .staged(async {
+                let transport = overlap::Transport::of(txn);
+                overlap::write_each(
+                    txn,
+                    new_rows.chunks(transport.chunk(INSERT_CHUNK)),
+                    |chunk| transport.insert::<observation::Entity>(chunk, &OnConflict::Fail),
+                )
+                .await
+            })
+            .await?;
         suspended.restore(txn).await?;
         if in_bulk {
             bulk::refresh_statistics(txn, &["observation"]).await?;

@@ -25,8 +25,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, Statement,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 use sha2::{Digest, Sha256};
 
@@ -37,7 +37,7 @@ use crate::config::limits::MAX_REJECTED_ROWS_KEPT;
 use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::read_back::{linked_records, persons_of};
 use crate::db::{self, import_batch, notice, source_record};
-use crate::db::{overlap, pg_bulk, rows};
+use crate::db::{overlap, rows};
 use crate::error::AppError;
 use crate::intake::{self, BatchReport, HeaderMap, RecordIdConflict, SourceKind};
 use crate::telemetry::StageTimer;
@@ -251,8 +251,8 @@ impl Register {
                 }
             }
         }
-        let written = match self
-            .write_all(&write.txn, &requests, &actor, &mut stage)
+        let written = match write
+            .staged(self.write_all(&write.txn, &requests, &actor, &mut stage))
             .await
         {
             Ok((reports, after)) => match hook {
@@ -649,14 +649,15 @@ impl Register {
             .zip(plans)
             .filter(|(_, plan)| !matches!(plan, Plan::Unchanged))
             .peekable();
-        let backend = txn.get_database_backend();
+        let transport = overlap::Transport::of(txn);
+        let chunk_rows = transport.chunk(CHUNK);
         let (batch_id, now, source) = (batch.id, batch.now, req.source);
         let notice_ids = &batch.notice_ids;
-        // The next chunk's rows and statement, made while the one before it is written.
-        let mut make_chunk = || -> Option<(Statement, usize)> {
+        // The next chunk's rows and write, made while the one before it is written.
+        let mut make_chunk = || -> Option<(overlap::Write, usize)> {
             pending.peek()?;
-            let mut chunk = Vec::with_capacity(CHUNK);
-            for ((p, scope), plan) in pending.by_ref().take(CHUNK) {
+            let mut chunk = Vec::with_capacity(chunk_rows);
+            for ((p, scope), plan) in pending.by_ref().take(chunk_rows) {
                 let version = match plan {
                     Plan::Unchanged => continue,
                     Plan::New { version } | Plan::NewVersion { version, .. } => version,
@@ -687,21 +688,15 @@ impl Register {
                     values,
                 });
             }
-            let statement = match backend {
-                DbBackend::Postgres => {
-                    pg_bulk::insert::<source_record::Entity>(&chunk, &rows::OnConflict::Fail)?
-                }
-                _ => {
-                    rows::insert::<source_record::Entity>(backend, &chunk, &rows::OnConflict::Fail)?
-                }
-            };
-            Some((statement, chunk.len()))
+            let write =
+                transport.insert::<source_record::Entity>(&chunk, &rows::OnConflict::Fail)?;
+            Some((write, chunk.len()))
         };
         let mut next = make_chunk();
         let mut written = batch.written;
-        while let Some((statement, rows)) = next {
+        while let Some((write, rows)) = next {
             let (result, following) =
-                overlap::while_writing(txn.execute_raw(statement), &mut make_chunk).await;
+                overlap::while_writing(write.execute(txn), &mut make_chunk).await;
             result?;
             next = following;
             written += rows;

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+use sea_orm::DatabaseTransaction;
 
 use super::load::read_identity;
 use super::plan::{Event, Placed};
-use crate::db::{person, pg_bulk, read_back, rows};
+use crate::db::overlap::{Transport, Write};
+use crate::db::{person, read_back, rows};
 use crate::intake::SourceKind;
 use crate::normalize::Sex;
 use crate::register::golden::{Evidence, Golden, StoredIdentity, golden_record};
@@ -48,9 +49,10 @@ pub(super) async fn write_persons(
     first_new: i64,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Vec<Event>> {
-    let mut golden = GoldenWriter::start(txn.get_database_backend(), now)?;
+    let transport = Transport::of(txn);
+    let mut golden = GoldenWriter::start(transport, now)?;
     let mut changes = Vec::new();
-    let mut chunks = persons.chunks(CHUNK);
+    let mut chunks = persons.chunks(transport.chunk(CHUNK));
     // Time spent reading identities back, waiting for golden records and writing them.
     let (mut reading, mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     loop {
@@ -83,11 +85,12 @@ pub(super) async fn write_persons(
         waiting += started.elapsed();
         match next {
             None => break,
-            Some((statement, events)) => {
+            Some((write, events)) => {
                 changes.extend(events);
-                if let Some(statement) = statement {
+                if let Some(write) = write {
                     let started = Instant::now();
-                    txn.execute_raw(statement)
+                    write
+                        .execute(txn)
                         .await
                         .context("writing a chunk of golden records")?;
                     writing += started.elapsed();
@@ -270,7 +273,7 @@ fn golden_chunk(
 /// The upsert of one chunk's golden records: the person rows from `chunk`.
 fn golden_rows(
     (chunk, statuses): (GoldenChunk, HashMap<i64, LocationStatus>),
-    backend: DbBackend,
+    transport: Transport,
     upsert: &rows::OnConflict<person::Column>,
     now: DateTime<Utc>,
 ) -> Answer {
@@ -299,17 +302,11 @@ fn golden_rows(
             person_model(person, &golden, now)
         })
         .collect::<anyhow::Result<Vec<person::Model>>>()?;
-    Ok((
-        match backend {
-            DbBackend::Postgres => pg_bulk::insert::<person::Entity>(&models, upsert),
-            _ => rows::insert::<person::Entity>(backend, &models, upsert),
-        },
-        changes,
-    ))
+    Ok((transport.insert::<person::Entity>(&models, upsert), changes))
 }
 
 /// What the thread answers a chunk with: its statement (none for a chunk of no persons).
-type Answer = anyhow::Result<(Option<Statement>, Vec<Event>)>;
+type Answer = anyhow::Result<(Option<Write>, Vec<Event>)>;
 
 /// A thread that turns chunks of persons into the statements that upsert their golden
 /// records, in the order the chunks were sent. It stops when its [`GoldenWriter`] is dropped
@@ -322,7 +319,7 @@ struct GoldenWriter {
 }
 
 impl GoldenWriter {
-    fn start(backend: DbBackend, now: DateTime<Utc>) -> anyhow::Result<Self> {
+    fn start(transport: Transport, now: DateTime<Utc>) -> anyhow::Result<Self> {
         let upsert = rows::OnConflict::Update {
             key: vec![person::Column::Id],
             update: person_columns_kept_fresh(),
@@ -336,7 +333,7 @@ impl GoldenWriter {
             .name("paicha-golden".to_owned())
             .spawn(move || {
                 for chunk in chunks {
-                    let answer = golden_rows(chunk, backend, &upsert, now);
+                    let answer = golden_rows(chunk, transport, &upsert, now);
                     let failed = answer.is_err();
                     if sender.blocking_send(answer).is_err() || failed {
                         return;
@@ -366,7 +363,7 @@ impl GoldenWriter {
 
     /// The statement of the oldest chunk unanswered (`Some(None)` for a chunk of no
     /// persons), or `None` when every chunk sent has been answered.
-    async fn next(&mut self) -> anyhow::Result<Option<(Option<Statement>, Vec<Event>)>> {
+    async fn next(&mut self) -> anyhow::Result<Option<(Option<Write>, Vec<Event>)>> {
         if self.in_flight == 0 {
             return Ok(None);
         }
@@ -385,6 +382,7 @@ fn stopped() -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sea_orm::DbBackend;
 
     #[test]
     fn a_person_whose_record_was_not_read_back_is_an_error() {
@@ -427,12 +425,14 @@ mod tests {
         let upsert = rows::OnConflict::Fail;
         let (statement, changes) = golden_rows(
             (chunk, HashMap::new()),
-            DbBackend::Sqlite,
+            Transport::statements(DbBackend::Sqlite),
             &upsert,
             Utc::now(),
         )
         .expect("rows");
-        let statement = statement.expect("a statement");
+        let Some(Write::Statement(statement)) = statement else {
+            panic!("a statement")
+        };
         assert!(changes.is_empty());
         assert!(
             statement.sql.starts_with("INSERT INTO"),
@@ -450,7 +450,7 @@ mod tests {
         )];
         let err = golden_rows(
             (corrupt, HashMap::new()),
-            DbBackend::Sqlite,
+            Transport::statements(DbBackend::Sqlite),
             &upsert,
             Utc::now(),
         )

@@ -6,16 +6,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
 
 use super::load::Scope;
 use super::plan::{Event, Household, LinkChange, Placed, Plan, Review};
 use crate::db::read_back::IN_CHUNK;
 use crate::db::{
-    self, household_link, match_model, overlap, person, pg_bulk, record_link, resolution_event,
+    self, household_link, match_model, overlap, person, record_link, resolution_event,
     review_candidate, rows,
 };
 use crate::register::decisions::verdict_words;
@@ -33,7 +30,7 @@ pub(super) async fn links(
     plan: &Plan,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let backend = txn.get_database_backend();
+    let transport = overlap::Transport::of(txn);
     let link = |l: &LinkChange| record_link::Model {
         source_record_id: l.record,
         person_id: l.person,
@@ -53,9 +50,8 @@ pub(super) async fn links(
             record_link::Column::LinkedAt,
         ],
     };
-    overlap::write_each(txn, relinked.chunks(CHUNK), |chunk| match backend {
-        DbBackend::Postgres => pg_bulk::insert::<record_link::Entity>(chunk, &upsert),
-        _ => rows::insert::<record_link::Entity>(backend, chunk, &upsert),
+    overlap::write_each(txn, relinked.chunks(transport.chunk(CHUNK)), |chunk| {
+        transport.insert::<record_link::Entity>(chunk, &upsert)
     })
     .await
     .context("writing the links")?;
@@ -130,7 +126,7 @@ pub(super) async fn events(
     actor: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let backend = txn.get_database_backend();
+    let transport = overlap::Transport::of(txn);
     let first = db::next_id(txn, "resolution_event").await?;
     let numbered: Vec<(i64, Event)> = (first..).zip(events).collect();
     let event_rows = |chunk: Vec<(i64, Event)>| {
@@ -148,18 +144,15 @@ pub(super) async fn events(
                 detail: e.detail,
             })
             .collect();
-        match backend {
-            DbBackend::Postgres => {
-                pg_bulk::insert::<resolution_event::Entity>(&models, &rows::OnConflict::Fail)
-            }
-            _ => {
-                rows::insert::<resolution_event::Entity>(backend, &models, &rows::OnConflict::Fail)
-            }
-        }
+        transport.insert::<resolution_event::Entity>(&models, &rows::OnConflict::Fail)
     };
-    overlap::write_each(txn, overlap::chunks_of(numbered, CHUNK), event_rows)
-        .await
-        .context("writing the events")
+    overlap::write_each(
+        txn,
+        overlap::chunks_of(numbered, transport.chunk(CHUNK)),
+        event_rows,
+    )
+    .await
+    .context("writing the events")
 }
 
 /// Writes the run's `reviews` over the candidates among its `records` (all of them when the
@@ -256,10 +249,9 @@ pub(super) async fn reviews(
             review_candidate::Column::ClosedReason,
         ],
     };
-    let backend = txn.get_database_backend();
-    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| match backend {
-        DbBackend::Postgres => pg_bulk::insert::<review_candidate::Entity>(chunk, &upsert),
-        _ => rows::insert::<review_candidate::Entity>(backend, chunk, &upsert),
+    let transport = overlap::Transport::of(txn);
+    overlap::write_each(txn, rows.chunks(transport.chunk(CHUNK)), |chunk| {
+        transport.insert::<review_candidate::Entity>(chunk, &upsert)
     })
     .await
     .context("writing the review candidates")?;
@@ -374,12 +366,9 @@ pub(super) async fn households(
         });
     }
     let made = rows.len() as u32;
-    let backend = txn.get_database_backend();
-    overlap::write_each(txn, rows.chunks(CHUNK), |chunk| match backend {
-        DbBackend::Postgres => {
-            pg_bulk::insert::<household_link::Entity>(chunk, &rows::OnConflict::Fail)
-        }
-        _ => rows::insert::<household_link::Entity>(backend, chunk, &rows::OnConflict::Fail),
+    let transport = overlap::Transport::of(txn);
+    overlap::write_each(txn, rows.chunks(transport.chunk(CHUNK)), |chunk| {
+        transport.insert::<household_link::Entity>(chunk, &rows::OnConflict::Fail)
     })
     .await
     .context("writing the household links")?;

@@ -1,0 +1,556 @@
+//! Bulk rows for PostgreSQL through `COPY`, inside the caller's transaction.
+//!
+//! The server reads `COPY`'s text format some three times faster than it unpacks the same
+//! rows from a JSON parameter ([`super::pg_bulk`]): 200 000 records took 4.4 s of server
+//! time as JSON, 1.2–1.4 s copied into a table without indexes and 0.8–1.1 s moved from
+//! there into `source_record` (psql and the statement log, BENCHMARKS.md). But sqlx offers
+//! `COPY` only on a connection it hands out, and a sea-orm transaction keeps its own
+//! connection to itself.
+//!
+//! So rows are copied on a side connection into a staging table of their own (unlogged,
+//! without indexes, committed there), and moved by one `INSERT … SELECT` inside the
+//! caller's transaction, which then drops the staging table. What the transaction writes,
+//! and what its rollback undoes, is exactly what the statement would have written. A
+//! staging table outlives the transaction only when it is rolled back (the drop is undone
+//! with it) or the process dies: [`Stager`] drops its own when its write ends, and the
+//! first copy of a write drops any that another process left. That is safe because a
+//! stager serves only a write holding the register's write turn (see
+//! [`super::Db::write`]): no other writer is copying meanwhile.
+//!
+//! A copy starts on the side connection as soon as its rows are made, where they are made
+//! on the writing task: the next chunk is copied while the transaction moves the one
+//! before.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sea_orm::sea_query::{OptionEnum, Value};
+use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
+use sea_orm::sqlx::{self, AssertSqlSafe, Connection as _};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    IdenStatic, Iterable, ModelTrait, RuntimeErr,
+};
+use tokio::task::JoinHandle;
+
+use super::pg_bulk::{conflict_clause, quoted, stamp};
+use super::rows::OnConflict;
+
+/// The fewest rows of one table a write copies by default: below it, the two round trips
+/// and the staging table's creation cost more than unpacking JSON saves.
+pub const COPY_MIN_ROWS: usize = 2_000;
+
+/// Rows copied into one staging table: fewer tables made and dropped, against more rows
+/// held at once.
+pub const COPY_CHUNK: usize = 10_000;
+
+/// What every staging table's name starts with.
+const STAGE_PREFIX: &str = "paicha_stage_";
+
+tokio::task_local! {
+    /// The stager of the write this task is doing, where it may copy.
+    static STAGE: Arc<Stager>;
+}
+
+/// Staging tables numbered across the process.
+static NEXT_STAGE: AtomicU64 = AtomicU64::new(0);
+
+/// The side connection of one write and the staging tables it made.
+#[derive(Debug)]
+pub struct Stager {
+    options: Arc<PgConnectOptions>,
+    /// The fewest rows of one table a write copies; fewer go as a JSON parameter.
+    min_rows: usize,
+    side: tokio::sync::Mutex<Side>,
+}
+
+#[derive(Debug, Default)]
+struct Side {
+    /// Connected at the first copy.
+    conn: Option<PgConnection>,
+    /// Every staging table made, dropped or not.
+    made: Vec<String>,
+    /// The column definitions of each table copied into, by its quoted name.
+    columns: HashMap<String, String>,
+}
+
+impl Stager {
+    /// A stager for a write through `conn` copying from `min_rows` rows of one table:
+    /// `None` unless it is PostgreSQL. Nothing is connected until rows are copied.
+    pub fn for_connection(conn: &DatabaseConnection, min_rows: usize) -> Option<Arc<Self>> {
+        (conn.get_database_backend() == DbBackend::Postgres).then(|| {
+            Arc::new(Self {
+                options: conn.get_postgres_connection_pool().connect_options(),
+                min_rows,
+                side: tokio::sync::Mutex::default(),
+            })
+        })
+    }
+
+    /// Copies `data` (rows in `COPY`'s text format, columns `list`) into a new staging table
+    /// shaped like `table`, committed on the side connection; returns its name.
+    async fn copy_in(&self, table: &str, list: &str, data: &[u8]) -> Result<String, DbErr> {
+        let mut guard = self.side.lock().await;
+        let side: &mut Side = &mut guard;
+        let name = format!(
+            "{STAGE_PREFIX}{}_{}",
+            std::process::id(),
+            NEXT_STAGE.fetch_add(1, Ordering::Relaxed)
+        );
+        // Named before it is made: a table whose creation's answer was lost is dropped too.
+        side.made.push(name.clone());
+        let conn = match &mut side.conn {
+            Some(conn) => conn,
+            empty => empty.insert(self.connect().await?),
+        };
+        // The table's columns from the catalog, not `LIKE`: a bulk write holds its tables
+        // locked (their indexes dropped) until it commits.
+        let columns = match side.columns.get(table) {
+            Some(columns) => columns.clone(),
+            None => {
+                let columns: Option<String> = sqlx::query_scalar(
+                    "SELECT string_agg(quote_ident(attname) || ' ' || \
+                     format_type(atttypid, atttypmod), ', ' ORDER BY attnum) \
+                     FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 \
+                     AND NOT attisdropped",
+                )
+                .bind(table)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(exec_err)?;
+                let columns = columns
+                    .ok_or_else(|| DbErr::Custom(format!("no columns to copy into {table}")))?;
+                side.columns.insert(table.to_owned(), columns.clone());
+                columns
+            }
+        };
+        let create = format!("CREATE UNLOGGED TABLE {name} ({columns})");
+        sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut *conn)
+            .await
+            .map_err(exec_err)?;
+        let mut copy = conn
+            .copy_in_raw(&format!("COPY {name} ({list}) FROM STDIN"))
+            .await
+            .map_err(exec_err)?;
+        if let Err(e) = copy.send(data).await {
+            let _ = copy.abort("paicha: sending the rows failed").await;
+            return Err(exec_err(e));
+        }
+        copy.finish().await.map_err(exec_err)?;
+        Ok(name)
+    }
+
+    /// A new side connection, its commits not waited for (a staging table that a crash
+    /// loses was never needed), after dropping the staging tables another process left.
+    async fn connect(&self) -> Result<PgConnection, DbErr> {
+        let mut conn = PgConnection::connect_with(&self.options)
+            .await
+            .map_err(exec_err)?;
+        sqlx::raw_sql("SET synchronous_commit = off")
+            .execute(&mut conn)
+            .await
+            .map_err(exec_err)?;
+        let left: Option<String> = sqlx::query_scalar(
+            "SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') FROM pg_tables \
+             WHERE tablename LIKE 'paicha\\_stage\\_%'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(exec_err)?;
+        if let Some(left) = left {
+            tracing::info!("dropping staging tables an earlier write left");
+            sqlx::raw_sql(AssertSqlSafe(format!("DROP TABLE IF EXISTS {left}")))
+                .execute(&mut conn)
+                .await
+                .map_err(exec_err)?;
+        }
+        Ok(conn)
+    }
+
+    /// Drops what is left of this stager's staging tables (after a rollback: all of them)
+    /// and closes its side connection. Called once the write's transaction has ended.
+    pub async fn close(&self) -> Result<(), DbErr> {
+        let side = std::mem::take(&mut *self.side.lock().await);
+        close_side(side).await
+    }
+}
+
+impl Drop for Stager {
+    /// A stager not closed (its write failed) closes on its own, on the runtime, if any.
+    fn drop(&mut self) {
+        let side = std::mem::take(self.side.get_mut());
+        if side.conn.is_some()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(e) = close_side(side).await {
+                    tracing::warn!(error = %e, "dropping the staging tables of a write failed");
+                }
+            });
+        }
+    }
+}
+
+async fn close_side(side: Side) -> Result<(), DbErr> {
+    let Some(mut conn) = side.conn else {
+        return Ok(());
+    };
+    if !side.made.is_empty() {
+        let drop = format!("DROP TABLE IF EXISTS {}", side.made.join(", "));
+        sqlx::raw_sql(AssertSqlSafe(drop))
+            .execute(&mut conn)
+            .await
+            .map_err(exec_err)?;
+    }
+    conn.close().await.map_err(exec_err)
+}
+
+/// Runs `write` with `stager` (if any) as the stager of this task's write.
+pub async fn staged<F: Future>(stager: Option<Arc<Stager>>, write: F) -> F::Output {
+    match stager {
+        Some(stager) => STAGE.scope(stager, write).await,
+        None => write.await,
+    }
+}
+
+/// The fewest rows of one table this task's write copies; `None` when it copies nothing.
+pub fn copy_min_rows() -> Option<usize> {
+    STAGE.try_with(|stager| stager.min_rows).ok()
+}
+
+/// Rows of one table to copy, and how they end up in the table.
+#[derive(Debug)]
+pub struct CopyRows {
+    table: String,
+    list: String,
+    conflict: String,
+    rows: Rows,
+}
+
+#[derive(Debug)]
+enum Rows {
+    /// Made away from the writing task: copied when executed.
+    Made(String),
+    /// Being copied already, into the staging table the task answers with.
+    Copying(JoinHandle<Result<String, DbErr>>),
+}
+
+/// `models` as rows to copy into `E`'s table, every column in the entity's order; `None`
+/// when there are none. Made on the writing task of a staged write, they start copying at
+/// once.
+pub fn rows<E: EntityTrait>(
+    models: &[E::Model],
+    on_conflict: &OnConflict<E::Column>,
+) -> Option<CopyRows> {
+    if models.is_empty() {
+        return None;
+    }
+    let columns: Vec<E::Column> = E::Column::iter().collect();
+    let mut data = String::with_capacity(models.len() * columns.len() * 16);
+    for model in models {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                data.push('\t');
+            }
+            push_value(&mut data, &model.get(*c));
+        }
+        data.push('\n');
+    }
+    let names: Vec<String> = columns.iter().map(|c| quoted(c.as_str())).collect();
+    let table = quoted(E::default().table_name());
+    let list = names.join(", ");
+    let conflict = conflict_clause(on_conflict);
+    let rows = match STAGE.try_with(Arc::clone) {
+        Ok(stager) => {
+            let (table, list) = (table.clone(), list.clone());
+            Rows::Copying(tokio::spawn(async move {
+                stager.copy_in(&table, &list, data.as_bytes()).await
+            }))
+        }
+        Err(_) => Rows::Made(data),
+    };
+    Some(CopyRows {
+        table,
+        list,
+        conflict,
+        rows,
+    })
+}
+
+impl CopyRows {
+    /// Moves the rows into their table inside `txn`, through a staging table copied on the
+    /// side connection of this task's stager.
+    pub async fn execute(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
+        let stage = match self.rows {
+            Rows::Copying(copying) => copying
+                .await
+                .map_err(|e| DbErr::Custom(format!("copying rows stopped: {e}")))??,
+            Rows::Made(data) => {
+                let stager = STAGE.try_with(Arc::clone).map_err(|_| {
+                    DbErr::Custom("rows to copy outside a write that copies".to_owned())
+                })?;
+                stager
+                    .copy_in(&self.table, &self.list, data.as_bytes())
+                    .await?
+            }
+        };
+        let (table, list, conflict) = (&self.table, &self.list, &self.conflict);
+        txn.execute_unprepared(&format!(
+            "INSERT INTO {table} ({list}) SELECT {list} FROM {stage}{conflict}; DROP TABLE {stage}"
+        ))
+        .await?;
+        Ok(())
+    }
+}
+
+/// Appends `value` in `COPY`'s text format: `\N` for NULL, backslash, tab, newline and
+/// carriage return escaped, every value as its column reads it from text.
+fn push_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Bool(Some(b)) => out.push(if *b { 't' } else { 'f' }),
+        Value::TinyInt(Some(v)) => push_display(out, v),
+        Value::SmallInt(Some(v)) => push_display(out, v),
+        Value::Int(Some(v)) => push_display(out, v),
+        Value::BigInt(Some(v)) => push_display(out, v),
+        Value::TinyUnsigned(Some(v)) => push_display(out, v),
+        Value::SmallUnsigned(Some(v)) => push_display(out, v),
+        Value::Unsigned(Some(v)) => push_display(out, v),
+        Value::BigUnsigned(Some(v)) => push_display(out, v),
+        Value::Float(Some(v)) => push_float(out, f64::from(*v)),
+        Value::Double(Some(v)) => push_float(out, *v),
+        Value::String(Some(s)) => push_text(out, s),
+        Value::Char(Some(c)) => push_text(out, c.encode_utf8(&mut [0; 4])),
+        Value::Enum(OptionEnum::Some(e)) => push_text(out, &e.value),
+        Value::Bytes(Some(bytes)) => {
+            // `\x…` hex, its backslash escaped.
+            out.push_str("\\\\x");
+            out.push_str(&hex::encode(bytes));
+        }
+        Value::Json(Some(json)) => push_text(out, &json.to_string()),
+        Value::ChronoDateTimeUtc(Some(at)) => out.push_str(&stamp(at)),
+        Value::ChronoDateTimeWithTimeZone(Some(at)) => {
+            out.push_str(&stamp(&at.with_timezone(&chrono::Utc)));
+        }
+        Value::ChronoDateTime(Some(at)) => {
+            let _ = write!(out, "{}", at.format("%Y-%m-%dT%H:%M:%S%.6f"));
+        }
+        Value::ChronoDate(Some(d)) => {
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+        Value::ChronoTime(Some(t)) => {
+            let _ = write!(out, "{}", t.format("%H:%M:%S%.6f"));
+        }
+        // Every `None`, and the variants the register's tables never hold (as the JSON
+        // parameter would send them).
+        other => match sea_orm::sea_query::sea_value_to_json_value(other) {
+            serde_json::Value::Null => out.push_str("\\N"),
+            serde_json::Value::String(s) => push_text(out, &s),
+            json => push_text(out, &json.to_string()),
+        },
+    }
+}
+
+fn push_display(out: &mut String, v: impl std::fmt::Display) {
+    let _ = write!(out, "{v}");
+}
+
+/// A float as PostgreSQL reads it, `NaN` and the infinities included.
+fn push_float(out: &mut String, v: f64) {
+    if v.is_nan() {
+        out.push_str("NaN");
+    } else if v.is_infinite() {
+        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
+    } else {
+        // `{:?}` writes the shortest text that reads back as the same float.
+        let _ = write!(out, "{v:?}");
+    }
+}
+
+/// Text with `COPY`'s separators and its escape character escaped.
+fn push_text(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'\\' => "\\\\",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(escape);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+fn exec_err(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{EntityTrait as _, QueryOrder as _, Statement};
+
+    use super::*;
+    use crate::db::pg_bulk::tests::{AWKWARD, link, record, stamp as at};
+    use crate::db::{record_link, source_record};
+
+    fn copied(value: Value) -> String {
+        let mut out = String::new();
+        push_value(&mut out, &value);
+        out
+    }
+
+    #[test]
+    fn values_are_written_as_copy_reads_them() {
+        assert_eq!(copied(Value::String(None)), "\\N");
+        assert_eq!(copied(Value::BigInt(None)), "\\N");
+        assert_eq!(copied(Value::String(Some("\\N".to_owned()))), "\\\\N");
+        assert_eq!(
+            copied(Value::String(Some("a\tb\nc\r\\d\"e'".to_owned()))),
+            "a\\tb\\nc\\r\\\\d\"e'"
+        );
+        assert_eq!(copied(Value::Bool(Some(true))), "t");
+        assert_eq!(copied(Value::Double(Some(f64::NAN))), "NaN");
+        assert_eq!(copied(Value::Double(Some(f64::NEG_INFINITY))), "-Infinity");
+        assert_eq!(copied(Value::Double(Some(0.1))), "0.1");
+        assert_eq!(copied(Value::Bytes(Some(vec![0, 255]))), "\\\\x00ff");
+        assert_eq!(
+            copied(Value::ChronoDateTimeUtc(Some(at(123_456_789)))),
+            "2020-01-26T00:53:20.123456Z"
+        );
+    }
+
+    async fn staging_tables(txn: &impl ConnectionTrait) -> i64 {
+        txn.query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_tables WHERE tablename LIKE 'paicha\\_stage\\_%'",
+        ))
+        .await
+        .expect("query")
+        .expect("a row")
+        .try_get("", "n")
+        .expect("count")
+    }
+
+    #[tokio::test]
+    async fn rows_copied_in_a_write_read_back_as_written_and_leave_no_staging_table() {
+        let Some((admin, name, db)) = crate::db::scratch_postgres("pg_copy").await else {
+            eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+            return;
+        };
+        let records: Vec<source_record::Model> = AWKWARD
+            .iter()
+            .enumerate()
+            .map(|(i, t)| record(i as i64 + 1, t))
+            .collect();
+        let links: Vec<record_link::Model> = AWKWARD
+            .iter()
+            .enumerate()
+            .map(|(i, t)| link(i as i64 + 1, t, [0.1, 1e-300, -2.5, 7.0][i % 4]))
+            .collect();
+
+        // A write rolled back: its rows are gone, its staging tables are left behind.
+        {
+            let write = db.write("a copy rolled back").await.expect("write");
+            write
+                .txn
+                .execute_unprepared("SET LOCAL session_replication_role = replica")
+                .await
+                .expect("no foreign keys");
+            write
+                .staged(async {
+                    assert!(copy_min_rows().is_some());
+                    let rows = rows::<source_record::Entity>(&records, &OnConflict::Fail);
+                    rows.expect("rows").execute(&write.txn).await.expect("copy");
+                })
+                .await;
+            write.txn.rollback().await.expect("rollback");
+        }
+        assert!(copy_min_rows().is_none());
+        // And one that a process which died left.
+        db.writer_conn()
+            .execute_unprepared("CREATE UNLOGGED TABLE paicha_stage_0_0 (x int)")
+            .await
+            .expect("a leftover");
+
+        let write = db.write("a copy committed").await.expect("write");
+        let txn = &write.txn;
+        // The rows refer to batches and persons that are not there: only the rows are tested.
+        txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+            .await
+            .expect("no foreign keys");
+        write
+            .staged(async {
+                let upsert = OnConflict::Update {
+                    key: vec![record_link::Column::SourceRecordId],
+                    update: vec![record_link::Column::PersonId],
+                };
+                let again: Vec<record_link::Model> = links
+                    .iter()
+                    .map(|l| record_link::Model {
+                        person_id: 7,
+                        weight: 99.0,
+                        ..l.clone()
+                    })
+                    .collect();
+                // Made on the writing task: copying at once.
+                for rows in [
+                    rows::<source_record::Entity>(&records, &OnConflict::Fail),
+                    rows::<record_link::Entity>(&links, &OnConflict::Fail),
+                    rows::<record_link::Entity>(&again, &upsert),
+                ] {
+                    rows.expect("rows").execute(txn).await.expect("copy");
+                }
+                let outside = std::thread::spawn({
+                    let again = again.clone();
+                    move || rows::<record_link::Entity>(&again, &upsert).expect("rows")
+                })
+                .join()
+                .expect("thread");
+                // Made on another thread (as golden records are): copied when executed.
+                assert!(matches!(outside.rows, Rows::Made(_)));
+                outside.execute(txn).await.expect("copied when executed");
+            })
+            .await;
+        // Outside the write's scope, rows cannot be copied.
+        let stray = rows::<record_link::Entity>(&links, &OnConflict::Fail).expect("rows");
+        assert!(stray.execute(txn).await.is_err());
+        let stored = source_record::Entity::find()
+            .order_by_asc(source_record::Column::Id)
+            .all(txn)
+            .await
+            .expect("read records");
+        let mut expected = records.clone();
+        for r in &mut expected {
+            // Stored to the microsecond.
+            r.created_at = at(999_999_000);
+        }
+        assert_eq!(stored, expected, "the rolled-back copy left nothing");
+        let stored = record_link::Entity::find()
+            .order_by_asc(record_link::Column::SourceRecordId)
+            .all(txn)
+            .await
+            .expect("read links");
+        let expected: Vec<record_link::Model> = links
+            .iter()
+            .map(|l| record_link::Model {
+                person_id: 7,
+                linked_at: at(123_456_000),
+                ..l.clone()
+            })
+            .collect();
+        assert_eq!(stored, expected);
+        // This write's first copy dropped what the rolled-back one left; its own are
+        // dropped inside its transaction.
+        assert_eq!(staging_tables(txn).await, 0);
+        write.commit().await.expect("commit");
+        assert_eq!(staging_tables(db.writer_conn()).await, 0);
+        crate::db::drop_scratch_postgres(admin, name, db).await;
+    }
+}
