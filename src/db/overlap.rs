@@ -107,6 +107,21 @@ impl Transport {
             backend => rows::insert::<E>(backend, models, on_conflict).map(Write::Statement),
         }
     }
+
+    /// One write inserting rows of integers into `table`'s `columns` (`a, b`) on
+    /// PostgreSQL; `None` when there are none.
+    pub fn insert_integers<const N: usize>(
+        self,
+        table: &str,
+        columns: &str,
+        data: &[[i64; N]],
+    ) -> Option<Write> {
+        if self.copy_min.is_some_and(|min| data.len() >= min) {
+            pg_copy::integer_rows(table, columns, data).map(Write::Copy)
+        } else {
+            pg_bulk::insert_integers(&format!("{table} ({columns})"), data).map(Write::Statement)
+        }
+    }
 }
 
 /// Runs `work` on this thread while `write` is under way, and returns both results.

@@ -261,27 +261,62 @@ pub fn rows<E: EntityTrait>(
         data.push('\n');
     }
     let names: Vec<String> = columns.iter().map(|c| quoted(c.as_str())).collect();
-    let table = quoted(E::default().table_name());
-    let list = names.join(", ");
-    let conflict = conflict_clause(on_conflict);
-    let rows = match STAGE.try_with(Arc::clone) {
-        Ok(stager) => {
-            let (table, list) = (table.clone(), list.clone());
-            Rows::Copying(tokio::spawn(async move {
-                stager.copy_in(&table, &list, data.as_bytes()).await
-            }))
+    Some(CopyRows::start(
+        quoted(E::default().table_name()),
+        names.join(", "),
+        conflict_clause(on_conflict),
+        data,
+    ))
+}
+
+/// Rows of integers to copy into `table`'s `columns` (`a, b`, as many as a row holds);
+/// `None` when there are none.
+pub fn integer_rows<const N: usize>(
+    table: &str,
+    columns: &str,
+    data: &[[i64; N]],
+) -> Option<CopyRows> {
+    if data.is_empty() {
+        return None;
+    }
+    let mut text = String::with_capacity(data.len() * N * 12);
+    for row in data {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                text.push('\t');
+            }
+            push_display(&mut text, v);
         }
-        Err(_) => Rows::Made(data),
-    };
-    Some(CopyRows {
-        table,
-        list,
-        conflict,
-        rows,
-    })
+        text.push('\n');
+    }
+    Some(CopyRows::start(
+        table.to_owned(),
+        columns.to_owned(),
+        String::new(),
+        text,
+    ))
 }
 
 impl CopyRows {
+    /// Rows in `data` for `table (list)`, copying at once where this task's write copies.
+    fn start(table: String, list: String, conflict: String, data: String) -> Self {
+        let rows = match STAGE.try_with(Arc::clone) {
+            Ok(stager) => {
+                let (table, list) = (table.clone(), list.clone());
+                Rows::Copying(tokio::spawn(async move {
+                    stager.copy_in(&table, &list, data.as_bytes()).await
+                }))
+            }
+            Err(_) => Rows::Made(data),
+        };
+        Self {
+            table,
+            list,
+            conflict,
+            rows,
+        }
+    }
+
     /// Moves the rows into their table inside `txn`, through a staging table copied on the
     /// side connection of this task's stager.
     pub async fn execute(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
@@ -507,6 +542,13 @@ mod tests {
                 ] {
                     rows.expect("rows").execute(txn).await.expect("copy");
                 }
+                let keys = [[5_i64, 1, 0], [5, 2, -9], [i64::MAX, 3, 1]];
+                integer_rows("match_key", "key_hash, source_record_id, id_hash", &keys)
+                    .expect("rows")
+                    .execute(txn)
+                    .await
+                    .expect("copy keys");
+                assert!(integer_rows::<3>("match_key", "key_hash", &[]).is_none());
                 let outside = std::thread::spawn({
                     let again = again.clone();
                     move || rows::<record_link::Entity>(&again, &upsert).expect("rows")
@@ -546,6 +588,23 @@ mod tests {
             })
             .collect();
         assert_eq!(stored, expected);
+        let stored: Vec<(i64, i64, i64)> = txn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT key_hash, source_record_id, id_hash FROM match_key ORDER BY source_record_id",
+            ))
+            .await
+            .expect("read keys")
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get("", "key_hash").expect("key"),
+                    r.try_get("", "source_record_id").expect("record"),
+                    r.try_get("", "id_hash").expect("id"),
+                )
+            })
+            .collect();
+        assert_eq!(stored, vec![(5, 1, 0), (5, 2, -9), (i64::MAX, 3, 1)]);
         // This write's first copy dropped what the rolled-back one left; its own are
         // dropped inside its transaction.
         assert_eq!(staging_tables(txn).await, 0);

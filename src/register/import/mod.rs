@@ -251,8 +251,11 @@ impl Register {
                 }
             }
         }
+        // Boxed: the import's future is large, and the write's scope would hold it twice.
         let written = match write
-            .staged(self.write_all(&write.txn, &requests, &actor, &mut stage))
+            .staged(Box::pin(
+                self.write_all(&write.txn, &requests, &actor, &mut stage),
+            ))
             .await
         {
             Ok((reports, after)) => match hook {

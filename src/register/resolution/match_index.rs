@@ -11,14 +11,14 @@ use sea_orm::{
 
 use super::plan::Placed;
 use crate::db::read_back::{IN_CHUNK, packed_ints};
-use crate::db::{match_key, match_key_oversized, overlap, pg_bulk, rows};
+use crate::db::{match_key, match_key_oversized, overlap, rows};
 use crate::register::Register;
 use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::compare::FieldValue;
 use crate::resolve::profile::Profile;
 
-const MATCH_KEY_COLUMNS: &str = "match_key (key_hash, source_record_id, id_hash)";
-const OVERSIZED_COLUMNS: &str = "match_key_oversized (key_hash)";
+const MATCH_KEY_COLUMNS: (&str, &str) = ("match_key", "key_hash, source_record_id, id_hash");
+const OVERSIZED_COLUMNS: (&str, &str) = ("match_key_oversized", "key_hash");
 
 /// What the match index says of a batch's keys.
 #[derive(Default)]
@@ -202,28 +202,30 @@ pub(super) fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) 
         .collect()
 }
 
-/// Inserts rows of integers into `table (columns)` with multi-row statements of bound
-/// values: one statement text for every full chunk, prepared once and kept in the
-/// connection's cache, instead of a new text of literals parsed for each chunk.
+/// Inserts rows of integers into `(table, columns)`: on SQLite with multi-row statements of
+/// bound values, one statement text for every full chunk, prepared once and kept in the
+/// connection's cache, instead of a new text of literals parsed for each chunk; on
+/// PostgreSQL as arrays, or copied where the write copies.
 async fn insert_values<const N: usize>(
     txn: &DatabaseTransaction,
-    table: &str,
+    (table, columns): (&str, &str),
     data: &[[i64; N]],
 ) -> Result<(), DbErr> {
     const ROWS: usize = 1_000;
     let backend = txn.get_database_backend();
-    let text = |count: usize| {
-        format!(
-            "INSERT INTO {table} VALUES {}",
-            rows::placeholders(backend, count, N)
-        )
-    };
     if backend == DbBackend::Postgres {
-        return overlap::write_each(txn, data.chunks(ROWS), |chunk| {
-            pg_bulk::insert_integers(table, chunk)
+        let transport = overlap::Transport::of(txn);
+        return overlap::write_each(txn, data.chunks(transport.chunk(ROWS)), |chunk| {
+            transport.insert_integers(table, columns, chunk)
         })
         .await;
     }
+    let text = |count: usize| {
+        format!(
+            "INSERT INTO {table} ({columns}) VALUES {}",
+            rows::placeholders(backend, count, N)
+        )
+    };
     let full = text(ROWS);
     // Each statement's values are gathered while the one before it runs.
     overlap::write_each(txn, data.chunks(ROWS), |chunk| {
