@@ -48,6 +48,16 @@ impl Write {
             Self::Copy(rows) => rows.execute(txn).await,
         }
     }
+
+    /// The same write, its rows copying now if they were made away from the writing task
+    /// (see [`CopyRows::copying`]): executed after the write before it, they were copied
+    /// meanwhile.
+    pub fn copying(self) -> Self {
+        match self {
+            Self::Copy(rows) => Self::Copy(rows.copying()),
+            statement => statement,
+        }
+    }
 }
 
 /// How rows of a write travel to its database: SQLite's multi-row statements

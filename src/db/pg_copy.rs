@@ -20,12 +20,14 @@
 //! A copy starts on the side connection as soon as its rows are made, where they are made
 //! on the writing task: the next chunk is copied while the transaction moves the one
 //! before.
+//!
+//! The staging tables are made in the schema the register's tables are found in, by the
+//! role that connects: the one that migrates the register, which may create tables there.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sea_orm::sea_query::{OptionEnum, Value};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -55,9 +57,6 @@ tokio::task_local! {
     static STAGE: Arc<Stager>;
 }
 
-/// Staging tables numbered across the process.
-static NEXT_STAGE: AtomicU64 = AtomicU64::new(0);
-
 /// The side connection of one write and the staging tables it made.
 #[derive(Debug)]
 pub struct Stager {
@@ -71,6 +70,8 @@ pub struct Stager {
 struct Side {
     /// Connected at the first copy.
     conn: Option<PgConnection>,
+    /// The side connection's server process.
+    backend: i32,
     /// Every staging table made, dropped or not.
     made: Vec<String>,
     /// The column definitions of each table copied into, by its quoted name.
@@ -95,17 +96,19 @@ impl Stager {
     async fn copy_in(&self, table: &str, list: &str, data: &[u8]) -> Result<String, DbErr> {
         let mut guard = self.side.lock().await;
         let side: &mut Side = &mut guard;
-        let name = format!(
-            "{STAGE_PREFIX}{}_{}",
-            std::process::id(),
-            NEXT_STAGE.fetch_add(1, Ordering::Relaxed)
-        );
-        // Named before it is made: a table whose creation's answer was lost is dropped too.
-        side.made.push(name.clone());
         let conn = match &mut side.conn {
             Some(conn) => conn,
-            empty => empty.insert(self.connect().await?),
+            empty => {
+                let (conn, backend) = self.connect().await?;
+                side.backend = backend;
+                empty.insert(conn)
+            }
         };
+        // Named after the side connection's server process, which no other connection has
+        // while this one lives, and numbered.
+        let name = format!("{STAGE_PREFIX}{}_{}", side.backend, side.made.len());
+        // Named before it is made: a table whose creation's answer was lost is dropped too.
+        side.made.push(name.clone());
         // The table's columns from the catalog, not `LIKE`: a bulk write holds its tables
         // locked (their indexes dropped) until it commits.
         let columns = match side.columns.get(table) {
@@ -144,9 +147,10 @@ impl Stager {
         Ok(name)
     }
 
-    /// A new side connection, its commits not waited for (a staging table that a crash
-    /// loses was never needed), after dropping the staging tables another process left.
-    async fn connect(&self) -> Result<PgConnection, DbErr> {
+    /// A new side connection and its server process, its commits not waited for (a
+    /// staging table that a crash loses was never needed), after dropping the staging
+    /// tables another process left.
+    async fn connect(&self) -> Result<(PgConnection, i32), DbErr> {
         let mut conn = PgConnection::connect_with(&self.options)
             .await
             .map_err(exec_err)?;
@@ -168,7 +172,11 @@ impl Stager {
                 .await
                 .map_err(exec_err)?;
         }
-        Ok(conn)
+        let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(exec_err)?;
+        Ok((conn, backend))
     }
 
     /// Drops what is left of this stager's staging tables (after a rollback: all of them)
@@ -300,21 +308,28 @@ pub fn integer_rows<const N: usize>(
 impl CopyRows {
     /// Rows in `data` for `table (list)`, copying at once where this task's write copies.
     fn start(table: String, list: String, conflict: String, data: String) -> Self {
-        let rows = match STAGE.try_with(Arc::clone) {
-            Ok(stager) => {
-                let (table, list) = (table.clone(), list.clone());
-                Rows::Copying(tokio::spawn(async move {
-                    stager.copy_in(&table, &list, data.as_bytes()).await
-                }))
-            }
-            Err(_) => Rows::Made(data),
-        };
         Self {
             table,
             list,
             conflict,
-            rows,
+            rows: Rows::Made(data),
         }
+        .copying()
+    }
+
+    /// The same rows, copying now if they were made away from the writing task and this
+    /// task's write copies.
+    pub fn copying(mut self) -> Self {
+        if let Rows::Made(data) = &mut self.rows
+            && let Ok(stager) = STAGE.try_with(Arc::clone)
+        {
+            let data = std::mem::take(data);
+            let (table, list) = (self.table.clone(), self.list.clone());
+            self.rows = Rows::Copying(tokio::spawn(async move {
+                stager.copy_in(&table, &list, data.as_bytes()).await
+            }));
+        }
+        self
     }
 
     /// Moves the rows into their table inside `txn`, through a staging table copied on the

@@ -55,6 +55,9 @@ pub(super) async fn write_persons(
     let mut chunks = persons.chunks(transport.chunk(CHUNK));
     // Time spent reading identities back, waiting for golden records and writing them.
     let (mut reading, mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    // The chunk answered last, held until the next one is answered: rows copied on
+    // PostgreSQL are copied meanwhile (see `Write::copying`).
+    let mut held: Option<Write> = None;
     loop {
         while golden.has_room()
             && let Some(chunk) = chunks.next()
@@ -83,19 +86,23 @@ pub(super) async fn write_persons(
         let started = Instant::now();
         let next = golden.next().await?;
         waiting += started.elapsed();
-        match next {
-            None => break,
+        let (last, write) = match next {
+            None => (true, None),
             Some((write, events)) => {
                 changes.extend(events);
-                if let Some(write) = write {
-                    let started = Instant::now();
-                    write
-                        .execute(txn)
-                        .await
-                        .context("writing a chunk of golden records")?;
-                    writing += started.elapsed();
-                }
+                (false, write.map(Write::copying))
             }
+        };
+        if let Some(write) = std::mem::replace(&mut held, write) {
+            let started = Instant::now();
+            write
+                .execute(txn)
+                .await
+                .context("writing a chunk of golden records")?;
+            writing += started.elapsed();
+        }
+        if last {
+            break;
         }
     }
     tracing::debug!(
