@@ -50,7 +50,7 @@ pub fn insert<E: EntityTrait>(
             // A column name is an identifier: quoted for SQL, it is also a JSON string.
             json.push_str(name);
             json.push(':');
-            write_value(&mut json, &model.get(*c));
+            write_value::<Json>(&mut json, &model.get(*c));
         }
         json.push('}');
     }
@@ -79,57 +79,92 @@ pub(super) fn conflict_clause<C: IdenStatic>(on_conflict: &OnConflict<C>) -> Str
     sql
 }
 
-/// Appends `value` to `out` as the JSON that its column reads back as `value`.
-fn write_value(out: &mut String, value: &Value) {
+/// How a text format writes the values of PostgreSQL columns: each value as the text its
+/// column reads, in the format's own quoting.
+pub(super) trait ColumnText {
+    /// A NULL.
+    fn null(out: &mut String);
+    /// A number or a boolean, written as it is.
+    fn bare(out: &mut String, v: impl std::fmt::Display) {
+        let _ = write!(out, "{v}");
+    }
+    /// Any other text, quoted or escaped as the format needs.
+    fn text(out: &mut String, s: &str);
+    /// A JSON value.
+    fn json(out: &mut String, json: &serde_json::Value);
+}
+
+/// Appends `value` to `out` in the format `F` as the text its column reads back as `value`:
+/// timestamps in RFC 3339 to the microsecond (what sqlx binds), dates as `YYYY-MM-DD`, bytes
+/// as `\x…` hex, floats that JSON cannot hold (`NaN`, `Infinity`) as the texts PostgreSQL
+/// reads them from.
+pub(super) fn write_value<F: ColumnText>(out: &mut String, value: &Value) {
     match value {
-        Value::Bool(Some(b)) => out.push_str(if *b { "true" } else { "false" }),
-        Value::TinyInt(Some(v)) => push_display(out, v),
-        Value::SmallInt(Some(v)) => push_display(out, v),
-        Value::Int(Some(v)) => push_display(out, v),
-        Value::BigInt(Some(v)) => push_display(out, v),
-        Value::TinyUnsigned(Some(v)) => push_display(out, v),
-        Value::SmallUnsigned(Some(v)) => push_display(out, v),
-        Value::Unsigned(Some(v)) => push_display(out, v),
-        Value::BigUnsigned(Some(v)) => push_display(out, v),
-        Value::Float(Some(v)) => push_float(out, f64::from(*v)),
-        Value::Double(Some(v)) => push_float(out, *v),
-        Value::String(Some(s)) => push_string(out, s),
-        Value::Char(Some(c)) => push_string(out, c.encode_utf8(&mut [0; 4])),
-        Value::Enum(OptionEnum::Some(e)) => push_string(out, &e.value),
-        Value::Bytes(Some(bytes)) => push_string(out, &format!("\\x{}", hex::encode(bytes))),
-        Value::Json(Some(json)) => out.push_str(&json.to_string()),
-        Value::ChronoDateTimeUtc(Some(at)) => push_string(out, &stamp(at)),
+        Value::Bool(Some(b)) => F::bare(out, b),
+        Value::TinyInt(Some(v)) => F::bare(out, v),
+        Value::SmallInt(Some(v)) => F::bare(out, v),
+        Value::Int(Some(v)) => F::bare(out, v),
+        Value::BigInt(Some(v)) => F::bare(out, v),
+        Value::TinyUnsigned(Some(v)) => F::bare(out, v),
+        Value::SmallUnsigned(Some(v)) => F::bare(out, v),
+        Value::Unsigned(Some(v)) => F::bare(out, v),
+        Value::BigUnsigned(Some(v)) => F::bare(out, v),
+        Value::Float(Some(v)) => write_float::<F>(out, f64::from(*v)),
+        Value::Double(Some(v)) => write_float::<F>(out, *v),
+        Value::String(Some(s)) => F::text(out, s),
+        Value::Char(Some(c)) => F::text(out, c.encode_utf8(&mut [0; 4])),
+        Value::Enum(OptionEnum::Some(e)) => F::text(out, &e.value),
+        Value::Bytes(Some(bytes)) => F::text(out, &format!("\\x{}", hex::encode(bytes))),
+        Value::Json(Some(json)) => F::json(out, json),
+        Value::ChronoDateTimeUtc(Some(at)) => F::text(out, &stamp(at)),
         Value::ChronoDateTimeWithTimeZone(Some(at)) => {
-            push_string(out, &stamp(&at.with_timezone(&Utc)));
+            F::text(out, &stamp(&at.with_timezone(&Utc)));
         }
         Value::ChronoDateTime(Some(at)) => {
-            push_string(out, &at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
+            F::text(out, &at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string());
         }
-        Value::ChronoDate(Some(d)) => push_string(out, &d.format("%Y-%m-%d").to_string()),
-        Value::ChronoTime(Some(t)) => push_string(out, &t.format("%H:%M:%S%.6f").to_string()),
-        // Every `None` (a JSON `null`), and the variants the register's tables never hold.
-        other => out.push_str(&sea_orm::sea_query::sea_value_to_json_value(other).to_string()),
+        Value::ChronoDate(Some(d)) => F::text(out, &d.format("%Y-%m-%d").to_string()),
+        Value::ChronoTime(Some(t)) => F::text(out, &t.format("%H:%M:%S%.6f").to_string()),
+        // Every `None`, and the variants the register's tables never hold.
+        other => match sea_orm::sea_query::sea_value_to_json_value(other) {
+            serde_json::Value::Null => F::null(out),
+            serde_json::Value::String(s) => F::text(out, &s),
+            json => F::json(out, &json),
+        },
+    }
+}
+
+/// A float; JSON has no `NaN` or infinities, PostgreSQL reads them from these texts.
+fn write_float<F: ColumnText>(out: &mut String, v: f64) {
+    if v.is_nan() {
+        F::text(out, "NaN");
+    } else if v.is_infinite() {
+        F::text(out, if v > 0.0 { "Infinity" } else { "-Infinity" });
+    } else {
+        // `{:?}` writes the shortest text that reads back as the same float.
+        F::bare(out, format_args!("{v:?}"));
+    }
+}
+
+/// Values as JSON: texts quoted, NULL as `null`.
+struct Json;
+
+impl ColumnText for Json {
+    fn null(out: &mut String) {
+        out.push_str("null");
+    }
+
+    fn text(out: &mut String, s: &str) {
+        push_string(out, s);
+    }
+
+    fn json(out: &mut String, json: &serde_json::Value) {
+        let _ = write!(out, "{json}");
     }
 }
 
 fn push_display(out: &mut String, v: impl std::fmt::Display) {
     let _ = write!(out, "{v}");
-}
-
-/// A float: JSON has no `NaN` or infinities, PostgreSQL reads them from these strings.
-fn push_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("\"NaN\"");
-    } else if v.is_infinite() {
-        out.push_str(if v > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        });
-    } else {
-        // `{:?}` writes the shortest text that reads back as the same float.
-        let _ = write!(out, "{v:?}");
-    }
 }
 
 /// A JSON string: quotes, backslashes and control characters escaped.
@@ -288,13 +323,13 @@ pub(super) mod tests {
             -0.0,
             0.1,
         ] {
-            push_float(&mut out, v);
+            write_value::<Json>(&mut out, &Value::Double(Some(v)));
             out.push(' ');
         }
         assert_eq!(out, "\"NaN\" \"Infinity\" \"-Infinity\" 1e-300 -0.0 0.1 ");
         let mut null = String::new();
-        write_value(&mut null, &Value::String(None));
-        write_value(&mut null, &Value::BigInt(None));
+        write_value::<Json>(&mut null, &Value::String(None));
+        write_value::<Json>(&mut null, &Value::BigInt(None));
         assert_eq!(null, "nullnull");
     }
 
@@ -354,12 +389,8 @@ pub(super) mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn rows_written_through_postgresql_read_back_as_written() {
-        let Some((admin, name, db)) = crate::db::scratch_postgres("pg_bulk").await else {
-            eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
-            return;
-        };
+    /// A record and a link for each awkward text.
+    pub(in crate::db) fn awkward_rows() -> (Vec<source_record::Model>, Vec<record_link::Model>) {
         let records: Vec<source_record::Model> = AWKWARD
             .iter()
             .enumerate()
@@ -370,43 +401,25 @@ pub(super) mod tests {
             .enumerate()
             .map(|(i, t)| link(i as i64 + 1, t, [0.1, 1e-300, -2.5, 7.0][i % 4]))
             .collect();
-        let txn = db.writer_conn().begin().await.expect("begin");
-        // The rows refer to batches and persons that are not there: only the rows are tested.
-        txn.execute_unprepared("SET LOCAL session_replication_role = replica")
-            .await
-            .expect("no foreign keys");
-        let statement =
-            insert::<source_record::Entity>(&records, &OnConflict::Fail).expect("statement");
-        txn.execute_raw(statement).await.expect("insert records");
-        let statement =
-            insert::<record_link::Entity>(&links, &OnConflict::Fail).expect("statement");
-        txn.execute_raw(statement).await.expect("insert links");
-        // An upsert overwrites only the named columns.
-        let again: Vec<record_link::Model> = links
-            .iter()
-            .map(|l| record_link::Model {
-                person_id: 7,
-                weight: 99.0,
-                ..l.clone()
-            })
-            .collect();
-        let upsert = OnConflict::Update {
-            key: vec![record_link::Column::SourceRecordId],
-            update: vec![record_link::Column::PersonId],
-        };
-        let statement = insert::<record_link::Entity>(&again, &upsert).expect("statement");
-        txn.execute_raw(statement).await.expect("upsert links");
-        let keys = [[5_i64, 1, 0], [5, 2, -9], [i64::MAX, 3, 1]];
-        let statement = insert_integers("match_key (key_hash, source_record_id, id_hash)", &keys)
-            .expect("statement");
-        txn.execute_raw(statement).await.expect("insert keys");
+        (records, links)
+    }
 
+    /// The match-index rows both PostgreSQL tests write.
+    pub(in crate::db) const KEYS: [[i64; 3]; 3] = [[5, 1, 0], [5, 2, -9], [i64::MAX, 3, 1]];
+
+    /// Asserts that `txn` holds `records`, `links` moved to person 7 by an upsert, and
+    /// [`KEYS`], as written (timestamps to the microsecond).
+    pub(in crate::db) async fn assert_written(
+        txn: &sea_orm::DatabaseTransaction,
+        records: &[source_record::Model],
+        links: &[record_link::Model],
+    ) {
         let stored = source_record::Entity::find()
             .order_by_asc(source_record::Column::Id)
-            .all(&txn)
+            .all(txn)
             .await
             .expect("read records");
-        let mut expected = records.clone();
+        let mut expected = records.to_vec();
         for r in &mut expected {
             // Stored to the microsecond.
             r.created_at = stamp(999_999_000);
@@ -414,7 +427,7 @@ pub(super) mod tests {
         assert_eq!(stored, expected);
         let stored = record_link::Entity::find()
             .order_by_asc(record_link::Column::SourceRecordId)
-            .all(&txn)
+            .all(txn)
             .await
             .expect("read links");
         let expected: Vec<record_link::Model> = links
@@ -443,6 +456,46 @@ pub(super) mod tests {
             })
             .collect();
         assert_eq!(stored, vec![(5, 1, 0), (5, 2, -9), (i64::MAX, 3, 1)]);
+    }
+
+    #[tokio::test]
+    async fn rows_written_through_postgresql_read_back_as_written() {
+        let Some((admin, name, db)) = crate::db::scratch_postgres("pg_bulk").await else {
+            eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+            return;
+        };
+        let (records, links) = awkward_rows();
+        let txn = db.writer_conn().begin().await.expect("begin");
+        // The rows refer to batches and persons that are not there: only the rows are tested.
+        txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+            .await
+            .expect("no foreign keys");
+        let statement =
+            insert::<source_record::Entity>(&records, &OnConflict::Fail).expect("statement");
+        txn.execute_raw(statement).await.expect("insert records");
+        let statement =
+            insert::<record_link::Entity>(&links, &OnConflict::Fail).expect("statement");
+        txn.execute_raw(statement).await.expect("insert links");
+        // An upsert overwrites only the named columns.
+        let again: Vec<record_link::Model> = links
+            .iter()
+            .map(|l| record_link::Model {
+                person_id: 7,
+                weight: 99.0,
+                ..l.clone()
+            })
+            .collect();
+        let upsert = OnConflict::Update {
+            key: vec![record_link::Column::SourceRecordId],
+            update: vec![record_link::Column::PersonId],
+        };
+        let statement = insert::<record_link::Entity>(&again, &upsert).expect("statement");
+        txn.execute_raw(statement).await.expect("upsert links");
+        let statement = insert_integers("match_key (key_hash, source_record_id, id_hash)", &KEYS)
+            .expect("statement");
+        txn.execute_raw(statement).await.expect("insert keys");
+
+        assert_written(&txn, &records, &links).await;
         txn.rollback().await.expect("rollback");
         crate::db::drop_scratch_postgres(admin, name, db).await;
     }

@@ -25,11 +25,9 @@
 //! role that connects: the one that migrates the register, which may create tables there.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::future::Future;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{OptionEnum, Value};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::{self, AssertSqlSafe, Connection as _};
 use sea_orm::{
@@ -38,7 +36,7 @@ use sea_orm::{
 };
 use tokio::task::JoinHandle;
 
-use super::pg_bulk::{conflict_clause, quoted, stamp};
+use super::pg_bulk::{ColumnText, conflict_clause, quoted, write_value};
 use super::rows::OnConflict;
 
 /// The fewest rows of one table a write copies by default: below it, the two round trips
@@ -264,7 +262,7 @@ pub fn rows<E: EntityTrait>(
             if i > 0 {
                 data.push('\t');
             }
-            push_value(&mut data, &model.get(*c));
+            write_value::<CopyText>(&mut data, &model.get(*c));
         }
         data.push('\n');
     }
@@ -293,7 +291,7 @@ pub fn integer_rows<const N: usize>(
             if i > 0 {
                 text.push('\t');
             }
-            push_display(&mut text, v);
+            CopyText::bare(&mut text, v);
         }
         text.push('\n');
     }
@@ -357,66 +355,21 @@ impl CopyRows {
     }
 }
 
-/// Appends `value` in `COPY`'s text format: `\N` for NULL, backslash, tab, newline and
-/// carriage return escaped, every value as its column reads it from text.
-fn push_value(out: &mut String, value: &Value) {
-    match value {
-        Value::Bool(Some(b)) => out.push(if *b { 't' } else { 'f' }),
-        Value::TinyInt(Some(v)) => push_display(out, v),
-        Value::SmallInt(Some(v)) => push_display(out, v),
-        Value::Int(Some(v)) => push_display(out, v),
-        Value::BigInt(Some(v)) => push_display(out, v),
-        Value::TinyUnsigned(Some(v)) => push_display(out, v),
-        Value::SmallUnsigned(Some(v)) => push_display(out, v),
-        Value::Unsigned(Some(v)) => push_display(out, v),
-        Value::BigUnsigned(Some(v)) => push_display(out, v),
-        Value::Float(Some(v)) => push_float(out, f64::from(*v)),
-        Value::Double(Some(v)) => push_float(out, *v),
-        Value::String(Some(s)) => push_text(out, s),
-        Value::Char(Some(c)) => push_text(out, c.encode_utf8(&mut [0; 4])),
-        Value::Enum(OptionEnum::Some(e)) => push_text(out, &e.value),
-        Value::Bytes(Some(bytes)) => {
-            // `\x…` hex, its backslash escaped.
-            out.push_str("\\\\x");
-            out.push_str(&hex::encode(bytes));
-        }
-        Value::Json(Some(json)) => push_text(out, &json.to_string()),
-        Value::ChronoDateTimeUtc(Some(at)) => out.push_str(&stamp(at)),
-        Value::ChronoDateTimeWithTimeZone(Some(at)) => {
-            out.push_str(&stamp(&at.with_timezone(&chrono::Utc)));
-        }
-        Value::ChronoDateTime(Some(at)) => {
-            let _ = write!(out, "{}", at.format("%Y-%m-%dT%H:%M:%S%.6f"));
-        }
-        Value::ChronoDate(Some(d)) => {
-            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-        }
-        Value::ChronoTime(Some(t)) => {
-            let _ = write!(out, "{}", t.format("%H:%M:%S%.6f"));
-        }
-        // Every `None`, and the variants the register's tables never hold (as the JSON
-        // parameter would send them).
-        other => match sea_orm::sea_query::sea_value_to_json_value(other) {
-            serde_json::Value::Null => out.push_str("\\N"),
-            serde_json::Value::String(s) => push_text(out, &s),
-            json => push_text(out, &json.to_string()),
-        },
+/// Values in `COPY`'s text format: `\N` for NULL, backslash, tab, newline and carriage
+/// return escaped.
+struct CopyText;
+
+impl ColumnText for CopyText {
+    fn null(out: &mut String) {
+        out.push_str("\\N");
     }
-}
 
-fn push_display(out: &mut String, v: impl std::fmt::Display) {
-    let _ = write!(out, "{v}");
-}
+    fn text(out: &mut String, s: &str) {
+        push_text(out, s);
+    }
 
-/// A float as PostgreSQL reads it, `NaN` and the infinities included.
-fn push_float(out: &mut String, v: f64) {
-    if v.is_nan() {
-        out.push_str("NaN");
-    } else if v.is_infinite() {
-        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
-    } else {
-        // `{:?}` writes the shortest text that reads back as the same float.
-        let _ = write!(out, "{v:?}");
+    fn json(out: &mut String, json: &serde_json::Value) {
+        push_text(out, &json.to_string());
     }
 }
 
@@ -444,15 +397,16 @@ fn exec_err(e: sqlx::Error) -> DbErr {
 
 #[cfg(test)]
 mod tests {
-    use sea_orm::{EntityTrait as _, QueryOrder as _, Statement};
+    use sea_orm::Statement;
+    use sea_orm::sea_query::Value;
 
     use super::*;
-    use crate::db::pg_bulk::tests::{AWKWARD, link, record, stamp as at};
+    use crate::db::pg_bulk::tests::{KEYS, assert_written, awkward_rows, stamp as at};
     use crate::db::{record_link, source_record};
 
     fn copied(value: Value) -> String {
         let mut out = String::new();
-        push_value(&mut out, &value);
+        write_value::<CopyText>(&mut out, &value);
         out
     }
 
@@ -465,7 +419,7 @@ mod tests {
             copied(Value::String(Some("a\tb\nc\r\\d\"e'".to_owned()))),
             "a\\tb\\nc\\r\\\\d\"e'"
         );
-        assert_eq!(copied(Value::Bool(Some(true))), "t");
+        assert_eq!(copied(Value::Bool(Some(true))), "true");
         assert_eq!(copied(Value::Double(Some(f64::NAN))), "NaN");
         assert_eq!(copied(Value::Double(Some(f64::NEG_INFINITY))), "-Infinity");
         assert_eq!(copied(Value::Double(Some(0.1))), "0.1");
@@ -494,16 +448,7 @@ mod tests {
             eprintln!("PAICHA_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
             return;
         };
-        let records: Vec<source_record::Model> = AWKWARD
-            .iter()
-            .enumerate()
-            .map(|(i, t)| record(i as i64 + 1, t))
-            .collect();
-        let links: Vec<record_link::Model> = AWKWARD
-            .iter()
-            .enumerate()
-            .map(|(i, t)| link(i as i64 + 1, t, [0.1, 1e-300, -2.5, 7.0][i % 4]))
-            .collect();
+        let (records, links) = awkward_rows();
 
         // A write rolled back: its rows are gone, its staging tables are left behind.
         {
@@ -557,8 +502,7 @@ mod tests {
                 ] {
                     rows.expect("rows").execute(txn).await.expect("copy");
                 }
-                let keys = [[5_i64, 1, 0], [5, 2, -9], [i64::MAX, 3, 1]];
-                integer_rows("match_key", "key_hash, source_record_id, id_hash", &keys)
+                integer_rows("match_key", "key_hash, source_record_id, id_hash", &KEYS)
                     .expect("rows")
                     .execute(txn)
                     .await
@@ -578,48 +522,8 @@ mod tests {
         // Outside the write's scope, rows cannot be copied.
         let stray = rows::<record_link::Entity>(&links, &OnConflict::Fail).expect("rows");
         assert!(stray.execute(txn).await.is_err());
-        let stored = source_record::Entity::find()
-            .order_by_asc(source_record::Column::Id)
-            .all(txn)
-            .await
-            .expect("read records");
-        let mut expected = records.clone();
-        for r in &mut expected {
-            // Stored to the microsecond.
-            r.created_at = at(999_999_000);
-        }
-        assert_eq!(stored, expected, "the rolled-back copy left nothing");
-        let stored = record_link::Entity::find()
-            .order_by_asc(record_link::Column::SourceRecordId)
-            .all(txn)
-            .await
-            .expect("read links");
-        let expected: Vec<record_link::Model> = links
-            .iter()
-            .map(|l| record_link::Model {
-                person_id: 7,
-                linked_at: at(123_456_000),
-                ..l.clone()
-            })
-            .collect();
-        assert_eq!(stored, expected);
-        let stored: Vec<(i64, i64, i64)> = txn
-            .query_all_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "SELECT key_hash, source_record_id, id_hash FROM match_key ORDER BY source_record_id",
-            ))
-            .await
-            .expect("read keys")
-            .iter()
-            .map(|r| {
-                (
-                    r.try_get("", "key_hash").expect("key"),
-                    r.try_get("", "source_record_id").expect("record"),
-                    r.try_get("", "id_hash").expect("id"),
-                )
-            })
-            .collect();
-        assert_eq!(stored, vec![(5, 1, 0), (5, 2, -9), (i64::MAX, 3, 1)]);
+        // Nothing of the rolled-back copy is left.
+        assert_written(txn, &records, &links).await;
         // This write's first copy dropped what the rolled-back one left; its own are
         // dropped inside its transaction.
         assert_eq!(staging_tables(txn).await, 0);
