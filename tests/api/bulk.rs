@@ -68,6 +68,11 @@ async fn a_bulk_import_writes_the_register_an_ordinary_one_writes(backend: Backe
     import_both(&[&bulk, &ordinary], &files).await;
     assert_eq!(index_names(&bulk).await, indexes, "every index came back");
     assert_same_register(&bulk, &ordinary).await;
+    // Resolved again whole: on PostgreSQL `bulk` copies its upserts of persons and links.
+    for register in [&bulk, &ordinary] {
+        register.resolve_all("test").await.expect("resolve");
+    }
+    assert_same_register(&bulk, &ordinary).await;
 }
 
 /// Imports the synthetic township file, then the big-data file, into each register.
