@@ -56,7 +56,8 @@ pub(super) async fn write_persons(
     // Time spent reading identities back, waiting for golden records and writing them.
     let (mut reading, mut waiting, mut writing) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
     // The chunk answered last, held until the next one is answered: rows copied on
-    // PostgreSQL are copied meanwhile (see `Write::copying`).
+    // PostgreSQL are copied meanwhile (see `Write::copying`). SQLite's statements are held
+    // too: 200 000 persons took 0.90–0.98 s so, 1.21–1.38 s written as they came.
     let mut held: Option<Write> = None;
     loop {
         while golden.has_room()
