@@ -12,6 +12,8 @@
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, Statement};
 
+use super::rows::quoted;
+
 /// Indexes dropped by [`suspend_indexes`] (and foreign keys by [`suspend_foreign_keys`]), with
 /// the statements that create them again.
 #[derive(Debug, Default)]
@@ -95,7 +97,7 @@ pub async fn suspend_indexes(
         for row in rows {
             let name: String = row.try_get("", "name")?;
             let create: String = row.try_get("", "sql")?;
-            txn.execute_unprepared(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            txn.execute_unprepared(&format!("DROP INDEX {}", quoted(&name)))
                 .await?;
             suspended.creates.push(((*table).to_owned(), create));
         }
@@ -128,11 +130,11 @@ pub async fn suspend_foreign_keys(
                 [(*table).into()],
             ))
             .await?;
-        let quoted_table = format!("\"{}\"", table.replace('"', "\"\""));
+        let quoted_table = quoted(table);
         for row in rows {
             let name: String = row.try_get("", "name")?;
             let definition: String = row.try_get("", "definition")?;
-            let name = format!("\"{}\"", name.replace('"', "\"\""));
+            let name = quoted(&name);
             txn.execute_unprepared(&format!(
                 "ALTER TABLE {quoted_table} DROP CONSTRAINT {name}"
             ))
@@ -181,8 +183,7 @@ pub async fn refresh_statistics(txn: &DatabaseTransaction, tables: &[&str]) -> R
             None => None,
         };
         if let Some(columns) = columns {
-            let table = table.replace('"', "\"\"");
-            txn.execute_unprepared(&format!("ANALYZE \"{table}\" ({columns})"))
+            txn.execute_unprepared(&format!("ANALYZE {} ({columns})", quoted(table)))
                 .await?;
         }
     }

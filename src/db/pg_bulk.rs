@@ -20,7 +20,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{OptionEnum, Value};
 use sea_orm::{DbBackend, EntityTrait, IdenStatic, Iterable, ModelTrait, Statement};
 
-use super::rows::OnConflict;
+use super::rows::{OnConflict, conflict_clause, quoted};
 
 /// One statement inserting `models` into `E`'s table on PostgreSQL, every column in the
 /// entity's order, the rows as one JSON parameter. `None` when there is nothing to insert.
@@ -33,6 +33,7 @@ pub fn insert<E: EntityTrait>(
     }
     let columns: Vec<E::Column> = E::Column::iter().collect();
     let table = quoted(E::default().table_name());
+    // Quoted for SQL, each name is also the JSON key of its value.
     let names: Vec<String> = columns.iter().map(|c| quoted(c.as_str())).collect();
     let list = names.join(", ");
     let sql = format!(
@@ -60,23 +61,6 @@ pub fn insert<E: EntityTrait>(
         sql,
         [Value::String(Some(json))],
     ))
-}
-
-/// What an insert of rows does on a taken key, as SQL after its rows (empty when it fails).
-pub(super) fn conflict_clause<C: IdenStatic>(on_conflict: &OnConflict<C>) -> String {
-    let mut sql = String::new();
-    if let OnConflict::Update { key, update } = on_conflict {
-        let key: Vec<String> = key.iter().map(|c| quoted(c.as_str())).collect();
-        let _ = write!(sql, " ON CONFLICT ({}) DO UPDATE SET ", key.join(", "));
-        for (i, c) in update.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let name = quoted(c.as_str());
-            let _ = write!(sql, "{name} = \"excluded\".{name}");
-        }
-    }
-    sql
 }
 
 /// How a text format writes the values of PostgreSQL columns: each value as the text its
@@ -196,10 +180,6 @@ fn push_string(out: &mut String, s: &str) {
 /// A timestamp as sqlx binds it: to the microsecond, cut rather than rounded.
 pub(super) fn stamp(at: &DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-pub(super) fn quoted(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// One statement inserting rows of integers into `target` (`table (columns)`, one column for

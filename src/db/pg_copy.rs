@@ -32,12 +32,12 @@ use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
 use sea_orm::sqlx::{self, AssertSqlSafe, Connection as _};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    IdenStatic, Iterable, ModelTrait, RuntimeErr,
+    Iterable, ModelTrait, RuntimeErr,
 };
 use tokio::task::JoinHandle;
 
-use super::pg_bulk::{ColumnText, conflict_clause, quoted, write_value};
-use super::rows::OnConflict;
+use super::pg_bulk::{ColumnText, write_value};
+use super::rows::{OnConflict, column_list, conflict_clause, quoted};
 
 /// The fewest rows of one table a write copies by default: below it, the two round trips
 /// and the staging table's creation cost more than unpacking JSON saves.
@@ -266,10 +266,9 @@ pub fn rows<E: EntityTrait>(
         }
         data.push('\n');
     }
-    let names: Vec<String> = columns.iter().map(|c| quoted(c.as_str())).collect();
     Some(CopyRows::start(
         quoted(E::default().table_name()),
-        names.join(", "),
+        column_list(&columns),
         conflict_clause(on_conflict),
         data,
     ))

@@ -39,13 +39,11 @@ pub fn insert<E: EntityTrait>(
         return None;
     }
     let columns: Vec<E::Column> = E::Column::iter().collect();
-    let mut sql = format!("INSERT INTO {} (", quoted(E::default().table_name()));
-    for (i, c) in columns.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&quoted(c.as_str()));
-    }
+    let mut sql = format!(
+        "INSERT INTO {} ({}",
+        quoted(E::default().table_name()),
+        column_list(&columns)
+    );
     sql.push_str(") VALUES ");
     sql.push_str(&placeholders(backend, models.len(), columns.len()));
     let mut stamps = StampTexts::default();
@@ -57,23 +55,7 @@ pub fn insert<E: EntityTrait>(
             _ => value,
         })
         .collect();
-    if let OnConflict::Update { key, update } = on_conflict {
-        sql.push_str(" ON CONFLICT (");
-        for (i, c) in key.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&quoted(c.as_str()));
-        }
-        sql.push_str(") DO UPDATE SET ");
-        for (i, c) in update.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let name = quoted(c.as_str());
-            let _ = write!(sql, "{name} = \"excluded\".{name}");
-        }
-    }
+    sql.push_str(&conflict_clause(on_conflict));
     Some(Statement::from_sql_and_values(backend, sql, values))
 }
 
@@ -127,8 +109,31 @@ impl StampTexts {
     }
 }
 
-fn quoted(name: &str) -> String {
+/// `name` as an SQL identifier, quoted (SQLite and PostgreSQL alike).
+pub(super) fn quoted(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `columns` as the list an insert names them in: `"a", "b"`.
+pub(super) fn column_list<C: IdenStatic>(columns: &[C]) -> String {
+    let names: Vec<String> = columns.iter().map(|c| quoted(c.as_str())).collect();
+    names.join(", ")
+}
+
+/// What an insert of rows does on a taken key, as SQL after its rows (empty when it fails).
+pub(super) fn conflict_clause<C: IdenStatic>(on_conflict: &OnConflict<C>) -> String {
+    let mut sql = String::new();
+    if let OnConflict::Update { key, update } = on_conflict {
+        let _ = write!(sql, " ON CONFLICT ({}) DO UPDATE SET ", column_list(key));
+        for (i, c) in update.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let name = quoted(c.as_str());
+            let _ = write!(sql, "{name} = \"excluded\".{name}");
+        }
+    }
+    sql
 }
 
 #[cfg(test)]
