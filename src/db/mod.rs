@@ -160,9 +160,14 @@ impl WriteTxn<'_> {
     }
 
     /// Runs `write` so that its bulk rows go through `COPY` on PostgreSQL (see
-    /// [`pg_copy`]); elsewhere it just runs it.
-    pub async fn staged<F: std::future::Future>(&self, write: F) -> F::Output {
-        pg_copy::staged(self.stager.clone(), write).await
+    /// [`pg_copy`]); elsewhere it just runs it. `write` is boxed here: an import's or a whole
+    /// run's future is large, and held inline by the copy's scope it overflowed a runtime
+    /// worker's stack in debug builds.
+    pub fn staged<F: std::future::Future>(
+        &self,
+        write: F,
+    ) -> impl std::future::Future<Output = F::Output> {
+        pg_copy::staged(self.stager.clone(), Box::pin(write))
     }
 }
 

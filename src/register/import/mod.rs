@@ -251,11 +251,8 @@ impl Register {
                 }
             }
         }
-        // Boxed: the import's future is large, and the write's scope would hold it twice.
         let written = match write
-            .staged(Box::pin(
-                self.write_all(&write.txn, &requests, &actor, &mut stage),
-            ))
+            .staged(self.write_all(&write.txn, &requests, &actor, &mut stage))
             .await
         {
             Ok((reports, after)) => match hook {

@@ -102,16 +102,15 @@ impl Register {
             .db
             .write("the resolution of the whole register")
             .await?;
-        // Boxed, as an import's: the run's future is large.
         let summary = write
-            .staged(Box::pin(self.resolve_register(
+            .staged(self.resolve_register(
                 &write.txn,
                 Vec::new(),
                 &HashMap::new(),
                 &HashMap::new(),
                 Reach::Everything,
                 actor,
-            )))
+            ))
             .await?;
         write.commit().await?;
         Ok(summary)
