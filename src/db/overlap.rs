@@ -118,18 +118,36 @@ impl Transport {
         }
     }
 
-    /// One write inserting rows of integers into `table`'s `columns` (`a, b`) on
-    /// PostgreSQL; `None` when there are none.
+    /// One write inserting rows of integers into `table`'s `columns` (`a, b`); `None` when
+    /// there are none. On SQLite a multi-row statement of bound values (the same text for
+    /// every chunk of a size, prepared once and kept in the connection's cache); on
+    /// PostgreSQL one array per column, or copied.
     pub fn insert_integers<const N: usize>(
         self,
         table: &str,
         columns: &str,
         data: &[[i64; N]],
     ) -> Option<Write> {
-        if self.copy_min.is_some_and(|min| data.len() >= min) {
-            pg_copy::integer_rows(table, columns, data).map(Write::Copy)
-        } else {
-            pg_bulk::insert_integers(&format!("{table} ({columns})"), data).map(Write::Statement)
+        match self.backend {
+            DbBackend::Postgres if self.copy_min.is_some_and(|min| data.len() >= min) => {
+                pg_copy::integer_rows(table, columns, data).map(Write::Copy)
+            }
+            DbBackend::Postgres => pg_bulk::insert_integers(&format!("{table} ({columns})"), data)
+                .map(Write::Statement),
+            backend if !data.is_empty() => {
+                let sql = format!(
+                    "INSERT INTO {table} ({columns}) VALUES {}",
+                    rows::placeholders(backend, data.len(), N)
+                );
+                let values = data
+                    .iter()
+                    .flatten()
+                    .map(|v| sea_orm::Value::BigInt(Some(*v)));
+                Some(Write::Statement(Statement::from_sql_and_values(
+                    backend, sql, values,
+                )))
+            }
+            _ => None,
         }
     }
 }

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, Statement,
+    QuerySelect,
 };
 
 use super::plan::Placed;
 use crate::db::read_back::{IN_CHUNK, packed_ints};
-use crate::db::{match_key, match_key_oversized, overlap, rows};
+use crate::db::{match_key, match_key_oversized, overlap};
 use crate::register::Register;
 use crate::resolve::block::{distinct_hash, key_hashes};
 use crate::resolve::compare::FieldValue;
@@ -202,43 +202,17 @@ pub(super) fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) 
         .collect()
 }
 
-/// Inserts rows of integers into `(table, columns)`: on SQLite with multi-row statements of
-/// bound values, one statement text for every full chunk, prepared once and kept in the
-/// connection's cache, instead of a new text of literals parsed for each chunk; on
-/// PostgreSQL as arrays, or copied where the write copies.
+/// Inserts rows of integers into `(table, columns)`, a thousand rows a write (see
+/// [`overlap::Transport::insert_integers`]), each made while the one before is written.
 async fn insert_values<const N: usize>(
     txn: &DatabaseTransaction,
     (table, columns): (&str, &str),
     data: &[[i64; N]],
 ) -> Result<(), DbErr> {
     const ROWS: usize = 1_000;
-    let backend = txn.get_database_backend();
-    if backend == DbBackend::Postgres {
-        let transport = overlap::Transport::of(txn);
-        return overlap::write_each(txn, data.chunks(transport.chunk(ROWS)), |chunk| {
-            transport.insert_integers(table, columns, chunk)
-        })
-        .await;
-    }
-    let text = |count: usize| {
-        format!(
-            "INSERT INTO {table} ({columns}) VALUES {}",
-            rows::placeholders(backend, count, N)
-        )
-    };
-    let full = text(ROWS);
-    // Each statement's values are gathered while the one before it runs.
-    overlap::write_each(txn, data.chunks(ROWS), |chunk| {
-        let sql = if chunk.len() == ROWS {
-            full.clone()
-        } else {
-            text(chunk.len())
-        };
-        let values = chunk
-            .iter()
-            .flatten()
-            .map(|v| sea_orm::Value::BigInt(Some(*v)));
-        Some(Statement::from_sql_and_values(backend, sql, values))
+    let transport = overlap::Transport::of(txn);
+    overlap::write_each(txn, data.chunks(transport.chunk(ROWS)), |chunk| {
+        transport.insert_integers(table, columns, chunk)
     })
     .await
 }
