@@ -17,11 +17,31 @@ pub fn map_range<R: Send>(
     threshold: usize,
     work: impl Fn(std::ops::Range<usize>) -> Vec<R> + Sync,
 ) -> Vec<R> {
+    let mut shares = map_shares(len, threshold, work);
+    if shares.len() == 1 {
+        return shares.pop().unwrap_or_default();
+    }
+    // Joined into a list made to size at once: grown by doubling, a large result left a trail
+    // of ever larger copies behind it.
+    let mut all = Vec::with_capacity(shares.iter().map(Vec::len).sum());
+    for share in shares {
+        all.extend(share);
+    }
+    all
+}
+
+/// `work` over the indices `0..len` as [`map_range`] does, each thread's results kept apart
+/// (in the order of their ranges), for a caller that need not join them.
+pub fn map_shares<R: Send>(
+    len: usize,
+    threshold: usize,
+    work: impl Fn(std::ops::Range<usize>) -> Vec<R> + Sync,
+) -> Vec<Vec<R>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(4);
     if len == 0 || len < threshold || threads < 2 {
-        return work(0..len);
+        return vec![work(0..len)];
     }
     let share = len.div_ceil(threads);
     let work = &work;
@@ -32,7 +52,7 @@ pub fn map_range<R: Send>(
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
 }

@@ -72,7 +72,7 @@ fn part_values(part: &KeyPart, value: &FieldValue) -> Vec<String> {
             if let Some(f) = &id.full
                 && id.valid
             {
-                forms.push(f.clone());
+                forms.push(f.to_string());
             }
             forms
         }
@@ -275,7 +275,7 @@ mod tests {
 
     fn valid(full: &str) -> FieldValue {
         FieldValue::Id(Box::new(IdValue {
-            full: Some(full.to_owned()),
+            full: Some(full.into()),
             valid: true,
             candidates: Vec::new(),
             masked: None,
@@ -318,7 +318,7 @@ mod tests {
             full: None,
             valid: false,
             candidates: Vec::new(),
-            masked: Some("4201**********1234".to_owned()),
+            masked: Some("4201**********1234".into()),
         }));
         let records = vec![
             with_id(&profile, valid("420102198001011234")),
@@ -337,7 +337,7 @@ mod tests {
     fn a_pair_found_by_several_rules_is_new_for_the_first_of_them_only() {
         let profile = profile();
         let phones = profile.field_index("phones").expect("phones field");
-        let phone = |n: &str| FieldValue::Set(vec![Box::from(n)].into_boxed_slice());
+        let phone = |n: &str| FieldValue::Set(vec![n.into()].into_boxed_slice());
         let mut records = vec![
             with_id(&profile, valid("420102198001011234")),
             with_id(&profile, valid("420102198001011234")),

@@ -1,36 +1,42 @@
 //! Field values as the engine sees them, and the comparisons that grade two values into levels.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// One field of one record, prepared for comparison.
 ///
 /// A run holds ten or so of these for every record it resolves (a million records: ten
-/// million values), so they are kept small: boxed strings without spare capacity, and the ID
-/// number, the largest, behind a pointer, and a name's two forms in one string (24 bytes a
-/// value instead of 80).
+/// million values), so they are kept small (24 bytes a value instead of 80): texts of up to
+/// 24 bytes (dates, places, phones, ID numbers) held inline and longer ones boxed without
+/// spare capacity, the ID number, the largest, behind a pointer, and a name's two forms in one
+/// boxed string (an inline one would leave no spare byte for the variant's tag).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum FieldValue {
     /// No value: the comparison is skipped (it weighs nothing either way).
     #[default]
     Missing,
     /// A single text value.
-    Text(Box<str>),
+    Text(CompactString),
     /// Several values of which any may agree (phones).
-    Set(Box<[Box<str>]>),
+    Set(Box<[CompactString]>),
     /// A person name: Simplified form and toneless pinyin.
     Name(NameValue),
     /// An ID number.
     Id(Box<IdValue>),
 }
 
+// The size the comment above promises: the variants share the inline string's spare byte
+// for their tag.
+const _: () = assert!(std::mem::size_of::<FieldValue>() == 24);
+
 /// An ID number as the engine compares it: the full number when known, valid numbers one edit
 /// away, or the known digits of a masked number (`*` elsewhere).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdValue {
-    pub full: Option<String>,
+    pub full: Option<CompactString>,
     pub valid: bool,
     pub candidates: Vec<String>,
-    pub masked: Option<String>,
+    pub masked: Option<CompactString>,
 }
 
 /// A person name's Simplified form and its toneless pinyin, kept as one string (the name, a
@@ -402,10 +408,10 @@ mod tests {
 
     fn id(full: Option<&str>, candidates: &[&str], masked: Option<&str>) -> FieldValue {
         FieldValue::Id(Box::new(IdValue {
-            full: full.map(str::to_owned),
+            full: full.map(Into::into),
             valid: true,
             candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
-            masked: masked.map(str::to_owned),
+            masked: masked.map(Into::into),
         }))
     }
 

@@ -758,7 +758,7 @@ mod tests {
 
     fn full(n: &str) -> FieldValue {
         FieldValue::Id(Box::new(IdValue {
-            full: Some(n.to_owned()),
+            full: Some(n.into()),
             valid: true,
             candidates: Vec::new(),
             masked: None,
@@ -770,7 +770,7 @@ mod tests {
             full: None,
             valid: false,
             candidates: Vec::new(),
-            masked: Some(m.to_owned()),
+            masked: Some(m.into()),
         }))
     }
 
@@ -834,7 +834,7 @@ mod tests {
             .map(|(full_name, pinyin, phone, number)| {
                 let mut r = vec![FieldValue::Missing; profile.fields.len()];
                 r[name] = FieldValue::Name(NameValue::new(full_name, pinyin));
-                r[phones] = FieldValue::Set(vec![Box::from(*phone)].into_boxed_slice());
+                r[phones] = FieldValue::Set(vec![(*phone).into()].into_boxed_slice());
                 if let Some(n) = number {
                     r[id] = n.clone();
                 }

@@ -223,7 +223,7 @@ impl Register {
 
     async fn write_imports(
         &self,
-        requests: Vec<ImportRequest<'_>>,
+        mut requests: Vec<ImportRequest<'_>>,
         hook: Option<&dyn ImportHook>,
     ) -> Result<Hooked, AppError> {
         let mut stage = StageTimer::new();
@@ -252,7 +252,7 @@ impl Register {
             }
         }
         let written = match write
-            .staged(self.write_all(&write.txn, &requests, &actor, &mut stage))
+            .staged(self.write_all(&write.txn, &mut requests, &actor, &mut stage))
             .await
         {
             Ok((reports, after)) => match hook {
@@ -310,11 +310,12 @@ impl Register {
 
     /// Writes the files of one command in `txn`, each as its own batch, and resolves them in
     /// one run; returns their reports and the newest resolution event before it wrote.
-    /// Nothing is committed here.
+    /// Each file's bytes are let go once its rows are written (a large file's are not held
+    /// through the resolution run). Nothing is committed here.
     async fn write_all(
         &self,
         txn: &DatabaseTransaction,
-        requests: &[ImportRequest<'_>],
+        requests: &mut [ImportRequest<'_>],
         actor: &str,
         stage: &mut StageTimer,
     ) -> Result<(Vec<BatchReport>, i64), AppError> {
@@ -326,7 +327,8 @@ impl Register {
         // starts as the one before begins to be written (two 5 000-row files of FEBRL4 were
         // read one after the other, the writer idle meanwhile).
         let mut read_ahead: Option<(usize, Result<Rows, AppError>)> = None;
-        for (i, req) in requests.iter().enumerate() {
+        for i in 0..requests.len() {
+            let req = &requests[i];
             let sha256 = hex::encode(Sha256::digest(&req.bytes));
             if let Some(report) = already_imported(txn, req.source, &sha256).await? {
                 if let Some(sender) = req.sender {
@@ -354,6 +356,7 @@ impl Register {
             let report = self
                 .import_file(txn, req, reading, key.1.clone(), &mut command)
                 .await?;
+            requests[i].bytes = Bytes::new();
             seen.push(key);
             reports.push(report);
         }
@@ -684,7 +687,7 @@ impl Register {
                 command.fresh.push(FreshRecord {
                     id: record,
                     source,
-                    identity: Some(identity),
+                    identity: Some(Box::new(identity)),
                     values,
                 });
             }

@@ -163,7 +163,7 @@ impl Register {
             .collect();
         let with_raw = needs_raw(profile);
         let mut oversized = HashSet::new();
-        let mut records = match scope {
+        let records = match scope {
             Scope::Whole => {
                 let first_fresh = fresh.iter().map(|f| f.id).min().unwrap_or(i64::MAX);
                 load_current(txn, with_raw, Selection::Below(first_fresh)).await?
@@ -189,35 +189,35 @@ impl Register {
         let hold = records.len() + fresh.len() <= self.identities_held;
         let loaded = records.len();
         let today = now.date_naive();
-        records.extend(fresh.into_iter().map(|f| Current {
-            placed: Placed {
-                id: f.id,
-                person: None,
-                inherited: None,
-                fresh: true,
-            },
-            member: Member {
-                source: f.source,
-                created_on: today,
-                identity: f.identity.filter(|_| hold).map(Box::new),
-            },
-            raw: None,
-        }));
         let empty = StoredIdentity::default();
-        let mut values: Vec<Vec<FieldValue>> = Vec::with_capacity(records.len());
-        let mut placed = Vec::with_capacity(records.len());
-        let mut members = Vec::with_capacity(records.len());
-        for (i, mut r) in records.into_iter().enumerate() {
-            r.placed.inherited = inherited.get(&r.placed.id).copied();
-            if i < loaded {
-                let identity = r.member.identity.as_deref().unwrap_or(&empty);
-                values.push(field_values(profile, identity, r.raw.as_ref()));
-                if !hold {
-                    r.member.identity = None;
-                }
+        // Made straight into the three lists (a million fresh records staged as `Current`
+        // first cost 0.2 GB more at the import's peak).
+        let total = loaded + fresh.len();
+        let mut values: Vec<Vec<FieldValue>> = Vec::with_capacity(total);
+        let mut placed = Vec::with_capacity(total);
+        let mut members = Vec::with_capacity(total);
+        for mut r in records {
+            let identity = r.member.identity.as_deref().unwrap_or(&empty);
+            values.push(field_values(profile, identity, r.raw.as_ref()));
+            if !hold {
+                r.member.identity = None;
             }
+            r.placed.inherited = inherited.get(&r.placed.id).copied();
             placed.push(r.placed);
             members.push(r.member);
+        }
+        for f in fresh {
+            placed.push(Placed {
+                id: f.id,
+                person: None,
+                inherited: inherited.get(&f.id).copied(),
+                fresh: true,
+            });
+            members.push(Member {
+                source: f.source,
+                created_on: today,
+                identity: f.identity.filter(|_| hold),
+            });
         }
         values.extend(fresh_values);
         clock.lap("records");

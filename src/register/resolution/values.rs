@@ -78,7 +78,7 @@ pub fn needs_raw(profile: &Profile) -> bool {
 
 fn date(d: Option<NaiveDate>) -> FieldValue {
     d.map_or(FieldValue::Missing, |d| {
-        FieldValue::Text(d.to_string().into())
+        FieldValue::Text(compact_str::format_compact!("{d}"))
     })
 }
 
@@ -88,13 +88,13 @@ fn id_number(s: &StoredIdentity) -> FieldValue {
     let i = &s.identity;
     match (&i.id_number, i.id_class) {
         (Some(n), Some(IdClass::Valid)) => FieldValue::Id(Box::new(IdValue {
-            full: Some(n.clone()),
+            full: Some(n.as_str().into()),
             valid: true,
             candidates: Vec::new(),
             masked: None,
         })),
         (Some(n), Some(IdClass::ChecksumFailed)) => FieldValue::Id(Box::new(IdValue {
-            full: Some(n.clone()),
+            full: Some(n.as_str().into()),
             valid: false,
             candidates: i.id_candidates.clone(),
             masked: None,
@@ -103,7 +103,7 @@ fn id_number(s: &StoredIdentity) -> FieldValue {
             full: None,
             valid: false,
             candidates: Vec::new(),
-            masked: Some(n.clone()),
+            masked: Some(n.as_str().into()),
         })),
         _ => FieldValue::Missing,
     }

@@ -62,10 +62,10 @@ fn record(
 
 fn id(full: Option<&str>, masked: Option<&str>) -> FieldValue {
     FieldValue::Id(Box::new(super::super::compare::IdValue {
-        full: full.map(str::to_owned),
+        full: full.map(Into::into),
         valid: full.is_some(),
         candidates: Vec::new(),
-        masked: masked.map(str::to_owned),
+        masked: masked.map(Into::into),
     }))
 }
 
