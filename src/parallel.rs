@@ -21,8 +21,7 @@ pub fn map_range<R: Send>(
     if shares.len() == 1 {
         return shares.pop().unwrap_or_default();
     }
-    // Joined into a list made to size at once: grown by doubling, a large result left a trail
-    // of ever larger copies behind it.
+    // Joined into a list made to size at once, not grown (and copied) as the shares arrive.
     let mut all = Vec::with_capacity(shares.iter().map(Vec::len).sum());
     for share in shares {
         all.extend(share);
