@@ -190,8 +190,8 @@ impl Register {
         let loaded = records.len();
         let today = now.date_naive();
         let empty = StoredIdentity::default();
-        // Made straight into the three lists (a million fresh records staged as `Current`
-        // first cost 0.2 GB more at the import's peak).
+        // Made straight into the three lists: a million fresh records staged as `Current`
+        // first held about 0.1 GB more while the lists were made.
         let total = loaded + fresh.len();
         let mut values: Vec<Vec<FieldValue>> = Vec::with_capacity(total);
         let mut placed = Vec::with_capacity(total);
