@@ -188,10 +188,8 @@ pub(super) async fn rebuild_index(
     });
     let transport = overlap::Transport::of(txn);
     let mut blocks = Blocks::new(&shares, profile.max_block, transport.chunk(INDEX_ROWS));
-    overlap::write_each(txn, std::iter::from_fn(|| blocks.next_chunk()), |chunk| {
-        transport.insert_integers(MATCH_KEY_COLUMNS.0, MATCH_KEY_COLUMNS.1, &chunk)
-    })
-    .await?;
+    let chunks = std::iter::from_fn(|| blocks.next_chunk());
+    insert_chunks(txn, transport, MATCH_KEY_COLUMNS, chunks).await?;
     let oversized: Vec<[i64; 1]> = blocks.oversized.into_iter().map(|k| [k]).collect();
     insert_values(txn, OVERSIZED_COLUMNS, &oversized).await
 }
@@ -272,12 +270,29 @@ pub(super) fn index_rows(profile: &Profile, record: i64, values: &[FieldValue]) 
 /// [`overlap::Transport::insert_integers`]), each made while the one before is written.
 async fn insert_values<const N: usize>(
     txn: &DatabaseTransaction,
-    (table, columns): (&str, &str),
+    columns: (&str, &str),
     data: &[[i64; N]],
 ) -> Result<(), DbErr> {
     let transport = overlap::Transport::of(txn);
-    overlap::write_each(txn, data.chunks(transport.chunk(INDEX_ROWS)), |chunk| {
-        transport.insert_integers(table, columns, chunk)
+    insert_chunks(
+        txn,
+        transport,
+        columns,
+        data.chunks(transport.chunk(INDEX_ROWS)),
+    )
+    .await
+}
+
+/// Inserts rows of integers into `(table, columns)`, a write for each of `chunks`, each
+/// made while the one before is written.
+async fn insert_chunks<const N: usize, C: AsRef<[[i64; N]]>>(
+    txn: &DatabaseTransaction,
+    transport: overlap::Transport,
+    (table, columns): (&str, &str),
+    chunks: impl IntoIterator<Item = C>,
+) -> Result<(), DbErr> {
+    overlap::write_each(txn, chunks, |chunk| {
+        transport.insert_integers(table, columns, chunk.as_ref())
     })
     .await
 }
