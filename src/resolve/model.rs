@@ -627,13 +627,18 @@ impl Model {
                         && let Some(key) = mask_key(&a[f]).or_else(|| mask_key(&b[f]))
                     {
                         // Against a full number, the mask's own chance of fitting a stranger's
-                        // number is its u (see `MaskChance`).
-                        let against_full = has_full(&a[f]) || has_full(&b[f]);
+                        // number is its u (see `MaskChance`). Two masks agree by accident as
+                        // often as a stranger's number shows the digits both of them show.
+                        let fits = if has_full(&a[f]) || has_full(&b[f]) {
+                            Some(key.clone())
+                        } else {
+                            mask_key(&b[f]).map(|other| shared_mask_key(&key, &other))
+                        };
                         if let Some(chance) = self
                             .mask_chance
                             .as_ref()
-                            .filter(|_| against_full)
-                            .and_then(|c| c.fit(&key))
+                            .zip(fits)
+                            .and_then(|(c, fits)| c.fit(&fits))
                         {
                             weight = (params.m[l] / chance).log2();
                         }
@@ -728,6 +733,16 @@ fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>)
 }
 
 /// True for an ID number written in full (valid or not).
+/// The key of the digits two agreeing masks both show: the shorter of their shown prefixes and
+/// of their shown suffixes (`420102|1234` and `4201|01234` share `4201|1234`).
+fn shared_mask_key(a: &str, b: &str) -> String {
+    let (pa, sa) = a.split_once('|').unwrap_or((a, ""));
+    let (pb, sb) = b.split_once('|').unwrap_or((b, ""));
+    let prefix = if pa.len() <= pb.len() { pa } else { pb };
+    let suffix = if sa.len() <= sb.len() { sa } else { sb };
+    format!("{prefix}|{suffix}")
+}
+
 fn has_full(v: &FieldValue) -> bool {
     matches!(v, FieldValue::Id(id) if id.full.is_some())
 }
@@ -981,8 +996,15 @@ mod tests {
             (w_rare - w_common - 2.0).abs() < 1e-9,
             "a prefix four times as common: 2 bits"
         );
-        // Two masks keep the level's u.
+        // Two masks agree by accident as often as a stranger's number shows their digits.
         let two_masks = id_weight(&model, &records[0], &records[0]);
-        assert!((two_masks - model.params[id].weights()[MASKED_PARTIAL]).abs() < 1e-9);
+        assert!((two_masks - w_common).abs() < 1e-9, "{two_masks}");
+        // Of two masks' shapes, only the digits both show count: `420102********1234`
+        // against `4201**********1234` is priced as `4201|1234`, whichever comes first.
+        let longer = record(&profile, masked("420102********1234"));
+        let w_shapes = id_weight(&model, &longer, &records[0]);
+        assert!((w_shapes - w_common).abs() < 1e-9, "{w_shapes}");
+        assert!((id_weight(&model, &records[0], &longer) - w_common).abs() < 1e-9);
+        assert_eq!(shared_mask_key("420102|01234", "4201|1234"), "4201|1234");
     }
 }
