@@ -732,7 +732,6 @@ fn correlated_groups(profile: &Profile) -> (Vec<Vec<usize>>, Vec<Option<usize>>)
     (groups, group_of)
 }
 
-/// True for an ID number written in full (valid or not).
 /// The key of the digits two agreeing masks both show: the shorter of their shown prefixes and
 /// of their shown suffixes (`420102|1234` and `4201|01234` share `4201|1234`).
 fn shared_mask_key(a: &str, b: &str) -> String {
@@ -743,6 +742,7 @@ fn shared_mask_key(a: &str, b: &str) -> String {
     format!("{prefix}|{suffix}")
 }
 
+/// True for an ID number written in full (valid or not).
 fn has_full(v: &FieldValue) -> bool {
     matches!(v, FieldValue::Id(id) if id.full.is_some())
 }
