@@ -23,13 +23,14 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait,
     IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _, Set,
 };
 
 use super::decisions::NOTE_MAX_CHARS as MAX_NOTE_CHARS;
 use super::{ChangeKind, Register};
 use crate::db::bulk::{self, SuspendedIndexes};
+use crate::db::read_back::{self, InCounty};
 use crate::db::rows::OnConflict;
 use crate::db::{
     followup_alert, next_id, observation, overlap, person, resolution_event, temperature_reading,
@@ -49,10 +50,6 @@ const INSERT_CHUNK: usize = 500;
 /// The most persons a change's observations are brought up to date for by their IDs; a
 /// change of more is synced over every person.
 const SYNC_PERSONS_BY_ID: usize = 50_000;
-
-/// A person in the county as an observation needs them: ID, township, arrival date, first
-/// report.
-type InCounty = (i64, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 
 /// What a sweep changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -137,6 +134,20 @@ impl Register {
     /// (issue 25: the whole sync after a 10 000-record batch into a register of a million
     /// persons read every person and every observation, 6 s of the batch's 20).
     pub async fn sync_observations_after(&self, after: i64) -> Result<SweepReport, AppError> {
+        let mut stage = crate::telemetry::StageTimer::new();
+        let today = self.reference.clock.today();
+        let now = self.reference.clock.now();
+        // A change of most of the register (its first large list) reads it whole, in two
+        // queries rather than two per 500 persons. Events are one or two per person changed:
+        // past twice the persons read by ID, they are not listed first (a million of them
+        // took 1.1 s to list).
+        let events = resolution_event::Entity::find()
+            .filter(resolution_event::Column::Id.gt(after))
+            .count(&self.db.conn)
+            .await?;
+        if events > 2 * SYNC_PERSONS_BY_ID as u64 {
+            return self.sync_observations_on(today, now, None).await;
+        }
         let persons: Vec<(i64, Option<i64>)> = resolution_event::Entity::find()
             .select_only()
             .columns([
@@ -153,12 +164,9 @@ impl Register {
             .collect();
         persons.sort_unstable();
         persons.dedup();
-        // A change of most of the register (its first large list) reads it whole, in two
-        // queries rather than two per 500 persons.
+        stage.lap("observations: the changed persons");
         let only = (persons.len() <= SYNC_PERSONS_BY_ID).then_some(persons.as_slice());
-        let today = self.reference.clock.today();
-        self.sync_observations_on(today, self.reference.clock.now(), only)
-            .await
+        self.sync_observations_on(today, now, only).await
     }
 
     /// [`Register::sync_observations`] as on `today`, `now` being the present instant, for
@@ -169,6 +177,7 @@ impl Register {
         now: DateTime<Utc>,
         only: Option<&[i64]>,
     ) -> Result<SweepReport, AppError> {
+        let mut stage = crate::telemetry::StageTimer::new();
         let rules = self.reference.followup.clone();
         let write = self.db.write("the follow-up of observations").await?;
         let txn = &write.txn;
@@ -199,7 +208,10 @@ impl Register {
         let mut existing: HashMap<i64, observation::Model> = HashMap::new();
         match only {
             None => {
-                in_county = in_county_of(None).await?;
+                in_county = match txn.get_database_backend() {
+                    DbBackend::Sqlite => read_back::in_county_packed(txn).await?,
+                    _ => in_county_of(None).await?,
+                };
                 existing.extend(
                     observations_of(None)
                         .await?
@@ -222,6 +234,7 @@ impl Register {
         // How many observations the table holds, when every one was read.
         let read_all = only.is_none().then_some(existing.len());
         let fevers = open_fevers(txn).await?;
+        stage.lap("observations: read");
         let mut report = SweepReport::default();
         let mut new_rows = Vec::new();
         let mut seen = HashSet::new();
@@ -317,6 +330,7 @@ impl Register {
                     Some(stored) => stored,
                     None => observation::Entity::find().count(txn).await? as usize,
                 };
+        stage.lap("observations: planned");
         let suspended = if in_bulk {
             bulk::suspend_indexes(txn, &["observation"]).await?
         } else {
@@ -333,11 +347,14 @@ impl Register {
                 .await
             })
             .await?;
+        stage.lap("observations: written");
         suspended.restore(txn).await?;
         if in_bulk {
             bulk::refresh_statistics(txn, &["observation"]).await?;
         }
+        stage.lap("observations: indexed");
         write.commit().await?;
+        stage.lap("observations: commit");
         Ok(report)
     }
 
