@@ -228,13 +228,34 @@ pub async fn packed_ints<const N: usize>(
 /// report.
 pub type InCounty = (i64, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 
+/// The persons in the county (not merged into another), of `ids` or all, row by row.
+pub async fn in_county(
+    conn: &impl ConnectionTrait,
+    ids: Option<&[i64]>,
+) -> Result<Vec<InCounty>, DbErr> {
+    let mut query = person::Entity::find()
+        .select_only()
+        .columns([
+            person::Column::Id,
+            person::Column::Township,
+            person::Column::ArrivalDate,
+            person::Column::FirstReported,
+        ])
+        .filter(person::Column::MergedInto.is_null())
+        .filter(person::Column::LocationStatus.eq(LocationStatus::InCounty.as_str()));
+    if let Some(ids) = ids {
+        query = query.filter(person::Column::Id.is_in(ids.iter().copied()));
+    }
+    query.into_tuple().all(conn).await
+}
+
 /// Person IDs per packed query of [`in_county_packed`]: a text of a few tens of MB.
 const PACKED_PERSONS: i64 = 500_000;
 
 /// Stands for a township that is NULL in a packed row (no township's name holds it).
 const NULL_TEXT: &str = "\u{15}";
 
-/// Every person in the county (not merged into another) on SQLite, read as one packed text
+/// [`in_county`] of every person on SQLite, read as one packed text
 /// per [`PACKED_PERSONS`] IDs (see [`normalized_packed`] for why): the observations' sync
 /// after a first million records read them through the driver in 2.0 s.
 pub async fn in_county_packed(conn: &impl ConnectionTrait) -> Result<Vec<InCounty>, DbErr> {
@@ -375,14 +396,21 @@ mod tests {
         assert!(read_ints::<1>("x").is_err(), "not a number");
     }
 
-    #[tokio::test]
-    async fn links_read_back_packed_are_the_stored_links() {
+    /// A transaction on a scratch register whose foreign keys are checked at its end (rows
+    /// are written without the rows they refer to; every test rolls back).
+    async fn deferred(db: &crate::db::Db) -> DatabaseTransaction {
         use sea_orm::TransactionTrait;
-        let (_dir, db) = crate::db::scratch().await;
         let txn = db.writer_conn().begin().await.expect("begin");
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await
             .expect("defer");
+        txn
+    }
+
+    #[tokio::test]
+    async fn links_read_back_packed_are_the_stored_links() {
+        let (_dir, db) = crate::db::scratch().await;
+        let txn = deferred(&db).await;
         // Records 1..=1200 linked to persons 1..=400 (three records each).
         txn.execute_unprepared(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200) \
@@ -405,12 +433,8 @@ mod tests {
 
     #[tokio::test]
     async fn persons_in_the_county_read_back_packed_are_the_stored_ones() {
-        use sea_orm::TransactionTrait;
         let (_dir, db) = crate::db::scratch().await;
-        let txn = db.writer_conn().begin().await.expect("begin");
-        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
-            .await
-            .expect("defer");
+        let txn = deferred(&db).await;
         // In the county with and without a township and dates (one township empty, not
         // NULL), one merged into another, one elsewhere, one not yet verified.
         txn.execute_unprepared(
@@ -429,21 +453,10 @@ mod tests {
         .await
         .expect("persons");
         // As the driver reads them, row by row.
-        let stored: Vec<InCounty> = person::Entity::find()
-            .select_only()
-            .columns([
-                person::Column::Id,
-                person::Column::Township,
-                person::Column::ArrivalDate,
-                person::Column::FirstReported,
-            ])
-            .filter(person::Column::MergedInto.is_null())
-            .filter(person::Column::LocationStatus.eq(LocationStatus::InCounty.as_str()))
-            .into_tuple()
-            .all(&txn)
-            .await
-            .expect("stored");
+        let stored = in_county(&txn, None).await.expect("stored");
         assert_eq!(stored.len(), 4);
+        let some = in_county(&txn, Some(&[1, 3, 9])).await.expect("some");
+        assert_eq!(some.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 9]);
         // Two IDs per query: the gaps between IDs and the last query's end are crossed.
         for per_query in [2, PACKED_PERSONS] {
             let got = in_county_packed_by(&txn, per_query).await.expect("packed");
@@ -461,12 +474,8 @@ mod tests {
 
     #[tokio::test]
     async fn identities_read_back_packed_are_the_stored_texts() {
-        use sea_orm::TransactionTrait;
         let (_dir, db) = crate::db::scratch().await;
-        let txn = db.writer_conn().begin().await.expect("begin");
-        txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
-            .await
-            .expect("defer");
+        let txn = deferred(&db).await;
         // JSON holding the separators (escaped, as JSON text holds them), quotes and CJK.
         txn.execute_unprepared(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400) \

@@ -33,13 +33,13 @@ use crate::db::bulk::{self, SuspendedIndexes};
 use crate::db::read_back::{self, InCounty};
 use crate::db::rows::OnConflict;
 use crate::db::{
-    followup_alert, next_id, observation, overlap, person, resolution_event, temperature_reading,
+    followup_alert, next_id, observation, overlap, resolution_event, temperature_reading,
 };
 use crate::error::AppError;
 use crate::followup::observation::{
     Period, automatic_state, check_reading, china_date, due, is_fever, missed_checks, slot_of,
 };
-use crate::states::{AlertKind, AlertState, LocationStatus, ObservationState, Slot, Stored as _};
+use crate::states::{AlertKind, AlertState, ObservationState, Slot, Stored as _};
 
 /// How often the server sweeps the follow-up (releases, missed checks).
 pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
@@ -181,22 +181,6 @@ impl Register {
         let rules = self.reference.followup.clone();
         let write = self.db.write("the follow-up of observations").await?;
         let txn = &write.txn;
-        let in_county_of = |ids: Option<&[i64]>| {
-            let mut query = person::Entity::find()
-                .select_only()
-                .columns([
-                    person::Column::Id,
-                    person::Column::Township,
-                    person::Column::ArrivalDate,
-                    person::Column::FirstReported,
-                ])
-                .filter(person::Column::MergedInto.is_null())
-                .filter(person::Column::LocationStatus.eq(LocationStatus::InCounty));
-            if let Some(ids) = ids {
-                query = query.filter(person::Column::Id.is_in(ids.iter().copied()));
-            }
-            query.into_tuple::<InCounty>().all(txn)
-        };
         let observations_of = |ids: Option<&[i64]>| {
             let mut query = observation::Entity::find();
             if let Some(ids) = ids {
@@ -210,7 +194,7 @@ impl Register {
             None => {
                 in_county = match txn.get_database_backend() {
                     DbBackend::Sqlite => read_back::in_county_packed(txn).await?,
-                    _ => in_county_of(None).await?,
+                    _ => read_back::in_county(txn, None).await?,
                 };
                 existing.extend(
                     observations_of(None)
@@ -221,7 +205,7 @@ impl Register {
             }
             Some(ids) => {
                 for chunk in ids.chunks(INSERT_CHUNK) {
-                    in_county.extend(in_county_of(Some(chunk)).await?);
+                    in_county.extend(read_back::in_county(txn, Some(chunk)).await?);
                     existing.extend(
                         observations_of(Some(chunk))
                             .await?
