@@ -255,9 +255,9 @@ const PACKED_PERSONS: i64 = 500_000;
 /// Stands for a township that is NULL in a packed row (no township's name holds it).
 const NULL_TEXT: &str = "\u{15}";
 
-/// [`in_county`] of every person on SQLite, read as one packed text
-/// per [`PACKED_PERSONS`] IDs (see [`normalized_packed`] for why): the observations' sync
-/// after a first million records read them through the driver in 2.0 s.
+/// [`in_county`] of every person on SQLite, read as one packed text per [`PACKED_PERSONS`]
+/// IDs (see [`normalized_packed`] for why): the observations' sync after a first million
+/// records read them through the driver in 2.0 s.
 pub async fn in_county_packed(conn: &impl ConnectionTrait) -> Result<Vec<InCounty>, DbErr> {
     in_county_packed_by(conn, PACKED_PERSONS).await
 }
@@ -283,7 +283,7 @@ async fn in_county_packed_by(
                WHERE id BETWEEN ? AND ? AND merged_into IS NULL AND location_status = ?";
     let mut persons = Vec::new();
     let mut from = first;
-    while from <= last {
+    loop {
         let to = from.saturating_add(per_query - 1).min(last);
         let values = vec![
             from.into(),
@@ -295,9 +295,11 @@ async fn in_county_packed_by(
                 persons.push(read_in_county(row)?);
             }
         }
-        from = to.saturating_add(1);
+        if to == last {
+            return Ok(persons);
+        }
+        from = to + 1;
     }
-    Ok(persons)
 }
 
 /// One packed row of [`in_county_packed`].
