@@ -228,8 +228,20 @@ pub async fn packed_ints<const N: usize>(
 /// report.
 pub type InCounty = (i64, Option<String>, Option<NaiveDate>, Option<NaiveDate>);
 
-/// The persons in the county (not merged into another), of `ids` or all, row by row.
+/// The persons in the county (not merged into another), of `ids` or all. All of them are
+/// read packed on SQLite ([`in_county_packed`]), the rest row by row.
 pub async fn in_county(
+    conn: &impl ConnectionTrait,
+    ids: Option<&[i64]>,
+) -> Result<Vec<InCounty>, DbErr> {
+    if ids.is_none() && conn.get_database_backend() == DbBackend::Sqlite {
+        return in_county_packed(conn).await;
+    }
+    in_county_rows(conn, ids).await
+}
+
+/// [`in_county`] row by row, as the driver hands rows over.
+async fn in_county_rows(
     conn: &impl ConnectionTrait,
     ids: Option<&[i64]>,
 ) -> Result<Vec<InCounty>, DbErr> {
@@ -258,7 +270,7 @@ const NULL_TEXT: &str = "\u{15}";
 /// [`in_county`] of every person on SQLite, read as one packed text per [`PACKED_PERSONS`]
 /// IDs (see [`normalized_packed`] for why): the observations' sync after a first million
 /// records read them through the driver in 2.0 s.
-pub async fn in_county_packed(conn: &impl ConnectionTrait) -> Result<Vec<InCounty>, DbErr> {
+async fn in_county_packed(conn: &impl ConnectionTrait) -> Result<Vec<InCounty>, DbErr> {
     in_county_packed_by(conn, PACKED_PERSONS).await
 }
 
@@ -455,8 +467,9 @@ mod tests {
         .await
         .expect("persons");
         // As the driver reads them, row by row.
-        let stored = in_county(&txn, None).await.expect("stored");
+        let stored = in_county_rows(&txn, None).await.expect("stored");
         assert_eq!(stored.len(), 4);
+        assert_eq!(in_county(&txn, None).await.expect("all"), stored);
         let some = in_county(&txn, Some(&[1, 3, 9])).await.expect("some");
         assert_eq!(some.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 9]);
         // Two IDs per query: the gaps between IDs and the last query's end are crossed.

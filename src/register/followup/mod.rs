@@ -23,7 +23,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    ActiveModelTrait as _, ColumnTrait as _, Condition, ConnectionTrait, EntityTrait,
     IntoActiveModel as _, PaginatorTrait as _, QueryFilter as _, QuerySelect as _, Set,
 };
 
@@ -192,10 +192,7 @@ impl Register {
         let mut existing: HashMap<i64, observation::Model> = HashMap::new();
         match only {
             None => {
-                in_county = match txn.get_database_backend() {
-                    DbBackend::Sqlite => read_back::in_county_packed(txn).await?,
-                    _ => read_back::in_county(txn, None).await?,
-                };
+                in_county = read_back::in_county(txn, None).await?;
                 existing.extend(
                     observations_of(None)
                         .await?
