@@ -364,6 +364,13 @@ impl Model {
         levels: &PairLevels,
         forbidden: u64,
     ) -> Self {
+        Self::from_records(profile, records).with_m(levels, forbidden)
+    }
+
+    /// The first part of [`Model::train`], the part that needs the records alone (not the
+    /// candidate pairs): term frequencies, mask chances and u from random pairs. A run does it
+    /// while it blocks and compares.
+    pub fn from_records(profile: &Profile, records: &[Vec<FieldValue>]) -> Self {
         let mut lap = crate::telemetry::StageTimer::new();
         let mut model = Self::untrained(profile);
         model.report.records = records.len();
@@ -377,9 +384,16 @@ impl Model {
         lap.lap("mask chances");
         model.estimate_u(records);
         lap.lap("u from random pairs");
-        model.estimate_m(levels, forbidden);
-        lap.lap("m by EM");
         model
+    }
+
+    /// The rest of [`Model::train`] on a model [`Model::from_records`] made: m and the prior
+    /// by EM over the candidate pairs' `levels` and `forbidden` pairs.
+    pub fn with_m(mut self, levels: &PairLevels, forbidden: u64) -> Self {
+        let mut lap = crate::telemetry::StageTimer::new();
+        self.estimate_m(levels, forbidden);
+        lap.lap("m by EM");
+        self
     }
 
     fn estimate_u(&mut self, records: &[Vec<FieldValue>]) {
