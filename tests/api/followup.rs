@@ -5,7 +5,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use paicha::access::Role;
 use paicha::access::token::TokenSpec;
-use paicha::followup::observation::{china, china_date};
+use paicha::followup::observation::{china, china_date, slot_of};
 use paicha::intake::SourceKind;
 use serde_json::{Value, json};
 
@@ -190,14 +190,25 @@ async fn an_open_fever_holds_the_release_until_it_is_resolved(app: TestApp) {
 async fn readings_are_refused_corrected_and_a_fever_raises_an_alert(app: TestApp) {
     let (_, [zhang, liu, _]) = seeded(&app).await;
     let now = app.register.reference.clock.now();
-    let taken = now - chrono::Duration::minutes(2);
+    // Two readings a minute apart, in one slot of one day (China time): in the first minutes
+    // of a day or slot they are taken a few minutes earlier, in the slot before (run at 00:01
+    // China time, the first fell on the day before and the second was no correction).
+    let rules = &app.register.reference.followup;
+    let same_slot = |t: DateTime<Utc>| (china_date(t), slot_of(t, rules));
+    let back = if same_slot(now - chrono::Duration::minutes(2)) == same_slot(now) {
+        0
+    } else {
+        5
+    };
+    let taken = now - chrono::Duration::minutes(2 + back);
+    let corrected_at = now - chrono::Duration::minutes(1 + back);
     let first = record(&app, zhang, 36.5, taken).await;
     assert!(first.get("errors").is_none(), "{first}");
     assert_eq!(first["data"]["recordTemperature"]["correction"], false);
     assert!(first["data"]["recordTemperature"]["alert"].is_null());
     let slot = first["data"]["recordTemperature"]["reading"]["slot"].clone();
     // The same slot again: a correction, kept beside the first.
-    let second = record(&app, zhang, 36.8, now - chrono::Duration::minutes(1)).await;
+    let second = record(&app, zhang, 36.8, corrected_at).await;
     assert_eq!(
         second["data"]["recordTemperature"]["correction"], true,
         "{second}"
@@ -216,7 +227,7 @@ async fn readings_are_refused_corrected_and_a_fever_raises_an_alert(app: TestApp
     assert_eq!(readings[0]["corrected"], true);
     assert_eq!(readings[1]["celsius"], 36.8);
     assert_eq!(readings[1]["corrected"], false);
-    assert_eq!(readings[1]["date"], china_date(now).to_string());
+    assert_eq!(readings[1]["date"], china_date(taken).to_string());
 
     // Refusals, each saying why in Chinese.
     let implausible = record(&app, zhang, 45.0, taken).await;
@@ -285,7 +296,7 @@ async fn readings_are_refused_corrected_and_a_fever_raises_an_alert(app: TestApp
 }
 
 async fn a_missed_check_raises_one_alert_and_a_taken_check_none(app: TestApp) {
-    let (today, [zhang, _, li]) = seeded(&app).await;
+    let (_, [zhang, _, li]) = seeded(&app).await;
     let now = app.register.reference.clock.now();
     let taken = now - chrono::Duration::minutes(1);
     let body = record(&app, zhang, 36.4, taken).await;
@@ -307,7 +318,8 @@ async fn a_missed_check_raises_one_alert_and_a_taken_check_none(app: TestApp) {
             "{person}: {missed}"
         );
     }
-    let (zhang_id, today_text) = (zhang.to_string(), today.to_string());
+    // The check's day is the reading's (a minute before China midnight, yesterday's).
+    let (zhang_id, today_text) = (zhang.to_string(), china_date(taken).to_string());
     assert!(
         !edges
             .iter()
