@@ -235,7 +235,7 @@ pub async fn in_county(
     ids: Option<&[i64]>,
 ) -> Result<Vec<InCounty>, DbErr> {
     if ids.is_none() && conn.get_database_backend() == DbBackend::Sqlite {
-        return in_county_packed(conn).await;
+        return in_county_packed(conn, PACKED_PERSONS).await;
     }
     in_county_rows(conn, ids).await
 }
@@ -267,15 +267,10 @@ const PACKED_PERSONS: i64 = 500_000;
 /// Stands for a township that is NULL in a packed row (no township's name holds it).
 const NULL_TEXT: &str = "\u{15}";
 
-/// [`in_county`] of every person on SQLite, read as one packed text per [`PACKED_PERSONS`]
-/// IDs (see [`normalized_packed`] for why): the observations' sync after a first million
-/// records read them through the driver in 2.0 s.
-async fn in_county_packed(conn: &impl ConnectionTrait) -> Result<Vec<InCounty>, DbErr> {
-    in_county_packed_by(conn, PACKED_PERSONS).await
-}
-
-/// [`in_county_packed`], `per_query` person IDs at a time.
-async fn in_county_packed_by(
+/// [`in_county`] of every person on SQLite, read as one packed text per `per_query` IDs
+/// ([`PACKED_PERSONS`]; see [`normalized_packed`] for why): the observations' sync after a
+/// first million records read them through the driver in 2.0 s.
+async fn in_county_packed(
     conn: &impl ConnectionTrait,
     per_query: i64,
 ) -> Result<Vec<InCounty>, DbErr> {
@@ -474,7 +469,7 @@ mod tests {
         assert_eq!(some.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 9]);
         // Two IDs per query: the gaps between IDs and the last query's end are crossed.
         for per_query in [2, PACKED_PERSONS] {
-            let got = in_county_packed_by(&txn, per_query).await.expect("packed");
+            let got = in_county_packed(&txn, per_query).await.expect("packed");
             assert_eq!(got, stored, "{per_query} IDs per query");
         }
         assert_eq!(

@@ -50,19 +50,15 @@ pub fn run(
         // Each pair is compared once, for training and scoring alike.
         let levels = PairLevels::compare(profile, records, &pairs);
         lap.lap("comparing");
+        let forbidden = blocking.iter().map(|b| b.forbidden_pairs).sum();
         let model = match (model, from_records) {
             (Some(stored), _) => stored.clone(),
-            (None, from_records) => {
-                let untrained = match from_records {
-                    Some(Ok(thread)) => thread
-                        .join()
-                        .unwrap_or_else(|e| std::panic::resume_unwind(e)),
-                    // No thread to be had: the same work, here.
-                    _ => Model::from_records(profile, records),
-                };
-                let forbidden = blocking.iter().map(|b| b.forbidden_pairs).sum();
-                untrained.with_m(&levels, forbidden)
-            }
+            (None, Some(Ok(thread))) => thread
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                .with_m(&levels, forbidden),
+            // No thread to be had: the same work, here.
+            (None, _) => Model::from_records(profile, records).with_m(&levels, forbidden),
         };
         (pairs, blocking, levels, model)
     });

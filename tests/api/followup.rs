@@ -319,12 +319,12 @@ async fn a_missed_check_raises_one_alert_and_a_taken_check_none(app: TestApp) {
         );
     }
     // The check's day is the reading's (a minute before China midnight, yesterday's).
-    let (zhang_id, today_text) = (zhang.to_string(), china_date(taken).to_string());
+    let (zhang_id, taken_day) = (zhang.to_string(), china_date(taken).to_string());
     assert!(
         !edges
             .iter()
             .any(|e| e["node"]["personId"] == zhang_id.as_str()
-                && e["node"]["date"] == today_text.as_str()
+                && e["node"]["date"] == taken_day.as_str()
                 && e["node"]["slot"] == slot),
         "the check taken is not missed: {missed}"
     );
