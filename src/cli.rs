@@ -2,14 +2,13 @@
 //! benchmarks `synth` (synthetic source files with their truth) and `eval` (pairwise scores of
 //! the register against a truth).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::access::audit::{self, AuditEntry, AuditKind};
 use crate::access::{Role, token::TokenSpec};
@@ -20,15 +19,17 @@ use crate::db::{DEFAULT_DATABASE_URL, Db, Sharing};
 use crate::error::AppError;
 use crate::intake::SourceKind;
 use crate::privacy::{escape_csv_cell, mask_text};
-use crate::register::{ImportRequest, Progress, Register};
+use crate::register::Register;
 use crate::states::Stored as _;
 
 mod exchange;
 mod exports;
+mod imports;
 mod report;
 pub use exchange::{DeliveryArgs, PartnerCommand};
 mod letters;
 use exports::{audit_export, export, export_worklist};
+use imports::ImportFiles;
 pub use letters::LettersCommand;
 
 /// paicha — the screening register hub.
@@ -266,7 +267,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Synth { persons, seed, out } = &cli.command {
         return synth(*persons, *seed, out, &reference);
     }
-    let profile = crate::config::load_profile(&cli.profile)?;
+    let profile = std::sync::Arc::new(crate::config::load_profile(&cli.profile)?);
+    // An import's files are read, and the first one's reading started, before the database
+    // is opened: opening a new register (creating its tables) overlaps it.
+    let mut import_files = match &cli.command {
+        Command::Import {
+            source: ImportWhat::Source(source),
+            files,
+            map,
+            ..
+        } => Some(ImportFiles::read(
+            *source,
+            files,
+            map.as_deref(),
+            &reference,
+            &profile,
+        )?),
+        _ => None,
+    };
     // The commands that write in bulk open the database alone (see `db::Sharing`).
     let sharing = match cli.command {
         Command::Import { .. } | Command::Resolve => Sharing::Alone,
@@ -303,11 +321,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             action: AuditCommand::Export { format },
         } => audit_export(&register, format).await,
         Command::Import {
-            source: ImportWhat::Source(source),
-            files,
-            map,
+            source: ImportWhat::Source(_),
             json,
-        } => import(&register, source, &files, map.as_deref(), json).await,
+            ..
+        } => match import_files.take() {
+            Some(files) => imports::import(&register, files, json).await,
+            None => Err(anyhow::anyhow!("the files to import were not read")),
+        },
         Command::Import {
             source:
                 sheet @ (ImportWhat::Temperatures | ImportWhat::Teams | ImportWhat::DailyReports),
@@ -519,23 +539,6 @@ async fn serve(
     Ok(())
 }
 
-/// A progress bar on a terminal.
-struct Bar(ProgressBar);
-
-impl Progress for Bar {
-    fn start(&self, stage: &str, total: u64) {
-        self.0.set_length(total);
-        self.0.set_position(0);
-        self.0.set_message(stage.to_owned());
-    }
-    fn advance(&self, n: u64) {
-        self.0.inc(n);
-    }
-    fn finish(&self) {
-        self.0.finish_and_clear();
-    }
-}
-
 /// What `paicha import` reads: files of a source kind, or temperature sheets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportWhat {
@@ -656,63 +659,6 @@ async fn import_sheets(
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
-    }
-    Ok(())
-}
-
-async fn import(
-    register: &Register,
-    source: SourceKind,
-    files: &[PathBuf],
-    map: Option<&std::path::Path>,
-    json: bool,
-) -> anyhow::Result<()> {
-    let mapping = map
-        .map(|p| {
-            std::fs::read_to_string(p)
-                .with_context(|| format!("Failed to read the mapping file {}", p.display()))
-        })
-        .transpose()?;
-    let mut contents = Vec::with_capacity(files.len());
-    for path in files {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("Failed to read {}", path.display()))?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        contents.push((name, bytes::Bytes::from(bytes)));
-    }
-    let bar = ProgressBar::new(0);
-    if std::io::stderr().is_terminal() {
-        bar.set_style(
-            ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-    } else {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let progress = Bar(bar);
-    // All files of one command: one transaction, one resolution of the register.
-    let requests = contents
-        .iter()
-        .map(|(name, bytes)| {
-            let mut request = ImportRequest::new(source, name, bytes.clone(), "cli");
-            request.mapping = mapping.as_deref();
-            request.progress = &progress;
-            request
-        })
-        .collect();
-    let reports = register
-        .import_all(requests)
-        .await
-        .map_err(AppError::into_anyhow)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&reports)?);
-    } else {
-        for report in &reports {
-            print!("{}", report.to_text());
-        }
     }
     Ok(())
 }

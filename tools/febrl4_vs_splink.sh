@@ -4,7 +4,8 @@
 # register (which resolves it) and exports the records; Splink reads both files, trains its
 # tutorial model, predicts, clusters and writes the clusters (tools/splink/febrl4.py). Each run's
 # wall time is printed, then P/R/F1 of each side (paicha's with `paicha eval`, Splink's with
-# tools/pairwise_f1.py on the same truth) and the ratio of Splink's best to paicha's worst.
+# tools/pairwise_f1.py on the same truth), the ratio of the two sides' medians, and the ratio of
+# Splink's best to paicha's worst.
 #   tools/febrl4_vs_splink.sh BINARY [RUNS] [DATA_DIR] [WORKDIR]
 # Needs `pip install 'splink[duckdb]==5.0.0'`. PAICHA_FEBRL_STEPS=two imports file A and file B
 # as two commands instead of one.
@@ -66,6 +67,11 @@ echo "paicha: $("$bin" --database-url "$url" --profile febrl eval \
     --truth "$data/febrl4_truth_clusters.csv" 2>/dev/null | tr '\n' ' ')"
 echo "paicha (pairwise_f1.py): $(python3 "$here/pairwise_f1.py" "$work/paicha.csv" "$work/truth.csv")"
 echo "splink (pairwise_f1.py): $(python3 "$here/pairwise_f1.py" "$work/splink.csv" "$work/truth.csv")"
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+pm=$(printf '%s\n' "${paicha_times[@]}" | median)
+sm=$(printf '%s\n' "${splink_times[@]}" | median)
+echo "medians: paicha ${pm}s, splink ${sm}s: ratio $(awk -v a="$sm" -v b="$pm" \
+    'BEGIN { printf "%.1f", a / b }')x"
 worst=$(printf '%s\n' "${paicha_times[@]}" | sort -g | tail -1)
 best=$(printf '%s\n' "${splink_times[@]}" | sort -g | head -1)
 echo "paicha worst ${worst}s, splink best ${best}s: ratio $(awk -v a="$best" -v b="$worst" \

@@ -85,11 +85,11 @@ pub struct RegisterChange {
 
 impl Register {
     /// A register on `db` for the county of `reference`, matching with `profile`.
-    pub fn new(db: Db, reference: Reference, profile: Profile) -> Self {
+    pub fn new(db: Db, reference: Reference, profile: impl Into<Arc<Profile>>) -> Self {
         Self {
             db,
             reference,
-            profile: Arc::new(profile),
+            profile: profile.into(),
             changes: broadcast::channel(CHANGE_BUFFER).0,
             announced: Arc::new(Mutex::new(0)),
             bulk_min_records: BULK_MIN_RECORDS,

@@ -3,9 +3,11 @@
 use paicha::error::AppError;
 use paicha::intake::SourceKind;
 use paicha::register::ImportRequest;
+use paicha::register::import::ReadAhead;
 
 use crate::helpers::{
-    TestApp, import_failing_on_purpose, import_file, list_failing_after, phone_list, sample_bytes,
+    Backend, TestApp, import_failing_on_purpose, import_file, list_failing_after, open_register,
+    phone_list, sample_bytes,
 };
 
 crate::on_every_backend!(
@@ -21,6 +23,7 @@ crate::on_every_backend!(
     a_file_unreadable_after_rows_already_written_is_refused_whole,
     unknown_columns_and_formula_like_cells_are_kept_raw,
     problems_are_stored_once_beside_the_normalised_identity,
+    a_file_read_ahead_of_its_import_is_imported_as_it_would_be_otherwise,
 );
 
 async fn each_source_is_imported_from_each_format(app: TestApp) {
@@ -421,4 +424,108 @@ async fn problems_are_stored_once_beside_the_normalised_identity(app: TestApp) {
     assert!(!again.already_imported);
     assert_eq!((again.records_new, again.records_unchanged), (0, 9));
     assert_eq!(app.count("record_link").await, 9);
+}
+
+/// The persons of a register as sets of their records' `(source, record ID)`, in order: a
+/// partition that does not depend on how persons were numbered.
+async fn partition(register: &paicha::register::Register) -> Vec<Vec<(String, String)>> {
+    let mut persons: std::collections::BTreeMap<i64, Vec<(String, String)>> = Default::default();
+    for (source, record, person) in register.export_records().await.expect("export") {
+        persons.entry(person).or_default().push((source, record));
+    }
+    let mut persons: Vec<_> = persons.into_values().collect();
+    persons.iter_mut().for_each(|records| records.sort());
+    persons.sort();
+    persons
+}
+
+async fn a_file_read_ahead_of_its_import_is_imported_as_it_would_be_otherwise(app: TestApp) {
+    let files = [
+        (SourceKind::Township, "township.csv"),
+        (SourceKind::Bigdata, "bigdata.ndjson"),
+    ];
+    let contents: Vec<bytes::Bytes> = files
+        .iter()
+        .map(|(_, name)| sample_bytes(name).into())
+        .collect();
+    let requests = || -> Vec<ImportRequest<'_>> {
+        files
+            .iter()
+            .zip(&contents)
+            .map(|((source, name), bytes)| ImportRequest::new(*source, name, bytes.clone(), "test"))
+            .collect()
+    };
+    let counts = |reports: &[paicha::intake::BatchReport]| -> Vec<(u32, u32, u32, u32, u32)> {
+        reports
+            .iter()
+            .map(|r| {
+                let persons = r.persons_created;
+                (
+                    r.rows_read,
+                    r.rows_accepted,
+                    r.records_new,
+                    persons,
+                    r.persons_matched,
+                )
+            })
+            .collect()
+    };
+    // The first file's reading starts before the import, as the command line starts it
+    // before it opens the database; the import takes it over.
+    let register = &app.register;
+    let first = requests().swap_remove(0);
+    let ahead = ReadAhead::start(
+        &register.reference,
+        std::sync::Arc::clone(&register.profile),
+        &first,
+    );
+    let read_ahead = register
+        .import_all_read_ahead(requests(), Some(ahead))
+        .await
+        .expect("import");
+    // The same files imported as they always were, into a register of their own.
+    let (plain_register, _dir) =
+        open_register(Backend::Sqlite, register.profile.as_ref().clone()).await;
+    let plain = plain_register.import_all(requests()).await.expect("import");
+    assert_eq!(counts(&read_ahead), counts(&plain));
+    assert_eq!(counts(&plain)[0].0, 10);
+    assert_eq!(partition(register).await, partition(&plain_register).await);
+
+    // A reading started for a file that is not the first request's is dropped, and the file
+    // imported read anew: here one that could not be read, before a readable one.
+    let bad = ImportRequest::new(
+        SourceKind::Township,
+        "bad.xlsx",
+        &b"not a workbook"[..],
+        "t",
+    );
+    let ahead = ReadAhead::start(
+        &register.reference,
+        std::sync::Arc::clone(&register.profile),
+        &bad,
+    );
+    let good = ImportRequest::new(
+        SourceKind::Township,
+        "township_v2.csv",
+        sample_bytes("township_v2.csv"),
+        "test",
+    );
+    let report = register
+        .import_all_read_ahead(vec![good], Some(ahead))
+        .await
+        .expect("the readable file imports");
+    assert_eq!(report[0].records_new_version, 1);
+    // Taken over, an unreadable file's reading refuses the import by the file's name, and
+    // nothing of it is written.
+    let batches = app.count("import_batch").await;
+    let ahead = ReadAhead::start(
+        &register.reference,
+        std::sync::Arc::clone(&register.profile),
+        &bad,
+    );
+    match register.import_all_read_ahead(vec![bad], Some(ahead)).await {
+        Err(AppError::BadInput(message)) => assert!(message.contains("bad.xlsx"), "{message}"),
+        other => panic!("an unreadable file is refused: {other:?}"),
+    }
+    assert_eq!(app.count("import_batch").await, batches);
 }

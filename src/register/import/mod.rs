@@ -12,8 +12,10 @@ mod versions;
 
 use again::{already_imported, mark_already_imported};
 use models::{batch_model, insert_all, notice_model, notice_scope, record_model};
+pub use reading::ReadAhead;
 use reading::{
-    NORMALISE_CHUNK, Normaliser, Prepared, Reading, Rows, read_in_background, reader_lost,
+    NORMALISE_CHUNK, Normaliser, Prepared, Reading, Rows, headers_for, read_in_background,
+    reader_lost,
 };
 use versions::{SAME_ID_OTHER_PERSON, other_person, record_scope, stored_versions};
 
@@ -198,7 +200,18 @@ impl Register {
         &self,
         requests: Vec<ImportRequest<'_>>,
     ) -> Result<Vec<BatchReport>, AppError> {
-        match self.write_imports(requests, None).await {
+        self.import_all_read_ahead(requests, None).await
+    }
+
+    /// [`Register::import_all`], taking over `ahead`, the reading of the first request's file
+    /// started before the register was open (see [`ReadAhead`]). A reading of another file is
+    /// dropped.
+    pub async fn import_all_read_ahead(
+        &self,
+        requests: Vec<ImportRequest<'_>>,
+        ahead: Option<ReadAhead>,
+    ) -> Result<Vec<BatchReport>, AppError> {
+        match self.write_imports(requests, ahead, None).await {
             Ok(Hooked::Imported { reports, .. }) => Ok(reports),
             Ok(Hooked::Answered(_)) => Err(AppError::Internal(anyhow::anyhow!(
                 "an import without a hook was answered by one"
@@ -216,7 +229,7 @@ impl Register {
         req: ImportRequest<'_>,
         hook: &dyn ImportHook,
     ) -> Result<Hooked, AppError> {
-        self.write_imports(vec![req], Some(hook))
+        self.write_imports(vec![req], None, Some(hook))
             .await
             .map_err(|e| self.db.explain(e))
     }
@@ -224,6 +237,7 @@ impl Register {
     async fn write_imports(
         &self,
         mut requests: Vec<ImportRequest<'_>>,
+        ahead: Option<ReadAhead>,
         hook: Option<&dyn ImportHook>,
     ) -> Result<Hooked, AppError> {
         let mut stage = StageTimer::new();
@@ -252,7 +266,7 @@ impl Register {
             }
         }
         let written = match write
-            .staged(self.write_all(&write.txn, &mut requests, &actor, &mut stage))
+            .staged(self.write_all(&write.txn, &mut requests, ahead, &actor, &mut stage))
             .await
         {
             Ok((reports, after)) => match hook {
@@ -316,6 +330,7 @@ impl Register {
         &self,
         txn: &DatabaseTransaction,
         requests: &mut [ImportRequest<'_>],
+        ahead: Option<ReadAhead>,
         actor: &str,
         stage: &mut StageTimer,
     ) -> Result<(Vec<BatchReport>, i64), AppError> {
@@ -326,7 +341,9 @@ impl Register {
         // Each file is read and normalised while the one before it is written: its reading
         // starts as the one before begins to be written (two 5 000-row files of FEBRL4 were
         // read one after the other, the writer idle meanwhile).
-        let mut read_ahead: Option<(usize, Result<Rows, AppError>)> = None;
+        let mut read_ahead: Option<(usize, Result<Rows, AppError>)> = ahead
+            .filter(|ahead| requests.first().is_some_and(|first| ahead.is_for(first)))
+            .map(|ahead| (0, ahead.into_rows()));
         for i in 0..requests.len() {
             let req = &requests[i];
             let sha256 = hex::encode(Sha256::digest(&req.bytes));
@@ -438,11 +455,7 @@ impl Register {
     /// Starts reading and normalising `req`'s file on a thread of its own, in chunks of at
     /// most [`NORMALISE_CHUNK`] rows (see [`read_in_background`]).
     fn start_reading(&self, req: &ImportRequest<'_>) -> Result<Rows, AppError> {
-        let normaliser = Normaliser {
-            profile: Arc::clone(&self.profile),
-            reference: self.reference.clone(),
-            today: Utc::now().date_naive(),
-        };
+        let normaliser = Normaliser::new(Arc::clone(&self.profile), self.reference.clone());
         read_in_background(req, self.headers_of(req)?, normaliser, NORMALISE_CHUNK)
     }
 
@@ -759,11 +772,7 @@ impl Register {
 
     /// The headers a request's file is read with: intake's, or its mapping file's.
     fn headers_of(&self, req: &ImportRequest<'_>) -> Result<HeaderMap, AppError> {
-        Ok(match req.mapping {
-            Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
-            None => HeaderMap::default(),
-        }
-        .identified_by(&self.profile.identifying))
+        headers_for(&self.profile, req)
     }
 
     /// Reads a partner's file through without writing it and refuses it as the import would

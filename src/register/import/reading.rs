@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
+use bytes::Bytes;
+use chrono::{NaiveDate, Utc};
 
 use super::models::json_text;
 use super::{ImportRequest, refused};
@@ -53,6 +54,15 @@ pub(super) struct Normaliser {
 }
 
 impl Normaliser {
+    /// A normaliser for an import starting now.
+    pub(super) fn new(profile: Arc<Profile>, reference: Reference) -> Self {
+        Self {
+            profile,
+            reference,
+            today: Utc::now().date_naive(),
+        }
+    }
+
     /// Normalises `rows` on every core (normalisation is pure; the order is kept) and makes
     /// their comparison values and JSON texts; `rows` is left empty.
     fn prepare(&self, rows: &mut Vec<SourceRow>, notices: &[NoticeIn]) -> Vec<Prepared> {
@@ -179,8 +189,14 @@ pub(super) struct ReadDone {
 }
 
 /// Chunks read ahead of the writer: one in the channel and one being made while the writer
-/// writes a third, so at most three chunks of rows are held at once.
+/// writes a third, so at most three chunks of rows are held at once...
 const READ_AHEAD: usize = 1;
+
+/// ...unless the chunks are small: then as many as hold about this many rows wait in the
+/// channel, so that a small file whose reading starts before the register is open (see
+/// [`ReadAhead`]) is read through meanwhile. A file of 40 000 lines or more reads in chunks of
+/// 10 000 rows or more and keeps [`READ_AHEAD`].
+const READ_AHEAD_ROWS: usize = 10_000;
 
 /// The rows of a file as its reading thread sends them.
 pub(super) struct Rows {
@@ -216,7 +232,7 @@ pub(super) fn read_in_background(
 ) -> Result<Rows, AppError> {
     let lines = req.bytes.iter().filter(|b| **b == b'\n').count();
     let chunk = (lines / 4).clamp(1_000.min(most), most);
-    let (sender, receiver) = tokio::sync::mpsc::channel(READ_AHEAD);
+    let (sender, receiver) = tokio::sync::mpsc::channel((READ_AHEAD_ROWS / chunk).max(READ_AHEAD));
     let source = req.source;
     let file_name = req.file_name.to_owned();
     let bytes = req.bytes.clone();
@@ -266,6 +282,59 @@ pub(super) fn read_in_background(
         })
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot start a reading thread: {e}")))?;
     Ok(Rows { receiver, lines })
+}
+
+/// The reading and normalising of an import's file, started before the register is open: the
+/// command line starts its first file's while it opens the database (on a new register:
+/// creates its tables), which takes about as long as reading a small file (FEBRL4's first
+/// 5 000 rows). The import takes it over for the request of the same file
+/// ([`super::Register::import_all_read_ahead`]); dropped, its thread stops.
+pub struct ReadAhead {
+    /// The file's content being read: the request it belongs to holds the same bytes.
+    bytes: Bytes,
+    file_name: String,
+    rows: Result<Rows, AppError>,
+}
+
+impl ReadAhead {
+    /// Starts reading `req`'s file as an import with `profile` for the county of `reference`
+    /// would (a file that cannot be read is refused when the import takes it over).
+    pub fn start(reference: &Reference, profile: Arc<Profile>, req: &ImportRequest<'_>) -> Self {
+        let rows = headers_for(&profile, req).and_then(|headers| {
+            let normaliser = Normaliser::new(profile, reference.clone());
+            read_in_background(req, headers, normaliser, NORMALISE_CHUNK)
+        });
+        Self {
+            bytes: req.bytes.clone(),
+            file_name: req.file_name.to_owned(),
+            rows,
+        }
+    }
+
+    /// Whether this reads `req`'s file: the same name and the same bytes (not a copy).
+    pub(super) fn is_for(&self, req: &ImportRequest<'_>) -> bool {
+        self.file_name == req.file_name
+            && self.bytes.as_ptr() == req.bytes.as_ptr()
+            && self.bytes.len() == req.bytes.len()
+    }
+
+    /// The rows as the reading thread sends them.
+    pub(super) fn into_rows(self) -> Result<Rows, AppError> {
+        self.rows
+    }
+}
+
+/// How the columns of `req`'s file are read: its mapping file's headers, or intake's own,
+/// with the fields `profile` identifies persons by.
+pub(super) fn headers_for(
+    profile: &Profile,
+    req: &ImportRequest<'_>,
+) -> Result<HeaderMap, AppError> {
+    Ok(match req.mapping {
+        Some(mapping) => HeaderMap::with_mapping(mapping).map_err(AppError::BadInput)?,
+        None => HeaderMap::default(),
+    }
+    .identified_by(&profile.identifying))
 }
 
 /// What a remark says of where the person is, as the normalised identity keeps it.
@@ -393,5 +462,30 @@ mod tests {
             matches!(done, Err(AppError::BadInput(ref m)) if m.contains("list.csv")),
             "{done:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_reading_started_ahead_belongs_to_its_own_file_only_and_reads_it_through() {
+        let normaliser = normaliser();
+        let csv = "序号,姓名,手机号\nA1,张一,13800138001\nA2,张二,13800138002\n";
+        let req = ImportRequest::new(SourceKind::Bigdata, "list.csv", csv, "test");
+        let ahead = ReadAhead::start(&normaliser.reference, normaliser.profile, &req);
+        assert!(ahead.is_for(&req));
+        // The same content under another name, or a copy of it under the same name: another
+        // request's file.
+        let renamed = ImportRequest::new(SourceKind::Bigdata, "other.csv", req.bytes.clone(), "t");
+        assert!(!ahead.is_for(&renamed));
+        let copied = ImportRequest::new(SourceKind::Bigdata, "list.csv", csv.to_owned(), "test");
+        assert!(!ahead.is_for(&copied));
+        let mut rows = ahead.into_rows().expect("reading");
+        assert!(matches!(rows.next(&req).await, Ok(Reading::Opened { .. })));
+        match rows.next(&req).await {
+            Ok(Reading::Rows(prepared)) => {
+                let ids: Vec<&str> = prepared.iter().map(|p| p.record_id.as_str()).collect();
+                assert_eq!(ids, ["A1", "A2"]);
+            }
+            _ => panic!("the rows come next"),
+        }
+        assert!(matches!(rows.next(&req).await, Ok(Reading::Done(_))));
     }
 }
