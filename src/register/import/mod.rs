@@ -340,7 +340,8 @@ impl Register {
         let mut seen: Vec<(SourceKind, String)> = Vec::new();
         // Each file is read and normalised while the one before it is written: its reading
         // starts as the one before begins to be written (two 5 000-row files of FEBRL4 were
-        // read one after the other, the writer idle meanwhile).
+        // read one after the other, the writer idle meanwhile). The first file's may have
+        // started before the register was opened (`ahead`).
         let mut read_ahead: Option<(usize, Result<Rows, AppError>)> = ahead
             .filter(|ahead| requests.first().is_some_and(|first| ahead.is_for(first)))
             .map(|ahead| (0, ahead.into_rows()));
