@@ -13,10 +13,7 @@ mod versions;
 use again::{already_imported, mark_already_imported};
 use models::{batch_model, insert_all, notice_model, notice_scope, record_model};
 pub use reading::ReadAhead;
-use reading::{
-    NORMALISE_CHUNK, Normaliser, Prepared, Reading, Rows, headers_for, read_in_background,
-    reader_lost,
-};
+use reading::{Prepared, Reading, Rows, headers_for, reader_lost};
 use versions::{SAME_ID_OTHER_PERSON, other_person, record_scope, stored_versions};
 
 use std::collections::{BTreeSet, HashMap};
@@ -41,7 +38,7 @@ use crate::db::read_back::{linked_records, persons_of};
 use crate::db::{self, import_batch, notice, source_record};
 use crate::db::{overlap, rows};
 use crate::error::AppError;
-use crate::intake::{self, BatchReport, HeaderMap, RecordIdConflict, SourceKind};
+use crate::intake::{self, BatchReport, RecordIdConflict, SourceKind};
 use crate::telemetry::StageTimer;
 
 /// Rows per INSERT statement (SQLite allows 32 766 bound values per statement).
@@ -453,11 +450,10 @@ impl Register {
         Ok((reports, after))
     }
 
-    /// Starts reading and normalising `req`'s file on a thread of its own, in chunks of at
-    /// most [`NORMALISE_CHUNK`] rows (see [`read_in_background`]).
+    /// Starts reading and normalising `req`'s file on a thread of its own, a chunk of rows at
+    /// a time (see [`ReadAhead::start`]).
     fn start_reading(&self, req: &ImportRequest<'_>) -> Result<Rows, AppError> {
-        let normaliser = Normaliser::new(Arc::clone(&self.profile), self.reference.clone());
-        read_in_background(req, self.headers_of(req)?, normaliser, NORMALISE_CHUNK)
+        ReadAhead::start(&self.reference, Arc::clone(&self.profile), req).into_rows()
     }
 
     /// Writes one file as one batch, a chunk of rows at a time as `reading` reads and
@@ -771,15 +767,10 @@ impl Register {
         Ok(())
     }
 
-    /// The headers a request's file is read with: intake's, or its mapping file's.
-    fn headers_of(&self, req: &ImportRequest<'_>) -> Result<HeaderMap, AppError> {
-        headers_for(&self.profile, req)
-    }
-
     /// Reads a partner's file through without writing it and refuses it as the import would
     /// (see [`submission`]).
     fn check_sender_of(&self, req: &ImportRequest<'_>, sender: &str) -> Result<(), AppError> {
-        let headers = self.headers_of(req)?;
+        let headers = headers_for(&self.profile, req)?;
         let (_, file) = intake::read_file(req.source, req.file_name, &req.bytes, &headers)
             .map_err(|e| refused(req, e))?;
         submission::check_senders(self.reference.divisions, sender, &file.notices)?;

@@ -55,7 +55,7 @@ pub(super) struct Normaliser {
 
 impl Normaliser {
     /// A normaliser for an import starting now.
-    pub(super) fn new(profile: Arc<Profile>, reference: Reference) -> Self {
+    fn new(profile: Arc<Profile>, reference: Reference) -> Self {
         Self {
             profile,
             reference,
