@@ -58,7 +58,7 @@ pub fn run(
                 .unwrap_or_else(|e| std::panic::resume_unwind(e))
                 .with_m(&levels, forbidden),
             // No thread to be had: the same work, here.
-            (None, _) => Model::from_records(profile, records).with_m(&levels, forbidden),
+            (None, _) => Model::train(profile, records, &levels, forbidden),
         };
         (pairs, blocking, levels, model)
     });
