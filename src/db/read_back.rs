@@ -11,7 +11,7 @@ use sea_orm::{
 
 use chrono::NaiveDate;
 
-use super::{person, record_link, source_record};
+use super::{person, record_link, resolution_event, source_record};
 use crate::states::{LocationStatus, Stored as _};
 
 /// IDs per `IN (…)` list when reading part of the register.
@@ -337,6 +337,56 @@ fn read_in_county(row: &str) -> Result<InCounty, DbErr> {
     ))
 }
 
+/// The persons the resolution events after event `after` name (as the person, or as the
+/// other person of a merge or split), each once, in ID order.
+///
+/// On SQLite they come back as one text: FEBRL4's 10 000 events, handed over row by row,
+/// took an import's follow-up 20–27 ms to list, against 3 ms for SQLite to join them.
+pub async fn persons_of_events_after(
+    conn: &impl ConnectionTrait,
+    after: i64,
+) -> Result<Vec<i64>, DbErr> {
+    let mut persons = if conn.get_database_backend() == DbBackend::Sqlite {
+        let sql = "SELECT group_concat(p, ',') AS texts FROM \
+                   (SELECT person_id AS p FROM resolution_event WHERE id > ?1 \
+                   UNION SELECT other_person_id FROM resolution_event \
+                   WHERE id > ?1 AND other_person_id IS NOT NULL)";
+        match packed_text(conn, sql.to_owned(), vec![after.into()]).await? {
+            Some(texts) => texts
+                .split(',')
+                .map(|p| read_ints::<1>(p).map(|[p]| p))
+                .collect::<Result<Vec<i64>, DbErr>>()?,
+            None => Vec::new(),
+        }
+    } else {
+        persons_of_events_by_row(conn, after).await?
+    };
+    persons.sort_unstable();
+    persons.dedup();
+    Ok(persons)
+}
+
+/// [`persons_of_events_after`] as the driver reads them, row by row, unsorted and repeated.
+async fn persons_of_events_by_row(
+    conn: &impl ConnectionTrait,
+    after: i64,
+) -> Result<Vec<i64>, DbErr> {
+    let rows: Vec<(i64, Option<i64>)> = resolution_event::Entity::find()
+        .select_only()
+        .columns([
+            resolution_event::Column::PersonId,
+            resolution_event::Column::OtherPersonId,
+        ])
+        .filter(resolution_event::Column::Id.gt(after))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .flat_map(|(person, other)| std::iter::once(person).chain(other))
+        .collect())
+}
+
 /// `N` integers joined by commas.
 fn read_ints<const N: usize>(text: &str) -> Result<[i64; N], DbErr> {
     let unreadable = || DbErr::Custom(format!("an unreadable packed row: {text:?}"));
@@ -511,6 +561,42 @@ mod tests {
         assert_eq!(got.len(), wanted.len() - 1);
         assert_eq!(got, stored);
         assert!(got[&7].contains("\\u001e"), "{}", got[&7]);
+        txn.rollback().await.expect("rollback");
+    }
+
+    #[tokio::test]
+    async fn persons_of_events_read_back_packed_are_the_stored_ones() {
+        let (_dir, db) = crate::db::scratch().await;
+        let txn = deferred(&db).await;
+        assert_eq!(
+            persons_of_events_after(&txn, 0).await.expect("none"),
+            Vec::<i64>::new()
+        );
+        // Merges and splits name a second person; persons named twice, and events at or
+        // before `after` left out.
+        txn.execute_unprepared(
+            "INSERT INTO resolution_event (id, kind, person_id, other_person_id, \
+             source_record_id, batch_id, actor, at, detail) \
+             SELECT column1, column2, column3, column4, NULL, NULL, 'test', \
+             '2020-01-20T00:00:00+00:00', '{}' FROM (VALUES \
+             (1, 'CREATE', 40, NULL), (2, 'CREATE', 7, NULL), \
+             (3, 'LINK', 12, NULL), (4, 'MERGE', 12, 30), \
+             (5, 'LINK', 9, NULL), (6, 'SPLIT', 30, 12), \
+             (7, 'LINK', 1000000, NULL))",
+        )
+        .await
+        .expect("events");
+        let packed = persons_of_events_after(&txn, 2).await.expect("packed");
+        assert_eq!(packed, [9, 12, 30, 1_000_000]);
+        let mut by_row = persons_of_events_by_row(&txn, 2).await.expect("by row");
+        assert_eq!(by_row.len(), 7, "{by_row:?}");
+        by_row.sort_unstable();
+        by_row.dedup();
+        assert_eq!(packed, by_row);
+        assert_eq!(
+            persons_of_events_after(&txn, 7).await.expect("after all"),
+            Vec::<i64>::new()
+        );
         txn.rollback().await.expect("rollback");
     }
 }

@@ -148,22 +148,7 @@ impl Register {
         if events > 2 * SYNC_PERSONS_BY_ID as u64 {
             return self.sync_observations_on(today, now, None).await;
         }
-        let persons: Vec<(i64, Option<i64>)> = resolution_event::Entity::find()
-            .select_only()
-            .columns([
-                resolution_event::Column::PersonId,
-                resolution_event::Column::OtherPersonId,
-            ])
-            .filter(resolution_event::Column::Id.gt(after))
-            .into_tuple()
-            .all(&self.db.conn)
-            .await?;
-        let mut persons: Vec<i64> = persons
-            .into_iter()
-            .flat_map(|(person, other)| std::iter::once(person).chain(other))
-            .collect();
-        persons.sort_unstable();
-        persons.dedup();
+        let persons = read_back::persons_of_events_after(&self.db.conn, after).await?;
         stage.lap("observations: the changed persons");
         let only = (persons.len() <= SYNC_PERSONS_BY_ID).then_some(persons.as_slice());
         self.sync_observations_on(today, now, only).await
