@@ -18,7 +18,7 @@ impl Register {
     pub async fn export_records(&self) -> Result<Vec<ExportedRecord>, AppError> {
         let conn = &self.db.conn;
         Ok(match conn.get_database_backend() {
-            DbBackend::Sqlite => records_packed(conn).await?,
+            DbBackend::Sqlite => records_packed(conn, PACKED_RECORDS).await?,
             _ => records_by_row(conn).await?,
         })
     }
@@ -48,20 +48,44 @@ async fn records_by_row(conn: &impl ConnectionTrait) -> Result<Vec<ExportedRecor
         .await
 }
 
-/// [`Register::export_records`] on SQLite: the rows come back as one JSON array, in record
-/// order. Handed over row by row, FEBRL4's 10 000 records took the export 35 ms more than
-/// an empty register's, most of it the driver's worker and this thread waking each other
-/// per row; SQLite builds the array in 8 ms. JSON carries any record ID as it is.
-async fn records_packed(conn: &impl ConnectionTrait) -> Result<Vec<ExportedRecord>, DbErr> {
+/// Record IDs per query of [`records_packed`]: one query's array stays some 40 MB, far
+/// below SQLite's largest text (1 GB), however large the register grows.
+const PACKED_RECORDS: i64 = 1_000_000;
+
+/// [`Register::export_records`] on SQLite: the rows come back as one JSON array per
+/// `per_query` record IDs, in record order. Handed over row by row, FEBRL4's 10 000 records
+/// took the export 35 ms more than an empty register's, most of it the driver's worker and
+/// this thread waking each other per row; SQLite builds the array in 8 ms. JSON carries any
+/// record ID as it is.
+async fn records_packed(
+    conn: &impl ConnectionTrait,
+    per_query: i64,
+) -> Result<Vec<ExportedRecord>, DbErr> {
+    let last: Option<Option<i64>> = source_record::Entity::find()
+        .select_only()
+        .column_as(source_record::Column::Id.max(), "m")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let last = last.flatten().unwrap_or(0);
     let sql = "SELECT json_group_array(json_array(r.source, r.record_id, l.person_id) \
                ORDER BY r.id) AS texts \
                FROM source_record r JOIN record_link l ON l.source_record_id = r.id \
-               WHERE r.is_current";
-    let Some(texts) = read_back::packed_text(conn, sql.to_owned(), Vec::new()).await? else {
-        return Ok(Vec::new());
-    };
-    serde_json::from_str(&texts)
-        .map_err(|e| DbErr::Custom(format!("the exported records could not be read: {e}")))
+               WHERE r.is_current AND r.id > ?1 AND r.id <= ?2";
+    let mut records = Vec::new();
+    let mut after = 0;
+    while after < last {
+        let to = after.saturating_add(per_query);
+        let values = vec![after.into(), to.into()];
+        if let Some(texts) = read_back::packed_text(conn, sql.to_owned(), values).await? {
+            let part: Vec<ExportedRecord> = serde_json::from_str(&texts).map_err(|e| {
+                DbErr::Custom(format!("the exported records could not be read: {e}"))
+            })?;
+            records.extend(part);
+        }
+        after = to;
+    }
+    Ok(records)
 }
 
 #[cfg(test)]
@@ -79,7 +103,7 @@ mod tests {
         txn.execute_unprepared("PRAGMA defer_foreign_keys = ON")
             .await
             .expect("defer");
-        assert_eq!(records_packed(&txn).await.expect("empty"), Vec::new());
+        assert_eq!(records_packed(&txn, 2).await.expect("empty"), Vec::new());
         // Record IDs holding quotes, a backslash, JSON's and the packed reads' separators,
         // a line break, CJK and an emoji; inserted out of ID order; one record superseded
         // and one without a link, both left out.
@@ -106,7 +130,12 @@ mod tests {
             "{rows:?}"
         );
         assert_eq!(rows[0].1, "a\\b\u{1e}\u{1f}\nc");
-        assert_eq!(records_packed(&txn).await.expect("packed"), rows);
+        // Two record IDs per query: queries with nothing to export (IDs 3-4), and the last
+        // one ending past the last record, are crossed.
+        for per_query in [2, PACKED_RECORDS] {
+            let packed = records_packed(&txn, per_query).await.expect("packed");
+            assert_eq!(packed, rows, "{per_query} IDs per query");
+        }
         txn.rollback().await.expect("rollback");
     }
 }
