@@ -274,36 +274,59 @@ async fn in_county_packed(
     conn: &impl ConnectionTrait,
     per_query: i64,
 ) -> Result<Vec<InCounty>, DbErr> {
-    let bounds: Option<(Option<i64>, Option<i64>)> = person::Entity::find()
-        .select_only()
-        .column_as(person::Column::Id.min(), "first")
-        .column_as(person::Column::Id.max(), "last")
-        .into_tuple()
-        .one(conn)
-        .await?;
-    let Some((Some(first), Some(last))) = bounds else {
-        return Ok(Vec::new());
-    };
     let sql = "SELECT group_concat(id || char(31) || coalesce(township, char(21)) || char(31) \
                || coalesce(arrival_date, '') || char(31) || coalesce(first_reported, ''), \
                char(30)) AS texts FROM person \
                WHERE id BETWEEN ? AND ? AND merged_into IS NULL AND location_status = ?";
+    let in_county = [LocationStatus::InCounty.as_str().into()];
     let mut persons = Vec::new();
+    packed_by_id_ranges(conn, "person", per_query, sql, &in_county, |texts| {
+        for row in texts.split(RECORD_SEPARATOR) {
+            persons.push(read_in_county(row)?);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(persons)
+}
+
+/// Runs `sql` on SQLite once per `per_query` IDs of `table`, from its first ID to its last,
+/// and hands `each` the packed text of every query that found rows, in ID order. `sql`'s
+/// first two parameters are a range's first and last ID (`id BETWEEN ? AND ?`), `values`
+/// the rest. One query's text stays of a bounded size however large the table grows.
+pub async fn packed_by_id_ranges(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    per_query: i64,
+    sql: &str,
+    values: &[sea_orm::Value],
+    mut each: impl FnMut(String) -> Result<(), DbErr>,
+) -> Result<(), DbErr> {
+    let bounds = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            format!("SELECT min(id) AS first, max(id) AS last FROM {table}"),
+        ))
+        .await?;
+    let Some(bounds) = bounds else {
+        return Ok(());
+    };
+    let (Some(first), Some(last)) = (
+        bounds.try_get::<Option<i64>>("", "first")?,
+        bounds.try_get::<Option<i64>>("", "last")?,
+    ) else {
+        return Ok(());
+    };
     let mut from = first;
     loop {
         let to = from.saturating_add(per_query - 1).min(last);
-        let values = vec![
-            from.into(),
-            to.into(),
-            LocationStatus::InCounty.as_str().into(),
-        ];
-        if let Some(texts) = packed_text(conn, sql.to_owned(), values).await? {
-            for row in texts.split(RECORD_SEPARATOR) {
-                persons.push(read_in_county(row)?);
-            }
+        let mut bound = vec![from.into(), to.into()];
+        bound.extend(values.iter().cloned());
+        if let Some(texts) = packed_text(conn, sql.to_owned(), bound).await? {
+            each(texts)?;
         }
         if to == last {
-            return Ok(persons);
+            return Ok(());
         }
         from = to + 1;
     }

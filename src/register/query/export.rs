@@ -61,30 +61,18 @@ async fn records_packed(
     conn: &impl ConnectionTrait,
     per_query: i64,
 ) -> Result<Vec<ExportedRecord>, DbErr> {
-    let last: Option<Option<i64>> = source_record::Entity::find()
-        .select_only()
-        .column_as(source_record::Column::Id.max(), "m")
-        .into_tuple()
-        .one(conn)
-        .await?;
-    let last = last.flatten().unwrap_or(0);
     let sql = "SELECT json_group_array(json_array(r.source, r.record_id, l.person_id) \
                ORDER BY r.id) AS texts \
                FROM source_record r JOIN record_link l ON l.source_record_id = r.id \
-               WHERE r.is_current AND r.id > ?1 AND r.id <= ?2";
+               WHERE r.id BETWEEN ? AND ? AND r.is_current";
     let mut records = Vec::new();
-    let mut after = 0;
-    while after < last {
-        let to = after.saturating_add(per_query);
-        let values = vec![after.into(), to.into()];
-        if let Some(texts) = read_back::packed_text(conn, sql.to_owned(), values).await? {
-            let part: Vec<ExportedRecord> = serde_json::from_str(&texts).map_err(|e| {
-                DbErr::Custom(format!("the exported records could not be read: {e}"))
-            })?;
-            records.extend(part);
-        }
-        after = to;
-    }
+    read_back::packed_by_id_ranges(conn, "source_record", per_query, sql, &[], |texts| {
+        let part: Vec<ExportedRecord> = serde_json::from_str(&texts)
+            .map_err(|e| DbErr::Custom(format!("the exported records could not be read: {e}")))?;
+        records.extend(part);
+        Ok(())
+    })
+    .await?;
     Ok(records)
 }
 
@@ -130,8 +118,8 @@ mod tests {
             "{rows:?}"
         );
         assert_eq!(rows[0].1, "a\\b\u{1e}\u{1f}\nc");
-        // Two record IDs per query: queries with nothing to export (IDs 3-4), and the last
-        // one ending past the last record, are crossed.
+        // Two record IDs per query, from the first record (2-3, 4-5, 6-7, 8-9): one query
+        // finds only records left out (6-7), and the last ends at the last record.
         for per_query in [2, PACKED_RECORDS] {
             let packed = records_packed(&txn, per_query).await.expect("packed");
             assert_eq!(packed, rows, "{per_query} IDs per query");
